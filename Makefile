@@ -1,0 +1,61 @@
+# playstat: the two commands a newcomer needs are `make run` and `make test`.
+# Every target installs what it needs (Debian packages, npm packages) before it builds.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+DATA       ?= var
+LISTEN     ?= 127.0.0.1:8080
+JOBS       ?= $(shell nproc)
+
+# Debian packages the build, the tests and the benchmarks need.
+APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libpcre2-dev \
+               libssl-dev zlib1g-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev \
+               nodejs npm nginx-light wrk
+
+.PHONY: all deps build run test test-asan bench clean node-deps
+
+all: build
+
+# Installs only the packages that are missing, so a prepared machine pays nothing.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	    missing=$$(echo $$missing | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' '); \
+	  fi; \
+	fi; \
+	if [ -n "$$(echo $$missing | tr -d ' ')" ]; then \
+	  echo "installing: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+node-deps: deps
+	@[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	mkdir -p $(DATA)
+	@if ! $(BUILD)/playstat game list --data $(DATA) | grep -q '"id"'; then \
+	  echo "creating a first game (keys below; 'playstat game list --data $(DATA)' shows them again):"; \
+	  $(BUILD)/playstat game create --data $(DATA) --name "My Game"; \
+	fi
+	exec $(BUILD)/playstat serve --data $(DATA) --listen $(LISTEN)
+
+test: build node-deps
+	cd $(BUILD) && ctest --output-on-failure -j 2
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps node-deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPLAYSTAT_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

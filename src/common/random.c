@@ -1,0 +1,34 @@
+/* random.c: see random.h. */
+#include "common/random.h"
+
+#include <openssl/rand.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/errors.h"
+
+static const char hex_digits[] = "0123456789abcdef";
+
+int ps_random_hex(char *out, size_t nbytes) {
+  unsigned char bytes[256];
+  if (nbytes > sizeof bytes) return PS_EINVAL;
+  if (RAND_bytes(bytes, (int)nbytes) != 1) return PS_EIO;
+  for (size_t i = 0; i < nbytes; i++) {
+    out[2 * i] = hex_digits[bytes[i] >> 4];
+    out[2 * i + 1] = hex_digits[bytes[i] & 15];
+  }
+  out[2 * nbytes] = '\0';
+  return PS_OK;
+}
+
+int ps_random_uuid_v4(char out[37]) {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return PS_EIO;
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+  snprintf(out, 37,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+           b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+           b[15]);
+  return PS_OK;
+}

@@ -1,0 +1,17 @@
+/*
+ * random.h: identifiers and secrets from the operating system's CSPRNG (OpenSSL RAND_bytes,
+ * seeded from getrandom). Every function writes a NUL-terminated string into a caller buffer
+ * of the documented size and returns 0, or PS_EIO when the CSPRNG fails (nothing usable is
+ * written then).
+ */
+#ifndef PS_COMMON_RANDOM_H
+#define PS_COMMON_RANDOM_H
+
+#include <stddef.h>
+
+/* Writes 2*nbytes lowercase hex digits; out must hold 2*nbytes + 1 bytes. */
+int ps_random_hex(char *out, size_t nbytes);
+/* Writes a lowercase UUID version 4, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"; out[37]. */
+int ps_random_uuid_v4(char out[37]);
+
+#endif

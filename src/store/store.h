@@ -1,0 +1,118 @@
+/*
+ * store.h: the storage interface of playstat. Everything above this line talks to a store only
+ * through ps_store_ops; backends (sqlite.c now, clickhouse.c later) plug in through the table
+ * in backends.c. Nothing about a backend's SQL dialect, files or connections leaks out.
+ *
+ * Guarantees every backend keeps:
+ * - write() is durable: when it returns 0 every record passed is on stable storage (or was a
+ *   duplicate of one that is), and a crash after that loses none of them. It is all or nothing.
+ * - Analytics events are unique per (game, event_uuid): a record whose uuid is already stored
+ *   for its game is counted as a duplicate and not stored again. Records without a uuid are
+ *   always stored.
+ * - Rejected events are kept at most options.rejected_keep_per_game per game (newest kept).
+ * - write() is called from one thread at a time (the ingest writer); every other operation is
+ *   safe to call from any thread, concurrently with write() and with other processes (the CLI
+ *   works while the server runs).
+ */
+#ifndef PS_STORE_STORE_H
+#define PS_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ps_store ps_store;
+
+/* A game and its keys. Fixed-size fields: a ps_game is a plain value, freely copied. */
+typedef struct ps_game {
+  int64_t id;
+  char name[129];
+  char project_id[37];   /* UUID */
+  char game_key[33];     /* 32 hex */
+  char secret_key[41];   /* 40 hex: HMAC key of the analytics API */
+  char metrics_key[37];  /* UUID: HMAC key of metrics-session hashes */
+  char token_secret[65]; /* 64 hex: HS256 key of player bearer tokens */
+  int64_t created_ms;
+} ps_game;
+
+typedef enum {
+  PS_RECORD_EVENT,    /* an analytics event that passed validation */
+  PS_RECORD_REJECTED, /* an analytics event that did not, with its errors */
+} ps_record_kind;
+
+/*
+ * One thing to store. Pointers are borrowed: they must stay valid for the duration of the
+ * write() call only (the ingest path points them into the request body).
+ */
+typedef struct ps_record {
+  ps_record_kind kind;
+  int64_t game_id;
+  int64_t received_ms;   /* server receive time */
+  const char *category;  /* NULL when unknown (rejected events only) */
+  const char *event_uuid; /* NULL when absent */
+  int64_t client_ts;     /* seconds; meaningful when has_client_ts */
+  int has_client_ts;
+  const char *user_id;    /* NULL when absent */
+  const char *session_id; /* NULL when absent */
+  const char *body;       /* the event's JSON text exactly as received */
+  size_t body_len;
+  int event_index;         /* position in its request (rejected events) */
+  const char *errors_json; /* JSON array of {field, code, message} (rejected events) */
+  int duplicate;           /* out: set by write() when the record was already stored */
+} ps_record;
+
+/* A stored event as read back. Pointers are valid during the visitor call only. */
+typedef struct ps_stored_event {
+  int64_t game_id;
+  int64_t received_ms;
+  const char *category; /* may be NULL for rejected events */
+  const char *body;
+  size_t body_len;
+  int event_index;         /* rejected events only */
+  const char *errors_json; /* rejected events only */
+} ps_stored_event;
+
+typedef struct ps_event_query {
+  int64_t game_id;
+  const char *category; /* NULL: all */
+  int rejected;         /* 0: stored events; 1: rejected events */
+} ps_event_query;
+
+/* Return 0 to go on, anything else to stop the scan (the scan then returns that value). */
+typedef int (*ps_event_visitor)(const ps_stored_event *event, void *ctx);
+
+typedef struct ps_store_options {
+  int64_t rejected_keep_per_game; /* 0: default (10000) */
+} ps_store_options;
+
+typedef struct ps_store_ops {
+  const char *name; /* "sqlite" */
+  /* Opens (creating if needed) the store at location (for sqlite: the data directory). */
+  int (*open)(const char *location, const ps_store_options *options, ps_store **out);
+  void (*close)(ps_store *store);
+
+  /* Stores game (name and keys filled in by the caller); sets game->id and created_ms.
+   * PS_EEXIST when a key collides. */
+  int (*game_create)(ps_store *store, ps_game *game);
+  /* Returns a malloc'd array (caller frees) of every game ordered by id. */
+  int (*game_list)(ps_store *store, ps_game **games, size_t *count);
+  /* PS_ENOTFOUND when no game has that key / id. */
+  int (*game_find_by_key)(ps_store *store, const char *game_key, ps_game *out);
+  int (*game_find_by_id)(ps_store *store, int64_t id, ps_game *out);
+
+  /* Durably stores count records in one transaction; see the guarantees above. */
+  int (*write)(ps_store *store, ps_record *records, size_t count);
+
+  /* Visits the stored (or rejected) events of one game in arrival order. */
+  int (*events_scan)(ps_store *store, const ps_event_query *query, ps_event_visitor visit,
+                     void *ctx);
+} ps_store_ops;
+
+/* Every backend's handle starts with this header. */
+struct ps_store {
+  const ps_store_ops *ops;
+};
+
+/* The backend named name ("sqlite"), or NULL. */
+const ps_store_ops *ps_store_backend(const char *name);
+
+#endif
