@@ -2,7 +2,7 @@
 # src/schema/embedded.h declares. Run by CMake at build time (cmake -P).
 file(GLOB files ${SCHEMA_DIR}/*.json)
 list(SORT files)
-set(body "/* Generated from schemas/*.json by cmake/embed_schemas.cmake. Do not edit. */\n")
+set(body "/* Generated from the JSON files of schemas/ by cmake/embed_schemas.cmake. Do not edit. */\n")
 string(APPEND body "#include \"schema/embedded.h\"\n\n")
 set(table "")
 set(i 0)

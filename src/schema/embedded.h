@@ -1,4 +1,4 @@
-/* embedded.h: the schemas/*.json files compiled into the binary (cmake/embed_schemas.cmake). */
+/* embedded.h: the JSON files of schemas/ compiled into the binary (cmake/embed_schemas.cmake). */
 #ifndef PS_SCHEMA_EMBEDDED_H
 #define PS_SCHEMA_EMBEDDED_H
 

@@ -60,6 +60,12 @@ typedef struct ps_record {
   int duplicate;           /* out: set by write() when the record was already stored */
 } ps_record;
 
+/* A run of records (one request's). */
+typedef struct ps_record_span {
+  ps_record *records;
+  size_t count;
+} ps_record_span;
+
 /* A stored event as read back. Pointers are valid during the visitor call only. */
 typedef struct ps_stored_event {
   int64_t game_id;
@@ -99,8 +105,9 @@ typedef struct ps_store_ops {
   int (*game_find_by_key)(ps_store *store, const char *game_key, ps_game *out);
   int (*game_find_by_id)(ps_store *store, int64_t id, ps_game *out);
 
-  /* Durably stores count records in one transaction; see the guarantees above. */
-  int (*write)(ps_store *store, ps_record *records, size_t count);
+  /* Durably stores every record of every span in one transaction (group commit: the ingest
+   * writer passes one span per waiting request); see the guarantees above. */
+  int (*write)(ps_store *store, ps_record_span *spans, size_t nspans);
 
   /* Visits the stored (or rejected) events of one game in arrival order. */
   int (*events_scan)(ps_store *store, const ps_event_query *query, ps_event_visitor visit,

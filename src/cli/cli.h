@@ -1,0 +1,22 @@
+/*
+ * cli.h: the playstat subcommands. Each takes the arguments after its own name (argv[0] is the
+ * subcommand), prints its result on stdout and its errors on stderr, and returns the process
+ * exit status (0 success, 1 failure, 2 usage error).
+ */
+#ifndef PS_CLI_CLI_H
+#define PS_CLI_CLI_H
+
+#include "store/store.h"
+
+int ps_cmd_serve(int argc, char **argv);
+int ps_cmd_game(int argc, char **argv);
+int ps_cmd_events(int argc, char **argv);
+
+/* Opens the store of a data directory for a command (sqlite unless backend says otherwise);
+ * prints the reason on failure. Returns 0 or 1. */
+int ps_cli_open_store(const char *data_dir, const ps_store_options *options, ps_store **out);
+/* Parses a whole decimal integer in [min, max]; prints "OPTION: ..." and returns 2 if bad. */
+int ps_cli_parse_int(const char *option, const char *text, long long min, long long max,
+                     long long *out);
+
+#endif

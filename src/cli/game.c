@@ -1,0 +1,127 @@
+/*
+ * game.c: `playstat game create --data DIR --name NAME` and `playstat game list --data DIR`.
+ * Keys come from the CSPRNG (random.h). Works while the server runs (the store allows it).
+ * The printed JSON holds the game's secrets: it is meant for the operator's terminal only.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/errors.h"
+#include "common/random.h"
+
+static const char usage[] =
+    "usage: playstat game create --data DIR --name NAME\n"
+    "       playstat game list   --data DIR\n"
+    "\n"
+    "create prints one JSON object with the new game's id and keys:\n"
+    "  game_key, secret_key  for the analytics API (GameAnalytics v2 compatible)\n"
+    "  metrics_key           for metrics-session hashes\n"
+    "  token_secret          to sign players' bearer tokens\n"
+    "list prints a JSON array of every game.\n";
+
+static json_t *game_to_json(const ps_game *g) {
+  return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)g->id, "name",
+                   g->name, "project_id", g->project_id, "game_key", g->game_key, "secret_key",
+                   g->secret_key, "metrics_key", g->metrics_key, "token_secret",
+                   g->token_secret);
+}
+
+static int print_json(json_t *doc) {
+  if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
+    json_decref(doc);
+    fprintf(stderr, "playstat: out of memory\n");
+    return 1;
+  }
+  json_decref(doc);
+  putchar('\n');
+  return 0;
+}
+
+static int generate_keys(ps_game *g) {
+  if (ps_random_uuid_v4(g->project_id) || ps_random_hex(g->game_key, 16) ||
+      ps_random_hex(g->secret_key, 20) || ps_random_uuid_v4(g->metrics_key) ||
+      ps_random_hex(g->token_secret, 32))
+    return PS_EIO;
+  return PS_OK;
+}
+
+static int create(ps_store *store, const char *name) {
+  ps_game g = {0};
+  size_t len = strlen(name);
+  if (len == 0 || len >= sizeof g.name) {
+    fprintf(stderr, "playstat: --name must be 1 to %zu bytes\n", sizeof g.name - 1);
+    return 2;
+  }
+  memcpy(g.name, name, len + 1);
+  int rc;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    if ((rc = generate_keys(&g)) != PS_OK) break;
+    if ((rc = store->ops->game_create(store, &g)) != PS_EEXIST) break;
+  }
+  if (rc != PS_OK) {
+    fprintf(stderr, "playstat: cannot create the game: %s\n", ps_strerror(rc));
+    return 1;
+  }
+  return print_json(game_to_json(&g));
+}
+
+static int list(ps_store *store) {
+  ps_game *games = NULL;
+  size_t n = 0;
+  int rc = store->ops->game_list(store, &games, &n);
+  if (rc != PS_OK) {
+    fprintf(stderr, "playstat: cannot list games: %s\n", ps_strerror(rc));
+    return 1;
+  }
+  json_t *array = json_array();
+  for (size_t i = 0; array && i < n; i++) {
+    if (json_array_append_new(array, game_to_json(&games[i])) != 0) {
+      json_decref(array);
+      array = NULL;
+    }
+  }
+  free(games);
+  return print_json(array);
+}
+
+int ps_cmd_game(int argc, char **argv) {
+  static const struct option options[] = {{"data", required_argument, NULL, 'd'},
+                                          {"name", required_argument, NULL, 'n'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+  const char *data = getenv("PLAYSTAT_DATA"), *name = NULL, *action = NULL;
+  if (argc >= 2 && argv[1][0] != '-') {
+    action = argv[1];
+    argc--;
+    argv++;
+  }
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    switch (c) {
+      case 'd': data = optarg; break;
+      case 'n': name = optarg; break;
+      case 'h': fputs(usage, stdout); return 0;
+      default: fputs(usage, stderr); return 2;
+    }
+  }
+  if (!action || optind < argc ||
+      (strcmp(action, "create") != 0 && strcmp(action, "list") != 0)) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  if (strcmp(action, "create") == 0 && !name) {
+    fprintf(stderr, "playstat: game create needs --name NAME\n");
+    return 2;
+  }
+  ps_store *store = NULL;
+  int rc = ps_cli_open_store(data, NULL, &store);
+  if (rc) return rc;
+  rc = strcmp(action, "create") == 0 ? create(store, name) : list(store);
+  store->ops->close(store);
+  return rc;
+}

@@ -1,0 +1,40 @@
+/* main.c: `playstat <command>`: dispatches to the subcommands of src/cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define PLAYSTAT_VERSION "0.1.0"
+
+static const char usage[] =
+    "playstat " PLAYSTAT_VERSION ": self-hosted game telemetry and analytics\n"
+    "\n"
+    "usage: playstat <command> [options]    (playstat <command> --help for its options)\n"
+    "\n"
+    "commands:\n"
+    "  serve    run the HTTP server (analytics collector, metrics, health)\n"
+    "  game     create and list games and their keys\n"
+    "  events   print a game's stored or rejected analytics events as NDJSON\n"
+    "  version  print the version\n"
+    "\n"
+    "quick start:\n"
+    "  playstat game create --data ./var --name \"My Game\"\n"
+    "  playstat serve --data ./var --listen 127.0.0.1:8080\n";
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "serve") == 0) return ps_cmd_serve(argc - 1, argv + 1);
+  if (strcmp(cmd, "game") == 0) return ps_cmd_game(argc - 1, argv + 1);
+  if (strcmp(cmd, "events") == 0) return ps_cmd_events(argc - 1, argv + 1);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    puts("playstat " PLAYSTAT_VERSION);
+    return 0;
+  }
+  fprintf(stderr, "playstat: unknown command '%s'\n\n%s", cmd, usage);
+  return 2;
+}

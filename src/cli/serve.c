@@ -1,0 +1,191 @@
+/*
+ * serve.c: `playstat serve`: opens the store, starts the ingest writer and the HTTP server,
+ * then waits for SIGTERM or SIGINT and shuts down without losing acknowledged data:
+ *   1. stop accepting connections;
+ *   2. stop the ingest queue: it commits everything queued and answers those requests;
+ *      requests that arrive meanwhile on open connections get 503 + Retry-After;
+ *   3. wait (bounded) until every in-flight request is answered, close, exit 0.
+ * Signals are blocked in every thread and taken synchronously by sigwait() here.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/games.h"
+#include "cli/cli.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "http/app.h"
+#include "http/routes.h"
+#include "http/server.h"
+#include "ingest/queue.h"
+#include "schema/validator.h"
+
+static const char usage[] =
+    "usage: playstat serve --data DIR [--listen HOST:PORT] [options]\n"
+    "\n"
+    "Runs the playstat HTTP server with its data (SQLite database) in DIR.\n"
+    "\n"
+    "options:\n"
+    "  --data DIR                 data directory, created if missing (or $PLAYSTAT_DATA)\n"
+    "  --listen HOST:PORT         address to listen on (default 127.0.0.1:8080; port 0 = any\n"
+    "                             free port; the chosen one is logged)\n"
+    "  --threads N                HTTP event threads (default: number of CPUs)\n"
+    "  --queue-capacity N         records waiting for commit before answering 503 (200000)\n"
+    "  --max-batch N              records per store transaction at most (50000)\n"
+    "  --rejected-keep N          rejected events kept per game for inspection (10000)\n"
+    "  --max-body BYTES           largest request body, raw or inflated (1048576)\n"
+    "  --log-level LEVEL          debug, info, warn or error (info)\n"
+    "  --debug-commit-delay-ms N  testing aid: wait N ms before each commit\n"
+    "\n"
+    "endpoints: POST /v2/{game_key}/events, POST /v2/{game_key}/init,\n"
+    "           POST /remote_configs/v1/init?game_key=..., GET /healthz, GET /metrics\n"
+    "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
+
+typedef struct serve_options {
+  const char *data;
+  ps_server_config http;
+  ps_ingest_options ingest;
+  ps_store_options store;
+} serve_options;
+
+/* Returns 0, or the exit status for a usage error / --help (-1 for help). */
+static int parse_options(int argc, char **argv, serve_options *o) {
+  enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY };
+  static const struct option options[] = {
+      {"data", required_argument, NULL, 'd'},
+      {"listen", required_argument, NULL, 'l'},
+      {"threads", required_argument, NULL, O_THREADS},
+      {"queue-capacity", required_argument, NULL, O_QUEUE},
+      {"max-batch", required_argument, NULL, O_BATCH},
+      {"rejected-keep", required_argument, NULL, O_KEEP},
+      {"max-body", required_argument, NULL, O_BODY},
+      {"log-level", required_argument, NULL, O_LOG},
+      {"debug-commit-delay-ms", required_argument, NULL, O_DELAY},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  o->data = getenv("PLAYSTAT_DATA");
+  o->http.listen = "127.0.0.1:8080";
+  o->http.max_body_bytes = 1024 * 1024;
+  int c;
+  long long v;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    int bad = 0;
+    switch (c) {
+      case 'd': o->data = optarg; break;
+      case 'l': o->http.listen = optarg; break;
+      case O_THREADS:
+        if (!(bad = ps_cli_parse_int("--threads", optarg, 1, 256, &v))) o->http.threads = (unsigned)v;
+        break;
+      case O_QUEUE:
+        if (!(bad = ps_cli_parse_int("--queue-capacity", optarg, 1, 100000000, &v)))
+          o->ingest.capacity_records = (size_t)v;
+        break;
+      case O_BATCH:
+        if (!(bad = ps_cli_parse_int("--max-batch", optarg, 1, 10000000, &v)))
+          o->ingest.max_batch_records = (size_t)v;
+        break;
+      case O_KEEP:
+        if (!(bad = ps_cli_parse_int("--rejected-keep", optarg, 1, 100000000, &v)))
+          o->store.rejected_keep_per_game = v;
+        break;
+      case O_BODY:
+        if (!(bad = ps_cli_parse_int("--max-body", optarg, 1024, 1024LL * 1024 * 1024, &v)))
+          o->http.max_body_bytes = (size_t)v;
+        break;
+      case O_LOG: {
+        ps_log_level level;
+        if (ps_log_parse_level(optarg, &level) != PS_OK) {
+          fprintf(stderr, "playstat: --log-level wants debug, info, warn or error\n");
+          bad = 2;
+        } else {
+          ps_log_set_level(level);
+        }
+        break;
+      }
+      case O_DELAY:
+        if (!(bad = ps_cli_parse_int("--debug-commit-delay-ms", optarg, 0, 60000, &v)))
+          o->ingest.debug_commit_delay_ms = (int)v;
+        break;
+      case 'h': fputs(usage, stdout); return -1;
+      default: fputs(usage, stderr); return 2;
+    }
+    if (bad) return bad;
+  }
+  if (optind < argc) {
+    fprintf(stderr, "playstat: unexpected argument '%s'\n%s", argv[optind], usage);
+    return 2;
+  }
+  return 0;
+}
+
+static void count_request(ps_app *app, size_t route, unsigned status) {
+  ps_metrics_count_request(app->metrics, route, status);
+}
+
+int ps_cmd_serve(int argc, char **argv) {
+  serve_options o = {0};
+  int rc = parse_options(argc, argv, &o);
+  if (rc) return rc < 0 ? 0 : rc;
+
+  /* Before any thread starts, so that every thread inherits the mask. */
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int status = 1;
+  ps_app app = {0};
+  ps_server *server = NULL;
+  const char **route_names = NULL;
+  char err[256] = "";
+  app.max_body_bytes = o.http.max_body_bytes;
+  if ((rc = ps_cli_open_store(o.data, &o.store, &app.store)) != 0) return rc;
+  if (ps_schema_set_create_embedded(&app.schemas, err, sizeof err) != PS_OK) {
+    ps_error_log("serve: schemas: %s", err);
+    goto out;
+  }
+  route_names = calloc(ps_route_count + 1, sizeof *route_names);
+  if (!route_names) goto out;
+  for (size_t i = 0; i < ps_route_count; i++) route_names[i] = ps_routes[i].name;
+  route_names[ps_route_count] = "unmatched";
+  size_t ncategories = 0;
+  const char *const *categories = ps_schema_categories(app.schemas, &ncategories);
+  if (ps_metrics_create(route_names, ps_route_count + 1, categories, ncategories,
+                        &app.metrics) != PS_OK ||
+      ps_game_cache_create(app.store, &app.games) != PS_OK ||
+      ps_ingest_queue_create(app.store, &o.ingest, app.metrics, &app.queue) != PS_OK)
+    goto out;
+  if (ps_server_start(&o.http, ps_routes, ps_route_count, &app, count_request, &server) != PS_OK)
+    goto out;
+  const char *colon = strrchr(o.http.listen, ':');
+  ps_info("listening on http://%.*s:%u (data in %s)", (int)(colon - o.http.listen),
+          o.http.listen, (unsigned)ps_server_port(server), o.data);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  ps_info("received %s: stopping (committing queued events first)",
+          sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  ps_server_quiesce(server);
+  ps_ingest_queue_stop(app.queue);
+  ps_server_stop(server, 10000);
+  server = NULL;
+  ps_info("stopped cleanly");
+  status = 0;
+out:
+  if (server) ps_server_stop(server, 0);
+  ps_ingest_queue_free(app.queue);
+  ps_game_cache_free(app.games);
+  ps_metrics_free(app.metrics);
+  ps_schema_set_free(app.schemas);
+  free(route_names);
+  app.store->ops->close(app.store);
+  return status;
+}

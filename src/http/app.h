@@ -1,0 +1,27 @@
+/*
+ * app.h: what every route handler of `playstat serve` shares. Owned by serve; every member
+ * is safe to use from any thread.
+ */
+#ifndef PS_HTTP_APP_H
+#define PS_HTTP_APP_H
+
+#include <stddef.h>
+
+#include "auth/games.h"
+#include "common/metrics.h"
+#include "ingest/queue.h"
+#include "schema/validator.h"
+#include "store/store.h"
+
+typedef struct ps_app ps_app;
+
+struct ps_app {
+  ps_store *store;
+  ps_ingest_queue *queue;
+  ps_schema_set *schemas;
+  ps_metrics *metrics;
+  ps_game_cache *games;
+  size_t max_body_bytes;
+};
+
+#endif

@@ -1,0 +1,16 @@
+/* handlers.h: every route handler of `playstat serve`; routes.c puts them in the table. */
+#ifndef PS_HTTP_HANDLERS_H
+#define PS_HTTP_HANDLERS_H
+
+#include "http/router.h"
+
+/* src/http/admin.c */
+void ps_healthz_handler(ps_request *req, ps_app *app);
+void ps_metrics_handler(ps_request *req, ps_app *app);
+
+/* src/ingest/ga/ (GameAnalytics REST API v2) */
+void ps_ga_events_handler(ps_request *req, ps_app *app);
+void ps_ga_init_handler(ps_request *req, ps_app *app);
+void ps_ga_remote_configs_handler(ps_request *req, ps_app *app);
+
+#endif

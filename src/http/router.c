@@ -1,0 +1,72 @@
+/* router.c: see router.h. */
+#include "http/router.h"
+
+#include <string.h>
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Copies a segment of len bytes percent-decoded into out (cap bytes); 0 if it does not fit. */
+static int decode_segment(const char *seg, size_t len, char *out, size_t cap) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = seg[i];
+    if (c == '%' && i + 2 < len) {
+      int hi = hex_digit(seg[i + 1]), lo = hex_digit(seg[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = (char)(hi * 16 + lo);
+        i += 2;
+      }
+    }
+    if (n + 1 >= cap) return 0;
+    out[n++] = c;
+  }
+  out[n] = '\0';
+  return 1;
+}
+
+static int match(const char *pattern, const char *path, ps_route_params *params) {
+  params->count = 0;
+  while (*pattern && *path) {
+    if (*pattern != '/' || *path != '/') return 0;
+    pattern++;
+    path++;
+    const char *pend = strchr(pattern, '/');
+    const char *send = strchr(path, '/');
+    size_t plen = pend ? (size_t)(pend - pattern) : strlen(pattern);
+    size_t slen = send ? (size_t)(send - path) : strlen(path);
+    if (plen == 2 && pattern[0] == '{' && pattern[1] == '}') {
+      if (slen == 0 || params->count == PS_ROUTE_MAX_PARAMS) return 0;
+      if (!decode_segment(path, slen, params->values[params->count],
+                          sizeof params->values[0]))
+        return 0;
+      params->count++;
+    } else if (plen != slen || memcmp(pattern, path, plen) != 0) {
+      return 0;
+    }
+    pattern += plen;
+    path += slen;
+  }
+  return *pattern == '\0' && *path == '\0';
+}
+
+ps_route_result ps_route_find(const ps_route *routes, size_t nroutes, const char *method,
+                              const char *path, size_t *index, ps_route_params *params) {
+  ps_route_result result = PS_ROUTE_NOT_FOUND;
+  ps_route_params scratch;
+  for (size_t i = 0; i < nroutes; i++) {
+    if (!match(routes[i].pattern, path, &scratch)) continue;
+    if (strcmp(routes[i].method, method) == 0) {
+      *index = i;
+      *params = scratch;
+      return PS_ROUTE_FOUND;
+    }
+    if (result == PS_ROUTE_NOT_FOUND) *index = i;
+    result = PS_ROUTE_WRONG_METHOD;
+  }
+  return result;
+}

@@ -1,0 +1,464 @@
+/*
+ * sqlite.c: the embedded store, one SQLite database (DIR/playstat.db) in WAL mode.
+ *
+ * Durability: synchronous=FULL, so a COMMIT returns only once the WAL is fsync'ed; one write()
+ * is one transaction, which is how the ingest writer's group commit pays one fsync for many
+ * requests. Concurrency: the writer thread owns `writer`; every other call goes through
+ * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
+ * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
+ *
+ * Layout (PRAGMA user_version = 1):
+ *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
+ *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
+ *          session_id, body)            unique (game_id, event_uuid) where uuid not null
+ *   rejected_events(id, game_id, received_ms, event_index, category, body, errors)
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "store/store.h"
+
+#define DEFAULT_REJECTED_KEEP 10000
+#define SCHEMA_VERSION 1
+
+typedef struct sqlite_store {
+  ps_store base;
+  sqlite3 *writer; /* write() only: the ingest writer thread */
+  sqlite3 *shared; /* every call but write(), any thread, under shared_lock */
+  pthread_mutex_t shared_lock;
+  sqlite3_stmt *insert_event;
+  sqlite3_stmt *insert_rejected;
+  sqlite3_stmt *trim_rejected;
+  int64_t rejected_keep;
+} sqlite_store;
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS games("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, project_id TEXT NOT NULL UNIQUE,"
+    "  game_key TEXT NOT NULL UNIQUE, secret_key TEXT NOT NULL, metrics_key TEXT NOT NULL,"
+    "  token_secret TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS events("
+    "  id INTEGER PRIMARY KEY, game_id INTEGER NOT NULL, category TEXT NOT NULL,"
+    "  event_uuid BLOB, client_ts INTEGER, received_ms INTEGER NOT NULL, user_id TEXT,"
+    "  session_id TEXT, body TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_by_uuid ON events(game_id, event_uuid)"
+    "  WHERE event_uuid IS NOT NULL;"
+    "CREATE TABLE IF NOT EXISTS rejected_events("
+    "  id INTEGER PRIMARY KEY, game_id INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+    "  event_index INTEGER NOT NULL, category TEXT, body TEXT NOT NULL, errors TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS rejected_by_game ON rejected_events(game_id, id);";
+
+static int exec(sqlite3 *db, const char *sql) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    ps_error_log("sqlite: %s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return PS_EIO;
+  }
+  return PS_OK;
+}
+
+static int open_connection(const char *path, sqlite3 **out) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2(path, &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    ps_error_log("sqlite: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return PS_EIO;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+               "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;") != PS_OK) {
+    sqlite3_close(db);
+    return PS_EIO;
+  }
+  *out = db;
+  return PS_OK;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
+    ps_error_log("sqlite: prepare %s: %s", sql, sqlite3_errmsg(db));
+    return PS_EIO;
+  }
+  return PS_OK;
+}
+
+static int migrate(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int version = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version > SCHEMA_VERSION) {
+    ps_error_log("sqlite: database schema version %d is newer than this playstat (%d)",
+                 version, SCHEMA_VERSION);
+    return PS_EUNSUPPORTED;
+  }
+  if (version == SCHEMA_VERSION) return PS_OK;
+  if (exec(db, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
+  if (exec(db, schema_sql) != PS_OK || exec(db, "PRAGMA user_version=1") != PS_OK) {
+    exec(db, "ROLLBACK");
+    return PS_EIO;
+  }
+  return exec(db, "COMMIT");
+}
+
+static void sqlite_close(ps_store *base) {
+  sqlite_store *s = (sqlite_store *)base;
+  if (!s) return;
+  sqlite3_finalize(s->insert_event);
+  sqlite3_finalize(s->insert_rejected);
+  sqlite3_finalize(s->trim_rejected);
+  sqlite3_close(s->writer);
+  sqlite3_close(s->shared);
+  pthread_mutex_destroy(&s->shared_lock);
+  free(s);
+}
+
+extern const ps_store_ops ps_sqlite_store_ops;
+
+static int sqlite_open(const char *dir, const ps_store_options *options, ps_store **out) {
+  int rc = PS_EIO;
+  char path[4096];
+  sqlite_store *s = calloc(1, sizeof *s);
+  if (!s) return PS_ENOMEM;
+  s->base.ops = &ps_sqlite_store_ops;
+  pthread_mutex_init(&s->shared_lock, NULL);
+  s->rejected_keep = options && options->rejected_keep_per_game > 0
+                         ? options->rejected_keep_per_game
+                         : DEFAULT_REJECTED_KEEP;
+  if (mkdir(dir, 0700) != 0) {
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      ps_error_log("sqlite: data directory %s cannot be created", dir);
+      goto out;
+    }
+  }
+  if ((size_t)snprintf(path, sizeof path, "%s/playstat.db", dir) >= sizeof path) {
+    rc = PS_EINVAL;
+    goto out;
+  }
+  if ((rc = open_connection(path, &s->writer)) != PS_OK) goto out;
+  if ((rc = migrate(s->writer)) != PS_OK) goto out;
+  if ((rc = open_connection(path, &s->shared)) != PS_OK) goto out;
+  rc = PS_EIO;
+  if (prepare(s->writer,
+              "INSERT OR IGNORE INTO events(game_id, category, event_uuid, client_ts,"
+              " received_ms, user_id, session_id, body) VALUES(?,?,?,?,?,?,?,?)",
+              &s->insert_event) != PS_OK)
+    goto out;
+  if (prepare(s->writer,
+              "INSERT INTO rejected_events(game_id, received_ms, event_index, category, body,"
+              " errors) VALUES(?,?,?,?,?,?)",
+              &s->insert_rejected) != PS_OK)
+    goto out;
+  if (prepare(s->writer,
+              "DELETE FROM rejected_events WHERE game_id = ?1 AND id <= (SELECT id FROM"
+              " rejected_events WHERE game_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+              &s->trim_rejected) != PS_OK)
+    goto out;
+  *out = &s->base;
+  s = NULL;
+  rc = PS_OK;
+out:
+  sqlite_close(s ? &s->base : NULL);
+  return rc;
+}
+
+/* ---- games ---- */
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
+  const unsigned char *text = sqlite3_column_text(st, col);
+  snprintf(dst, cap, "%s", text ? (const char *)text : "");
+}
+
+#define GAME_COLUMNS \
+  "id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms"
+
+static void read_game(sqlite3_stmt *st, ps_game *g) {
+  memset(g, 0, sizeof *g);
+  g->id = sqlite3_column_int64(st, 0);
+  copy_text(g->name, sizeof g->name, st, 1);
+  copy_text(g->project_id, sizeof g->project_id, st, 2);
+  copy_text(g->game_key, sizeof g->game_key, st, 3);
+  copy_text(g->secret_key, sizeof g->secret_key, st, 4);
+  copy_text(g->metrics_key, sizeof g->metrics_key, st, 5);
+  copy_text(g->token_secret, sizeof g->token_secret, st, 6);
+  g->created_ms = sqlite3_column_int64(st, 7);
+}
+
+static int sqlite_game_create(ps_store *base, ps_game *game) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  game->created_ms = ps_now_ms();
+  if (sqlite3_prepare_v2(s->shared,
+                         "INSERT INTO games(name, project_id, game_key, secret_key,"
+                         " metrics_key, token_secret, created_ms) VALUES(?,?,?,?,?,?,?)",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_text(st, 1, game->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, game->project_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, game->game_key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, game->secret_key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, game->metrics_key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, game->token_secret, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 7, game->created_ms);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_CONSTRAINT) {
+    rc = PS_EEXIST;
+    goto out;
+  }
+  if (step != SQLITE_DONE) {
+    ps_error_log("sqlite: game create: %s", sqlite3_errmsg(s->shared));
+    goto out;
+  }
+  game->id = sqlite3_last_insert_rowid(s->shared);
+  rc = PS_OK;
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int sqlite_game_list(ps_store *base, ps_game **games, size_t *count) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  ps_game *list = NULL;
+  size_t n = 0, cap = 0;
+  int rc = PS_EIO, step;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, "SELECT " GAME_COLUMNS " FROM games ORDER BY id", -1, &st,
+                         NULL) != SQLITE_OK)
+    goto out;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 8;
+      ps_game *grown = realloc(list, cap * sizeof *list);
+      if (!grown) {
+        rc = PS_ENOMEM;
+        goto out;
+      }
+      list = grown;
+    }
+    read_game(st, &list[n++]);
+  }
+  if (step != SQLITE_DONE) goto out;
+  *games = list;
+  *count = n;
+  list = NULL;
+  rc = PS_OK;
+out:
+  free(list);
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int find_game(sqlite_store *s, const char *where, const char *key, int64_t id,
+                     ps_game *out) {
+  char sql[256];
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  snprintf(sql, sizeof sql, "SELECT " GAME_COLUMNS " FROM games WHERE %s = ?", where);
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  if (key)
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_int64(st, 1, id);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    read_game(st, out);
+    rc = PS_OK;
+  } else if (step == SQLITE_DONE) {
+    rc = PS_ENOTFOUND;
+  }
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int sqlite_game_find_by_key(ps_store *base, const char *game_key, ps_game *out) {
+  return find_game((sqlite_store *)base, "game_key", game_key, 0, out);
+}
+
+static int sqlite_game_find_by_id(ps_store *base, int64_t id, ps_game *out) {
+  return find_game((sqlite_store *)base, "id", NULL, id, out);
+}
+
+/* ---- ingest ---- */
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* A UUID's 16 bytes (any hex case, dashes ignored); 0 if it is not 32 hex digits. */
+static int uuid_to_bytes(const char *uuid, unsigned char out[16]) {
+  int n = 0;
+  for (const char *p = uuid; *p; p++) {
+    if (*p == '-') continue;
+    int v = hex_value(*p);
+    if (v < 0 || n >= 32) return 0;
+    if (n % 2 == 0)
+      out[n / 2] = (unsigned char)(v << 4);
+    else
+      out[n / 2] |= (unsigned char)v;
+    n++;
+  }
+  return n == 32;
+}
+
+static void bind_optional_text(sqlite3_stmt *st, int col, const char *text) {
+  if (text)
+    sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, col);
+}
+
+static int insert_event(sqlite_store *s, ps_record *r) {
+  sqlite3_stmt *st = s->insert_event;
+  unsigned char uuid[16];
+  sqlite3_bind_int64(st, 1, r->game_id);
+  sqlite3_bind_text(st, 2, r->category ? r->category : "", -1, SQLITE_STATIC);
+  if (r->event_uuid && uuid_to_bytes(r->event_uuid, uuid))
+    sqlite3_bind_blob(st, 3, uuid, 16, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, 3);
+  if (r->has_client_ts)
+    sqlite3_bind_int64(st, 4, r->client_ts);
+  else
+    sqlite3_bind_null(st, 4);
+  sqlite3_bind_int64(st, 5, r->received_ms);
+  bind_optional_text(st, 6, r->user_id);
+  bind_optional_text(st, 7, r->session_id);
+  sqlite3_bind_text(st, 8, r->body, (int)r->body_len, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (step != SQLITE_DONE) return PS_EIO;
+  r->duplicate = sqlite3_changes(s->writer) == 0;
+  return PS_OK;
+}
+
+static int insert_rejected(sqlite_store *s, const ps_record *r) {
+  sqlite3_stmt *st = s->insert_rejected;
+  sqlite3_bind_int64(st, 1, r->game_id);
+  sqlite3_bind_int64(st, 2, r->received_ms);
+  sqlite3_bind_int(st, 3, r->event_index);
+  bind_optional_text(st, 4, r->category);
+  sqlite3_bind_text(st, 5, r->body, (int)r->body_len, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, r->errors_json ? r->errors_json : "[]", -1, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  sqlite3_reset(st);
+  return step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+static int trim_rejected(sqlite_store *s, int64_t game_id) {
+  sqlite3_stmt *st = s->trim_rejected;
+  sqlite3_bind_int64(st, 1, game_id);
+  sqlite3_bind_int64(st, 2, s->rejected_keep);
+  int step = sqlite3_step(st);
+  sqlite3_reset(st);
+  return step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+static int sqlite_write(ps_store *base, ps_record_span *spans, size_t nspans) {
+  sqlite_store *s = (sqlite_store *)base;
+  int rc = PS_EIO;
+  /* Games that got rejected events in this transaction, trimmed once each at the end. */
+  int64_t trimmed[64];
+  size_t ntrimmed = 0;
+  if (exec(s->writer, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
+  for (size_t i = 0; i < nspans; i++) {
+    for (size_t j = 0; j < spans[i].count; j++) {
+      ps_record *r = &spans[i].records[j];
+      if (r->kind == PS_RECORD_EVENT) {
+        if (insert_event(s, r) != PS_OK) goto fail;
+        continue;
+      }
+      if (insert_rejected(s, r) != PS_OK) goto fail;
+      size_t k = 0;
+      while (k < ntrimmed && trimmed[k] != r->game_id) k++;
+      if (k == ntrimmed) {
+        if (ntrimmed < sizeof trimmed / sizeof *trimmed)
+          trimmed[ntrimmed++] = r->game_id;
+        else if (trim_rejected(s, r->game_id) != PS_OK) /* many games: trim at once */
+          goto fail;
+      }
+    }
+  }
+  for (size_t k = 0; k < ntrimmed; k++)
+    if (trim_rejected(s, trimmed[k]) != PS_OK) goto fail;
+  if (exec(s->writer, "COMMIT") != PS_OK) goto fail;
+  return PS_OK;
+fail:
+  ps_error_log("sqlite: write failed: %s", sqlite3_errmsg(s->writer));
+  exec(s->writer, "ROLLBACK");
+  return rc;
+}
+
+static int sqlite_events_scan(ps_store *base, const ps_event_query *q, ps_event_visitor visit,
+                              void *ctx) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO, step;
+  const char *sql =
+      q->rejected
+          ? "SELECT received_ms, category, body, event_index, errors FROM rejected_events"
+            " WHERE game_id = ?1 AND (?2 IS NULL OR category = ?2) ORDER BY id"
+          : "SELECT received_ms, category, body, 0, NULL FROM events"
+            " WHERE game_id = ?1 AND (?2 IS NULL OR category = ?2) ORDER BY id";
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  sqlite3_bind_int64(st, 1, q->game_id);
+  bind_optional_text(st, 2, q->category);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    ps_stored_event e = {
+        .game_id = q->game_id,
+        .received_ms = sqlite3_column_int64(st, 0),
+        .category = (const char *)sqlite3_column_text(st, 1),
+        .body = (const char *)sqlite3_column_text(st, 2),
+        .body_len = (size_t)sqlite3_column_bytes(st, 2),
+        .event_index = sqlite3_column_int(st, 3),
+        .errors_json = (const char *)sqlite3_column_text(st, 4),
+    };
+    int stop = visit(&e, ctx);
+    if (stop) {
+      rc = stop;
+      goto out;
+    }
+  }
+  rc = step == SQLITE_DONE ? PS_OK : PS_EIO;
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+const ps_store_ops ps_sqlite_store_ops = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .game_create = sqlite_game_create,
+    .game_list = sqlite_game_list,
+    .game_find_by_key = sqlite_game_find_by_key,
+    .game_find_by_id = sqlite_game_find_by_id,
+    .write = sqlite_write,
+    .events_scan = sqlite_events_scan,
+};
