@@ -1,0 +1,159 @@
+/* test_queue.c: the ingest queue's group commit, admission and draining (ingest/queue.h),
+ * against a fake store that records each transaction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/errors.h"
+#include "ingest/queue.h"
+
+typedef struct fake_store {
+  ps_store base;
+  pthread_mutex_t lock;
+  int transactions;
+  size_t records;
+  int fail;
+  int gate_closed; /* write() waits while set */
+} fake_store;
+
+static int fake_write(ps_store *base, ps_record_span *spans, size_t n) {
+  fake_store *s = (fake_store *)base;
+  while (atomic_load((atomic_int *)&s->gate_closed)) usleep(1000);
+  pthread_mutex_lock(&s->lock);
+  s->transactions++;
+  for (size_t i = 0; i < n; i++) s->records += spans[i].count;
+  int fail = s->fail;
+  pthread_mutex_unlock(&s->lock);
+  return fail ? PS_EIO : PS_OK;
+}
+
+static const ps_store_ops fake_ops = {.name = "fake", .write = fake_write};
+
+typedef struct waiter {
+  ps_ingest_job job;
+  ps_record records[3];
+  atomic_int result;
+  atomic_int done;
+} waiter;
+
+static void on_done(ps_ingest_job *job, int result) {
+  waiter *w = job->ctx;
+  atomic_store(&w->result, result);
+  atomic_store(&w->done, 1);
+}
+
+static void submit(ps_ingest_queue *q, waiter *w, size_t n) {
+  memset(w, 0, sizeof *w);
+  w->job = (ps_ingest_job){.records = w->records, .count = n, .done = on_done, .ctx = w};
+  assert_int_equal(ps_ingest_reserve(q, n), PS_OK);
+  ps_ingest_submit(q, &w->job);
+}
+
+static void wait_done(waiter *w) {
+  for (int i = 0; i < 5000 && !atomic_load(&w->done); i++) usleep(1000);
+  assert_true(atomic_load(&w->done));
+}
+
+static void commits_waiting_jobs_together(void **state) {
+  fake_store s = {.base.ops = &fake_ops, .gate_closed = 1};
+  pthread_mutex_init(&s.lock, NULL);
+  ps_ingest_queue *q;
+  assert_int_equal(ps_ingest_queue_create(&s.base, NULL, NULL, &q), PS_OK);
+  waiter w[10];
+  for (int i = 0; i < 10; i++) submit(q, &w[i], 3);
+  usleep(20000);
+  assert_int_equal(ps_ingest_queue_depth(q), 30);
+  atomic_store((atomic_int *)&s.gate_closed, 0);
+  for (int i = 0; i < 10; i++) {
+    wait_done(&w[i]);
+    assert_int_equal(atomic_load(&w[i].result), PS_OK);
+  }
+  /* The first job may have been taken alone before the rest arrived; the rest go together. */
+  assert_true(s.transactions <= 2);
+  assert_int_equal(s.records, 30);
+  assert_int_equal(ps_ingest_queue_depth(q), 0);
+  ps_ingest_queue_free(q);
+}
+
+static void full_queue_refuses_and_oversized_request_fits_when_empty(void **state) {
+  fake_store s = {.base.ops = &fake_ops, .gate_closed = 1};
+  pthread_mutex_init(&s.lock, NULL);
+  ps_ingest_options o = {.capacity_records = 4};
+  ps_ingest_queue *q;
+  assert_int_equal(ps_ingest_queue_create(&s.base, &o, NULL, &q), PS_OK);
+  assert_int_equal(ps_ingest_reserve(q, 10), PS_OK); /* larger than capacity, queue empty */
+  assert_int_equal(ps_ingest_reserve(q, 1), PS_EFULL);
+  ps_ingest_unreserve(q, 10);
+  assert_int_equal(ps_ingest_reserve(q, 3), PS_OK);
+  assert_int_equal(ps_ingest_reserve(q, 1), PS_OK);
+  assert_int_equal(ps_ingest_reserve(q, 1), PS_EFULL);
+  ps_ingest_unreserve(q, 4);
+  atomic_store((atomic_int *)&s.gate_closed, 0);
+  ps_ingest_queue_free(q);
+}
+
+static void store_failure_reaches_every_job(void **state) {
+  fake_store s = {.base.ops = &fake_ops, .fail = 1};
+  pthread_mutex_init(&s.lock, NULL);
+  ps_ingest_queue *q;
+  assert_int_equal(ps_ingest_queue_create(&s.base, NULL, NULL, &q), PS_OK);
+  waiter w;
+  submit(q, &w, 2);
+  wait_done(&w);
+  assert_int_equal(atomic_load(&w.result), PS_EIO);
+  assert_int_equal(ps_ingest_queue_depth(q), 0);
+  ps_ingest_queue_free(q);
+}
+
+typedef struct late_submit {
+  ps_ingest_queue *q;
+  waiter *w;
+} late_submit;
+
+static void *submit_later(void *arg) {
+  late_submit *ls = arg;
+  usleep(50000);
+  memset(ls->w, 0, sizeof *ls->w);
+  ls->w->job = (ps_ingest_job){.records = ls->w->records, .count = 2, .done = on_done, .ctx = ls->w};
+  ps_ingest_submit(ls->q, &ls->w->job);
+  return NULL;
+}
+
+static void stop_commits_reserved_and_queued_then_refuses(void **state) {
+  fake_store s = {.base.ops = &fake_ops};
+  pthread_mutex_init(&s.lock, NULL);
+  ps_ingest_queue *q;
+  assert_int_equal(ps_ingest_queue_create(&s.base, NULL, NULL, &q), PS_OK);
+  waiter queued, late;
+  submit(q, &queued, 1);
+  /* A handler that reserved before the stop and submits after it must still be committed. */
+  assert_int_equal(ps_ingest_reserve(q, 2), PS_OK);
+  late_submit ls = {q, &late};
+  pthread_t t;
+  pthread_create(&t, NULL, submit_later, &ls);
+  ps_ingest_queue_stop(q);
+  pthread_join(t, NULL);
+  assert_true(atomic_load(&queued.done));
+  assert_true(atomic_load(&late.done));
+  assert_int_equal(atomic_load(&late.result), PS_OK);
+  assert_int_equal(s.records, 3);
+  assert_int_equal(ps_ingest_reserve(q, 1), PS_ESHUTDOWN);
+  ps_ingest_queue_free(q);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(commits_waiting_jobs_together),
+      cmocka_unit_test(full_queue_refuses_and_oversized_request_fits_when_empty),
+      cmocka_unit_test(store_failure_reaches_every_job),
+      cmocka_unit_test(stop_commits_reserved_and_queued_then_refuses),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,53 @@
+/* test_router.c: route matching, placeholders, 404 vs 405. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "http/router.h"
+
+static void h(ps_request *req, ps_app *app) {}
+
+static const ps_route routes[] = {
+    {"health", "GET", "/healthz", h},
+    {"events", "POST", "/v2/{}/events", h},
+    {"init", "POST", "/v2/{}/init", h},
+    {"two", "GET", "/a/{}/b/{}", h},
+};
+#define N (sizeof routes / sizeof *routes)
+
+static void finds_routes_and_params(void **state) {
+  size_t i = 99;
+  ps_route_params p;
+  assert_int_equal(ps_route_find(routes, N, "GET", "/healthz", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 0);
+  assert_int_equal(ps_route_find(routes, N, "POST", "/v2/abc123/events", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 1);
+  assert_int_equal(p.count, 1);
+  assert_string_equal(p.values[0], "abc123");
+  assert_int_equal(ps_route_find(routes, N, "GET", "/a/x%20y/b/z", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 3);
+  assert_string_equal(p.values[0], "x y");
+  assert_string_equal(p.values[1], "z");
+}
+
+static void not_found_and_wrong_method(void **state) {
+  size_t i;
+  ps_route_params p;
+  assert_int_equal(ps_route_find(routes, N, "GET", "/v2/k/events", &i, &p), PS_ROUTE_WRONG_METHOD);
+  assert_int_equal(ps_route_find(routes, N, "POST", "/v2//events", &i, &p), PS_ROUTE_NOT_FOUND);
+  assert_int_equal(ps_route_find(routes, N, "POST", "/v2/k/events/", &i, &p), PS_ROUTE_NOT_FOUND);
+  assert_int_equal(ps_route_find(routes, N, "POST", "/v2/k/x/events", &i, &p), PS_ROUTE_NOT_FOUND);
+  assert_int_equal(ps_route_find(routes, N, "GET", "/healthz/", &i, &p), PS_ROUTE_NOT_FOUND);
+  assert_int_equal(ps_route_find(routes, N, "GET", "/", &i, &p), PS_ROUTE_NOT_FOUND);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(finds_routes_and_params),
+      cmocka_unit_test(not_found_and_wrong_method),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
