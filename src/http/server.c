@@ -320,7 +320,7 @@ int ps_server_start(const ps_server_config *config, const ps_route *routes, size
       MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
       MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s ? config->idle_timeout_s : 60u,
       MHD_OPTION_CONNECTION_LIMIT, config->max_connections ? config->max_connections : 4096u,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
       1024u, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_END);
   if (!s->daemon) {
     ps_error_log("http: cannot listen on %s", config->listen);
