@@ -77,7 +77,7 @@ static int open_connection(const char *path, sqlite3 **out) {
   }
   sqlite3_busy_timeout(db, 10000);
   if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-               "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;") != PS_OK) {
+               "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;") != PS_OK) {
     sqlite3_close(db);
     return PS_EIO;
   }
