@@ -8,6 +8,7 @@
  *   all valid                -> 200 {}
  *   some invalid             -> 400 [{"event_index", "errors": [{field, code, message}]}]
  *   not a JSON array         -> 400 {"error", "message"} and nothing is stored
+ * An element that is not valid JSON on its own is a rejected event like any invalid one.
  *   queue full / store error -> 503 + Retry-After (clients retry; nothing was acknowledged)
  * Duplicates (same event_uuid already stored for the game) are acknowledged like new events;
  * the store keeps one copy.
@@ -80,22 +81,42 @@ static char *errors_to_json(const ps_violations *v) {
   return ps_buf_steal(&b);
 }
 
-/* Fills record i from element i: parse, validate, extract the indexed fields. Returns 0, or
- * PS_EPARSE when the element is not JSON (the whole body is then refused), or PS_ENOMEM. */
+/* Makes record i a rejected record carrying its violations. Returns 0 or PS_ENOMEM. */
+static int reject(ga_batch *b, size_t i, const char *category, const ps_violations *violations) {
+  ps_record *r = &b->records[i];
+  r->kind = PS_RECORD_REJECTED;
+  r->category = category;
+  if (!(b->errors_json[i] = errors_to_json(violations))) return PS_ENOMEM;
+  r->errors_json = b->errors_json[i];
+  b->rejected++;
+  return PS_OK;
+}
+
+/* Fills record i from element i: parse, validate, extract the indexed fields. An element that
+ * the array scanner accepted but the JSON parser does not (a lone UTF-16 surrogate escape from a
+ * string cut in the middle of an emoji, a bad literal) is rejected on its own, so its valid
+ * siblings are still stored. Returns 0 or PS_ENOMEM. */
 static int build_record(ga_batch *b, size_t i, int64_t game_id, int64_t now_ms) {
   json_error_t jerr;
   ps_record *r = &b->records[i];
-  json_t *event = json_loadb(b->slices[i].text, b->slices[i].len, JSON_DECODE_ANY, &jerr);
-  if (!event) return PS_EPARSE;
-  b->events[i] = event;
-  ps_violations violations;
-  const char *category = NULL;
-  size_t nviolations = ps_schema_validate_event(b->app->schemas, event, &violations, &category);
   r->game_id = game_id;
   r->received_ms = now_ms;
   r->body = b->slices[i].text;
   r->body_len = b->slices[i].len;
   r->event_index = (int)i;
+  json_t *event =
+      json_loadb(b->slices[i].text, b->slices[i].len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+  ps_violations violations = {.count = 0};
+  if (!event) {
+    ps_violation *v = &violations.items[violations.count++];
+    v->field[0] = '\0';
+    v->code = PS_VIOLATION_TYPE;
+    snprintf(v->message, sizeof v->message, "event is not valid JSON: %s", jerr.text);
+    return reject(b, i, NULL, &violations);
+  }
+  b->events[i] = event;
+  const char *category = NULL;
+  size_t nviolations = ps_schema_validate_event(b->app->schemas, event, &violations, &category);
   if (nviolations == 0) {
     json_t *ts = json_object_get(event, "client_ts");
     r->kind = PS_RECORD_EVENT;
@@ -108,12 +129,7 @@ static int build_record(ga_batch *b, size_t i, int64_t game_id, int64_t now_ms) 
                                         : (int64_t)json_number_value(ts);
     return PS_OK;
   }
-  r->kind = PS_RECORD_REJECTED;
-  r->category = category ? category : string_member(event, "category");
-  if (!(b->errors_json[i] = errors_to_json(&violations))) return PS_ENOMEM;
-  r->errors_json = b->errors_json[i];
-  b->rejected++;
-  return PS_OK;
+  return reject(b, i, category ? category : string_member(event, "category"), &violations);
 }
 
 /* The 400 body listing every rejected event. NULL on OOM. */
@@ -191,14 +207,7 @@ void ps_ga_events_handler(ps_request *req, ps_app *app) {
   if (!b->events || !b->records || !b->errors_json) goto oom;
   int64_t now = ps_now_ms();
   for (size_t i = 0; i < b->count; i++) {
-    rc = build_record(b, i, b->body.game.id, now);
-    if (rc == PS_EPARSE) {
-      char msg[96];
-      snprintf(msg, sizeof msg, "element %zu of the array is not valid JSON", i);
-      ps_request_respond_error(req, 400, "bad_request", msg);
-      return;
-    }
-    if (rc != PS_OK) goto oom;
+    if (build_record(b, i, b->body.game.id, now) != PS_OK) goto oom;
   }
   rc = ps_ingest_reserve(app->queue, b->count);
   if (rc != PS_OK) {
