@@ -3,12 +3,23 @@
  * code). The schema language is the JSON-Schema draft-3 dialect of the GameAnalytics seed:
  * "type" (a name, a list of names, or "enum"), "required": true inside a property, "pattern"
  * (PCRE2, JIT-compiled once at load), "enum", "minimum", "maximum", "maxLength", nested
- * "properties", and "extends": "<schema id>" (the shared annotations). Two keywords beyond the
- * seed describe the custom_fields limits: "maxProperties" and "propertyNames"/
- * "additionalProperties" on an object property.
+ * "properties", and "extends": "<schema id>" (the shared annotations). Three keywords beyond
+ * the seed describe the custom_fields limits on an object property: "maxProperties",
+ * "propertyNames" and "additionalProperties". Any other keyword is a load error.
+ *
+ * Meaning of the rules (validator.c has the reasons):
+ *  - "integer" accepts integral reals (2.0); "number" any number; a property without "type"
+ *    any value; "type": "enum" any value that is in "enum".
+ *  - "pattern" applies to strings and to numbers through their decimal form (client_ts);
+ *    "maxLength" counts code points; "minimum"/"maximum" are inclusive.
+ *  - null is a value: a non-nullable property set to null is a "type" violation.
+ *  - violation codes: "maxProperties" reports "maximum"; "propertyNames" reports "pattern"
+ *    on field "<object>.<key>"; "additionalProperties" rules report on "<object>.<key>".
+ *  - members no schema names are allowed.
  *
  * A loaded ps_schema_set is immutable and may be used by many threads at once.
- * Validation never fails for want of memory: it reports into a fixed-size ps_violations.
+ * Validation never fails for want of memory: it reports into a fixed-size ps_violations, and
+ * allocates nothing.
  */
 #ifndef PS_SCHEMA_VALIDATOR_H
 #define PS_SCHEMA_VALIDATOR_H
@@ -45,10 +56,13 @@ typedef struct ps_violations {
 } ps_violations;
 
 /*
- * Compiles the given schema documents into a set. Schemas refer to each other by their "id".
- * Each document whose id is an event category (anything but "shared") validates the events of
- * that category. Returns 0, or PS_EINVAL with a message in err (bad JSON, unknown keyword,
- * a pattern that does not compile, an "extends" to an unknown id), or PS_ENOMEM.
+ * Compiles the given schema documents into a set (the documents may be freed afterwards).
+ * Schemas refer to each other by their "id", which must equal the document's name (it may be
+ * left out). Each document but "shared" validates the events of the category named by its id.
+ * Returns 0 and *out, or PS_EINVAL with "schema NAME: FIELD: what" in err (bad JSON, a
+ * duplicate key, an unknown or misplaced keyword, a value of the wrong kind, a pattern that
+ * does not compile, an "extends" to an unknown id or in a cycle), or PS_ENOMEM; *out is NULL
+ * on failure. err may be NULL when errlen is 0.
  */
 int ps_schema_set_create(const ps_embedded_schema *docs, size_t count, ps_schema_set **out,
                          char *err, size_t errlen);
@@ -58,8 +72,10 @@ void ps_schema_set_free(ps_schema_set *set);
 
 /*
  * Validates one event: picks the schema by the event's "category", then checks every rule.
- * A non-object event, a missing category or an unknown category is itself a violation
- * (field "" / "category"). Returns the number of violations written to out (0 = valid).
+ * A non-object event (or NULL) is one violation (field "", code type); a missing, non-string
+ * or unknown category is one violation of field "category" (code required, type or enum)
+ * and nothing else is checked. Otherwise every violation is reported, in schema order, up to
+ * PS_MAX_VIOLATIONS. Returns the number of violations written to out (0 = valid).
  * If category_out is not NULL it receives the event's category when it is a known one, else
  * NULL (the pointer stays valid as long as set lives).
  */

@@ -1,0 +1,1176 @@
+/*
+ * bench/loadgen.c: closed-loop HTTP/1.1 load generator for the GameAnalytics v2 events endpoint
+ * (POST /v2/{game_key}/events) of playstat, also usable against any server (nginx answering 204)
+ * so both can be measured with the same client, side by side.
+ *
+ * Model: --connections persistent keep-alive connections spread over --threads threads (one epoll
+ * loop per thread). Each connection has exactly one request in flight (closed loop): it sends a
+ * request, waits for the whole response, and sends the next one at once. A run is a warmup phase
+ * (not measured) followed by a measured phase bounded by --duration and/or --requests; then the
+ * connections stop issuing and drain what is in flight (bounded by --timeout).
+ *
+ * Bodies: a JSON array of --batch events of mixed categories (user, session_end, business,
+ * resource, progression, design, error) valid per the seed schemas. Each connection plays one
+ * simulated player and precomputes one template per event variant at start; a request copies
+ * templates and patches only `event_uuid` (a fresh random UUID v4 per event) and `client_ts`.
+ * The `Authorization` header is base64(HMAC-SHA256(secret, body)), over the gzipped bytes with
+ * --gzip.
+ *
+ * Accounting: a request's latency runs from its first byte sent to its last response byte. Only
+ * responses completed during the measured phase feed rates and the latency histogram. Events are
+ * "acknowledged" when their request is answered 2xx (playstat answers 200 only once they are
+ * committed; nginx answers 204); `events_acked_total` also counts warmup and drain, so it can be
+ * compared with the number of events the server stored.
+ *
+ * Invariants: the hot path allocates nothing; per-thread statistics are merged only after join.
+ *
+ * Dependencies: libc, pthreads, OpenSSL libcrypto (HMAC, base64) and zlib (--gzip only), all
+ * linked by bench/CMakeLists.txt. By hand:
+ *   gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L bench/loadgen.c -o loadgen -lcrypto -lz -lpthread
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <zlib.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* Options                                                                                      */
+
+struct options {
+    char host[256];
+    char port[16];
+    char path[1024];
+    const char *url;
+    const char *secret;
+    int batch;
+    int connections;
+    int threads;
+    double duration;      /* seconds of measured phase; 0 = unbounded (needs --requests) */
+    uint64_t requests;    /* measured requests to issue; 0 = unbounded (needs --duration) */
+    double warmup;
+    double timeout;       /* per request and for the final drain */
+    bool gzip;
+    bool json;
+    bool print_body;
+};
+
+static void usage(FILE *f)
+{
+    fputs(
+        "usage: loadgen --url http://127.0.0.1:PORT/v2/GAMEKEY/events --secret SECRET [options]\n"
+        "\n"
+        "Closed-loop HTTP/1.1 load on the GameAnalytics v2 events endpoint: C keep-alive\n"
+        "connections, each with one request in flight, each request a freshly generated JSON\n"
+        "array of mixed, schema-valid events with random event_uuids, signed with\n"
+        "Authorization: base64(HMAC-SHA256(secret, body)).\n"
+        "\n"
+        "  --url URL            target, http:// only (required)\n"
+        "  --secret KEY         the game's secret key, for the HMAC (required)\n"
+        "  --batch N            events per request (default 1)\n"
+        "  --connections C      concurrent keep-alive connections (default 64)\n"
+        "  --threads T          client threads, each an epoll loop (default 2)\n"
+        "  --duration S         measured seconds (default 10 unless --requests is given)\n"
+        "  --requests N         stop after N measured requests (with --duration: whichever first)\n"
+        "  --warmup S           unmeasured seconds before measuring (default 2)\n"
+        "  --timeout S          per-request timeout and final drain limit (default 30)\n"
+        "  --gzip               send bodies gzipped (Content-Encoding: gzip, HMAC over gzip bytes)\n"
+        "  --json               print the results as one JSON object on stdout\n"
+        "  --print-body         print one generated body on stdout and exit (no traffic)\n"
+        "  -h, --help           this help\n"
+        "\n"
+        "Reported: requests/s, events/s (events in 2xx-answered requests), latency p50/p90/p99/\n"
+        "p99.9/max (first byte sent to last byte received), counts per status, non-2xx, errors,\n"
+        "events_acked_total (2xx events including warmup and drain), the client's own CPU time.\n",
+        f);
+}
+
+static bool parse_url(struct options *o, const char *url)
+{
+    const char *p = url;
+    if (strncmp(p, "http://", 7) != 0)
+        return false;
+    p += 7;
+    const char *hend = p + strcspn(p, ":/");
+    size_t hlen = (size_t)(hend - p);
+    if (hlen == 0 || hlen >= sizeof o->host)
+        return false;
+    memcpy(o->host, p, hlen);
+    o->host[hlen] = 0;
+    p = hend;
+    if (*p == ':') {
+        p++;
+        size_t plen = strspn(p, "0123456789");
+        if (plen == 0 || plen >= sizeof o->port)
+            return false;
+        memcpy(o->port, p, plen);
+        o->port[plen] = 0;
+        p += plen;
+    } else {
+        strcpy(o->port, "80");
+    }
+    if (*p == 0)
+        p = "/";
+    if (*p != '/' || strlen(p) >= sizeof o->path)
+        return false;
+    strcpy(o->path, p);
+    return true;
+}
+
+static double parse_positive(const char *name, const char *s, double min)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == 0 || *end != 0 || !(v >= min)) {
+        fprintf(stderr, "loadgen: bad value for --%s: %s\n", name, s);
+        exit(2);
+    }
+    return v;
+}
+
+static void parse_options(struct options *o, int argc, char **argv)
+{
+    enum { O_URL = 256, O_SECRET, O_BATCH, O_CONN, O_THREADS, O_DURATION, O_REQUESTS,
+           O_WARMUP, O_TIMEOUT, O_GZIP, O_JSON, O_PRINT };
+    static const struct option longopts[] = {
+        {"url", required_argument, 0, O_URL},
+        {"secret", required_argument, 0, O_SECRET},
+        {"batch", required_argument, 0, O_BATCH},
+        {"connections", required_argument, 0, O_CONN},
+        {"threads", required_argument, 0, O_THREADS},
+        {"duration", required_argument, 0, O_DURATION},
+        {"requests", required_argument, 0, O_REQUESTS},
+        {"warmup", required_argument, 0, O_WARMUP},
+        {"timeout", required_argument, 0, O_TIMEOUT},
+        {"gzip", no_argument, 0, O_GZIP},
+        {"json", no_argument, 0, O_JSON},
+        {"print-body", no_argument, 0, O_PRINT},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    *o = (struct options){.batch = 1, .connections = 64, .threads = 2, .warmup = 2,
+                          .timeout = 30, .duration = -1};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_URL: o->url = optarg; break;
+        case O_SECRET: o->secret = optarg; break;
+        case O_BATCH: o->batch = (int)parse_positive("batch", optarg, 1); break;
+        case O_CONN: o->connections = (int)parse_positive("connections", optarg, 1); break;
+        case O_THREADS: o->threads = (int)parse_positive("threads", optarg, 1); break;
+        case O_DURATION: o->duration = parse_positive("duration", optarg, 0); break;
+        case O_REQUESTS: o->requests = (uint64_t)parse_positive("requests", optarg, 1); break;
+        case O_WARMUP: o->warmup = parse_positive("warmup", optarg, 0); break;
+        case O_TIMEOUT: o->timeout = parse_positive("timeout", optarg, 0.001); break;
+        case O_GZIP: o->gzip = true; break;
+        case O_JSON: o->json = true; break;
+        case O_PRINT: o->print_body = true; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); exit(2);
+        }
+    }
+    if (optind != argc || !o->url || !o->secret) {
+        usage(stderr);
+        exit(2);
+    }
+    if (!parse_url(o, o->url)) {
+        fprintf(stderr, "loadgen: --url must look like http://HOST:PORT/PATH\n");
+        exit(2);
+    }
+    if (o->duration < 0)
+        o->duration = o->requests ? 0 : 10;
+    if (o->threads > o->connections)
+        o->threads = o->connections;
+    if (o->batch > 100000) {
+        fprintf(stderr, "loadgen: --batch is at most 100000\n");
+        exit(2);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small utilities: clock, PRNG, hex                                                            */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* xoshiro256** per thread, seeded from getrandom(): fast enough to draw 16 bytes per event. */
+struct rng { uint64_t s[4]; };
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(struct rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
+    return result;
+}
+
+static void rng_seed(struct rng *r)
+{
+    if (getrandom(r->s, sizeof r->s, 0) != (ssize_t)sizeof r->s) {
+        perror("loadgen: getrandom");
+        exit(1);
+    }
+    r->s[0] |= 1;
+}
+
+static uint32_t rng_below(struct rng *r, uint32_t n) { return (uint32_t)((rng_next(r) >> 32) * n >> 32); }
+
+/* Writes a lowercase UUID v4 (36 characters, no terminator) to out. */
+static void uuid_v4(struct rng *r, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t b[16];
+    uint64_t a = rng_next(r), c = rng_next(r);
+    memcpy(b, &a, 8);
+    memcpy(b + 8, &c, 8);
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    for (int i = 0, j = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[j++] = '-';
+        out[j++] = hex[b[i] >> 4];
+        out[j++] = hex[b[i] & 15];
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Latency histogram: log-linear buckets in microseconds, under 1% relative error.             */
+
+#define HIST_SUB 128                                   /* linear sub-buckets per power of two */
+#define HIST_BUCKETS (2 * HIST_SUB + 40 * HIST_SUB)
+
+struct hist {
+    uint64_t count[HIST_BUCKETS];
+    uint64_t total, max, sum;
+};
+
+static int hist_index(uint64_t v)
+{
+    if (v < 2 * HIST_SUB)
+        return (int)v;
+    int msb = 63 - __builtin_clzll(v);
+    int shift = msb - 7;                               /* 2^7 == HIST_SUB */
+    int i = 2 * HIST_SUB + (shift - 1) * HIST_SUB + (int)((v >> shift) - HIST_SUB);
+    return i < HIST_BUCKETS ? i : HIST_BUCKETS - 1;
+}
+
+/* The largest value that falls into bucket i. */
+static uint64_t hist_value(int i)
+{
+    if (i < 2 * HIST_SUB)
+        return (uint64_t)i;
+    int shift = (i - 2 * HIST_SUB) / HIST_SUB + 1;
+    uint64_t sub = (uint64_t)((i - 2 * HIST_SUB) % HIST_SUB + HIST_SUB);
+    return ((sub + 1) << shift) - 1;
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+    h->count[hist_index(v)]++;
+    h->total++;
+    h->sum += v;
+    if (v > h->max)
+        h->max = v;
+}
+
+static void hist_merge(struct hist *into, const struct hist *h)
+{
+    for (int i = 0; i < HIST_BUCKETS; i++)
+        into->count[i] += h->count[i];
+    into->total += h->total;
+    into->sum += h->sum;
+    if (h->max > into->max)
+        into->max = h->max;
+}
+
+static uint64_t hist_percentile(const struct hist *h, double p)
+{
+    if (h->total == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(p / 100.0 * (double)h->total + 0.5), seen = 0;
+    if (rank < 1)
+        rank = 1;
+    for (int i = 0; i < HIST_BUCKETS; i++) {
+        seen += h->count[i];
+        if (seen >= rank) {
+            uint64_t v = hist_value(i);
+            return v < h->max ? v : h->max;
+        }
+    }
+    return h->max;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Event bodies                                                                                 */
+
+/* Categories and their share of the traffic, in percent: design and progression/resource
+ * dominate real games; one user and one session_end per session; business and error are rare. */
+enum category { C_USER, C_SESSION_END, C_BUSINESS, C_RESOURCE, C_PROGRESSION, C_DESIGN, C_ERROR,
+                C_COUNT };
+static const int category_weight[C_COUNT] = {8, 6, 3, 18, 18, 42, 5};
+
+#define VARIANTS 3            /* templates per category per player */
+#define EVENT_MAX 1024        /* bytes, upper bound of one rendered event */
+
+struct event_template {
+    char text[EVENT_MAX];
+    int len;
+    int uuid_at, ts_at;       /* offsets of the 36-byte event_uuid and the 10-digit client_ts */
+};
+
+struct player {
+    struct event_template t[C_COUNT][VARIANTS];
+};
+
+static const char *const manufacturers[][2] = {
+    {"samsung", "SM-G991B"}, {"samsung", "SM-A525F"}, {"xiaomi", "Redmi Note 12"},
+    {"google", "Pixel 7"}, {"oneplus", "CPH2449"}, {"motorola", "moto g54 5G"},
+};
+
+/* Renders the category-specific fields of one event into out (a JSON fragment that follows
+ * `,`), choosing among realistic values with the player's rng. */
+static void category_fields(struct rng *r, enum category c, int variant, char *out, size_t n)
+{
+    static const char *const design_ids[] = {"GamePlay:Kill:Orc", "GamePlay:Kill:Goblin",
+                                             "UI:Button:OpenShop"};
+    static const char *const resource_ids[] = {"Source:Gold:reward:level_end",
+                                               "Sink:Gold:boost:rainbowBoost",
+                                               "Source:Gems:rewardedVideo:dailyBonus"};
+    static const char *const progression_status[] = {"Start", "Fail", "Complete"};
+    static const char *const severities[] = {"warning", "error", "critical"};
+    static const char *const messages[] = {
+        "NullReferenceException: Object reference not set to an instance of an object at "
+        "EnemyAI.Update()",
+        "IndexOutOfRangeException: Index was outside the bounds of the array at "
+        "Inventory.GetSlot(Int32 index)",
+        "Texture atlas ui_main exceeded 4096x4096, falling back to low quality assets"};
+    switch (c) {
+    case C_USER:
+        snprintf(out, n, "\"category\":\"user\"");
+        break;
+    case C_SESSION_END:
+        snprintf(out, n, "\"category\":\"session_end\",\"length\":%u", 30 + rng_below(r, 3600));
+        break;
+    case C_BUSINESS:
+        snprintf(out, n,
+                 "\"category\":\"business\",\"event_id\":\"Gems:gems_100\",\"amount\":%d,"
+                 "\"currency\":\"USD\",\"transaction_num\":%u,\"cart_type\":\"menu_shop\"",
+                 (int[]){99, 499, 999}[variant], 1 + rng_below(r, 20));
+        break;
+    case C_RESOURCE: {
+        int sink = resource_ids[variant][1] == 'i';
+        snprintf(out, n, "\"category\":\"resource\",\"event_id\":\"%s\",\"amount\":%s%u",
+                 resource_ids[variant], sink ? "-" : "", 10 + rng_below(r, 500));
+        break;
+    }
+    case C_PROGRESSION:
+        if (variant == 0)
+            snprintf(out, n, "\"category\":\"progression\",\"event_id\":\"Start:World1:Level3\"");
+        else
+            snprintf(out, n,
+                     "\"category\":\"progression\",\"event_id\":\"%s:World1:Level3\","
+                     "\"attempt_num\":%u,\"score\":%u",
+                     progression_status[variant], 1 + rng_below(r, 5), rng_below(r, 20000));
+        break;
+    case C_DESIGN:
+        snprintf(out, n, "\"category\":\"design\",\"event_id\":\"%s\",\"value\":%u.5",
+                 design_ids[variant], rng_below(r, 100));
+        break;
+    case C_ERROR:
+        snprintf(out, n, "\"category\":\"error\",\"severity\":\"%s\",\"message\":\"%s\"",
+                 severities[variant], messages[variant]);
+        break;
+    case C_COUNT:
+        break;
+    }
+}
+
+/* Fills p with one template per category and variant for a fresh simulated player: its user_id,
+ * session_id (UUID v4), session_num and device are the same in all of its events. */
+static void player_init(struct player *p, struct rng *r)
+{
+    char user_id[37] = {0}, session_id[37] = {0};
+    uuid_v4(r, user_id);
+    uuid_v4(r, session_id);
+    unsigned session_num = 1 + rng_below(r, 200);
+    const char *const *dev = manufacturers[rng_below(r, sizeof manufacturers / sizeof *manufacturers)];
+    static const char *const conn_types[] = {"wifi", "wwan"};
+    const char *conn_type = conn_types[rng_below(r, 2)];
+    for (int c = 0; c < C_COUNT; c++) {
+        for (int v = 0; v < VARIANTS; v++) {
+            struct event_template *t = &p->t[c][v];
+            char fields[512];
+            category_fields(r, (enum category)c, v, fields, sizeof fields);
+            /* The placeholders are found again below to record where to patch. */
+            t->len = snprintf(t->text, sizeof t->text,
+                              "{\"v\":2,\"event_uuid\":\"%036d\",\"user_id\":\"%s\","
+                              "\"client_ts\":%010d,\"sdk_version\":\"rest api v2\","
+                              "\"os_version\":\"android 14\",\"manufacturer\":\"%s\","
+                              "\"device\":\"%s\",\"platform\":\"android\",\"session_id\":\"%s\","
+                              "\"session_num\":%u,\"build\":\"1.8.%u\",\"connection_type\":\"%s\","
+                              "%s}",
+                              0, user_id, 0, dev[0], dev[1], session_id, session_num,
+                              2 + (session_num % 3), conn_type, fields);
+            if (t->len <= 0 || t->len >= (int)sizeof t->text) {
+                fprintf(stderr, "loadgen: event template too long\n");
+                exit(1);
+            }
+            t->uuid_at = (int)(strstr(t->text, "\"event_uuid\":\"") - t->text) + 14;
+            t->ts_at = (int)(strstr(t->text, "\"client_ts\":") - t->text) + 12;
+        }
+    }
+}
+
+static enum category pick_category(struct rng *r)
+{
+    int x = (int)rng_below(r, 100);
+    for (int c = 0; c < C_COUNT; c++) {
+        if (x < category_weight[c])
+            return (enum category)c;
+        x -= category_weight[c];
+    }
+    return C_DESIGN;
+}
+
+/* Writes a body of `batch` events into out (capacity checked by the caller: batch * EVENT_MAX
+ * + 2) and returns its length. ts10 is the current unix time as 10 digits. */
+static size_t render_body(const struct player *p, struct rng *r, int batch, const char *ts10,
+                          char *out)
+{
+    char *w = out;
+    *w++ = '[';
+    for (int i = 0; i < batch; i++) {
+        const struct event_template *t = &p->t[pick_category(r)][rng_below(r, VARIANTS)];
+        if (i)
+            *w++ = ',';
+        memcpy(w, t->text, (size_t)t->len);
+        uuid_v4(r, w + t->uuid_at);
+        memcpy(w + t->ts_at, ts10, 10);
+        w += t->len;
+    }
+    *w++ = ']';
+    return (size_t)(w - out);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Per-thread state, connections and statistics                                                */
+
+enum phase { PH_WARMUP, PH_MEASURE, PH_STOP };
+static _Atomic int g_phase = PH_WARMUP;
+static _Atomic uint64_t g_issued;            /* measured requests issued, against --requests */
+static _Atomic int g_threads_done;
+static atomic_flag g_printed_error_body = ATOMIC_FLAG_INIT; /* show one non-2xx body, for diagnosis */
+
+enum err { E_CONNECT, E_WRITE, E_READ, E_CLOSED, E_PARSE, E_TIMEOUT, E_COUNT };
+static const char *const err_names[E_COUNT] = {"connect", "write", "read", "closed_early", "parse",
+                                                "timeout"};
+
+struct stats {
+    uint64_t status[600];
+    uint64_t requests, events_acked, errors[E_COUNT];
+    uint64_t events_acked_total, requests_total, bytes_sent, reconnects;
+    struct hist lat;
+};
+
+enum cstate { CS_CLOSED, CS_CONNECTING, CS_WRITING, CS_READING, CS_DONE };
+
+struct conn {
+    int fd;
+    enum cstate state;
+    bool measured;          /* the request in flight was issued during the measured phase */
+    struct player player;
+    char *req;              /* header + body of the current request */
+    size_t req_len, req_off;
+    char *rbuf;
+    size_t rlen, rcap;
+    uint64_t started_us, deadline_us, retry_at_us;
+    struct worker *w;
+};
+
+struct worker {
+    pthread_t tid;
+    const struct options *o;
+    const struct addrinfo *addr;
+    int epfd;
+    struct conn *conns;
+    int nconns;
+    struct rng rng;
+    EVP_MAC_CTX *mac;
+    z_stream z;
+    size_t zcap;            /* gzip output bound of one body */
+    char *body;             /* scratch for the plain body when gzipping */
+    time_t ts_sec;
+    char ts10[11];
+    struct stats st;
+    bool reconnect_pending;
+};
+
+#define HEAD_RESERVE 512     /* bytes kept in front of the body for the request head */
+
+static size_t body_capacity(const struct options *o) { return (size_t)o->batch * EVENT_MAX + 16; }
+
+static const char *current_ts10(struct worker *w)
+{
+    time_t t = time(NULL);
+    if (t != w->ts_sec) {
+        w->ts_sec = t;
+        snprintf(w->ts10, sizeof w->ts10, "%010lld", (long long)t);
+    }
+    return w->ts10;
+}
+
+/* base64(HMAC-SHA256(secret, data)) into out (45 bytes). */
+static void sign(struct worker *w, const char *data, size_t len, char *out)
+{
+    unsigned char mac[32];
+    size_t maclen = 0;
+    if (!EVP_MAC_init(w->mac, NULL, 0, NULL) || !EVP_MAC_update(w->mac, (const unsigned char *)data, len) ||
+        !EVP_MAC_final(w->mac, mac, &maclen, sizeof mac)) {
+        fprintf(stderr, "loadgen: HMAC failed\n");
+        exit(1);
+    }
+    EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
+}
+
+/* Gzips [in, in + len) into out (w->zcap bytes) and returns the compressed length. */
+static size_t gzip_into(struct worker *w, const char *in, size_t len, char *out)
+{
+    deflateReset(&w->z);
+    w->z.next_in = (Bytef *)in;
+    w->z.avail_in = (uInt)len;
+    w->z.next_out = (Bytef *)out;
+    w->z.avail_out = (uInt)w->zcap;
+    if (deflate(&w->z, Z_FINISH) != Z_STREAM_END) {
+        fprintf(stderr, "loadgen: deflate failed\n");
+        exit(1);
+    }
+    return w->zcap - w->z.avail_out;
+}
+
+/* Builds the next request of c into c->req: body straight after HEAD_RESERVE, head in front. */
+static void build_request(struct worker *w, struct conn *c)
+{
+    const struct options *o = w->o;
+    char *body = c->req + HEAD_RESERVE;
+    size_t blen;
+    if (o->gzip) {
+        size_t plain = render_body(&c->player, &w->rng, o->batch, current_ts10(w), w->body);
+        blen = gzip_into(w, w->body, plain, body);
+    } else {
+        blen = render_body(&c->player, &w->rng, o->batch, current_ts10(w), body);
+    }
+    char auth[64], head[HEAD_RESERVE];
+    sign(w, body, blen, auth);
+    int hlen = snprintf(head, sizeof head,
+                        "POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
+                        "Authorization: %s\r\n%sContent-Length: %zu\r\n\r\n",
+                        o->path, o->host, o->port, auth,
+                        o->gzip ? "Content-Encoding: gzip\r\n" : "", blen);
+    if (hlen <= 0 || hlen >= HEAD_RESERVE) {
+        fprintf(stderr, "loadgen: request head too long (path?)\n");
+        exit(1);
+    }
+    memcpy(body - hlen, head, (size_t)hlen);
+    c->req_off = HEAD_RESERVE - (size_t)hlen;
+    c->req_len = HEAD_RESERVE + blen;
+}
+
+static void ep_set(struct conn *c, uint32_t events, int op)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    if (epoll_ctl(c->w->epfd, op, c->fd, &ev) != 0) {
+        perror("loadgen: epoll_ctl");
+        exit(1);
+    }
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd); /* also removes it from the epoll set */
+        c->fd = -1;
+    }
+    c->rlen = 0;
+    c->state = CS_CLOSED;
+    c->w->reconnect_pending = true; /* reopened by the timer scan, after the current batch */
+}
+
+static void conn_connect(struct conn *c);
+static void conn_send(struct conn *c);
+
+/* Records an error on c, closes it and schedules a reconnect (a short pause for connect errors,
+ * so that a dead server does not turn into a busy loop). */
+static void conn_fail(struct conn *c, enum err e)
+{
+    struct worker *w = c->w;
+    if (atomic_load(&g_phase) != PH_STOP || e != E_CLOSED)
+        w->st.errors[e]++;
+    conn_close(c);
+    c->retry_at_us = now_us() + (e == E_CONNECT ? 100000 : 0);
+}
+
+/* Starts the next request on an open, idle connection, or retires it when the run is over. */
+static void conn_next(struct conn *c)
+{
+    struct worker *w = c->w;
+    const struct options *o = w->o;
+    int ph = atomic_load(&g_phase);
+    if (ph == PH_STOP) {
+        conn_close(c);
+        c->state = CS_DONE;
+        return;
+    }
+    c->measured = ph == PH_MEASURE;
+    if (c->measured && o->requests && atomic_fetch_add(&g_issued, 1) >= o->requests) {
+        conn_close(c);
+        c->state = CS_DONE;
+        return;
+    }
+    build_request(w, c);
+    c->started_us = now_us();
+    c->deadline_us = c->started_us + (uint64_t)(o->timeout * 1e6);
+    c->state = CS_WRITING;
+    conn_send(c);
+}
+
+static void conn_connect(struct conn *c)
+{
+    struct worker *w = c->w;
+    const struct addrinfo *a = w->addr;
+    c->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (c->fd < 0) {
+        perror("loadgen: socket");
+        exit(1);
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->rlen = 0;
+    if (connect(c->fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+        conn_fail(c, E_CONNECT);
+        return;
+    }
+    c->state = CS_CONNECTING;
+    c->deadline_us = now_us() + (uint64_t)(w->o->timeout * 1e6);
+    ep_set(c, EPOLLOUT, EPOLL_CTL_ADD);
+}
+
+static void conn_send(struct conn *c)
+{
+    while (c->req_off < c->req_len) {
+        ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->req_off += (size_t)n;
+            c->w->st.bytes_sent += (uint64_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            ep_set(c, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD);
+            c->state = CS_WRITING;
+            return;
+        } else {
+            conn_fail(c, E_WRITE);
+            return;
+        }
+    }
+    if (c->state == CS_WRITING && c->req_off == c->req_len) {
+        c->state = CS_READING;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Response parsing                                                                             */
+
+/* Case-insensitive search for header `name` (with its colon) in the head [p, end). Returns the
+ * start of its value or NULL. */
+static const char *find_header(const char *p, const char *end, const char *name)
+{
+    size_t n = strlen(name);
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0) {
+            p += n;
+            while (p < eol && (*p == ' ' || *p == '\t'))
+                p++;
+            return p;
+        }
+        p = eol + 1;
+    }
+    return NULL;
+}
+
+/* Given a chunked body at [p, end), returns the number of bytes it spans up to and including
+ * the final CRLF after the last chunk (and trailers), 0 if incomplete, -1 if malformed. */
+static ssize_t chunked_length(const char *p, const char *end)
+{
+    const char *s = p;
+    for (;;) {
+        const char *eol = memchr(s, '\n', (size_t)(end - s));
+        if (!eol)
+            return 0;
+        char *hend;
+        unsigned long long size = strtoull(s, &hend, 16);
+        if (hend == s)
+            return -1;
+        s = eol + 1;
+        if (size == 0) {
+            /* trailers, then an empty line */
+            for (;;) {
+                const char *tl = memchr(s, '\n', (size_t)(end - s));
+                if (!tl)
+                    return 0;
+                bool empty = tl == s || (tl == s + 1 && *s == '\r');
+                s = tl + 1;
+                if (empty)
+                    return s - p;
+            }
+        }
+        if ((size_t)(end - s) < size + 2)
+            return 0;
+        s += size + 2;
+    }
+}
+
+/* Tries to parse one complete response from c->rbuf. Returns its total length (>0), 0 if more
+ * bytes are needed, -1 if malformed. Sets *status and *close_after. With eof, a response without
+ * framing ends at the end of the buffer. */
+static ssize_t parse_response(const char *buf, size_t len, bool eof, int *status, bool *close_after)
+{
+    const char *end = buf + len;
+    const char *hend = NULL;
+    for (const char *p = buf; p + 3 < end; p++) {
+        p = memchr(p, '\r', (size_t)(end - p));
+        if (!p || p + 3 >= end)
+            break;
+        if (p[1] == '\n' && p[2] == '\r' && p[3] == '\n') {
+            hend = p + 4;
+            break;
+        }
+    }
+    if (!hend)
+        return len > 65536 ? -1 : 0;
+    if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)buf[9]))
+        return -1;
+    int code = atoi(buf + 9);
+    if (code < 100 || code > 599)
+        return -1;
+    *status = code;
+    const char *conn = find_header(buf, hend, "Connection:");
+    *close_after = (conn && strncasecmp(conn, "close", 5) == 0) || buf[7] == '0';
+    if (code < 200 || code == 204 || code == 304)
+        return hend - buf; /* no body (1xx are consumed and ignored by the caller) */
+    const char *te = find_header(buf, hend, "Transfer-Encoding:");
+    if (te && strncasecmp(te, "chunked", 7) == 0) {
+        ssize_t n = chunked_length(hend, end);
+        return n <= 0 ? n : (hend - buf) + n;
+    }
+    const char *cl = find_header(buf, hend, "Content-Length:");
+    if (cl) {
+        size_t body = strtoull(cl, NULL, 10);
+        size_t total = (size_t)(hend - buf) + body;
+        return len >= total ? (ssize_t)total : 0;
+    }
+    *close_after = true; /* delimited by the end of the connection */
+    return eof ? (ssize_t)len : 0;
+}
+
+/* Counts one finished request on c with the given status. */
+static void record_response(struct conn *c, int status, const char *resp, size_t resp_len)
+{
+    struct worker *w = c->w;
+    uint64_t lat = now_us() - c->started_us;
+    bool ok = status >= 200 && status < 300;
+    uint64_t events = ok ? (uint64_t)w->o->batch : 0;
+    w->st.requests_total++;
+    w->st.events_acked_total += events;
+    if (c->measured && atomic_load(&g_phase) == PH_MEASURE) {
+        w->st.requests++;
+        w->st.status[status]++;
+        w->st.events_acked += events;
+        hist_add(&w->st.lat, lat);
+    }
+    if (!ok && !atomic_flag_test_and_set(&g_printed_error_body)) {
+        int n = resp_len > 600 ? 600 : (int)resp_len;
+        fprintf(stderr, "loadgen: first non-2xx response (%d), truncated:\n%.*s\n", status, n, resp);
+    }
+}
+
+static void conn_read(struct conn *c)
+{
+    struct worker *w = c->w;
+    bool eof = false;
+    for (;;) {
+        if (c->rcap - c->rlen < 4096) {
+            c->rcap *= 2;
+            c->rbuf = realloc(c->rbuf, c->rcap);
+            if (!c->rbuf) {
+                fprintf(stderr, "loadgen: out of memory\n");
+                exit(1);
+            }
+        }
+        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+        if (n > 0) {
+            c->rlen += (size_t)n;
+            if (c->rlen < c->rcap)
+                break; /* drained what was there */
+            continue;
+        }
+        if (n == 0) {
+            eof = true;
+            break;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        conn_fail(c, E_READ);
+        return;
+    }
+    for (;;) {
+        int status = 0;
+        bool close_after = false;
+        ssize_t n = parse_response(c->rbuf, c->rlen, eof, &status, &close_after);
+        if (n < 0) {
+            conn_fail(c, E_PARSE);
+            return;
+        }
+        if (n == 0) {
+            if (eof)
+                conn_fail(c, E_CLOSED);
+            return;
+        }
+        if (status < 200) { /* an interim 1xx: skip it and wait for the final answer */
+            memmove(c->rbuf, c->rbuf + n, c->rlen - (size_t)n);
+            c->rlen -= (size_t)n;
+            continue;
+        }
+        if (c->state != CS_READING && c->state != CS_WRITING) {
+            conn_fail(c, E_PARSE); /* an answer nobody asked for */
+            return;
+        }
+        record_response(c, status, c->rbuf, (size_t)n);
+        c->rlen -= (size_t)n;
+        if (c->rlen)
+            memmove(c->rbuf, c->rbuf + n, c->rlen);
+        if (close_after || eof) {
+            conn_close(c);
+            w->st.reconnects++;
+            c->retry_at_us = 0;
+            if (atomic_load(&g_phase) == PH_STOP)
+                c->state = CS_DONE;
+            return;
+        }
+        if (c->state == CS_WRITING) /* answered before the whole body went out */
+            ep_set(c, EPOLLIN, EPOLL_CTL_MOD);
+        conn_next(c);
+        return;
+    }
+}
+
+static void conn_event(struct conn *c, uint32_t ev)
+{
+    if (c->state == CS_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+            conn_fail(c, E_CONNECT);
+            return;
+        }
+        ep_set(c, EPOLLIN, EPOLL_CTL_MOD);
+        conn_next(c);
+        return;
+    }
+    if (c->state == CS_WRITING && (ev & EPOLLOUT)) {
+        conn_send(c);
+        if (c->state == CS_READING)
+            ep_set(c, EPOLLIN, EPOLL_CTL_MOD);
+        if (c->state != CS_READING && c->state != CS_WRITING)
+            return;
+    }
+    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        conn_read(c);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct epoll_event evs[256];
+    uint64_t next_scan = 0;
+    for (int i = 0; i < w->nconns; i++)
+        conn_connect(&w->conns[i]);
+    for (;;) {
+        int n = epoll_wait(w->epfd, evs, 256, 10);
+        for (int i = 0; i < n; i++) {
+            struct conn *c = evs[i].data.ptr;
+            if (c->fd >= 0)
+                conn_event(c, evs[i].events);
+        }
+        uint64_t t = now_us();
+        if (t < next_scan && n > 0 && !w->reconnect_pending)
+            continue;
+        next_scan = t + 10000;
+        w->reconnect_pending = false;
+        /* Timers: reconnects, request timeouts, and the end of the run. */
+        int ph = atomic_load(&g_phase), live = 0;
+        for (int i = 0; i < w->nconns; i++) {
+            struct conn *c = &w->conns[i];
+            if (c->state == CS_CLOSED) {
+                if (ph == PH_STOP)
+                    c->state = CS_DONE;
+                else if (t >= c->retry_at_us)
+                    conn_connect(c);
+            } else if (c->state != CS_DONE && t > c->deadline_us) {
+                conn_fail(c, E_TIMEOUT);
+                if (ph == PH_STOP)
+                    c->state = CS_DONE;
+            }
+            live += c->state != CS_DONE;
+        }
+        if (live == 0)
+            break;
+    }
+    atomic_fetch_add(&g_threads_done, 1);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Setup, the run, the report                                                                  */
+
+static void worker_init(struct worker *w, const struct options *o, const struct addrinfo *addr,
+                        struct conn *conns, int nconns, EVP_MAC *hmac)
+{
+    memset(w, 0, sizeof *w);
+    w->o = o;
+    w->addr = addr;
+    w->conns = conns;
+    w->nconns = nconns;
+    rng_seed(&w->rng);
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->mac = EVP_MAC_CTX_new(hmac);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    if (w->epfd < 0 || !w->mac ||
+        !EVP_MAC_init(w->mac, (const unsigned char *)o->secret, strlen(o->secret), params)) {
+        fprintf(stderr, "loadgen: cannot set up epoll or HMAC\n");
+        exit(1);
+    }
+    if (o->gzip) {
+        if (deflateInit2(&w->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+            fprintf(stderr, "loadgen: deflateInit2 failed\n");
+            exit(1);
+        }
+        w->zcap = deflateBound(&w->z, (uLong)body_capacity(o));
+        w->body = malloc(body_capacity(o));
+    }
+    for (int i = 0; i < nconns; i++) {
+        struct conn *c = &conns[i];
+        c->fd = -1;
+        c->w = w;
+        c->req = malloc(HEAD_RESERVE + (o->gzip ? w->zcap : body_capacity(o)));
+        c->rcap = 16384;
+        c->rbuf = malloc(c->rcap);
+        if (!c->req || !c->rbuf || (o->gzip && !w->body)) {
+            fprintf(stderr, "loadgen: out of memory\n");
+            exit(1);
+        }
+        player_init(&c->player, &w->rng);
+    }
+}
+
+static void sleep_s(double s)
+{
+    if (s <= 0)
+        return;
+    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
+}
+
+static void report(const struct options *o, const struct stats *s, double elapsed, double cpu)
+{
+    uint64_t non2xx = 0, errors = 0;
+    for (int i = 0; i < 600; i++)
+        if (s->status[i] && (i < 200 || i >= 300))
+            non2xx += s->status[i];
+    for (int e = 0; e < E_COUNT; e++)
+        errors += s->errors[e];
+    double rps = elapsed > 0 ? (double)s->requests / elapsed : 0;
+    double eps = elapsed > 0 ? (double)s->events_acked / elapsed : 0;
+    double ms[6]; /* p50, p90, p99, p99.9, max, mean */
+    const double pct[4] = {50, 90, 99, 99.9};
+    for (int i = 0; i < 4; i++)
+        ms[i] = (double)hist_percentile(&s->lat, pct[i]) / 1000.0;
+    ms[4] = (double)s->lat.max / 1000.0;
+    ms[5] = s->lat.total ? (double)s->lat.sum / (double)s->lat.total / 1000.0 : 0;
+    if (o->json) {
+        printf("{\"url\": \"%s\", \"batch\": %d, \"connections\": %d, \"threads\": %d, "
+               "\"gzip\": %s, \"warmup_s\": %.3f, \"duration_s\": %.3f, \"requests\": %" PRIu64 ", "
+               "\"requests_per_s\": %.1f, \"events_acked\": %" PRIu64 ", \"events_per_s\": %.1f, "
+               "\"latency_ms\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"p999\": %.3f, "
+               "\"max\": %.3f, \"mean\": %.3f}, \"status\": {",
+               o->url, o->batch, o->connections, o->threads, o->gzip ? "true" : "false", o->warmup,
+               elapsed, s->requests, rps, s->events_acked, eps, ms[0], ms[1], ms[2], ms[3], ms[4],
+               ms[5]);
+        const char *sep = "";
+        for (int i = 0; i < 600; i++)
+            if (s->status[i]) {
+                printf("%s\"%d\": %" PRIu64, sep, i, s->status[i]);
+                sep = ", ";
+            }
+        printf("}, \"non_2xx\": %" PRIu64 ", \"errors\": {", non2xx);
+        for (int e = 0; e < E_COUNT; e++)
+            printf("%s\"%s\": %" PRIu64, e ? ", " : "", err_names[e], s->errors[e]);
+        printf("}, \"errors_total\": %" PRIu64 ", \"requests_total\": %" PRIu64
+               ", \"events_acked_total\": %" PRIu64 ", \"reconnects\": %" PRIu64
+               ", \"bytes_sent\": %" PRIu64 ", \"client_cpu_s\": %.3f}\n",
+               errors, s->requests_total, s->events_acked_total, s->reconnects, s->bytes_sent, cpu);
+        return;
+    }
+    printf("target       %s\n", o->url);
+    printf("load         %d connections, %d threads, batch %d%s, %.1f s measured after %.1f s "
+           "warmup\n", o->connections, o->threads, o->batch, o->gzip ? " (gzip)" : "", elapsed,
+           o->warmup);
+    printf("requests     %" PRIu64 " (%.1f/s), bytes sent %.1f MB in total\n", s->requests, rps,
+           (double)s->bytes_sent / 1e6);
+    printf("events       %" PRIu64 " acknowledged (%.1f/s)\n", s->events_acked, eps);
+    printf("latency ms   p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f\n", ms[0],
+           ms[1], ms[2], ms[3], ms[4], ms[5]);
+    printf("status      ");
+    for (int i = 0; i < 600; i++)
+        if (s->status[i])
+            printf(" %d: %" PRIu64, i, s->status[i]);
+    printf("\nnon-2xx      %" PRIu64 "\nerrors       %" PRIu64 " (", non2xx, errors);
+    for (int e = 0; e < E_COUNT; e++)
+        printf("%s%s %" PRIu64, e ? ", " : "", err_names[e], s->errors[e]);
+    printf(")\nall phases   %" PRIu64 " requests, %" PRIu64 " events acknowledged, %" PRIu64
+           " reconnects\nclient cpu   %.2f s\n",
+           s->requests_total, s->events_acked_total, s->reconnects, cpu);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    parse_options(&o, argc, argv);
+
+    if (o.print_body) {
+        struct rng r;
+        rng_seed(&r);
+        struct player *p = malloc(sizeof *p);
+        char *body = malloc(body_capacity(&o));
+        char ts10[16];
+        snprintf(ts10, sizeof ts10, "%010lld", (long long)time(NULL));
+        player_init(p, &r);
+        size_t n = render_body(p, &r, o.batch, ts10, body);
+        fwrite(body, 1, n, stdout);
+        putchar('\n');
+        free(body);
+        free(p);
+        return 0;
+    }
+
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *addr;
+    int rc = getaddrinfo(o.host, o.port, &hints, &addr);
+    if (rc != 0) {
+        fprintf(stderr, "loadgen: %s:%s: %s\n", o.host, o.port, gai_strerror(rc));
+        return 1;
+    }
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    struct worker *workers = calloc((size_t)o.threads, sizeof *workers);
+    struct conn *conns = calloc((size_t)o.connections, sizeof *conns);
+    if (!hmac || !workers || !conns) {
+        fprintf(stderr, "loadgen: setup failed\n");
+        return 1;
+    }
+    for (int t = 0, first = 0; t < o.threads; t++) {
+        int n = o.connections / o.threads + (t < o.connections % o.threads);
+        worker_init(&workers[t], &o, addr, conns + first, n, hmac);
+        first += n;
+    }
+
+    double cpu0 = cpu_seconds();
+    atomic_store(&g_phase, o.warmup > 0 ? PH_WARMUP : PH_MEASURE);
+    for (int t = 0; t < o.threads; t++)
+        if (pthread_create(&workers[t].tid, NULL, worker_main, &workers[t]) != 0) {
+            perror("loadgen: pthread_create");
+            return 1;
+        }
+    sleep_s(o.warmup);
+    double t0 = now_s();
+    atomic_store(&g_phase, PH_MEASURE);
+    /* The measured phase ends at --duration, or when --requests are all answered. */
+    for (;;) {
+        double left = o.duration > 0 ? t0 + o.duration - now_s() : 1;
+        if (left <= 0 || atomic_load(&g_threads_done) == o.threads)
+            break;
+        sleep_s(left < 0.005 ? left : 0.005);
+    }
+    double elapsed = now_s() - t0;
+    atomic_store(&g_phase, PH_STOP);
+    for (int t = 0; t < o.threads; t++)
+        pthread_join(workers[t].tid, NULL);
+    double cpu = cpu_seconds() - cpu0;
+
+    struct stats *total = calloc(1, sizeof *total);
+    for (int t = 0; t < o.threads; t++) {
+        const struct stats *s = &workers[t].st;
+        for (int i = 0; i < 600; i++)
+            total->status[i] += s->status[i];
+        for (int e = 0; e < E_COUNT; e++)
+            total->errors[e] += s->errors[e];
+        total->requests += s->requests;
+        total->events_acked += s->events_acked;
+        total->events_acked_total += s->events_acked_total;
+        total->requests_total += s->requests_total;
+        total->bytes_sent += s->bytes_sent;
+        total->reconnects += s->reconnects;
+        hist_merge(&total->lat, &s->lat);
+    }
+    report(&o, total, elapsed, cpu);
+    fflush(stdout);
+    return total->requests == 0 ? 1 : 0;
+}

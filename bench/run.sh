@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# bench/run.sh: the load test of POST /v2/{game_key}/events, playstat side by side with nginx
+# answering 204 on the same machine, with the same client (build/bench/loadgen), the same
+# connections and the same duration. For each batch size it measures nginx, then playstat,
+# prints one markdown table (and writes it with the raw JSON results to bench/out/), and proves
+# "acknowledged means durably stored" by counting what `playstat events` returns for the game of
+# each run against the events the load generator saw answered 2xx (warmup and drain included).
+#
+# Builds nothing: expects build/playstat and build/bench/loadgen (`make bench` builds them and
+# runs this). Every process it starts is stopped on exit; all traffic goes to 127.0.0.1.
+#
+# Knobs (environment):
+#   BENCH_DURATION=15         measured seconds per run
+#   BENCH_WARMUP=3            unmeasured seconds before each run
+#   BENCH_BATCHES="1 100"     events per request, one pair of runs per value
+#   BENCH_CONNECTIONS_1=64    connections for batch 1; BENCH_CONNECTIONS_<N> for batch N
+#                             (default 64 below 10 events per request, else 16)
+#   BENCH_THREADS=2           load generator threads
+#   BENCH_GZIP=0              1: gzip the request bodies
+#   BENCH_WRK=1               1: also a 5 s wrk GET run of nginx, for reference
+#   BENCH_PERF=0              1: perf profile of playstat during each measured run
+#   BENCH_PLAYSTAT_PORT=18480 BENCH_NGINX_PORT=18481
+#   BENCH_OUT=bench/out       where results go;  BENCH_KEEP=0  1: keep the temp data dir
+#   BUILD=build               build directory
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+PLAYSTAT=$BUILD/playstat
+LOADGEN=$BUILD/bench/loadgen
+DURATION=${BENCH_DURATION:-15}
+WARMUP=${BENCH_WARMUP:-3}
+BATCHES=${BENCH_BATCHES:-1 100}
+THREADS=${BENCH_THREADS:-2}
+GZIP=${BENCH_GZIP:-0}
+WRK=${BENCH_WRK:-1}
+PERF=${BENCH_PERF:-0}
+PLAYSTAT_PORT=${BENCH_PLAYSTAT_PORT:-18480}
+NGINX_PORT=${BENCH_NGINX_PORT:-18481}
+KEEP=${BENCH_KEEP:-0}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${BENCH_OUT:-$ROOT/bench/out}/$STAMP
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+for f in "$PLAYSTAT" "$LOADGEN"; do
+  [ -x "$f" ] || die "$f is missing: run 'make bench' (or 'make build') first"
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || die "nginx is missing: 'make deps' installs nginx-light"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$PLAYSTAT_PORT" "$NGINX_PORT"; do
+  ! port_in_use "$p" || die "port $p is in use (set BENCH_PLAYSTAT_PORT / BENCH_NGINX_PORT)"
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/playstat-bench.XXXXXX")
+DATA=$TMP/data
+mkdir -p "$OUT" "$DATA" "$TMP/nginx"
+PLAYSTAT_PID=
+NGINX_PID=
+
+# shellcheck disable=SC2317  # (invoked by the trap)
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in $PLAYSTAT_PID $NGINX_PID; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in $PLAYSTAT_PID $NGINX_PID; do
+    wait "$pid" 2>/dev/null || true
+  done
+  [ -f "$TMP/playstat.log" ] && cp "$TMP/playstat.log" "$OUT/playstat.log"
+  if [ "$KEEP" = 1 ]; then echo "bench: kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits up to 10 s until something accepts connections on 127.0.0.1:$1.
+wait_port() {
+  for _ in $(seq 100); do port_in_use "$1" && return 0; sleep 0.1; done
+  return 1
+}
+
+# First number found for "key": in a JSON file (the load generator prints unique keys).
+jnum() { grep -o "\"$2\": *-\?[0-9.]*" "$1" | head -n1 | sed 's/.*: *//'; }
+jstr() { grep -o "\"$2\": *\"[^\"]*\"" "$1" | head -n1 | sed 's/.*: *"//; s/"$//'; }
+
+# Clock ticks (user + system) used so far by /proc/$1/stat (a process, or a thread under task/).
+ticks_of() {
+  local stat f
+  stat=$(cat "$1" 2>/dev/null) || { echo 0; return; }
+  read -ra f <<< "${stat##*) }"            # f[0] is field 3 (state): utime is f[11], stime f[12]
+  echo $((f[11] + f[12]))
+}
+
+# CPU seconds used so far by the given processes, all threads included.
+cpu_of() {
+  local total=0 pid
+  for pid in "$@"; do total=$((total + $(ticks_of "/proc/$pid/stat"))); done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# One line per thread of process $1: "tid name ticks", to see which thread is the bottleneck.
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do echo "${t##*/} $(cat "$t/comm" 2>/dev/null) $(ticks_of "$t/stat")"; done
+}
+
+# Percent of all CPUs busy over half a second: other work on the machine skews the figures.
+machine_busy() {
+  { head -n1 /proc/stat; sleep 0.5; head -n1 /proc/stat; } | awk '
+    { t = 0; for (i = 2; i <= NF; i++) t += $i }
+    NR == 1 { t1 = t; idle1 = $5 }
+    NR == 2 { printf "%d", 100 - 100 * ($5 - idle1) / (t - t1) }'
+}
+
+# --- nginx: a 204 for everything, config and state in $TMP/nginx ----------------------------
+sed -e "s|@DIR@|$TMP/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" "$ROOT/bench/nginx.conf.in" \
+  > "$TMP/nginx/nginx.conf"
+"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" \
+  > "$TMP/nginx/stdout.log" 2>&1 &
+NGINX_PID=$!
+wait_port "$NGINX_PORT" || { cat "$TMP/nginx/error.log" >&2; die "nginx did not start"; }
+
+# --- playstat: one game per batch size, created before the server starts --------------------
+declare -A GAME_ID GAME_KEY SECRET
+for b in $BATCHES; do
+  "$PLAYSTAT" game create --data "$DATA" --name "bench batch $b" > "$TMP/game-$b.json" \
+    || die "playstat game create failed"
+  GAME_ID[$b]=$(jnum "$TMP/game-$b.json" id)
+  GAME_KEY[$b]=$(jstr "$TMP/game-$b.json" game_key)
+  SECRET[$b]=$(jstr "$TMP/game-$b.json" secret_key)
+  if [ -z "${GAME_KEY[$b]}" ] || [ -z "${SECRET[$b]}" ]; then
+    die "unexpected game create output: $(cat "$TMP/game-$b.json")"
+  fi
+done
+"$PLAYSTAT" serve --data "$DATA" --listen "127.0.0.1:$PLAYSTAT_PORT" 2> "$TMP/playstat.log" &
+PLAYSTAT_PID=$!
+for _ in $(seq 150); do
+  grep -q "listening on http://127.0.0.1:$PLAYSTAT_PORT" "$TMP/playstat.log" && break
+  kill -0 "$PLAYSTAT_PID" 2>/dev/null || { cat "$TMP/playstat.log" >&2; die "playstat exited"; }
+  sleep 0.1
+done
+grep -q "listening on" "$TMP/playstat.log" || { cat "$TMP/playstat.log" >&2; die "playstat did not start"; }
+
+echo "bench: $(nproc) CPUs, $DURATION s measured after $WARMUP s warmup per run, loadgen threads $THREADS, results in ${OUT#"$ROOT"/}"
+
+if [ "$WRK" = 1 ] && command -v wrk >/dev/null; then
+  echo "bench: reference, wrk GET on nginx (64 connections, 2 threads, 5 s):"
+  wrk -t2 -c64 -d5s "http://127.0.0.1:$NGINX_PORT/" | tee "$OUT/wrk-nginx.txt" | grep -E 'Requests/sec|Latency' | sed 's/^ */  /'
+fi
+
+# run_one TARGET BATCH URL SECRET CONNECTIONS PIDS...: one loadgen run, JSON to $OUT, and a line
+# "cpu" of the server's CPU seconds per measured second in $OUT/TARGET-bBATCH.cpu.
+run_one() {
+  local target=$1 batch=$2 url=$3 secret=$4 conns=$5; shift 5
+  local json="$OUT/$target-b$batch.json" busy cpu0 cpu1 perf_pid=
+  for _ in 1 2 3 4 5 6; do   # let the previous run's tail settle, up to 3 s
+    busy=$(machine_busy)
+    [ "$busy" -gt 10 ] || break
+  done
+  [ "$busy" -le 10 ] || echo "bench: warning: the machine is already ${busy}% busy before the $target run: figures will be low" >&2
+  local args=(--url "$url" --secret "$secret" --batch "$batch" --connections "$conns"
+              --threads "$THREADS" --duration "$DURATION" --warmup "$WARMUP" --json)
+  if [ "$GZIP" = 1 ]; then args+=(--gzip); fi
+  echo "bench: $target, batch $batch, $conns connections ..."
+  cpu0=$(cpu_of "$@")
+  thread_ticks "$1" | sort -k1,1 > "$TMP/threads0"
+  if [ "$PERF" = 1 ] && [ "$target" = playstat ] && command -v perf >/dev/null; then
+    (sleep "$WARMUP"; exec perf record -q -F 499 -g -p "$1" -o "$OUT/perf-b$batch.data" -- sleep "$DURATION") \
+      >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  "$LOADGEN" "${args[@]}" > "$json" 2> "$OUT/$target-b$batch.stderr" || true
+  cpu1=$(cpu_of "$@")
+  thread_ticks "$1" | sort -k1,1 > "$TMP/threads1"
+  # Cores used by each thread of the (first) server process over warmup + measured run.
+  join "$TMP/threads0" "$TMP/threads1" | awk -v s="$((DURATION + WARMUP))" -v hz="$(getconf CLK_TCK)" \
+    '{ printf "%s %s %.2f\n", $1, $2, ($5 - $3) / hz / s }' > "$OUT/$target-b$batch.threads"
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    perf report -i "$OUT/perf-b$batch.data" --no-children --stdio --percent-limit 1.5 2>/dev/null \
+      | grep -v '^$' | head -n 80 > "$OUT/perf-b$batch.txt" || true
+  fi
+  [ -s "$json" ] || { cat "$OUT/$target-b$batch.stderr" >&2; die "loadgen produced no result for $target batch $batch"; }
+  awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" -v w="$WARMUP" \
+    'BEGIN { printf "%.2f\n", (b - a) / (d + w) }' > "$OUT/$target-b$batch.cpu"
+}
+
+NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+for b in $BATCHES; do
+  var=BENCH_CONNECTIONS_$b
+  conns=${!var:-$([ "$b" -lt 10 ] && echo 64 || echo 16)}
+  # shellcheck disable=SC2086
+  run_one nginx "$b" "http://127.0.0.1:$NGINX_PORT/v2/${GAME_KEY[$b]}/events" "${SECRET[$b]}" "$conns" $NGINX_PIDS
+  run_one playstat "$b" "http://127.0.0.1:$PLAYSTAT_PORT/v2/${GAME_KEY[$b]}/events" "${SECRET[$b]}" "$conns" "$PLAYSTAT_PID"
+done
+
+# --- the table, the durability check --------------------------------------------------------
+{
+  echo "| target | batch | connections | requests/s | events/s | p50 ms | p99 ms | non-2xx | errors | server CPU (cores) | playstat/nginx requests/s |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for b in $BATCHES; do
+    for t in nginx playstat; do
+      j="$OUT/$t-b$b.json"
+      ratio=
+      if [ "$t" = playstat ]; then ratio=$(awk -v p="$(jnum "$j" requests_per_s)" -v n="$(jnum "$OUT/nginx-b$b.json" requests_per_s)" \
+        'BEGIN { if (n > 0) printf "%.0f%%", 100 * p / n }'); fi
+      printf '| %s | %s | %s | %.0f | %.0f | %s | %s | %s | %s | %s | %s |\n' "$t" "$b" \
+        "$(jnum "$j" connections)" "$(jnum "$j" requests_per_s)" "$(jnum "$j" events_per_s)" \
+        "$(jnum "$j" p50)" "$(jnum "$j" p99)" "$(jnum "$j" non_2xx)" "$(jnum "$j" errors_total)" \
+        "$(cat "$OUT/$t-b$b.cpu")" "$ratio"
+    done
+  done
+} > "$OUT/summary.md"
+echo
+cat "$OUT/summary.md"
+echo
+
+for b in $BATCHES; do
+  echo "playstat threads, batch $b (cores): $(awk '$3 > 0.01 { printf "%s %s=%s  ", $1, $2, $3 }' "$OUT/playstat-b$b.threads")"
+done
+
+status=0
+for b in $BATCHES; do
+  acked=$(jnum "$OUT/playstat-b$b.json" events_acked_total)
+  stored=$("$PLAYSTAT" events --data "$DATA" --game "${GAME_ID[$b]}" | wc -l)
+  if [ "$acked" = "$stored" ]; then verdict=ok; else verdict=MISMATCH; status=1; fi
+  echo "durability, batch $b: $acked events acknowledged (2xx, warmup and drain included), $stored stored: $verdict" \
+    | tee -a "$OUT/summary.md"
+done
+# A clean stop must still exit 0 with everything committed.
+kill -TERM "$PLAYSTAT_PID"
+if wait "$PLAYSTAT_PID"; then rc=0; else rc=$?; status=1; fi
+PLAYSTAT_PID=
+echo "playstat stopped on SIGTERM with exit status $rc" | tee -a "$OUT/summary.md"
+echo "bench: results in ${OUT#"$ROOT"/}/"
+exit "$status"
