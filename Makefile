@@ -12,7 +12,9 @@ APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
                libssl-dev zlib1g-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev \
                nodejs npm nginx-light wrk
 
-.PHONY: all deps build run test test-asan bench clean node-deps
+.PHONY: all deps build run test test-asan bench fuzz clean node-deps
+
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -57,5 +59,13 @@ test-asan: deps node-deps
 bench: build
 	bench/run.sh
 
+# libFuzzer over the ingest path's untrusted-input code (fuzz/), with ASan and UBSan; new
+# inputs that reach new code are added to fuzz/corpus/events.
+fuzz: deps
+	@command -v clang >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq clang; }
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPLAYSTAT_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_events
+	build-fuzz/fuzz/fuzz_events -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/events
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
