@@ -20,7 +20,8 @@
   X(EAUTH, -8, "authentication failed")                                     \
   X(EPARSE, -9, "malformed input")                                          \
   X(EEXIST, -10, "already exists")                                          \
-  X(EUNSUPPORTED, -11, "unsupported")
+  X(EUNSUPPORTED, -11, "unsupported")                                       \
+  X(EEXPIRED, -12, "expired")
 
 typedef enum {
 #define PS_ERRNO_ENUM(name, value, text) PS_##name = value,

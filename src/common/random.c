@@ -5,19 +5,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/encoding.h"
 #include "common/errors.h"
-
-static const char hex_digits[] = "0123456789abcdef";
 
 int ps_random_hex(char *out, size_t nbytes) {
   unsigned char bytes[256];
   if (nbytes > sizeof bytes) return PS_EINVAL;
   if (RAND_bytes(bytes, (int)nbytes) != 1) return PS_EIO;
-  for (size_t i = 0; i < nbytes; i++) {
-    out[2 * i] = hex_digits[bytes[i] >> 4];
-    out[2 * i + 1] = hex_digits[bytes[i] & 15];
-  }
-  out[2 * nbytes] = '\0';
+  ps_hex_encode(bytes, nbytes, out);
   return PS_OK;
 }
 

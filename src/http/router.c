@@ -3,29 +3,12 @@
 
 #include <string.h>
 
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+#include "common/encoding.h"
 
 /* Copies a segment of len bytes percent-decoded into out (cap bytes); 0 if it does not fit. */
 static int decode_segment(const char *seg, size_t len, char *out, size_t cap) {
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = seg[i];
-    if (c == '%' && i + 2 < len) {
-      int hi = hex_digit(seg[i + 1]), lo = hex_digit(seg[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        c = (char)(hi * 16 + lo);
-        i += 2;
-      }
-    }
-    if (n + 1 >= cap) return 0;
-    out[n++] = c;
-  }
-  out[n] = '\0';
+  if (len + 1 > cap) return 0;
+  ps_percent_decode(seg, len, 0, out);
   return 1;
 }
 

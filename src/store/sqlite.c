@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/encoding.h"
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
@@ -302,19 +303,12 @@ static int sqlite_game_find_by_id(ps_store *base, int64_t id, ps_game *out) {
 
 /* ---- ingest ---- */
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /* A UUID's 16 bytes (any hex case, dashes ignored); 0 if it is not 32 hex digits. */
 static int uuid_to_bytes(const char *uuid, unsigned char out[16]) {
   int n = 0;
   for (const char *p = uuid; *p; p++) {
     if (*p == '-') continue;
-    int v = hex_value(*p);
+    int v = ps_hex_digit(*p);
     if (v < 0 || n >= 32) return 0;
     if (n % 2 == 0)
       out[n / 2] = (unsigned char)(v << 4);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "http/app.h"
 #include "http/handlers.h"
 #include "ingest/ga/signed_request.h"
@@ -43,7 +44,7 @@ void ps_ga_init_handler(ps_request *req, ps_app *app) {
 static void configs_hash(const char *configs_json, char out[65]) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256((const unsigned char *)configs_json, strlen(configs_json), digest);
-  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) snprintf(out + 2 * i, 3, "%02x", digest[i]);
+  ps_hex_encode(digest, SHA256_DIGEST_LENGTH, out);
 }
 
 void ps_ga_remote_configs_handler(ps_request *req, ps_app *app) {

@@ -1,0 +1,44 @@
+/* session_hash.c: see session_hash.h. */
+#include "ingest/metrics/session_hash.h"
+
+#include <string.h>
+
+#include "auth/hmac.h"
+#include "common/buf.h"
+#include "common/encoding.h"
+#include "common/errors.h"
+
+#define MAX_MESSAGE (64 * 1024)
+
+int ps_session_hash(const char *metrics_key, const char *ids_text, const char *ts_text,
+                    const char *session_id, const char *nonce,
+                    char out[PS_SESSION_HASH_HEX_LEN + 1]) {
+  size_t len = (ids_text ? strlen(ids_text) : 0) + strlen(ts_text) + strlen(session_id) +
+               strlen(nonce);
+  if (len > MAX_MESSAGE) return PS_ETOOBIG;
+  ps_buf message = {0};
+  int rc = PS_ENOMEM;
+  if ((!ids_text || ps_buf_append_str(&message, ids_text) == PS_OK) &&
+      ps_buf_append_str(&message, ts_text) == PS_OK &&
+      ps_buf_append_str(&message, session_id) == PS_OK &&
+      ps_buf_append_str(&message, nonce) == PS_OK) {
+    unsigned char mac[PS_HMAC_SHA256_LEN];
+    rc = ps_hmac_sha256(metrics_key, strlen(metrics_key), message.data, message.len, mac);
+    if (rc == PS_OK) ps_hex_encode(mac, PS_HMAC_SHA256_LEN, out);
+  }
+  ps_buf_free(&message);
+  return rc;
+}
+
+int ps_session_hash_verify(const char *metrics_key, const char *ids_text, const char *ts_text,
+                           const char *session_id, const char *nonce, const char *given) {
+  char expected[PS_SESSION_HASH_HEX_LEN + 1], folded[PS_SESSION_HASH_HEX_LEN + 1];
+  if (!given || strlen(given) != PS_SESSION_HASH_HEX_LEN) return 0;
+  for (size_t i = 0; i < PS_SESSION_HASH_HEX_LEN; i++) {
+    char c = given[i];
+    folded[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
+  }
+  if (ps_session_hash(metrics_key, ids_text, ts_text, session_id, nonce, expected) != PS_OK)
+    return 0;
+  return ps_secure_equal(expected, folded, PS_SESSION_HASH_HEX_LEN);
+}

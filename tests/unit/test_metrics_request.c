@@ -1,0 +1,197 @@
+/* test_metrics_request.c: metrics-session request decoding (every client variant), the session
+ * hash (the seed's test vector), and platform/portal folding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ingest/metrics/platforms.h"
+#include "ingest/metrics/request.h"
+#include "ingest/metrics/session_hash.h"
+
+static const char *const HASH = "ffb0e4d9504f791a2484bce797e3c8d529d48461d30fe33ce54b11823f02793b";
+
+/* The seed's pseudocode example, computed independently with
+ * printf '%s' "1,2,3,4,51721714604802bf7a...ff9a" | openssl dgst -sha256 -hmac 982dcdd0-... */
+static void seed_test_vector(void **state) {
+  char out[65];
+  assert_int_equal(ps_session_hash("982dcdd0-3802-4f1f-87b0-e32b06481f27", "1,2,3,4,5",
+                                   "1721714604802", "bf7a0136-0087-4a77-8f10-d1f57089770a",
+                                   "13d7b51e-4183-4390-8c4e-cb028027ff9a", out),
+                   0);
+  assert_string_equal(out, HASH);
+}
+
+static void verify_start_and_heartbeat_forms(void **state) {
+  const char *key = "982dcdd0-3802-4f1f-87b0-e32b06481f27";
+  const char *sid = "bf7a0136-0087-4a77-8f10-d1f57089770a", *nonce = "n1";
+  char start[65], beat[65], upper[65];
+  ps_session_hash(key, "1,2", "1721714604", sid, nonce, start);
+  ps_session_hash(key, NULL, "1721714604", sid, nonce, beat);
+  assert_string_not_equal(start, beat); /* heartbeats and ends leave the ids out */
+  assert_true(ps_session_hash_verify(key, "1,2", "1721714604", sid, nonce, start));
+  assert_true(ps_session_hash_verify(key, NULL, "1721714604", sid, nonce, beat));
+  for (int i = 0; i < 65; i++) upper[i] = (char)(start[i] >= 'a' ? start[i] - 32 : start[i]);
+  assert_true(ps_session_hash_verify(key, "1,2", "1721714604", sid, nonce, upper));
+  assert_false(ps_session_hash_verify(key, "1,2", "1721714604", sid, nonce, beat));
+  assert_false(ps_session_hash_verify("other", "1,2", "1721714604", sid, nonce, start));
+  assert_false(ps_session_hash_verify(key, "1,2", "1721714605", sid, nonce, start));
+  assert_false(ps_session_hash_verify(key, "1,2", "1721714604", sid, "n2", start));
+  assert_false(ps_session_hash_verify(key, "1,2", "1721714604", sid, nonce, "abc"));
+  assert_false(ps_session_hash_verify(key, "1,2", "1721714604", sid, nonce, NULL));
+}
+
+static ps_msession_parse_result parse(ps_msession_kind kind, const char *type, const char *body,
+                                      ps_msession_request *r, ps_field_errors *e) {
+  return ps_msession_request_parse(kind, type, body, strlen(body), r, e);
+}
+
+static void json_start_with_numbers_in_seconds(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  const char *body =
+      "{\"ids\":[238219,674839],\"session_id\":\"a4c3fabb-d8e9-4e31-be1e-b5c397f2447a\","
+      "\"session_ts\":1727094362,\"session_hash\":\"" "c30809b9ae978a44108cfe009a70c2b0ea8dccfdf64bc7fc7b1fa5124a6c6fe3"
+      "\",\"session_nonce\":\"xUXCFDlz8C9RqeFhzU\",\"session_order_id\":1}";
+  assert_int_equal(parse(PS_MSESSION_START, "application/json", body, &r, &e), PS_MSESSION_OK);
+  assert_string_equal(r.session_id, "a4c3fabb-d8e9-4e31-be1e-b5c397f2447a");
+  assert_string_equal(r.ts_text, "1727094362");
+  assert_int_equal(r.ts_ms, 1727094362000LL);
+  assert_int_equal(r.order_id, 1);
+  assert_int_equal(r.nmods, 2);
+  assert_int_equal(r.mod_ids[1], 674839);
+  assert_string_equal(r.ids_text, "238219,674839");
+  assert_string_equal(r.nonce, "xUXCFDlz8C9RqeFhzU");
+  ps_msession_request_free(&r);
+}
+
+static void json_strings_and_milliseconds(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  const char *body =
+      "{\"ids\":[\"5\",\"7\"],\"session_id\":\"s\",\"session_ts\":\"1721714604802\","
+      "\"session_hash\":\"FFB0E4D9504F791A2484BCE797E3C8D529D48461D30FE33CE54B11823F02793B\","
+      "\"session_nonce\":\"n\",\"session_order_id\":\"2\"}";
+  assert_int_equal(parse(PS_MSESSION_START, "application/json; charset=utf-8", body, &r, &e),
+                   PS_MSESSION_OK);
+  assert_string_equal(r.ts_text, "1721714604802"); /* hashed as sent */
+  assert_int_equal(r.ts_ms, 1721714604802LL);
+  assert_int_equal(r.order_id, 2);
+  assert_string_equal(r.ids_text, "5,7");
+  ps_msession_request_free(&r);
+  /* ids as one comma-separated string (older Unity) */
+  const char *as_string = "{\"ids\":\"5,7\",\"session_id\":\"s\",\"session_ts\":1721714604,"
+                          "\"session_hash\":\"" "ffb0e4d9504f791a2484bce797e3c8d529d48461d30fe33ce54b11823f02793b"
+                          "\",\"session_nonce\":\"n\",\"session_order_id\":1}";
+  assert_int_equal(parse(PS_MSESSION_START, "application/json", as_string, &r, &e), PS_MSESSION_OK);
+  assert_string_equal(r.ids_text, "5,7");
+  assert_int_equal(r.nmods, 2);
+  ps_msession_request_free(&r);
+}
+
+static void form_bodies(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  const char *form = "ids%5B%5D=3&ids[]=4&session_id=a+b&session_ts=1721714604&session_hash="
+                     "ffb0e4d9504f791a2484bce797e3c8d529d48461d30fe33ce54b11823f02793b"
+                     "&session_nonce=n%26m&session_order_id=1";
+  assert_int_equal(parse(PS_MSESSION_START, "application/x-www-form-urlencoded", form, &r, &e),
+                   PS_MSESSION_OK);
+  assert_string_equal(r.ids_text, "3,4");
+  assert_string_equal(r.session_id, "a b");
+  assert_string_equal(r.nonce, "n&m");
+  ps_msession_request_free(&r);
+  const char *single = "ids=3,4,9&session_id=s&session_ts=1721714604802&session_hash="
+                       "ffb0e4d9504f791a2484bce797e3c8d529d48461d30fe33ce54b11823f02793b"
+                       "&session_nonce=n&session_order_id=3";
+  assert_int_equal(parse(PS_MSESSION_START, "application/x-www-form-urlencoded", single, &r, &e),
+                   PS_MSESSION_OK);
+  assert_string_equal(r.ids_text, "3,4,9");
+  assert_int_equal(r.order_id, 3);
+  ps_msession_request_free(&r);
+}
+
+static void heartbeat_needs_no_ids(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  const char *body = "{\"session_id\":\"s\",\"session_ts\":1721714604,\"session_hash\":\""
+                     "ffb0e4d9504f791a2484bce797e3c8d529d48461d30fe33ce54b11823f02793b"
+                     "\",\"session_nonce\":\"n\",\"session_order_id\":2}";
+  assert_int_equal(parse(PS_MSESSION_HEARTBEAT, "application/json", body, &r, &e), PS_MSESSION_OK);
+  assert_null(r.ids_text);
+  assert_int_equal(r.nmods, 0);
+  ps_msession_request_free(&r);
+  assert_int_equal(parse(PS_MSESSION_START, "application/json", body, &r, &e),
+                   PS_MSESSION_INVALID_FIELDS);
+  assert_int_equal(e.count, 1);
+  assert_string_equal(e.items[0].field, "ids");
+}
+
+static int has_error(const ps_field_errors *e, const char *field) {
+  for (size_t i = 0; i < e->count; i++)
+    if (strcmp(e->items[i].field, field) == 0) return 1;
+  return 0;
+}
+
+static void field_errors_are_reported_per_field(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  assert_int_equal(parse(PS_MSESSION_START, "application/json", "{}", &r, &e),
+                   PS_MSESSION_INVALID_FIELDS);
+  const char *fields[] = {"session_id", "session_ts", "session_hash", "session_nonce",
+                          "session_order_id", "ids"};
+  assert_int_equal(e.count, 6);
+  for (size_t i = 0; i < 6; i++) assert_true(has_error(&e, fields[i]));
+  const char *bad = "{\"ids\":[0,\"x\"],\"session_id\":5,\"session_ts\":17217146,"
+                    "\"session_hash\":\"zz\",\"session_nonce\":\"\",\"session_order_id\":0}";
+  assert_int_equal(parse(PS_MSESSION_START, "application/json", bad, &r, &e),
+                   PS_MSESSION_INVALID_FIELDS);
+  assert_int_equal(e.count, 6); /* each field once: ts has 8 digits, order id 0, ids 0 */
+  const char *negative = "{\"session_id\":\"s\",\"session_ts\":-1721714604,\"session_hash\":\""
+                         "ffb0e4d9504f791a2484bce797e3c8d529d48461d30fe33ce54b11823f02793b"
+                         "\",\"session_nonce\":\"n\",\"session_order_id\":1.5}";
+  assert_int_equal(parse(PS_MSESSION_END, "application/json", negative, &r, &e),
+                   PS_MSESSION_INVALID_FIELDS);
+  assert_true(has_error(&e, "session_ts"));
+  assert_true(has_error(&e, "session_order_id"));
+}
+
+static void content_types_and_malformed_bodies(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  assert_int_equal(parse(PS_MSESSION_END, NULL, "{}", &r, &e), PS_MSESSION_NO_CONTENT_TYPE);
+  assert_int_equal(parse(PS_MSESSION_END, "text/plain", "{}", &r, &e), PS_MSESSION_BAD_CONTENT_TYPE);
+  assert_int_equal(parse(PS_MSESSION_END, "application/jsonx", "{}", &r, &e),
+                   PS_MSESSION_BAD_CONTENT_TYPE);
+  assert_int_equal(parse(PS_MSESSION_END, "application/json", "{", &r, &e), PS_MSESSION_MALFORMED);
+  assert_int_equal(parse(PS_MSESSION_END, "application/json", "[1]", &r, &e), PS_MSESSION_MALFORMED);
+}
+
+static void platforms_and_portals_fold_case(void **state) {
+  assert_string_equal(ps_modio_platform("Windows"), "windows");
+  assert_string_equal(ps_modio_platform("PS5"), "ps5");
+  assert_string_equal(ps_modio_platform("amiga"), "unknown");
+  assert_string_equal(ps_modio_platform(NULL), "unknown");
+  assert_string_equal(ps_modio_portal("XboxLive"), "xboxlive");
+  assert_string_equal(ps_modio_portal("PSN"), "psn");
+  assert_string_equal(ps_modio_portal("Steam"), "steam");
+  assert_string_equal(ps_modio_portal("origin"), "unknown");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(seed_test_vector),
+      cmocka_unit_test(verify_start_and_heartbeat_forms),
+      cmocka_unit_test(json_start_with_numbers_in_seconds),
+      cmocka_unit_test(json_strings_and_milliseconds),
+      cmocka_unit_test(form_bodies),
+      cmocka_unit_test(heartbeat_needs_no_ids),
+      cmocka_unit_test(field_errors_are_reported_per_field),
+      cmocka_unit_test(content_types_and_malformed_bodies),
+      cmocka_unit_test(platforms_and_portals_fold_case),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
