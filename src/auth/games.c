@@ -1,4 +1,5 @@
-/* games.c: see games.h. A chained hash table keyed by game_key. */
+/* games.c: see games.h. A chained hash table keyed by game_key; by-id lookups scan it (a
+ * server holds few games). */
 #include "auth/games.h"
 
 #include <pthread.h>
@@ -57,25 +58,47 @@ static int lookup(ps_game_cache *c, unsigned b, const char *key, ps_game *out) {
   return 0;
 }
 
-int ps_game_cache_find_by_key(ps_game_cache *c, const char *key, ps_game *out) {
-  unsigned b = bucket_of(key);
-  pthread_rwlock_rdlock(&c->lock);
-  int hit = lookup(c, b, key, out);
-  pthread_rwlock_unlock(&c->lock);
-  if (hit) return PS_OK;
-  int rc = c->store->ops->game_find_by_key(c->store, key, out);
-  if (rc != PS_OK) return rc;
+/* Caches a game found in the store (unless another thread did meanwhile). */
+static void remember(ps_game_cache *c, const ps_game *game) {
+  unsigned b = bucket_of(game->game_key);
   entry *e = malloc(sizeof *e);
-  if (!e) return PS_OK; /* found, just not cached */
-  e->game = *out;
+  if (!e) return; /* found, just not cached */
+  e->game = *game;
   pthread_rwlock_wrlock(&c->lock);
   ps_game ignored;
-  if (lookup(c, b, key, &ignored)) {
-    free(e); /* another thread cached it meanwhile */
+  if (lookup(c, b, game->game_key, &ignored)) {
+    free(e);
   } else {
     e->next = c->buckets[b];
     c->buckets[b] = e;
   }
   pthread_rwlock_unlock(&c->lock);
-  return PS_OK;
+}
+
+int ps_game_cache_find_by_key(ps_game_cache *c, const char *key, ps_game *out) {
+  pthread_rwlock_rdlock(&c->lock);
+  int hit = lookup(c, bucket_of(key), key, out);
+  pthread_rwlock_unlock(&c->lock);
+  if (hit) return PS_OK;
+  int rc = c->store->ops->game_find_by_key(c->store, key, out);
+  if (rc == PS_OK) remember(c, out);
+  return rc;
+}
+
+int ps_game_cache_find_by_id(ps_game_cache *c, int64_t id, ps_game *out) {
+  int hit = 0;
+  pthread_rwlock_rdlock(&c->lock);
+  for (size_t i = 0; i < NBUCKETS && !hit; i++) {
+    for (entry *e = c->buckets[i]; e && !hit; e = e->next) {
+      if (e->game.id == id) {
+        *out = e->game;
+        hit = 1;
+      }
+    }
+  }
+  pthread_rwlock_unlock(&c->lock);
+  if (hit) return PS_OK;
+  int rc = c->store->ops->game_find_by_id(c->store, id, out);
+  if (rc == PS_OK) remember(c, out);
+  return rc;
 }

@@ -16,5 +16,7 @@ int ps_game_cache_create(ps_store *store, ps_game_cache **out);
 void ps_game_cache_free(ps_game_cache *cache);
 /* Copies the game whose game_key is key into out. PS_ENOTFOUND, or PS_EIO on store errors. */
 int ps_game_cache_find_by_key(ps_game_cache *cache, const char *key, ps_game *out);
+/* The same by the game's numeric id (metrics endpoints name games by id). */
+int ps_game_cache_find_by_id(ps_game_cache *cache, int64_t id, ps_game *out);
 
 #endif

@@ -15,6 +15,8 @@ static const char usage[] =
     "  serve    run the HTTP server (analytics collector, metrics, health)\n"
     "  game     create and list games and their keys\n"
     "  events   print a game's stored or rejected analytics events as NDJSON\n"
+    "  token    print a player bearer token (HS256 JWT) for metrics sessions\n"
+    "  sessions print a game's metrics sessions as NDJSON\n"
     "  version  print the version\n"
     "\n"
     "quick start:\n"
@@ -31,6 +33,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "serve") == 0) return ps_cmd_serve(argc - 1, argv + 1);
   if (strcmp(cmd, "game") == 0) return ps_cmd_game(argc - 1, argv + 1);
   if (strcmp(cmd, "events") == 0) return ps_cmd_events(argc - 1, argv + 1);
+  if (strcmp(cmd, "token") == 0) return ps_cmd_token(argc - 1, argv + 1);
+  if (strcmp(cmd, "sessions") == 0) return ps_cmd_sessions(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("playstat " PLAYSTAT_VERSION);
     return 0;

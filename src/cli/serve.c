@@ -40,14 +40,21 @@ static const char usage[] =
     "  --rejected-keep N          rejected events kept per game for inspection (10000)\n"
     "  --max-body BYTES           largest request body, raw or inflated (1048576)\n"
     "  --log-level LEVEL          debug, info, warn or error (info)\n"
+    "  --session-window S         metrics sessions: allowed |session_ts - server time| (900)\n"
+    "  --session-timeout S        metrics sessions: a session without requests for S seconds\n"
+    "                             is over, ended at its last heartbeat (300)\n"
+    "  --player-rate N            metrics requests per minute per player (120; burst N/2)\n"
     "  --debug-commit-delay-ms N  testing aid: wait N ms before each commit\n"
     "\n"
     "endpoints: POST /v2/{game_key}/events, POST /v2/{game_key}/init,\n"
-    "           POST /remote_configs/v1/init?game_key=..., GET /healthz, GET /metrics\n"
+    "           POST /remote_configs/v1/init?game_key=..., GET /healthz, GET /metrics,\n"
+    "           POST /v1/metrics/sessions/{start,heartbeat,end} (host g-{id}.<domain> or\n"
+    "           path prefix /g-{id})\n"
     "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
 
 typedef struct serve_options {
   const char *data;
+  long long session_window_s, session_timeout_s, player_rate;
   ps_server_config http;
   ps_ingest_options ingest;
   ps_store_options store;
@@ -55,7 +62,8 @@ typedef struct serve_options {
 
 /* Returns 0, or the exit status for a usage error / --help (-1 for help). */
 static int parse_options(int argc, char **argv, serve_options *o) {
-  enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY };
+  enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY, O_WINDOW, O_TIMEOUT,
+         O_RATE };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -66,11 +74,17 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"max-body", required_argument, NULL, O_BODY},
       {"log-level", required_argument, NULL, O_LOG},
       {"debug-commit-delay-ms", required_argument, NULL, O_DELAY},
+      {"session-window", required_argument, NULL, O_WINDOW},
+      {"session-timeout", required_argument, NULL, O_TIMEOUT},
+      {"player-rate", required_argument, NULL, O_RATE},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   o->data = getenv("PLAYSTAT_DATA");
   o->http.listen = "127.0.0.1:8080";
   o->http.max_body_bytes = 1024 * 1024;
+  o->session_window_s = 900;
+  o->session_timeout_s = 300;
+  o->player_rate = 120;
   int c;
   long long v;
   optind = 1;
@@ -112,6 +126,15 @@ static int parse_options(int argc, char **argv, serve_options *o) {
         if (!(bad = ps_cli_parse_int("--debug-commit-delay-ms", optarg, 0, 60000, &v)))
           o->ingest.debug_commit_delay_ms = (int)v;
         break;
+      case O_WINDOW:
+        bad = ps_cli_parse_int("--session-window", optarg, 1, 86400 * 7, &o->session_window_s);
+        break;
+      case O_TIMEOUT:
+        bad = ps_cli_parse_int("--session-timeout", optarg, 1, 86400, &o->session_timeout_s);
+        break;
+      case O_RATE:
+        bad = ps_cli_parse_int("--player-rate", optarg, 1, 1000000, &o->player_rate);
+        break;
       case 'h': fputs(usage, stdout); return -1;
       default: fputs(usage, stderr); return 2;
     }
@@ -124,8 +147,27 @@ static int parse_options(int argc, char **argv, serve_options *o) {
   return 0;
 }
 
+/* Routes that share a name (the same endpoint under two paths) share one metrics label:
+ * route_label[i] is the label index of route i; the last label is "unmatched". */
+static size_t route_label[64];
+
 static void count_request(ps_app *app, size_t route, unsigned status) {
-  ps_metrics_count_request(app->metrics, route, status);
+  ps_metrics_count_request(app->metrics, route_label[route], status);
+}
+
+/* Fills labels with the distinct route names then "unmatched", and route_label; returns the
+ * number of labels. */
+static size_t build_route_labels(const char **labels) {
+  size_t n = 0;
+  for (size_t i = 0; i < ps_route_count; i++) {
+    size_t k = 0;
+    while (k < n && strcmp(labels[k], ps_routes[i].name) != 0) k++;
+    if (k == n) labels[n++] = ps_routes[i].name;
+    route_label[i] = k;
+  }
+  route_label[ps_route_count] = n;
+  labels[n++] = "unmatched";
+  return n;
 }
 
 int ps_cmd_serve(int argc, char **argv) {
@@ -153,13 +195,14 @@ int ps_cmd_serve(int argc, char **argv) {
     goto out;
   }
   route_names = calloc(ps_route_count + 1, sizeof *route_names);
-  if (!route_names) goto out;
-  for (size_t i = 0; i < ps_route_count; i++) route_names[i] = ps_routes[i].name;
-  route_names[ps_route_count] = "unmatched";
+  if (!route_names || ps_route_count >= sizeof route_label / sizeof *route_label) goto out;
+  size_t nlabels = build_route_labels(route_names);
   size_t ncategories = 0;
   const char *const *categories = ps_schema_categories(app.schemas, &ncategories);
-  if (ps_metrics_create(route_names, ps_route_count + 1, categories, ncategories,
-                        &app.metrics) != PS_OK ||
+  app.msession_window_ms = o.session_window_s * 1000;
+  if (ps_metrics_create(route_names, nlabels, categories, ncategories, &app.metrics) != PS_OK ||
+      ps_msession_registry_create(app.store, o.session_timeout_s * 1000, &app.msessions) != PS_OK ||
+      ps_rate_limit_create((unsigned)o.player_rate, &app.player_rate) != PS_OK ||
       ps_game_cache_create(app.store, &app.games) != PS_OK ||
       ps_ingest_queue_create(app.store, &o.ingest, app.metrics, &app.queue) != PS_OK)
     goto out;
@@ -183,6 +226,8 @@ out:
   if (server) ps_server_stop(server, 0);
   ps_ingest_queue_free(app.queue);
   ps_game_cache_free(app.games);
+  ps_msession_registry_free(app.msessions);
+  ps_rate_limit_free(app.player_rate);
   ps_metrics_free(app.metrics);
   ps_schema_set_free(app.schemas);
   free(route_names);

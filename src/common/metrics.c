@@ -8,7 +8,7 @@
 #include "common/errors.h"
 
 /* The statuses playstat answers; anything else is counted as "other". */
-static const unsigned known_statuses[] = {200, 201, 204, 400, 401, 403, 404, 405,
+static const unsigned known_statuses[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
                                           413, 415, 422, 429, 500, 503};
 #define NSTATUS (sizeof known_statuses / sizeof *known_statuses + 1)
 

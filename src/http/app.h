@@ -9,6 +9,8 @@
 
 #include "auth/games.h"
 #include "common/metrics.h"
+#include "ingest/metrics/rate_limit.h"
+#include "ingest/metrics/registry.h"
 #include "ingest/queue.h"
 #include "schema/validator.h"
 #include "store/store.h"
@@ -22,6 +24,9 @@ struct ps_app {
   ps_metrics *metrics;
   ps_game_cache *games;
   size_t max_body_bytes;
+  ps_msession_registry *msessions; /* metrics-session state */
+  ps_rate_limit *player_rate;      /* metrics requests per player */
+  int64_t msession_window_ms;      /* allowed |session_ts - server time| */
 };
 
 #endif

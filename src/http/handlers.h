@@ -13,4 +13,10 @@ void ps_ga_events_handler(ps_request *req, ps_app *app);
 void ps_ga_init_handler(ps_request *req, ps_app *app);
 void ps_ga_remote_configs_handler(ps_request *req, ps_app *app);
 
+/* src/ingest/metrics/ (mod.io compatible metrics sessions) */
+void ps_msession_start_handler(ps_request *req, ps_app *app);
+void ps_msession_heartbeat_handler(ps_request *req, ps_app *app);
+void ps_msession_end_handler(ps_request *req, ps_app *app);
+void ps_msession_not_found_handler(ps_request *req, ps_app *app);
+
 #endif

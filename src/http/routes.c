@@ -9,6 +9,15 @@ const ps_route ps_routes[] = {
     {"ga_events", "POST", "/v2/{}/events", ps_ga_events_handler},
     {"ga_init", "POST", "/v2/{}/init", ps_ga_init_handler},
     {"ga_remote_configs", "POST", "/remote_configs/v1/init", ps_ga_remote_configs_handler},
+    /* mod.io metrics sessions: game by Host g-{id}.<domain>, or by the path prefix /g-{id}. */
+    {"metrics_start", "POST", "/v1/metrics/sessions/start", ps_msession_start_handler},
+    {"metrics_heartbeat", "POST", "/v1/metrics/sessions/heartbeat", ps_msession_heartbeat_handler},
+    {"metrics_end", "POST", "/v1/metrics/sessions/end", ps_msession_end_handler},
+    {"metrics_start", "POST", "/{}/v1/metrics/sessions/start", ps_msession_start_handler},
+    {"metrics_heartbeat", "POST", "/{}/v1/metrics/sessions/heartbeat", ps_msession_heartbeat_handler},
+    {"metrics_end", "POST", "/{}/v1/metrics/sessions/end", ps_msession_end_handler},
+    {"metrics_unknown", "POST", "/v1/metrics/sessions/{}", ps_msession_not_found_handler},
+    {"metrics_unknown", "POST", "/{}/v1/metrics/sessions/{}", ps_msession_not_found_handler},
 };
 
 const size_t ps_route_count = sizeof ps_routes / sizeof *ps_routes;

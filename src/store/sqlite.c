@@ -7,11 +7,15 @@
  * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
- * Layout (PRAGMA user_version = 1):
+ * Layout (PRAGMA user_version = 2; every statement is idempotent, so upgrading runs them all):
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
  *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
  *          session_id, body)            unique (game_id, event_uuid) where uuid not null
  *   rejected_events(id, game_id, received_ms, event_index, category, body, errors)
+ *   msessions(game_id, session_id, player, platform, portal, mod_ids, started_ms, last_ms,
+ *             ended_ms, last_received_ms, max_order_id)      one row per metrics session
+ *   msession_nonces(game_id, session_id, nonce, kind, order_id, ts_ms, received_ms)
+ *                                                            one row per accepted request
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -27,7 +31,7 @@
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 typedef struct sqlite_store {
   ps_store base;
@@ -37,6 +41,7 @@ typedef struct sqlite_store {
   sqlite3_stmt *insert_event;
   sqlite3_stmt *insert_rejected;
   sqlite3_stmt *trim_rejected;
+  sqlite3_stmt *msession_start, *msession_advance, *msession_nonce;
   int64_t rejected_keep;
 } sqlite_store;
 
@@ -54,7 +59,17 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS rejected_events("
     "  id INTEGER PRIMARY KEY, game_id INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
     "  event_index INTEGER NOT NULL, category TEXT, body TEXT NOT NULL, errors TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS rejected_by_game ON rejected_events(game_id, id);";
+    "CREATE INDEX IF NOT EXISTS rejected_by_game ON rejected_events(game_id, id);"
+    "CREATE TABLE IF NOT EXISTS msessions("
+    "  game_id INTEGER NOT NULL, session_id TEXT NOT NULL, player TEXT NOT NULL,"
+    "  platform TEXT NOT NULL, portal TEXT NOT NULL, mod_ids TEXT NOT NULL,"
+    "  started_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    "  last_received_ms INTEGER NOT NULL, max_order_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(game_id, session_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS msession_nonces("
+    "  game_id INTEGER NOT NULL, session_id TEXT NOT NULL, nonce TEXT NOT NULL,"
+    "  kind INTEGER NOT NULL, order_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL, PRIMARY KEY(game_id, session_id, nonce)) WITHOUT ROWID;";
 
 static int exec(sqlite3 *db, const char *sql) {
   char *msg = NULL;
@@ -108,7 +123,9 @@ static int migrate(sqlite3 *db) {
   }
   if (version == SCHEMA_VERSION) return PS_OK;
   if (exec(db, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
-  if (exec(db, schema_sql) != PS_OK || exec(db, "PRAGMA user_version=1") != PS_OK) {
+  char set_version[64];
+  snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
+  if (exec(db, schema_sql) != PS_OK || exec(db, set_version) != PS_OK) {
     exec(db, "ROLLBACK");
     return PS_EIO;
   }
@@ -121,6 +138,9 @@ static void sqlite_close(ps_store *base) {
   sqlite3_finalize(s->insert_event);
   sqlite3_finalize(s->insert_rejected);
   sqlite3_finalize(s->trim_rejected);
+  sqlite3_finalize(s->msession_start);
+  sqlite3_finalize(s->msession_advance);
+  sqlite3_finalize(s->msession_nonce);
   sqlite3_close(s->writer);
   sqlite3_close(s->shared);
   pthread_mutex_destroy(&s->shared_lock);
@@ -168,6 +188,22 @@ static int sqlite_open(const char *dir, const ps_store_options *options, ps_stor
               "DELETE FROM rejected_events WHERE game_id = ?1 AND id <= (SELECT id FROM"
               " rejected_events WHERE game_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
               &s->trim_rejected) != PS_OK)
+    goto out;
+  if (prepare(s->writer,
+              "INSERT INTO msessions(game_id, session_id, player, platform, portal, mod_ids,"
+              " started_ms, last_ms, ended_ms, last_received_ms, max_order_id)"
+              " VALUES(?1,?2,?3,?4,?5,?6,?7,?7,NULL,?8,?9) ON CONFLICT DO NOTHING",
+              &s->msession_start) != PS_OK ||
+      prepare(s->writer,
+              "UPDATE msessions SET last_ms = max(last_ms, ?3), last_received_ms = ?4,"
+              " max_order_id = max(max_order_id, ?5),"
+              " ended_ms = CASE WHEN ?6 THEN ?3 ELSE ended_ms END"
+              " WHERE game_id = ?1 AND session_id = ?2",
+              &s->msession_advance) != PS_OK ||
+      prepare(s->writer,
+              "INSERT OR IGNORE INTO msession_nonces(game_id, session_id, nonce, kind, order_id,"
+              " ts_ms, received_ms) VALUES(?,?,?,?,?,?,?)",
+              &s->msession_nonce) != PS_OK)
     goto out;
   *out = &s->base;
   s = NULL;
@@ -372,6 +408,49 @@ static int trim_rejected(sqlite_store *s, int64_t game_id) {
   return step == SQLITE_DONE ? PS_OK : PS_EIO;
 }
 
+static int step_and_reset(sqlite3_stmt *st) {
+  int step = sqlite3_step(st);
+  sqlite3_reset(st);
+  return step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+/* Applies one accepted metrics-session request: create (start) or advance the session row,
+ * and remember the nonce. */
+static int write_msession(sqlite_store *s, const ps_record *r) {
+  const ps_msession_record *m = r->msession;
+  sqlite3_stmt *st;
+  if (m->kind == PS_MSESSION_REC_START) {
+    st = s->msession_start;
+    sqlite3_bind_int64(st, 1, r->game_id);
+    sqlite3_bind_text(st, 2, m->session_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, m->player, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, m->platform, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, m->portal, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, m->mod_ids ? m->mod_ids : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, m->ts_ms);
+    sqlite3_bind_int64(st, 8, r->received_ms);
+    sqlite3_bind_int64(st, 9, m->order_id);
+  } else {
+    st = s->msession_advance;
+    sqlite3_bind_int64(st, 1, r->game_id);
+    sqlite3_bind_text(st, 2, m->session_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, m->ts_ms);
+    sqlite3_bind_int64(st, 4, r->received_ms);
+    sqlite3_bind_int64(st, 5, m->order_id);
+    sqlite3_bind_int(st, 6, m->kind == PS_MSESSION_REC_END);
+  }
+  if (step_and_reset(st) != PS_OK) return PS_EIO;
+  st = s->msession_nonce;
+  sqlite3_bind_int64(st, 1, r->game_id);
+  sqlite3_bind_text(st, 2, m->session_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, m->nonce, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 4, (int)m->kind);
+  sqlite3_bind_int64(st, 5, m->order_id);
+  sqlite3_bind_int64(st, 6, m->ts_ms);
+  sqlite3_bind_int64(st, 7, r->received_ms);
+  return step_and_reset(st);
+}
+
 static int sqlite_write(ps_store *base, ps_record_span *spans, size_t nspans) {
   sqlite_store *s = (sqlite_store *)base;
   int rc = PS_EIO;
@@ -384,6 +463,10 @@ static int sqlite_write(ps_store *base, ps_record_span *spans, size_t nspans) {
       ps_record *r = &spans[i].records[j];
       if (r->kind == PS_RECORD_EVENT) {
         if (insert_event(s, r) != PS_OK) goto fail;
+        continue;
+      }
+      if (r->kind == PS_RECORD_MSESSION) {
+        if (write_msession(s, r) != PS_OK) goto fail;
         continue;
       }
       if (insert_rejected(s, r) != PS_OK) goto fail;
@@ -445,6 +528,93 @@ out:
   return rc;
 }
 
+/* ---- metrics sessions ---- */
+
+#define MSESSION_COLUMNS \
+  "session_id, player, platform, portal, mod_ids, started_ms, last_ms, ended_ms," \
+  " last_received_ms, max_order_id"
+
+static void read_msession(sqlite3_stmt *st, ps_msession_state *m) {
+  memset(m, 0, sizeof *m);
+  copy_text(m->session_id, sizeof m->session_id, st, 0);
+  copy_text(m->player, sizeof m->player, st, 1);
+  copy_text(m->platform, sizeof m->platform, st, 2);
+  copy_text(m->portal, sizeof m->portal, st, 3);
+  copy_text(m->mod_ids, sizeof m->mod_ids, st, 4);
+  m->started_ms = sqlite3_column_int64(st, 5);
+  m->last_ms = sqlite3_column_int64(st, 6);
+  m->ended_ms = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
+  m->last_received_ms = sqlite3_column_int64(st, 8);
+  m->max_order_id = sqlite3_column_int64(st, 9);
+}
+
+static int sqlite_msession_load(ps_store *base, int64_t game_id, const char *session_id,
+                                ps_msession_state *out, ps_nonce_visitor visit, void *ctx) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO, step;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared,
+                         "SELECT " MSESSION_COLUMNS " FROM msessions"
+                         " WHERE game_id = ? AND session_id = ?",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_int64(st, 1, game_id);
+  sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
+  step = sqlite3_step(st);
+  if (step == SQLITE_DONE) rc = PS_ENOTFOUND;
+  if (step != SQLITE_ROW) goto out;
+  read_msession(st, out);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (sqlite3_prepare_v2(s->shared,
+                         "SELECT nonce FROM msession_nonces WHERE game_id = ? AND session_id = ?",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_int64(st, 1, game_id);
+  sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int stop = visit(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "", ctx);
+    if (stop) {
+      rc = stop;
+      goto out;
+    }
+  }
+  rc = step == SQLITE_DONE ? PS_OK : PS_EIO;
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int sqlite_msessions_scan(ps_store *base, int64_t game_id, ps_msession_visitor visit,
+                                 void *ctx) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO, step;
+  ps_msession_state m;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared,
+                         "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?"
+                         " ORDER BY started_ms, session_id",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_int64(st, 1, game_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    read_msession(st, &m);
+    int stop = visit(&m, ctx);
+    if (stop) {
+      rc = stop;
+      goto out;
+    }
+  }
+  rc = step == SQLITE_DONE ? PS_OK : PS_EIO;
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
 const ps_store_ops ps_sqlite_store_ops = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -455,4 +625,6 @@ const ps_store_ops ps_sqlite_store_ops = {
     .game_find_by_id = sqlite_game_find_by_id,
     .write = sqlite_write,
     .events_scan = sqlite_events_scan,
+    .msession_load = sqlite_msession_load,
+    .msessions_scan = sqlite_msessions_scan,
 };

@@ -37,7 +37,40 @@ typedef struct ps_game {
 typedef enum {
   PS_RECORD_EVENT,    /* an analytics event that passed validation */
   PS_RECORD_REJECTED, /* an analytics event that did not, with its errors */
+  PS_RECORD_MSESSION, /* an accepted metrics-session request (start, heartbeat, end) */
 } ps_record_kind;
+
+typedef enum { PS_MSESSION_REC_START, PS_MSESSION_REC_HEARTBEAT, PS_MSESSION_REC_END } ps_msession_rec_kind;
+
+/* What a metrics-session record carries (ps_record.msession). The request's checks were made
+ * before it was queued (see ingest/metrics/registry.h); the store applies it: a start creates
+ * the session, a heartbeat advances it, an end closes it; every request's nonce is kept. */
+typedef struct ps_msession_record {
+  ps_msession_rec_kind kind;
+  const char *session_id;
+  const char *player;
+  const char *nonce;
+  const char *platform; /* canonical name or "unknown" */
+  const char *portal;
+  const char *mod_ids; /* "1,2,3" (start only) */
+  int64_t ts_ms;       /* the client's session_ts */
+  int64_t order_id;
+} ps_msession_record;
+
+/* A metrics session as stored. Times in ms; ended_ms is -1 while the session has no end. */
+typedef struct ps_msession_state {
+  char session_id[129];
+  char player[129];
+  char platform[16];
+  char portal[16];
+  char mod_ids[8192];
+  int64_t started_ms, last_ms, ended_ms;
+  int64_t last_received_ms; /* server time of the latest accepted request */
+  int64_t max_order_id;
+} ps_msession_state;
+
+typedef int (*ps_msession_visitor)(const ps_msession_state *session, void *ctx);
+typedef int (*ps_nonce_visitor)(const char *nonce, void *ctx);
 
 /*
  * One thing to store. Pointers are borrowed: they must stay valid for the duration of the
@@ -57,6 +90,7 @@ typedef struct ps_record {
   size_t body_len;
   int event_index;         /* position in its request (rejected events) */
   const char *errors_json; /* JSON array of {field, code, message} (rejected events) */
+  const ps_msession_record *msession; /* PS_RECORD_MSESSION only (game_id, received_ms too) */
   int duplicate;           /* out: set by write() when the record was already stored */
 } ps_record;
 
@@ -112,6 +146,12 @@ typedef struct ps_store_ops {
   /* Visits the stored (or rejected) events of one game in arrival order. */
   int (*events_scan)(ps_store *store, const ps_event_query *query, ps_event_visitor visit,
                      void *ctx);
+
+  /* Loads one metrics session and visits every nonce it has used. PS_ENOTFOUND if unknown. */
+  int (*msession_load)(ps_store *store, int64_t game_id, const char *session_id,
+                       ps_msession_state *out, ps_nonce_visitor visit, void *ctx);
+  /* Visits the metrics sessions of one game, oldest start first. */
+  int (*msessions_scan)(ps_store *store, int64_t game_id, ps_msession_visitor visit, void *ctx);
 } ps_store_ops;
 
 /* Every backend's handle starts with this header. */

@@ -18,9 +18,13 @@ enum {
   PS_MODIO_NO_CONTENT_TYPE = 13005, /* 415 */
   PS_MODIO_BAD_CONTENT_TYPE = 13006, /* 415 */
   PS_MODIO_VALIDATION = 13009,      /* 422 */
+  PS_MODIO_NONCE_REPLAYED = 13010,  /* 409: playstat's own: session_nonce already used */
+  PS_MODIO_ORDER_REGRESSED = 13011, /* 409: playstat's own: session_order_id went back */
+  PS_MODIO_SESSION_EXISTS = 13012,  /* 409: playstat's own: second start of a session */
   PS_MODIO_NOT_FOUND = 14000,       /* 404 */
   PS_MODIO_GAME_NOT_FOUND = 14001,  /* 404 */
-  PS_MODIO_METRICS_INTERNAL = 29100 /* 5xx */
+  PS_MODIO_METRICS_INTERNAL = 29100, /* 5xx */
+  PS_MODIO_HASH_INVALID = 29101      /* 403: playstat's own: session_hash does not verify */
 };
 
 /* Answers req. errors may be NULL; retry_after_s > 0 adds Retry-After. */

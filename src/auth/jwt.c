@@ -1,0 +1,251 @@
+/*
+ * jwt.c: HS256 JSON Web Tokens; see jwt.h for what signing writes and verification guarantees.
+ *
+ * base64url is OpenSSL's base64 (EVP_EncodeBlock / EVP_DecodeBlock) with the alphabet
+ * translated ('-' <-> '+', '_' <-> '/') and the padding stripped or restored here. The decoder
+ * checks the alphabet, the padding and the unused low bits itself first, so a token has exactly
+ * one accepted spelling for each part (apart from optional padding) and EVP_DecodeBlock's
+ * leniencies (blanks it skips) never apply. JSON is jansson's, duplicate keys refused.
+ */
+#include "auth/jwt.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/hmac.h"
+#include "common/errors.h"
+
+#define HEADER_JSON "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
+/* The longest payload sign() writes: {"sub":"<128 bytes, each escaped to at most 6>",
+ * "iat":<20 chars>,"exp":<20 chars>} is 832 bytes; leave room. */
+#define PAYLOAD_MAX 1024
+#define B64_PADDED_LEN(n) (4 * (((n) + 2) / 3))
+#define SIG_B64_LEN 43 /* base64url of 32 bytes, unpadded */
+/* Decoding any part of an accepted token (at most PS_JWT_MAX_LEN chars, padded to a multiple
+ * of 4) writes at most this many bytes (EVP_DecodeBlock also writes the padding's zeros). */
+#define DECODED_MAX (3 * ((PS_JWT_MAX_LEN + 3) / 4))
+
+/* The 6-bit value of a base64url character, or -1. */
+static int b64url_value(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+/* Writes base64url(in[0..n)) without padding and a NUL into out, which must hold
+ * B64_PADDED_LEN(n) + 1 bytes (n <= INT_MAX / 2). Returns the length written (without NUL). */
+static size_t b64url_encode(const unsigned char *in, size_t n, char *out) {
+  int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+  while (len > 0 && out[len - 1] == '=') len--;
+  out[len] = '\0';
+  for (int i = 0; i < len; i++) {
+    if (out[i] == '+') out[i] = '-';
+    else if (out[i] == '/') out[i] = '_';
+  }
+  return (size_t)len;
+}
+
+/* Decodes the base64url text in[0..n) (n <= PS_JWT_MAX_LEN; padding optional but, when
+ * present, exactly what makes the length a multiple of 4; unused low bits zero) into out,
+ * which must hold DECODED_MAX bytes. Returns 0 and sets *outlen, or -1 if malformed. */
+static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
+  unsigned char tmp[PS_JWT_MAX_LEN + 4];
+  if (n > PS_JWT_MAX_LEN) return -1;
+  size_t data = n, pad = 0;
+  while (pad < 2 && data > 0 && in[data - 1] == '=') {
+    data--;
+    pad++;
+  }
+  if (data % 4 == 1 || (pad > 0 && n % 4 != 0)) return -1;
+  for (size_t i = 0; i < data; i++) {
+    int v = b64url_value((unsigned char)in[i]);
+    if (v < 0) return -1;
+    tmp[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
+  }
+  if (data % 4 != 0) { /* the last character carries bits no byte uses: they must be 0 */
+    int last = b64url_value((unsigned char)in[data - 1]);
+    if ((data % 4 == 2 && (last & 0x0F)) || (data % 4 == 3 && (last & 0x03))) return -1;
+  }
+  size_t padded = data;
+  while (padded % 4) tmp[padded++] = '=';
+  if (padded == 0) {
+    *outlen = 0;
+    return 0;
+  }
+  int got = EVP_DecodeBlock(out, tmp, (int)padded);
+  if (got < 0 || (size_t)got != 3 * (padded / 4)) return -1;
+  *outlen = 3 * (data / 4) + (data % 4 == 0 ? 0 : data % 4 - 1);
+  return 0;
+}
+
+/* Parses a JSON object, duplicate keys refused. NULL if it is not one. */
+static json_t *load_object(const unsigned char *text, size_t len) {
+  json_t *v = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+  if (v && !json_is_object(v)) {
+    json_decref(v);
+    v = NULL;
+  }
+  return v;
+}
+
+/* A NumericDate (integer or real seconds; fractions round up). Returns 0, or -1 if v is not a
+ * number or out of range. */
+static int numeric_date(const json_t *v, int64_t *out) {
+  if (json_is_integer(v)) {
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+  }
+  if (json_is_real(v)) {
+    double d = json_real_value(v);
+    if (!(d > -9.0e18 && d < 9.0e18)) return -1;
+    *out = (int64_t)ceil(d);
+    return 0;
+  }
+  return -1;
+}
+
+/* The header says HS256 and asks for no extension we lack. */
+static int header_ok(const json_t *header) {
+  const json_t *alg = json_object_get(header, "alg");
+  if (json_object_get(header, "crit")) return 0;
+  return json_is_string(alg) && json_string_length(alg) == 5 &&
+         memcmp(json_string_value(alg), "HS256", 5) == 0;
+}
+
+/* Reads sub, exp, iat and nbf of payload into claims and *nbf (INT64_MIN when absent).
+ * Returns 0 or -1 when one is missing or malformed. */
+static int read_claims(const json_t *payload, ps_jwt_claims *claims, int64_t *nbf) {
+  const json_t *sub = json_object_get(payload, "sub");
+  const json_t *v;
+  if (json_is_string(sub)) {
+    size_t len = json_string_length(sub);
+    if (len == 0 || len > PS_JWT_MAX_SUBJECT) return -1;
+    memcpy(claims->subject, json_string_value(sub), len);
+    claims->subject[len] = '\0';
+  } else if (json_is_integer(sub)) {
+    snprintf(claims->subject, sizeof claims->subject, "%lld",
+             (long long)json_integer_value(sub));
+  } else {
+    return -1;
+  }
+  if (numeric_date(json_object_get(payload, "exp"), &claims->expires_at) != 0) return -1;
+  claims->issued_at = 0;
+  if ((v = json_object_get(payload, "iat")) && numeric_date(v, &claims->issued_at) != 0)
+    return -1;
+  *nbf = INT64_MIN;
+  if ((v = json_object_get(payload, "nbf")) && numeric_date(v, nbf) != 0) return -1;
+  return 0;
+}
+
+int ps_jwt_sign_hs256(const char *secret, const char *subject, int64_t issued_at,
+                      int64_t expires_at, char *out, size_t outlen) {
+  int rc = PS_EINVAL;
+  json_t *sub = NULL, *payload = NULL;
+  char *text = NULL;
+  char header64[B64_PADDED_LEN(sizeof HEADER_JSON) + 1];
+  char body64[B64_PADDED_LEN(PAYLOAD_MAX) + 1];
+  char sig64[B64_PADDED_LEN(PS_HMAC_SHA256_LEN) + 1];
+  unsigned char mac[PS_HMAC_SHA256_LEN];
+  size_t sublen = 0, textlen = 0, hlen = 0, blen = 0, signed_len = 0;
+  int bad = 0;
+  memset(mac, 0, sizeof mac);
+  if (out && outlen) out[0] = '\0';
+  if (!secret || !*secret || !subject || !out) goto out;
+  sublen = strnlen(subject, PS_JWT_MAX_SUBJECT + 1);
+  if (sublen == 0 || sublen > PS_JWT_MAX_SUBJECT) goto out;
+  if (!(sub = json_string(subject))) goto out; /* not UTF-8 */
+  rc = PS_ENOMEM;
+  if (!(payload = json_object())) goto out;
+  bad = json_object_set_new(payload, "sub", sub);
+  sub = NULL; /* set_new took it, even on failure */
+  bad |= json_object_set_new(payload, "iat", json_integer((json_int_t)issued_at));
+  bad |= json_object_set_new(payload, "exp", json_integer((json_int_t)expires_at));
+  if (bad || !(text = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER))) goto out;
+  textlen = strlen(text);
+  if (textlen > PAYLOAD_MAX) { /* cannot happen with the limits above */
+    rc = PS_EINVAL;
+    goto out;
+  }
+  hlen = b64url_encode((const unsigned char *)HEADER_JSON, strlen(HEADER_JSON), header64);
+  blen = b64url_encode((const unsigned char *)text, textlen, body64);
+  signed_len = hlen + 1 + blen;
+  if (signed_len + 1 + SIG_B64_LEN + 1 > outlen) {
+    rc = PS_ETOOBIG;
+    goto out;
+  }
+  memcpy(out, header64, hlen);
+  out[hlen] = '.';
+  memcpy(out + hlen + 1, body64, blen);
+  if ((rc = ps_hmac_sha256(secret, strlen(secret), out, signed_len, mac)) != PS_OK) goto out;
+  out[signed_len] = '.';
+  b64url_encode(mac, sizeof mac, sig64);
+  memcpy(out + signed_len + 1, sig64, SIG_B64_LEN + 1);
+  rc = PS_OK;
+out:
+  if (rc != PS_OK && out && outlen) out[0] = '\0';
+  OPENSSL_cleanse(mac, sizeof mac);
+  json_decref(sub);
+  json_decref(payload);
+  free(text);
+  return rc;
+}
+
+int ps_jwt_verify_hs256(const char *secret, const char *token, int64_t now,
+                        ps_jwt_claims *claims) {
+  if (!claims) return PS_EINVAL;
+  memset(claims, 0, sizeof *claims);
+  int rc = PS_EAUTH;
+  json_t *header = NULL, *payload = NULL;
+  unsigned char raw[DECODED_MAX];
+  unsigned char mac[PS_HMAC_SHA256_LEN], given[PS_HMAC_SHA256_LEN];
+  size_t rawlen = 0, len = 0;
+  const char *dot1 = NULL, *dot2 = NULL;
+  ps_jwt_claims got;
+  int64_t nbf = INT64_MIN;
+  memset(&got, 0, sizeof got);
+  memset(mac, 0, sizeof mac);
+  if (!secret || !*secret || !token) goto out;
+  len = strnlen(token, PS_JWT_MAX_LEN + 1);
+  if (len == 0 || len > PS_JWT_MAX_LEN) goto out;
+  if (!(dot1 = memchr(token, '.', len))) goto out;
+  if (!(dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)))) goto out;
+  if (memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) goto out;
+
+  /* The signature first: nothing of an unauthenticated token is parsed. */
+  if (b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), raw, &rawlen) != 0 ||
+      rawlen != PS_HMAC_SHA256_LEN)
+    goto out;
+  memcpy(given, raw, sizeof given);
+  if (ps_hmac_sha256(secret, strlen(secret), token, (size_t)(dot2 - token), mac) != PS_OK) {
+    rc = PS_EIO;
+    goto out;
+  }
+  if (!ps_secure_equal(mac, given, sizeof mac)) goto out;
+
+  if (b64url_decode(token, (size_t)(dot1 - token), raw, &rawlen) != 0 ||
+      !(header = load_object(raw, rawlen)) || !header_ok(header))
+    goto out;
+  if (b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, &rawlen) != 0 ||
+      !(payload = load_object(raw, rawlen)) || read_claims(payload, &got, &nbf) != 0)
+    goto out;
+  if (got.expires_at <= now) {
+    rc = PS_EEXPIRED;
+    goto out;
+  }
+  if (nbf > now) goto out;
+  *claims = got;
+  rc = PS_OK;
+out:
+  OPENSSL_cleanse(mac, sizeof mac);
+  json_decref(header);
+  json_decref(payload);
+  return rc;
+}
