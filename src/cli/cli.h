@@ -17,6 +17,11 @@ int ps_cmd_sessions(int argc, char **argv);
 /* Opens the store of a data directory for a command (sqlite unless backend says otherwise);
  * prints the reason on failure. Returns 0 or 1. */
 int ps_cli_open_store(const char *data_dir, const ps_store_options *options, ps_store **out);
+/* For commands that act on one game: parses game_text (--game), opens the store and finds the
+ * game. Returns 0 with *store open (the caller closes it) and *game filled, or the exit status
+ * after printing why (2: bad --game, 1: no such game or store failure; nothing stays open). */
+int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **store,
+                     ps_game *game);
 /* Parses a whole decimal integer in [min, max]; prints "OPTION: ..." and returns 2 if bad. */
 int ps_cli_parse_int(const char *option, const char *text, long long min, long long max,
                      long long *out);

@@ -65,20 +65,13 @@ int ps_cmd_events(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  long long id;
-  if (ps_cli_parse_int("--game", game, 1, INT64_MAX, &id)) return 2;
-  query.game_id = id;
   ps_store *store = NULL;
-  int rc = ps_cli_open_store(data, NULL, &store);
-  if (rc) return rc;
   ps_game g;
-  rc = store->ops->game_find_by_id(store, query.game_id, &g);
-  if (rc == PS_OK)
-    rc = store->ops->events_scan(store, &query, query.rejected ? print_rejected : print_stored,
-                                 NULL);
-  if (rc != PS_OK)
-    fprintf(stderr, "playstat: %s\n",
-            rc == PS_ENOTFOUND ? "no game has that id" : ps_strerror(rc));
+  int rc = ps_cli_open_game(data, game, &store, &g);
+  if (rc) return rc;
+  query.game_id = g.id;
+  rc = store->ops->events_scan(store, &query, query.rejected ? print_rejected : print_stored, NULL);
+  if (rc != PS_OK) fprintf(stderr, "playstat: %s\n", ps_strerror(rc));
   store->ops->close(store);
   if (fflush(stdout) != 0) rc = PS_EIO;
   return rc == PS_OK ? 0 : 1;

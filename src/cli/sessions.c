@@ -68,7 +68,7 @@ int ps_cmd_sessions(int argc, char **argv) {
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   const char *data = getenv("PLAYSTAT_DATA"), *game = NULL;
-  long long timeout_s = 300, id;
+  long long timeout_s = 300;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -86,16 +86,13 @@ int ps_cmd_sessions(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  if (ps_cli_parse_int("--game", game, 1, INT64_MAX, &id)) return 2;
   ps_store *store = NULL;
-  int rc = ps_cli_open_store(data, NULL, &store);
-  if (rc) return rc;
   ps_game g;
+  int rc = ps_cli_open_game(data, game, &store, &g);
+  if (rc) return rc;
   print_ctx ctx = {ps_now_ms(), timeout_s * 1000};
-  rc = store->ops->game_find_by_id(store, id, &g);
-  if (rc == PS_OK) rc = store->ops->msessions_scan(store, id, print_session, &ctx);
-  if (rc != PS_OK)
-    fprintf(stderr, "playstat: %s\n", rc == PS_ENOTFOUND ? "no game has that id" : ps_strerror(rc));
+  rc = store->ops->msessions_scan(store, g.id, print_session, &ctx);
+  if (rc != PS_OK) fprintf(stderr, "playstat: %s\n", ps_strerror(rc));
   store->ops->close(store);
   if (fflush(stdout) != 0) rc = PS_EIO;
   return rc == PS_OK ? 0 : 1;

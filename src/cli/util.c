@@ -1,5 +1,6 @@
 /* util.c: helpers shared by the subcommands (see cli.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,4 +33,18 @@ int ps_cli_parse_int(const char *option, const char *text, long long min, long l
   }
   *out = v;
   return 0;
+}
+
+int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **store,
+                     ps_game *game) {
+  long long id;
+  if (ps_cli_parse_int("--game", game_text, 1, INT64_MAX, &id)) return 2;
+  int rc = ps_cli_open_store(data_dir, NULL, store);
+  if (rc) return rc;
+  rc = (*store)->ops->game_find_by_id(*store, id, game);
+  if (rc == PS_OK) return 0;
+  fprintf(stderr, "playstat: %s\n", rc == PS_ENOTFOUND ? "no game has that id" : ps_strerror(rc));
+  (*store)->ops->close(*store);
+  *store = NULL;
+  return 1;
 }
