@@ -52,11 +52,15 @@ int ps_cmd_token(int argc, char **argv) {
     }
   }
   if (!game || !player || optind < argc) {
+    if (optind < argc)
+      fprintf(stderr, "playstat: unexpected argument '%s'\n\n", argv[optind]);
+    else
+      fprintf(stderr, "playstat: token needs %s\n\n",
+              !game && !player ? "--game ID and --player P" : !game ? "--game ID" : "--player P");
     fputs(usage, stderr);
     return 2;
   }
-  long long id, ttl = TTL_DEFAULT;
-  if (ps_cli_parse_int("--game", game, 1, INT64_MAX, &id)) return 2;
+  long long ttl = TTL_DEFAULT;
   if (ttl_text && ps_cli_parse_int("--ttl", ttl_text, 1, TTL_MAX, &ttl)) return 2;
   size_t player_len = strlen(player);
   if (player_len == 0 || player_len > PS_JWT_MAX_SUBJECT) {
@@ -65,16 +69,10 @@ int ps_cmd_token(int argc, char **argv) {
   }
 
   ps_store *store = NULL;
-  int rc = ps_cli_open_store(data, NULL, &store);
-  if (rc) return rc;
   ps_game g;
-  rc = store->ops->game_find_by_id(store, (int64_t)id, &g);
+  int rc = ps_cli_open_game(data, game, &store, &g);
+  if (rc) return rc;
   store->ops->close(store);
-  if (rc != PS_OK) {
-    fprintf(stderr, "playstat: %s\n",
-            rc == PS_ENOTFOUND ? "no game has that id" : ps_strerror(rc));
-    return 1;
-  }
   if (!g.token_secret[0]) {
     fprintf(stderr, "playstat: that game has no token_secret\n");
     return 1;

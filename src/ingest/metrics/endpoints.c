@@ -72,7 +72,9 @@ static int authenticate(ps_request *req, const ps_game *game, char *player, size
   const char *message = "Authorization: Bearer <token> is required.";
   if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
     ps_jwt_claims claims;
-    int rc = ps_jwt_verify_hs256(game->token_secret, auth + 7, ps_now_ms() / 1000, &claims);
+    const char *token = auth + 7;
+    while (*token == ' ') token++; /* RFC 7235 allows several spaces after the scheme */
+    int rc = ps_jwt_verify_hs256(game->token_secret, token, ps_now_ms() / 1000, &claims);
     if (rc == PS_OK) {
       snprintf(player, cap, "%s", claims.subject);
       return 0;
