@@ -1,4 +1,5 @@
-/* rate_limit.c: see rate_limit.h. A chained hash table of buckets under one mutex. */
+/* rate_limit.c: see rate_limit.h. Buckets live in a keymap keyed by (game, player), under one
+ * mutex. */
 #include "ingest/metrics/rate_limit.h"
 
 #include <math.h>
@@ -7,35 +8,35 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/keymap.h"
 
 #define NBUCKETS 4096
 #define SWEEP_EVERY 8192
 
 typedef struct bucket {
-  int64_t game_id;
-  char *player;
+  ps_keymap_entry key; /* (game id, player) */
+  char player[129];
   double tokens;
   int64_t updated_ms;
-  struct bucket *next;
 } bucket;
 
 struct ps_rate_limit {
   double per_ms;   /* tokens gained per millisecond */
   double capacity; /* burst */
   pthread_mutex_t lock;
-  bucket *table[NBUCKETS];
+  ps_keymap buckets;
   unsigned takes;
+  int64_t now_ms; /* for sweeps */
 };
 
-static unsigned slot_of(int64_t game_id, const char *player) {
-  unsigned h = 2166136261u ^ (unsigned)game_id;
-  for (; *player; player++) h = (h ^ (unsigned char)*player) * 16777619u;
-  return h % NBUCKETS;
-}
+static void release(ps_keymap_entry *e) { free(ps_keymap_owner(e, bucket, key)); }
 
 int ps_rate_limit_create(unsigned per_minute, ps_rate_limit **out) {
   ps_rate_limit *rl = calloc(1, sizeof *rl);
-  if (!rl) return PS_ENOMEM;
+  if (!rl || ps_keymap_init(&rl->buckets, NBUCKETS) != PS_OK) {
+    free(rl);
+    return PS_ENOMEM;
+  }
   if (per_minute < 1) per_minute = 1;
   rl->per_ms = per_minute / 60000.0;
   rl->capacity = per_minute / 2 > 0 ? per_minute / 2 : 1;
@@ -46,13 +47,7 @@ int ps_rate_limit_create(unsigned per_minute, ps_rate_limit **out) {
 
 void ps_rate_limit_free(ps_rate_limit *rl) {
   if (!rl) return;
-  for (size_t i = 0; i < NBUCKETS; i++) {
-    for (bucket *b = rl->table[i], *next; b; b = next) {
-      next = b->next;
-      free(b->player);
-      free(b);
-    }
-  }
+  ps_keymap_destroy(&rl->buckets, release);
   pthread_mutex_destroy(&rl->lock);
   free(rl);
 }
@@ -65,43 +60,36 @@ static void refill(ps_rate_limit *rl, bucket *b, int64_t now_ms) {
   }
 }
 
-/* Forgets buckets that have refilled completely: they would behave as new ones. */
-static void sweep(ps_rate_limit *rl, int64_t now_ms) {
-  for (size_t i = 0; i < NBUCKETS; i++) {
-    for (bucket **p = &rl->table[i]; *p;) {
-      refill(rl, *p, now_ms);
-      if ((*p)->tokens >= rl->capacity) {
-        bucket *idle = *p;
-        *p = idle->next;
-        free(idle->player);
-        free(idle);
-      } else {
-        p = &(*p)->next;
-      }
-    }
-  }
+/* A bucket that has refilled completely behaves as a new one: forget it. */
+static int is_idle(ps_keymap_entry *e, void *ctx) {
+  ps_rate_limit *rl = ctx;
+  bucket *b = ps_keymap_owner(e, bucket, key);
+  refill(rl, b, rl->now_ms);
+  return b->tokens >= rl->capacity;
 }
 
 unsigned ps_rate_limit_take(ps_rate_limit *rl, int64_t game_id, const char *player,
                             int64_t now_ms) {
   unsigned wait = 0;
   pthread_mutex_lock(&rl->lock);
-  if (++rl->takes % SWEEP_EVERY == 0) sweep(rl, now_ms);
-  bucket **p = &rl->table[slot_of(game_id, player)];
-  while (*p && ((*p)->game_id != game_id || strcmp((*p)->player, player) != 0)) p = &(*p)->next;
-  if (!*p) {
-    bucket *b = calloc(1, sizeof *b);
-    if (!b || !(b->player = strdup(player))) {
-      free(b);
+  if (++rl->takes % SWEEP_EVERY == 0) {
+    rl->now_ms = now_ms;
+    ps_keymap_sweep(&rl->buckets, is_idle, rl, release);
+  }
+  ps_keymap_entry *e = ps_keymap_find(&rl->buckets, game_id, player);
+  bucket *b = e ? ps_keymap_owner(e, bucket, key) : NULL;
+  if (!b) {
+    if (strlen(player) >= sizeof b->player || !(b = calloc(1, sizeof *b))) {
       pthread_mutex_unlock(&rl->lock);
-      return 0; /* out of memory: let the request through rather than refuse a player */
+      return 0; /* cannot track: let the request through rather than refuse a player */
     }
-    b->game_id = game_id;
+    strcpy(b->player, player);
+    b->key.scope = game_id;
+    b->key.name = b->player;
     b->tokens = rl->capacity;
     b->updated_ms = now_ms;
-    *p = b;
+    ps_keymap_insert(&rl->buckets, &b->key);
   }
-  bucket *b = *p;
   refill(rl, b, now_ms);
   if (b->tokens >= 1.0) {
     b->tokens -= 1.0;

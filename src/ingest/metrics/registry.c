@@ -1,22 +1,24 @@
 /*
- * registry.c: see registry.h. A chained hash table of sessions keyed by (game, session id);
- * each session keeps the nonces it has used in a small growing array. Sessions that are over
+ * registry.c: see registry.h. Sessions live in a keymap keyed by (game, session id); each
+ * session keeps the nonces it has used in a small growing array. Sessions that are over
  * are dropped from memory once their timeout has passed again (they stay in the store, where
  * a late request finds them over).
  */
 #include "ingest/metrics/registry.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/keymap.h"
 
 #define NBUCKETS 16384
 #define SWEEP_EVERY 4096 /* decisions between two sweeps of sessions that are long over */
 
 typedef struct session {
-  int64_t game_id;
+  ps_keymap_entry key; /* (game id, session id) */
   char session_id[PS_MSESSION_MAX_TEXT + 1];
   char player[129];
   int64_t max_order_id;
@@ -24,27 +26,38 @@ typedef struct session {
   int ended;
   char **nonces;
   size_t nnonces, cap;
-  struct session *next;
 } session;
 
 struct ps_msession_registry {
   ps_store *store;
   int64_t timeout_ms;
   pthread_mutex_t lock;
-  session *buckets[NBUCKETS];
+  ps_keymap sessions;
   unsigned decisions;
+  int64_t now_ms; /* for sweeps */
 };
-
-static unsigned bucket_of(int64_t game_id, const char *session_id) {
-  unsigned h = 2166136261u ^ (unsigned)game_id;
-  for (; *session_id; session_id++) h = (h ^ (unsigned char)*session_id) * 16777619u;
-  return h % NBUCKETS;
-}
 
 static void session_free(session *s) {
   for (size_t i = 0; i < s->nnonces; i++) free(s->nonces[i]);
   free(s->nonces);
   free(s);
+}
+
+static void release(ps_keymap_entry *e) { session_free(ps_keymap_owner(e, session, key)); }
+
+/* A new, unlinked session record keyed (game_id, session_id); NULL on OOM. */
+static session *session_new(int64_t game_id, const char *session_id) {
+  session *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  snprintf(s->session_id, sizeof s->session_id, "%s", session_id);
+  s->key.scope = game_id;
+  s->key.name = s->session_id;
+  return s;
+}
+
+static session *find(ps_msession_registry *reg, int64_t game_id, const char *session_id) {
+  ps_keymap_entry *e = ps_keymap_find(&reg->sessions, game_id, session_id);
+  return e ? ps_keymap_owner(e, session, key) : NULL;
 }
 
 static int add_nonce(session *s, const char *nonce) {
@@ -66,30 +79,14 @@ static int has_nonce(const session *s, const char *nonce) {
   return 0;
 }
 
-static session **find(ps_msession_registry *reg, int64_t game_id, const char *session_id) {
-  session **p = &reg->buckets[bucket_of(game_id, session_id)];
-  while (*p && ((*p)->game_id != game_id || strcmp((*p)->session_id, session_id) != 0))
-    p = &(*p)->next;
-  return p;
-}
-
 static int is_over(const ps_msession_registry *reg, const session *s, int64_t now_ms) {
   return s->ended || now_ms - s->last_received_ms > reg->timeout_ms;
 }
 
-/* Drops sessions that have been over for a whole timeout: nothing can be accepted for them. */
-static void sweep(ps_msession_registry *reg, int64_t now_ms) {
-  for (size_t b = 0; b < NBUCKETS; b++) {
-    for (session **p = &reg->buckets[b]; *p;) {
-      if (now_ms - (*p)->last_received_ms > 2 * reg->timeout_ms) {
-        session *dead = *p;
-        *p = dead->next;
-        session_free(dead);
-      } else {
-        p = &(*p)->next;
-      }
-    }
-  }
+/* Sessions over for a whole timeout more can accept nothing: they are dropped from memory. */
+static int is_long_over(ps_keymap_entry *e, void *ctx) {
+  const ps_msession_registry *reg = ctx;
+  return reg->now_ms - ps_keymap_owner(e, session, key)->last_received_ms > 2 * reg->timeout_ms;
 }
 
 static int load_nonce(const char *nonce, void *ctx) { return add_nonce(ctx, nonce); }
@@ -97,7 +94,7 @@ static int load_nonce(const char *nonce, void *ctx) { return add_nonce(ctx, nonc
 /* Loads a session from the store (without the lock held). NULL with *rc set when absent or on
  * failure. */
 static session *load(ps_msession_registry *reg, int64_t game_id, const char *session_id, int *rc) {
-  session *s = calloc(1, sizeof *s);
+  session *s = session_new(game_id, session_id);
   ps_msession_state *state = malloc(sizeof *state);
   if (!s || !state) {
     free(s);
@@ -107,8 +104,6 @@ static session *load(ps_msession_registry *reg, int64_t game_id, const char *ses
   }
   *rc = reg->store->ops->msession_load(reg->store, game_id, session_id, state, load_nonce, s);
   if (*rc == PS_OK) {
-    s->game_id = game_id;
-    memcpy(s->session_id, state->session_id, sizeof s->session_id);
     memcpy(s->player, state->player, sizeof s->player);
     s->max_order_id = state->max_order_id;
     s->last_received_ms = state->last_received_ms;
@@ -124,7 +119,10 @@ static session *load(ps_msession_registry *reg, int64_t game_id, const char *ses
 
 int ps_msession_registry_create(ps_store *store, int64_t timeout_ms, ps_msession_registry **out) {
   ps_msession_registry *reg = calloc(1, sizeof *reg);
-  if (!reg) return PS_ENOMEM;
+  if (!reg || ps_keymap_init(&reg->sessions, NBUCKETS) != PS_OK) {
+    free(reg);
+    return PS_ENOMEM;
+  }
   reg->store = store;
   reg->timeout_ms = timeout_ms;
   pthread_mutex_init(&reg->lock, NULL);
@@ -134,12 +132,7 @@ int ps_msession_registry_create(ps_store *store, int64_t timeout_ms, ps_msession
 
 void ps_msession_registry_free(ps_msession_registry *reg) {
   if (!reg) return;
-  for (size_t b = 0; b < NBUCKETS; b++) {
-    for (session *s = reg->buckets[b], *next; s; s = next) {
-      next = s->next;
-      session_free(s);
-    }
-  }
+  ps_keymap_destroy(&reg->sessions, release);
   pthread_mutex_destroy(&reg->lock);
   free(reg);
 }
@@ -163,36 +156,38 @@ ps_msr_result ps_msession_registry_begin(ps_msession_registry *reg, int64_t game
                                          int64_t now_ms) {
   ps_msr_result result;
   pthread_mutex_lock(&reg->lock);
-  if (++reg->decisions % SWEEP_EVERY == 0) sweep(reg, now_ms);
-  session **slot = find(reg, game_id, req->session_id);
-  if (!*slot) {
+  if (++reg->decisions % SWEEP_EVERY == 0) {
+    reg->now_ms = now_ms;
+    ps_keymap_sweep(&reg->sessions, is_long_over, reg, release);
+  }
+  session *s = find(reg, game_id, req->session_id);
+  if (!s) {
     /* Not in memory: the store decides whether it exists. */
     pthread_mutex_unlock(&reg->lock);
     int rc;
     session *loaded = load(reg, game_id, req->session_id, &rc);
     if (!loaded && rc != PS_ENOTFOUND) return PS_MSR_ERROR;
     pthread_mutex_lock(&reg->lock);
-    slot = find(reg, game_id, req->session_id);
-    if (!*slot && loaded) {
-      *slot = loaded; /* cached now; another thread may have created it meanwhile */
-      loaded = NULL;
+    s = find(reg, game_id, req->session_id); /* another thread may have added it meanwhile */
+    if (!s && loaded) {
+      ps_keymap_insert(&reg->sessions, &loaded->key);
+      s = loaded;
+    } else if (loaded) {
+      session_free(loaded);
     }
-    if (loaded) session_free(loaded);
   }
-  if (*slot) {
-    result = advance(reg, *slot, player, req, now_ms);
+  if (s) {
+    result = advance(reg, s, player, req, now_ms);
   } else if (req->kind != PS_MSESSION_START) {
     result = PS_MSR_UNKNOWN;
   } else {
-    session *s = calloc(1, sizeof *s);
     result = PS_MSR_ERROR;
+    s = session_new(game_id, req->session_id);
     if (s && add_nonce(s, req->nonce) == PS_OK) {
-      s->game_id = game_id;
-      memcpy(s->session_id, req->session_id, sizeof s->session_id);
-      strncpy(s->player, player, sizeof s->player - 1);
+      snprintf(s->player, sizeof s->player, "%s", player);
       s->max_order_id = req->order_id;
       s->last_received_ms = now_ms;
-      *slot = s;
+      ps_keymap_insert(&reg->sessions, &s->key);
       result = PS_MSR_OK;
     } else if (s) {
       session_free(s);
@@ -206,11 +201,7 @@ void ps_msession_registry_finish(ps_msession_registry *reg, int64_t game_id,
                                  const char *session_id, int committed) {
   if (committed) return;
   pthread_mutex_lock(&reg->lock);
-  session **slot = find(reg, game_id, session_id);
-  if (*slot) {
-    session *dead = *slot;
-    *slot = dead->next;
-    session_free(dead);
-  }
+  ps_keymap_entry *dead = ps_keymap_remove(&reg->sessions, game_id, session_id);
+  if (dead) release(dead);
   pthread_mutex_unlock(&reg->lock);
 }
