@@ -17,6 +17,7 @@ static const char usage[] =
     "  events   print a game's stored or rejected analytics events as NDJSON\n"
     "  token    print a player bearer token (HS256 JWT) for metrics sessions\n"
     "  sessions print a game's metrics sessions as NDJSON\n"
+    "  api-token create a bearer token for the read API (insights)\n"
     "  version  print the version\n"
     "\n"
     "quick start:\n"
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "events") == 0) return ps_cmd_events(argc - 1, argv + 1);
   if (strcmp(cmd, "token") == 0) return ps_cmd_token(argc - 1, argv + 1);
   if (strcmp(cmd, "sessions") == 0) return ps_cmd_sessions(argc - 1, argv + 1);
+  if (strcmp(cmd, "api-token") == 0) return ps_cmd_api_token(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("playstat " PLAYSTAT_VERSION);
     return 0;

@@ -49,7 +49,8 @@ static const char usage[] =
     "endpoints: POST /v2/{game_key}/events, POST /v2/{game_key}/init,\n"
     "           POST /remote_configs/v1/init?game_key=..., GET /healthz, GET /metrics,\n"
     "           POST /v1/metrics/sessions/{start,heartbeat,end} (host g-{id}.<domain> or\n"
-    "           path prefix /g-{id})\n"
+    "           path prefix /g-{id}), GET /api/v1/games/{id}/metrics/{name},\n"
+    "           GET /api/v1/games/{id}/live (bearer API token)\n"
     "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
 
 typedef struct serve_options {
@@ -200,6 +201,7 @@ int ps_cmd_serve(int argc, char **argv) {
   size_t ncategories = 0;
   const char *const *categories = ps_schema_categories(app.schemas, &ncategories);
   app.msession_window_ms = o.session_window_s * 1000;
+  app.msession_timeout_ms = o.session_timeout_s * 1000;
   if (ps_metrics_create(route_names, nlabels, categories, ncategories, &app.metrics) != PS_OK ||
       ps_msession_registry_create(app.store, o.session_timeout_s * 1000, &app.msessions) != PS_OK ||
       ps_rate_limit_create((unsigned)o.player_rate, &app.player_rate) != PS_OK ||

@@ -27,6 +27,7 @@ struct ps_app {
   ps_msession_registry *msessions; /* metrics-session state */
   ps_rate_limit *player_rate;      /* metrics requests per player */
   int64_t msession_window_ms;      /* allowed |session_ts - server time| */
+  int64_t msession_timeout_ms;     /* a session without requests for this long is over */
 };
 
 #endif

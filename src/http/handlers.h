@@ -19,4 +19,8 @@ void ps_msession_heartbeat_handler(ps_request *req, ps_app *app);
 void ps_msession_end_handler(ps_request *req, ps_app *app);
 void ps_msession_not_found_handler(ps_request *req, ps_app *app);
 
+/* src/insights/api.c (read API, bearer API token) */
+void ps_insights_metric_handler(ps_request *req, ps_app *app);
+void ps_insights_live_handler(ps_request *req, ps_app *app);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * router.h: matches a method and a path against a fixed table of routes.
  * Patterns are literal segments and "{}" placeholders ("/v2/{}/events"); a placeholder matches
- * one non-empty segment. Matching is exact (no prefix matches, a trailing slash matters).
+ * one non-empty segment. A final "**" matches one or more remaining segments (catch-alls).
+ * Matching is otherwise exact (a trailing slash matters); the first matching row wins.
  */
 #ifndef PS_HTTP_ROUTER_H
 #define PS_HTTP_ROUTER_H

@@ -17,7 +17,11 @@ const ps_route ps_routes[] = {
     {"metrics_heartbeat", "POST", "/{}/v1/metrics/sessions/heartbeat", ps_msession_heartbeat_handler},
     {"metrics_end", "POST", "/{}/v1/metrics/sessions/end", ps_msession_end_handler},
     {"metrics_unknown", "POST", "/v1/metrics/sessions/{}", ps_msession_not_found_handler},
-    {"metrics_unknown", "POST", "/{}/v1/metrics/sessions/{}", ps_msession_not_found_handler},
+    /* insights read API */
+    {"insights_metric", "GET", "/api/v1/games/{}/metrics/{}", ps_insights_metric_handler},
+    {"insights_live", "GET", "/api/v1/games/{}/live", ps_insights_live_handler},
+    /* last: anything else under /g-{id}/ is a mod.io-style 404 (the handler checks "g-") */
+    {"metrics_unknown", "POST", "/{}/**", ps_msession_not_found_handler},
 };
 
 const size_t ps_route_count = sizeof ps_routes / sizeof *ps_routes;

@@ -7,7 +7,7 @@
  * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
- * Layout (PRAGMA user_version = 2; every statement is idempotent, so upgrading runs them all):
+ * Layout (PRAGMA user_version = 3; every statement is idempotent, so upgrading runs them all):
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
  *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
  *          session_id, body)            unique (game_id, event_uuid) where uuid not null
@@ -16,6 +16,7 @@
  *             ended_ms, last_received_ms, max_order_id)      one row per metrics session
  *   msession_nonces(game_id, session_id, nonce, kind, order_id, ts_ms, received_ms)
  *                                                            one row per accepted request
+ *   api_tokens(token_sha256, name, created_ms)                 read-API tokens (hashes only)
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -31,7 +32,7 @@
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 typedef struct sqlite_store {
   ps_store base;
@@ -69,7 +70,10 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS msession_nonces("
     "  game_id INTEGER NOT NULL, session_id TEXT NOT NULL, nonce TEXT NOT NULL,"
     "  kind INTEGER NOT NULL, order_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
-    "  received_ms INTEGER NOT NULL, PRIMARY KEY(game_id, session_id, nonce)) WITHOUT ROWID;";
+    "  received_ms INTEGER NOT NULL, PRIMARY KEY(game_id, session_id, nonce)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS msessions_by_start ON msessions(game_id, started_ms);"
+    "CREATE TABLE IF NOT EXISTS api_tokens("
+    "  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL);";
 
 static int exec(sqlite3 *db, const char *sql) {
   char *msg = NULL;
@@ -587,19 +591,19 @@ out:
   return rc;
 }
 
-static int sqlite_msessions_scan(ps_store *base, int64_t game_id, ps_msession_visitor visit,
-                                 void *ctx) {
-  sqlite_store *s = (sqlite_store *)base;
+/* Visits the sessions selected by sql (game id bound as ?1, then from/to as ?2/?3 if used). */
+static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, int64_t from_ms,
+                           int64_t to_ms, ps_msession_visitor visit, void *ctx) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO, step;
   ps_msession_state m;
   pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared,
-                         "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?"
-                         " ORDER BY started_ms, session_id",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto out;
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
   sqlite3_bind_int64(st, 1, game_id);
+  if (sqlite3_bind_parameter_count(st) >= 3) {
+    sqlite3_bind_int64(st, 2, from_ms);
+    sqlite3_bind_int64(st, 3, to_ms);
+  }
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     read_msession(st, &m);
     int stop = visit(&m, ctx);
@@ -610,6 +614,60 @@ static int sqlite_msessions_scan(ps_store *base, int64_t game_id, ps_msession_vi
   }
   rc = step == SQLITE_DONE ? PS_OK : PS_EIO;
 out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int sqlite_msessions_scan(ps_store *base, int64_t game_id, ps_msession_visitor visit,
+                                 void *ctx) {
+  return visit_msessions((sqlite_store *)base,
+                         "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+                         " ORDER BY started_ms, session_id",
+                         game_id, 0, 0, visit, ctx);
+}
+
+static int sqlite_msessions_range(ps_store *base, int64_t game_id, int64_t from_ms,
+                                  int64_t to_ms, ps_msession_visitor visit, void *ctx) {
+  return visit_msessions((sqlite_store *)base,
+                         "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+                         " AND started_ms < ?3 AND (last_ms >= ?2 OR ended_ms IS NULL)"
+                         " ORDER BY started_ms, session_id",
+                         game_id, from_ms, to_ms, visit, ctx);
+}
+
+/* ---- read-API tokens ---- */
+
+static int sqlite_api_token_create(ps_store *base, const char *hash, const char *name) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared,
+                         "INSERT INTO api_tokens(token_sha256, name, created_ms) VALUES(?,?,?)",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, ps_now_ms());
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_DONE ? PS_OK : step == SQLITE_CONSTRAINT ? PS_EEXIST : PS_EIO;
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int sqlite_api_token_check(ps_store *base, const char *hash) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, "SELECT 1 FROM api_tokens WHERE token_sha256 = ?", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_ROW ? PS_OK : step == SQLITE_DONE ? PS_ENOTFOUND : PS_EIO;
+  }
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
   return rc;
@@ -627,4 +685,7 @@ const ps_store_ops ps_sqlite_store_ops = {
     .events_scan = sqlite_events_scan,
     .msession_load = sqlite_msession_load,
     .msessions_scan = sqlite_msessions_scan,
+    .msessions_range = sqlite_msessions_range,
+    .api_token_create = sqlite_api_token_create,
+    .api_token_check = sqlite_api_token_check,
 };

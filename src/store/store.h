@@ -152,6 +152,15 @@ typedef struct ps_store_ops {
                        ps_msession_state *out, ps_nonce_visitor visit, void *ctx);
   /* Visits the metrics sessions of one game, oldest start first. */
   int (*msessions_scan)(ps_store *store, int64_t game_id, ps_msession_visitor visit, void *ctx);
+  /* Visits the sessions of one game that started before to_ms and whose latest request time
+   * (session_ts) is at or after from_ms, or that have not ended (still open). */
+  int (*msessions_range)(ps_store *store, int64_t game_id, int64_t from_ms, int64_t to_ms,
+                         ps_msession_visitor visit, void *ctx);
+
+  /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token. */
+  int (*api_token_create)(ps_store *store, const char *token_sha256_hex, const char *name);
+  /* 0 when a token with that hash exists, PS_ENOTFOUND when not. */
+  int (*api_token_check)(ps_store *store, const char *token_sha256_hex);
 } ps_store_ops;
 
 /* Every backend's handle starts with this header. */

@@ -16,6 +16,11 @@ static const ps_route routes[] = {
     {"init", "POST", "/v2/{}/init", h},
     {"two", "GET", "/a/{}/b/{}", h},
 };
+
+static const ps_route with_catch_all[] = {
+    {"events", "POST", "/v2/{}/events", h},
+    {"rest", "POST", "/{}/**", h},
+};
 #define N (sizeof routes / sizeof *routes)
 
 static void finds_routes_and_params(void **state) {
@@ -44,10 +49,24 @@ static void not_found_and_wrong_method(void **state) {
   assert_int_equal(ps_route_find(routes, N, "GET", "/", &i, &p), PS_ROUTE_NOT_FOUND);
 }
 
+static void catch_all_takes_what_is_left(void **state) {
+  size_t i;
+  ps_route_params p;
+  const ps_route *r = with_catch_all;
+  assert_int_equal(ps_route_find(r, 2, "POST", "/g-1/v9/x/y", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 1);
+  assert_string_equal(p.values[0], "g-1");
+  assert_int_equal(ps_route_find(r, 2, "POST", "/v2/k/events", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 0); /* an earlier exact row wins */
+  assert_int_equal(ps_route_find(r, 2, "POST", "/g-1", &i, &p), PS_ROUTE_NOT_FOUND);
+  assert_int_equal(ps_route_find(r, 2, "POST", "/g-1/", &i, &p), PS_ROUTE_NOT_FOUND);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(finds_routes_and_params),
       cmocka_unit_test(not_found_and_wrong_method),
+      cmocka_unit_test(catch_all_takes_what_is_left),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

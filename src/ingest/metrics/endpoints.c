@@ -250,6 +250,11 @@ void ps_msession_end_handler(ps_request *req, ps_app *app) {
 }
 
 void ps_msession_not_found_handler(ps_request *req, ps_app *app) {
+  /* Host-routed paths (/v1/...) and /g-{id}/... paths are mod.io's; anything else is not. */
+  if (strncmp(ps_request_path(req), "/v1/", 4) != 0 && !parse_game_label(ps_request_param(req, 0))) {
+    ps_request_respond_error(req, 404, "not_found", "no such endpoint");
+    return;
+  }
   ps_modio_respond_error(req, 404, PS_MODIO_NOT_FOUND,
                          "Not found: the endpoints are /v1/metrics/sessions/start, /heartbeat "
                          "and /end.",

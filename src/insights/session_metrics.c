@@ -1,0 +1,378 @@
+/*
+ * session_metrics.c: see session_metrics.h. Players and mods are first numbered (sorted, then
+ * deduplicated) so that "distinct" counts use plain arrays; concurrency is a sweep over start
+ * (+1) and end (-1) events, ends first at equal times (intervals are half-open).
+ */
+#include "insights/session_metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+
+typedef enum {
+  M_CCU,
+  M_CONCURRENT_UGC,
+  M_TOTAL_PLAYERS,
+  M_SESSIONS,
+  M_AVG_PLAYTIME,
+  M_AVG_UGC,
+  M_LENGTH_HISTOGRAM,
+  M_TOP_MODS,
+} metric_id;
+
+static const char *const metric_names[] = {
+    [M_CCU] = "ccu",
+    [M_CONCURRENT_UGC] = "concurrent_ugc",
+    [M_TOTAL_PLAYERS] = "total_players",
+    [M_SESSIONS] = "sessions",
+    [M_AVG_PLAYTIME] = "avg_playtime",
+    [M_AVG_UGC] = "avg_ugc_per_session",
+    [M_LENGTH_HISTOGRAM] = "session_length_histogram",
+    [M_TOP_MODS] = "top_mods",
+};
+#define NMETRICS (sizeof metric_names / sizeof *metric_names)
+#define TOP_MODS 10
+
+static int metric_of(const char *name) {
+  for (size_t i = 0; i < NMETRICS; i++)
+    if (strcmp(metric_names[i], name) == 0) return (int)i;
+  return -1;
+}
+
+int ps_session_metric_known(const char *name) { return metric_of(name) >= 0; }
+
+int ps_session_metric_has_groups(const char *name) {
+  int m = metric_of(name);
+  return m == M_LENGTH_HISTOGRAM || m == M_TOP_MODS;
+}
+
+/* ---- buckets ---- */
+
+typedef struct range {
+  int64_t from, to, interval;
+  size_t n;
+} range;
+
+static size_t bucket_at(const range *r, int64_t t) { return (size_t)((t - r->from) / r->interval); }
+
+/* The buckets [*b0, *b1] that [s, e) overlaps within the range; 0 if none. */
+static int overlapped(const range *r, int64_t s, int64_t e, size_t *b0, size_t *b1) {
+  if (s < r->from) s = r->from;
+  if (e > r->to) e = r->to;
+  if (e <= s) return 0;
+  *b0 = bucket_at(r, s);
+  *b1 = bucket_at(r, e - 1);
+  return 1;
+}
+
+static int in_range(const range *r, int64_t t) { return t >= r->from && t < r->to; }
+
+/* ---- numbering of players and mods ---- */
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorted distinct players; ids are positions found with bsearch. */
+static const char **distinct_players(const ps_session_interval *s, size_t n, size_t *count) {
+  const char **names = malloc((n ? n : 1) * sizeof *names);
+  if (!names) return NULL;
+  for (size_t i = 0; i < n; i++) names[i] = s[i].player;
+  qsort(names, n, sizeof *names, cmp_str);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (k == 0 || strcmp(names[k - 1], names[i]) != 0) names[k++] = names[i];
+  *count = k;
+  return names;
+}
+
+static size_t player_id(const char **names, size_t count, const char *player) {
+  const char **found = bsearch(&player, names, count, sizeof *names, cmp_str);
+  return (size_t)(found - names);
+}
+
+static int64_t *distinct_mods(const ps_session_interval *s, size_t n, size_t *count) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += s[i].nmods;
+  int64_t *mods = malloc((total ? total : 1) * sizeof *mods);
+  if (!mods) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < s[i].nmods; j++) mods[k++] = s[i].mods[j];
+  qsort(mods, k, sizeof *mods, cmp_i64);
+  size_t d = 0;
+  for (size_t i = 0; i < k; i++)
+    if (d == 0 || mods[d - 1] != mods[i]) mods[d++] = mods[i];
+  *count = d;
+  return mods;
+}
+
+static size_t mod_id(const int64_t *mods, size_t count, int64_t mod) {
+  const int64_t *found = bsearch(&mod, mods, count, sizeof *mods, cmp_i64);
+  return (size_t)(found - mods);
+}
+
+/* ---- concurrency ---- */
+
+typedef struct event {
+  int64_t t;
+  size_t id;
+  int delta;
+} event;
+
+static int cmp_event(const void *a, const void *b) {
+  const event *x = a, *y = b;
+  if (x->t != y->t) return x->t < y->t ? -1 : 1;
+  return x->delta - y->delta; /* ends (-1) before starts (+1) */
+}
+
+/* Peak of distinct ids active in each bucket (and overall) from start/end events. */
+static int peak_distinct(event *ev, size_t nev, size_t nids, const range *r, ps_metric_series *out) {
+  size_t *active = calloc(nids ? nids : 1, sizeof *active);
+  if (!active) return PS_ENOMEM;
+  qsort(ev, nev, sizeof *ev, cmp_event);
+  size_t i = 0, distinct = 0;
+  for (size_t b = 0; b < r->n; b++) {
+    int64_t bucket_end = r->from + (int64_t)(b + 1) * r->interval;
+    if (bucket_end > r->to) bucket_end = r->to;
+    /* Everything strictly before the bucket sets the count it opens with. */
+    for (; i < nev && ev[i].t < r->from + (int64_t)b * r->interval; i++) {
+      if (ev[i].delta > 0 ? active[ev[i].id]++ == 0 : --active[ev[i].id] == 0)
+        distinct += ev[i].delta > 0 ? 1 : (size_t)-1;
+    }
+    size_t best = distinct;
+    for (; i < nev && ev[i].t < bucket_end; i++) {
+      if (ev[i].delta > 0 ? active[ev[i].id]++ == 0 : --active[ev[i].id] == 0)
+        distinct += ev[i].delta > 0 ? 1 : (size_t)-1;
+      if (distinct > best) best = distinct;
+    }
+    out->values[b] = (double)best;
+    if (best > out->total) out->total = (double)best;
+  }
+  free(active);
+  return PS_OK;
+}
+
+static int concurrency(int metric, const ps_session_interval *s, size_t n, const range *r,
+                       ps_metric_series *out) {
+  int rc = PS_ENOMEM;
+  size_t nids = 0, nev = 0, cap = 0;
+  const char **players = NULL;
+  int64_t *mods = NULL;
+  if (metric == M_CCU) {
+    players = distinct_players(s, n, &nids);
+    cap = 2 * n;
+  } else {
+    mods = distinct_mods(s, n, &nids);
+    for (size_t i = 0; i < n; i++) cap += 2 * s[i].nmods;
+  }
+  event *ev = malloc((cap ? cap : 1) * sizeof *ev);
+  if ((!players && !mods) || !ev) goto out;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i].end_ms <= s[i].start_ms) continue;
+    size_t count = metric == M_CCU ? 1 : s[i].nmods;
+    for (size_t j = 0; j < count; j++) {
+      size_t id = metric == M_CCU ? player_id(players, nids, s[i].player)
+                                  : mod_id(mods, nids, s[i].mods[j]);
+      ev[nev++] = (event){s[i].start_ms, id, +1};
+      ev[nev++] = (event){s[i].end_ms, id, -1};
+    }
+  }
+  rc = peak_distinct(ev, nev, nids, r, out);
+out:
+  free(ev);
+  free(players);
+  free(mods);
+  return rc;
+}
+
+/* ---- counts and means ---- */
+
+static int cmp_by_player(const void *a, const void *b) {
+  return strcmp((*(const ps_session_interval *const *)a)->player,
+                (*(const ps_session_interval *const *)b)->player);
+}
+
+/* Distinct players per bucket: sessions are walked grouped by player, and a bucket counts a
+ * player once (it remembers the last player that marked it). */
+static int total_players(const ps_session_interval *s, size_t n, const range *r,
+                         ps_metric_series *out) {
+  const ps_session_interval **order = malloc((n ? n : 1) * sizeof *order);
+  size_t *marked = calloc(r->n ? r->n : 1, sizeof *marked); /* player ordinal */
+  if (!order || !marked) {
+    free(order);
+    free(marked);
+    return PS_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) order[i] = &s[i];
+  qsort(order, n, sizeof *order, cmp_by_player);
+  size_t ordinal = 0;
+  int counted = 0; /* the current player already counts in the total */
+  for (size_t k = 0; k < n; k++) {
+    const ps_session_interval *it = order[k];
+    if (k == 0 || strcmp(order[k - 1]->player, it->player) != 0) {
+      ordinal++;
+      counted = 0;
+    }
+    size_t b0, b1;
+    if (!overlapped(r, it->start_ms, it->end_ms, &b0, &b1)) continue;
+    if (!counted) {
+      counted = 1;
+      out->total++;
+    }
+    for (size_t b = b0; b <= b1; b++) {
+      if (marked[b] != ordinal) {
+        marked[b] = ordinal;
+        out->values[b]++;
+      }
+    }
+  }
+  free(order);
+  free(marked);
+  return PS_OK;
+}
+
+/* Adds value to the bucket holding t (and to the overall sums); counts for means. */
+static void accumulate(const range *r, int64_t t, double value, ps_metric_series *sum,
+                       double *counts, double *total_count) {
+  if (!in_range(r, t)) return;
+  size_t b = bucket_at(r, t);
+  sum->values[b] += value;
+  sum->total += value;
+  if (counts) counts[b]++;
+  if (total_count) (*total_count)++;
+}
+
+static int means(int metric, const ps_session_interval *s, size_t n, const range *r,
+                 ps_metric_series *out) {
+  double *counts = calloc(r->n ? r->n : 1, sizeof *counts), total_count = 0;
+  if (!counts) return PS_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (metric == M_SESSIONS)
+      accumulate(r, s[i].start_ms, 1, out, NULL, NULL);
+    else if (metric == M_AVG_UGC)
+      accumulate(r, s[i].start_ms, (double)s[i].nmods, out, counts, &total_count);
+    else if (s[i].over) /* M_AVG_PLAYTIME */
+      accumulate(r, s[i].end_ms, (double)(s[i].end_ms - s[i].start_ms) / 1000.0, out, counts,
+                 &total_count);
+  }
+  if (metric != M_SESSIONS) {
+    for (size_t b = 0; b < r->n; b++) out->values[b] = counts[b] ? out->values[b] / counts[b] : 0;
+    out->total = total_count ? out->total / total_count : 0;
+  }
+  free(counts);
+  return PS_OK;
+}
+
+/* ---- grouped metrics ---- */
+
+static int new_group(ps_metric_result *res, const char *key) {
+  ps_metric_series *grown = realloc(res->groups, (res->ngroups + 1) * sizeof *grown);
+  if (!grown) return PS_ENOMEM;
+  res->groups = grown;
+  ps_metric_series *g = &res->groups[res->ngroups];
+  memset(g, 0, sizeof *g);
+  snprintf(g->key, sizeof g->key, "%s", key);
+  if (!(g->values = calloc(res->nbuckets ? res->nbuckets : 1, sizeof *g->values))) return PS_ENOMEM;
+  res->ngroups++;
+  return PS_OK;
+}
+
+static int length_histogram(const ps_session_interval *s, size_t n, const range *r,
+                            ps_metric_result *res) {
+  static const char *const keys[] = {"0-5m", "5-30m", "30-60m", "1-2h", "2h+"};
+  static const int64_t upper_s[] = {5 * 60, 30 * 60, 60 * 60, 2 * 3600, INT64_MAX};
+  for (size_t k = 0; k < 5; k++)
+    if (new_group(res, keys[k]) != PS_OK) return PS_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (!s[i].over) continue;
+    int64_t length_s = (s[i].end_ms - s[i].start_ms) / 1000;
+    size_t k = 0;
+    while (length_s >= upper_s[k]) k++;
+    accumulate(r, s[i].end_ms, 1, &res->groups[k], NULL, NULL);
+    accumulate(r, s[i].end_ms, 1, &res->whole, NULL, NULL);
+  }
+  return PS_OK;
+}
+
+static int cmp_group_total(const void *a, const void *b) {
+  const ps_metric_series *x = a, *y = b;
+  if (x->total != y->total) return x->total > y->total ? -1 : 1;
+  return strcmp(x->key, y->key);
+}
+
+static int top_mods(const ps_session_interval *s, size_t n, const range *r,
+                    ps_metric_result *res) {
+  size_t nmods;
+  int64_t *mods = distinct_mods(s, n, &nmods);
+  if (!mods) return PS_ENOMEM;
+  int rc = PS_OK;
+  char key[32];
+  for (size_t m = 0; m < nmods && rc == PS_OK; m++) {
+    snprintf(key, sizeof key, "%lld", (long long)mods[m]);
+    rc = new_group(res, key);
+  }
+  for (size_t i = 0; i < n && rc == PS_OK; i++) {
+    size_t b0, b1;
+    if (!overlapped(r, s[i].start_ms, s[i].end_ms, &b0, &b1)) continue;
+    for (size_t b = b0; b <= b1; b++) {
+      int64_t lo = r->from + (int64_t)b * r->interval, hi = lo + r->interval;
+      if (lo < s[i].start_ms) lo = s[i].start_ms;
+      if (hi > s[i].end_ms) hi = s[i].end_ms;
+      if (hi > r->to) hi = r->to;
+      double seconds = (double)(hi - lo) / 1000.0;
+      for (size_t j = 0; j < s[i].nmods; j++) {
+        ps_metric_series *g = &res->groups[mod_id(mods, nmods, s[i].mods[j])];
+        g->values[b] += seconds;
+        g->total += seconds;
+        res->whole.values[b] += seconds;
+        res->whole.total += seconds;
+      }
+    }
+  }
+  free(mods);
+  if (rc != PS_OK) return rc;
+  qsort(res->groups, res->ngroups, sizeof *res->groups, cmp_group_total);
+  while (res->ngroups > TOP_MODS) free(res->groups[--res->ngroups].values);
+  return PS_OK;
+}
+
+/* ---- entry points ---- */
+
+int ps_session_metric_compute(const char *name, const ps_session_interval *sessions, size_t n,
+                              int64_t from_ms, int64_t to_ms, int64_t interval_ms,
+                              ps_metric_result *out) {
+  int metric = metric_of(name);
+  memset(out, 0, sizeof *out);
+  if (metric < 0 || interval_ms <= 0 || to_ms <= from_ms) return PS_EINVAL;
+  range r = {from_ms, to_ms, interval_ms, (size_t)((to_ms - from_ms + interval_ms - 1) / interval_ms)};
+  out->from_ms = from_ms;
+  out->interval_ms = interval_ms;
+  out->nbuckets = r.n;
+  if (!(out->whole.values = calloc(r.n ? r.n : 1, sizeof *out->whole.values))) return PS_ENOMEM;
+  int rc;
+  switch ((metric_id)metric) {
+    case M_CCU:
+    case M_CONCURRENT_UGC: rc = concurrency(metric, sessions, n, &r, &out->whole); break;
+    case M_TOTAL_PLAYERS: rc = total_players(sessions, n, &r, &out->whole); break;
+    case M_LENGTH_HISTOGRAM: rc = length_histogram(sessions, n, &r, out); break;
+    case M_TOP_MODS: rc = top_mods(sessions, n, &r, out); break;
+    default: rc = means(metric, sessions, n, &r, &out->whole); break;
+  }
+  if (rc != PS_OK) ps_metric_result_free(out);
+  return rc;
+}
+
+void ps_metric_result_free(ps_metric_result *r) {
+  free(r->whole.values);
+  for (size_t i = 0; i < r->ngroups; i++) free(r->groups[i].values);
+  free(r->groups);
+  memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,61 @@
+/*
+ * session_metrics.h: the playtime insights computed from metrics sessions (mod.io compatible),
+ * over a time range cut into buckets (minute, hour or day; UTC):
+ *
+ *   ccu                   peak number of distinct players in an active session, per bucket;
+ *                         total = peak over the range
+ *   concurrent_ugc        the same for distinct mod ids of active sessions
+ *   total_players         distinct players with a session overlapping the bucket / range
+ *   sessions              sessions started in the bucket / range
+ *   avg_playtime          mean seconds (end - start) of sessions that ended in the bucket / range
+ *   avg_ugc_per_session   mean number of mods of sessions started in the bucket / range
+ *   session_length_histogram  groups "0-5m", "5-30m", "30-60m", "1-2h", "2h+": sessions that
+ *                         ended in the bucket / range, by length
+ *   top_mods              groups by mod id (most played first, at most 10): playtime seconds
+ *                         within the bucket / range
+ *
+ * A session is active from its start to its end; an unended session is active until its last
+ * request if it timed out, else until now. Intervals are half-open [start, end).
+ * The functions are pure: they only read their inputs.
+ */
+#ifndef PS_INSIGHTS_SESSION_METRICS_H
+#define PS_INSIGHTS_SESSION_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ps_session_interval {
+  const char *player;
+  const int64_t *mods;
+  size_t nmods;
+  int64_t start_ms, end_ms;
+  int over; /* ended or timed out (has a final length) */
+} ps_session_interval;
+
+typedef struct ps_metric_series {
+  char key[64];   /* group key ("" for the whole) */
+  double total;
+  double *values; /* one per bucket */
+} ps_metric_series;
+
+typedef struct ps_metric_result {
+  int64_t from_ms, interval_ms;
+  size_t nbuckets;
+  ps_metric_series whole;
+  ps_metric_series *groups; /* group-producing metrics only */
+  size_t ngroups;
+} ps_metric_result;
+
+/* The metric's name is known. */
+int ps_session_metric_known(const char *name);
+/* The metric answers with groups of its own (then group_by cannot apply). */
+int ps_session_metric_has_groups(const char *name);
+
+/* Computes metric name over sessions for [from_ms, to_ms) in buckets of interval_ms.
+ * Returns 0, PS_EINVAL (unknown metric), PS_ENOMEM. Free with ps_metric_result_free. */
+int ps_session_metric_compute(const char *name, const ps_session_interval *sessions, size_t n,
+                              int64_t from_ms, int64_t to_ms, int64_t interval_ms,
+                              ps_metric_result *out);
+void ps_metric_result_free(ps_metric_result *r);
+
+#endif
