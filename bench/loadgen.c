@@ -1,7 +1,9 @@
 /*
- * bench/loadgen.c: closed-loop HTTP/1.1 load generator for the GameAnalytics v2 events endpoint
- * (POST /v2/{game_key}/events) of playstat, also usable against any server (nginx answering 204)
- * so both can be measured with the same client, side by side.
+ * bench/loadgen.c: closed-loop HTTP/1.1 load generator for playstat's ingest endpoints, also
+ * usable against any server (nginx answering 204) so both can be measured with the same client,
+ * side by side. Two modes:
+ *   --mode events     (default) the GameAnalytics v2 events endpoint, POST /v2/{game_key}/events
+ *   --mode heartbeat  the mod.io-compatible metrics sessions, POST .../v1/metrics/sessions/heartbeat
  *
  * Model: --connections persistent keep-alive connections spread over --threads threads (one epoll
  * loop per thread). Each connection has exactly one request in flight (closed loop): it sends a
@@ -15,6 +17,17 @@
  * templates and patches only `event_uuid` (a fresh random UUID v4 per event) and `client_ts`.
  * The `Authorization` header is base64(HMAC-SHA256(secret, body)), over the gzipped bytes with
  * --gzip.
+ *
+ * Heartbeat mode: each connection plays one player (sub "<prefix>-<n>") with one session. Its
+ * bearer token is an HS256 JWT minted here at start ({"alg":"HS256","typ":"JWT"},
+ * {"sub","iat","exp": iat + 3600}, keyed with the --token-secret text). Its first request is
+ * POST .../start (the path of --url with its last segment replaced: ids, session_order_id 1),
+ * then heartbeats back to back with session_order_id 2, 3, ... Every request carries a fresh
+ * random session_nonce, session_ts = the current unix seconds (a JSON number) and session_hash =
+ * lowercase hex HMAC-SHA256 under the --metrics-key text of [ids joined by ","] + session_ts +
+ * session_id + session_nonce (ids on start only). A start is retried until it is answered 2xx;
+ * starts are counted apart (sessions_started, starts_failed) and never enter the measured
+ * figures, which are heartbeats only.
  *
  * Accounting: a request's latency runs from its first byte sent to its last response byte. Only
  * responses completed during the measured phase feed rates and the latency histogram. Events are
@@ -59,12 +72,19 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Options                                                                                      */
 
+enum mode { M_EVENTS, M_HEARTBEAT };
+
 struct options {
     char host[256];
     char port[16];
     char path[1024];
+    char start_path[1024];  /* heartbeat mode: the session start request's path */
     const char *url;
     const char *secret;
+    enum mode mode;
+    const char *metrics_key;  /* heartbeat mode: key of the session hash */
+    const char *token_secret; /* heartbeat mode: key of the bearer JWTs */
+    const char *player_prefix;
     int batch;
     int connections;
     int threads;
@@ -81,14 +101,22 @@ static void usage(FILE *f)
 {
     fputs(
         "usage: loadgen --url http://127.0.0.1:PORT/v2/GAMEKEY/events --secret SECRET [options]\n"
+        "       loadgen --mode heartbeat --url http://127.0.0.1:PORT/g-ID/v1/metrics/sessions/heartbeat\n"
+        "               --metrics-key KEY --token-secret SECRET [options]\n"
         "\n"
-        "Closed-loop HTTP/1.1 load on the GameAnalytics v2 events endpoint: C keep-alive\n"
-        "connections, each with one request in flight, each request a freshly generated JSON\n"
-        "array of mixed, schema-valid events with random event_uuids, signed with\n"
-        "Authorization: base64(HMAC-SHA256(secret, body)).\n"
+        "Closed-loop HTTP/1.1 load: C keep-alive connections, each with one request in flight.\n"
+        "Events mode: each request a freshly generated JSON array of mixed, schema-valid events\n"
+        "with random event_uuids, signed with Authorization: base64(HMAC-SHA256(secret, body)).\n"
+        "Heartbeat mode: each connection is one player (own HS256 bearer token) with one metrics\n"
+        "session: a start (to the URL's path ending in /start), then heartbeats back to back, each\n"
+        "with a fresh nonce, the next order id and its session_hash.\n"
         "\n"
         "  --url URL            target, http:// only (required)\n"
-        "  --secret KEY         the game's secret key, for the HMAC (required)\n"
+        "  --mode M             events (default) or heartbeat\n"
+        "  --secret KEY         events: the game's secret key, for the HMAC (required)\n"
+        "  --metrics-key KEY    heartbeat: the game's metrics_key, for session_hash (required)\n"
+        "  --token-secret KEY   heartbeat: the game's token_secret, for the JWTs (required)\n"
+        "  --player-prefix P    heartbeat: players are P-0, P-1, ... (default bench-<random>)\n"
         "  --batch N            events per request (default 1)\n"
         "  --connections C      concurrent keep-alive connections (default 64)\n"
         "  --threads T          client threads, each an epoll loop (default 2)\n"
@@ -103,7 +131,9 @@ static void usage(FILE *f)
         "\n"
         "Reported: requests/s, events/s (events in 2xx-answered requests), latency p50/p90/p99/\n"
         "p99.9/max (first byte sent to last byte received), counts per status, non-2xx, errors,\n"
-        "events_acked_total (2xx events including warmup and drain), the client's own CPU time.\n",
+        "events_acked_total (2xx events including warmup and drain), the client's own CPU time.\n"
+        "Heartbeat mode: the same for heartbeats (one event = one heartbeat), plus\n"
+        "sessions_started and starts_failed (starts are not in the measured figures).\n",
         f);
 }
 
@@ -153,7 +183,8 @@ static double parse_positive(const char *name, const char *s, double min)
 static void parse_options(struct options *o, int argc, char **argv)
 {
     enum { O_URL = 256, O_SECRET, O_BATCH, O_CONN, O_THREADS, O_DURATION, O_REQUESTS,
-           O_WARMUP, O_TIMEOUT, O_GZIP, O_JSON, O_PRINT };
+           O_WARMUP, O_TIMEOUT, O_GZIP, O_JSON, O_PRINT, O_MODE, O_METRICS_KEY, O_TOKEN_SECRET,
+           O_PLAYER_PREFIX };
     static const struct option longopts[] = {
         {"url", required_argument, 0, O_URL},
         {"secret", required_argument, 0, O_SECRET},
@@ -167,6 +198,10 @@ static void parse_options(struct options *o, int argc, char **argv)
         {"gzip", no_argument, 0, O_GZIP},
         {"json", no_argument, 0, O_JSON},
         {"print-body", no_argument, 0, O_PRINT},
+        {"mode", required_argument, 0, O_MODE},
+        {"metrics-key", required_argument, 0, O_METRICS_KEY},
+        {"token-secret", required_argument, 0, O_TOKEN_SECRET},
+        {"player-prefix", required_argument, 0, O_PLAYER_PREFIX},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -187,17 +222,54 @@ static void parse_options(struct options *o, int argc, char **argv)
         case O_GZIP: o->gzip = true; break;
         case O_JSON: o->json = true; break;
         case O_PRINT: o->print_body = true; break;
+        case O_MODE:
+            if (strcmp(optarg, "events") == 0) {
+                o->mode = M_EVENTS;
+            } else if (strcmp(optarg, "heartbeat") == 0) {
+                o->mode = M_HEARTBEAT;
+            } else {
+                fprintf(stderr, "loadgen: --mode is events or heartbeat\n");
+                exit(2);
+            }
+            break;
+        case O_METRICS_KEY: o->metrics_key = optarg; break;
+        case O_TOKEN_SECRET: o->token_secret = optarg; break;
+        case O_PLAYER_PREFIX: o->player_prefix = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
     }
-    if (optind != argc || !o->url || !o->secret) {
+    bool keys = o->mode == M_EVENTS ? o->secret != NULL : o->metrics_key && o->token_secret;
+    if (optind != argc || !o->url || !keys) {
         usage(stderr);
         exit(2);
     }
     if (!parse_url(o, o->url)) {
         fprintf(stderr, "loadgen: --url must look like http://HOST:PORT/PATH\n");
         exit(2);
+    }
+    if (o->mode == M_HEARTBEAT) {
+        /* .../heartbeat -> .../start */
+        const char *slash = strrchr(o->path, '/');
+        size_t keep = (size_t)(slash - o->path) + 1;
+        if (strcmp(slash, "/heartbeat") != 0 || keep + 6 > sizeof o->start_path) {
+            fprintf(stderr, "loadgen: in heartbeat mode, the --url path ends in /heartbeat\n");
+            exit(2);
+        }
+        memcpy(o->start_path, o->path, keep);
+        strcpy(o->start_path + keep, "start");
+        if (o->gzip || o->batch != 1) {
+            fprintf(stderr, "loadgen: --gzip and --batch are for events mode\n");
+            exit(2);
+        }
+        if (o->player_prefix && (strlen(o->player_prefix) > 100 ||
+                                 o->player_prefix[strspn(o->player_prefix,
+                                                         "abcdefghijklmnopqrstuvwxyz"
+                                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789._-")] != 0)) {
+            fprintf(stderr, "loadgen: --player-prefix is at most 100 of [A-Za-z0-9._-]\n");
+            exit(2);
+        }
     }
     if (o->duration < 0)
         o->duration = o->requests ? 0 : 10;
@@ -494,7 +566,10 @@ enum phase { PH_WARMUP, PH_MEASURE, PH_STOP };
 static _Atomic int g_phase = PH_WARMUP;
 static _Atomic uint64_t g_issued;            /* measured requests issued, against --requests */
 static _Atomic int g_threads_done;
+static _Atomic uint64_t g_measure_start_us;  /* now_us() when the measured phase began */
 static atomic_flag g_printed_error_body = ATOMIC_FLAG_INIT; /* show one non-2xx body, for diagnosis */
+
+#define TIMELINE_MAX 3600    /* seconds of per-second counts; later ones go to the last */
 
 enum err { E_CONNECT, E_WRITE, E_READ, E_CLOSED, E_PARSE, E_TIMEOUT, E_COUNT };
 static const char *const err_names[E_COUNT] = {"connect", "write", "read", "closed_early", "parse",
@@ -504,7 +579,20 @@ struct stats {
     uint64_t status[600];
     uint64_t requests, events_acked, errors[E_COUNT];
     uint64_t events_acked_total, requests_total, bytes_sent, reconnects;
+    uint64_t starts_ok, starts_failed;  /* heartbeat mode: session starts, in any phase */
+    uint32_t per_second[TIMELINE_MAX];  /* measured responses completed in each second */
     struct hist lat;
+};
+
+/* Heartbeat mode: the one player and session of a connection. */
+struct msession {
+    char player[128];
+    char session_id[37];
+    char ids[64];            /* the mod ids of the session, joined by "," */
+    char token[640];         /* HS256 JWT */
+    const char *platform, *portal;
+    uint64_t next_order;     /* order id of the next heartbeat */
+    bool started;            /* the start was answered 2xx */
 };
 
 enum cstate { CS_CLOSED, CS_CONNECTING, CS_WRITING, CS_READING, CS_DONE };
@@ -513,7 +601,9 @@ struct conn {
     int fd;
     enum cstate state;
     bool measured;          /* the request in flight was issued during the measured phase */
+    bool is_start;          /* heartbeat mode: the request in flight is the session's start */
     struct player player;
+    struct msession ms;
     char *req;              /* header + body of the current request */
     size_t req_len, req_off;
     char *rbuf;
@@ -540,7 +630,7 @@ struct worker {
     bool reconnect_pending;
 };
 
-#define HEAD_RESERVE 512     /* bytes kept in front of the body for the request head */
+#define HEAD_RESERVE 1536    /* bytes kept in front of the body for the request head */
 
 static size_t body_capacity(const struct options *o) { return (size_t)o->batch * EVENT_MAX + 16; }
 
@@ -582,10 +672,123 @@ static size_t gzip_into(struct worker *w, const char *in, size_t len, char *out)
     return w->zcap - w->z.avail_out;
 }
 
+/* Heartbeat mode: writes the next request of c (the start until one was answered 2xx, then
+ * the next heartbeat) into c->req, body straight after HEAD_RESERVE, head in front. */
+static void build_msession_request(struct worker *w, struct conn *c)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static const char hex[] = "0123456789abcdef";
+    const struct options *o = w->o;
+    struct msession *m = &c->ms;
+    const char *ts = current_ts10(w);
+    char nonce[19], hash[65];
+    for (int i = 0; i < 18; i++)
+        nonce[i] = alnum[rng_below(&w->rng, sizeof alnum - 1)];
+    nonce[18] = 0;
+    c->is_start = !m->started;
+    uint64_t order = c->is_start ? 1 : m->next_order++;
+    /* session_hash: [ids] + session_ts + session_id + session_nonce, as sent */
+    unsigned char mac[32];
+    size_t maclen = 0;
+    if (!EVP_MAC_init(w->mac, NULL, 0, NULL) ||
+        (c->is_start && !EVP_MAC_update(w->mac, (const unsigned char *)m->ids, strlen(m->ids))) ||
+        !EVP_MAC_update(w->mac, (const unsigned char *)ts, 10) ||
+        !EVP_MAC_update(w->mac, (const unsigned char *)m->session_id, 36) ||
+        !EVP_MAC_update(w->mac, (const unsigned char *)nonce, 18) ||
+        !EVP_MAC_final(w->mac, mac, &maclen, sizeof mac)) {
+        fprintf(stderr, "loadgen: HMAC failed\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < 32; i++) {
+        hash[2 * i] = hex[mac[i] >> 4];
+        hash[2 * i + 1] = hex[mac[i] & 15];
+    }
+    hash[64] = 0;
+    char *body = c->req + HEAD_RESERVE;
+    int blen = snprintf(body, body_capacity(o),
+                        "{%s%s%s\"session_id\":\"%s\",\"session_ts\":%s,\"session_hash\":\"%s\","
+                        "\"session_nonce\":\"%s\",\"session_order_id\":%" PRIu64 "}",
+                        c->is_start ? "\"ids\":[" : "", c->is_start ? m->ids : "",
+                        c->is_start ? "]," : "", m->session_id, ts, hash, nonce, order);
+    char head[HEAD_RESERVE];
+    int hlen = snprintf(head, sizeof head,
+                        "POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
+                        "Authorization: Bearer %s\r\nX-Modio-Platform: %s\r\n"
+                        "X-Modio-Portal: %s\r\nContent-Length: %d\r\n\r\n",
+                        c->is_start ? o->start_path : o->path, o->host, o->port, m->token,
+                        m->platform, m->portal, blen);
+    if (blen <= 0 || (size_t)blen >= body_capacity(o) || hlen <= 0 || hlen >= HEAD_RESERVE) {
+        fprintf(stderr, "loadgen: request too long (path?)\n");
+        exit(1);
+    }
+    memcpy(body - hlen, head, (size_t)hlen);
+    c->req_off = HEAD_RESERVE - (size_t)hlen;
+    c->req_len = HEAD_RESERVE + (size_t)blen;
+}
+
+/* base64url without padding of in[0..n) into out (4 * (n + 2) / 3 + 1 bytes); returns length. */
+static int b64url(const unsigned char *in, size_t n, char *out)
+{
+    int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    while (len > 0 && out[len - 1] == '=')
+        len--;
+    out[len] = 0;
+    for (int i = 0; i < len; i++)
+        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+    return len;
+}
+
+/* Heartbeat mode: player number n of this run, with its session, mods, platform and token. */
+static void msession_init(struct msession *m, const struct options *o, struct rng *r,
+                          const char *prefix, int n)
+{
+    static const char *const platforms[] = {"windows", "windows", "linux", "ps5", "xboxseriesx",
+                                            "switch", "android", "mac"};
+    static const char *const portals[] = {"steam", "steam", "epicgames", "psn", "xboxlive",
+                                          "nintendo", "google", "gog"};
+    static const unsigned mods[] = {238219, 674839, 1021, 55432, 9870001, 312, 77654, 4242};
+    memset(m, 0, sizeof *m);
+    snprintf(m->player, sizeof m->player, "%s-%d", prefix, n);
+    uuid_v4(r, m->session_id);
+    m->session_id[36] = 0;
+    int nmods = 1 + (int)rng_below(r, 3);
+    size_t len = 0;
+    for (int i = 0; i < nmods; i++)
+        len += (size_t)snprintf(m->ids + len, sizeof m->ids - len, "%s%u", i ? "," : "",
+                                mods[(n + 3 * i) % 8]);
+    int p = (int)rng_below(r, 8);
+    m->platform = platforms[p];
+    m->portal = portals[p];
+    m->next_order = 2;
+    /* JWT: base64url(header) "." base64url(payload) "." base64url(HMAC-SHA256) */
+    char payload[256], part[400];
+    long long now = (long long)time(NULL);
+    int plen = snprintf(payload, sizeof payload, "{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}",
+                        m->player, now, now + 3600);
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    int tlen = b64url((const unsigned char *)header, sizeof header - 1, m->token);
+    m->token[tlen++] = '.';
+    b64url((const unsigned char *)payload, (size_t)plen, part);
+    tlen += snprintf(m->token + tlen, sizeof m->token - (size_t)tlen, "%s", part);
+    unsigned char sig[32];
+    size_t siglen = 0;
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, o->token_secret, strlen(o->token_secret),
+                   (const unsigned char *)m->token, (size_t)tlen, sig, sizeof sig, &siglen)) {
+        fprintf(stderr, "loadgen: HMAC failed\n");
+        exit(1);
+    }
+    m->token[tlen++] = '.';
+    b64url(sig, siglen, m->token + tlen);
+}
+
 /* Builds the next request of c into c->req: body straight after HEAD_RESERVE, head in front. */
 static void build_request(struct worker *w, struct conn *c)
 {
     const struct options *o = w->o;
+    if (o->mode == M_HEARTBEAT) {
+        build_msession_request(w, c);
+        return;
+    }
     char *body = c->req + HEAD_RESERVE;
     size_t blen;
     if (o->gzip) {
@@ -640,6 +843,10 @@ static void conn_fail(struct conn *c, enum err e)
     struct worker *w = c->w;
     if (atomic_load(&g_phase) != PH_STOP || e != E_CLOSED)
         w->st.errors[e]++;
+    /* A start lost with its connection may have been stored: the retry starts another session
+     * (so a stored orphan shows up as one session too many, never as a 409 loop). */
+    if (c->is_start && (c->state == CS_WRITING || c->state == CS_READING))
+        uuid_v4(&w->rng, c->ms.session_id);
     conn_close(c);
     c->retry_at_us = now_us() + (e == E_CONNECT ? 100000 : 0);
 }
@@ -656,7 +863,8 @@ static void conn_next(struct conn *c)
         return;
     }
     c->measured = ph == PH_MEASURE;
-    if (c->measured && o->requests && atomic_fetch_add(&g_issued, 1) >= o->requests) {
+    bool is_start = o->mode == M_HEARTBEAT && !c->ms.started; /* not a measured request */
+    if (c->measured && !is_start && o->requests && atomic_fetch_add(&g_issued, 1) >= o->requests) {
         conn_close(c);
         c->state = CS_DONE;
         return;
@@ -817,6 +1025,19 @@ static void record_response(struct conn *c, int status, const char *resp, size_t
     uint64_t lat = now_us() - c->started_us;
     bool ok = status >= 200 && status < 300;
     uint64_t events = ok ? (uint64_t)w->o->batch : 0;
+    if (!ok && !atomic_flag_test_and_set(&g_printed_error_body)) {
+        int n = resp_len > 600 ? 600 : (int)resp_len;
+        fprintf(stderr, "loadgen: first non-2xx response (%d%s), truncated:\n%.*s\n", status,
+                c->is_start ? ", to a session start" : "", n, resp);
+    }
+    if (c->is_start) { /* heartbeat mode: starts are counted apart, never measured */
+        c->ms.started = ok;
+        if (ok)
+            w->st.starts_ok++;
+        else
+            w->st.starts_failed++;
+        return;
+    }
     w->st.requests_total++;
     w->st.events_acked_total += events;
     if (c->measured && atomic_load(&g_phase) == PH_MEASURE) {
@@ -824,10 +1045,8 @@ static void record_response(struct conn *c, int status, const char *resp, size_t
         w->st.status[status]++;
         w->st.events_acked += events;
         hist_add(&w->st.lat, lat);
-    }
-    if (!ok && !atomic_flag_test_and_set(&g_printed_error_body)) {
-        int n = resp_len > 600 ? 600 : (int)resp_len;
-        fprintf(stderr, "loadgen: first non-2xx response (%d), truncated:\n%.*s\n", status, n, resp);
+        uint64_t sec = (c->started_us + lat - atomic_load(&g_measure_start_us)) / 1000000u;
+        w->st.per_second[sec < TIMELINE_MAX ? sec : TIMELINE_MAX - 1]++;
     }
 }
 
@@ -973,8 +1192,10 @@ static void *worker_main(void *arg)
 /* ------------------------------------------------------------------------------------------ */
 /* Setup, the run, the report                                                                  */
 
+/* Sets up worker w for conns[0..nconns), which are connections first, first + 1, ... of the
+ * run (their player numbers in heartbeat mode). */
 static void worker_init(struct worker *w, const struct options *o, const struct addrinfo *addr,
-                        struct conn *conns, int nconns, EVP_MAC *hmac)
+                        struct conn *conns, int nconns, int first, EVP_MAC *hmac)
 {
     memset(w, 0, sizeof *w);
     w->o = o;
@@ -986,8 +1207,10 @@ static void worker_init(struct worker *w, const struct options *o, const struct 
     w->mac = EVP_MAC_CTX_new(hmac);
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
                            OSSL_PARAM_construct_end()};
+    /* The body signature (events) or the session hash (heartbeat) */
+    const char *key = o->mode == M_HEARTBEAT ? o->metrics_key : o->secret;
     if (w->epfd < 0 || !w->mac ||
-        !EVP_MAC_init(w->mac, (const unsigned char *)o->secret, strlen(o->secret), params)) {
+        !EVP_MAC_init(w->mac, (const unsigned char *)key, strlen(key), params)) {
         fprintf(stderr, "loadgen: cannot set up epoll or HMAC\n");
         exit(1);
     }
@@ -1010,7 +1233,10 @@ static void worker_init(struct worker *w, const struct options *o, const struct 
             fprintf(stderr, "loadgen: out of memory\n");
             exit(1);
         }
-        player_init(&c->player, &w->rng);
+        if (o->mode == M_HEARTBEAT)
+            msession_init(&c->ms, o, &w->rng, o->player_prefix, first + i);
+        else
+            player_init(&c->player, &w->rng);
     }
 }
 
@@ -1067,8 +1293,19 @@ static void report(const struct options *o, const struct stats *s, double elapse
             printf("%s\"%s\": %" PRIu64, e ? ", " : "", err_names[e], s->errors[e]);
         printf("}, \"errors_total\": %" PRIu64 ", \"requests_total\": %" PRIu64
                ", \"events_acked_total\": %" PRIu64 ", \"reconnects\": %" PRIu64
-               ", \"bytes_sent\": %" PRIu64 ", \"client_cpu_s\": %.3f}\n",
+               ", \"bytes_sent\": %" PRIu64 ", \"client_cpu_s\": %.3f",
                errors, s->requests_total, s->events_acked_total, s->reconnects, s->bytes_sent, cpu);
+        if (o->mode == M_HEARTBEAT)
+            printf(", \"mode\": \"heartbeat\", \"player_prefix\": \"%s\", \"sessions_started\": %" PRIu64
+                   ", \"starts_failed\": %" PRIu64 ", \"heartbeats_acked_total\": %" PRIu64,
+                   o->player_prefix, s->starts_ok, s->starts_failed, s->events_acked_total);
+        /* Responses per measured second (the last, partial second left out): shows whether the
+         * rate holds or drifts during the run. */
+        int secs = (int)elapsed < TIMELINE_MAX ? (int)elapsed : TIMELINE_MAX;
+        printf(", \"per_second\": [");
+        for (int i = 0; i < secs; i++)
+            printf("%s%" PRIu32, i ? ", " : "", s->per_second[i]);
+        printf("]}\n");
         return;
     }
     printf("target       %s\n", o->url);
@@ -1090,13 +1327,41 @@ static void report(const struct options *o, const struct stats *s, double elapse
     printf(")\nall phases   %" PRIu64 " requests, %" PRIu64 " events acknowledged, %" PRIu64
            " reconnects\nclient cpu   %.2f s\n",
            s->requests_total, s->events_acked_total, s->reconnects, cpu);
+    if (o->mode == M_HEARTBEAT)
+        printf("sessions     %" PRIu64 " started (players %s-0..%d), %" PRIu64
+               " starts failed; events above are heartbeats\n",
+               s->starts_ok, o->player_prefix, o->connections - 1, s->starts_failed);
 }
 
 int main(int argc, char **argv)
 {
     struct options o;
     parse_options(&o, argc, argv);
+    char prefix[32];
+    if (o.mode == M_HEARTBEAT && !o.player_prefix) {
+        struct rng r;
+        rng_seed(&r);
+        snprintf(prefix, sizeof prefix, "bench-%08x", (unsigned)(rng_next(&r) >> 32));
+        o.player_prefix = prefix;
+    }
 
+    if (o.print_body && o.mode == M_HEARTBEAT) {
+        /* The start and the first heartbeat of player 0, head and body, as they would be sent. */
+        EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        struct worker *w = calloc(1, sizeof *w);
+        struct conn *c = calloc(1, sizeof *c);
+        if (!hmac || !w || !c)
+            return 1;
+        worker_init(w, &o, NULL, c, 1, 0, hmac);
+        build_request(w, c);
+        fwrite(c->req + c->req_off, 1, c->req_len - c->req_off, stdout);
+        fputs("\n\n", stdout);
+        c->ms.started = true;
+        build_request(w, c);
+        fwrite(c->req + c->req_off, 1, c->req_len - c->req_off, stdout);
+        putchar('\n');
+        return 0;
+    }
     if (o.print_body) {
         struct rng r;
         rng_seed(&r);
@@ -1128,11 +1393,12 @@ int main(int argc, char **argv)
     }
     for (int t = 0, first = 0; t < o.threads; t++) {
         int n = o.connections / o.threads + (t < o.connections % o.threads);
-        worker_init(&workers[t], &o, addr, conns + first, n, hmac);
+        worker_init(&workers[t], &o, addr, conns + first, n, first, hmac);
         first += n;
     }
 
     double cpu0 = cpu_seconds();
+    atomic_store(&g_measure_start_us, now_us());
     atomic_store(&g_phase, o.warmup > 0 ? PH_WARMUP : PH_MEASURE);
     for (int t = 0; t < o.threads; t++)
         if (pthread_create(&workers[t].tid, NULL, worker_main, &workers[t]) != 0) {
@@ -1141,6 +1407,7 @@ int main(int argc, char **argv)
         }
     sleep_s(o.warmup);
     double t0 = now_s();
+    atomic_store(&g_measure_start_us, now_us());
     atomic_store(&g_phase, PH_MEASURE);
     /* The measured phase ends at --duration, or when --requests are all answered. */
     for (;;) {
@@ -1168,6 +1435,10 @@ int main(int argc, char **argv)
         total->requests_total += s->requests_total;
         total->bytes_sent += s->bytes_sent;
         total->reconnects += s->reconnects;
+        total->starts_ok += s->starts_ok;
+        total->starts_failed += s->starts_failed;
+        for (int i = 0; i < TIMELINE_MAX; i++)
+            total->per_second[i] += s->per_second[i];
         hist_merge(&total->lat, &s->lat);
     }
     report(&o, total, elapsed, cpu);

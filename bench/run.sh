@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# bench/run.sh: the load test of POST /v2/{game_key}/events, playstat side by side with nginx
+# bench/run.sh: the load tests of playstat's ingest endpoints, playstat side by side with nginx
 # answering 204 on the same machine, with the same client (build/bench/loadgen), the same
-# connections and the same duration. For each batch size it measures nginx, then playstat,
-# prints one markdown table (and writes it with the raw JSON results to bench/out/), and proves
-# "acknowledged means durably stored" by counting what `playstat events` returns for the game of
-# each run against the events the load generator saw answered 2xx (warmup and drain included).
+# connections and the same duration. Two suites:
+#
+# events: POST /v2/{game_key}/events. For each batch size it measures nginx, then playstat,
+#   prints one markdown table (and writes it with the raw JSON results to bench/out/), and proves
+#   "acknowledged means durably stored" by counting what `playstat events` returns for the game
+#   of each run against the events the load generator saw answered 2xx (warmup and drain
+#   included).
+# heartbeat: POST /g-{id}/v1/metrics/sessions/heartbeat (mod.io-compatible metrics sessions),
+#   valid bearer token and valid session hash. Each connection is one player (its own JWT) with
+#   one session: a start, then heartbeats back to back. playstat runs with --player-rate 1000000
+#   (its maximum, per player per minute) so the per-player rate limit never refuses the load.
+#   Checks: no non-2xx, every start accepted, `playstat sessions` lists one active session per
+#   connection whose heartbeats span the measured run, and (when the sqlite3 shell is installed)
+#   the heartbeats answered 2xx equal the heartbeat rows stored.
 #
 # Builds nothing: expects build/playstat and build/bench/loadgen (`make bench` builds them and
 # runs this). Every process it starts is stopped on exit; all traffic goes to 127.0.0.1.
@@ -12,9 +22,11 @@
 # Knobs (environment):
 #   BENCH_DURATION=15         measured seconds per run
 #   BENCH_WARMUP=3            unmeasured seconds before each run
+#   BENCH_SUITES="events heartbeat"   which load tests to run
 #   BENCH_BATCHES="1 100"     events per request, one pair of runs per value
 #   BENCH_CONNECTIONS_1=64    connections for batch 1; BENCH_CONNECTIONS_<N> for batch N
 #                             (default 64 below 10 events per request, else 16)
+#   BENCH_HEARTBEAT_CONNECTIONS=64  connections (= players = sessions) of the heartbeat suite
 #   BENCH_THREADS=2           load generator threads
 #   BENCH_GZIP=0              1: gzip the request bodies
 #   BENCH_WRK=1               1: also a 5 s wrk GET run of nginx, for reference
@@ -31,7 +43,9 @@ PLAYSTAT=$BUILD/playstat
 LOADGEN=$BUILD/bench/loadgen
 DURATION=${BENCH_DURATION:-15}
 WARMUP=${BENCH_WARMUP:-3}
+SUITES=${BENCH_SUITES:-events heartbeat}
 BATCHES=${BENCH_BATCHES:-1 100}
+HB_CONNS=${BENCH_HEARTBEAT_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 GZIP=${BENCH_GZIP:-0}
 WRK=${BENCH_WRK:-1}
@@ -43,6 +57,12 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-$ROOT/bench/out}/$STAMP
 
 die() { echo "bench: $*" >&2; exit 1; }
+want() { case " $SUITES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+for s in $SUITES; do
+  case $s in events|heartbeat) ;; *) die "unknown suite '$s' in BENCH_SUITES (events, heartbeat)" ;; esac
+done
+want events || BATCHES=
 
 for f in "$PLAYSTAT" "$LOADGEN"; do
   [ -x "$f" ] || die "$f is missing: run 'make bench' (or 'make build') first"
@@ -137,10 +157,23 @@ for b in $BATCHES; do
     die "unexpected game create output: $(cat "$TMP/game-$b.json")"
   fi
 done
-"$PLAYSTAT" serve --data "$DATA" --listen "127.0.0.1:$PLAYSTAT_PORT" 2> "$TMP/playstat.log" &
+if want heartbeat; then
+  "$PLAYSTAT" game create --data "$DATA" --name "bench heartbeats" > "$TMP/game-hb.json" \
+    || die "playstat game create failed"
+  HB_ID=$(jnum "$TMP/game-hb.json" id)
+  HB_METRICS_KEY=$(jstr "$TMP/game-hb.json" metrics_key)
+  HB_TOKEN_SECRET=$(jstr "$TMP/game-hb.json" token_secret)
+  if [ -z "$HB_ID" ] || [ -z "$HB_METRICS_KEY" ] || [ -z "$HB_TOKEN_SECRET" ]; then
+    die "unexpected game create output: $(cat "$TMP/game-hb.json")"
+  fi
+fi
+# --player-rate: the most the server allows (per player per minute), so that the heartbeat
+# suite's players, each sending back to back, measure the request path, not the limiter.
+"$PLAYSTAT" serve --data "$DATA" --listen "127.0.0.1:$PLAYSTAT_PORT" --player-rate 1000000 \
+  2> "$TMP/playstat.log" &
 PLAYSTAT_PID=$!
 for _ in $(seq 150); do
-  grep -q "listening on http://127.0.0.1:$PLAYSTAT_PORT" "$TMP/playstat.log" && break
+  grep -qs "listening on http://127.0.0.1:$PLAYSTAT_PORT" "$TMP/playstat.log" && break
   kill -0 "$PLAYSTAT_PID" 2>/dev/null || { cat "$TMP/playstat.log" >&2; die "playstat exited"; }
   sleep 0.1
 done
@@ -153,54 +186,99 @@ if [ "$WRK" = 1 ] && command -v wrk >/dev/null; then
   wrk -t2 -c64 -d5s "http://127.0.0.1:$NGINX_PORT/" | tee "$OUT/wrk-nginx.txt" | grep -E 'Requests/sec|Latency' | sed 's/^ */  /'
 fi
 
-# run_one TARGET BATCH URL SECRET CONNECTIONS PIDS...: one loadgen run, JSON to $OUT, and a line
-# "cpu" of the server's CPU seconds per measured second in $OUT/TARGET-bBATCH.cpu.
+# playstat's /metrics (Prometheus text), or nothing without curl.
+scrape() {
+  if command -v curl >/dev/null; then curl -s "http://127.0.0.1:$PLAYSTAT_PORT/metrics" || true; fi
+}
+
+# writer_line LABEL: the store transactions of playstat's run LABEL, from the counters scraped
+# before and after it: how many, records per transaction, mean duration (fsync included).
+writer_line() {
+  local a="$OUT/playstat-$1.metrics0" b="$OUT/playstat-$1.metrics1"
+  [ -s "$a" ] && [ -s "$b" ] || return 0
+  awk '
+    FNR == 1 { f++ }
+    /^playstat_commit_seconds_count / { c[f] = $2 }
+    /^playstat_commit_seconds_sum / { s[f] = $2 }
+    /^playstat_commit_records_total / { r[f] = $2 }
+    END {
+      n = c[2] - c[1]
+      if (n > 0) printf "%d store transactions, %.1f records each, %.2f ms each on average (fsync included)", n, (r[2] - r[1]) / n, 1000 * (s[2] - s[1]) / n
+    }' "$a" "$b"
+}
+
+# run_one TARGET LABEL "PIDS" LOADGEN_ARGS...: one loadgen run (the common knobs added) of the
+# server whose processes are PIDS (the first one's threads are reported), JSON in
+# $OUT/TARGET-LABEL.json, the server's CPU (cores, over warmup + measured run) in
+# $OUT/TARGET-LABEL.cpu, the same per thread of the first process in $OUT/TARGET-LABEL.threads.
 run_one() {
-  local target=$1 batch=$2 url=$3 secret=$4 conns=$5; shift 5
-  local json="$OUT/$target-b$batch.json" busy cpu0 cpu1 perf_pid=
+  local target=$1 label=$2 pids=$3; shift 3
+  local json="$OUT/$target-$label.json" busy cpu0 cpu1 perf_pid='' first=${pids%% *}
   for _ in 1 2 3 4 5 6; do   # let the previous run's tail settle, up to 3 s
     busy=$(machine_busy)
     [ "$busy" -gt 10 ] || break
   done
   [ "$busy" -le 10 ] || echo "bench: warning: the machine is already ${busy}% busy before the $target run: figures will be low" >&2
-  local args=(--url "$url" --secret "$secret" --batch "$batch" --connections "$conns"
-              --threads "$THREADS" --duration "$DURATION" --warmup "$WARMUP" --json)
-  if [ "$GZIP" = 1 ]; then args+=(--gzip); fi
-  echo "bench: $target, batch $batch, $conns connections ..."
-  cpu0=$(cpu_of "$@")
-  thread_ticks "$1" | sort -k1,1 > "$TMP/threads0"
+  local args=("$@" --threads "$THREADS" --duration "$DURATION" --warmup "$WARMUP" --json)
+  echo "bench: $target, $label ..."
+  # shellcheck disable=SC2086
+  cpu0=$(cpu_of $pids)
+  thread_ticks "$first" | sort -k1,1 > "$TMP/threads0"
+  if [ "$target" = playstat ]; then scrape > "$OUT/playstat-$label.metrics0"; fi
   if [ "$PERF" = 1 ] && [ "$target" = playstat ] && command -v perf >/dev/null; then
-    (sleep "$WARMUP"; exec perf record -q -F 499 -g -p "$1" -o "$OUT/perf-b$batch.data" -- sleep "$DURATION") \
+    (sleep "$WARMUP"; exec perf record -q -F 499 -g -p "$first" -o "$OUT/perf-$label.data" -- sleep "$DURATION") \
       >/dev/null 2>&1 &
     perf_pid=$!
   fi
-  "$LOADGEN" "${args[@]}" > "$json" 2> "$OUT/$target-b$batch.stderr" || true
-  cpu1=$(cpu_of "$@")
-  thread_ticks "$1" | sort -k1,1 > "$TMP/threads1"
+  "$LOADGEN" "${args[@]}" > "$json" 2> "$OUT/$target-$label.stderr" || true
+  # shellcheck disable=SC2086
+  cpu1=$(cpu_of $pids)
+  thread_ticks "$first" | sort -k1,1 > "$TMP/threads1"
+  if [ "$target" = playstat ]; then scrape > "$OUT/playstat-$label.metrics1"; fi
   # Cores used by each thread of the (first) server process over warmup + measured run.
   join "$TMP/threads0" "$TMP/threads1" | awk -v s="$((DURATION + WARMUP))" -v hz="$(getconf CLK_TCK)" \
-    '{ printf "%s %s %.2f\n", $1, $2, ($5 - $3) / hz / s }' > "$OUT/$target-b$batch.threads"
+    '{ printf "%s %s %.2f\n", $1, $2, ($5 - $3) / hz / s }' > "$OUT/$target-$label.threads"
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid" || true
-    perf report -i "$OUT/perf-b$batch.data" --no-children --stdio --percent-limit 1.5 2>/dev/null \
-      | grep -v '^$' | head -n 80 > "$OUT/perf-b$batch.txt" || true
+    perf report -i "$OUT/perf-$label.data" --no-children --stdio --percent-limit 1.5 2>/dev/null \
+      | grep -v '^$' | head -n 80 > "$OUT/perf-$label.txt" || true
   fi
-  [ -s "$json" ] || { cat "$OUT/$target-b$batch.stderr" >&2; die "loadgen produced no result for $target batch $batch"; }
+  [ -s "$json" ] || { cat "$OUT/$target-$label.stderr" >&2; die "loadgen produced no result for $target $label"; }
   awk -v a="$cpu0" -v b="$cpu1" -v d="$DURATION" -v w="$WARMUP" \
-    'BEGIN { printf "%.2f\n", (b - a) / (d + w) }' > "$OUT/$target-b$batch.cpu"
+    'BEGIN { printf "%.2f\n", (b - a) / (d + w) }' > "$OUT/$target-$label.cpu"
 }
 
 NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
 for b in $BATCHES; do
   var=BENCH_CONNECTIONS_$b
   conns=${!var:-$([ "$b" -lt 10 ] && echo 64 || echo 16)}
-  # shellcheck disable=SC2086
-  run_one nginx "$b" "http://127.0.0.1:$NGINX_PORT/v2/${GAME_KEY[$b]}/events" "${SECRET[$b]}" "$conns" $NGINX_PIDS
-  run_one playstat "$b" "http://127.0.0.1:$PLAYSTAT_PORT/v2/${GAME_KEY[$b]}/events" "${SECRET[$b]}" "$conns" "$PLAYSTAT_PID"
+  for t in nginx playstat; do
+    if [ "$t" = nginx ]; then port=$NGINX_PORT pids=$NGINX_PIDS; else port=$PLAYSTAT_PORT pids=$PLAYSTAT_PID; fi
+    args=(--url "http://127.0.0.1:$port/v2/${GAME_KEY[$b]}/events" --secret "${SECRET[$b]}"
+          --batch "$b" --connections "$conns")
+    if [ "$GZIP" = 1 ]; then args+=(--gzip); fi
+    run_one "$t" "b$b" "$pids" "${args[@]}"
+  done
 done
+# Heartbeats: the same game's URL on both; nginx answers 204 to the starts and heartbeats alike.
+if want heartbeat; then
+  for t in nginx playstat; do
+    if [ "$t" = nginx ]; then port=$NGINX_PORT pids=$NGINX_PIDS; else port=$PLAYSTAT_PORT pids=$PLAYSTAT_PID; fi
+    run_one "$t" heartbeat "$pids" --mode heartbeat \
+      --url "http://127.0.0.1:$port/g-$HB_ID/v1/metrics/sessions/heartbeat" \
+      --metrics-key "$HB_METRICS_KEY" --token-secret "$HB_TOKEN_SECRET" \
+      --connections "$HB_CONNS" --player-prefix "bench-$t"
+  done
+fi
 
-# --- the table, the durability check --------------------------------------------------------
-{
+# --- the tables, the durability checks -------------------------------------------------------
+# ratio J_PLAYSTAT J_NGINX: playstat's requests/s as a percentage of nginx's.
+ratio() {
+  awk -v p="$(jnum "$1" requests_per_s)" -v n="$(jnum "$2" requests_per_s)" \
+    'BEGIN { if (n > 0) printf "%.0f%%", 100 * p / n }'
+}
+: > "$OUT/summary.md"
+if [ -n "$BATCHES" ]; then {
   echo "| target | batch | connections | requests/s | events/s | p50 ms | p99 ms | non-2xx | errors | server CPU (cores) | playstat/nginx requests/s |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for b in $BATCHES; do
@@ -215,13 +293,34 @@ done
         "$(cat "$OUT/$t-b$b.cpu")" "$ratio"
     done
   done
-} > "$OUT/summary.md"
+  echo
+} >> "$OUT/summary.md"; fi
+if want heartbeat; then {
+  echo "| heartbeats | connections (players, sessions) | requests/s | p50 ms | p99 ms | non-2xx | errors | server CPU (cores) | playstat/nginx requests/s |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for t in nginx playstat; do
+    j="$OUT/$t-heartbeat.json"
+    r=; [ "$t" = nginx ] || r=$(ratio "$j" "$OUT/nginx-heartbeat.json")
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$t" "$(jnum "$j" connections)" \
+      "$(jnum "$j" requests_per_s)" "$(jnum "$j" p50)" "$(jnum "$j" p99)" "$(jnum "$j" non_2xx)" \
+      "$(jnum "$j" errors_total)" "$(cat "$OUT/$t-heartbeat.cpu")" "$r"
+  done
+  echo
+  for t in nginx playstat; do
+    echo "$t heartbeats answered per measured second: $(grep -o '"per_second": *\[[^]]*\]' "$OUT/$t-heartbeat.json" | sed 's/.*\[//; s/\]//')"
+  done
+  echo
+} >> "$OUT/summary.md"; fi
 echo
 cat "$OUT/summary.md"
-echo
 
-for b in $BATCHES; do
-  echo "playstat threads, batch $b (cores): $(awk '$3 > 0.01 { printf "%s %s=%s  ", $1, $2, $3 }' "$OUT/playstat-b$b.threads")"
+labels=()
+for b in $BATCHES; do labels+=("b$b"); done
+if want heartbeat; then labels+=(heartbeat); fi
+for l in "${labels[@]}"; do
+  echo "playstat threads, ${l/#b/batch } (cores): $(awk '$3 > 0.01 { printf "%s %s=%s  ", $1, $2, $3 }' "$OUT/playstat-$l.threads")"
+  w=$(writer_line "$l")
+  if [ -n "$w" ]; then echo "playstat writer, ${l/#b/batch }: $w"; fi
 done
 
 status=0
@@ -232,6 +331,38 @@ for b in $BATCHES; do
   echo "durability, batch $b: $acked events acknowledged (2xx, warmup and drain included), $stored stored: $verdict" \
     | tee -a "$OUT/summary.md"
 done
+if want heartbeat; then
+  # Every request answered 2xx, every start accepted; then, per `playstat sessions`, one session
+  # per connection, all active, each with heartbeats across the measured run (its last
+  # session_ts at least DURATION seconds after its start).
+  j="$OUT/playstat-heartbeat.json"
+  bad=$(( $(jnum "$j" non_2xx) + $(jnum "$j" errors_total) + $(jnum "$j" starts_failed) ))
+  "$PLAYSTAT" sessions --data "$DATA" --game "$HB_ID" > "$OUT/playstat-heartbeat.sessions"
+  total=$(wc -l < "$OUT/playstat-heartbeat.sessions")
+  active=$(grep -c '"state": *"active"' "$OUT/playstat-heartbeat.sessions" || true)
+  spanning=$(grep -o '"playtime_s": *[0-9]*' "$OUT/playstat-heartbeat.sessions" \
+    | awk -v d="$DURATION" '{ sub(/.*: */, ""); if ($0 + 0 >= d) n++ } END { print n + 0 }')
+  if [ "$bad" = 0 ] && [ "$total" = "$HB_CONNS" ] && [ "$active" = "$HB_CONNS" ] \
+     && [ "$spanning" = "$HB_CONNS" ] && [ "$(jnum "$j" sessions_started)" = "$HB_CONNS" ]; then
+    verdict=ok
+  else
+    verdict=FAILED; status=1
+  fi
+  echo "heartbeat sessions: $(jnum "$j" sessions_started) started, $(jnum "$j" starts_failed) starts failed, $(jnum "$j" non_2xx) non-2xx, $(jnum "$j" errors_total) errors; playstat sessions: $total sessions, $active active, $spanning with heartbeats over >= ${DURATION} s (want $HB_CONNS each): $verdict" \
+    | tee -a "$OUT/summary.md"
+  acked=$(jnum "$j" heartbeats_acked_total)
+  if command -v sqlite3 >/dev/null; then
+    # Read-only look at the store: one msession_nonces row per accepted request (kind 1 = heartbeat).
+    stored=$(sqlite3 -readonly "$DATA/playstat.db" \
+      "SELECT count(*) FROM msession_nonces WHERE game_id = $HB_ID AND kind = 1" 2>/dev/null || echo '?')
+    if [ "$acked" = "$stored" ]; then verdict=ok; else verdict=MISMATCH; status=1; fi
+    echo "durability, heartbeats: $acked acknowledged (2xx, warmup and drain included), $stored stored: $verdict" \
+      | tee -a "$OUT/summary.md"
+  else
+    echo "durability, heartbeats: $acked acknowledged; not counted in the store (no sqlite3 shell)" \
+      | tee -a "$OUT/summary.md"
+  fi
+fi
 # A clean stop must still exit 0 with everything committed.
 kill -TERM "$PLAYSTAT_PID"
 if wait "$PLAYSTAT_PID"; then rc=0; else rc=$?; status=1; fi

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -84,11 +85,29 @@ static void state_is_loaded_from_the_store_and_reloaded_after_a_failed_commit(vo
   ps_msession_registry_free(reg);
 }
 
+static void long_sessions_still_catch_every_replay(void **state) {
+  ps_msession_registry *reg;
+  char nonce[32];
+  assert_int_equal(ps_msession_registry_create(&fake_store, 300000, &reg), PS_OK);
+  assert_int_equal(BEGIN(PS_MSESSION_START, "long", "n0", 1, "p", 1000), PS_MSR_OK);
+  for (int i = 1; i <= 5000; i++) {
+    snprintf(nonce, sizeof nonce, "n%d", i);
+    assert_int_equal(BEGIN(PS_MSESSION_HEARTBEAT, "long", nonce, i + 1, "p", 1000), PS_MSR_OK);
+  }
+  for (int i = 0; i <= 5000; i += 397) { /* early and late nonces, at a higher order id */
+    snprintf(nonce, sizeof nonce, "n%d", i);
+    assert_int_equal(BEGIN(PS_MSESSION_HEARTBEAT, "long", nonce, 9999, "p", 1000), PS_MSR_REPLAY);
+  }
+  assert_int_equal(BEGIN(PS_MSESSION_END, "long", "fresh", 9999, "p", 1000), PS_MSR_OK);
+  ps_msession_registry_free(reg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(lifecycle_and_refusals),
       cmocka_unit_test(timeout_closes_a_session),
       cmocka_unit_test(state_is_loaded_from_the_store_and_reloaded_after_a_failed_commit),
+      cmocka_unit_test(long_sessions_still_catch_every_replay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
  * registry.c: see registry.h. Sessions live in a keymap keyed by (game, session id); each
- * session keeps the nonces it has used in a small growing array. Sessions that are over
+ * session keeps the nonces it has used in an array indexed by an open-addressing hash table,
+ * so a replay check costs the same after 10 heartbeats or 10,000. Sessions that are over
  * are dropped from memory once their timeout has passed again (they stay in the store, where
  * a late request finds them over).
  */
@@ -24,8 +25,11 @@ typedef struct session {
   int64_t max_order_id;
   int64_t last_received_ms;
   int ended;
-  char **nonces;
+  char **nonces;    /* every nonce used, in arrival order */
+  uint64_t *hashes; /* hashes[i] is the hash of nonces[i] */
   size_t nnonces, cap;
+  uint32_t *index;  /* open addressing: 0 empty, else position in nonces + 1 */
+  size_t index_cap; /* a power of two, more than twice nnonces */
 } session;
 
 struct ps_msession_registry {
@@ -40,6 +44,8 @@ struct ps_msession_registry {
 static void session_free(session *s) {
   for (size_t i = 0; i < s->nnonces; i++) free(s->nonces[i]);
   free(s->nonces);
+  free(s->hashes);
+  free(s->index);
   free(s);
 }
 
@@ -60,23 +66,59 @@ static session *find(ps_msession_registry *reg, int64_t game_id, const char *ses
   return e ? ps_keymap_owner(e, session, key) : NULL;
 }
 
-static int add_nonce(session *s, const char *nonce) {
-  if (s->nnonces == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 8;
-    char **grown = realloc(s->nonces, cap * sizeof *grown);
-    if (!grown) return PS_ENOMEM;
-    s->nonces = grown;
-    s->cap = cap;
+static uint64_t nonce_hash(const char *nonce) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (; *nonce; nonce++) h = (h ^ (unsigned char)*nonce) * 1099511628211ULL;
+  return h;
+}
+
+/* The index slot holding nonce, or the empty slot where it would go. */
+static size_t nonce_slot(const session *s, const char *nonce, uint64_t h) {
+  size_t mask = s->index_cap - 1, pos = (size_t)h & mask;
+  while (s->index[pos]) {
+    size_t i = s->index[pos] - 1;
+    if (s->hashes[i] == h && strcmp(s->nonces[i], nonce) == 0) break;
+    pos = (pos + 1) & mask;
   }
-  if (!(s->nonces[s->nnonces] = strdup(nonce))) return PS_ENOMEM;
-  s->nnonces++;
-  return PS_OK;
+  return pos;
 }
 
 static int has_nonce(const session *s, const char *nonce) {
+  return s->index_cap && s->index[nonce_slot(s, nonce, nonce_hash(nonce))] != 0;
+}
+
+/* Doubles the index and re-slots every nonce. */
+static int grow_index(session *s) {
+  size_t cap = s->index_cap ? s->index_cap * 2 : 16;
+  uint32_t *index = calloc(cap, sizeof *index);
+  if (!index) return PS_ENOMEM;
+  free(s->index);
+  s->index = index;
+  s->index_cap = cap;
   for (size_t i = 0; i < s->nnonces; i++)
-    if (strcmp(s->nonces[i], nonce) == 0) return 1;
-  return 0;
+    s->index[nonce_slot(s, s->nonces[i], s->hashes[i])] = (uint32_t)(i + 1);
+  return PS_OK;
+}
+
+/* Records a nonce not already present. Returns 0 or PS_ENOMEM (nothing recorded then). */
+static int add_nonce(session *s, const char *nonce) {
+  if (s->nnonces == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 8;
+    char **nonces = realloc(s->nonces, cap * sizeof *nonces);
+    if (!nonces) return PS_ENOMEM;
+    s->nonces = nonces;
+    uint64_t *hashes = realloc(s->hashes, cap * sizeof *hashes);
+    if (!hashes) return PS_ENOMEM;
+    s->hashes = hashes;
+    s->cap = cap;
+  }
+  if (2 * (s->nnonces + 1) > s->index_cap && grow_index(s) != PS_OK) return PS_ENOMEM;
+  if (s->nnonces >= UINT32_MAX - 1 || !(s->nonces[s->nnonces] = strdup(nonce))) return PS_ENOMEM;
+  uint64_t h = nonce_hash(nonce);
+  s->hashes[s->nnonces] = h;
+  s->index[nonce_slot(s, nonce, h)] = (uint32_t)(s->nnonces + 1);
+  s->nnonces++;
+  return PS_OK;
 }
 
 static int is_over(const ps_msession_registry *reg, const session *s, int64_t now_ms) {
