@@ -494,11 +494,42 @@ fail:
   return rc;
 }
 
+/* Steps st through its rows, handing each to row(); stops early when row() returns nonzero
+ * and returns that value, else 0 at the end or PS_EIO on a step error. */
+static int each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int stop = row(st, ctx);
+    if (stop) return stop;
+  }
+  return step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+typedef struct event_rows {
+  int64_t game_id;
+  ps_event_visitor visit;
+  void *ctx;
+} event_rows;
+
+static int event_row(sqlite3_stmt *st, void *arg) {
+  const event_rows *q = arg;
+  ps_stored_event e = {
+      .game_id = q->game_id,
+      .received_ms = sqlite3_column_int64(st, 0),
+      .category = (const char *)sqlite3_column_text(st, 1),
+      .body = (const char *)sqlite3_column_text(st, 2),
+      .body_len = (size_t)sqlite3_column_bytes(st, 2),
+      .event_index = sqlite3_column_int(st, 3),
+      .errors_json = (const char *)sqlite3_column_text(st, 4),
+  };
+  return q->visit(&e, q->ctx);
+}
+
 static int sqlite_events_scan(ps_store *base, const ps_event_query *q, ps_event_visitor visit,
                               void *ctx) {
   sqlite_store *s = (sqlite_store *)base;
   sqlite3_stmt *st = NULL;
-  int rc = PS_EIO, step;
+  int rc = PS_EIO;
   const char *sql =
       q->rejected
           ? "SELECT received_ms, category, body, event_index, errors FROM rejected_events"
@@ -509,23 +540,8 @@ static int sqlite_events_scan(ps_store *base, const ps_event_query *q, ps_event_
   if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
   sqlite3_bind_int64(st, 1, q->game_id);
   bind_optional_text(st, 2, q->category);
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    ps_stored_event e = {
-        .game_id = q->game_id,
-        .received_ms = sqlite3_column_int64(st, 0),
-        .category = (const char *)sqlite3_column_text(st, 1),
-        .body = (const char *)sqlite3_column_text(st, 2),
-        .body_len = (size_t)sqlite3_column_bytes(st, 2),
-        .event_index = sqlite3_column_int(st, 3),
-        .errors_json = (const char *)sqlite3_column_text(st, 4),
-    };
-    int stop = visit(&e, ctx);
-    if (stop) {
-      rc = stop;
-      goto out;
-    }
-  }
-  rc = step == SQLITE_DONE ? PS_OK : PS_EIO;
+  event_rows rows = {q->game_id, visit, ctx};
+  rc = each_row(st, event_row, &rows);
 out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
@@ -550,6 +566,29 @@ static void read_msession(sqlite3_stmt *st, ps_msession_state *m) {
   m->ended_ms = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
   m->last_received_ms = sqlite3_column_int64(st, 8);
   m->max_order_id = sqlite3_column_int64(st, 9);
+}
+
+typedef struct nonce_rows {
+  ps_nonce_visitor visit;
+  void *ctx;
+} nonce_rows;
+
+static int nonce_row(sqlite3_stmt *st, void *arg) {
+  const nonce_rows *q = arg;
+  const unsigned char *nonce = sqlite3_column_text(st, 0);
+  return q->visit(nonce ? (const char *)nonce : "", q->ctx);
+}
+
+typedef struct msession_rows {
+  ps_msession_visitor visit;
+  void *ctx;
+  ps_msession_state state; /* decoded row, reused */
+} msession_rows;
+
+static int msession_row(sqlite3_stmt *st, void *arg) {
+  msession_rows *q = arg;
+  read_msession(st, &q->state);
+  return q->visit(&q->state, q->ctx);
 }
 
 static int sqlite_msession_load(ps_store *base, int64_t game_id, const char *session_id,
@@ -577,14 +616,8 @@ static int sqlite_msession_load(ps_store *base, int64_t game_id, const char *ses
     goto out;
   sqlite3_bind_int64(st, 1, game_id);
   sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    int stop = visit(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "", ctx);
-    if (stop) {
-      rc = stop;
-      goto out;
-    }
-  }
-  rc = step == SQLITE_DONE ? PS_OK : PS_EIO;
+  nonce_rows rows = {visit, ctx};
+  rc = each_row(st, nonce_row, &rows);
 out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
@@ -595,8 +628,7 @@ out:
 static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, int64_t from_ms,
                            int64_t to_ms, ps_msession_visitor visit, void *ctx) {
   sqlite3_stmt *st = NULL;
-  int rc = PS_EIO, step;
-  ps_msession_state m;
+  int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
   if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
   sqlite3_bind_int64(st, 1, game_id);
@@ -604,15 +636,8 @@ static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, in
     sqlite3_bind_int64(st, 2, from_ms);
     sqlite3_bind_int64(st, 3, to_ms);
   }
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    read_msession(st, &m);
-    int stop = visit(&m, ctx);
-    if (stop) {
-      rc = stop;
-      goto out;
-    }
-  }
-  rc = step == SQLITE_DONE ? PS_OK : PS_EIO;
+  msession_rows rows = {.visit = visit, .ctx = ctx};
+  rc = each_row(st, msession_row, &rows);
 out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
