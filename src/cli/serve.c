@@ -22,8 +22,12 @@
 #include "http/app.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "insights/rollup.h"
 #include "ingest/queue.h"
 #include "schema/validator.h"
+
+/* How often the rollups of session metrics catch up with the settled minutes. */
+#define ROLLUP_PERIOD_MS 10000
 
 static const char usage[] =
     "usage: playstat serve --data DIR [--listen HOST:PORT] [options]\n"
@@ -187,6 +191,7 @@ int ps_cmd_serve(int argc, char **argv) {
   int status = 1;
   ps_app app = {0};
   ps_server *server = NULL;
+  ps_rollup_worker *rollups = NULL;
   const char **route_names = NULL;
   char err[256] = "";
   app.max_body_bytes = o.http.max_body_bytes;
@@ -208,7 +213,9 @@ int ps_cmd_serve(int argc, char **argv) {
       ps_game_cache_create(app.store, &app.games) != PS_OK ||
       ps_ingest_queue_create(app.store, &o.ingest, app.metrics, &app.queue) != PS_OK)
     goto out;
-  if (ps_server_start(&o.http, ps_routes, ps_route_count, &app, count_request, &server) != PS_OK)
+  if (ps_rollup_worker_start(app.store, app.msession_window_ms, app.msession_timeout_ms,
+                             ROLLUP_PERIOD_MS, &rollups) != PS_OK ||
+      ps_server_start(&o.http, ps_routes, ps_route_count, &app, count_request, &server) != PS_OK)
     goto out;
   const char *colon = strrchr(o.http.listen, ':');
   ps_info("listening on http://%.*s:%u (data in %s)", (int)(colon - o.http.listen),
@@ -226,6 +233,7 @@ int ps_cmd_serve(int argc, char **argv) {
   status = 0;
 out:
   if (server) ps_server_stop(server, 0);
+  ps_rollup_worker_stop(rollups);
   ps_ingest_queue_free(app.queue);
   ps_game_cache_free(app.games);
   ps_msession_registry_free(app.msessions);

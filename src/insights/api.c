@@ -9,8 +9,9 @@
  * Authorization: Bearer <API token> (`playstat api-token create`); the store keeps only the
  * token's SHA-256. from/to are unix seconds (default: the last 24 h), widened to whole UTC
  * intervals; interval is minute, hour or day (default hour), at most 100,000 points. Errors: {"error", "message"} with 400, 401,
- * 404. Metrics are computed from the stored sessions (session_metrics.h); live figures include
- * every request already answered 204 (answers follow the commit).
+ * 404. Figures come from session_query.h (rollups for the settled minutes of ccu and
+ * concurrent_ugc, the stored sessions for the rest); live figures include every request
+ * already answered 204 (answers follow the commit).
  */
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include "http/app.h"
 #include "http/handlers.h"
 #include "insights/session_metrics.h"
+#include "insights/session_query.h"
+#include "insights/session_set.h"
 
 #define MAX_POINTS 100000
 
@@ -53,81 +56,6 @@ static int find_game(ps_request *req, ps_app *app, ps_game *game) {
     return 0;
   ps_request_respond_error(req, 404, "not_found", "no game has that id");
   return -1;
-}
-
-/* ---- sessions as intervals ---- */
-
-typedef struct loaded {
-  ps_session_interval *items;
-  size_t n, cap;
-  int64_t now_ms, timeout_ms;
-  const char *platform, *portal, *group_by;
-  char **strings; /* players and group keys, owned */
-  int64_t **mods; /* mod arrays, owned */
-} loaded;
-
-static void loaded_free(loaded *l) {
-  for (size_t i = 0; i < l->n; i++) {
-    free(l->strings[2 * i]);
-    free(l->strings[2 * i + 1]);
-    free(l->mods[i]);
-  }
-  free(l->items);
-  free(l->strings);
-  free(l->mods);
-}
-
-static int add_session(const ps_msession_state *m, void *ctx) {
-  loaded *l = ctx;
-  if ((l->platform && strcmp(l->platform, m->platform) != 0) ||
-      (l->portal && strcmp(l->portal, m->portal) != 0))
-    return 0;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 256;
-    ps_session_interval *items = realloc(l->items, cap * sizeof *items);
-    char **strings = items ? realloc(l->strings, 2 * cap * sizeof *strings) : NULL;
-    int64_t **mods = strings ? realloc(l->mods, cap * sizeof *mods) : NULL;
-    if (items) l->items = items;
-    if (strings) l->strings = strings;
-    if (!mods) return PS_ENOMEM;
-    l->mods = mods;
-    l->cap = cap;
-  }
-  size_t nmods = 0;
-  int64_t *ids = malloc((strlen(m->mod_ids) / 2 + 1) * sizeof *ids);
-  char *player = strdup(m->player);
-  const char *group = !l->group_by ? "" : strcmp(l->group_by, "platform") == 0 ? m->platform : m->portal;
-  char *key = strdup(group);
-  if (!ids || !player || !key) {
-    free(ids);
-    free(player);
-    free(key);
-    return PS_ENOMEM;
-  }
-  for (const char *p = m->mod_ids; *p;) {
-    ids[nmods++] = strtoll(p, NULL, 10);
-    p += strcspn(p, ",");
-    if (*p == ',') p++;
-  }
-  ps_session_interval *it = &l->items[l->n];
-  it->player = player;
-  it->mods = ids;
-  it->nmods = nmods;
-  it->start_ms = m->started_ms;
-  it->over = 1;
-  if (m->ended_ms >= 0)
-    it->end_ms = m->ended_ms;
-  else if (l->now_ms - m->last_received_ms > l->timeout_ms)
-    it->end_ms = m->last_ms; /* timed out: ended at its last heartbeat */
-  else {
-    it->end_ms = m->last_ms > l->now_ms ? m->last_ms : l->now_ms; /* still active */
-    it->over = 0;
-  }
-  l->strings[2 * l->n] = player;
-  l->strings[2 * l->n + 1] = key;
-  l->mods[l->n] = ids;
-  l->n++;
-  return 0;
 }
 
 /* ---- rendering ---- */
@@ -169,61 +97,19 @@ static int64_t interval_ms_of(const char *name) {
   return 0;
 }
 
-/* Computes name over the sessions, whole and per group_by key, and answers. */
-static void answer_metric(ps_request *req, const char *name, loaded *l, int64_t from_s,
-                          int64_t to_s, const char *interval) {
-  ps_metric_result whole;
-  ps_buf b = {0};
-  int64_t interval_ms = interval_ms_of(interval);
-  int rc = ps_session_metric_compute(name, l->items, l->n, from_s * 1000, to_s * 1000,
-                                     interval_ms, &whole);
-  if (rc != PS_OK) goto fail;
-  rc = ps_buf_printf(&b, "{\"metric\":\"%s\",\"from\":%lld,\"to\":%lld,\"interval\":\"%s\","
-                         "\"total\":%.15g,\"points\":",
-                     name, (long long)from_s, (long long)to_s, interval ? interval : "hour",
-                     whole.whole.total);
-  if (rc == PS_OK) rc = render_points(&b, &whole, &whole.whole);
-  if (rc == PS_OK && (whole.ngroups || l->group_by)) rc = ps_buf_append_str(&b, ",\"groups\":[");
-  for (size_t g = 0; rc == PS_OK && g < whole.ngroups; g++)
-    rc = render_group(&b, &whole, &whole.groups[g], g == 0);
-  if (rc == PS_OK && l->group_by) {
-    /* One computation per distinct key, over that key's sessions. */
-    int first = 1;
-    for (size_t i = 0; rc == PS_OK && i < l->n; i++) {
-      const char *key = l->strings[2 * i + 1];
-      int seen = 0;
-      for (size_t j = 0; j < i && !seen; j++) seen = strcmp(l->strings[2 * j + 1], key) == 0;
-      if (seen) continue;
-      ps_session_interval *subset = malloc(l->n * sizeof *subset);
-      size_t m = 0;
-      if (!subset) {
-        rc = PS_ENOMEM;
-        break;
-      }
-      for (size_t j = 0; j < l->n; j++)
-        if (strcmp(l->strings[2 * j + 1], key) == 0) subset[m++] = l->items[j];
-      ps_metric_result part;
-      rc = ps_session_metric_compute(name, subset, m, from_s * 1000, to_s * 1000, interval_ms,
-                                     &part);
-      if (rc == PS_OK) {
-        snprintf(part.whole.key, sizeof part.whole.key, "%s", key);
-        rc = render_group(&b, &part, &part.whole, first);
-        first = 0;
-        ps_metric_result_free(&part);
-      }
-      free(subset);
-    }
-  }
-  if (rc == PS_OK && (whole.ngroups || l->group_by)) rc = ps_buf_append_str(&b, "]");
-  if (rc == PS_OK) rc = ps_buf_append_str(&b, "}");
-  ps_metric_result_free(&whole);
-  if (rc != PS_OK) goto fail;
-  size_t len = b.len;
-  ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
-  return;
-fail:
-  ps_buf_free(&b);
-  ps_request_respond_error(req, 503, "unavailable", "out of memory, retry later");
+/* Renders the answer of q. */
+static int render_answer(ps_buf *b, const ps_session_query *q, const char *interval,
+                         const ps_metric_result *r) {
+  int rc = ps_buf_printf(b, "{\"metric\":\"%s\",\"from\":%lld,\"to\":%lld,\"interval\":\"%s\","
+                            "\"total\":%.15g,\"points\":",
+                         q->metric, (long long)(q->from_ms / 1000), (long long)(q->to_ms / 1000),
+                         interval, r->whole.total);
+  if (rc == PS_OK) rc = render_points(b, r, &r->whole);
+  if (rc == PS_OK && (r->ngroups || q->group_by)) rc = ps_buf_append_str(b, ",\"groups\":[");
+  for (size_t g = 0; rc == PS_OK && g < r->ngroups; g++)
+    rc = render_group(b, r, &r->groups[g], g == 0);
+  if (rc == PS_OK && (r->ngroups || q->group_by)) rc = ps_buf_append_str(b, "]");
+  return rc == PS_OK ? ps_buf_append_str(b, "}") : rc;
 }
 
 void ps_insights_metric_handler(ps_request *req, ps_app *app) {
@@ -259,29 +145,40 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
     ps_request_respond_error(req, 400, "bad_request", problem);
     return;
   }
-  loaded l = {.now_ms = ps_now_ms(), .timeout_ms = app->msession_timeout_ms,
-              .platform = ps_request_query(req, "platform"),
-              .portal = ps_request_query(req, "portal"), .group_by = group_by};
-  int rc = app->store->ops->msessions_range(app->store, game.id, from_s * 1000, to_s * 1000,
-                                            add_session, &l);
-  if (rc == PS_OK)
-    answer_metric(req, name, &l, from_s, to_s, interval);
-  else
-    ps_request_respond_error(req, 503, "unavailable", "sessions could not be read, retry later");
-  loaded_free(&l);
+  ps_session_query q = {.metric = name, .from_ms = from_s * 1000, .to_ms = to_s * 1000,
+                       .interval_ms = interval_ms_of(interval),
+                       .platform = ps_request_query(req, "platform"),
+                       .portal = ps_request_query(req, "portal"), .group_by = group_by != NULL,
+                       .group_by_portal = group_by && strcmp(group_by, "portal") == 0};
+  ps_metric_result r;
+  ps_buf b = {0};
+  int rc = ps_session_query_run(app->store, game.id, &q, ps_now_ms(), app->msession_timeout_ms,
+                                &r);
+  if (rc == PS_OK) rc = render_answer(&b, &q, interval ? interval : "hour", &r);
+  ps_metric_result_free(&r);
+  if (rc == PS_OK) {
+    size_t len = b.len;
+    ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
+    return;
+  }
+  ps_buf_free(&b);
+  ps_request_respond_error(req, 503, "unavailable",
+                           rc == PS_ENOMEM ? "out of memory, retry later"
+                                           : "sessions could not be read, retry later");
 }
 
 void ps_insights_live_handler(ps_request *req, ps_app *app) {
   ps_game game;
   if (authorize(req, app) || find_game(req, app, &game)) return;
   int64_t now = ps_now_ms();
-  loaded l = {.now_ms = now, .timeout_ms = app->msession_timeout_ms};
+  ps_session_set set;
   ps_metric_result ccu = {0}, ugc = {0};
-  /* Active sessions run until now (half-open), so the last millisecond is the live one. */
-  int rc = app->store->ops->msessions_range(app->store, game.id, now - 1, now, add_session, &l);
-  if (rc == PS_OK) rc = ps_session_metric_compute("ccu", l.items, l.n, now - 1, now, 1, &ccu);
+  /* Running sessions reach now (half-open), so the last millisecond is the live one. */
+  int rc = ps_session_set_load(app->store, game.id, now - 1, now, now, app->msession_timeout_ms,
+                               NULL, NULL, &set);
+  if (rc == PS_OK) rc = ps_session_metric_compute("ccu", set.items, set.n, now - 1, now, 1, &ccu);
   if (rc == PS_OK)
-    rc = ps_session_metric_compute("concurrent_ugc", l.items, l.n, now - 1, now, 1, &ugc);
+    rc = ps_session_metric_compute("concurrent_ugc", set.items, set.n, now - 1, now, 1, &ugc);
   if (rc == PS_OK) {
     char answer[128];
     snprintf(answer, sizeof answer, "{\"at\":%lld,\"ccu\":%.0f,\"concurrent_ugc\":%.0f}",
@@ -292,5 +189,5 @@ void ps_insights_live_handler(ps_request *req, ps_app *app) {
   }
   ps_metric_result_free(&ccu);
   ps_metric_result_free(&ugc);
-  loaded_free(&l);
+  ps_session_set_free(&set);
 }

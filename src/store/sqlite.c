@@ -7,7 +7,7 @@
  * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
- * Layout (PRAGMA user_version = 3; every statement is idempotent, so upgrading runs them all):
+ * Layout (PRAGMA user_version = 4; every statement is idempotent, so upgrading runs them all):
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
  *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
  *          session_id, body)            unique (game_id, event_uuid) where uuid not null
@@ -17,6 +17,8 @@
  *   msession_nonces(game_id, session_id, nonce, kind, order_id, ts_ms, received_ms)
  *                                                            one row per accepted request
  *   api_tokens(token_sha256, name, created_ms)                 read-API tokens (hashes only)
+ *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
+ *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -32,7 +34,7 @@
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 typedef struct sqlite_store {
   ps_store base;
@@ -73,7 +75,16 @@ static const char schema_sql[] =
     "  received_ms INTEGER NOT NULL, PRIMARY KEY(game_id, session_id, nonce)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS msessions_by_start ON msessions(game_id, started_ms);"
     "CREATE TABLE IF NOT EXISTS api_tokens("
-    "  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL);";
+    "  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS msessions_by_last ON msessions(game_id, last_ms, started_ms);"
+    "CREATE INDEX IF NOT EXISTS msessions_by_received"
+    "  ON msessions(game_id, last_received_ms) WHERE ended_ms IS NULL;"
+    "CREATE TABLE IF NOT EXISTS msession_minutes("
+    "  game_id INTEGER NOT NULL, platform TEXT NOT NULL, portal TEXT NOT NULL,"
+    "  minute_ms INTEGER NOT NULL, ccu INTEGER NOT NULL, ugc INTEGER NOT NULL,"
+    "  PRIMARY KEY(game_id, platform, portal, minute_ms)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS rollup_state("
+    "  game_id INTEGER PRIMARY KEY, settled_ms INTEGER NOT NULL);";
 
 static int exec(sqlite3 *db, const char *sql) {
   char *msg = NULL;
@@ -624,17 +635,20 @@ out:
   return rc;
 }
 
-/* Visits the sessions selected by sql (game id bound as ?1, then from/to as ?2/?3 if used). */
+/* Visits the sessions selected by sql (game id bound as ?1, then from, to and open_since as
+ * ?2, ?3, ?4 if used). */
 static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, int64_t from_ms,
-                           int64_t to_ms, ps_msession_visitor visit, void *ctx) {
+                           int64_t to_ms, int64_t open_since_ms, ps_msession_visitor visit,
+                           void *ctx) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
   if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
   sqlite3_bind_int64(st, 1, game_id);
-  if (sqlite3_bind_parameter_count(st) >= 3) {
+  if (sqlite3_bind_parameter_count(st) >= 4) {
     sqlite3_bind_int64(st, 2, from_ms);
     sqlite3_bind_int64(st, 3, to_ms);
+    sqlite3_bind_int64(st, 4, open_since_ms);
   }
   msession_rows rows = {.visit = visit, .ctx = ctx};
   rc = each_row(st, msession_row, &rows);
@@ -649,16 +663,138 @@ static int sqlite_msessions_scan(ps_store *base, int64_t game_id, ps_msession_vi
   return visit_msessions((sqlite_store *)base,
                          "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
                          " ORDER BY started_ms, session_id",
-                         game_id, 0, 0, visit, ctx);
+                         game_id, 0, 0, 0, visit, ctx);
 }
 
 static int sqlite_msessions_range(ps_store *base, int64_t game_id, int64_t from_ms,
-                                  int64_t to_ms, ps_msession_visitor visit, void *ctx) {
+                                  int64_t to_ms, int64_t open_since_ms,
+                                  ps_msession_visitor visit, void *ctx) {
+  /* A union of two index ranges (msessions_by_last, msessions_by_received): recent ranges read
+   * only recent sessions, however many the game has. The unary + keeps the planner off
+   * msessions_by_start, which the ORDER BY would otherwise tempt it into (a full scan). */
   return visit_msessions((sqlite_store *)base,
                          "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
-                         " AND started_ms < ?3 AND (last_ms >= ?2 OR ended_ms IS NULL)"
+                         " AND last_ms >= ?2 AND +started_ms < ?3"
+                         " UNION SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+                         " AND ended_ms IS NULL AND last_received_ms >= ?4 AND +started_ms < ?3"
                          " ORDER BY started_ms, session_id",
-                         game_id, from_ms, to_ms, visit, ctx);
+                         game_id, from_ms, to_ms, open_since_ms, visit, ctx);
+}
+
+/* The one integer the query (game id bound as ?1) answers: PS_ENOTFOUND when no row or NULL. */
+static int query_int64(sqlite_store *s, const char *sql, int64_t game_id, int64_t *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+      *out = sqlite3_column_int64(st, 0);
+      rc = PS_OK;
+    } else if (step == SQLITE_ROW || step == SQLITE_DONE) {
+      rc = PS_ENOTFOUND;
+    }
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int sqlite_msessions_first_start(ps_store *base, int64_t game_id, int64_t *out_ms) {
+  return query_int64((sqlite_store *)base,
+                     "SELECT min(started_ms) FROM msessions WHERE game_id = ?1", game_id, out_ms);
+}
+
+/* ---- rollups ---- */
+
+static int sqlite_rollup_settled(ps_store *base, int64_t game_id, int64_t *settled_ms) {
+  return query_int64((sqlite_store *)base,
+                     "SELECT settled_ms FROM rollup_state WHERE game_id = ?1", game_id,
+                     settled_ms);
+}
+
+static int sqlite_rollup_write(ps_store *base, int64_t game_id, const ps_rollup_row *rows,
+                               size_t n, int64_t settled_ms) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *row = NULL, *state = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) goto out;
+  if (sqlite3_prepare_v2(s->shared,
+                         "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
+                         " minute_ms, ccu, ugc) VALUES(?,?,?,?,?,?)",
+                         -1, &row, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->shared,
+                         "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)",
+                         -1, &state, NULL) != SQLITE_OK)
+    goto rollback;
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_bind_int64(row, 1, game_id);
+    sqlite3_bind_text(row, 2, rows[i].platform, -1, SQLITE_STATIC);
+    sqlite3_bind_text(row, 3, rows[i].portal, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(row, 4, rows[i].minute_ms);
+    sqlite3_bind_int64(row, 5, rows[i].ccu);
+    sqlite3_bind_int64(row, 6, rows[i].ugc);
+    if (step_and_reset(row) != PS_OK) goto rollback;
+  }
+  sqlite3_bind_int64(state, 1, game_id);
+  sqlite3_bind_int64(state, 2, settled_ms);
+  if (step_and_reset(state) != PS_OK) goto rollback;
+  rc = exec(s->shared, "COMMIT");
+  if (rc == PS_OK) goto out;
+rollback:
+  exec(s->shared, "ROLLBACK");
+  rc = PS_EIO;
+out:
+  sqlite3_finalize(row);
+  sqlite3_finalize(state);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+typedef struct rollup_rows {
+  ps_rollup_visitor visit;
+  void *ctx;
+} rollup_rows;
+
+static int rollup_row(sqlite3_stmt *st, void *arg) {
+  const rollup_rows *q = arg;
+  ps_rollup_row r;
+  copy_text(r.platform, sizeof r.platform, st, 0);
+  copy_text(r.portal, sizeof r.portal, st, 1);
+  r.minute_ms = sqlite3_column_int64(st, 2);
+  r.ccu = sqlite3_column_int64(st, 3);
+  r.ugc = sqlite3_column_int64(st, 4);
+  return q->visit(&r, q->ctx);
+}
+
+static int sqlite_rollup_scan(ps_store *base, int64_t game_id, const char *platform,
+                              const char *portal, int64_t from_ms, int64_t to_ms,
+                              ps_rollup_visitor visit, void *ctx) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  /* Plain equalities when both are given, so that the primary key serves the whole range. */
+  char sql[320];
+  snprintf(sql, sizeof sql,
+           "SELECT platform, portal, minute_ms, ccu, ugc FROM msession_minutes"
+           " WHERE game_id = ?1 AND %s AND %s AND minute_ms >= ?4 AND minute_ms < ?5",
+           platform ? "platform = ?2" : "platform <> '" PS_ROLLUP_ANY "'",
+           portal ? "portal = ?3" : "portal <> '" PS_ROLLUP_ANY "'");
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    if (platform) sqlite3_bind_text(st, 2, platform, -1, SQLITE_STATIC);
+    if (portal) sqlite3_bind_text(st, 3, portal, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, from_ms);
+    sqlite3_bind_int64(st, 5, to_ms);
+    rollup_rows rows = {visit, ctx};
+    rc = each_row(st, rollup_row, &rows);
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
 }
 
 /* ---- read-API tokens ---- */
@@ -711,6 +847,10 @@ const ps_store_ops ps_sqlite_store_ops = {
     .msession_load = sqlite_msession_load,
     .msessions_scan = sqlite_msessions_scan,
     .msessions_range = sqlite_msessions_range,
+    .msessions_first_start = sqlite_msessions_first_start,
+    .rollup_settled = sqlite_rollup_settled,
+    .rollup_write = sqlite_rollup_write,
+    .rollup_scan = sqlite_rollup_scan,
     .api_token_create = sqlite_api_token_create,
     .api_token_check = sqlite_api_token_check,
 };

@@ -69,6 +69,17 @@ typedef struct ps_msession_state {
   int64_t max_order_id;
 } ps_msession_state;
 
+/* One minute of rollups for one (platform, portal); either may be PS_ROLLUP_ANY (all). */
+#define PS_ROLLUP_ANY "*"
+typedef struct ps_rollup_row {
+  char platform[16];
+  char portal[16];
+  int64_t minute_ms;
+  int64_t ccu; /* peak distinct players in a session within the minute */
+  int64_t ugc; /* peak distinct mod ids in sessions within the minute */
+} ps_rollup_row;
+
+typedef int (*ps_rollup_visitor)(const ps_rollup_row *row, void *ctx);
 typedef int (*ps_msession_visitor)(const ps_msession_state *session, void *ctx);
 typedef int (*ps_nonce_visitor)(const char *nonce, void *ctx);
 
@@ -152,10 +163,26 @@ typedef struct ps_store_ops {
                        ps_msession_state *out, ps_nonce_visitor visit, void *ctx);
   /* Visits the metrics sessions of one game, oldest start first. */
   int (*msessions_scan)(ps_store *store, int64_t game_id, ps_msession_visitor visit, void *ctx);
-  /* Visits the sessions of one game that started before to_ms and whose latest request time
-   * (session_ts) is at or after from_ms, or that have not ended (still open). */
+  /* Visits the sessions of one game that started before to_ms and either have a session_ts
+   * at or after from_ms, or have not ended and received a request at or after open_since_ms
+   * (server time: the ones that may still be running). Oldest start first. */
   int (*msessions_range)(ps_store *store, int64_t game_id, int64_t from_ms, int64_t to_ms,
-                         ps_msession_visitor visit, void *ctx);
+                         int64_t open_since_ms, ps_msession_visitor visit, void *ctx);
+  /* The earliest session start of the game; PS_ENOTFOUND when it has no session. */
+  int (*msessions_first_start)(ps_store *store, int64_t game_id, int64_t *out_ms);
+
+  /* Per-minute rollups of session metrics (insights/rollup.h). settled_ms: the rollups of the
+   * game cover every minute before it; PS_ENOTFOUND when none was ever written. */
+  int (*rollup_settled)(ps_store *store, int64_t game_id, int64_t *settled_ms);
+  /* Stores rows (minutes in [old settled, settled_ms)) and moves settled to settled_ms, in one
+   * transaction. */
+  int (*rollup_write)(ps_store *store, int64_t game_id, const ps_rollup_row *rows, size_t n,
+                      int64_t settled_ms);
+  /* Visits the rows of one game with minute_ms in [from_ms, to_ms) whose platform and portal
+   * equal the ones given; NULL matches any value except PS_ROLLUP_ANY. In minute order within
+   * one (platform, portal). */
+  int (*rollup_scan)(ps_store *store, int64_t game_id, const char *platform, const char *portal,
+                     int64_t from_ms, int64_t to_ms, ps_rollup_visitor visit, void *ctx);
 
   /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token. */
   int (*api_token_create)(ps_store *store, const char *token_sha256_hex, const char *name);

@@ -1,0 +1,217 @@
+/*
+ * rollup.c: see rollup.h. A day of minutes is computed from the sessions that overlap it,
+ * once per (platform, portal) combination present, with the same code the read API uses
+ * (session_metrics.c over a session_set.c), and written with the new settled mark in one
+ * transaction, so a crash leaves either the whole day or none of it.
+ */
+#include "insights/rollup.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "insights/session_metrics.h"
+#include "insights/session_set.h"
+
+#define CHUNK_MS (24LL * 3600 * 1000)
+
+int64_t ps_rollup_horizon(int64_t now_ms, int64_t window_ms, int64_t timeout_ms) {
+  int64_t t = now_ms - window_ms - timeout_ms - PS_ROLLUP_MARGIN_MS;
+  return t - t % PS_ROLLUP_MINUTE_MS;
+}
+
+/* ---- one chunk ---- */
+
+typedef struct rows {
+  ps_rollup_row *items;
+  size_t n, cap;
+} rows;
+
+/* The row of (platform, portal, minute), added if new (rows of one combination are appended
+ * minute by minute, so the last row is the only candidate). */
+static ps_rollup_row *row_for(rows *r, const char *platform, const char *portal, int64_t minute) {
+  if (r->n && r->items[r->n - 1].minute_ms == minute &&
+      strcmp(r->items[r->n - 1].platform, platform) == 0 &&
+      strcmp(r->items[r->n - 1].portal, portal) == 0)
+    return &r->items[r->n - 1];
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 1024;
+    ps_rollup_row *grown = realloc(r->items, cap * sizeof *grown);
+    if (!grown) return NULL;
+    r->items = grown;
+    r->cap = cap;
+  }
+  ps_rollup_row *row = &r->items[r->n++];
+  memset(row, 0, sizeof *row);
+  snprintf(row->platform, sizeof row->platform, "%s", platform);
+  snprintf(row->portal, sizeof row->portal, "%s", portal);
+  row->minute_ms = minute;
+  return row;
+}
+
+/* Adds the nonzero minutes of ccu and concurrent_ugc over subset to r under the combination. */
+static int roll_combination(const ps_session_interval *subset, size_t n, const char *platform,
+                            const char *portal, int64_t from, int64_t to, rows *r) {
+  ps_metric_result ccu, ugc;
+  int rc = ps_session_metric_compute("ccu", subset, n, from, to, PS_ROLLUP_MINUTE_MS, &ccu);
+  if (rc != PS_OK) return rc;
+  rc = ps_session_metric_compute("concurrent_ugc", subset, n, from, to, PS_ROLLUP_MINUTE_MS, &ugc);
+  for (size_t b = 0; rc == PS_OK && b < ccu.nbuckets; b++) {
+    if (ccu.whole.values[b] == 0 && ugc.whole.values[b] == 0) continue;
+    ps_rollup_row *row = row_for(r, platform, portal, from + (int64_t)b * PS_ROLLUP_MINUTE_MS);
+    if (!row) {
+      rc = PS_ENOMEM;
+      break;
+    }
+    row->ccu = (int64_t)ccu.whole.values[b];
+    row->ugc = (int64_t)ugc.whole.values[b];
+  }
+  ps_metric_result_free(&ccu);
+  ps_metric_result_free(&ugc);
+  return rc;
+}
+
+static int first_of(char (*column)[16], size_t i) {
+  for (size_t j = 0; j < i; j++)
+    if (strcmp(column[j], column[i]) == 0) return 0;
+  return 1;
+}
+
+static int roll_subset(const ps_session_set *set, const char *platform, const char *portal,
+                       int64_t from, int64_t to, rows *r) {
+  size_t n;
+  ps_session_interval *subset = ps_session_set_subset(set, platform, portal, &n);
+  if (!subset) return PS_ENOMEM;
+  int rc = roll_combination(subset, n, platform ? platform : PS_ROLLUP_ANY,
+                            portal ? portal : PS_ROLLUP_ANY, from, to, r);
+  free(subset);
+  return rc;
+}
+
+static int roll_chunk(ps_store *store, int64_t game_id, int64_t from, int64_t to,
+                      int64_t now_ms, int64_t timeout_ms) {
+  ps_session_set set;
+  rows r = {0};
+  int rc = ps_session_set_load(store, game_id, from, to, now_ms, timeout_ms, NULL, NULL, &set);
+  if (rc == PS_OK) rc = roll_subset(&set, NULL, NULL, from, to, &r);
+  /* Distinct values are few (the documented platform and portal lists), so the quadratic
+   * first-occurrence checks stay cheap next to the metric computations. */
+  for (size_t i = 0; rc == PS_OK && i < set.n; i++) {
+    if (first_of(set.platform, i)) rc = roll_subset(&set, set.platform[i], NULL, from, to, &r);
+    if (rc == PS_OK && first_of(set.portal, i))
+      rc = roll_subset(&set, NULL, set.portal[i], from, to, &r);
+  }
+  if (rc == PS_OK) rc = store->ops->rollup_write(store, game_id, r.items, r.n, to);
+  free(r.items);
+  ps_session_set_free(&set);
+  return rc;
+}
+
+int ps_rollup_advance(ps_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
+                      int64_t timeout_ms) {
+  int64_t settled;
+  int rc = store->ops->rollup_settled(store, game_id, &settled);
+  if (rc == PS_ENOTFOUND) {
+    /* Never rolled up: start at the first session's minute (or at the horizon if none). */
+    rc = store->ops->msessions_first_start(store, game_id, &settled);
+    if (rc == PS_ENOTFOUND) {
+      settled = horizon_ms;
+      rc = PS_OK;
+    }
+    settled -= settled % PS_ROLLUP_MINUTE_MS;
+  }
+  while (rc == PS_OK && settled < horizon_ms) {
+    int64_t to = settled + CHUNK_MS < horizon_ms ? settled + CHUNK_MS : horizon_ms;
+    rc = roll_chunk(store, game_id, settled, to, now_ms, timeout_ms);
+    settled = to;
+  }
+  return rc;
+}
+
+/* ---- the worker thread ---- */
+
+struct ps_rollup_worker {
+  ps_store *store;
+  int64_t window_ms, timeout_ms, period_ms;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  int stopping;
+};
+
+static void advance_every_game(ps_rollup_worker *w) {
+  ps_game *games = NULL;
+  size_t n = 0;
+  if (w->store->ops->game_list(w->store, &games, &n) != PS_OK) {
+    ps_warn("rollups: cannot list games; retrying in %lld ms", (long long)w->period_ms);
+    return;
+  }
+  int64_t now = ps_now_ms();
+  int64_t horizon = ps_rollup_horizon(now, w->window_ms, w->timeout_ms);
+  for (size_t i = 0; i < n; i++) {
+    int rc = ps_rollup_advance(w->store, games[i].id, horizon, now, w->timeout_ms);
+    if (rc != PS_OK)
+      ps_warn("rollups: game %lld: %s; retrying in %lld ms", (long long)games[i].id,
+              ps_strerror(rc), (long long)w->period_ms);
+  }
+  free(games);
+}
+
+static void *worker_main(void *arg) {
+  ps_rollup_worker *w = arg;
+  pthread_mutex_lock(&w->lock);
+  while (!w->stopping) {
+    pthread_mutex_unlock(&w->lock);
+    advance_every_game(w);
+    pthread_mutex_lock(&w->lock);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(w->period_ms / 1000);
+    until.tv_nsec += (long)(w->period_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+    while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
+    }
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+int ps_rollup_worker_start(ps_store *store, int64_t window_ms, int64_t timeout_ms,
+                           int64_t period_ms, ps_rollup_worker **out) {
+  ps_rollup_worker *w = calloc(1, sizeof *w);
+  if (!w) return PS_ENOMEM;
+  w->store = store;
+  w->window_ms = window_ms;
+  w->timeout_ms = timeout_ms;
+  w->period_ms = period_ms;
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->wake, NULL);
+  if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    free(w);
+    return PS_ENOMEM;
+  }
+  *out = w;
+  return PS_OK;
+}
+
+void ps_rollup_worker_stop(ps_rollup_worker *w) {
+  if (!w) return;
+  pthread_mutex_lock(&w->lock);
+  w->stopping = 1;
+  pthread_cond_signal(&w->wake);
+  pthread_mutex_unlock(&w->lock);
+  pthread_join(w->thread, NULL);
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->wake);
+  free(w);
+}
