@@ -45,6 +45,26 @@ int ps_buf_printf(ps_buf *b, const char *fmt, ...) {
   return PS_OK;
 }
 
+int ps_buf_append_json_number(ps_buf *b, double v) {
+  char text[32];
+  size_t n = 0;
+  if (v == (double)(long long)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+    /* Integers (most figures, every timestamp): digits backwards, no printf. */
+    long long i = (long long)v;
+    unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+    char digits[24];
+    size_t d = 0;
+    do digits[d++] = (char)('0' + u % 10); while ((u /= 10) != 0);
+    if (i < 0) text[n++] = '-';
+    while (d) text[n++] = digits[--d];
+  } else {
+    int w = snprintf(text, sizeof text, "%.15g", v);
+    if (w < 0 || (size_t)w >= sizeof text) return PS_EINVAL;
+    n = (size_t)w;
+  }
+  return ps_buf_append(b, text, n);
+}
+
 int ps_buf_append_json_string(ps_buf *b, const char *s, size_t len) {
   static const char hex[] = "0123456789abcdef";
   if (ps_buf_reserve(b, len + 2) != PS_OK) return PS_ENOMEM;

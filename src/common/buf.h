@@ -23,6 +23,8 @@ int ps_buf_append_str(ps_buf *b, const char *s);
 int ps_buf_printf(ps_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. */
 int ps_buf_append_json_string(ps_buf *b, const char *s, size_t len);
+/* Appends v as a JSON number: integers exactly (fast), others with 15 significant digits. */
+int ps_buf_append_json_number(ps_buf *b, double v);
 void ps_buf_reset(ps_buf *b);
 void ps_buf_free(ps_buf *b);
 /* Hands the data over to the caller (who frees it) and leaves b empty. */

@@ -62,9 +62,14 @@ static int find_game(ps_request *req, ps_app *app, ps_game *game) {
 
 static int render_points(ps_buf *b, const ps_metric_result *r, const ps_metric_series *s) {
   int rc = ps_buf_append_str(b, "[");
-  for (size_t i = 0; rc == PS_OK && i < r->nbuckets; i++)
-    rc = ps_buf_printf(b, "%s{\"t\":%lld,\"v\":%.15g}", i ? "," : "",
-                       (long long)((r->from_ms + (int64_t)i * r->interval_ms) / 1000), s->values[i]);
+  for (size_t i = 0; rc == PS_OK && i < r->nbuckets; i++) {
+    rc = ps_buf_append_str(b, i ? ",{\"t\":" : "{\"t\":");
+    if (rc == PS_OK)
+      rc = ps_buf_append_json_number(b, (double)((r->from_ms + (int64_t)i * r->interval_ms) / 1000));
+    if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"v\":");
+    if (rc == PS_OK) rc = ps_buf_append_json_number(b, s->values[i]);
+    if (rc == PS_OK) rc = ps_buf_append_str(b, "}");
+  }
   return rc == PS_OK ? ps_buf_append_str(b, "]") : rc;
 }
 

@@ -83,6 +83,8 @@ static const char schema_sql[] =
     "  game_id INTEGER NOT NULL, platform TEXT NOT NULL, portal TEXT NOT NULL,"
     "  minute_ms INTEGER NOT NULL, ccu INTEGER NOT NULL, ugc INTEGER NOT NULL,"
     "  PRIMARY KEY(game_id, platform, portal, minute_ms)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS msession_minutes_by_portal"
+    "  ON msession_minutes(game_id, portal, minute_ms, platform, ccu, ugc);"
     "CREATE TABLE IF NOT EXISTS rollup_state("
     "  game_id INTEGER PRIMARY KEY, settled_ms INTEGER NOT NULL);";
 

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# bench/insights.sh: query latency of the insights read API over a large game.
+#
+# 1. build/bench/insights_query writes BENCH_INSIGHTS_SESSIONS metrics sessions (default one
+#    million; starts over the last 30 days, 10% abandoned) straight into a fresh store, times
+#    ccu at minute resolution over the 31 days computed from the sessions (no rollups: the
+#    reference), backfills the rollups, and times the same query in-process with them.
+# 2. `playstat serve` opens that store; each query below is sent BENCH_INSIGHTS_RUNS times
+#    (default 20; 3 for the month of sessions computed without rollups) with curl over HTTP (one connection per request, as a dashboard's fetch
+#    would without keep-alive), and the table gives the median, p95 and max time to the last
+#    byte. Every answer must be 200, and ccu's total (the peak) must equal the fixture's
+#    figure computed without rollups.
+#
+# Builds nothing: expects build/playstat and build/bench/insights_query (`make bench-insights`).
+# Knobs: BENCH_INSIGHTS_SESSIONS=1000000 BENCH_INSIGHTS_RUNS=20 BENCH_PLAYSTAT_PORT=18482
+#        BENCH_OUT=bench/out BENCH_KEEP=0 BUILD=build
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+PLAYSTAT=$BUILD/playstat
+FIXTURE=$BUILD/bench/insights_query
+SESSIONS=${BENCH_INSIGHTS_SESSIONS:-1000000}
+RUNS=${BENCH_INSIGHTS_RUNS:-20}
+PORT=${BENCH_PLAYSTAT_PORT:-18482}
+KEEP=${BENCH_KEEP:-0}
+OUT=${BENCH_OUT:-$ROOT/bench/out}/insights-$(date -u +%Y%m%dT%H%M%SZ)
+
+die() { echo "bench: $*" >&2; exit 1; }
+for f in "$PLAYSTAT" "$FIXTURE"; do
+  [ -x "$f" ] || die "$f is missing: run 'make bench-insights' (or 'make build') first"
+done
+command -v curl >/dev/null || die "curl is missing"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/playstat-bench-insights.XXXXXX")
+DATA=$TMP/data
+mkdir -p "$OUT" "$DATA"
+PID=
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  [ -f "$TMP/playstat.log" ] && cp "$TMP/playstat.log" "$OUT/playstat.log"
+  if [ "$KEEP" = 1 ]; then echo "bench: kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+jnum() { grep -o "\"$2\": *-\?[0-9.]*" "$1" | head -n1 | sed 's/.*: *//'; }
+
+"$PLAYSTAT" game create --data "$DATA" --name "bench insights" > "$TMP/game.json"
+GAME=$(jnum "$TMP/game.json" id)
+echo "bench: writing $SESSIONS sessions over 30 days into a fresh store (game $GAME) ..."
+"$FIXTURE" --data "$DATA" --game "$GAME" --sessions "$SESSIONS" --days 30 --runs "$RUNS" \
+  | tee "$OUT/fixture.jsonl"
+grep -q '"step":"ccu_minute_with_rollups"' "$OUT/fixture.jsonl" || die "the fixture failed"
+PEAK=$(grep '"step":"ccu_minute_without_rollups"' "$OUT/fixture.jsonl" | grep -o '"peak":[0-9]*' | cut -d: -f2)
+
+TOKEN=$("$PLAYSTAT" api-token create --data "$DATA" --name bench)
+"$PLAYSTAT" serve --data "$DATA" --listen "127.0.0.1:$PORT" 2> "$TMP/playstat.log" &
+PID=$!
+for _ in $(seq 150); do
+  grep -qs "listening on" "$TMP/playstat.log" && break
+  kill -0 "$PID" 2>/dev/null || { cat "$TMP/playstat.log" >&2; die "playstat exited"; }
+  sleep 0.1
+done
+grep -q "listening on" "$TMP/playstat.log" || die "playstat did not start"
+
+NOW=$(date +%s)
+FROM=$((NOW - 31 * 86400))
+BASE="http://127.0.0.1:$PORT/api/v1/games/$GAME"
+# label|runs|path and query (queries computed from a month of sessions take seconds: 3 runs)
+QUERIES=(
+  "ccu, 31 days by minute|$RUNS|metrics/ccu?from=$FROM&to=$NOW&interval=minute"
+  "concurrent_ugc, 31 days by minute|$RUNS|metrics/concurrent_ugc?from=$FROM&to=$NOW&interval=minute"
+  "ccu, 31 days by hour, platform=windows|$RUNS|metrics/ccu?from=$FROM&to=$NOW&interval=hour&platform=windows"
+  "ccu, 31 days by day, group_by=platform|$RUNS|metrics/ccu?from=$FROM&to=$NOW&interval=day&group_by=platform"
+  "live|$RUNS|live"
+  "total_players, 1 day by hour (from sessions)|$RUNS|metrics/total_players?from=$((NOW - 86400))&to=$NOW&interval=hour"
+  "sessions, 31 days by day (from sessions)|3|metrics/sessions?from=$FROM&to=$NOW&interval=day"
+)
+
+status=0
+{
+  echo "| query over HTTP ($SESSIONS sessions) | runs | median ms | p95 ms | max ms |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+} > "$OUT/summary.md"
+for q in "${QUERIES[@]}"; do
+  IFS='|' read -r label runs path <<< "$q"
+  : > "$TMP/times"
+  for _ in $(seq "$runs"); do
+    read -r code secs < <(curl -s -o "$TMP/answer.json" -w '%{http_code} %{time_total}\n' \
+      -H "Authorization: Bearer $TOKEN" "$BASE/$path")
+    [ "$code" = 200 ] || { cat "$TMP/answer.json" >&2; die "$label: HTTP $code"; }
+    echo "$secs" >> "$TMP/times"
+  done
+  sort -n "$TMP/times" | awk -v label="$label" '
+    { t[NR] = $1 * 1000 }
+    END { p95 = int(NR * 0.95); if (p95 < 1) p95 = 1; if (p95 > NR) p95 = NR
+          printf "| %s | %d | %.1f | %.1f | %.1f |\n", label, NR, t[int((NR + 1) / 2)], t[p95], t[NR] }' \
+    >> "$OUT/summary.md"
+  if [ "$label" = "ccu, 31 days by minute" ]; then
+    total=$(jnum "$TMP/answer.json" total)
+    if [ "$total" != "$PEAK" ]; then
+      echo "bench: MISMATCH: ccu peak over HTTP (rollups) $total, computed from sessions $PEAK" >&2
+      status=1
+    fi
+  fi
+done
+echo
+cat "$OUT/summary.md"
+echo "ccu peak: $PEAK from sessions without rollups, $(jnum "$OUT/fixture.jsonl" peak) and over HTTP: ${total:-?}" \
+  | tee -a "$OUT/summary.md"
+echo "bench: results in ${OUT#"$ROOT"/}/"
+exit "$status"
