@@ -69,6 +69,15 @@ typedef struct ps_msession_state {
   int64_t max_order_id;
 } ps_msession_state;
 
+/* A service account: HTTP Basic key_id:secret, one role on one project (a game's project_id). */
+typedef struct ps_service_account {
+  char key_id[37];        /* UUID */
+  char project_id[37];
+  char secret_sha256[65]; /* lowercase hex SHA-256 of the secret */
+  char role[8];           /* "viewer" or "writer" */
+  int64_t created_ms;
+} ps_service_account;
+
 /* One minute of rollups for one (platform, portal); either may be PS_ROLLUP_ANY (all). */
 #define PS_ROLLUP_ANY "*"
 typedef struct ps_rollup_row {
@@ -183,6 +192,16 @@ typedef struct ps_store_ops {
    * one (platform, portal). */
   int (*rollup_scan)(ps_store *store, int64_t game_id, const char *platform, const char *portal,
                      int64_t from_ms, int64_t to_ms, ps_rollup_visitor visit, void *ctx);
+
+  /* Service accounts of the session observability API (src/auth/service_auth.h). The secret
+   * is kept only as its lowercase hex SHA-256. create: PS_EEXIST when the key id is taken.
+   * find: PS_ENOTFOUND when unknown. list: every account (of project_id unless NULL), by
+   * creation; caller frees *out. delete: PS_ENOTFOUND when unknown. */
+  int (*service_account_create)(ps_store *store, const ps_service_account *account);
+  int (*service_account_find)(ps_store *store, const char *key_id, ps_service_account *out);
+  int (*service_account_list)(ps_store *store, const char *project_id, ps_service_account **out,
+                              size_t *count);
+  int (*service_account_delete)(ps_store *store, const char *key_id);
 
   /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token. */
   int (*api_token_create)(ps_store *store, const char *token_sha256_hex, const char *name);
