@@ -7,7 +7,7 @@
  * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
- * Layout (PRAGMA user_version = 4; every statement is idempotent, so upgrading runs them all):
+ * Layout (PRAGMA user_version = 5; every statement is idempotent, so upgrading runs them all):
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
  *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
  *          session_id, body)            unique (game_id, event_uuid) where uuid not null
@@ -19,6 +19,7 @@
  *   api_tokens(token_sha256, name, created_ms)                 read-API tokens (hashes only)
  *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
  *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
+ *   session observability tables: see sqlite_sessions.c
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -31,22 +32,12 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/encoding.h"
+#include "store/sqlite_internal.h"
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
-typedef struct sqlite_store {
-  ps_store base;
-  sqlite3 *writer; /* write() only: the ingest writer thread */
-  sqlite3 *shared; /* every call but write(), any thread, under shared_lock */
-  pthread_mutex_t shared_lock;
-  sqlite3_stmt *insert_event;
-  sqlite3_stmt *insert_rejected;
-  sqlite3_stmt *trim_rejected;
-  sqlite3_stmt *msession_start, *msession_advance, *msession_nonce;
-  int64_t rejected_keep;
-} sqlite_store;
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS games("
@@ -88,7 +79,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS rollup_state("
     "  game_id INTEGER PRIMARY KEY, settled_ms INTEGER NOT NULL);";
 
-static int exec(sqlite3 *db, const char *sql) {
+int ps_sqlite_exec(sqlite3 *db, const char *sql) {
   char *msg = NULL;
   if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
     ps_error_log("sqlite: %s: %s", sql, msg ? msg : sqlite3_errmsg(db));
@@ -109,8 +100,9 @@ static int open_connection(const char *path, sqlite3 **out) {
     return PS_EIO;
   }
   sqlite3_busy_timeout(db, 10000);
-  if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-               "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;") != PS_OK) {
+  if (ps_sqlite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+               "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;"
+               "PRAGMA secure_delete=ON;") != PS_OK) {
     sqlite3_close(db);
     return PS_EIO;
   }
@@ -118,7 +110,7 @@ static int open_connection(const char *path, sqlite3 **out) {
   return PS_OK;
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
+int ps_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
   if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
     ps_error_log("sqlite: prepare %s: %s", sql, sqlite3_errmsg(db));
     return PS_EIO;
@@ -139,14 +131,16 @@ static int migrate(sqlite3 *db) {
     return PS_EUNSUPPORTED;
   }
   if (version == SCHEMA_VERSION) return PS_OK;
-  if (exec(db, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
+  if (ps_sqlite_exec(db, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
-  if (exec(db, schema_sql) != PS_OK || exec(db, set_version) != PS_OK) {
-    exec(db, "ROLLBACK");
+  if (ps_sqlite_exec(db, schema_sql) != PS_OK ||
+      ps_sqlite_exec(db, ps_sqlite_sessions_schema) != PS_OK ||
+      ps_sqlite_exec(db, set_version) != PS_OK) {
+    ps_sqlite_exec(db, "ROLLBACK");
     return PS_EIO;
   }
-  return exec(db, "COMMIT");
+  return ps_sqlite_exec(db, "COMMIT");
 }
 
 static void sqlite_close(ps_store *base) {
@@ -158,6 +152,7 @@ static void sqlite_close(ps_store *base) {
   sqlite3_finalize(s->msession_start);
   sqlite3_finalize(s->msession_advance);
   sqlite3_finalize(s->msession_nonce);
+  ps_sqlite_sessions_close(s);
   sqlite3_close(s->writer);
   sqlite3_close(s->shared);
   pthread_mutex_destroy(&s->shared_lock);
@@ -191,36 +186,37 @@ static int sqlite_open(const char *dir, const ps_store_options *options, ps_stor
   if ((rc = migrate(s->writer)) != PS_OK) goto out;
   if ((rc = open_connection(path, &s->shared)) != PS_OK) goto out;
   rc = PS_EIO;
-  if (prepare(s->writer,
+  if (ps_sqlite_prepare(s->writer,
               "INSERT OR IGNORE INTO events(game_id, category, event_uuid, client_ts,"
               " received_ms, user_id, session_id, body) VALUES(?,?,?,?,?,?,?,?)",
               &s->insert_event) != PS_OK)
     goto out;
-  if (prepare(s->writer,
+  if (ps_sqlite_prepare(s->writer,
               "INSERT INTO rejected_events(game_id, received_ms, event_index, category, body,"
               " errors) VALUES(?,?,?,?,?,?)",
               &s->insert_rejected) != PS_OK)
     goto out;
-  if (prepare(s->writer,
+  if (ps_sqlite_prepare(s->writer,
               "DELETE FROM rejected_events WHERE game_id = ?1 AND id <= (SELECT id FROM"
               " rejected_events WHERE game_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
               &s->trim_rejected) != PS_OK)
     goto out;
-  if (prepare(s->writer,
+  if (ps_sqlite_prepare(s->writer,
               "INSERT INTO msessions(game_id, session_id, player, platform, portal, mod_ids,"
               " started_ms, last_ms, ended_ms, last_received_ms, max_order_id)"
               " VALUES(?1,?2,?3,?4,?5,?6,?7,?7,NULL,?8,?9) ON CONFLICT DO NOTHING",
               &s->msession_start) != PS_OK ||
-      prepare(s->writer,
+      ps_sqlite_prepare(s->writer,
               "UPDATE msessions SET last_ms = max(last_ms, ?3), last_received_ms = ?4,"
               " max_order_id = max(max_order_id, ?5),"
               " ended_ms = CASE WHEN ?6 THEN ?3 ELSE ended_ms END"
               " WHERE game_id = ?1 AND session_id = ?2",
               &s->msession_advance) != PS_OK ||
-      prepare(s->writer,
+      ps_sqlite_prepare(s->writer,
               "INSERT OR IGNORE INTO msession_nonces(game_id, session_id, nonce, kind, order_id,"
               " ts_ms, received_ms) VALUES(?,?,?,?,?,?,?)",
-              &s->msession_nonce) != PS_OK)
+              &s->msession_nonce) != PS_OK ||
+      ps_sqlite_sessions_open(s) != PS_OK)
     goto out;
   *out = &s->base;
   s = NULL;
@@ -232,7 +228,7 @@ out:
 
 /* ---- games ---- */
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
+void ps_sqlite_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
   const unsigned char *text = sqlite3_column_text(st, col);
   snprintf(dst, cap, "%s", text ? (const char *)text : "");
 }
@@ -243,12 +239,12 @@ static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
 static void read_game(sqlite3_stmt *st, ps_game *g) {
   memset(g, 0, sizeof *g);
   g->id = sqlite3_column_int64(st, 0);
-  copy_text(g->name, sizeof g->name, st, 1);
-  copy_text(g->project_id, sizeof g->project_id, st, 2);
-  copy_text(g->game_key, sizeof g->game_key, st, 3);
-  copy_text(g->secret_key, sizeof g->secret_key, st, 4);
-  copy_text(g->metrics_key, sizeof g->metrics_key, st, 5);
-  copy_text(g->token_secret, sizeof g->token_secret, st, 6);
+  ps_sqlite_copy_text(g->name, sizeof g->name, st, 1);
+  ps_sqlite_copy_text(g->project_id, sizeof g->project_id, st, 2);
+  ps_sqlite_copy_text(g->game_key, sizeof g->game_key, st, 3);
+  ps_sqlite_copy_text(g->secret_key, sizeof g->secret_key, st, 4);
+  ps_sqlite_copy_text(g->metrics_key, sizeof g->metrics_key, st, 5);
+  ps_sqlite_copy_text(g->token_secret, sizeof g->token_secret, st, 6);
   g->created_ms = sqlite3_column_int64(st, 7);
 }
 
@@ -372,7 +368,7 @@ static int uuid_to_bytes(const char *uuid, unsigned char out[16]) {
   return n == 32;
 }
 
-static void bind_optional_text(sqlite3_stmt *st, int col, const char *text) {
+void ps_sqlite_bind_optional_text(sqlite3_stmt *st, int col, const char *text) {
   if (text)
     sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
   else
@@ -393,8 +389,8 @@ static int insert_event(sqlite_store *s, ps_record *r) {
   else
     sqlite3_bind_null(st, 4);
   sqlite3_bind_int64(st, 5, r->received_ms);
-  bind_optional_text(st, 6, r->user_id);
-  bind_optional_text(st, 7, r->session_id);
+  ps_sqlite_bind_optional_text(st, 6, r->user_id);
+  ps_sqlite_bind_optional_text(st, 7, r->session_id);
   sqlite3_bind_text(st, 8, r->body, (int)r->body_len, SQLITE_STATIC);
   int step = sqlite3_step(st);
   sqlite3_reset(st);
@@ -408,7 +404,7 @@ static int insert_rejected(sqlite_store *s, const ps_record *r) {
   sqlite3_bind_int64(st, 1, r->game_id);
   sqlite3_bind_int64(st, 2, r->received_ms);
   sqlite3_bind_int(st, 3, r->event_index);
-  bind_optional_text(st, 4, r->category);
+  ps_sqlite_bind_optional_text(st, 4, r->category);
   sqlite3_bind_text(st, 5, r->body, (int)r->body_len, SQLITE_STATIC);
   sqlite3_bind_text(st, 6, r->errors_json ? r->errors_json : "[]", -1, SQLITE_STATIC);
   int step = sqlite3_step(st);
@@ -425,7 +421,7 @@ static int trim_rejected(sqlite_store *s, int64_t game_id) {
   return step == SQLITE_DONE ? PS_OK : PS_EIO;
 }
 
-static int step_and_reset(sqlite3_stmt *st) {
+int ps_sqlite_step_and_reset(sqlite3_stmt *st) {
   int step = sqlite3_step(st);
   sqlite3_reset(st);
   return step == SQLITE_DONE ? PS_OK : PS_EIO;
@@ -456,7 +452,7 @@ static int write_msession(sqlite_store *s, const ps_record *r) {
     sqlite3_bind_int64(st, 5, m->order_id);
     sqlite3_bind_int(st, 6, m->kind == PS_MSESSION_REC_END);
   }
-  if (step_and_reset(st) != PS_OK) return PS_EIO;
+  if (ps_sqlite_step_and_reset(st) != PS_OK) return PS_EIO;
   st = s->msession_nonce;
   sqlite3_bind_int64(st, 1, r->game_id);
   sqlite3_bind_text(st, 2, m->session_id, -1, SQLITE_STATIC);
@@ -465,7 +461,7 @@ static int write_msession(sqlite_store *s, const ps_record *r) {
   sqlite3_bind_int64(st, 5, m->order_id);
   sqlite3_bind_int64(st, 6, m->ts_ms);
   sqlite3_bind_int64(st, 7, r->received_ms);
-  return step_and_reset(st);
+  return ps_sqlite_step_and_reset(st);
 }
 
 static int sqlite_write(ps_store *base, ps_record_span *spans, size_t nspans) {
@@ -474,7 +470,7 @@ static int sqlite_write(ps_store *base, ps_record_span *spans, size_t nspans) {
   /* Games that got rejected events in this transaction, trimmed once each at the end. */
   int64_t trimmed[64];
   size_t ntrimmed = 0;
-  if (exec(s->writer, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
+  if (ps_sqlite_exec(s->writer, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
   for (size_t i = 0; i < nspans; i++) {
     for (size_t j = 0; j < spans[i].count; j++) {
       ps_record *r = &spans[i].records[j];
@@ -484,6 +480,10 @@ static int sqlite_write(ps_store *base, ps_record_span *spans, size_t nspans) {
       }
       if (r->kind == PS_RECORD_MSESSION) {
         if (write_msession(s, r) != PS_OK) goto fail;
+        continue;
+      }
+      if (r->kind == PS_RECORD_SO_EVENT) {
+        if (ps_sqlite_sessions_write(s, r, &r->duplicate) != PS_OK) goto fail;
         continue;
       }
       if (insert_rejected(s, r) != PS_OK) goto fail;
@@ -499,17 +499,17 @@ static int sqlite_write(ps_store *base, ps_record_span *spans, size_t nspans) {
   }
   for (size_t k = 0; k < ntrimmed; k++)
     if (trim_rejected(s, trimmed[k]) != PS_OK) goto fail;
-  if (exec(s->writer, "COMMIT") != PS_OK) goto fail;
+  if (ps_sqlite_exec(s->writer, "COMMIT") != PS_OK) goto fail;
   return PS_OK;
 fail:
   ps_error_log("sqlite: write failed: %s", sqlite3_errmsg(s->writer));
-  exec(s->writer, "ROLLBACK");
+  ps_sqlite_exec(s->writer, "ROLLBACK");
   return rc;
 }
 
 /* Steps st through its rows, handing each to row(); stops early when row() returns nonzero
  * and returns that value, else 0 at the end or PS_EIO on a step error. */
-static int each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
+int ps_sqlite_each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
   int step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     int stop = row(st, ctx);
@@ -552,9 +552,9 @@ static int sqlite_events_scan(ps_store *base, const ps_event_query *q, ps_event_
   pthread_mutex_lock(&s->shared_lock);
   if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
   sqlite3_bind_int64(st, 1, q->game_id);
-  bind_optional_text(st, 2, q->category);
+  ps_sqlite_bind_optional_text(st, 2, q->category);
   event_rows rows = {q->game_id, visit, ctx};
-  rc = each_row(st, event_row, &rows);
+  rc = ps_sqlite_each_row(st, event_row, &rows);
 out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
@@ -569,11 +569,11 @@ out:
 
 static void read_msession(sqlite3_stmt *st, ps_msession_state *m) {
   memset(m, 0, sizeof *m);
-  copy_text(m->session_id, sizeof m->session_id, st, 0);
-  copy_text(m->player, sizeof m->player, st, 1);
-  copy_text(m->platform, sizeof m->platform, st, 2);
-  copy_text(m->portal, sizeof m->portal, st, 3);
-  copy_text(m->mod_ids, sizeof m->mod_ids, st, 4);
+  ps_sqlite_copy_text(m->session_id, sizeof m->session_id, st, 0);
+  ps_sqlite_copy_text(m->player, sizeof m->player, st, 1);
+  ps_sqlite_copy_text(m->platform, sizeof m->platform, st, 2);
+  ps_sqlite_copy_text(m->portal, sizeof m->portal, st, 3);
+  ps_sqlite_copy_text(m->mod_ids, sizeof m->mod_ids, st, 4);
   m->started_ms = sqlite3_column_int64(st, 5);
   m->last_ms = sqlite3_column_int64(st, 6);
   m->ended_ms = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
@@ -630,7 +630,7 @@ static int sqlite_msession_load(ps_store *base, int64_t game_id, const char *ses
   sqlite3_bind_int64(st, 1, game_id);
   sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
   nonce_rows rows = {visit, ctx};
-  rc = each_row(st, nonce_row, &rows);
+  rc = ps_sqlite_each_row(st, nonce_row, &rows);
 out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
@@ -653,7 +653,7 @@ static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, in
     sqlite3_bind_int64(st, 4, open_since_ms);
   }
   msession_rows rows = {.visit = visit, .ctx = ctx};
-  rc = each_row(st, msession_row, &rows);
+  rc = ps_sqlite_each_row(st, msession_row, &rows);
 out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
@@ -722,7 +722,7 @@ static int sqlite_rollup_write(ps_store *base, int64_t game_id, const ps_rollup_
   sqlite3_stmt *row = NULL, *state = NULL;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
-  if (exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) goto out;
+  if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) goto out;
   if (sqlite3_prepare_v2(s->shared,
                          "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
                          " minute_ms, ccu, ugc) VALUES(?,?,?,?,?,?)",
@@ -738,15 +738,15 @@ static int sqlite_rollup_write(ps_store *base, int64_t game_id, const ps_rollup_
     sqlite3_bind_int64(row, 4, rows[i].minute_ms);
     sqlite3_bind_int64(row, 5, rows[i].ccu);
     sqlite3_bind_int64(row, 6, rows[i].ugc);
-    if (step_and_reset(row) != PS_OK) goto rollback;
+    if (ps_sqlite_step_and_reset(row) != PS_OK) goto rollback;
   }
   sqlite3_bind_int64(state, 1, game_id);
   sqlite3_bind_int64(state, 2, settled_ms);
-  if (step_and_reset(state) != PS_OK) goto rollback;
-  rc = exec(s->shared, "COMMIT");
+  if (ps_sqlite_step_and_reset(state) != PS_OK) goto rollback;
+  rc = ps_sqlite_exec(s->shared, "COMMIT");
   if (rc == PS_OK) goto out;
 rollback:
-  exec(s->shared, "ROLLBACK");
+  ps_sqlite_exec(s->shared, "ROLLBACK");
   rc = PS_EIO;
 out:
   sqlite3_finalize(row);
@@ -763,8 +763,8 @@ typedef struct rollup_rows {
 static int rollup_row(sqlite3_stmt *st, void *arg) {
   const rollup_rows *q = arg;
   ps_rollup_row r;
-  copy_text(r.platform, sizeof r.platform, st, 0);
-  copy_text(r.portal, sizeof r.portal, st, 1);
+  ps_sqlite_copy_text(r.platform, sizeof r.platform, st, 0);
+  ps_sqlite_copy_text(r.portal, sizeof r.portal, st, 1);
   r.minute_ms = sqlite3_column_int64(st, 2);
   r.ccu = sqlite3_column_int64(st, 3);
   r.ugc = sqlite3_column_int64(st, 4);
@@ -792,7 +792,7 @@ static int sqlite_rollup_scan(ps_store *base, int64_t game_id, const char *platf
     sqlite3_bind_int64(st, 4, from_ms);
     sqlite3_bind_int64(st, 5, to_ms);
     rollup_rows rows = {visit, ctx};
-    rc = each_row(st, rollup_row, &rows);
+    rc = ps_sqlite_each_row(st, rollup_row, &rows);
   }
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
@@ -853,6 +853,11 @@ const ps_store_ops ps_sqlite_store_ops = {
     .rollup_settled = sqlite_rollup_settled,
     .rollup_write = sqlite_rollup_write,
     .rollup_scan = sqlite_rollup_scan,
+    .so_session_get = ps_sqlite_so_session_get,
+    .so_session_list = ps_sqlite_so_session_list,
+    .so_session_players = ps_sqlite_so_session_players,
+    .so_sessions_range = ps_sqlite_so_sessions_range,
+    .so_expire = ps_sqlite_so_expire,
     .api_token_create = sqlite_api_token_create,
     .api_token_check = sqlite_api_token_check,
 };

@@ -34,10 +34,13 @@ typedef struct ps_game {
   int64_t created_ms;
 } ps_game;
 
+typedef struct ps_so_event_record ps_so_event_record;
+
 typedef enum {
   PS_RECORD_EVENT,    /* an analytics event that passed validation */
   PS_RECORD_REJECTED, /* an analytics event that did not, with its errors */
   PS_RECORD_MSESSION, /* an accepted metrics-session request (start, heartbeat, end) */
+  PS_RECORD_SO_EVENT, /* a multiplayer session event (session observability), anonymised */
 } ps_record_kind;
 
 typedef enum { PS_MSESSION_REC_START, PS_MSESSION_REC_HEARTBEAT, PS_MSESSION_REC_END } ps_msession_rec_kind;
@@ -56,6 +59,75 @@ typedef struct ps_msession_record {
   int64_t ts_ms;       /* the client's session_ts */
   int64_t order_id;
 } ps_msession_record;
+
+/* ---- session observability (Unity Matchmaker compatible) ---- */
+
+/* A session is identified by (project_id, environment_id, session_id). */
+typedef struct ps_so_key {
+  const char *project_id, *environment_id, *session_id;
+} ps_so_key;
+
+/* One anonymised player of a session: the keyed hash of its real id and its number N
+ * ("Player N"). Real ids never reach the store. */
+typedef struct ps_so_player {
+  const char *hash; /* lowercase hex HMAC-SHA256 under the session's salt */
+  int64_t number;
+} ps_so_player;
+
+/* One accepted event, already validated and anonymised (ingest/sessions/). What it tells about
+ * its session is merged into the session's summary so that the result does not depend on the
+ * order in which events arrive (earliest match.created wins, latest allocation wins, ...). */
+typedef struct ps_so_event_record {
+  ps_so_key session;
+  const char *event_key; /* 64 hex, SHA-256 of body: the same event sent twice is stored once */
+  const char *type;
+  int64_t ts_ms;
+  const char *body; /* the event's canonical JSON as served (player ids replaced) */
+  size_t body_len;
+  const char *salt; /* the session's anonymisation salt (stored when the session is new) */
+  const ps_so_player *players; /* every player this event names, with its number */
+  size_t nplayers;
+  const char *const *ticket_ids; /* matchmaking tickets this event names */
+  size_t nticket_ids;
+  /* match.created: the session's game mode (NULL when not given) */
+  const char *pool_id, *pool_name, *queue_id, *queue_name;
+  const char *region_id; /* allocation.requested */
+  int backfill;          /* a backfill.match.created, players.connected or .disconnected */
+} ps_so_event_record;
+
+/* A session's summary as stored. Times in ms, -1 when unknown; strings "" when unknown. */
+typedef struct ps_so_session {
+  char project_id[65], environment_id[65], session_id[129];
+  int64_t created_ms;       /* earliest match.created, else earliest event */
+  int64_t updated_ms;       /* latest event */
+  int64_t match_created_ms; /* earliest match.created */
+  char pool_id[65], pool_name[129], queue_id[65], queue_name[129];
+  char region_id[65];
+  int64_t requested_ms;     /* latest allocation.requested */
+  int64_t completed_ms;     /* latest allocation.succeeded / allocation.failed */
+  char completion[16];      /* "succeeded" or "failed": the type of that latest completion */
+  int64_t players;          /* distinct players named in the session */
+  int backfill;
+  int64_t key_seq;          /* store sequence of the last change of created_ms (paging) */
+} ps_so_session;
+
+/* A stored event as read back: pointers valid during the visitor call only. */
+typedef int (*ps_so_event_visitor)(const char *body, size_t len, int64_t ts_ms, void *ctx);
+typedef int (*ps_so_player_visitor)(const ps_so_player *player, void *ctx);
+
+/* A page of a session search. Filters: NULL (or -1 for times) when not given; any combination
+ * applies together. Order: created_ms, then session_id, newest first. */
+typedef struct ps_so_query {
+  const char *project_id, *environment_id;
+  const char *pool_id, *pool_name, *queue_name, *region_id, *ticket_id;
+  int64_t created_after_ms, updated_after_ms; /* strictly after */
+  size_t limit;
+  /* Continuation: 0 on the first page. Only sessions whose sort key was set at or before
+   * snapshot_seq are listed, so a session is listed at most once across pages. */
+  int64_t snapshot_seq;
+  int64_t after_created_ms; /* the last listed session's key (when snapshot_seq != 0) */
+  const char *after_session_id;
+} ps_so_query;
 
 /* A metrics session as stored. Times in ms; ended_ms is -1 while the session has no end. */
 typedef struct ps_msession_state {
@@ -111,6 +183,7 @@ typedef struct ps_record {
   int event_index;         /* position in its request (rejected events) */
   const char *errors_json; /* JSON array of {field, code, message} (rejected events) */
   const ps_msession_record *msession; /* PS_RECORD_MSESSION only (game_id, received_ms too) */
+  const ps_so_event_record *so_event; /* PS_RECORD_SO_EVENT only (received_ms too) */
   int duplicate;           /* out: set by write() when the record was already stored */
 } ps_record;
 
@@ -202,6 +275,27 @@ typedef struct ps_store_ops {
   int (*service_account_list)(ps_store *store, const char *project_id, ps_service_account **out,
                               size_t *count);
   int (*service_account_delete)(ps_store *store, const char *key_id);
+
+  /* Session observability. Events are written through write() (PS_RECORD_SO_EVENT). */
+  /* The summary of one session and its events in timestamp order (arrival order on ties).
+   * PS_ENOTFOUND when the session is unknown (or expired). visit may be NULL. */
+  int (*so_session_get)(ps_store *store, const ps_so_key *key, ps_so_session *out,
+                        ps_so_event_visitor visit, void *ctx);
+  /* At most q->limit summaries matching q into *out (caller frees); *snapshot_seq: the value
+   * to carry in q->snapshot_seq for the next pages (the current sequence on a first page). */
+  int (*so_session_list)(ps_store *store, const ps_so_query *q, ps_so_session **out,
+                         size_t *count, int64_t *snapshot_seq);
+  /* The anonymisation state of a session: its salt (65 bytes) and visits its players.
+   * PS_ENOTFOUND when the session is unknown. */
+  int (*so_session_players)(ps_store *store, const ps_so_key *key, char *salt,
+                            ps_so_player_visitor visit, void *ctx);
+  /* Visits the summaries of a project's sessions created in [from_ms, to_ms). */
+  int (*so_sessions_range)(ps_store *store, const char *project_id, int64_t from_ms,
+                           int64_t to_ms, int (*visit)(const ps_so_session *s, void *ctx),
+                           void *ctx);
+  /* Deletes every session created before before_ms with all it holds (events, players,
+   * tickets), leaving no trace of them in the store's files. *deleted: sessions removed. */
+  int (*so_expire)(ps_store *store, int64_t before_ms, int64_t *deleted);
 
   /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token. */
   int (*api_token_create)(ps_store *store, const char *token_sha256_hex, const char *name);
