@@ -23,6 +23,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "insights/rollup.h"
+#include "observability/retention.h"
 #include "ingest/queue.h"
 #include "schema/validator.h"
 
@@ -48,6 +49,8 @@ static const char usage[] =
     "  --session-timeout S        metrics sessions: a session without requests for S seconds\n"
     "                             is over, ended at its last heartbeat (300)\n"
     "  --player-rate N            metrics requests per minute per player (120; burst N/2)\n"
+    "  --match-retention-days D   multiplayer sessions are deleted D days after createdAt (30)\n"
+    "  --match-retention-check S  how often expired multiplayer sessions are deleted (60)\n"
     "  --debug-commit-delay-ms N  testing aid: wait N ms before each commit\n"
     "\n"
     "endpoints: POST /v2/{game_key}/events, POST /v2/{game_key}/init,\n"
@@ -60,6 +63,7 @@ static const char usage[] =
 typedef struct serve_options {
   const char *data;
   long long session_window_s, session_timeout_s, player_rate;
+  long long match_retention_days, match_retention_check_s;
   ps_server_config http;
   ps_ingest_options ingest;
   ps_store_options store;
@@ -68,7 +72,7 @@ typedef struct serve_options {
 /* Returns 0, or the exit status for a usage error / --help (-1 for help). */
 static int parse_options(int argc, char **argv, serve_options *o) {
   enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY, O_WINDOW, O_TIMEOUT,
-         O_RATE };
+         O_RATE, O_RETENTION, O_RETENTION_CHECK };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -82,6 +86,8 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"session-window", required_argument, NULL, O_WINDOW},
       {"session-timeout", required_argument, NULL, O_TIMEOUT},
       {"player-rate", required_argument, NULL, O_RATE},
+      {"match-retention-days", required_argument, NULL, O_RETENTION},
+      {"match-retention-check", required_argument, NULL, O_RETENTION_CHECK},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   o->data = getenv("PLAYSTAT_DATA");
@@ -90,6 +96,8 @@ static int parse_options(int argc, char **argv, serve_options *o) {
   o->session_window_s = 900;
   o->session_timeout_s = 300;
   o->player_rate = 120;
+  o->match_retention_days = 30;
+  o->match_retention_check_s = 60;
   int c;
   long long v;
   optind = 1;
@@ -139,6 +147,13 @@ static int parse_options(int argc, char **argv, serve_options *o) {
         break;
       case O_RATE:
         bad = ps_cli_parse_int("--player-rate", optarg, 1, 1000000, &o->player_rate);
+        break;
+      case O_RETENTION:
+        bad = ps_cli_parse_int("--match-retention-days", optarg, 1, 3650, &o->match_retention_days);
+        break;
+      case O_RETENTION_CHECK:
+        bad = ps_cli_parse_int("--match-retention-check", optarg, 1, 86400,
+                               &o->match_retention_check_s);
         break;
       case 'h': fputs(usage, stdout); return -1;
       default: fputs(usage, stderr); return 2;
@@ -192,6 +207,7 @@ int ps_cmd_serve(int argc, char **argv) {
   ps_app app = {0};
   ps_server *server = NULL;
   ps_rollup_worker *rollups = NULL;
+  ps_so_retention *retention = NULL;
   const char **route_names = NULL;
   char err[256] = "";
   app.max_body_bytes = o.http.max_body_bytes;
@@ -207,14 +223,18 @@ int ps_cmd_serve(int argc, char **argv) {
   const char *const *categories = ps_schema_categories(app.schemas, &ncategories);
   app.msession_window_ms = o.session_window_s * 1000;
   app.msession_timeout_ms = o.session_timeout_s * 1000;
+  app.so_retention_ms = o.match_retention_days * 86400000LL;
   if (ps_metrics_create(route_names, nlabels, categories, ncategories, &app.metrics) != PS_OK ||
       ps_msession_registry_create(app.store, o.session_timeout_s * 1000, &app.msessions) != PS_OK ||
       ps_rate_limit_create((unsigned)o.player_rate, &app.player_rate) != PS_OK ||
       ps_game_cache_create(app.store, &app.games) != PS_OK ||
+      ps_so_anonymizer_create(app.store, &app.so_anonymizer) != PS_OK ||
       ps_ingest_queue_create(app.store, &o.ingest, app.metrics, &app.queue) != PS_OK)
     goto out;
   if (ps_rollup_worker_start(app.store, app.msession_window_ms, app.msession_timeout_ms,
                              ROLLUP_PERIOD_MS, &rollups) != PS_OK ||
+      ps_so_retention_start(app.store, app.so_retention_ms, o.match_retention_check_s * 1000,
+                            &retention) != PS_OK ||
       ps_server_start(&o.http, ps_routes, ps_route_count, &app, count_request, &server) != PS_OK)
     goto out;
   const char *colon = strrchr(o.http.listen, ':');
@@ -234,9 +254,11 @@ int ps_cmd_serve(int argc, char **argv) {
 out:
   if (server) ps_server_stop(server, 0);
   ps_rollup_worker_stop(rollups);
+  ps_so_retention_stop(retention);
   ps_ingest_queue_free(app.queue);
   ps_game_cache_free(app.games);
   ps_msession_registry_free(app.msessions);
+  ps_so_anonymizer_free(app.so_anonymizer);
   ps_rate_limit_free(app.player_rate);
   ps_metrics_free(app.metrics);
   ps_schema_set_free(app.schemas);

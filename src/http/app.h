@@ -11,6 +11,7 @@
 #include "common/metrics.h"
 #include "ingest/metrics/rate_limit.h"
 #include "ingest/metrics/registry.h"
+#include "ingest/sessions/anonymizer.h"
 #include "ingest/queue.h"
 #include "schema/validator.h"
 #include "store/store.h"
@@ -28,6 +29,8 @@ struct ps_app {
   ps_rate_limit *player_rate;      /* metrics requests per player */
   int64_t msession_window_ms;      /* allowed |session_ts - server time| */
   int64_t msession_timeout_ms;     /* a session without requests for this long is over */
+  ps_so_anonymizer *so_anonymizer; /* multiplayer sessions: player ids -> "Player N" */
+  int64_t so_retention_ms;         /* multiplayer sessions are kept this long after createdAt */
 };
 
 #endif

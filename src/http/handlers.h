@@ -19,6 +19,12 @@ void ps_msession_heartbeat_handler(ps_request *req, ps_app *app);
 void ps_msession_end_handler(ps_request *req, ps_app *app);
 void ps_msession_not_found_handler(ps_request *req, ps_app *app);
 
+/* session observability (Unity Matchmaker compatible; HTTP Basic service accounts):
+ * src/ingest/sessions/endpoints.c (events), src/observability/api.c (reads) */
+void ps_so_events_handler(ps_request *req, ps_app *app);
+void ps_so_session_handler(ps_request *req, ps_app *app);
+void ps_so_sessions_handler(ps_request *req, ps_app *app);
+
 /* src/insights/api.c (read API, bearer API token) */
 void ps_insights_metric_handler(ps_request *req, ps_app *app);
 void ps_insights_live_handler(ps_request *req, ps_app *app);

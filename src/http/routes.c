@@ -17,6 +17,13 @@ const ps_route ps_routes[] = {
     {"metrics_heartbeat", "POST", "/{}/v1/metrics/sessions/heartbeat", ps_msession_heartbeat_handler},
     {"metrics_end", "POST", "/{}/v1/metrics/sessions/end", ps_msession_end_handler},
     {"metrics_unknown", "POST", "/v1/metrics/sessions/{}", ps_msession_not_found_handler},
+    /* session observability */
+    {"so_events", "POST", "/session-observability/v1/projects/{}/environments/{}/sessions/{}/events",
+     ps_so_events_handler},
+    {"so_session", "GET", "/session-observability/v1/projects/{}/environments/{}/sessions/{}",
+     ps_so_session_handler},
+    {"so_sessions", "GET", "/session-observability/v1/projects/{}/environments/{}/sessions",
+     ps_so_sessions_handler},
     /* insights read API */
     {"insights_metric", "GET", "/api/v1/games/{}/metrics/{}", ps_insights_metric_handler},
     {"insights_live", "GET", "/api/v1/games/{}/live", ps_insights_live_handler},

@@ -6,15 +6,14 @@
  */
 #include "insights/rollup.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/periodic.h"
 #include "insights/session_metrics.h"
 #include "insights/session_set.h"
 
@@ -138,13 +137,11 @@ int ps_rollup_advance(ps_store *store, int64_t game_id, int64_t horizon_ms, int6
 struct ps_rollup_worker {
   ps_store *store;
   int64_t window_ms, timeout_ms, period_ms;
-  pthread_t thread;
-  pthread_mutex_t lock;
-  pthread_cond_t wake;
-  int stopping;
+  ps_periodic *thread;
 };
 
-static void advance_every_game(ps_rollup_worker *w) {
+static void advance_every_game(void *arg) {
+  ps_rollup_worker *w = arg;
   ps_game *games = NULL;
   size_t n = 0;
   if (w->store->ops->game_list(w->store, &games, &n) != PS_OK) {
@@ -162,41 +159,12 @@ static void advance_every_game(ps_rollup_worker *w) {
   free(games);
 }
 
-static void *worker_main(void *arg) {
-  ps_rollup_worker *w = arg;
-  pthread_mutex_lock(&w->lock);
-  while (!w->stopping) {
-    pthread_mutex_unlock(&w->lock);
-    advance_every_game(w);
-    pthread_mutex_lock(&w->lock);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(w->period_ms / 1000);
-    until.tv_nsec += (long)(w->period_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000L;
-    }
-    while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
-    }
-  }
-  pthread_mutex_unlock(&w->lock);
-  return NULL;
-}
-
 int ps_rollup_worker_start(ps_store *store, int64_t window_ms, int64_t timeout_ms,
                            int64_t period_ms, ps_rollup_worker **out) {
   ps_rollup_worker *w = calloc(1, sizeof *w);
   if (!w) return PS_ENOMEM;
-  w->store = store;
-  w->window_ms = window_ms;
-  w->timeout_ms = timeout_ms;
-  w->period_ms = period_ms;
-  pthread_mutex_init(&w->lock, NULL);
-  pthread_cond_init(&w->wake, NULL);
-  if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->wake);
+  *w = (ps_rollup_worker){store, window_ms, timeout_ms, period_ms, NULL};
+  if (ps_periodic_start(period_ms, advance_every_game, w, &w->thread) != PS_OK) {
     free(w);
     return PS_ENOMEM;
   }
@@ -206,12 +174,6 @@ int ps_rollup_worker_start(ps_store *store, int64_t window_ms, int64_t timeout_m
 
 void ps_rollup_worker_stop(ps_rollup_worker *w) {
   if (!w) return;
-  pthread_mutex_lock(&w->lock);
-  w->stopping = 1;
-  pthread_cond_signal(&w->wake);
-  pthread_mutex_unlock(&w->lock);
-  pthread_join(w->thread, NULL);
-  pthread_mutex_destroy(&w->lock);
-  pthread_cond_destroy(&w->wake);
+  ps_periodic_stop(w->thread);
   free(w);
 }

@@ -19,7 +19,7 @@
  *   api_tokens(token_sha256, name, created_ms)                 read-API tokens (hashes only)
  *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
  *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
- *   session observability tables: see sqlite_sessions.c
+ *   session observability tables: see sqlite_sessions.c; service accounts: sqlite_accounts.c
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -136,6 +136,7 @@ static int migrate(sqlite3 *db) {
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (ps_sqlite_exec(db, schema_sql) != PS_OK ||
       ps_sqlite_exec(db, ps_sqlite_sessions_schema) != PS_OK ||
+      ps_sqlite_exec(db, ps_sqlite_accounts_schema) != PS_OK ||
       ps_sqlite_exec(db, set_version) != PS_OK) {
     ps_sqlite_exec(db, "ROLLBACK");
     return PS_EIO;
@@ -853,6 +854,10 @@ const ps_store_ops ps_sqlite_store_ops = {
     .rollup_settled = sqlite_rollup_settled,
     .rollup_write = sqlite_rollup_write,
     .rollup_scan = sqlite_rollup_scan,
+    .service_account_create = ps_sqlite_service_account_create,
+    .service_account_find = ps_sqlite_service_account_find,
+    .service_account_list = ps_sqlite_service_account_list,
+    .service_account_delete = ps_sqlite_service_account_delete,
     .so_session_get = ps_sqlite_so_session_get,
     .so_session_list = ps_sqlite_so_session_list,
     .so_session_players = ps_sqlite_so_session_players,

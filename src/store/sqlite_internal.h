@@ -1,7 +1,7 @@
 /*
  * sqlite_internal.h: what the files of the SQLite backend share (sqlite.c: the connections,
  * the schema, games, analytics events, metrics sessions, rollups, tokens; sqlite_sessions.c:
- * session observability). Nothing outside src/store/ includes it.
+ * session observability; sqlite_accounts.c: service accounts). Nothing outside src/store/ includes it.
  *
  * The writer connection belongs to the ingest writer thread (write() only); every other
  * operation uses the shared connection under shared_lock.
@@ -59,5 +59,13 @@ int ps_sqlite_so_sessions_range(ps_store *store, const char *project_id, int64_t
                                 int64_t to_ms, int (*visit)(const ps_so_session *s, void *ctx),
                                 void *ctx);
 int ps_sqlite_so_expire(ps_store *store, int64_t before_ms, int64_t *deleted);
+
+/* sqlite_accounts.c: service accounts. */
+extern const char ps_sqlite_accounts_schema[];
+int ps_sqlite_service_account_create(ps_store *store, const ps_service_account *account);
+int ps_sqlite_service_account_find(ps_store *store, const char *key_id, ps_service_account *out);
+int ps_sqlite_service_account_list(ps_store *store, const char *project_id,
+                                   ps_service_account **out, size_t *count);
+int ps_sqlite_service_account_delete(ps_store *store, const char *key_id);
 
 #endif

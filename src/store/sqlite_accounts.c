@@ -1,0 +1,119 @@
+/*
+ * sqlite_accounts.c: service accounts in the SQLite backend (see store.h).
+ *
+ *   service_accounts(key_id PRIMARY KEY, project_id, secret_sha256, role, created_ms)
+ *
+ * Only the secret's SHA-256 is stored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "store/sqlite_internal.h"
+
+const char ps_sqlite_accounts_schema[] =
+    "CREATE TABLE IF NOT EXISTS service_accounts("
+    "  key_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, secret_sha256 TEXT NOT NULL,"
+    "  role TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS service_accounts_by_project"
+    "  ON service_accounts(project_id, created_ms);";
+
+#define ACCOUNT_COLUMNS "key_id, project_id, secret_sha256, role, created_ms"
+
+static void read_account(sqlite3_stmt *st, ps_service_account *a) {
+  memset(a, 0, sizeof *a);
+  ps_sqlite_copy_text(a->key_id, sizeof a->key_id, st, 0);
+  ps_sqlite_copy_text(a->project_id, sizeof a->project_id, st, 1);
+  ps_sqlite_copy_text(a->secret_sha256, sizeof a->secret_sha256, st, 2);
+  ps_sqlite_copy_text(a->role, sizeof a->role, st, 3);
+  a->created_ms = sqlite3_column_int64(st, 4);
+}
+
+/* Runs sql (text parameters bound in order, NULL ones as NULL) on the shared connection; each
+ * result row goes to row(), or, without row(), *changed tells whether a row changed (may be
+ * NULL). Returns PS_OK, PS_EIO, PS_EEXIST (a constraint) or what row() returned. */
+static int run(sqlite_store *s, const char *sql, const char *const *texts, size_t ntexts,
+               int (*row)(sqlite3_stmt *st, void *ctx), void *ctx, int *changed) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) == SQLITE_OK) {
+    for (size_t i = 0; i < ntexts; i++) ps_sqlite_bind_optional_text(st, (int)i + 1, texts[i]);
+    if (row) {
+      rc = ps_sqlite_each_row(st, row, ctx);
+    } else {
+      int step = sqlite3_step(st);
+      rc = step == SQLITE_DONE ? PS_OK : step == SQLITE_CONSTRAINT ? PS_EEXIST : PS_EIO;
+      if (changed) *changed = sqlite3_changes(s->shared) > 0;
+    }
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+int ps_sqlite_service_account_create(ps_store *base, const ps_service_account *a) {
+  char created[24];
+  snprintf(created, sizeof created, "%lld", (long long)ps_now_ms());
+  const char *texts[] = {a->key_id, a->project_id, a->secret_sha256, a->role, created};
+  return run((sqlite_store *)base,
+             "INSERT INTO service_accounts(" ACCOUNT_COLUMNS ") VALUES(?,?,?,?,CAST(? AS INTEGER))",
+             texts, 5, NULL, NULL, NULL);
+}
+
+typedef struct accounts {
+  ps_service_account *items;
+  size_t n, cap;
+} accounts;
+
+static int account_row(sqlite3_stmt *st, void *arg) {
+  accounts *l = arg;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    ps_service_account *grown = realloc(l->items, cap * sizeof *grown);
+    if (!grown) return PS_ENOMEM;
+    l->items = grown;
+    l->cap = cap;
+  }
+  read_account(st, &l->items[l->n++]);
+  return 0;
+}
+
+int ps_sqlite_service_account_find(ps_store *base, const char *key_id, ps_service_account *out) {
+  accounts l = {0};
+  const char *texts[] = {key_id};
+  int rc = run((sqlite_store *)base,
+               "SELECT " ACCOUNT_COLUMNS " FROM service_accounts WHERE key_id = ?", texts, 1,
+               account_row, &l, NULL);
+  if (rc == PS_OK && l.n == 0) rc = PS_ENOTFOUND;
+  if (rc == PS_OK) *out = l.items[0];
+  free(l.items);
+  return rc;
+}
+
+int ps_sqlite_service_account_list(ps_store *base, const char *project_id,
+                                   ps_service_account **out, size_t *count) {
+  accounts l = {0};
+  const char *texts[] = {project_id};
+  int rc = run((sqlite_store *)base,
+               "SELECT " ACCOUNT_COLUMNS " FROM service_accounts"
+               " WHERE ?1 IS NULL OR project_id = ?1 ORDER BY created_ms, key_id",
+               texts, 1, account_row, &l, NULL);
+  if (rc != PS_OK) {
+    free(l.items);
+    return rc;
+  }
+  *out = l.items;
+  *count = l.n;
+  return PS_OK;
+}
+
+int ps_sqlite_service_account_delete(ps_store *base, const char *key_id) {
+  const char *texts[] = {key_id};
+  int changed = 0;
+  int rc = run((sqlite_store *)base, "DELETE FROM service_accounts WHERE key_id = ?", texts, 1,
+               NULL, NULL, &changed);
+  return rc == PS_OK && !changed ? PS_ENOTFOUND : rc;
+}
