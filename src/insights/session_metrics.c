@@ -142,8 +142,9 @@ static int peak_distinct(event *ev, size_t nev, size_t nids, const range *r, ps_
   for (size_t b = 0; b < r->n; b++) {
     int64_t bucket_end = r->from + (int64_t)(b + 1) * r->interval;
     if (bucket_end > r->to) bucket_end = r->to;
-    /* Everything strictly before the bucket sets the count it opens with. */
-    for (; i < nev && ev[i].t < r->from + (int64_t)b * r->interval; i++) {
+    /* Everything up to and including the bucket's first instant sets the count it opens with
+     * (a session ending exactly there is no longer active: intervals are half-open). */
+    for (; i < nev && ev[i].t <= r->from + (int64_t)b * r->interval; i++) {
       if (ev[i].delta > 0 ? active[ev[i].id]++ == 0 : --active[ev[i].id] == 0)
         distinct += ev[i].delta > 0 ? 1 : (size_t)-1;
     }

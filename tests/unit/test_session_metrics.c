@@ -184,6 +184,17 @@ static void half_open_intervals(void **state) {
   assert_int_equal(ps_session_metric_compute("ccu", two, 2, 0, 40, 40, &r), 0);
   assert_true(r.whole.total == 1);
   ps_metric_result_free(&r);
+  /* Buckets [0, 20) and [20, 40): "a" ends exactly where the second bucket starts, so that
+   * bucket's peak is 1 ("b"), not 2 (found by the population test: sessions ending on a
+   * minute boundary were counted in the next minute). */
+  assert_int_equal(ps_session_metric_compute("ccu", two, 2, 0, 40, 20, &r), 0);
+  assert_true(r.whole.values[0] == 1 && r.whole.values[1] == 1);
+  ps_metric_result_free(&r);
+  ps_session_interval shifted[2] = {{.player = "a", .start_ms = 5, .end_ms = 20, .over = 1},
+                                    {.player = "b", .start_ms = 15, .end_ms = 30, .over = 1}};
+  assert_int_equal(ps_session_metric_compute("ccu", shifted, 2, 0, 40, 20, &r), 0);
+  assert_true(r.whole.values[0] == 2 && r.whole.values[1] == 1);
+  ps_metric_result_free(&r);
   assert_int_equal(ps_session_metric_compute("nope", two, 2, 0, 40, 40, &r), -2);
   assert_int_equal(ps_session_metric_compute("ccu", two, 2, 40, 40, 40, &r), -2);
 }
