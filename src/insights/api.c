@@ -9,7 +9,8 @@
  * Authorization: Bearer <API token> (`playstat api-token create`); the store keeps only the
  * token's SHA-256. from/to are unix seconds (default: the last 24 h), widened to whole UTC
  * intervals; interval is minute, hour or day (default hour), at most 100,000 points. Errors: {"error", "message"} with 400, 401,
- * 404. Figures come from session_query.h (rollups for the settled minutes of ccu and
+ * 404. Matchmaking metrics (match_metrics.h) read the game's project's multiplayer sessions.
+ * Other figures come from session_query.h (rollups for the settled minutes of ccu and
  * concurrent_ugc, the stored sessions for the rest); live figures include every request
  * already answered 204 (answers follow the commit).
  */
@@ -24,6 +25,7 @@
 #include "common/errors.h"
 #include "http/app.h"
 #include "http/handlers.h"
+#include "insights/match_metrics.h"
 #include "insights/session_metrics.h"
 #include "insights/session_query.h"
 #include "insights/session_set.h"
@@ -121,7 +123,8 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
   ps_game game;
   if (authorize(req, app) || find_game(req, app, &game)) return;
   const char *name = ps_request_param(req, 1);
-  if (!ps_session_metric_known(name)) {
+  int matchmaking = ps_match_metric_known(name);
+  if (!matchmaking && !ps_session_metric_known(name)) {
     ps_request_respond_error(req, 404, "not_found", "unknown metric");
     return;
   }
@@ -136,7 +139,13 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
     problem = "interval must be minute, hour or day";
   else if ((to_s - from_s) * 1000 / interval_ms_of(interval) > MAX_POINTS)
     problem = "too many points: widen the interval or narrow the range (at most 100000)";
-  else if (group_by && strcmp(group_by, "platform") != 0 && strcmp(group_by, "portal") != 0)
+  else if (matchmaking && (ps_request_query(req, "platform") || ps_request_query(req, "portal")))
+    problem = "platform and portal filter metrics sessions; matchmaking metrics group by region, "
+              "pool or queue";
+  else if (group_by && matchmaking && !ps_match_group_known(group_by))
+    problem = "group_by must be region, pool or queue";
+  else if (group_by && !matchmaking && strcmp(group_by, "platform") != 0 &&
+           strcmp(group_by, "portal") != 0)
     problem = "group_by must be platform or portal";
   else if (group_by && ps_session_metric_has_groups(name))
     problem = "this metric already answers with groups; group_by does not apply";
@@ -157,8 +166,10 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
                        .group_by_portal = group_by && strcmp(group_by, "portal") == 0};
   ps_metric_result r;
   ps_buf b = {0};
-  int rc = ps_session_query_run(app->store, game.id, &q, ps_now_ms(), app->msession_timeout_ms,
-                                &r);
+  int rc = matchmaking ? ps_match_query_run(app->store, game.project_id, name, q.from_ms, q.to_ms,
+                                            q.interval_ms, group_by, &r)
+                       : ps_session_query_run(app->store, game.id, &q, ps_now_ms(),
+                                              app->msession_timeout_ms, &r);
   if (rc == PS_OK) rc = render_answer(&b, &q, interval ? interval : "hour", &r);
   ps_metric_result_free(&r);
   if (rc == PS_OK) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/array.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/periodic.h"
@@ -38,13 +39,7 @@ static ps_rollup_row *row_for(rows *r, const char *platform, const char *portal,
       strcmp(r->items[r->n - 1].platform, platform) == 0 &&
       strcmp(r->items[r->n - 1].portal, portal) == 0)
     return &r->items[r->n - 1];
-  if (r->n == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 1024;
-    ps_rollup_row *grown = realloc(r->items, cap * sizeof *grown);
-    if (!grown) return NULL;
-    r->items = grown;
-    r->cap = cap;
-  }
+  if (PS_ARRAY_RESERVE(r->items, r->n, r->cap)) return NULL;
   ps_rollup_row *row = &r->items[r->n++];
   memset(row, 0, sizeof *row);
   snprintf(row->platform, sizeof row->platform, "%s", platform);

@@ -33,7 +33,7 @@ typedef struct ps_session_interval {
 } ps_session_interval;
 
 typedef struct ps_metric_series {
-  char key[64];   /* group key ("" for the whole) */
+  char key[130];  /* group key ("" for the whole): a platform, mod id, region, pool, ... */
   double total;
   double *values; /* one per bucket */
 } ps_metric_series;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/array.h"
 #include "common/errors.h"
 #include "store/sqlite_internal.h"
 
@@ -70,13 +71,7 @@ typedef struct accounts {
 
 static int account_row(sqlite3_stmt *st, void *arg) {
   accounts *l = arg;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 8;
-    ps_service_account *grown = realloc(l->items, cap * sizeof *grown);
-    if (!grown) return PS_ENOMEM;
-    l->items = grown;
-    l->cap = cap;
-  }
+  if (PS_ARRAY_RESERVE(l->items, l->n, l->cap)) return PS_ENOMEM;
   read_account(st, &l->items[l->n++]);
   return 0;
 }

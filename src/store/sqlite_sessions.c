@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/sqlite_internal.h"
@@ -334,13 +335,7 @@ typedef struct summaries {
 
 static int summary_row(sqlite3_stmt *st, void *arg) {
   summaries *l = arg;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    ps_so_session *grown = realloc(l->items, cap * sizeof *grown);
-    if (!grown) return PS_ENOMEM;
-    l->items = grown;
-    l->cap = cap;
-  }
+  if (PS_ARRAY_RESERVE(l->items, l->n, l->cap)) return PS_ENOMEM;
   read_summary(st, &l->items[l->n++]);
   return 0;
 }

@@ -12,23 +12,14 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const ps = require('./lib/playstat');
+const { mulberry32, simulationSeed } = require('./lib/random');
 const m = require('./lib/modio');
 
-const SEED = Number(process.env.PLAYSTAT_SIM_SEED || 424242);
+const SEED = simulationSeed(424242);
 const MIN = 60000;
 const HOUR = 3600000;
 const DAY = 86400000;
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Header value sent -> what the server must count it as.
 const PLATFORMS = [['windows', 'windows'], ['Windows', 'windows'], ['WINDOWS', 'windows'], ['ps5', 'ps5'],

@@ -21,6 +21,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ps = require('./lib/playstat');
+const { mulberry32, simulationSeed } = require('./lib/random');
 const { createServiceAccount, SoClient } = require('./lib/observability');
 
 const REAL_PREFIX = 'zq7real'; // every real player id starts with it: one search finds any leak
@@ -28,16 +29,6 @@ const REAL_PREFIX = 'zq7real'; // every real player id starts with it: one searc
 // ---------------------------------------------------------------------------------------------
 // A seeded simulation
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const POOLS = [
   { poolId: 'a1f3c6e0-0000-4000-8000-00000000000a', poolName: 'pool-a' },
@@ -241,7 +232,7 @@ describe('session observability', () => {
   });
 
   describe('a simulated matchmaker', () => {
-    const SEED = Number(process.env.PLAYSTAT_SIM_SEED || 20261122);
+    const SEED = simulationSeed(20261122);
     let sessions;
     let byId;
 
@@ -330,6 +321,67 @@ describe('session observability', () => {
         if (expected.length) nonEmpty += 1;
       }
       assert.ok(nonEmpty > 60, `most combinations select something (${nonEmpty})`);
+    });
+
+    it('matchmaking insights (matches_created, allocation_failure_rate, time_to_allocation p50/p95, players_per_match) by region, pool and queue equal the record', async () => {
+      const apiToken = (await ps.runCli(['api-token', 'create', '--data', srv.dataDir])).stdout.trim();
+      const DAY = 86400000;
+      const HOUR = 3600000;
+      const rows = sessions.map((s) => ({
+        created: s.createdMs,
+        outcome: s.allocation.status === 'Allocated' ? 1 : s.allocation.status === 'Failed' ? 2 : 0,
+        wait: s.allocation.status === 'Allocated' ? (Date.parse(s.allocation.completedAt) - Date.parse(s.allocation.requestedAt)) / 1000 : -1,
+        players: s.players.size,
+        region: s.region, pool: s.pool.poolName, queue: s.queue.queueName,
+      }));
+      const nearestRank = (values, p) => {
+        if (!values.length) return 0;
+        const sorted = [...values].sort((a, b) => a - b);
+        return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+      };
+      const value = (metric, list) => {
+        const mean = (v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
+        switch (metric) {
+          case 'matches_created': return list.length;
+          case 'allocation_failure_rate': { const o = list.filter((r) => r.outcome); return o.length ? o.filter((r) => r.outcome === 2).length / o.length : 0; }
+          case 'time_to_allocation_p50': return nearestRank(list.filter((r) => r.wait >= 0).map((r) => r.wait), 50);
+          case 'time_to_allocation_p95': return nearestRank(list.filter((r) => r.wait >= 0).map((r) => r.wait), 95);
+          default: return mean(list.map((r) => r.players));
+        }
+      };
+      const closeTo = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+      const now = Date.now();
+      for (const [interval, step] of [['day', DAY], ['hour', HOUR]]) {
+        const from = Math.floor((now - 3 * DAY) / step) * step;
+        const to = Math.ceil(now / step) * step;
+        for (const metric of ['matches_created', 'allocation_failure_rate', 'time_to_allocation_p50', 'time_to_allocation_p95', 'players_per_match']) {
+          for (const groupBy of [null, 'region', 'pool', 'queue']) {
+            const q = new URLSearchParams({ from: String(Math.floor((now - 3 * DAY) / 1000)), to: String(Math.floor(now / 1000)), interval, ...(groupBy ? { group_by: groupBy } : {}) });
+            const res = await ps.request(srv.port, { path: `/api/v1/games/${game.id}/metrics/${metric}?${q}`, headers: { Authorization: `Bearer ${apiToken}` } });
+            const what = `${metric} ${q} (seed ${SEED})`;
+            assert.equal(res.status, 200, `${what}: ${res.text}`);
+            const check = (got, list, label) => {
+              assert.ok(closeTo(got.total, value(metric, list)), `${label}: total ${got.total}, want ${value(metric, list)}`);
+              got.points.forEach((p, k) => {
+                const b0 = from + k * step;
+                const want = value(metric, list.filter((r) => r.created >= b0 && r.created < b0 + step));
+                if (!closeTo(p.v, want)) assert.fail(`${label}: point ${k} is ${p.v}, want ${want}`);
+              });
+            };
+            check(res.json, rows, what);
+            if (groupBy) {
+              const keys = [...new Set(rows.map((r) => r[groupBy]))].sort();
+              const got = res.json.groups.filter((g) => keys.includes(g.key));
+              assert.deepEqual(got.map((g) => g.key), keys, `${what}: groups`);
+              for (const g of got) check(g, rows.filter((r) => r[groupBy] === g.key), `${what} group ${g.key}`);
+              // Sessions without the attribute (the idempotency test's) group under "unknown".
+              for (const g of res.json.groups.filter((x) => !keys.includes(x.key))) assert.equal(g.key, 'unknown');
+            }
+          }
+        }
+      }
+      const bad = await ps.request(srv.port, { path: `/api/v1/games/${game.id}/metrics/matches_created?group_by=platform`, headers: { Authorization: `Bearer ${apiToken}` } });
+      assert.equal(bad.status, 400);
     });
 
     it('limit and next are checked', async () => {

@@ -13,6 +13,7 @@
 #include "auth/hmac.h"
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "common/array.h"
 #include "common/errors.h"
 #include "common/keymap.h"
 #include "common/random.h"
@@ -75,13 +76,7 @@ void ps_so_anonymizer_free(ps_so_anonymizer *a) {
 }
 
 static int add_player(session *s, const char *hash, int64_t number) {
-  if (s->nplayers == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 16;
-    known_player *grown = realloc(s->players, cap * sizeof *grown);
-    if (!grown) return PS_ENOMEM;
-    s->players = grown;
-    s->cap = cap;
-  }
+  if (PS_ARRAY_RESERVE(s->players, s->nplayers, s->cap)) return PS_ENOMEM;
   known_player *p = &s->players[s->nplayers++];
   snprintf(p->hash, sizeof p->hash, "%s", hash);
   p->number = number;

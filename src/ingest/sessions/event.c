@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/errors.h"
 #include "common/rfc3339.h"
 
@@ -25,28 +26,16 @@ static int fail(parse *p, const char *fmt, ...) {
   return PS_EINVAL;
 }
 
-static int grow(void **items, size_t *cap, size_t n, size_t size) {
-  if (n < *cap) return PS_OK;
-  size_t next = *cap ? *cap * 2 : 8;
-  void *grown = realloc(*items, next * size);
-  if (!grown) return PS_ENOMEM;
-  *items = grown;
-  *cap = next;
-  return PS_OK;
-}
-
 static int add_slot(parse *p, json_t *slot) {
   ps_so_event *ev = p->ev;
-  if (grow((void **)&ev->player_slots, &p->slots_cap, ev->nplayer_slots, sizeof *ev->player_slots))
-    return PS_ENOMEM;
+  if (PS_ARRAY_RESERVE(ev->player_slots, ev->nplayer_slots, p->slots_cap)) return PS_ENOMEM;
   ev->player_slots[ev->nplayer_slots++] = slot;
   return PS_OK;
 }
 
 static int add_ticket(parse *p, const char *ticket) {
   ps_so_event *ev = p->ev;
-  if (grow((void **)&ev->ticket_ids, &p->tickets_cap, ev->nticket_ids, sizeof *ev->ticket_ids))
-    return PS_ENOMEM;
+  if (PS_ARRAY_RESERVE(ev->ticket_ids, ev->nticket_ids, p->tickets_cap)) return PS_ENOMEM;
   ev->ticket_ids[ev->nticket_ids++] = ticket;
   return PS_OK;
 }
