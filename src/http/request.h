@@ -37,6 +37,10 @@ void ps_request_set_state(ps_request *req, void *state, void (*free_state)(void 
  * the handler's own call. */
 void ps_request_defer(ps_request *req);
 
+/* One more header for the answer to come (name and value must outlive the request: string
+ * literals), e.g. WWW-Authenticate on a 401. */
+void ps_request_add_header(ps_request *req, const char *name, const char *value);
+
 /* Answers with body (copied). retry_after_s > 0 adds a Retry-After header. */
 void ps_request_respond(ps_request *req, unsigned status, const char *content_type,
                         const char *body, size_t len, unsigned retry_after_s);

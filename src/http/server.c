@@ -64,6 +64,7 @@ struct ps_request {
   char *answer;
   size_t answer_len;
   unsigned retry_after_s;
+  const char *extra_name, *extra_value; /* ps_request_add_header (static strings) */
 };
 
 /* ---- request accessors ---- */
@@ -141,6 +142,11 @@ void ps_request_respond_error(ps_request *req, unsigned status, const char *code
   ps_request_respond_json(req, 503, "{\"error\":\"out_of_memory\"}");
 }
 
+void ps_request_add_header(ps_request *req, const char *name, const char *value) {
+  req->extra_name = name;
+  req->extra_value = value;
+}
+
 /* ---- MHD callbacks ---- */
 
 static enum MHD_Result queue_answer(ps_request *req) {
@@ -151,6 +157,7 @@ static enum MHD_Result queue_answer(ps_request *req) {
   if (!resp) return MHD_NO;
   if (req->content_type) MHD_add_response_header(resp, "Content-Type", req->content_type);
   MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+  if (req->extra_name) MHD_add_response_header(resp, req->extra_name, req->extra_value);
   if (req->retry_after_s) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%u", req->retry_after_s);

@@ -158,7 +158,7 @@ int ps_match_query_run(ps_store *store, const char *project_id, const char *name
   if (rc == PS_OK && (!scratch || !(out->whole.values = calloc(out->nbuckets, sizeof(double)))))
     rc = PS_ENOMEM;
   if (rc == PS_OK) {
-    qsort(l.v, l.n, sizeof *l.v, cmp_created);
+    if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_created);
     for (size_t i = 0; i < l.n; i++) order[i] = i;
     series_of(metric, l.v, order, l.n, from_ms, interval_ms, out->nbuckets, scratch, &out->whole);
   }
@@ -187,7 +187,8 @@ int ps_match_query_run(ps_store *store, const char *project_id, const char *name
       if (strcmp(l.v[order[j]].key, key) == 0) subset[m++] = order[j];
     series_of(metric, l.v, subset, m, from_ms, interval_ms, out->nbuckets, scratch, g);
   }
-  if (rc == PS_OK) qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
+  if (rc == PS_OK && out->ngroups > 1)
+    qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
   free(l.v);
   free(order);
   free(subset);

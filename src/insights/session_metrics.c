@@ -340,7 +340,7 @@ static int top_mods(const ps_session_interval *s, size_t n, const range *r,
   }
   free(mods);
   if (rc != PS_OK) return rc;
-  qsort(res->groups, res->ngroups, sizeof *res->groups, cmp_group_total);
+  if (res->ngroups > 1) qsort(res->groups, res->ngroups, sizeof *res->groups, cmp_group_total);
   while (res->ngroups > TOP_MODS) free(res->groups[--res->ngroups].values);
   return PS_OK;
 }

@@ -216,7 +216,8 @@ int ps_session_query_run(ps_store *store, int64_t game_id, const ps_session_quer
   if (!(out->whole.values = calloc(out->nbuckets, sizeof *out->whole.values))) return PS_ENOMEM;
   int rc = rolled_up(q) ? run_peak(store, game_id, q, now_ms, timeout_ms, out)
                               : run_computed(store, game_id, q, now_ms, timeout_ms, out);
-  if (rc == PS_OK && q->group_by) qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
+  if (rc == PS_OK && q->group_by && out->ngroups > 1)
+    qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
   if (rc != PS_OK) ps_metric_result_free(out);
   return rc;
 }

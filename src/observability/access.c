@@ -53,6 +53,7 @@ int ps_so_authorize(ps_request *req, ps_app *app, const char *project_id, ps_so_
                             "Credentials could not be checked; retry later.");
       return -1;
     default:
+      ps_request_add_header(req, "WWW-Authenticate", "Basic realm=\"playstat\", charset=\"UTF-8\"");
       ps_so_respond_problem(req, 401, "Unauthorized",
                             "HTTP Basic credentials of a service account are required "
                             "(playstat service-account create)");

@@ -196,6 +196,7 @@ describe('session observability', () => {
       assert.match(res.headers['content-type'], /^application\/problem\+json/);
       assert.equal(res.json.status, status);
       assert.ok(res.json.title && res.json.detail && res.json.instance, res.text);
+      if (status === 401) assert.match(res.headers['www-authenticate'], /^Basic realm="playstat"/);
     }
     const garbage = await ps.request(srv.port, { path: `${client.base()}/x`, headers: { Authorization: 'Basic !!!notbase64' } });
     assert.equal(garbage.status, 401);
