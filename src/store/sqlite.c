@@ -7,7 +7,7 @@
  * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
- * Layout (PRAGMA user_version = 4; every statement is idempotent, so upgrading runs them all):
+ * Layout (PRAGMA user_version = 5; every statement is idempotent, so upgrading runs them all):
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
  *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
  *          session_id, body)            unique (game_id, event_uuid) where uuid not null
@@ -19,6 +19,8 @@
  *   api_tokens(token_sha256, name, created_ms)                 read-API tokens (hashes only)
  *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
  *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
+ *   service_accounts(key_id, project_id, name, secret_sha256, role, created_ms)
+ *                                        session observability API credentials (hashes only)
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -34,7 +36,7 @@
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 typedef struct sqlite_store {
   ps_store base;
@@ -86,7 +88,13 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS msession_minutes_by_portal"
     "  ON msession_minutes(game_id, portal, minute_ms, platform, ccu, ugc);"
     "CREATE TABLE IF NOT EXISTS rollup_state("
-    "  game_id INTEGER PRIMARY KEY, settled_ms INTEGER NOT NULL);";
+    "  game_id INTEGER PRIMARY KEY, settled_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS service_accounts("
+    "  key_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  secret_sha256 TEXT NOT NULL, role TEXT NOT NULL CHECK(role IN ('viewer', 'writer')),"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS service_accounts_by_project"
+    "  ON service_accounts(project_id, created_ms);";
 
 static int exec(sqlite3 *db, const char *sql) {
   char *msg = NULL;
@@ -230,17 +238,108 @@ out:
   return rc;
 }
 
-/* ---- games ---- */
+/* ---- row helpers ---- */
 
 static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
   const unsigned char *text = sqlite3_column_text(st, col);
   snprintf(dst, cap, "%s", text ? (const char *)text : "");
 }
 
+static void bind_optional_text(sqlite3_stmt *st, int col, const char *text) {
+  if (text)
+    sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, col);
+}
+
+/* Steps st through its rows, handing each to row(); stops early when row() returns nonzero
+ * and returns that value, else 0 at the end or PS_EIO on a step error. */
+static int each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int stop = row(st, ctx);
+    if (stop) return stop;
+  }
+  return step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+/* Decodes the current row of st into *out (a ps_game, a ps_service_account, ...). */
+typedef void (*row_reader)(sqlite3_stmt *st, void *out);
+
+/* Reads the first row sql selects (?1 bound to key, or to id when key is NULL) into out with
+ * read(). PS_ENOTFOUND when it selects none. */
+static int find_row(sqlite_store *s, const char *sql, const char *key, int64_t id,
+                    row_reader read, void *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  if (key)
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_int64(st, 1, id);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    read(st, out);
+    rc = PS_OK;
+  } else if (step == SQLITE_DONE) {
+    rc = PS_ENOTFOUND;
+  }
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+typedef struct row_array {
+  row_reader read;
+  size_t size; /* of one element */
+  char *items;
+  size_t n, cap;
+} row_array;
+
+static int append_row(sqlite3_stmt *st, void *arg) {
+  row_array *a = arg;
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 8;
+    char *grown = realloc(a->items, cap * a->size);
+    if (!grown) return PS_ENOMEM;
+    a->items = grown;
+    a->cap = cap;
+  }
+  a->read(st, a->items + a->n++ * a->size);
+  return PS_OK;
+}
+
+/* Reads every row sql selects (?1, if sql has it, bound to key) into a malloc'd array of elements of
+ * size bytes, each decoded by read(); on success *out (the caller frees it; NULL when there
+ * is no row) and *count are set. */
+static int list_rows(sqlite_store *s, const char *sql, const char *key, row_reader read,
+                     size_t size, void **out, size_t *count) {
+  sqlite3_stmt *st = NULL;
+  row_array rows = {.read = read, .size = size};
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  if (sqlite3_bind_parameter_count(st) > 0) bind_optional_text(st, 1, key);
+  if ((rc = each_row(st, append_row, &rows)) != PS_OK) goto out;
+  *out = rows.items;
+  *count = rows.n;
+  rows.items = NULL;
+out:
+  free(rows.items);
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+/* ---- games ---- */
+
 #define GAME_COLUMNS \
   "id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms"
 
-static void read_game(sqlite3_stmt *st, ps_game *g) {
+static void read_game(sqlite3_stmt *st, void *out) {
+  ps_game *g = out;
   memset(g, 0, sizeof *g);
   g->id = sqlite3_column_int64(st, 0);
   copy_text(g->name, sizeof g->name, st, 1);
@@ -288,70 +387,18 @@ out:
 }
 
 static int sqlite_game_list(ps_store *base, ps_game **games, size_t *count) {
-  sqlite_store *s = (sqlite_store *)base;
-  sqlite3_stmt *st = NULL;
-  ps_game *list = NULL;
-  size_t n = 0, cap = 0;
-  int rc = PS_EIO, step;
-  pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared, "SELECT " GAME_COLUMNS " FROM games ORDER BY id", -1, &st,
-                         NULL) != SQLITE_OK)
-    goto out;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 8;
-      ps_game *grown = realloc(list, cap * sizeof *list);
-      if (!grown) {
-        rc = PS_ENOMEM;
-        goto out;
-      }
-      list = grown;
-    }
-    read_game(st, &list[n++]);
-  }
-  if (step != SQLITE_DONE) goto out;
-  *games = list;
-  *count = n;
-  list = NULL;
-  rc = PS_OK;
-out:
-  free(list);
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
-}
-
-static int find_game(sqlite_store *s, const char *where, const char *key, int64_t id,
-                     ps_game *out) {
-  char sql[256];
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
-  snprintf(sql, sizeof sql, "SELECT " GAME_COLUMNS " FROM games WHERE %s = ?", where);
-  pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
-  if (key)
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_int64(st, 1, id);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) {
-    read_game(st, out);
-    rc = PS_OK;
-  } else if (step == SQLITE_DONE) {
-    rc = PS_ENOTFOUND;
-  }
-out:
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
+  return list_rows((sqlite_store *)base, "SELECT " GAME_COLUMNS " FROM games ORDER BY id", NULL,
+                   read_game, sizeof **games, (void **)games, count);
 }
 
 static int sqlite_game_find_by_key(ps_store *base, const char *game_key, ps_game *out) {
-  return find_game((sqlite_store *)base, "game_key", game_key, 0, out);
+  return find_row((sqlite_store *)base, "SELECT " GAME_COLUMNS " FROM games WHERE game_key = ?1",
+                  game_key, 0, read_game, out);
 }
 
 static int sqlite_game_find_by_id(ps_store *base, int64_t id, ps_game *out) {
-  return find_game((sqlite_store *)base, "id", NULL, id, out);
+  return find_row((sqlite_store *)base, "SELECT " GAME_COLUMNS " FROM games WHERE id = ?1",
+                  NULL, id, read_game, out);
 }
 
 /* ---- ingest ---- */
@@ -370,13 +417,6 @@ static int uuid_to_bytes(const char *uuid, unsigned char out[16]) {
     n++;
   }
   return n == 32;
-}
-
-static void bind_optional_text(sqlite3_stmt *st, int col, const char *text) {
-  if (text)
-    sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(st, col);
 }
 
 static int insert_event(sqlite_store *s, ps_record *r) {
@@ -505,17 +545,6 @@ fail:
   ps_error_log("sqlite: write failed: %s", sqlite3_errmsg(s->writer));
   exec(s->writer, "ROLLBACK");
   return rc;
-}
-
-/* Steps st through its rows, handing each to row(); stops early when row() returns nonzero
- * and returns that value, else 0 at the end or PS_EIO on a step error. */
-static int each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
-  int step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    int stop = row(st, ctx);
-    if (stop) return stop;
-  }
-  return step == SQLITE_DONE ? PS_OK : PS_EIO;
 }
 
 typedef struct event_rows {
@@ -799,6 +828,81 @@ static int sqlite_rollup_scan(ps_store *base, int64_t game_id, const char *platf
   return rc;
 }
 
+/* ---- service accounts ---- */
+
+#define SERVICE_ACCOUNT_COLUMNS "key_id, project_id, name, secret_sha256, role, created_ms"
+
+static void read_service_account(sqlite3_stmt *st, void *out) {
+  ps_service_account *a = out;
+  memset(a, 0, sizeof *a);
+  copy_text(a->key_id, sizeof a->key_id, st, 0);
+  copy_text(a->project_id, sizeof a->project_id, st, 1);
+  copy_text(a->name, sizeof a->name, st, 2);
+  copy_text(a->secret_sha256, sizeof a->secret_sha256, st, 3);
+  copy_text(a->role, sizeof a->role, st, 4);
+  a->created_ms = sqlite3_column_int64(st, 5);
+}
+
+static int sqlite_service_account_create(ps_store *base, const ps_service_account *account) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  if (strcmp(account->role, "viewer") != 0 && strcmp(account->role, "writer") != 0)
+    return PS_EINVAL;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared,
+                         "INSERT INTO service_accounts(" SERVICE_ACCOUNT_COLUMNS ")"
+                         " VALUES(?,?,?,?,?,?)",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_text(st, 1, account->key_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, account->project_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, account->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, account->secret_sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, account->role, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 6, account->created_ms ? account->created_ms : ps_now_ms());
+  int step = sqlite3_step(st);
+  rc = step == SQLITE_DONE ? PS_OK : step == SQLITE_CONSTRAINT ? PS_EEXIST : PS_EIO;
+  if (rc == PS_EIO) ps_error_log("sqlite: service account create: %s", sqlite3_errmsg(s->shared));
+out:
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+static int sqlite_service_account_find(ps_store *base, const char *key_id,
+                                       ps_service_account *out) {
+  return find_row((sqlite_store *)base,
+                  "SELECT " SERVICE_ACCOUNT_COLUMNS " FROM service_accounts WHERE key_id = ?1",
+                  key_id, 0, read_service_account, out);
+}
+
+static int sqlite_service_account_list(ps_store *base, const char *project_id,
+                                       ps_service_account **out, size_t *count) {
+  const char *sql = project_id ? "SELECT " SERVICE_ACCOUNT_COLUMNS " FROM service_accounts"
+                                 " WHERE project_id = ?1 ORDER BY created_ms, rowid"
+                               : "SELECT " SERVICE_ACCOUNT_COLUMNS " FROM service_accounts"
+                                 " ORDER BY created_ms, rowid";
+  return list_rows((sqlite_store *)base, sql, project_id, read_service_account, sizeof **out,
+                   (void **)out, count);
+}
+
+static int sqlite_service_account_delete(ps_store *base, const char *key_id) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, "DELETE FROM service_accounts WHERE key_id = ?", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_DONE)
+      rc = sqlite3_changes(s->shared) > 0 ? PS_OK : PS_ENOTFOUND;
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
 /* ---- read-API tokens ---- */
 
 static int sqlite_api_token_create(ps_store *base, const char *hash, const char *name) {
@@ -853,6 +957,10 @@ const ps_store_ops ps_sqlite_store_ops = {
     .rollup_settled = sqlite_rollup_settled,
     .rollup_write = sqlite_rollup_write,
     .rollup_scan = sqlite_rollup_scan,
+    .service_account_create = sqlite_service_account_create,
+    .service_account_find = sqlite_service_account_find,
+    .service_account_list = sqlite_service_account_list,
+    .service_account_delete = sqlite_service_account_delete,
     .api_token_create = sqlite_api_token_create,
     .api_token_check = sqlite_api_token_check,
 };
