@@ -1,6 +1,6 @@
-/* test_problem.c: RFC 7807 answers (http/request.h) through the real HTTP server on an
- * ephemeral port: content type, members, JSON escaping, WWW-Authenticate on 401, Retry-After
- * on 503, CORS kept. */
+/* test_problem.c: RFC 7807 answers (http/request.h) and the service-account guard of route
+ * handlers (auth/service_auth.h), through the real HTTP server on an ephemeral port: content
+ * type, members, JSON escaping, WWW-Authenticate on 401, Retry-After on 503, CORS kept. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,10 +15,16 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
+#include "auth/service_auth.h"
 #include "common/errors.h"
 #include "http/app.h"
 #include "http/server.h"
+
+#define PROJECT "11111111-1111-4111-8111-111111111111"
+#define KEY_ID "aaaaaaaa-0000-4000-8000-000000000001"
+#define SECRET "s3cr3t:with:colons"
 
 /* ---- the server under test ---- */
 
@@ -43,8 +49,19 @@ static void problem_handler(ps_request *req, ps_app *app) {
   }
 }
 
+static void guarded_handler(ps_request *req, ps_app *app) {
+  ps_service_account account;
+  if (ps_service_auth_require(req, app->store, ps_request_param(req, 0),
+                              PS_SERVICE_ROLE_VIEWER, &account) != 0)
+    return;
+  char body[128];
+  snprintf(body, sizeof body, "{\"key_id\":\"%s\"}", account.key_id);
+  ps_request_respond_json(req, 200, body);
+}
+
 static const ps_route routes[] = {
     {"problem", "GET", "/problem/{}", problem_handler},
+    {"guarded", "GET", "/projects/{}/sessions", guarded_handler},
 };
 
 static char dir[256];
@@ -56,6 +73,9 @@ static int setup(void **state) {
   assert_non_null(mkdtemp(dir));
   memset(&app, 0, sizeof app);
   assert_int_equal(ps_store_backend("sqlite")->open(dir, NULL, &app.store), PS_OK);
+  ps_service_account a = {.key_id = KEY_ID, .project_id = PROJECT, .role = "viewer"};
+  ps_service_secret_hash(SECRET, strlen(SECRET), a.secret_sha256);
+  assert_int_equal(app.store->ops->service_account_create(app.store, &a), PS_OK);
   ps_server_config config = {.listen = "127.0.0.1:0", .threads = 2};
   assert_int_equal(ps_server_start(&config, routes, sizeof routes / sizeof *routes, &app, NULL,
                                    &server),
@@ -198,6 +218,37 @@ static void type_details_and_extra_headers(void **state) {
   json_decref(a.body);
 }
 
+static void the_guard_answers_401_403_or_lets_through(void **state) {
+  char v[256], auth[256];
+  strcpy(auth, "Basic ");
+  EVP_EncodeBlock((unsigned char *)auth + 6, (const unsigned char *)KEY_ID ":" SECRET,
+                  (int)strlen(KEY_ID ":" SECRET));
+
+  answer a = get("/projects/" PROJECT "/sessions", NULL);
+  assert_problem(&a, 401, "Unauthorized", "/projects/" PROJECT "/sessions");
+  assert_non_null(header(&a, "WWW-Authenticate", v, sizeof v));
+  assert_non_null(strstr(member(&a, "detail"), "Basic"));
+  json_decref(a.body);
+
+  a = get("/projects/" PROJECT "/sessions", "Basic bm9wZTpub3Bl"); /* nope:nope */
+  assert_problem(&a, 401, "Unauthorized", "/projects/" PROJECT "/sessions");
+  json_decref(a.body);
+
+  a = get("/projects/other/sessions", auth);
+  assert_problem(&a, 403, "Forbidden", "/projects/other/sessions");
+  assert_null(header(&a, "WWW-Authenticate", v, sizeof v));
+  assert_non_null(strstr(member(&a, "detail"), "viewer"));
+  char *text = json_dumps(a.body, 0);
+  assert_null(strstr(text, "s3cr3t"));
+  free(text);
+  json_decref(a.body);
+
+  a = get("/projects/" PROJECT "/sessions", auth);
+  assert_int_equal(a.status, 200);
+  assert_string_equal(member(&a, "key_id"), KEY_ID);
+  json_decref(a.body);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_problem_names_its_status_and_path),
@@ -205,6 +256,7 @@ int main(void) {
       cmocka_unit_test(a_401_asks_for_basic_credentials),
       cmocka_unit_test(a_503_says_when_to_retry),
       cmocka_unit_test(type_details_and_extra_headers),
+      cmocka_unit_test(the_guard_answers_401_403_or_lets_through),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
