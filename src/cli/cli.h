@@ -6,6 +6,8 @@
 #ifndef PS_CLI_CLI_H
 #define PS_CLI_CLI_H
 
+#include <jansson.h>
+
 #include "store/store.h"
 
 int ps_cmd_serve(int argc, char **argv);
@@ -14,6 +16,7 @@ int ps_cmd_events(int argc, char **argv);
 int ps_cmd_token(int argc, char **argv);
 int ps_cmd_sessions(int argc, char **argv);
 int ps_cmd_api_token(int argc, char **argv);
+int ps_cmd_service_account(int argc, char **argv);
 
 /* Opens the store of a data directory for a command (sqlite unless backend says otherwise);
  * prints the reason on failure. Returns 0 or 1. */
@@ -23,6 +26,9 @@ int ps_cli_open_store(const char *data_dir, const ps_store_options *options, ps_
  * after printing why (2: bad --game, 1: no such game or store failure; nothing stays open). */
 int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **store,
                      ps_game *game);
+/* Prints doc (NULL: out of memory) as one line of compact JSON on stdout and releases it.
+ * Returns 0, or 1 after saying why on stderr. */
+int ps_cli_print_json(json_t *doc);
 /* Parses a whole decimal integer in [min, max]; prints "OPTION: ..." and returns 2 if bad. */
 int ps_cli_parse_int(const char *option, const char *text, long long min, long long max,
                      long long *out);

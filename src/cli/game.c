@@ -30,17 +30,6 @@ static json_t *game_to_json(const ps_game *g) {
                    g->token_secret);
 }
 
-static int print_json(json_t *doc) {
-  if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
-    json_decref(doc);
-    fprintf(stderr, "playstat: out of memory\n");
-    return 1;
-  }
-  json_decref(doc);
-  putchar('\n');
-  return 0;
-}
-
 static int generate_keys(ps_game *g) {
   if (ps_random_uuid_v4(g->project_id) || ps_random_hex(g->game_key, 16) ||
       ps_random_hex(g->secret_key, 20) || ps_random_uuid_v4(g->metrics_key) ||
@@ -66,7 +55,7 @@ static int create(ps_store *store, const char *name) {
     fprintf(stderr, "playstat: cannot create the game: %s\n", ps_strerror(rc));
     return 1;
   }
-  return print_json(game_to_json(&g));
+  return ps_cli_print_json(game_to_json(&g));
 }
 
 static int list(ps_store *store) {
@@ -85,7 +74,7 @@ static int list(ps_store *store) {
     }
   }
   free(games);
-  return print_json(array);
+  return ps_cli_print_json(array);
 }
 
 int ps_cmd_game(int argc, char **argv) {

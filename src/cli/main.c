@@ -12,13 +12,14 @@ static const char usage[] =
     "usage: playstat <command> [options]    (playstat <command> --help for its options)\n"
     "\n"
     "commands:\n"
-    "  serve    run the HTTP server (analytics collector, metrics, health)\n"
-    "  game     create and list games and their keys\n"
-    "  events   print a game's stored or rejected analytics events as NDJSON\n"
-    "  token    print a player bearer token (HS256 JWT) for metrics sessions\n"
-    "  sessions print a game's metrics sessions as NDJSON\n"
-    "  api-token create a bearer token for the read API (insights)\n"
-    "  version  print the version\n"
+    "  serve            run the HTTP server (analytics collector, metrics, health)\n"
+    "  game             create and list games and their keys\n"
+    "  events           print a game's stored or rejected analytics events as NDJSON\n"
+    "  token            print a player bearer token (HS256 JWT) for metrics sessions\n"
+    "  sessions         print a game's metrics sessions as NDJSON\n"
+    "  api-token        create a bearer token for the read API (insights)\n"
+    "  service-account  create, list, delete the session observability API's credentials\n"
+    "  version          print the version\n"
     "\n"
     "quick start:\n"
     "  playstat game create --data ./var --name \"My Game\"\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "token") == 0) return ps_cmd_token(argc - 1, argv + 1);
   if (strcmp(cmd, "sessions") == 0) return ps_cmd_sessions(argc - 1, argv + 1);
   if (strcmp(cmd, "api-token") == 0) return ps_cmd_api_token(argc - 1, argv + 1);
+  if (strcmp(cmd, "service-account") == 0) return ps_cmd_service_account(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("playstat " PLAYSTAT_VERSION);
     return 0;

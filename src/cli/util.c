@@ -1,5 +1,6 @@
 /* util.c: helpers shared by the subcommands (see cli.h). */
 #include <errno.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,4 +48,15 @@ int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **sto
   (*store)->ops->close(*store);
   *store = NULL;
   return 1;
+}
+
+int ps_cli_print_json(json_t *doc) {
+  if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
+    json_decref(doc);
+    fprintf(stderr, "playstat: out of memory\n");
+    return 1;
+  }
+  json_decref(doc);
+  putchar('\n');
+  return 0;
 }
