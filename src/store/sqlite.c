@@ -311,9 +311,9 @@ static int append_row(sqlite3_stmt *st, void *arg) {
   return PS_OK;
 }
 
-/* Reads every row sql selects (?1, if sql has it, bound to key) into a malloc'd array of elements of
- * size bytes, each decoded by read(); on success *out (the caller frees it; NULL when there
- * is no row) and *count are set. */
+/* Reads every row sql selects (?1, if sql has it, bound to key) into a malloc'd array of
+ * elements of size bytes, each decoded by read(); on success *out (the caller frees it; NULL
+ * when there is no row) and *count are set. */
 static int list_rows(sqlite_store *s, const char *sql, const char *key, row_reader read,
                      size_t size, void **out, size_t *count) {
   sqlite3_stmt *st = NULL;
@@ -328,6 +328,34 @@ static int list_rows(sqlite_store *s, const char *sql, const char *key, row_read
   rows.items = NULL;
 out:
   free(rows.items);
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+/* Runs the INSERT sql on the shared connection, its parameters bound to texts[0..ntexts) in
+ * order and then to created_ms; sets *rowid (when not NULL) to the new row's rowid.
+ * PS_EEXIST when a constraint refuses the row. */
+static int insert_row(sqlite_store *s, const char *sql, const char *const *texts, int ntexts,
+                      int64_t created_ms, int64_t *rowid) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  for (int i = 0; i < ntexts; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, ntexts + 1, created_ms);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_CONSTRAINT) {
+    rc = PS_EEXIST;
+    goto out;
+  }
+  if (step != SQLITE_DONE) {
+    ps_error_log("sqlite: %s: %s", sql, sqlite3_errmsg(s->shared));
+    goto out;
+  }
+  if (rowid) *rowid = sqlite3_last_insert_rowid(s->shared);
+  rc = PS_OK;
+out:
   sqlite3_finalize(st);
   pthread_mutex_unlock(&s->shared_lock);
   return rc;
@@ -352,38 +380,13 @@ static void read_game(sqlite3_stmt *st, void *out) {
 }
 
 static int sqlite_game_create(ps_store *base, ps_game *game) {
-  sqlite_store *s = (sqlite_store *)base;
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
+  const char *const texts[] = {game->name,       game->project_id,  game->game_key,
+                               game->secret_key, game->metrics_key, game->token_secret};
   game->created_ms = ps_now_ms();
-  if (sqlite3_prepare_v2(s->shared,
-                         "INSERT INTO games(name, project_id, game_key, secret_key,"
-                         " metrics_key, token_secret, created_ms) VALUES(?,?,?,?,?,?,?)",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_bind_text(st, 1, game->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, game->project_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, game->game_key, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, game->secret_key, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, game->metrics_key, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 6, game->token_secret, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 7, game->created_ms);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_CONSTRAINT) {
-    rc = PS_EEXIST;
-    goto out;
-  }
-  if (step != SQLITE_DONE) {
-    ps_error_log("sqlite: game create: %s", sqlite3_errmsg(s->shared));
-    goto out;
-  }
-  game->id = sqlite3_last_insert_rowid(s->shared);
-  rc = PS_OK;
-out:
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
+  return insert_row((sqlite_store *)base,
+                    "INSERT INTO games(name, project_id, game_key, secret_key, metrics_key,"
+                    " token_secret, created_ms) VALUES(?,?,?,?,?,?,?)",
+                    texts, 6, game->created_ms, &game->id);
 }
 
 static int sqlite_game_list(ps_store *base, ps_game **games, size_t *count) {
@@ -844,30 +847,14 @@ static void read_service_account(sqlite3_stmt *st, void *out) {
 }
 
 static int sqlite_service_account_create(ps_store *base, const ps_service_account *account) {
-  sqlite_store *s = (sqlite_store *)base;
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
+  const char *const texts[] = {account->key_id, account->project_id, account->name,
+                               account->secret_sha256, account->role};
   if (strcmp(account->role, "viewer") != 0 && strcmp(account->role, "writer") != 0)
     return PS_EINVAL;
-  pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared,
-                         "INSERT INTO service_accounts(" SERVICE_ACCOUNT_COLUMNS ")"
-                         " VALUES(?,?,?,?,?,?)",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_bind_text(st, 1, account->key_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, account->project_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, account->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, account->secret_sha256, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, account->role, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 6, account->created_ms ? account->created_ms : ps_now_ms());
-  int step = sqlite3_step(st);
-  rc = step == SQLITE_DONE ? PS_OK : step == SQLITE_CONSTRAINT ? PS_EEXIST : PS_EIO;
-  if (rc == PS_EIO) ps_error_log("sqlite: service account create: %s", sqlite3_errmsg(s->shared));
-out:
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
+  return insert_row((sqlite_store *)base,
+                    "INSERT INTO service_accounts(" SERVICE_ACCOUNT_COLUMNS ")"
+                    " VALUES(?,?,?,?,?,?)",
+                    texts, 5, account->created_ms ? account->created_ms : ps_now_ms(), NULL);
 }
 
 static int sqlite_service_account_find(ps_store *base, const char *key_id,
@@ -906,22 +893,10 @@ static int sqlite_service_account_delete(ps_store *base, const char *key_id) {
 /* ---- read-API tokens ---- */
 
 static int sqlite_api_token_create(ps_store *base, const char *hash, const char *name) {
-  sqlite_store *s = (sqlite_store *)base;
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared,
-                         "INSERT INTO api_tokens(token_sha256, name, created_ms) VALUES(?,?,?)",
-                         -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ps_now_ms());
-    int step = sqlite3_step(st);
-    rc = step == SQLITE_DONE ? PS_OK : step == SQLITE_CONSTRAINT ? PS_EEXIST : PS_EIO;
-  }
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
+  const char *const texts[] = {hash, name};
+  return insert_row((sqlite_store *)base,
+                    "INSERT INTO api_tokens(token_sha256, name, created_ms) VALUES(?,?,?)", texts,
+                    2, ps_now_ms(), NULL);
 }
 
 static int sqlite_api_token_check(ps_store *base, const char *hash) {
