@@ -9,7 +9,6 @@
  * accounts from the store on every request, so a new account works and a deleted one stops
  * working at once.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -32,8 +31,8 @@ static const char usage[] =
     "writer posts its session events (the matchmaker); neither role includes the other.\n"
     "PROJECT_ID is a game's project_id (playstat game list).\n"
     "\n"
-    "create prints {\"key_id\", \"secret\", \"project_id\", \"role\", \"name\"}. The secret is shown\n"
-    "only now: playstat keeps just its SHA-256.\n"
+    "create prints {\"key_id\", \"secret\", \"project_id\", \"role\", \"name\"}. The secret\n"
+    "is shown only now: playstat keeps just its SHA-256.\n"
     "list prints one JSON object per account and line, without secrets.\n"
     "delete revokes an account at once.\n";
 
@@ -51,11 +50,7 @@ static json_t *account_to_json(const ps_service_account *a) {
 static int check_project(ps_store *store, const char *project_id) {
   ps_game *games = NULL;
   size_t n = 0;
-  int rc = store->ops->game_list(store, &games, &n);
-  if (rc != PS_OK) {
-    fprintf(stderr, "playstat: cannot list games: %s\n", ps_strerror(rc));
-    return 1;
-  }
+  if (ps_cli_list_games(store, &games, &n)) return 1;
   size_t i = 0;
   while (i < n && strcmp(games[i].project_id, project_id) != 0) i++;
   free(games);
@@ -138,46 +133,18 @@ static int check_options(const char *action, const options *o) {
 }
 
 int ps_cmd_service_account(int argc, char **argv) {
-  static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
-                                           {"project", required_argument, NULL, 'p'},
-                                           {"role", required_argument, NULL, 'r'},
-                                           {"name", required_argument, NULL, 'n'},
-                                           {"key-id", required_argument, NULL, 'k'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+  static const char *const actions[] = {"create", "list", "delete", NULL};
   options o = {.data = getenv("PLAYSTAT_DATA")};
-  const char *action = NULL;
-  if (argc >= 2 && argv[1][0] != '-') {
-    action = argv[1];
-    argc--;
-    argv++;
-  }
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-      case 'd': o.data = optarg; break;
-      case 'p': o.project = optarg; break;
-      case 'r': o.role = optarg; break;
-      case 'n': o.name = optarg; break;
-      case 'k': o.key_id = optarg; break;
-      case 'h': fputs(usage, stdout); return 0;
-      default: fputs(usage, stderr); return 2;
-    }
-  }
-  if (!action || optind < argc ||
-      (strcmp(action, "create") != 0 && strcmp(action, "list") != 0 &&
-       strcmp(action, "delete") != 0)) {
-    fputs(usage, stderr);
-    return 2;
-  }
-  int rc = check_options(action, &o);
-  if (rc) return rc;
+  const ps_cli_option opts[] = {{"data", &o.data},     {"project", &o.project},
+                                {"role", &o.role},     {"name", &o.name},
+                                {"key-id", &o.key_id}, {NULL, NULL}};
+  int action = 0;
+  int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
+  if (rc >= 0) return rc;
+  if ((rc = check_options(actions[action], &o))) return rc;
   ps_store *store = NULL;
   if ((rc = ps_cli_open_store(o.data, NULL, &store))) return rc;
-  rc = strcmp(action, "create") == 0 ? create(store, &o)
-       : strcmp(action, "list") == 0 ? list(store, &o)
-                                     : delete(store, &o);
+  rc = action == 0 ? create(store, &o) : action == 1 ? list(store, &o) : delete(store, &o);
   store->ops->close(store);
   if (fflush(stdout) != 0 && rc == 0) rc = 1;
   return rc;
