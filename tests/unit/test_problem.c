@@ -35,7 +35,7 @@ static void problem_handler(ps_request *req, ps_app *app) {
   } else if (strcmp(kind, "titled") == 0) {
     ps_request_respond_problem(req, 400, "Invalid event", "say \"hi\"\n\\ \xc3\xa9 \x01");
   } else if (strcmp(kind, "unauthorized") == 0) {
-    ps_request_respond_problem(req, 401, NULL, NULL);
+    ps_request_respond_problem(req, 401, NULL, NULL); /* no detail */
   } else if (strcmp(kind, "unavailable") == 0) {
     ps_request_respond_problem(req, 503, NULL, "busy");
   } else {
@@ -185,23 +185,27 @@ static void strings_are_json_escaped(void **state) {
   json_decref(a.body);
 }
 
-static void a_401_asks_for_basic_credentials(void **state) {
-  char v[256];
-  answer a = get("/problem/unauthorized", NULL);
-  assert_problem(&a, 401, "Unauthorized", "/problem/unauthorized");
-  assert_null(json_object_get(a.body, "detail"));
-  assert_non_null(header(&a, "WWW-Authenticate", v, sizeof v));
-  assert_string_equal(v, "Basic realm=\"playstat\"");
-  json_decref(a.body);
-}
-
-static void a_503_says_when_to_retry(void **state) {
-  char v[256];
-  answer a = get("/problem/unavailable", NULL);
-  assert_problem(&a, 503, "Service Unavailable", "/problem/unavailable");
-  assert_non_null(header(&a, "Retry-After", v, sizeof v));
-  assert_string_equal(v, "1");
-  json_decref(a.body);
+/* 401 asks for Basic credentials, 503 says when to retry, and nothing else gets either. */
+static void status_headers(void **state) {
+  static const struct {
+    const char *path, *title, *header, *value;
+    int status;
+  } cases[] = {
+      {"/problem/unauthorized", "Unauthorized", "WWW-Authenticate", "Basic realm=\"playstat\"",
+       401},
+      {"/problem/unavailable", "Service Unavailable", "Retry-After", "1", 503},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char v[256];
+    answer a = get(cases[i].path, NULL);
+    assert_problem(&a, cases[i].status, cases[i].title, cases[i].path);
+    assert_non_null(header(&a, cases[i].header, v, sizeof v));
+    assert_string_equal(v, cases[i].value);
+    assert_null(header(&a, cases[1 - i].header, v, sizeof v));
+    /* "detail" only when given (the 401 handler gives none) */
+    assert_int_equal(json_object_get(a.body, "detail") != NULL, cases[i].status == 503);
+    json_decref(a.body);
+  }
 }
 
 static void type_details_and_extra_headers(void **state) {
@@ -253,8 +257,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_problem_names_its_status_and_path),
       cmocka_unit_test(strings_are_json_escaped),
-      cmocka_unit_test(a_401_asks_for_basic_credentials),
-      cmocka_unit_test(a_503_says_when_to_retry),
+      cmocka_unit_test(status_headers),
       cmocka_unit_test(type_details_and_extra_headers),
       cmocka_unit_test(the_guard_answers_401_403_or_lets_through),
   };
