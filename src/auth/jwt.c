@@ -1,11 +1,11 @@
 /*
  * jwt.c: HS256 JSON Web Tokens; see jwt.h for what signing writes and verification guarantees.
  *
- * base64url is OpenSSL's base64 (EVP_EncodeBlock / EVP_DecodeBlock) with the alphabet
- * translated ('-' <-> '+', '_' <-> '/') and the padding stripped or restored here. The decoder
- * checks the alphabet, the padding and the unused low bits itself first, so a token has exactly
- * one accepted spelling for each part (apart from optional padding) and EVP_DecodeBlock's
- * leniencies (blanks it skips) never apply. JSON is jansson's, duplicate keys refused.
+ * base64url is written with OpenSSL's EVP_EncodeBlock, the alphabet translated ('+' -> '-',
+ * '/' -> '_') and the padding stripped, and read with the strict decoder of common/encoding.h,
+ * which checks the alphabet, the padding and the unused low bits, so a token has exactly one
+ * accepted spelling for each part (apart from optional padding). JSON is jansson's, duplicate
+ * keys refused.
  */
 #include "auth/jwt.h"
 
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "auth/hmac.h"
+#include "common/encoding.h"
 #include "common/errors.h"
 
 #define HEADER_JSON "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
@@ -26,19 +27,9 @@
 #define PAYLOAD_MAX 1024
 #define B64_PADDED_LEN(n) (4 * (((n) + 2) / 3))
 #define SIG_B64_LEN 43 /* base64url of 32 bytes, unpadded */
-/* Decoding any part of an accepted token (at most PS_JWT_MAX_LEN chars, padded to a multiple
- * of 4) writes at most this many bytes (EVP_DecodeBlock also writes the padding's zeros). */
-#define DECODED_MAX (3 * ((PS_JWT_MAX_LEN + 3) / 4))
-
-/* The 6-bit value of a base64url character, or -1. */
-static int b64url_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
+/* Decoding any part of an accepted token (at most PS_JWT_MAX_LEN chars) writes at most this
+ * many bytes. */
+#define DECODED_MAX PS_BASE64_DECODED_MAX(PS_JWT_MAX_LEN)
 
 /* Writes base64url(in[0..n)) without padding and a NUL into out, which must hold
  * B64_PADDED_LEN(n) + 1 bytes (n <= INT_MAX / 2). Returns the length written (without NUL). */
@@ -53,37 +44,10 @@ static size_t b64url_encode(const unsigned char *in, size_t n, char *out) {
   return (size_t)len;
 }
 
-/* Decodes the base64url text in[0..n) (n <= PS_JWT_MAX_LEN; padding optional but, when
- * present, exactly what makes the length a multiple of 4; unused low bits zero) into out,
- * which must hold DECODED_MAX bytes. Returns 0 and sets *outlen, or -1 if malformed. */
+/* Decodes one base64url part of a token (common/encoding.h: strict, padding optional) into
+ * out, which holds DECODED_MAX bytes. Returns 0 and sets *outlen, or -1 if malformed. */
 static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
-  unsigned char tmp[PS_JWT_MAX_LEN + 4];
-  if (n > PS_JWT_MAX_LEN) return -1;
-  size_t data = n, pad = 0;
-  while (pad < 2 && data > 0 && in[data - 1] == '=') {
-    data--;
-    pad++;
-  }
-  if (data % 4 == 1 || (pad > 0 && n % 4 != 0)) return -1;
-  for (size_t i = 0; i < data; i++) {
-    int v = b64url_value((unsigned char)in[i]);
-    if (v < 0) return -1;
-    tmp[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
-  }
-  if (data % 4 != 0) { /* the last character carries bits no byte uses: they must be 0 */
-    int last = b64url_value((unsigned char)in[data - 1]);
-    if ((data % 4 == 2 && (last & 0x0F)) || (data % 4 == 3 && (last & 0x03))) return -1;
-  }
-  size_t padded = data;
-  while (padded % 4) tmp[padded++] = '=';
-  if (padded == 0) {
-    *outlen = 0;
-    return 0;
-  }
-  int got = EVP_DecodeBlock(out, tmp, (int)padded);
-  if (got < 0 || (size_t)got != 3 * (padded / 4)) return -1;
-  *outlen = 3 * (data / 4) + (data % 4 == 0 ? 0 : data % 4 - 1);
-  return 0;
+  return ps_base64_decode(in, n, PS_BASE64_URL, out, DECODED_MAX, outlen) == PS_OK ? 0 : -1;
 }
 
 /* Parses a JSON object, duplicate keys refused. NULL if it is not one. */

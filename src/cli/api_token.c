@@ -2,7 +2,6 @@
  * api_token.c: `playstat api-token create --data DIR [--name NAME]` prints a new bearer token
  * for the read API (insights). The token is shown once; the store keeps only its SHA-256.
  */
-#include <getopt.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,31 +19,12 @@ static const char usage[] =
     "It is shown only now: playstat keeps just its SHA-256.\n";
 
 int ps_cmd_api_token(int argc, char **argv) {
-  static const struct option options[] = {{"data", required_argument, NULL, 'd'},
-                                          {"name", required_argument, NULL, 'n'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+  static const char *const actions[] = {"create", NULL};
   const char *data = getenv("PLAYSTAT_DATA"), *name = "api";
-  if (argc < 2 || strcmp(argv[1], "create") != 0) {
-    fputs(usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-    return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
-  }
-  argc--;
-  argv++;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-    switch (c) {
-      case 'd': data = optarg; break;
-      case 'n': name = optarg; break;
-      case 'h': fputs(usage, stdout); return 0;
-      default: fputs(usage, stderr); return 2;
-    }
-  }
-  if (optind < argc) {
-    fputs(usage, stderr);
-    return 2;
-  }
+  const ps_cli_option opts[] = {{"data", &data}, {"name", &name}, {NULL, NULL}};
+  int action = 0;
+  int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
+  if (rc >= 0) return rc;
   char token[4 + 64 + 1] = "pst_", hex[2 * SHA256_DIGEST_LENGTH + 1];
   unsigned char digest[SHA256_DIGEST_LENGTH];
   if (ps_random_hex(token + 4, 32) != PS_OK) {
@@ -54,8 +34,7 @@ int ps_cmd_api_token(int argc, char **argv) {
   SHA256((const unsigned char *)token, strlen(token), digest);
   ps_hex_encode(digest, sizeof digest, hex);
   ps_store *store = NULL;
-  int rc = ps_cli_open_store(data, NULL, &store);
-  if (rc) return rc;
+  if ((rc = ps_cli_open_store(data, NULL, &store))) return rc;
   rc = store->ops->api_token_create(store, hex, name);
   store->ops->close(store);
   if (rc != PS_OK) {

@@ -6,6 +6,8 @@
 #ifndef PS_CLI_CLI_H
 #define PS_CLI_CLI_H
 
+#include <jansson.h>
+
 #include "store/store.h"
 
 int ps_cmd_serve(int argc, char **argv);
@@ -24,6 +26,25 @@ int ps_cli_open_store(const char *data_dir, const ps_store_options *options, ps_
  * after printing why (2: bad --game, 1: no such game or store failure; nothing stays open). */
 int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **store,
                      ps_game *game);
+/* A string option of a subcommand: --name ARG sets *value to ARG. */
+typedef struct ps_cli_option {
+  const char *name;
+  const char **value;
+} ps_cli_option;
+
+/* Parses `playstat <command> [<action>] [--option ARG]...` (argv[0] is the command). With
+ * actions (NULL-terminated), the first argument must be one of them and *action is set to its
+ * index. opts ends with {NULL, NULL}; each takes an argument; --help / -h prints usage on
+ * stdout. Returns -1 when the command should go on, else its exit status: 0 after --help, 2
+ * after printing usage on stderr (unknown option, stray or missing argument, unknown action). */
+int ps_cli_parse(int argc, char **argv, const char *const *actions, int *action,
+                 const ps_cli_option *opts, const char *usage);
+/* Every game of the store, by id (*games malloc'd, the caller frees it). Returns 0, or 1
+ * after saying why on stderr. */
+int ps_cli_list_games(ps_store *store, ps_game **games, size_t *count);
+/* Prints doc (NULL: out of memory) as one line of compact JSON on stdout and releases it.
+ * Returns 0, or 1 after saying why on stderr. */
+int ps_cli_print_json(json_t *doc);
 /* Parses a whole decimal integer in [min, max]; prints "OPTION: ..." and returns 2 if bad. */
 int ps_cli_parse_int(const char *option, const char *text, long long min, long long max,
                      long long *out);

@@ -3,7 +3,6 @@
  * Keys come from the CSPRNG (random.h). Works while the server runs (the store allows it).
  * The printed JSON holds the game's secrets: it is meant for the operator's terminal only.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +27,6 @@ static json_t *game_to_json(const ps_game *g) {
                    g->name, "project_id", g->project_id, "game_key", g->game_key, "secret_key",
                    g->secret_key, "metrics_key", g->metrics_key, "token_secret",
                    g->token_secret);
-}
-
-static int print_json(json_t *doc) {
-  if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
-    json_decref(doc);
-    fprintf(stderr, "playstat: out of memory\n");
-    return 1;
-  }
-  json_decref(doc);
-  putchar('\n');
-  return 0;
 }
 
 static int generate_keys(ps_game *g) {
@@ -66,17 +54,13 @@ static int create(ps_store *store, const char *name) {
     fprintf(stderr, "playstat: cannot create the game: %s\n", ps_strerror(rc));
     return 1;
   }
-  return print_json(game_to_json(&g));
+  return ps_cli_print_json(game_to_json(&g));
 }
 
 static int list(ps_store *store) {
   ps_game *games = NULL;
   size_t n = 0;
-  int rc = store->ops->game_list(store, &games, &n);
-  if (rc != PS_OK) {
-    fprintf(stderr, "playstat: cannot list games: %s\n", ps_strerror(rc));
-    return 1;
-  }
+  if (ps_cli_list_games(store, &games, &n)) return 1;
   json_t *array = json_array();
   for (size_t i = 0; array && i < n; i++) {
     if (json_array_append_new(array, game_to_json(&games[i])) != 0) {
@@ -85,43 +69,24 @@ static int list(ps_store *store) {
     }
   }
   free(games);
-  return print_json(array);
+  return ps_cli_print_json(array);
 }
 
 int ps_cmd_game(int argc, char **argv) {
-  static const struct option options[] = {{"data", required_argument, NULL, 'd'},
-                                          {"name", required_argument, NULL, 'n'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
-  const char *data = getenv("PLAYSTAT_DATA"), *name = NULL, *action = NULL;
-  if (argc >= 2 && argv[1][0] != '-') {
-    action = argv[1];
-    argc--;
-    argv++;
-  }
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-    switch (c) {
-      case 'd': data = optarg; break;
-      case 'n': name = optarg; break;
-      case 'h': fputs(usage, stdout); return 0;
-      default: fputs(usage, stderr); return 2;
-    }
-  }
-  if (!action || optind < argc ||
-      (strcmp(action, "create") != 0 && strcmp(action, "list") != 0)) {
-    fputs(usage, stderr);
-    return 2;
-  }
-  if (strcmp(action, "create") == 0 && !name) {
+  static const char *const actions[] = {"create", "list", NULL};
+  const char *data = getenv("PLAYSTAT_DATA"), *name = NULL;
+  const ps_cli_option opts[] = {{"data", &data}, {"name", &name}, {NULL, NULL}};
+  int action = 0;
+  int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
+  if (rc >= 0) return rc;
+  const int creating = action == 0;
+  if (creating && !name) {
     fprintf(stderr, "playstat: game create needs --name NAME\n");
     return 2;
   }
   ps_store *store = NULL;
-  int rc = ps_cli_open_store(data, NULL, &store);
-  if (rc) return rc;
-  rc = strcmp(action, "create") == 0 ? create(store, name) : list(store);
+  if ((rc = ps_cli_open_store(data, NULL, &store))) return rc;
+  rc = creating ? create(store, name) : list(store);
   store->ops->close(store);
   return rc;
 }

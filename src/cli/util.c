@@ -1,8 +1,11 @@
 /* util.c: helpers shared by the subcommands (see cli.h). */
 #include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "common/errors.h"
@@ -47,4 +50,62 @@ int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **sto
   (*store)->ops->close(*store);
   *store = NULL;
   return 1;
+}
+
+int ps_cli_list_games(ps_store *store, ps_game **games, size_t *count) {
+  int rc = store->ops->game_list(store, games, count);
+  if (rc == PS_OK) return 0;
+  fprintf(stderr, "playstat: cannot list games: %s\n", ps_strerror(rc));
+  return 1;
+}
+
+int ps_cli_print_json(json_t *doc) {
+  if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
+    json_decref(doc);
+    fprintf(stderr, "playstat: out of memory\n");
+    return 1;
+  }
+  json_decref(doc);
+  putchar('\n');
+  return 0;
+}
+
+#define MAX_OPTIONS 15
+#define OPTION_VAL 256 /* getopt_long's value for opts[i] is OPTION_VAL + i: no short option */
+
+int ps_cli_parse(int argc, char **argv, const char *const *actions, int *action,
+                 const ps_cli_option *opts, const char *usage) {
+  struct option longopts[MAX_OPTIONS + 2];
+  size_t n = 0;
+  for (; opts[n].name && n < MAX_OPTIONS; n++)
+    longopts[n] = (struct option){opts[n].name, required_argument, NULL, OPTION_VAL + (int)n};
+  longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+  longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
+  const char *word = NULL;
+  if (actions && argc >= 2 && argv[1][0] != '-') {
+    word = argv[1];
+    argc--;
+    argv++;
+  }
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (c == 'h') {
+      fputs(usage, stdout);
+      return 0;
+    }
+    if (c < OPTION_VAL || c >= OPTION_VAL + (int)n) goto usage_error;
+    *opts[c - OPTION_VAL].value = optarg;
+  }
+  if (optind < argc) goto usage_error;
+  if (actions) {
+    int i = 0;
+    while (word && actions[i] && strcmp(actions[i], word) != 0) i++;
+    if (!word || !actions[i]) goto usage_error;
+    *action = i;
+  }
+  return -1;
+usage_error:
+  fputs(usage, stderr);
+  return 2;
 }

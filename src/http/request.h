@@ -4,8 +4,9 @@
  * A handler either answers at once (ps_request_respond*) or defers: it calls
  * ps_request_defer() and later, from any thread, exactly one ps_request_respond*() call
  * completes it (the connection is suspended in between, costing no thread). Every answer
- * carries a body; JSON answers get Content-Type application/json. CORS headers are added to
- * every answer so browser game builds can post cross-origin.
+ * carries a body; JSON answers get Content-Type application/json, problem answers (RFC 7807)
+ * application/problem+json. CORS headers are added to every answer so browser game builds can
+ * post cross-origin.
  *
  * Lifetime: the request, its body and its path parameters live until the answer has been sent.
  * A handler may attach state with ps_request_set_state(); it is freed with the request.
@@ -37,9 +38,10 @@ void ps_request_set_state(ps_request *req, void *state, void (*free_state)(void 
  * the handler's own call. */
 void ps_request_defer(ps_request *req);
 
-/* One more header for the answer to come (name and value must outlive the request: string
- * literals), e.g. WWW-Authenticate on a 401. */
-void ps_request_add_header(ps_request *req, const char *name, const char *value);
+/* Adds a header (name and value copied) to the answer; call it before the
+ * ps_request_respond*() call, from the thread that makes it. Returns 0 or PS_ENOMEM (then the
+ * answer goes out without it). */
+int ps_request_add_header(ps_request *req, const char *name, const char *value);
 
 /* Answers with body (copied). retry_after_s > 0 adds a Retry-After header. */
 void ps_request_respond(ps_request *req, unsigned status, const char *content_type,
@@ -51,5 +53,27 @@ void ps_request_respond_json(ps_request *req, unsigned status, const char *json)
 /* {"error": <code>, "message": <message>} */
 void ps_request_respond_error(ps_request *req, unsigned status, const char *code,
                               const char *message);
+
+/*
+ * RFC 7807 problem details (src/http/problem.c), the error answers of the session
+ * observability API: Content-Type application/problem+json and
+ *   {"type", "title", "status", "detail", "instance": <the request path>, "details": [...]}
+ * ("detail" and "details" only when given). A 401 also carries
+ * WWW-Authenticate: Basic realm="playstat" (these APIs take HTTP Basic credentials); a 503
+ * or 429 carries Retry-After: 1.
+ */
+typedef struct ps_problem {
+  unsigned status;
+  const char *type;         /* a URI naming the kind of problem; NULL: "about:blank" */
+  const char *title;        /* the same for every occurrence; NULL: the HTTP status phrase */
+  const char *detail;       /* this occurrence, for people; NULL: none */
+  const char *details_json; /* a JSON array as text, trusted (built by the caller); NULL: none */
+} ps_problem;
+
+void ps_request_respond_problem_with(ps_request *req, const ps_problem *problem);
+/* {"type": "about:blank", "title": title (NULL: the status phrase), "status", "detail",
+ * "instance"}. */
+void ps_request_respond_problem(ps_request *req, unsigned status, const char *title,
+                                const char *detail);
 
 #endif

@@ -64,7 +64,7 @@ struct ps_request {
   char *answer;
   size_t answer_len;
   unsigned retry_after_s;
-  const char *extra_name, *extra_value; /* ps_request_add_header (static strings) */
+  ps_buf extra_headers; /* "name\0value\0" pairs of ps_request_add_header() */
 };
 
 /* ---- request accessors ---- */
@@ -93,6 +93,16 @@ void ps_request_set_state(ps_request *req, void *state, void (*free_state)(void 
 void ps_request_defer(ps_request *req) {
   req->deferred = 1;
   MHD_suspend_connection(req->conn);
+}
+
+int ps_request_add_header(ps_request *req, const char *name, const char *value) {
+  size_t used = req->extra_headers.len;
+  if (ps_buf_append(&req->extra_headers, name, strlen(name) + 1) != PS_OK ||
+      ps_buf_append(&req->extra_headers, value, strlen(value) + 1) != PS_OK) {
+    req->extra_headers.len = used; /* no half pair */
+    return PS_ENOMEM;
+  }
+  return PS_OK;
 }
 
 void ps_request_respond_owned(ps_request *req, unsigned status, const char *content_type,
@@ -142,11 +152,6 @@ void ps_request_respond_error(ps_request *req, unsigned status, const char *code
   ps_request_respond_json(req, 503, "{\"error\":\"out_of_memory\"}");
 }
 
-void ps_request_add_header(ps_request *req, const char *name, const char *value) {
-  req->extra_name = name;
-  req->extra_value = value;
-}
-
 /* ---- MHD callbacks ---- */
 
 static enum MHD_Result queue_answer(ps_request *req) {
@@ -157,11 +162,16 @@ static enum MHD_Result queue_answer(ps_request *req) {
   if (!resp) return MHD_NO;
   if (req->content_type) MHD_add_response_header(resp, "Content-Type", req->content_type);
   MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
-  if (req->extra_name) MHD_add_response_header(resp, req->extra_name, req->extra_value);
   if (req->retry_after_s) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%u", req->retry_after_s);
     MHD_add_response_header(resp, "Retry-After", seconds);
+  }
+  for (size_t at = 0; at < req->extra_headers.len;) {
+    const char *name = req->extra_headers.data + at;
+    const char *value = name + strlen(name) + 1;
+    MHD_add_response_header(resp, name, value);
+    at = (size_t)(value + strlen(value) + 1 - req->extra_headers.data);
   }
   if (atomic_load(&s->quiescing)) MHD_add_response_header(resp, "Connection", "close");
   if (s->on_request) s->on_request(s->app, req->route, req->status);
@@ -256,6 +266,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (!req) return;
   if (req->free_state) req->free_state(req->state);
   ps_buf_free(&req->body);
+  ps_buf_free(&req->extra_headers);
   free(req->answer);
   free(req);
   *con_cls = NULL;

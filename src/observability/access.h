@@ -3,7 +3,8 @@
  *
  * Every request carries HTTP Basic service-account credentials (`playstat service-account`).
  * Writes (the matchmaker's events) need the project's writer role, reads the viewer role
- * ("Multiplayer Session Details Viewer"). Errors are RFC 7807 application/problem+json.
+ * ("Multiplayer Session Details Viewer"). Errors are RFC 7807 application/problem+json
+ * (ps_request_respond_problem).
  */
 #ifndef PS_OBSERVABILITY_ACCESS_H
 #define PS_OBSERVABILITY_ACCESS_H
@@ -17,9 +18,6 @@ typedef enum { PS_SO_VIEWER, PS_SO_WRITER } ps_so_role;
  * credentials), 403 (another project or role) or 503, and returns -1. */
 int ps_so_authorize(ps_request *req, ps_app *app, const char *project_id, ps_so_role role);
 
-/* An RFC 7807 answer. */
-void ps_so_respond_problem(ps_request *req, unsigned status, const char *title,
-                           const char *detail);
 /* 503 with Retry-After: the ingest queue is full. */
 void ps_so_respond_busy(ps_request *req);
 

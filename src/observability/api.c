@@ -42,11 +42,11 @@ static void respond_document(ps_request *req, ps_app *app, const ps_so_key *key)
   }
   ps_buf_free(&b);
   if (rc == PS_ENOTFOUND)
-    ps_so_respond_problem(req, 404, "Not Found",
+    ps_request_respond_problem(req, 404, "Not Found",
                           "No session with this id in this project and environment (never "
                           "reported, or older than the retention period)");
   else
-    ps_so_respond_problem(req, 503, "Service Unavailable", "The session could not be read; retry later.");
+    ps_request_respond_problem(req, 503, "Service Unavailable", "The session could not be read; retry later.");
 }
 
 void ps_so_session_handler(ps_request *req, ps_app *app) {
@@ -124,7 +124,7 @@ void ps_so_sessions_handler(ps_request *req, ps_app *app) {
   char token_id[MAX_SESSION_ID + 1];
   const char *problem = read_query(req, &q, token_id);
   if (problem) {
-    ps_so_respond_problem(req, 400, "Bad Request", problem);
+    ps_request_respond_problem(req, 400, "Bad Request", problem);
     return;
   }
   /* Sessions past the retention period are gone even before the retention thread says so. */
@@ -167,5 +167,5 @@ void ps_so_sessions_handler(ps_request *req, ps_app *app) {
     return;
   }
   ps_buf_free(&b);
-  ps_so_respond_problem(req, 503, "Service Unavailable", "Sessions could not be read; retry later.");
+  ps_request_respond_problem(req, 503, "Service Unavailable", "Sessions could not be read; retry later.");
 }

@@ -1,9 +1,9 @@
 /*
  * sqlite_accounts.c: service accounts in the SQLite backend (see store.h).
  *
- *   service_accounts(key_id PRIMARY KEY, project_id, secret_sha256, role, created_ms)
+ *   service_accounts(key_id PRIMARY KEY, project_id, name, secret_sha256, role, created_ms)
  *
- * Only the secret's SHA-256 is stored.
+ * Only the secret's SHA-256 is stored. Roles are checked here too: a row never holds another.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,20 +16,21 @@
 
 const char ps_sqlite_accounts_schema[] =
     "CREATE TABLE IF NOT EXISTS service_accounts("
-    "  key_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, secret_sha256 TEXT NOT NULL,"
-    "  role TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "  key_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  secret_sha256 TEXT NOT NULL, role TEXT NOT NULL, created_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS service_accounts_by_project"
     "  ON service_accounts(project_id, created_ms);";
 
-#define ACCOUNT_COLUMNS "key_id, project_id, secret_sha256, role, created_ms"
+#define ACCOUNT_COLUMNS "key_id, project_id, name, secret_sha256, role, created_ms"
 
 static void read_account(sqlite3_stmt *st, ps_service_account *a) {
   memset(a, 0, sizeof *a);
   ps_sqlite_copy_text(a->key_id, sizeof a->key_id, st, 0);
   ps_sqlite_copy_text(a->project_id, sizeof a->project_id, st, 1);
-  ps_sqlite_copy_text(a->secret_sha256, sizeof a->secret_sha256, st, 2);
-  ps_sqlite_copy_text(a->role, sizeof a->role, st, 3);
-  a->created_ms = sqlite3_column_int64(st, 4);
+  ps_sqlite_copy_text(a->name, sizeof a->name, st, 2);
+  ps_sqlite_copy_text(a->secret_sha256, sizeof a->secret_sha256, st, 3);
+  ps_sqlite_copy_text(a->role, sizeof a->role, st, 4);
+  a->created_ms = sqlite3_column_int64(st, 5);
 }
 
 /* Runs sql (text parameters bound in order, NULL ones as NULL) on the shared connection; each
@@ -56,12 +57,13 @@ static int run(sqlite_store *s, const char *sql, const char *const *texts, size_
 }
 
 int ps_sqlite_service_account_create(ps_store *base, const ps_service_account *a) {
+  if (strcmp(a->role, "viewer") != 0 && strcmp(a->role, "writer") != 0) return PS_EINVAL;
   char created[24];
-  snprintf(created, sizeof created, "%lld", (long long)ps_now_ms());
-  const char *texts[] = {a->key_id, a->project_id, a->secret_sha256, a->role, created};
+  snprintf(created, sizeof created, "%lld", (long long)(a->created_ms ? a->created_ms : ps_now_ms()));
+  const char *texts[] = {a->key_id, a->project_id, a->name, a->secret_sha256, a->role, created};
   return run((sqlite_store *)base,
-             "INSERT INTO service_accounts(" ACCOUNT_COLUMNS ") VALUES(?,?,?,?,CAST(? AS INTEGER))",
-             texts, 5, NULL, NULL, NULL);
+             "INSERT INTO service_accounts(" ACCOUNT_COLUMNS ") VALUES(?,?,?,?,?,CAST(? AS INTEGER))",
+             texts, 6, NULL, NULL, NULL);
 }
 
 typedef struct accounts {

@@ -145,6 +145,7 @@ typedef struct ps_msession_state {
 typedef struct ps_service_account {
   char key_id[37];        /* UUID */
   char project_id[37];
+  char name[129];         /* a label for people ("matchmaker"); may be empty */
   char secret_sha256[65]; /* lowercase hex SHA-256 of the secret */
   char role[8];           /* "viewer" or "writer" */
   int64_t created_ms;
@@ -267,8 +268,9 @@ typedef struct ps_store_ops {
                      int64_t from_ms, int64_t to_ms, ps_rollup_visitor visit, void *ctx);
 
   /* Service accounts of the session observability API (src/auth/service_auth.h). The secret
-   * is kept only as its lowercase hex SHA-256. create: PS_EEXIST when the key id is taken.
-   * find: PS_ENOTFOUND when unknown. list: every account (of project_id unless NULL), by
+   * is kept only as its lowercase hex SHA-256. create: PS_EEXIST when the key id is taken;
+   * created_ms is stored as given (0: now); the store does not check that the project exists
+   * (the CLI does), and refuses a role other than "viewer" or "writer" (PS_EINVAL). find: PS_ENOTFOUND when unknown. list: every account (of project_id unless NULL), by
    * creation; caller frees *out. delete: PS_ENOTFOUND when unknown. */
   int (*service_account_create)(ps_store *store, const ps_service_account *account);
   int (*service_account_find)(ps_store *store, const char *key_id, ps_service_account *out);

@@ -5,7 +5,6 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const childProcess = require('node:child_process');
 const crypto = require('node:crypto');
 
 const ps = require('./lib/playstat');
@@ -25,14 +24,6 @@ function verifyHs256(token, secret) {
   const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
   const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
   return { header, payload };
-}
-
-/** Runs the CLI expecting failure; returns { code, stdout, stderr }. */
-function runCliFailing(args) {
-  const res = childProcess.spawnSync(ps.BIN, args, { encoding: 'utf8', timeout: 60000 });
-  assert.equal(res.error, undefined, `playstat ${args.join(' ')}: ${res.error}`);
-  assert.notEqual(res.status, 0, `playstat ${args.join(' ')} should have failed; stdout: ${res.stdout}`);
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
 describe('playstat token', () => {
@@ -96,7 +87,7 @@ describe('playstat token', () => {
   });
 
   it('exits 1 with "no game has that id" for an unknown game', async () => {
-    const res = runCliFailing(['token', '--data', dataDir, '--game', '999999', '--player', 'p']);
+    const res = ps.runCliFailing(['token', '--data', dataDir, '--game', '999999', '--player', 'p']);
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stderr, /no game has that id/);
     assert.equal(res.stdout, '');
@@ -117,7 +108,7 @@ describe('playstat token', () => {
       [[...base, '--player', 'p', '--bogus'], /usage: playstat token/],
     ];
     for (const [args, stderrPattern] of cases) {
-      const res = runCliFailing(args);
+      const res = ps.runCliFailing(args);
       assert.equal(res.code, 2, `playstat ${args.join(' ')}: exit ${res.code}, stderr ${res.stderr}`);
       assert.match(res.stderr, stderrPattern, `playstat ${args.join(' ')}`);
       assert.equal(res.stdout, '', 'no token on a usage error');

@@ -1,5 +1,6 @@
 /* test_sqlite_store.c: the SQLite backend's guarantees (store/store.h): games, dedup by
- * (game, event_uuid), rejected events bounded per game, data surviving a reopen. */
+ * (game, event_uuid), rejected events bounded per game, service accounts, data surviving a
+ * reopen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/errors.h"
 #include "store/store.h"
@@ -120,11 +122,120 @@ static void rejected_events_keep_the_newest(void **state) {
   s->ops->close(s);
 }
 
+static ps_service_account account(const char *key_id, const char *project, const char *role,
+                                  int64_t created_ms) {
+  ps_service_account a = {.created_ms = created_ms};
+  snprintf(a.key_id, sizeof a.key_id, "%s", key_id);
+  snprintf(a.project_id, sizeof a.project_id, "%s", project);
+  snprintf(a.name, sizeof a.name, "name of %s", key_id);
+  memset(a.secret_sha256, 'a', 64);
+  a.secret_sha256[0] = key_id[0];
+  snprintf(a.role, sizeof a.role, "%s", role);
+  return a;
+}
+
+#define PROJECT_A "00000000-0000-4000-8000-00000000000a"
+#define PROJECT_B "00000000-0000-4000-8000-00000000000b"
+
+static void service_accounts_are_created_found_listed_and_deleted(void **state) {
+  ps_store *s = open_store(0);
+  ps_service_account a1 = account("1a", PROJECT_A, "viewer", 1000),
+                     b1 = account("2b", PROJECT_B, "writer", 2000),
+                     a2 = account("3a", PROJECT_A, "writer", 3000), found;
+  assert_int_equal(s->ops->service_account_create(s, &a2), PS_OK);
+  assert_int_equal(s->ops->service_account_create(s, &a1), PS_OK);
+  assert_int_equal(s->ops->service_account_create(s, &b1), PS_OK);
+
+  assert_int_equal(s->ops->service_account_find(s, "2b", &found), PS_OK);
+  assert_string_equal(found.key_id, "2b");
+  assert_string_equal(found.project_id, PROJECT_B);
+  assert_string_equal(found.name, "name of 2b");
+  assert_string_equal(found.secret_sha256, b1.secret_sha256);
+  assert_string_equal(found.role, "writer");
+  assert_int_equal(found.created_ms, 2000);
+  assert_int_equal(s->ops->service_account_find(s, "nope", &found), PS_ENOTFOUND);
+
+  /* A taken key id, whatever else differs. */
+  ps_service_account dup = account("1a", PROJECT_B, "writer", 5);
+  assert_int_equal(s->ops->service_account_create(s, &dup), PS_EEXIST);
+  assert_int_equal(s->ops->service_account_find(s, "1a", &found), PS_OK);
+  assert_string_equal(found.project_id, PROJECT_A);
+  /* Only the two roles. */
+  ps_service_account admin = account("4a", PROJECT_A, "admin", 5);
+  assert_int_equal(s->ops->service_account_create(s, &admin), PS_EINVAL);
+
+  /* Listed by creation, of one project or of all. */
+  ps_service_account *list = NULL;
+  size_t n = 99;
+  assert_int_equal(s->ops->service_account_list(s, PROJECT_A, &list, &n), PS_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(list[0].key_id, "1a");
+  assert_string_equal(list[1].key_id, "3a");
+  free(list);
+  assert_int_equal(s->ops->service_account_list(s, NULL, &list, &n), PS_OK);
+  assert_int_equal(n, 3);
+  assert_string_equal(list[0].key_id, "1a");
+  assert_string_equal(list[1].key_id, "2b");
+  assert_string_equal(list[2].key_id, "3a");
+  free(list);
+  list = NULL;
+  assert_int_equal(s->ops->service_account_list(s, "no such project", &list, &n), PS_OK);
+  assert_int_equal(n, 0);
+  free(list);
+
+  /* created_ms 0 means now. */
+  ps_service_account now = account("5a", PROJECT_A, "viewer", 0);
+  assert_int_equal(s->ops->service_account_create(s, &now), PS_OK);
+  assert_int_equal(s->ops->service_account_find(s, "5a", &found), PS_OK);
+  assert_true(found.created_ms > 1700000000000LL);
+
+  assert_int_equal(s->ops->service_account_delete(s, "1a"), PS_OK);
+  assert_int_equal(s->ops->service_account_find(s, "1a", &found), PS_ENOTFOUND);
+  assert_int_equal(s->ops->service_account_delete(s, "1a"), PS_ENOTFOUND);
+  s->ops->close(s);
+
+  /* Durable: a new process sees the same. */
+  s = open_store(0);
+  assert_int_equal(s->ops->service_account_find(s, "1a", &found), PS_ENOTFOUND);
+  assert_int_equal(s->ops->service_account_find(s, "3a", &found), PS_OK);
+  assert_string_equal(found.role, "writer");
+  assert_int_equal(s->ops->service_account_list(s, NULL, &list, &n), PS_OK);
+  assert_int_equal(n, 3);
+  free(list);
+  s->ops->close(s);
+}
+
+static void a_version_4_database_gains_service_accounts(void **state) {
+  /* A store written before service accounts existed (user_version 4, no such table). */
+  ps_store *s = open_store(0);
+  ps_game g = make_game(s, "401");
+  s->ops->close(s);
+  char path[300];
+  snprintf(path, sizeof path, "%s/playstat.db", dir);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE service_accounts; PRAGMA user_version = 4;",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+
+  s = open_store(0);
+  ps_game found;
+  assert_int_equal(s->ops->game_find_by_id(s, g.id, &found), PS_OK);
+  ps_service_account a = account("1a", g.project_id, "viewer", 1);
+  assert_int_equal(s->ops->service_account_create(s, &a), PS_OK);
+  s->ops->close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(games_are_found_by_key_and_id, setup, teardown),
       cmocka_unit_test_setup_teardown(duplicates_are_stored_once_per_game, setup, teardown),
       cmocka_unit_test_setup_teardown(rejected_events_keep_the_newest, setup, teardown),
+      cmocka_unit_test_setup_teardown(service_accounts_are_created_found_listed_and_deleted,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(a_version_4_database_gains_service_accounts, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,7 +64,7 @@ static void on_committed(ps_ingest_job *job, int result) {
   so_job *j = job->ctx;
   ps_so_anonymizer_finish(j->app->so_anonymizer, &j->key, result == PS_OK);
   if (result != PS_OK) {
-    ps_so_respond_problem(j->req, 503, "Service Unavailable",
+    ps_request_respond_problem(j->req, 503, "Service Unavailable",
                           "The events could not be stored; retry later.");
     return;
   }
@@ -84,7 +84,7 @@ static int check_ids(ps_request *req, const ps_so_key *key) {
     int ok = len > 0 && len <= MAX_ID_BYTES;
     for (size_t k = 0; ok && k < len; k++) ok = (unsigned char)ids[i][k] > 0x20 && ids[i][k] != 0x7f;
     if (!ok) {
-      ps_so_respond_problem(req, 400, "Bad Request",
+      ps_request_respond_problem(req, 400, "Bad Request",
                             "projectId, environmentId and sessionId must be 1 to 128 printable "
                             "bytes");
       return -1;
@@ -97,7 +97,7 @@ static int check_ids(ps_request *req, const ps_so_key *key) {
 static int parse_events(ps_request *req, so_job *j) {
   const char *type = ps_request_header(req, "Content-Type");
   if (!type || strncasecmp(type, "application/json", 16) != 0) {
-    ps_so_respond_problem(req, 415, "Unsupported Media Type",
+    ps_request_respond_problem(req, 415, "Unsupported Media Type",
                           "Content-Type must be application/json");
     return -1;
   }
@@ -108,7 +108,7 @@ static int parse_events(ps_request *req, so_job *j) {
     char detail[256];
     snprintf(detail, sizeof detail, "The body is not JSON: %s (line %d, column %d)", jerr.text,
              jerr.line, jerr.column);
-    ps_so_respond_problem(req, 400, "Bad Request", detail);
+    ps_request_respond_problem(req, 400, "Bad Request", detail);
     return -1;
   }
   json_t *list = json_is_array(root) ? root : NULL;
@@ -116,7 +116,7 @@ static int parse_events(ps_request *req, so_job *j) {
   ps_buf problems = {0};
   int rc = 0;
   if (n == 0 || n > MAX_EVENTS) {
-    ps_so_respond_problem(req, 400, "Bad Request", "Send 1 to 1000 events per request");
+    ps_request_respond_problem(req, 400, "Bad Request", "Send 1 to 1000 events per request");
     rc = -1;
     goto out;
   }
@@ -134,12 +134,12 @@ static int parse_events(ps_request *req, so_job *j) {
     if (bad <= 20 && ps_buf_append_str(&problems, line) != PS_OK) goto oom;
   }
   if (bad) {
-    ps_so_respond_problem(req, 400, "Bad Request", problems.data);
+    ps_request_respond_problem(req, 400, "Bad Request", problems.data);
     rc = -1;
   }
   goto out;
 oom:
-  ps_so_respond_problem(req, 503, "Service Unavailable", "Out of memory; retry later.");
+  ps_request_respond_problem(req, 503, "Service Unavailable", "Out of memory; retry later.");
   rc = -1;
 out:
   ps_buf_free(&problems);
@@ -177,7 +177,7 @@ static int build_records(so_job *j) {
 void ps_so_events_handler(ps_request *req, ps_app *app) {
   so_job *j = calloc(1, sizeof *j);
   if (!j) {
-    ps_so_respond_problem(req, 503, "Service Unavailable", "Out of memory; retry later.");
+    ps_request_respond_problem(req, 503, "Service Unavailable", "Out of memory; retry later.");
     return;
   }
   ps_request_set_state(req, j, so_job_free);
@@ -199,7 +199,7 @@ void ps_so_events_handler(ps_request *req, ps_app *app) {
   if (rc != PS_OK) {
     ps_ingest_unreserve(app->queue, j->n);
     ps_so_anonymizer_finish(app->so_anonymizer, &j->key, 0);
-    ps_so_respond_problem(req, 503, "Service Unavailable", "Out of resources; retry later.");
+    ps_request_respond_problem(req, 503, "Service Unavailable", "Out of resources; retry later.");
     return;
   }
   j->job = (ps_ingest_job){.records = j->records, .count = j->n, .done = on_committed, .ctx = j};

@@ -174,6 +174,14 @@ function runCli(args, { timeoutMs = 60000 } = {}) {
   });
 }
 
+/** Runs the CLI expecting failure; returns { code, stdout, stderr }. */
+function runCliFailing(args) {
+  const res = childProcess.spawnSync(BIN, args, { encoding: 'utf8', timeout: 60000 });
+  assert.equal(res.error, undefined, `playstat ${args.join(' ')}: ${res.error}`);
+  assert.notEqual(res.status, 0, `playstat ${args.join(' ')} should have failed; stdout: ${res.stdout}`);
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX40 = /^[0-9a-f]{40}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -338,7 +346,7 @@ function metricSum(samples, name, where = {}) {
 module.exports = {
   SOURCE_DIR, BIN, TEST_OUT, ONE_MB, UUID, HEX32, HEX40,
   sleep, waitFor, nowSec, makeTempDir, removeDir, writeTestOut,
-  startServer, runCli, createGame, listGames, readEvents, countByUuid,
+  startServer, runCli, runCliFailing, createGame, listGames, readEvents, countByUuid,
   request, hmacBase64, signedPost, postEvents, assertJsonBody, describeRes,
   parseMetrics, scrapeMetrics, metricSum, killAllChildren,
 };
