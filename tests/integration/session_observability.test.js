@@ -4,7 +4,7 @@
 //   problem+json bodies;
 // - validation (400 naming each bad event, 415) and idempotency (the same event twice is
 //   stored once);
-// - a simulated matchmaker: 1200 sessions across pools, queues and regions, with allocation
+// - a simulated matchmaker: 2500 sessions across pools, queues and regions, with allocation
 //   failures, backfill, events shuffled across and within sessions and 10% resent; then every
 //   combination of the seven search filters (128) is paged through and compared with the
 //   simulation's own record, and every session document is checked (createdAt, updatedAt,
@@ -238,7 +238,7 @@ describe('session observability', () => {
     let byId;
 
     before(async () => {
-      sessions = simulate(1200, SEED, Date.now() - 2 * 86400000);
+      sessions = simulate(2500, SEED, Date.now() - 2 * 86400000);
       byId = new Map(sessions.map((s) => [s.sessionId, s]));
       const requests = deliveries(sessions, SEED + 1);
       let failures = 0;
