@@ -22,6 +22,7 @@
 #include "http/app.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "insights/ga_rollup.h"
 #include "insights/rollup.h"
 #include "observability/retention.h"
 #include "ingest/queue.h"
@@ -29,6 +30,8 @@
 
 /* How often the rollups of session metrics catch up with the settled minutes. */
 #define ROLLUP_PERIOD_MS 10000
+/* How often the rollups of analytics events catch up with the events stored. */
+#define GA_ROLLUP_PERIOD_MS 1000
 
 static const char usage[] =
     "usage: playstat serve --data DIR [--listen HOST:PORT] [options]\n"
@@ -208,6 +211,7 @@ int ps_cmd_serve(int argc, char **argv) {
   ps_server *server = NULL;
   ps_rollup_worker *rollups = NULL;
   ps_so_retention *retention = NULL;
+  ps_ga_rollup_worker *event_rollups = NULL;
   const char **route_names = NULL;
   char err[256] = "";
   app.max_body_bytes = o.http.max_body_bytes;
@@ -235,6 +239,7 @@ int ps_cmd_serve(int argc, char **argv) {
                              ROLLUP_PERIOD_MS, &rollups) != PS_OK ||
       ps_so_retention_start(app.store, app.so_retention_ms, o.match_retention_check_s * 1000,
                             &retention) != PS_OK ||
+      ps_ga_rollup_worker_start(app.store, GA_ROLLUP_PERIOD_MS, &event_rollups) != PS_OK ||
       ps_server_start(&o.http, ps_routes, ps_route_count, &app, count_request, &server) != PS_OK)
     goto out;
   const char *colon = strrchr(o.http.listen, ':');
@@ -255,6 +260,7 @@ out:
   if (server) ps_server_stop(server, 0);
   ps_rollup_worker_stop(rollups);
   ps_so_retention_stop(retention);
+  ps_ga_rollup_worker_stop(event_rollups);
   ps_ingest_queue_free(app.queue);
   ps_game_cache_free(app.games);
   ps_msession_registry_free(app.msessions);

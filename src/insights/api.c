@@ -25,6 +25,8 @@
 #include "common/errors.h"
 #include "http/app.h"
 #include "http/handlers.h"
+#include "insights/ga_query.h"
+#include "insights/ga_rollup.h"
 #include "insights/match_metrics.h"
 #include "insights/session_metrics.h"
 #include "insights/session_query.h"
@@ -119,10 +121,88 @@ static int render_answer(ps_buf *b, const ps_session_query *q, const char *inter
   return rc == PS_OK ? ps_buf_append_str(b, "}") : rc;
 }
 
+/* Sends the answer of a computed result, or the error of its computation. */
+static void respond_result(ps_request *req, const ps_session_query *q, const char *interval,
+                           ps_metric_result *r, int rc) {
+  ps_buf b = {0};
+  if (rc == PS_OK) rc = render_answer(&b, q, interval, r);
+  ps_metric_result_free(r);
+  if (rc == PS_OK) {
+    size_t len = b.len;
+    ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
+    return;
+  }
+  ps_buf_free(&b);
+  if (rc == PS_EINVAL)
+    ps_request_respond_error(req, 400, "bad_request", "this combination of parameters is not supported");
+  else
+    ps_request_respond_error(req, 503, "unavailable",
+                             rc == PS_ENOMEM ? "out of memory, retry later"
+                                             : "the data could not be read, retry later");
+}
+
+/* GET .../metrics/{name} for the analytics-event metrics: daily buckets, one dimension filter
+ * or one group_by. */
+static void answer_event_metric(ps_request *req, ps_app *app, const ps_game *game,
+                                const char *name) {
+  int64_t now_s = ps_now_ms() / 1000, from_s, to_s;
+  const char *interval = ps_request_query(req, "interval");
+  const char *group_by = ps_request_query(req, "group_by");
+  ps_ga_query q = {.metric = name, .today = now_s / 86400};
+  const char *problem = NULL;
+  for (int d = 1; d < PS_GA_DIMS && !problem; d++) {
+    const char *v = ps_request_query(req, ps_ga_dims[d]);
+    if (!v) continue;
+    if (q.dim) problem = "filter one dimension at a time (platform, build, os_version, custom_01..03)";
+    q.dim = d;
+    q.value = v;
+  }
+  if (problem) {
+  } else if (parse_seconds(ps_request_query(req, "to"), now_s, &to_s) ||
+             parse_seconds(ps_request_query(req, "from"), to_s - 30 * 86400, &from_s) ||
+             from_s >= to_s) {
+    problem = "from and to must be unix seconds with from < to";
+  } else if (interval && strcmp(interval, "day") != 0) {
+    problem = "analytics-event metrics are daily: interval=day";
+  } else if (to_s - from_s > 3660LL * 86400) {
+    problem = "at most ten years at a time";
+  } else if (group_by && (q.group_dim = ps_ga_dim_index(group_by)) < 0) {
+    problem = "group_by must be platform, build, os_version, custom_01, custom_02 or custom_03";
+  } else if (group_by && q.dim) {
+    problem = "filter or group_by, not both";
+  } else if (group_by && !strcmp(name, "retention")) {
+    problem = "retention already answers with groups (cohorts); group_by does not apply";
+  }
+  if (problem) {
+    ps_request_respond_error(req, 400, "bad_request", problem);
+    return;
+  }
+  q.from_day = from_s / 86400;
+  q.to_day = (to_s + 86399) / 86400;
+  ps_metric_result r;
+  int rc = ps_ga_query_run(app->store, game->id, &q, &r);
+  ps_session_query shape = {.metric = name, .from_ms = q.from_day * 86400000LL,
+                            .to_ms = q.to_day * 86400000LL, .group_by = group_by != NULL};
+  respond_result(req, &shape, "day", &r, rc);
+}
+
 void ps_insights_metric_handler(ps_request *req, ps_app *app) {
   ps_game game;
   if (authorize(req, app) || find_game(req, app, &game)) return;
   const char *name = ps_request_param(req, 1);
+  const char *source = ps_request_query(req, "source");
+  if (source && strcmp(source, "events") != 0 && strcmp(source, "sessions") != 0) {
+    ps_request_respond_error(req, 400, "bad_request", "source must be events or sessions");
+    return;
+  }
+  /* Analytics-event metrics (ga_query.h); "sessions" is the metrics sessions' unless
+   * source=events asks for the analytics events' (user events). */
+  int events = ps_ga_metric_known(name) &&
+               (strcmp(name, "sessions") != 0 || (source && strcmp(source, "events") == 0));
+  if (events) {
+    answer_event_metric(req, app, &game, name);
+    return;
+  }
   int matchmaking = ps_match_metric_known(name);
   if (!matchmaking && !ps_session_metric_known(name)) {
     ps_request_respond_error(req, 404, "not_found", "unknown metric");
@@ -165,22 +245,11 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
                        .portal = ps_request_query(req, "portal"), .group_by = group_by != NULL,
                        .group_by_portal = group_by && strcmp(group_by, "portal") == 0};
   ps_metric_result r;
-  ps_buf b = {0};
   int rc = matchmaking ? ps_match_query_run(app->store, game.project_id, name, q.from_ms, q.to_ms,
                                             q.interval_ms, group_by, &r)
                        : ps_session_query_run(app->store, game.id, &q, ps_now_ms(),
                                               app->msession_timeout_ms, &r);
-  if (rc == PS_OK) rc = render_answer(&b, &q, interval ? interval : "hour", &r);
-  ps_metric_result_free(&r);
-  if (rc == PS_OK) {
-    size_t len = b.len;
-    ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
-    return;
-  }
-  ps_buf_free(&b);
-  ps_request_respond_error(req, 503, "unavailable",
-                           rc == PS_ENOMEM ? "out of memory, retry later"
-                                           : "sessions could not be read, retry later");
+  respond_result(req, &q, interval ? interval : "hour", &r, rc);
 }
 
 void ps_insights_live_handler(ps_request *req, ps_app *app) {

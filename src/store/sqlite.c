@@ -7,7 +7,7 @@
  * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
- * Layout (PRAGMA user_version = 5; every statement is idempotent, so upgrading runs them all):
+ * Layout (PRAGMA user_version = 6; every statement is idempotent, so upgrading runs them all):
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
  *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
  *          session_id, body)            unique (game_id, event_uuid) where uuid not null
@@ -19,7 +19,8 @@
  *   api_tokens(token_sha256, name, created_ms)                 read-API tokens (hashes only)
  *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
  *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
- *   session observability tables: see sqlite_sessions.c; service accounts: sqlite_accounts.c
+ *   session observability tables: see sqlite_sessions.c; service accounts: sqlite_accounts.c;
+ *   analytics-event rollups: sqlite_ga.c
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -36,7 +37,7 @@
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 
 static const char schema_sql[] =
@@ -137,6 +138,7 @@ static int migrate(sqlite3 *db) {
   if (ps_sqlite_exec(db, schema_sql) != PS_OK ||
       ps_sqlite_exec(db, ps_sqlite_sessions_schema) != PS_OK ||
       ps_sqlite_exec(db, ps_sqlite_accounts_schema) != PS_OK ||
+      ps_sqlite_exec(db, ps_sqlite_ga_schema) != PS_OK ||
       ps_sqlite_exec(db, set_version) != PS_OK) {
     ps_sqlite_exec(db, "ROLLBACK");
     return PS_EIO;
@@ -858,6 +860,13 @@ const ps_store_ops ps_sqlite_store_ops = {
     .service_account_find = ps_sqlite_service_account_find,
     .service_account_list = ps_sqlite_service_account_list,
     .service_account_delete = ps_sqlite_service_account_delete,
+    .ga_events_after = ps_sqlite_ga_events_after,
+    .ga_rollup_mark = ps_sqlite_ga_rollup_mark,
+    .ga_user_get = ps_sqlite_ga_user_get,
+    .ga_user_next_idx = ps_sqlite_ga_user_next_idx,
+    .ga_rollup_apply = ps_sqlite_ga_rollup_apply,
+    .ga_chunks = ps_sqlite_ga_chunks,
+    .ga_aggs = ps_sqlite_ga_aggs,
     .so_session_get = ps_sqlite_so_session_get,
     .so_session_list = ps_sqlite_so_session_list,
     .so_session_players = ps_sqlite_so_session_players,

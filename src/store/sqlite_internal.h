@@ -1,7 +1,8 @@
 /*
  * sqlite_internal.h: what the files of the SQLite backend share (sqlite.c: the connections,
  * the schema, games, analytics events, metrics sessions, rollups, tokens; sqlite_sessions.c:
- * session observability; sqlite_accounts.c: service accounts). Nothing outside src/store/ includes it.
+ * session observability; sqlite_accounts.c: service accounts; sqlite_ga.c: analytics-event
+ * rollups). Nothing outside src/store/ includes it.
  *
  * The writer connection belongs to the ingest writer thread (write() only); every other
  * operation uses the shared connection under shared_lock.
@@ -67,5 +68,19 @@ int ps_sqlite_service_account_find(ps_store *store, const char *key_id, ps_servi
 int ps_sqlite_service_account_list(ps_store *store, const char *project_id,
                                    ps_service_account **out, size_t *count);
 int ps_sqlite_service_account_delete(ps_store *store, const char *key_id);
+
+/* sqlite_ga.c: analytics-event rollups. */
+extern const char ps_sqlite_ga_schema[];
+int ps_sqlite_ga_events_after(ps_store *store, int64_t game_id, int64_t after_id, size_t limit,
+                              ps_ga_event_visitor visit, void *ctx);
+int ps_sqlite_ga_rollup_mark(ps_store *store, int64_t game_id, int64_t *last_event_id);
+int ps_sqlite_ga_user_get(ps_store *store, int64_t game_id, const char *user_id, ps_ga_user *out);
+int ps_sqlite_ga_user_next_idx(ps_store *store, int64_t game_id, int64_t *idx);
+int ps_sqlite_ga_rollup_apply(ps_store *store, int64_t game_id, const ps_ga_delta *delta);
+int ps_sqlite_ga_chunks(ps_store *store, int64_t game_id, char kind, int dim, const char *value,
+                        int64_t from_day, int64_t to_day, ps_ga_chunk_visitor visit, void *ctx);
+int ps_sqlite_ga_aggs(ps_store *store, int64_t game_id, const char *kind, int dim,
+                      const char *value, int64_t from_day, int64_t to_day,
+                      ps_ga_agg_visitor visit, void *ctx);
 
 #endif

@@ -129,6 +129,60 @@ typedef struct ps_so_query {
   const char *after_session_id;
 } ps_so_query;
 
+/* ---- analytics-event rollups (insights/ga_rollup.h) ---- */
+
+#define PS_GA_CHUNK_BITS 32768 /* users per bitmap chunk */
+#define PS_GA_CHUNK_BYTES (PS_GA_CHUNK_BITS / 8)
+#define PS_GA_DIMS 7           /* 0: all events; 1..6: platform, build, os_version, custom_01..03 */
+
+/* A user as the rollups know it: a dense number per game and the first day (UTC day number)
+ * of its first `user` event (-1 when none yet), with that event's dimension values. */
+typedef struct ps_ga_user {
+  char user_id[129];
+  int64_t idx;
+  int64_t first_day;
+  char first_dims[PS_GA_DIMS][65]; /* [0] unused */
+} ps_ga_user;
+
+/* Set and clear these bits in one chunk of one bitmap (kind 'a' active, 'p' paying, 'n' new). */
+typedef struct ps_ga_chunk_edit {
+  char kind;
+  int dim;
+  char value[65];
+  int64_t day, chunk;
+  unsigned char set[PS_GA_CHUNK_BYTES], clear[PS_GA_CHUNK_BYTES];
+} ps_ga_chunk_edit;
+
+/* Add n and sum to one aggregate (kind e.g. "sessions", "length", "revenue"; key e.g. a
+ * currency, "" when none). */
+typedef struct ps_ga_agg_add {
+  char kind[16];
+  int dim;
+  char value[65];
+  int64_t day;
+  char key[129];
+  int64_t n;
+  double sum;
+} ps_ga_agg_add;
+
+/* What one pass of the rollups changes, applied in one transaction with its watermark. */
+typedef struct ps_ga_delta {
+  const ps_ga_user *users; /* new or changed users */
+  size_t nusers;
+  const ps_ga_chunk_edit *chunks;
+  size_t nchunks;
+  const ps_ga_agg_add *aggs;
+  size_t naggs;
+  int64_t last_event_id; /* the events up to this id are rolled up */
+} ps_ga_delta;
+
+typedef int (*ps_ga_event_visitor)(int64_t id, int64_t received_ms, const char *body,
+                                   size_t len, void *ctx);
+typedef int (*ps_ga_chunk_visitor)(const char *value, int64_t day, int64_t chunk,
+                                   const unsigned char *bits, size_t len, void *ctx);
+typedef int (*ps_ga_agg_visitor)(const char *value, int64_t day, const char *key, int64_t n,
+                                 double sum, void *ctx);
+
 /* A metrics session as stored. Times in ms; ended_ms is -1 while the session has no end. */
 typedef struct ps_msession_state {
   char session_id[129];
@@ -298,6 +352,22 @@ typedef struct ps_store_ops {
   /* Deletes every session created before before_ms with all it holds (events, players,
    * tickets), leaving no trace of them in the store's files. *deleted: sessions removed. */
   int (*so_expire)(ps_store *store, int64_t before_ms, int64_t *deleted);
+
+  /* Analytics-event rollups. ga_events_after: the stored events of a game with id > after_id,
+   * in id order, at most limit. ga_rollup_mark: the last rolled-up event id (0 when none).
+   * ga_user_get: PS_ENOTFOUND when unknown; ga_user_next_idx: the next dense number.
+   * ga_rollup_apply: one transaction. ga_chunks / ga_aggs: rows of kind and dim with value
+   * (NULL: every value of the dim) and day in [from_day, to_day). */
+  int (*ga_events_after)(ps_store *store, int64_t game_id, int64_t after_id, size_t limit,
+                         ps_ga_event_visitor visit, void *ctx);
+  int (*ga_rollup_mark)(ps_store *store, int64_t game_id, int64_t *last_event_id);
+  int (*ga_user_get)(ps_store *store, int64_t game_id, const char *user_id, ps_ga_user *out);
+  int (*ga_user_next_idx)(ps_store *store, int64_t game_id, int64_t *idx);
+  int (*ga_rollup_apply)(ps_store *store, int64_t game_id, const ps_ga_delta *delta);
+  int (*ga_chunks)(ps_store *store, int64_t game_id, char kind, int dim, const char *value,
+                   int64_t from_day, int64_t to_day, ps_ga_chunk_visitor visit, void *ctx);
+  int (*ga_aggs)(ps_store *store, int64_t game_id, const char *kind, int dim, const char *value,
+                 int64_t from_day, int64_t to_day, ps_ga_agg_visitor visit, void *ctx);
 
   /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token. */
   int (*api_token_create)(ps_store *store, const char *token_sha256_hex, const char *name);

@@ -1,0 +1,360 @@
+/*
+ * ga_query.c: see ga_query.h. The rows a query needs are loaded into "slices", one per
+ * dimension value (one slice for no group_by): day-indexed user bitmaps (active, paying, new)
+ * over the range widened by 29 days before (mau) and 31 after (retention), and per-day
+ * aggregates over the range. Each metric is then a few loops over a slice.
+ */
+#include "insights/ga_query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/array.h"
+#include "common/errors.h"
+#include "common/rfc3339.h"
+
+#define BEFORE 29 /* days of bitmaps before the range (mau) */
+#define AFTER 31  /* days after it (retention) */
+#define RETENTION_DAYS 30
+
+static const char *const metrics[] = {
+    "dau",          "wau",    "mau",   "new_users", "sessions",   "avg_session_length",
+    "sessions_per_user", "revenue", "paying_users", "arpdau", "arppu", "conversion", "retention"};
+
+int ps_ga_metric_known(const char *name) {
+  for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++)
+    if (strcmp(metrics[i], name) == 0) return 1;
+  return 0;
+}
+
+int ps_ga_metric_has_groups(const char *name) {
+  return strcmp(name, "retention") == 0 || strcmp(name, "revenue") == 0;
+}
+
+/* ---- day bitmaps ---- */
+
+typedef struct days_bits {
+  unsigned char **bits; /* per day of the widened range; NULL: nobody */
+  size_t *len;
+} days_bits;
+
+typedef struct currency {
+  char key[129];
+  double *sum; /* per day of the range */
+} currency;
+
+typedef struct slice {
+  char value[65];
+  days_bits bits[3]; /* active, paying, new */
+  double *sessions, *length_n, *length_sum, *revenue; /* per day of the range */
+  currency *currencies;
+  size_t ncurrencies, currencies_cap;
+} slice;
+
+typedef struct slices {
+  slice *v;
+  size_t n, cap;
+  int64_t from, ndays;         /* the range */
+  int64_t wide_from, wide_days; /* the widened range of the bitmaps */
+  int failed;
+} slices;
+
+static const char kinds[3] = {'a', 'p', 'n'};
+
+static void slice_free(slice *s, size_t wide_days) {
+  for (int k = 0; k < 3; k++) {
+    for (size_t d = 0; s->bits[k].bits && d < wide_days; d++) free(s->bits[k].bits[d]);
+    free(s->bits[k].bits);
+    free(s->bits[k].len);
+  }
+  free(s->sessions);
+  free(s->length_n);
+  free(s->length_sum);
+  free(s->revenue);
+  for (size_t i = 0; i < s->ncurrencies; i++) free(s->currencies[i].sum);
+  free(s->currencies);
+}
+
+static void slices_free(slices *l) {
+  for (size_t i = 0; i < l->n; i++) slice_free(&l->v[i], (size_t)l->wide_days);
+  free(l->v);
+}
+
+/* The slice of value, added when new. */
+static slice *slice_of(slices *l, const char *value) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i].value, value) == 0) return &l->v[i];
+  if (PS_ARRAY_RESERVE(l->v, l->n, l->cap)) return NULL;
+  slice *s = &l->v[l->n];
+  memset(s, 0, sizeof *s);
+  snprintf(s->value, sizeof s->value, "%s", value);
+  size_t w = (size_t)l->wide_days, d = (size_t)l->ndays;
+  for (int k = 0; k < 3; k++) {
+    s->bits[k].bits = calloc(w, sizeof *s->bits[k].bits);
+    s->bits[k].len = calloc(w, sizeof *s->bits[k].len);
+  }
+  s->sessions = calloc(d, sizeof(double));
+  s->length_n = calloc(d, sizeof(double));
+  s->length_sum = calloc(d, sizeof(double));
+  s->revenue = calloc(d, sizeof(double));
+  l->n++;
+  int ok = s->sessions && s->length_n && s->length_sum && s->revenue;
+  for (int k = 0; k < 3; k++) ok = ok && s->bits[k].bits && s->bits[k].len;
+  return ok ? s : NULL;
+}
+
+typedef struct chunk_load {
+  slices *l;
+  int kind;
+} chunk_load;
+
+static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsigned char *bits,
+                      size_t len, void *ctx) {
+  chunk_load *c = ctx;
+  slice *s = slice_of(c->l, value);
+  if (!s) return PS_ENOMEM;
+  size_t d = (size_t)(day - c->l->wide_from), need = (size_t)(chunk + 1) * PS_GA_CHUNK_BYTES;
+  days_bits *b = &s->bits[c->kind];
+  if (b->len[d] < need) {
+    unsigned char *grown = realloc(b->bits[d], need);
+    if (!grown) return PS_ENOMEM;
+    memset(grown + b->len[d], 0, need - b->len[d]);
+    b->bits[d] = grown;
+    b->len[d] = need;
+  }
+  memcpy(b->bits[d] + (size_t)chunk * PS_GA_CHUNK_BYTES, bits,
+         len < PS_GA_CHUNK_BYTES ? len : PS_GA_CHUNK_BYTES);
+  return 0;
+}
+
+static int load_agg(const char *value, int64_t day, const char *key, int64_t n, double sum,
+                    void *ctx) {
+  chunk_load *c = ctx; /* kind: 0 sessions, 1 length, 2 revenue */
+  slice *s = slice_of(c->l, value);
+  if (!s) return PS_ENOMEM;
+  size_t d = (size_t)(day - c->l->from);
+  if (c->kind == 0) s->sessions[d] += (double)n;
+  if (c->kind == 1) {
+    s->length_n[d] += (double)n;
+    s->length_sum[d] += sum;
+  }
+  if (c->kind == 2) {
+    s->revenue[d] += sum;
+    currency *cur = NULL;
+    for (size_t i = 0; i < s->ncurrencies && !cur; i++)
+      if (strcmp(s->currencies[i].key, key) == 0) cur = &s->currencies[i];
+    if (!cur) {
+      if (PS_ARRAY_RESERVE(s->currencies, s->ncurrencies, s->currencies_cap)) return PS_ENOMEM;
+      cur = &s->currencies[s->ncurrencies];
+      memset(cur, 0, sizeof *cur);
+      snprintf(cur->key, sizeof cur->key, "%s", key);
+      if (!(cur->sum = calloc((size_t)c->l->ndays, sizeof(double)))) return PS_ENOMEM;
+      s->ncurrencies++;
+    }
+    cur->sum[d] += sum;
+  }
+  return 0;
+}
+
+static int load(ps_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
+  int dim = q->group_dim ? q->group_dim : q->dim;
+  const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
+  int rc = PS_OK;
+  if (!q->group_dim && !slice_of(l, value)) return PS_ENOMEM; /* the slice exists, even empty */
+  for (int k = 0; rc == PS_OK && k < 3; k++) {
+    chunk_load c = {l, k};
+    rc = store->ops->ga_chunks(store, game_id, kinds[k], dim, value, l->wide_from,
+                               l->wide_from + l->wide_days, load_chunk, &c);
+  }
+  static const char *const aggs[] = {"sessions", "length", "revenue"};
+  for (int k = 0; rc == PS_OK && k < 3; k++) {
+    chunk_load c = {l, k};
+    rc = store->ops->ga_aggs(store, game_id, aggs[k], dim, value, l->from, l->from + l->ndays,
+                             load_agg, &c);
+  }
+  return rc;
+}
+
+/* ---- bitmap arithmetic ---- */
+
+static double popcount(const unsigned char *b, size_t len) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < len; i++) n += (uint64_t)__builtin_popcount(b[i]);
+  return (double)n;
+}
+
+/* Distinct users set in any of the days [d0, d1) (widened-range indexes) of b. */
+static double distinct(const days_bits *b, size_t d0, size_t d1, unsigned char **scratch,
+                       size_t *scratch_len) {
+  size_t need = 0;
+  for (size_t d = d0; d < d1; d++)
+    if (b->len[d] > need) need = b->len[d];
+  if (need > *scratch_len) {
+    unsigned char *grown = realloc(*scratch, need);
+    if (!grown) return -1;
+    *scratch = grown;
+    *scratch_len = need;
+  }
+  memset(*scratch, 0, need);
+  for (size_t d = d0; d < d1; d++)
+    for (size_t i = 0; i < b->len[d]; i++) (*scratch)[i] |= b->bits[d][i];
+  return popcount(*scratch, need);
+}
+
+static double both(const days_bits *x, size_t dx, const days_bits *y, size_t dy) {
+  size_t len = x->len[dx] < y->len[dy] ? x->len[dx] : y->len[dy];
+  uint64_t n = 0;
+  for (size_t i = 0; i < len; i++) n += (uint64_t)__builtin_popcount(x->bits[dx][i] & y->bits[dy][i]);
+  return (double)n;
+}
+
+/* ---- metrics ---- */
+
+static double ratio(double a, double b) { return b ? a / b : 0; }
+
+static double sum_of(const double *v, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += v[i];
+  return s;
+}
+
+/* Fills series out (ndays points) with metric over slice s. */
+static int compute(const char *metric, const slices *l, const slice *s, ps_metric_series *out,
+                   unsigned char **scratch, size_t *scratch_len) {
+  size_t n = (size_t)l->ndays, off = BEFORE;
+  const days_bits *active = &s->bits[0], *paying = &s->bits[1], *fresh = &s->bits[2];
+  double users = distinct(active, off, off + n, scratch, scratch_len);
+  double payers = distinct(paying, off, off + n, scratch, scratch_len);
+  if (users < 0 || payers < 0) return PS_ENOMEM;
+  double revenue = sum_of(s->revenue, n), sessions = sum_of(s->sessions, n), dau_sum = 0;
+  for (size_t d = 0; d < n; d++) {
+    double dau = popcount(active->bits[off + d], active->len[off + d]);
+    double pay = popcount(paying->bits[off + d], paying->len[off + d]);
+    double v = 0;
+    dau_sum += dau;
+    if (!strcmp(metric, "dau")) v = dau;
+    else if (!strcmp(metric, "wau")) v = distinct(active, off + d - 6, off + d + 1, scratch, scratch_len);
+    else if (!strcmp(metric, "mau")) v = distinct(active, off + d - 29, off + d + 1, scratch, scratch_len);
+    else if (!strcmp(metric, "new_users")) v = popcount(fresh->bits[off + d], fresh->len[off + d]);
+    else if (!strcmp(metric, "sessions")) v = s->sessions[d];
+    else if (!strcmp(metric, "avg_session_length")) v = ratio(s->length_sum[d], s->length_n[d]);
+    else if (!strcmp(metric, "sessions_per_user")) v = ratio(s->sessions[d], dau);
+    else if (!strcmp(metric, "revenue")) v = s->revenue[d];
+    else if (!strcmp(metric, "paying_users")) v = pay;
+    else if (!strcmp(metric, "arpdau")) v = ratio(s->revenue[d], dau);
+    else if (!strcmp(metric, "arppu")) v = ratio(s->revenue[d], pay);
+    else if (!strcmp(metric, "conversion")) v = ratio(pay, dau);
+    if (v < 0) return PS_ENOMEM;
+    out->values[d] = v;
+  }
+  if (!strcmp(metric, "dau") || !strcmp(metric, "wau") || !strcmp(metric, "mau")) out->total = users;
+  else if (!strcmp(metric, "new_users") || !strcmp(metric, "sessions") || !strcmp(metric, "revenue"))
+    out->total = sum_of(out->values, n);
+  else if (!strcmp(metric, "avg_session_length"))
+    out->total = ratio(sum_of(s->length_sum, n), sum_of(s->length_n, n));
+  else if (!strcmp(metric, "sessions_per_user")) out->total = ratio(sessions, users);
+  else if (!strcmp(metric, "paying_users")) out->total = payers;
+  else if (!strcmp(metric, "arpdau")) out->total = ratio(revenue, dau_sum);
+  else if (!strcmp(metric, "arppu")) out->total = ratio(revenue, payers);
+  else if (!strcmp(metric, "conversion")) out->total = ratio(payers, users);
+  return PS_OK;
+}
+
+static ps_metric_series *new_group(ps_metric_result *r, const char *key) {
+  ps_metric_series *grown = realloc(r->groups, (r->ngroups + 1) * sizeof *grown);
+  if (!grown) return NULL;
+  r->groups = grown;
+  ps_metric_series *g = &r->groups[r->ngroups];
+  memset(g, 0, sizeof *g);
+  snprintf(g->key, sizeof g->key, "%s", key);
+  if (!(g->values = calloc(r->nbuckets, sizeof *g->values))) return NULL;
+  r->ngroups++;
+  return g;
+}
+
+/* Retention of the slice: a group per cohort, and the whole over all cohorts. */
+static int retention(const slices *l, const slice *s, int64_t today, ps_metric_result *out) {
+  const days_bits *active = &s->bits[0], *fresh = &s->bits[2];
+  double kept[RETENTION_DAYS] = {0}, sizes[RETENTION_DAYS] = {0}, cohorts = 0;
+  for (size_t c = 0; c < (size_t)l->ndays; c++) {
+    size_t dc = BEFORE + c;
+    double size = popcount(fresh->bits[dc], fresh->len[dc]);
+    if (size == 0) continue;
+    cohorts += size;
+    char key[PS_RFC3339_LEN + 1];
+    ps_rfc3339_format((l->from + (int64_t)c) * 86400000LL, key);
+    key[10] = 0; /* YYYY-MM-DD */
+    ps_metric_series *g = new_group(out, key);
+    if (!g) return PS_ENOMEM;
+    g->total = size;
+    for (size_t k = 1; k <= RETENTION_DAYS; k++) {
+      if (l->from + (int64_t)(c + k) > today || dc + k >= (size_t)l->wide_days) continue;
+      double back = both(fresh, dc, active, dc + k);
+      g->values[k - 1] = back / size;
+      kept[k - 1] += back;
+      sizes[k - 1] += size;
+    }
+  }
+  for (size_t k = 0; k < RETENTION_DAYS; k++) out->whole.values[k] = ratio(kept[k], sizes[k]);
+  out->whole.total = cohorts;
+  return PS_OK;
+}
+
+static int cmp_key(const void *a, const void *b) {
+  return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
+}
+
+int ps_ga_query_run(ps_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out) {
+  memset(out, 0, sizeof *out);
+  if (!ps_ga_metric_known(q->metric) || q->to_day <= q->from_day ||
+      (q->dim && q->group_dim) || (q->group_dim && !strcmp(q->metric, "retention")))
+    return PS_EINVAL;
+  int is_retention = !strcmp(q->metric, "retention");
+  slices l = {.from = q->from_day, .ndays = q->to_day - q->from_day,
+              .wide_from = q->from_day - BEFORE,
+              .wide_days = q->to_day - q->from_day + BEFORE + AFTER};
+  out->from_ms = is_retention ? 1000 : q->from_day * 86400000LL;
+  out->interval_ms = is_retention ? 1000 : 86400000LL;
+  out->nbuckets = is_retention ? RETENTION_DAYS : (size_t)l.ndays;
+  unsigned char *scratch = NULL;
+  size_t scratch_len = 0;
+  int rc = (out->whole.values = calloc(out->nbuckets, sizeof(double))) ? PS_OK : PS_ENOMEM;
+  if (rc == PS_OK) rc = load(store, game_id, q, &l);
+  if (rc == PS_OK && is_retention) {
+    int64_t today = q->today ? q->today : q->to_day;
+    rc = retention(&l, &l.v[0], today, out);
+  } else if (rc == PS_OK && !q->group_dim) {
+    rc = compute(q->metric, &l, &l.v[0], &out->whole, &scratch, &scratch_len);
+    for (size_t i = 0; rc == PS_OK && !strcmp(q->metric, "revenue") && i < l.v[0].ncurrencies; i++) {
+      ps_metric_series *g = new_group(out, l.v[0].currencies[i].key);
+      if (!g) {
+        rc = PS_ENOMEM;
+        break;
+      }
+      memcpy(g->values, l.v[0].currencies[i].sum, out->nbuckets * sizeof(double));
+      g->total = sum_of(g->values, out->nbuckets);
+    }
+  } else if (rc == PS_OK) {
+    /* group_by: the whole is the sum of nothing here; read it from dimension 0. */
+    ps_ga_query whole = *q;
+    whole.group_dim = 0;
+    ps_metric_result all;
+    rc = ps_ga_query_run(store, game_id, &whole, &all);
+    if (rc == PS_OK) {
+      memcpy(out->whole.values, all.whole.values, out->nbuckets * sizeof(double));
+      out->whole.total = all.whole.total;
+      ps_metric_result_free(&all);
+    }
+    for (size_t i = 0; rc == PS_OK && i < l.n; i++) {
+      ps_metric_series *g = new_group(out, l.v[i].value);
+      rc = g ? compute(q->metric, &l, &l.v[i], g, &scratch, &scratch_len) : PS_ENOMEM;
+    }
+  }
+  if (rc == PS_OK && q->group_dim && out->ngroups > 1)
+    qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
+  free(scratch);
+  slices_free(&l);
+  if (rc != PS_OK) ps_metric_result_free(out);
+  return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * ga_query.h: insights over analytics events, read from the rollups (ga_rollup.h), per UTC day:
+ *
+ *   dau, wau, mau        distinct active users on the day / the 7 / the 30 days ending with it;
+ *                        total: distinct active users over the range
+ *   new_users            users whose first `user` event is on the day; total: sum
+ *   sessions             `user` events; total: sum
+ *   avg_session_length   mean session_end length (s); total: over the range
+ *   sessions_per_user    sessions / dau; total: sessions / distinct active users
+ *   revenue              sum of business amount (as sent, cents); groups: one per currency
+ *   paying_users         distinct users with a business event; total: over the range
+ *   arpdau               revenue / dau; total: revenue / sum of dau
+ *   arppu                revenue / paying users; total: revenue / distinct paying users
+ *   conversion           paying users / dau; total: distinct paying / distinct active
+ *   retention            groups: one per cohort (users new on a day of the range, key
+ *                        "YYYY-MM-DD"), points t = 1..30 days since install, v = share of the
+ *                        cohort active that day (0 when that day is still to come); the whole:
+ *                        the same over all cohorts together; total: cohort size(s)
+ *
+ * A query may filter one dimension (platform, build, os_version, custom_01..03) to a value,
+ * or group by one (groups: one per value seen in the range, in key order), not both.
+ */
+#ifndef PS_INSIGHTS_GA_QUERY_H
+#define PS_INSIGHTS_GA_QUERY_H
+
+#include <stdint.h>
+
+#include "insights/session_metrics.h"
+#include "store/store.h"
+
+typedef struct ps_ga_query {
+  const char *metric;
+  int64_t from_day, to_day; /* UTC day numbers, [from, to) */
+  int dim;                  /* filter: 0 none, else 1..6 with value */
+  const char *value;
+  int group_dim;            /* group_by: 0 none, else 1..6 */
+  int64_t today;            /* retention: days after it have not happened (0: to_day) */
+} ps_ga_query;
+
+int ps_ga_metric_known(const char *name);
+/* Whether the metric answers with groups of its own (retention; revenue by currency). */
+int ps_ga_metric_has_groups(const char *name);
+
+/* Answers q in out (day buckets from from_day; retention: 30 points t = 1..30). Returns 0,
+ * PS_EINVAL, PS_ENOMEM or the store's error. Free out with ps_metric_result_free. */
+int ps_ga_query_run(ps_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out);
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * ga_rollup.c: see ga_rollup.h. One pass: read events after the mark, parse each (jansson),
+ * and gather, in keymaps, the users it touches, the bitmap chunk edits and the aggregate
+ * additions; then hand the whole delta to the store in one transaction.
+ */
+#include "insights/ga_rollup.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/array.h"
+#include "common/errors.h"
+#include "common/keymap.h"
+#include "common/log.h"
+#include "common/periodic.h"
+
+const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
+                                            "custom_01", "custom_02", "custom_03"};
+
+int ps_ga_dim_index(const char *name) {
+  for (int d = 1; d < PS_GA_DIMS; d++)
+    if (strcmp(ps_ga_dims[d], name) == 0) return d;
+  return -1;
+}
+
+#define DAY_MS 86400000LL
+#define NBUCKETS 4096
+
+typedef struct user_entry {
+  ps_keymap_entry key;
+  ps_ga_user user;
+  int dirty;
+} user_entry;
+
+typedef struct chunk_entry {
+  ps_keymap_entry key;
+  char name[128];
+  ps_ga_chunk_edit edit;
+} chunk_entry;
+
+typedef struct agg_entry {
+  ps_keymap_entry key;
+  char name[256];
+  ps_ga_agg_add add;
+} agg_entry;
+
+typedef struct pass {
+  ps_store *store;
+  int64_t game_id;
+  int64_t next_idx;
+  int64_t last_id;
+  size_t events;
+  int rc;
+  ps_keymap users, chunks, aggs;
+  user_entry **user_list;
+  size_t nuser_list, user_cap;
+  chunk_entry **chunk_list;
+  size_t nchunk_list, chunk_cap;
+  agg_entry **agg_list;
+  size_t nagg_list, agg_cap;
+} pass;
+
+/* ---- the pass's maps ---- */
+
+static user_entry *user_of(pass *p, const char *user_id) {
+  ps_keymap_entry *e = ps_keymap_find(&p->users, 0, user_id);
+  if (e) return ps_keymap_owner(e, user_entry, key);
+  user_entry *u = calloc(1, sizeof *u);
+  if (!u || PS_ARRAY_RESERVE(p->user_list, p->nuser_list, p->user_cap)) {
+    free(u);
+    return NULL;
+  }
+  int rc = p->store->ops->ga_user_get(p->store, p->game_id, user_id, &u->user);
+  if (rc == PS_ENOTFOUND) {
+    snprintf(u->user.user_id, sizeof u->user.user_id, "%s", user_id);
+    u->user.idx = p->next_idx++;
+    u->user.first_day = -1;
+    u->dirty = 1;
+    rc = PS_OK;
+  }
+  if (rc != PS_OK) {
+    free(u);
+    p->rc = rc;
+    return NULL;
+  }
+  u->key.name = u->user.user_id;
+  ps_keymap_insert(&p->users, &u->key);
+  p->user_list[p->nuser_list++] = u;
+  return u;
+}
+
+/* Sets (on) or clears one user's bit in the bitmap (kind, dim, value, day). */
+static int edit_bit(pass *p, char kind, int dim, const char *value, int64_t day, int64_t idx,
+                    int on) {
+  int64_t chunk = idx / PS_GA_CHUNK_BITS, bit = idx % PS_GA_CHUNK_BITS;
+  char name[128];
+  snprintf(name, sizeof name, "%c\x1f%d\x1f%s\x1f%lld\x1f%lld", kind, dim, value, (long long)day,
+           (long long)chunk);
+  ps_keymap_entry *e = ps_keymap_find(&p->chunks, 0, name);
+  chunk_entry *c = e ? ps_keymap_owner(e, chunk_entry, key) : NULL;
+  if (!c) {
+    if (!(c = calloc(1, sizeof *c)) || PS_ARRAY_RESERVE(p->chunk_list, p->nchunk_list, p->chunk_cap)) {
+      free(c);
+      return PS_ENOMEM;
+    }
+    memcpy(c->name, name, sizeof name);
+    c->key.name = c->name;
+    c->edit.kind = kind;
+    c->edit.dim = dim;
+    snprintf(c->edit.value, sizeof c->edit.value, "%s", value);
+    c->edit.day = day;
+    c->edit.chunk = chunk;
+    ps_keymap_insert(&p->chunks, &c->key);
+    p->chunk_list[p->nchunk_list++] = c;
+  }
+  unsigned char mask = (unsigned char)(1u << (bit % 8));
+  if (on) {
+    c->edit.set[bit / 8] |= mask;
+    c->edit.clear[bit / 8] &= (unsigned char)~mask;
+  } else {
+    c->edit.clear[bit / 8] |= mask;
+    c->edit.set[bit / 8] &= (unsigned char)~mask;
+  }
+  return PS_OK;
+}
+
+static int add_agg(pass *p, const char *kind, int dim, const char *value, int64_t day,
+                   const char *key, double sum) {
+  char name[256];
+  snprintf(name, sizeof name, "%s\x1f%d\x1f%s\x1f%lld\x1f%s", kind, dim, value, (long long)day, key);
+  ps_keymap_entry *e = ps_keymap_find(&p->aggs, 0, name);
+  agg_entry *a = e ? ps_keymap_owner(e, agg_entry, key) : NULL;
+  if (!a) {
+    if (!(a = calloc(1, sizeof *a)) || PS_ARRAY_RESERVE(p->agg_list, p->nagg_list, p->agg_cap)) {
+      free(a);
+      return PS_ENOMEM;
+    }
+    memcpy(a->name, name, sizeof name);
+    a->key.name = a->name;
+    snprintf(a->add.kind, sizeof a->add.kind, "%s", kind);
+    a->add.dim = dim;
+    snprintf(a->add.value, sizeof a->add.value, "%s", value);
+    a->add.day = day;
+    snprintf(a->add.key, sizeof a->add.key, "%s", key);
+    ps_keymap_insert(&p->aggs, &a->key);
+    p->agg_list[p->nagg_list++] = a;
+  }
+  a->add.n++;
+  a->add.sum += sum;
+  return PS_OK;
+}
+
+/* ---- one event ---- */
+
+static const char *member_text(json_t *event, const char *name) {
+  return json_string_value(json_object_get(event, name));
+}
+
+static int fold_event(pass *p, json_t *event, int64_t received_ms) {
+  const char *category = member_text(event, "category");
+  const char *user_id = member_text(event, "user_id");
+  if (!category || !user_id || !*user_id) return PS_OK; /* sdk_error and the like: no user */
+  json_t *ts = json_object_get(event, "client_ts");
+  int64_t seconds = json_is_integer(ts) ? (int64_t)json_integer_value(ts) : received_ms / 1000;
+  int64_t day = seconds >= 0 ? seconds / 86400 : 0;
+  user_entry *u = user_of(p, user_id);
+  if (!u) return p->rc ? p->rc : PS_ENOMEM;
+  char values[PS_GA_DIMS][65] = {{0}};
+  int present[PS_GA_DIMS] = {1};
+  for (int d = 1; d < PS_GA_DIMS; d++) {
+    const char *v = member_text(event, ps_ga_dims[d]);
+    if ((present[d] = v && *v)) snprintf(values[d], sizeof values[d], "%s", v);
+  }
+  int business = strcmp(category, "business") == 0;
+  const char *currency = business ? member_text(event, "currency") : NULL;
+  json_t *amount = json_object_get(event, "amount"), *length = json_object_get(event, "length");
+  int rc = PS_OK;
+  for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
+    if (!present[d]) continue;
+    rc = edit_bit(p, 'a', d, values[d], day, u->user.idx, 1);
+    if (rc == PS_OK && business) rc = edit_bit(p, 'p', d, values[d], day, u->user.idx, 1);
+    if (rc == PS_OK && business && currency)
+      rc = add_agg(p, "revenue", d, values[d], day, currency, (double)json_integer_value(amount));
+    if (rc == PS_OK && strcmp(category, "user") == 0) rc = add_agg(p, "sessions", d, values[d], day, "", 0);
+    if (rc == PS_OK && strcmp(category, "session_end") == 0 && json_is_integer(length))
+      rc = add_agg(p, "length", d, values[d], day, "", (double)json_integer_value(length));
+  }
+  if (rc == PS_OK && strcmp(category, "user") == 0 &&
+      (u->user.first_day < 0 || day < u->user.first_day)) {
+    /* A new first day: the user moves between the "new" bitmaps. */
+    for (int d = 0; rc == PS_OK && u->user.first_day >= 0 && d < PS_GA_DIMS; d++)
+      if (d == 0 || u->user.first_dims[d][0])
+        rc = edit_bit(p, 'n', d, d ? u->user.first_dims[d] : "", u->user.first_day, u->user.idx, 0);
+    for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++)
+      if (present[d]) rc = edit_bit(p, 'n', d, values[d], day, u->user.idx, 1);
+    u->user.first_day = day;
+    for (int d = 1; d < PS_GA_DIMS; d++) memcpy(u->user.first_dims[d], values[d], sizeof values[d]);
+    u->dirty = 1;
+  }
+  return rc;
+}
+
+/* Events are copied out of the scan first: folding them reads the store (users), which the
+ * scan's lock would forbid. */
+typedef struct stored_event {
+  int64_t id, received_ms;
+  char *body;
+  size_t len;
+} stored_event;
+
+typedef struct event_list {
+  stored_event *v;
+  size_t n, cap;
+} event_list;
+
+static int collect_event(int64_t id, int64_t received_ms, const char *body, size_t len,
+                         void *ctx) {
+  event_list *l = ctx;
+  if (PS_ARRAY_RESERVE(l->v, l->n, l->cap)) return PS_ENOMEM;
+  char *copy = malloc(len + 1);
+  if (!copy) return PS_ENOMEM;
+  memcpy(copy, body, len);
+  copy[len] = 0;
+  l->v[l->n++] = (stored_event){id, received_ms, copy, len};
+  return 0;
+}
+
+static int fold_events(pass *p, const event_list *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    json_t *event = json_loadb(l->v[i].body, l->v[i].len, 0, NULL);
+    int rc = event ? fold_event(p, event, l->v[i].received_ms) : PS_OK; /* stored events parse */
+    json_decref(event);
+    if (rc != PS_OK) return rc;
+    p->last_id = l->v[i].id;
+    p->events++;
+  }
+  return PS_OK;
+}
+
+/* ---- the pass ---- */
+
+static void free_entry(ps_keymap_entry *e) { free(e); } /* entries start with their key */
+
+int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_t *done) {
+  pass p = {.store = store, .game_id = game_id};
+  *done = 0;
+  int rc = store->ops->ga_rollup_mark(store, game_id, &p.last_id);
+  if (rc == PS_OK) rc = store->ops->ga_user_next_idx(store, game_id, &p.next_idx);
+  if (rc == PS_OK && (ps_keymap_init(&p.users, NBUCKETS) || ps_keymap_init(&p.chunks, NBUCKETS) ||
+                      ps_keymap_init(&p.aggs, NBUCKETS)))
+    rc = PS_ENOMEM;
+  event_list events = {0};
+  if (rc == PS_OK) rc = store->ops->ga_events_after(store, game_id, p.last_id, max_events, collect_event, &events);
+  if (rc == PS_OK) rc = fold_events(&p, &events);
+  for (size_t i = 0; i < events.n; i++) free(events.v[i].body);
+  free(events.v);
+  ps_ga_user *users = NULL;
+  ps_ga_chunk_edit *chunks = NULL;
+  ps_ga_agg_add *aggs = NULL;
+  if (rc == PS_OK && p.events) {
+    users = malloc((p.nuser_list ? p.nuser_list : 1) * sizeof *users);
+    chunks = malloc((p.nchunk_list ? p.nchunk_list : 1) * sizeof *chunks);
+    aggs = malloc((p.nagg_list ? p.nagg_list : 1) * sizeof *aggs);
+    if (!users || !chunks || !aggs) rc = PS_ENOMEM;
+  }
+  if (rc == PS_OK && p.events) {
+    size_t nusers = 0;
+    for (size_t i = 0; i < p.nuser_list; i++)
+      if (p.user_list[i]->dirty) users[nusers++] = p.user_list[i]->user;
+    for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = p.chunk_list[i]->edit;
+    for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = p.agg_list[i]->add;
+    ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id};
+    rc = store->ops->ga_rollup_apply(store, game_id, &delta);
+    if (rc == PS_OK) *done = p.events;
+  }
+  free(users);
+  free(chunks);
+  free(aggs);
+  ps_keymap_destroy(&p.users, free_entry);
+  ps_keymap_destroy(&p.chunks, free_entry);
+  ps_keymap_destroy(&p.aggs, free_entry);
+  free(p.user_list);
+  free(p.chunk_list);
+  free(p.agg_list);
+  return rc;
+}
+
+#define PASS_EVENTS 20000
+
+int ps_ga_rollup_catch_up(ps_store *store, int64_t game_id) {
+  size_t done;
+  int rc;
+  do rc = ps_ga_rollup_pass(store, game_id, PASS_EVENTS, &done);
+  while (rc == PS_OK && done == PASS_EVENTS);
+  return rc;
+}
+
+/* ---- the worker ---- */
+
+struct ps_ga_rollup_worker {
+  ps_store *store;
+  ps_periodic *thread;
+};
+
+static void catch_up_every_game(void *arg) {
+  ps_ga_rollup_worker *w = arg;
+  ps_game *games = NULL;
+  size_t n = 0;
+  if (w->store->ops->game_list(w->store, &games, &n) != PS_OK) return;
+  for (size_t i = 0; i < n; i++) {
+    int rc = ps_ga_rollup_catch_up(w->store, games[i].id);
+    if (rc != PS_OK)
+      ps_warn("event rollups: game %lld: %s (tried again later)", (long long)games[i].id,
+              ps_strerror(rc));
+  }
+  free(games);
+}
+
+int ps_ga_rollup_worker_start(ps_store *store, int64_t period_ms, ps_ga_rollup_worker **out) {
+  ps_ga_rollup_worker *w = calloc(1, sizeof *w);
+  if (!w) return PS_ENOMEM;
+  w->store = store;
+  if (ps_periodic_start(period_ms, catch_up_every_game, w, &w->thread) != PS_OK) {
+    free(w);
+    return PS_ENOMEM;
+  }
+  *out = w;
+  return PS_OK;
+}
+
+void ps_ga_rollup_worker_stop(ps_ga_rollup_worker *w) {
+  if (!w) return;
+  ps_periodic_stop(w->thread);
+  free(w);
+}

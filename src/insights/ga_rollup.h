@@ -1,0 +1,42 @@
+/*
+ * ga_rollup.h: the rollups of analytics events (GameAnalytics v2) behind the event insights
+ * (ga_query.h), maintained right behind ingest: a background thread reads the events stored
+ * since its mark (the events table stays the truth) and folds them, per UTC day of the event's
+ * client_ts (its receive time when it has none), into:
+ *
+ *   users       a dense number per user_id and game, and the day of its first `user` event
+ *   bitmaps     per day, one bit per user: active (any event), paying (a business event),
+ *               new (the day of the user's first `user` event; moved if an earlier one arrives)
+ *   aggregates  per day: sessions (`user` events), session length (count and sum of
+ *               session_end length), revenue per currency (count and sum of business amount)
+ *
+ * Each is kept for all events (dimension 0) and per value of platform, build, os_version,
+ * custom_01, custom_02 and custom_03 (dimensions 1..6), so a filter or a group_by on one of
+ * them reads rows, not events. A pass is one store transaction with its new mark: a crash
+ * redoes at most that pass.
+ */
+#ifndef PS_INSIGHTS_GA_ROLLUP_H
+#define PS_INSIGHTS_GA_ROLLUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* The dimension names, index 1..6 ("" at 0: all events). */
+extern const char *const ps_ga_dims[PS_GA_DIMS];
+/* The index of a dimension name, or -1. */
+int ps_ga_dim_index(const char *name);
+
+/* Folds up to max_events events stored after the game's mark. *done: how many (0: caught up).
+ * Returns 0, PS_ENOMEM or the store's error (nothing of the pass is kept then). */
+int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_t *done);
+/* Passes until caught up. */
+int ps_ga_rollup_catch_up(ps_store *store, int64_t game_id);
+
+/* A thread catching every game up, now and every period_ms. */
+typedef struct ps_ga_rollup_worker ps_ga_rollup_worker;
+int ps_ga_rollup_worker_start(ps_store *store, int64_t period_ms, ps_ga_rollup_worker **out);
+void ps_ga_rollup_worker_stop(ps_ga_rollup_worker *w);
+
+#endif

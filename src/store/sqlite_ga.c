@@ -1,0 +1,310 @@
+/*
+ * sqlite_ga.c: the analytics-event rollups in the SQLite backend (see store.h and
+ * insights/ga_rollup.h for what they mean).
+ *
+ * Layout:
+ *   ga_users(game_id, user_id, idx, first_day, dim1..dim6)    unique (game_id, idx)
+ *   ga_bits(game_id, kind, dim, value, day, chunk, bits)      4096-byte user bitmaps
+ *   ga_aggs(game_id, kind, dim, value, day, key, n, sum)      additive counts and sums
+ *   ga_mark(game_id, last_event_id)                           rolled up to this event
+ *
+ * ga_rollup_apply runs on the shared connection in one IMMEDIATE transaction: bitmap chunks
+ * are read, edited (bits cleared then set) and written back; aggregates add up in an upsert.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "store/sqlite_internal.h"
+
+const char ps_sqlite_ga_schema[] =
+    "CREATE TABLE IF NOT EXISTS ga_users("
+    "  game_id INTEGER NOT NULL, user_id TEXT NOT NULL, idx INTEGER NOT NULL,"
+    "  first_day INTEGER NOT NULL, dim1 TEXT, dim2 TEXT, dim3 TEXT, dim4 TEXT, dim5 TEXT,"
+    "  dim6 TEXT, PRIMARY KEY(game_id, user_id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX IF NOT EXISTS ga_users_by_idx ON ga_users(game_id, idx);"
+    "CREATE TABLE IF NOT EXISTS ga_bits("
+    "  game_id INTEGER NOT NULL, kind TEXT NOT NULL, dim INTEGER NOT NULL, value TEXT NOT NULL,"
+    "  day INTEGER NOT NULL, chunk INTEGER NOT NULL, bits BLOB NOT NULL,"
+    "  PRIMARY KEY(game_id, kind, dim, value, day, chunk)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS ga_bits_by_day ON ga_bits(game_id, kind, dim, day);"
+    "CREATE TABLE IF NOT EXISTS ga_aggs("
+    "  game_id INTEGER NOT NULL, kind TEXT NOT NULL, dim INTEGER NOT NULL, value TEXT NOT NULL,"
+    "  day INTEGER NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, sum REAL NOT NULL,"
+    "  PRIMARY KEY(game_id, kind, dim, value, day, key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS ga_aggs_by_day ON ga_aggs(game_id, kind, dim, day);"
+    "CREATE TABLE IF NOT EXISTS ga_mark("
+    "  game_id INTEGER PRIMARY KEY, last_event_id INTEGER NOT NULL);";
+
+/* Prepares sql on the shared connection (lock held by the caller). */
+static sqlite3_stmt *prepare_shared(sqlite_store *s, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) return NULL;
+  return st;
+}
+
+typedef struct event_rows {
+  ps_ga_event_visitor visit;
+  void *ctx;
+} event_rows;
+
+static int event_row(sqlite3_stmt *st, void *arg) {
+  const event_rows *q = arg;
+  return q->visit(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                  (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+                  q->ctx);
+}
+
+int ps_sqlite_ga_events_after(ps_store *base, int64_t game_id, int64_t after_id, size_t limit,
+                              ps_ga_event_visitor visit, void *ctx) {
+  sqlite_store *s = (sqlite_store *)base;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  /* events has no index on (game_id, id): the rowid range keeps this an id-ordered scan. */
+  sqlite3_stmt *st = prepare_shared(
+      s, "SELECT id, received_ms, body FROM events WHERE id > ? AND game_id = ? ORDER BY id LIMIT ?");
+  if (st) {
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, game_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    event_rows rows = {visit, ctx};
+    rc = ps_sqlite_each_row(st, event_row, &rows);
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+/* The single integer of sql with game_id bound as ?1 (fallback when no row or NULL). */
+static int one_integer(sqlite_store *s, const char *sql, int64_t game_id, int64_t fallback,
+                       int64_t *out) {
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  sqlite3_stmt *st = prepare_shared(s, sql);
+  if (st) {
+    sqlite3_bind_int64(st, 1, game_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW || step == SQLITE_DONE) {
+      *out = step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
+                 ? sqlite3_column_int64(st, 0)
+                 : fallback;
+      rc = PS_OK;
+    }
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+int ps_sqlite_ga_rollup_mark(ps_store *base, int64_t game_id, int64_t *last_event_id) {
+  return one_integer((sqlite_store *)base,
+                     "SELECT last_event_id FROM ga_mark WHERE game_id = ?1", game_id, 0,
+                     last_event_id);
+}
+
+int ps_sqlite_ga_user_next_idx(ps_store *base, int64_t game_id, int64_t *idx) {
+  return one_integer((sqlite_store *)base,
+                     "SELECT max(idx) + 1 FROM ga_users WHERE game_id = ?1", game_id, 0, idx);
+}
+
+int ps_sqlite_ga_user_get(ps_store *base, int64_t game_id, const char *user_id,
+                          ps_ga_user *out) {
+  sqlite_store *s = (sqlite_store *)base;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  sqlite3_stmt *st = prepare_shared(
+      s, "SELECT idx, first_day, dim1, dim2, dim3, dim4, dim5, dim6 FROM ga_users"
+         " WHERE game_id = ? AND user_id = ?");
+  if (st) {
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      memset(out, 0, sizeof *out);
+      snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
+      out->idx = sqlite3_column_int64(st, 0);
+      out->first_day = sqlite3_column_int64(st, 1);
+      for (int d = 1; d < PS_GA_DIMS; d++)
+        ps_sqlite_copy_text(out->first_dims[d], sizeof out->first_dims[d], st, 1 + d);
+      rc = PS_OK;
+    } else if (step == SQLITE_DONE) {
+      rc = PS_ENOTFOUND;
+    }
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+/* ---- one pass ---- */
+
+static int apply_users(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
+  sqlite3_stmt *st = prepare_shared(
+      s, "INSERT OR REPLACE INTO ga_users(game_id, user_id, idx, first_day, dim1, dim2, dim3,"
+         " dim4, dim5, dim6) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  int rc = st ? PS_OK : PS_EIO;
+  for (size_t i = 0; rc == PS_OK && i < d->nusers; i++) {
+    const ps_ga_user *u = &d->users[i];
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_text(st, 2, u->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, u->idx);
+    sqlite3_bind_int64(st, 4, u->first_day);
+    for (int k = 1; k < PS_GA_DIMS; k++)
+      sqlite3_bind_text(st, 4 + k, u->first_dims[k], -1, SQLITE_STATIC);
+    rc = ps_sqlite_step_and_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int apply_chunks(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
+  sqlite3_stmt *get = prepare_shared(
+      s, "SELECT bits FROM ga_bits WHERE game_id = ? AND kind = ? AND dim = ? AND value = ?"
+         " AND day = ? AND chunk = ?");
+  sqlite3_stmt *put = prepare_shared(
+      s, "INSERT OR REPLACE INTO ga_bits(game_id, kind, dim, value, day, chunk, bits)"
+         " VALUES(?,?,?,?,?,?,?)");
+  int rc = get && put ? PS_OK : PS_EIO;
+  unsigned char bits[PS_GA_CHUNK_BYTES];
+  for (size_t i = 0; rc == PS_OK && i < d->nchunks; i++) {
+    const ps_ga_chunk_edit *c = &d->chunks[i];
+    char kind[2] = {c->kind, 0};
+    sqlite3_stmt *both[] = {get, put};
+    for (int k = 0; k < 2; k++) {
+      sqlite3_bind_int64(both[k], 1, game_id);
+      sqlite3_bind_text(both[k], 2, kind, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int(both[k], 3, c->dim);
+      sqlite3_bind_text(both[k], 4, c->value, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(both[k], 5, c->day);
+      sqlite3_bind_int64(both[k], 6, c->chunk);
+    }
+    memset(bits, 0, sizeof bits);
+    int step = sqlite3_step(get);
+    if (step == SQLITE_ROW && sqlite3_column_bytes(get, 0) == PS_GA_CHUNK_BYTES)
+      memcpy(bits, sqlite3_column_blob(get, 0), sizeof bits);
+    else if (step != SQLITE_DONE && step != SQLITE_ROW)
+      rc = PS_EIO;
+    sqlite3_reset(get);
+    for (size_t b = 0; b < sizeof bits; b++) bits[b] = (unsigned char)((bits[b] & ~c->clear[b]) | c->set[b]);
+    sqlite3_bind_blob(put, 7, bits, sizeof bits, SQLITE_STATIC);
+    if (rc == PS_OK) rc = ps_sqlite_step_and_reset(put);
+  }
+  sqlite3_finalize(get);
+  sqlite3_finalize(put);
+  return rc;
+}
+
+static int apply_aggs(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
+  sqlite3_stmt *st = prepare_shared(
+      s, "INSERT INTO ga_aggs(game_id, kind, dim, value, day, key, n, sum) VALUES(?,?,?,?,?,?,?,?)"
+         " ON CONFLICT DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum");
+  int rc = st ? PS_OK : PS_EIO;
+  for (size_t i = 0; rc == PS_OK && i < d->naggs; i++) {
+    const ps_ga_agg_add *a = &d->aggs[i];
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, a->dim);
+    sqlite3_bind_text(st, 4, a->value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, a->day);
+    sqlite3_bind_text(st, 6, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, a->n);
+    sqlite3_bind_double(st, 8, a->sum);
+    rc = ps_sqlite_step_and_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int ps_sqlite_ga_rollup_apply(ps_store *base, int64_t game_id, const ps_ga_delta *d) {
+  sqlite_store *s = (sqlite_store *)base;
+  pthread_mutex_lock(&s->shared_lock);
+  int rc = ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE");
+  if (rc == PS_OK) rc = apply_users(s, game_id, d);
+  if (rc == PS_OK) rc = apply_chunks(s, game_id, d);
+  if (rc == PS_OK) rc = apply_aggs(s, game_id, d);
+  if (rc == PS_OK) {
+    sqlite3_stmt *st = prepare_shared(
+        s, "INSERT OR REPLACE INTO ga_mark(game_id, last_event_id) VALUES(?,?)");
+    if (st) {
+      sqlite3_bind_int64(st, 1, game_id);
+      sqlite3_bind_int64(st, 2, d->last_event_id);
+      rc = ps_sqlite_step_and_reset(st);
+    } else {
+      rc = PS_EIO;
+    }
+    sqlite3_finalize(st);
+  }
+  if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "COMMIT");
+  if (rc != PS_OK) ps_sqlite_exec(s->shared, "ROLLBACK");
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+/* ---- reads ---- */
+
+typedef struct chunk_rows {
+  ps_ga_chunk_visitor visit;
+  void *ctx;
+} chunk_rows;
+
+static int chunk_row(sqlite3_stmt *st, void *arg) {
+  const chunk_rows *q = arg;
+  return q->visit((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                  sqlite3_column_int64(st, 2), sqlite3_column_blob(st, 3),
+                  (size_t)sqlite3_column_bytes(st, 3), q->ctx);
+}
+
+typedef struct agg_rows {
+  ps_ga_agg_visitor visit;
+  void *ctx;
+} agg_rows;
+
+static int agg_row(sqlite3_stmt *st, void *arg) {
+  const agg_rows *q = arg;
+  return q->visit((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+                  sqlite3_column_double(st, 4), q->ctx);
+}
+
+/* Runs a rollup read: columns selected from table for (game, kind, dim[, value]) and days. */
+static int read_rows(sqlite_store *s, const char *columns, const char *table, int64_t game_id,
+                     const char *kind, int dim, const char *value, int64_t from_day,
+                     int64_t to_day, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
+  char sql[384];
+  snprintf(sql, sizeof sql,
+           "SELECT %s FROM %s WHERE game_id = ?1 AND kind = ?2 AND dim = ?3%s"
+           " AND day >= ?5 AND day < ?6",
+           columns, table, value ? " AND value = ?4" : "");
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  sqlite3_stmt *st = prepare_shared(s, sql);
+  if (st) {
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, dim);
+    if (value) sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, from_day);
+    sqlite3_bind_int64(st, 6, to_day);
+    rc = ps_sqlite_each_row(st, row, ctx);
+  }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+int ps_sqlite_ga_chunks(ps_store *base, int64_t game_id, char kind, int dim, const char *value,
+                        int64_t from_day, int64_t to_day, ps_ga_chunk_visitor visit, void *ctx) {
+  char k[2] = {kind, 0};
+  chunk_rows rows = {visit, ctx};
+  return read_rows((sqlite_store *)base, "value, day, chunk, bits", "ga_bits", game_id, k, dim,
+                   value, from_day, to_day, chunk_row, &rows);
+}
+
+int ps_sqlite_ga_aggs(ps_store *base, int64_t game_id, const char *kind, int dim,
+                      const char *value, int64_t from_day, int64_t to_day,
+                      ps_ga_agg_visitor visit, void *ctx) {
+  agg_rows rows = {visit, ctx};
+  return read_rows((sqlite_store *)base, "value, day, key, n, sum", "ga_aggs", game_id, kind,
+                   dim, value, from_day, to_day, agg_row, &rows);
+}

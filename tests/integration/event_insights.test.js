@@ -1,0 +1,225 @@
+'use strict';
+// Insights over analytics events, end to end: a simulated player base (installs spread over 40
+// days, retention decaying with time, 1 to 3 sessions on active days, a paying minority in two
+// currencies, platforms, builds and custom_01 values) sends GameAnalytics v2 events through
+// POST /v2/{game_key}/events with client_ts in the past, in shuffled batches. Once the
+// background rollups caught up, every metric (dau, wau, mau, new_users, sessions,
+// avg_session_length, sessions_per_user, revenue, paying_users, arpdau, arppu, conversion,
+// retention), unfiltered, filtered by platform, build and custom_01, and grouped by platform
+// and build, is compared point by point with values computed here from the simulation's record.
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+
+const ps = require('./lib/playstat');
+const ev = require('./lib/events');
+const { mulberry32, simulationSeed } = require('./lib/random');
+
+const SEED = simulationSeed(777);
+const DAY = 86400;
+const PLATFORMS = [['ios', 'ios 17.1'], ['android', 'android 13'], ['windows', 'windows 10.0']];
+const BUILDS = ['1.0.0', '1.1.0'];
+
+/** Events of the simulation, each with what the reference needs. */
+function simulate(players, days, todayDay) {
+  const rnd = mulberry32(SEED);
+  const events = [];
+  const firstDay = todayDay - days;
+  for (let p = 0; p < players; p++) {
+    const user = `sim-user-${SEED}-${p}`;
+    const install = firstDay + Math.floor(rnd() * days);
+    const [platform, osVersion] = PLATFORMS[Math.floor(rnd() * PLATFORMS.length)];
+    const custom = rnd() < 0.5 ? 'a' : 'b';
+    const payer = rnd() < 0.15;
+    const currency = rnd() < 0.7 ? 'USD' : 'EUR';
+    let sessionNum = 0;
+    for (let day = install; day < todayDay; day++) {
+      const age = day - install;
+      if (age > 0 && rnd() > 0.6 * Math.exp(-age / 8)) continue; // retention decays
+      const build = day - firstDay < days / 2 ? BUILDS[0] : BUILDS[1]; // an update mid-way
+      const sessions = 1 + Math.floor(rnd() * 3);
+      for (let s = 0; s < sessions; s++) {
+        sessionNum += 1;
+        const session = { user_id: user, session_id: crypto.randomUUID(), session_num: sessionNum };
+        const t = day * DAY + 3600 + s * 7200 + Math.floor(rnd() * 3000);
+        const dims = { platform, os_version: osVersion, build, custom_01: custom, client_ts: t };
+        events.push({ day, user, ...dims, category: 'user', body: ev.makeEvent('user', session, dims) });
+        events.push({ day, user, ...dims, category: 'design', body: ev.makeEvent('design', session, { ...dims, client_ts: t + 60 }) });
+        if (payer && rnd() < 0.3) {
+          const amount = [99, 499, 999][Math.floor(rnd() * 3)];
+          events.push({ day, user, ...dims, category: 'business', amount, currency,
+            body: ev.makeEvent('business', session, { ...dims, client_ts: t + 120, amount, currency }) });
+        }
+        if (rnd() < 0.9) {
+          const length = 60 + Math.floor(rnd() * 3000);
+          events.push({ day, user, ...dims, category: 'session_end', length,
+            body: ev.makeEvent('session_end', session, { ...dims, client_ts: t + 130, length }) });
+        }
+      }
+    }
+  }
+  return events;
+}
+
+// ---- the reference ----
+
+const uniq = (list) => new Set(list).size;
+const ratio = (a, b) => (b ? a / b : 0);
+
+/** metric over the events that pass the filter ([dimension, value] or null); new users and
+ * cohorts are users whose first `user` event (among all events) passes it. */
+function reference(metric, all, filter, fromDay, toDay, todayDay) {
+  const events = filter ? all.filter((e) => e[filter[0]] === filter[1]) : all;
+  const days = [];
+  for (let d = fromDay; d < toDay; d++) days.push(d);
+  const on = (d) => events.filter((e) => e.day === d);
+  const within = (a, b) => events.filter((e) => e.day >= a && e.day < b);
+  const usersOf = (list) => uniq(list.map((e) => e.user));
+  const payersOf = (list) => usersOf(list.filter((e) => e.category === 'business'));
+  const revenueOf = (list) => list.filter((e) => e.category === 'business').reduce((a, e) => a + e.amount, 0);
+  const sessionsOf = (list) => list.filter((e) => e.category === 'user').length;
+  const firstDay = new Map();
+  const firstEvent = new Map();
+  for (const e of [...all].sort((a, b) => a.day - b.day)) if (e.category === 'user' && !firstEvent.has(e.user)) firstEvent.set(e.user, e);
+  for (const [u, e] of firstEvent) if (!filter || e[filter[0]] === filter[1]) firstDay.set(u, e.day);
+  const range = within(fromDay, toDay);
+  const perDay = (f) => days.map((d) => f(on(d), d));
+  switch (metric) {
+    case 'dau': return { points: perDay((l) => usersOf(l)), total: usersOf(range) };
+    case 'wau': return { points: perDay((_, d) => usersOf(within(d - 6, d + 1))), total: usersOf(range) };
+    case 'mau': return { points: perDay((_, d) => usersOf(within(d - 29, d + 1))), total: usersOf(range) };
+    case 'new_users': {
+      const points = perDay((_, d) => [...firstDay.values()].filter((f) => f === d).length);
+      return { points, total: points.reduce((a, b) => a + b, 0) };
+    }
+    case 'sessions': return { points: perDay(sessionsOf), total: sessionsOf(range) };
+    case 'avg_session_length': {
+      const mean = (l) => { const s = l.filter((e) => e.category === 'session_end'); return ratio(s.reduce((a, e) => a + e.length, 0), s.length); };
+      return { points: perDay(mean), total: mean(range) };
+    }
+    case 'sessions_per_user': return { points: perDay((l) => ratio(sessionsOf(l), usersOf(l))), total: ratio(sessionsOf(range), usersOf(range)) };
+    case 'revenue': {
+      const groups = new Map();
+      for (const c of [...new Set(range.filter((e) => e.category === 'business').map((e) => e.currency))].sort()) {
+        const points = perDay((l) => revenueOf(l.filter((e) => e.currency === c)));
+        groups.set(c, { points, total: points.reduce((a, b) => a + b, 0) });
+      }
+      return { points: perDay(revenueOf), total: revenueOf(range), groups };
+    }
+    case 'paying_users': return { points: perDay(payersOf), total: payersOf(range) };
+    case 'arpdau': {
+      const dauSum = days.reduce((a, d) => a + usersOf(on(d)), 0);
+      return { points: perDay((l) => ratio(revenueOf(l), usersOf(l))), total: ratio(revenueOf(range), dauSum) };
+    }
+    case 'arppu': return { points: perDay((l) => ratio(revenueOf(l), payersOf(l))), total: ratio(revenueOf(range), payersOf(range)) };
+    case 'conversion': return { points: perDay((l) => ratio(payersOf(l), usersOf(l))), total: ratio(payersOf(range), usersOf(range)) };
+    case 'retention': {
+      const groups = new Map();
+      const kept = new Array(30).fill(0);
+      const sizes = new Array(30).fill(0);
+      let total = 0;
+      for (const c of days) {
+        const cohort = [...firstDay.entries()].filter(([, f]) => f === c).map(([u]) => u);
+        if (!cohort.length) continue;
+        total += cohort.length;
+        const points = [];
+        for (let k = 1; k <= 30; k++) {
+          if (c + k > todayDay) { points.push(0); continue; }
+          const back = new Set(on(c + k).map((e) => e.user));
+          const n = cohort.filter((u) => back.has(u)).length;
+          points.push(n / cohort.length);
+          kept[k - 1] += n;
+          sizes[k - 1] += cohort.length;
+        }
+        groups.set(new Date(c * DAY * 1000).toISOString().slice(0, 10), { points, total: cohort.length });
+      }
+      return { points: kept.map((n, k) => ratio(n, sizes[k])), total, groups };
+    }
+    default: throw new Error(metric);
+  }
+}
+
+const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+function assertSeries(got, want, what) {
+  assert.ok(close(got.total, want.total), `${what}: total ${got.total}, want ${want.total}`);
+  assert.equal(got.points.length, want.points.length, `${what}: points`);
+  got.points.forEach((p, k) => { if (!close(p.v, want.points[k])) assert.fail(`${what}: point ${k} (t=${p.t}) is ${p.v}, want ${want.points[k]}`); });
+}
+
+describe('insights over analytics events', () => {
+  let srv;
+  let game;
+  let token;
+  let events;
+  const todayDay = Math.floor(Date.now() / 1000 / DAY);
+  const get = (p) => ps.request(srv.port, { path: p, headers: { Authorization: `Bearer ${token}` } });
+
+  before(async () => {
+    srv = await ps.startServer({ name: 'event-insights' });
+    game = await ps.createGame(srv.dataDir, 'Events Game');
+    token = (await ps.runCli(['api-token', 'create', '--data', srv.dataDir])).stdout.trim();
+    events = simulate(400, 40, todayDay);
+    // Shuffled into batches: rollups must not depend on arrival order.
+    const rnd = mulberry32(SEED + 1);
+    const order = events.map((e, i) => [rnd(), i]).sort((a, b) => a[0] - b[0]).map(([, i]) => events[i]);
+    for (let i = 0; i < order.length; i += 200) {
+      const res = await ps.postEvents(srv.port, game, order.slice(i, i + 200).map((e) => e.body));
+      assert.equal(res.status, 200, ps.describeRes(res));
+    }
+    // The rollups follow within seconds: wait until they account for every event.
+    const expectedUsers = uniq(events.map((e) => e.user));
+    await ps.waitFor(async () => {
+      const res = await get(`/api/v1/games/${game.id}/metrics/dau?from=${(todayDay - 60) * DAY}&to=${todayDay * DAY + DAY - 1}&interval=day`);
+      const sessions = await get(`/api/v1/games/${game.id}/metrics/sessions?source=events&from=${(todayDay - 60) * DAY}&to=${todayDay * DAY + DAY - 1}`);
+      return res.status === 200 && res.json.total === expectedUsers && sessions.json.total === events.filter((e) => e.category === 'user').length;
+    }, { timeoutMs: 30000, what: 'the event rollups to catch up' });
+  });
+  after(async () => { if (srv) await srv.stop(); });
+
+  const METRICS = ['dau', 'wau', 'mau', 'new_users', 'sessions', 'avg_session_length', 'sessions_per_user', 'revenue',
+    'paying_users', 'arpdau', 'arppu', 'conversion', 'retention'];
+  const VARIANTS = [{}, { platform: 'ios' }, { build: '1.1.0' }, { custom_01: 'a' }, { group_by: 'platform' }, { group_by: 'build' }];
+
+  it('every metric, filtered and grouped, equals the reference computed from the record', async () => {
+    const fromDay = todayDay - 35;
+    const toDay = todayDay + 1;
+    let compared = 0;
+    for (const metric of METRICS) {
+      for (const variant of VARIANTS) {
+        if (metric === 'retention' && variant.group_by) continue;
+        const q = new URLSearchParams({ from: String(fromDay * DAY), to: String(toDay * DAY - 1), interval: 'day', source: 'events', ...variant });
+        const res = await get(`/api/v1/games/${game.id}/metrics/${metric}?${q}`);
+        const what = `${metric} ${q} (seed ${SEED})`;
+        assert.equal(res.status, 200, `${what}: ${res.text}`);
+        const filter = Object.entries(variant).find(([k]) => k !== 'group_by') || null;
+        if (!variant.group_by) {
+          const want = reference(metric, events, filter, fromDay, toDay, todayDay);
+          assertSeries(res.json, want, what);
+          if (want.groups) {
+            assert.deepEqual(res.json.groups.map((g) => g.key).sort(), [...want.groups.keys()].sort(), `${what}: groups`);
+            for (const g of res.json.groups) assertSeries(g, want.groups.get(g.key), `${what} group ${g.key}`);
+          }
+        } else {
+          assertSeries(res.json, reference(metric, events, null, fromDay, toDay, todayDay), `${what} whole`);
+          const keys = [...new Set(events.filter((e) => e.day >= fromDay - 29).map((e) => e[variant.group_by]))].sort();
+          assert.deepEqual(res.json.groups.map((g) => g.key), keys, `${what}: groups`);
+          for (const g of res.json.groups) {
+            assertSeries(g, reference(metric, events, [variant.group_by, g.key], fromDay, toDay, todayDay), `${what} group ${g.key}`);
+          }
+        }
+        compared += 1;
+      }
+    }
+    assert.equal(compared, METRICS.length * VARIANTS.length - 2);
+  });
+
+  it('bad parameters answer 400', async () => {
+    for (const q of ['interval=hour', 'platform=ios&build=1.0.0', 'group_by=country', 'platform=ios&group_by=build', 'source=elsewhere']) {
+      const res = await get(`/api/v1/games/${game.id}/metrics/dau?${q}`);
+      assert.equal(res.status, 400, `${q}: ${res.text}`);
+    }
+    assert.equal((await get(`/api/v1/games/${game.id}/metrics/retention?group_by=platform`)).status, 400);
+  });
+});
