@@ -134,7 +134,9 @@ static void respond_result(ps_request *req, const ps_session_query *q, const cha
   }
   ps_buf_free(&b);
   if (rc == PS_EINVAL)
-    ps_request_respond_error(req, 400, "bad_request", "this combination of parameters is not supported");
+    ps_request_respond_error(req, 400, "bad_request",
+                             "this combination of parameters is not supported (see "
+                             "docs/http-api.md: measure, by, steps, filters)");
   else
     ps_request_respond_error(req, 503, "unavailable",
                              rc == PS_ENOMEM ? "out of memory, retry later"
@@ -148,7 +150,9 @@ static void answer_event_metric(ps_request *req, ps_app *app, const ps_game *gam
   int64_t now_s = ps_now_ms() / 1000, from_s, to_s;
   const char *interval = ps_request_query(req, "interval");
   const char *group_by = ps_request_query(req, "group_by");
-  ps_ga_query q = {.metric = name, .today = now_s / 86400};
+  ps_ga_query q = {.metric = name, .today = now_s / 86400,
+                   .measure = ps_request_query(req, "measure"), .by = ps_request_query(req, "by"),
+                   .prefix = ps_request_query(req, "prefix"), .steps = ps_request_query(req, "steps")};
   const char *problem = NULL;
   for (int d = 1; d < PS_GA_DIMS && !problem; d++) {
     const char *v = ps_request_query(req, ps_ga_dims[d]);
@@ -170,8 +174,8 @@ static void answer_event_metric(ps_request *req, ps_app *app, const ps_game *gam
     problem = "group_by must be platform, build, os_version, custom_01, custom_02 or custom_03";
   } else if (group_by && q.dim) {
     problem = "filter or group_by, not both";
-  } else if (group_by && !strcmp(name, "retention")) {
-    problem = "retention already answers with groups (cohorts); group_by does not apply";
+  } else if (group_by && ps_ga_metric_has_groups(name) && strcmp(name, "revenue") != 0) {
+    problem = "this metric already answers with groups; group_by does not apply";
   }
   if (problem) {
     ps_request_respond_error(req, 400, "bad_request", problem);

@@ -13,6 +13,7 @@
 #include "common/array.h"
 #include "common/errors.h"
 #include "common/rfc3339.h"
+#include "insights/ga_family.h"
 
 #define BEFORE 29 /* days of bitmaps before the range (mau) */
 #define AFTER 31  /* days after it (retention) */
@@ -22,14 +23,25 @@ static const char *const metrics[] = {
     "dau",          "wau",    "mau",   "new_users", "sessions",   "avg_session_length",
     "sessions_per_user", "revenue", "paying_users", "arpdau", "arppu", "conversion", "retention"};
 
+/* The families (ga_family.c) and the aggregate kind each reads. */
+static const char *const families[][2] = {{"progression", "progression"}, {"funnel", "progression"},
+                                          {"resources", "resource"},     {"design", "design"},
+                                          {"errors", "error"},           {"ads", "ads"}};
+
+static int family_of(const char *name) {
+  for (size_t i = 0; i < sizeof families / sizeof *families; i++)
+    if (strcmp(families[i][0], name) == 0) return (int)i;
+  return -1;
+}
+
 int ps_ga_metric_known(const char *name) {
   for (size_t i = 0; i < sizeof metrics / sizeof *metrics; i++)
     if (strcmp(metrics[i], name) == 0) return 1;
-  return 0;
+  return family_of(name) >= 0;
 }
 
 int ps_ga_metric_has_groups(const char *name) {
-  return strcmp(name, "retention") == 0 || strcmp(name, "revenue") == 0;
+  return strcmp(name, "retention") == 0 || strcmp(name, "revenue") == 0 || family_of(name) >= 0;
 }
 
 /* ---- day bitmaps ---- */
@@ -129,7 +141,9 @@ static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsig
 }
 
 static int load_agg(const char *value, int64_t day, const char *key, int64_t n, double sum,
-                    void *ctx) {
+                    double min, double max, void *ctx) {
+  (void)min;
+  (void)max;
   chunk_load *c = ctx; /* kind: 0 sessions, 1 length, 2 revenue */
   slice *s = slice_of(c->l, value);
   if (!s) return PS_ENOMEM;
@@ -320,6 +334,13 @@ int ps_ga_query_run(ps_store *store, int64_t game_id, const ps_ga_query *q, ps_m
   unsigned char *scratch = NULL;
   size_t scratch_len = 0;
   int rc = (out->whole.values = calloc(out->nbuckets, sizeof(double))) ? PS_OK : PS_ENOMEM;
+  int family = family_of(q->metric);
+  if (rc == PS_OK && family >= 0) {
+    if (q->group_dim) rc = PS_EINVAL;
+    else rc = ps_ga_family_run(store, game_id, q, families[family][1], out);
+    if (rc != PS_OK) ps_metric_result_free(out);
+    return rc;
+  }
   if (rc == PS_OK) rc = load(store, game_id, q, &l);
   if (rc == PS_OK && is_retention) {
     int64_t today = q->today ? q->today : q->to_day;

@@ -17,8 +17,26 @@
  *                        cohort active that day (0 when that day is still to come); the whole:
  *                        the same over all cohorts together; total: cohort size(s)
  *
+ *
+ * Families, answering one group per key (points per day, total over the range); the whole is
+ * the same measure over every group:
+ *   progression   groups: progression ids one level below prefix (no prefix: the first level;
+ *                 "World1" drills into "World1:Level1", ...); measure starts | fails |
+ *                 completes (default) | attempts (mean attempt_num of Fail and Complete)
+ *   funnel        steps=a,b,c: one group per progression id, in the order given; measure as
+ *                 for progression (default completes)
+ *   resources     groups: "Flow:Currency" (by=currency, default), "Flow:Currency:ItemType"
+ *                 (by=item_type) or the whole event id (by=item_id); measure sum (default) | count
+ *   design        groups: event ids one level below prefix; measure count (default) | sum |
+ *                 mean | min | max of value (a missing value counts as 0)
+ *   errors        groups: severity (by=severity, default) or "severity|first line of the
+ *                 message" (by=message, the 10 most frequent); measure count
+ *   ads           groups: ad_action (by=action, default), ad_sdk_name (by=network), ad_type
+ *                 (by=type) or ad_placement (by=placement); measure count
+ *
  * A query may filter one dimension (platform, build, os_version, custom_01..03) to a value,
- * or group by one (groups: one per value seen in the range, in key order), not both.
+ * or group by one (groups: one per value seen in the range, in key order), not both; families
+ * take a filter but not a dimension group_by.
  */
 #ifndef PS_INSIGHTS_GA_QUERY_H
 #define PS_INSIGHTS_GA_QUERY_H
@@ -35,10 +53,12 @@ typedef struct ps_ga_query {
   const char *value;
   int group_dim;            /* group_by: 0 none, else 1..6 */
   int64_t today;            /* retention: days after it have not happened (0: to_day) */
+  const char *measure, *by, *prefix, *steps; /* families; NULL: their defaults */
 } ps_ga_query;
 
 int ps_ga_metric_known(const char *name);
-/* Whether the metric answers with groups of its own (retention; revenue by currency). */
+/* Whether the metric answers with groups of its own (retention, revenue by currency and the
+ * families). */
 int ps_ga_metric_has_groups(const char *name);
 
 /* Answers q in out (day buckets from from_day; retention: 30 points t = 1..30). Returns 0,

@@ -144,11 +144,15 @@ static int add_agg(pass *p, const char *kind, int dim, const char *value, int64_
     snprintf(a->add.value, sizeof a->add.value, "%s", value);
     a->add.day = day;
     snprintf(a->add.key, sizeof a->add.key, "%s", key);
+    a->add.min = sum;
+    a->add.max = sum;
     ps_keymap_insert(&p->aggs, &a->key);
     p->agg_list[p->nagg_list++] = a;
   }
   a->add.n++;
   a->add.sum += sum;
+  if (sum < a->add.min) a->add.min = sum;
+  if (sum > a->add.max) a->add.max = sum;
   return PS_OK;
 }
 
@@ -156,6 +160,41 @@ static int add_agg(pass *p, const char *kind, int dim, const char *value, int64_
 
 static const char *member_text(json_t *event, const char *name) {
   return json_string_value(json_object_get(event, name));
+}
+
+/* The aggregate of the event's family (progression, resource, design, error, ads), if any:
+ * its kind, key and value (ga_query.h says how keys read). */
+static const char *family_of(json_t *event, const char *category, char *key, size_t cap,
+                             double *value) {
+  const char *id = member_text(event, "event_id");
+  *value = 0;
+  if (!strcmp(category, "progression") && id) {
+    const char *colon = strchr(id, ':');
+    if (!colon) return NULL;
+    snprintf(key, cap, "%.*s|%s", (int)(colon - id), id, colon + 1);
+    *value = (double)json_integer_value(json_object_get(event, "attempt_num"));
+    return "progression";
+  }
+  if ((!strcmp(category, "resource") || !strcmp(category, "design")) && id) {
+    snprintf(key, cap, "%s", id);
+    *value = json_number_value(json_object_get(event, !strcmp(category, "resource") ? "amount" : "value"));
+    return !strcmp(category, "resource") ? "resource" : "design";
+  }
+  if (!strcmp(category, "error")) {
+    const char *severity = member_text(event, "severity"), *message = member_text(event, "message");
+    if (!severity || !message) return NULL;
+    size_t line = strcspn(message, "\r\n"); /* the first line: what people group errors by */
+    snprintf(key, cap, "%s|%.*s", severity, (int)(line < 100 ? line : 100), message);
+    return "error";
+  }
+  if (!strcmp(category, "ads")) {
+    snprintf(key, cap, "%s|%s|%s|%s", member_text(event, "ad_action") ? member_text(event, "ad_action") : "",
+             member_text(event, "ad_sdk_name") ? member_text(event, "ad_sdk_name") : "",
+             member_text(event, "ad_type") ? member_text(event, "ad_type") : "",
+             member_text(event, "ad_placement") ? member_text(event, "ad_placement") : "");
+    return "ads";
+  }
+  return NULL;
 }
 
 static int fold_event(pass *p, json_t *event, int64_t received_ms) {
@@ -173,6 +212,9 @@ static int fold_event(pass *p, json_t *event, int64_t received_ms) {
     const char *v = member_text(event, ps_ga_dims[d]);
     if ((present[d] = v && *v)) snprintf(values[d], sizeof values[d], "%s", v);
   }
+  char family_key[256];
+  double family_value;
+  const char *family = family_of(event, category, family_key, sizeof family_key, &family_value);
   int business = strcmp(category, "business") == 0;
   const char *currency = business ? member_text(event, "currency") : NULL;
   json_t *amount = json_object_get(event, "amount"), *length = json_object_get(event, "length");
@@ -186,6 +228,7 @@ static int fold_event(pass *p, json_t *event, int64_t received_ms) {
     if (rc == PS_OK && strcmp(category, "user") == 0) rc = add_agg(p, "sessions", d, values[d], day, "", 0);
     if (rc == PS_OK && strcmp(category, "session_end") == 0 && json_is_integer(length))
       rc = add_agg(p, "length", d, values[d], day, "", (double)json_integer_value(length));
+    if (rc == PS_OK && family) rc = add_agg(p, family, d, values[d], day, family_key, family_value);
   }
   if (rc == PS_OK && strcmp(category, "user") == 0 &&
       (u->user.first_day < 0 || day < u->user.first_day)) {

@@ -5,7 +5,7 @@
  * Layout:
  *   ga_users(game_id, user_id, idx, first_day, dim1..dim6)    unique (game_id, idx)
  *   ga_bits(game_id, kind, dim, value, day, chunk, bits)      4096-byte user bitmaps
- *   ga_aggs(game_id, kind, dim, value, day, key, n, sum)      additive counts and sums
+ *   ga_aggs(game_id, kind, dim, value, day, key, n, sum, mn, mx)  counts, sums, extremes
  *   ga_mark(game_id, last_event_id)                           rolled up to this event
  *
  * ga_rollup_apply runs on the shared connection in one IMMEDIATE transaction: bitmap chunks
@@ -32,6 +32,7 @@ const char ps_sqlite_ga_schema[] =
     "CREATE TABLE IF NOT EXISTS ga_aggs("
     "  game_id INTEGER NOT NULL, kind TEXT NOT NULL, dim INTEGER NOT NULL, value TEXT NOT NULL,"
     "  day INTEGER NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, sum REAL NOT NULL,"
+    "  mn REAL NOT NULL, mx REAL NOT NULL,"
     "  PRIMARY KEY(game_id, kind, dim, value, day, key)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS ga_aggs_by_day ON ga_aggs(game_id, kind, dim, day);"
     "CREATE TABLE IF NOT EXISTS ga_mark("
@@ -197,8 +198,9 @@ static int apply_chunks(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) 
 
 static int apply_aggs(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
   sqlite3_stmt *st = prepare_shared(
-      s, "INSERT INTO ga_aggs(game_id, kind, dim, value, day, key, n, sum) VALUES(?,?,?,?,?,?,?,?)"
-         " ON CONFLICT DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum");
+      s, "INSERT INTO ga_aggs(game_id, kind, dim, value, day, key, n, sum, mn, mx)"
+         " VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n,"
+         " sum = sum + excluded.sum, mn = min(mn, excluded.mn), mx = max(mx, excluded.mx)");
   int rc = st ? PS_OK : PS_EIO;
   for (size_t i = 0; rc == PS_OK && i < d->naggs; i++) {
     const ps_ga_agg_add *a = &d->aggs[i];
@@ -210,6 +212,8 @@ static int apply_aggs(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
     sqlite3_bind_text(st, 6, a->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, a->n);
     sqlite3_bind_double(st, 8, a->sum);
+    sqlite3_bind_double(st, 9, a->min);
+    sqlite3_bind_double(st, 10, a->max);
     rc = ps_sqlite_step_and_reset(st);
   }
   sqlite3_finalize(st);
@@ -264,7 +268,8 @@ static int agg_row(sqlite3_stmt *st, void *arg) {
   const agg_rows *q = arg;
   return q->visit((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                   (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
-                  sqlite3_column_double(st, 4), q->ctx);
+                  sqlite3_column_double(st, 4), sqlite3_column_double(st, 5),
+                  sqlite3_column_double(st, 6), q->ctx);
 }
 
 /* Runs a rollup read: columns selected from table for (game, kind, dim[, value]) and days. */
@@ -305,6 +310,6 @@ int ps_sqlite_ga_aggs(ps_store *base, int64_t game_id, const char *kind, int dim
                       const char *value, int64_t from_day, int64_t to_day,
                       ps_ga_agg_visitor visit, void *ctx) {
   agg_rows rows = {visit, ctx};
-  return read_rows((sqlite_store *)base, "value, day, key, n, sum", "ga_aggs", game_id, kind,
+  return read_rows((sqlite_store *)base, "value, day, key, n, sum, mn, mx", "ga_aggs", game_id, kind,
                    dim, value, from_day, to_day, agg_row, &rows);
 }

@@ -153,8 +153,8 @@ typedef struct ps_ga_chunk_edit {
   unsigned char set[PS_GA_CHUNK_BYTES], clear[PS_GA_CHUNK_BYTES];
 } ps_ga_chunk_edit;
 
-/* Add n and sum to one aggregate (kind e.g. "sessions", "length", "revenue"; key e.g. a
- * currency, "" when none). */
+/* Add n and sum to one aggregate, and fold min and max in (kind e.g. "sessions", "length",
+ * "revenue", "design"; key e.g. a currency or an event id, "" when none). */
 typedef struct ps_ga_agg_add {
   char kind[16];
   int dim;
@@ -162,7 +162,7 @@ typedef struct ps_ga_agg_add {
   int64_t day;
   char key[129];
   int64_t n;
-  double sum;
+  double sum, min, max;
 } ps_ga_agg_add;
 
 /* What one pass of the rollups changes, applied in one transaction with its watermark. */
@@ -181,7 +181,7 @@ typedef int (*ps_ga_event_visitor)(int64_t id, int64_t received_ms, const char *
 typedef int (*ps_ga_chunk_visitor)(const char *value, int64_t day, int64_t chunk,
                                    const unsigned char *bits, size_t len, void *ctx);
 typedef int (*ps_ga_agg_visitor)(const char *value, int64_t day, const char *key, int64_t n,
-                                 double sum, void *ctx);
+                                 double sum, double min, double max, void *ctx);
 
 /* A metrics session as stored. Times in ms; ended_ms is -1 while the session has no end. */
 typedef struct ps_msession_state {

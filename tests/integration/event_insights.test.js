@@ -20,6 +20,10 @@ const SEED = simulationSeed(777);
 const DAY = 86400;
 const PLATFORMS = [['ios', 'ios 17.1'], ['android', 'android 13'], ['windows', 'windows 10.0']];
 const BUILDS = ['1.0.0', '1.1.0'];
+const LEVELS = ['World1:Level1', 'World1:Level2', 'World1:Level2:Boss', 'World2:Level1'];
+const RESOURCES = ['Source:Gold:Reward:Quest', 'Source:Gold:IAP:Pack', 'Sink:Gold:Shop:Sword', 'Sink:Gems:Boost:MegaBoost'];
+const DESIGNS = ['Combat:Kill:Sword', 'Combat:Kill:Bow', 'Combat:Death', 'UI:Open:Shop'];
+const ERRORS = ['NullReferenceException', 'IndexOutOfRange', 'Timeout talking to server'];
 
 /** Events of the simulation, each with what the reference needs. */
 function simulate(players, days, todayDay) {
@@ -45,12 +49,27 @@ function simulate(players, days, todayDay) {
         const t = day * DAY + 3600 + s * 7200 + Math.floor(rnd() * 3000);
         const dims = { platform, os_version: osVersion, build, custom_01: custom, client_ts: t };
         events.push({ day, user, ...dims, category: 'user', body: ev.makeEvent('user', session, dims) });
-        events.push({ day, user, ...dims, category: 'design', body: ev.makeEvent('design', session, { ...dims, client_ts: t + 60 }) });
+        events.push({ day, user, ...dims, category: 'design', event_id: 'GamePlay:Kill:AlienSmurf', value: 0.1, body: ev.makeEvent('design', session, { ...dims, client_ts: t + 60 }) });
         if (payer && rnd() < 0.3) {
           const amount = [99, 499, 999][Math.floor(rnd() * 3)];
           events.push({ day, user, ...dims, category: 'business', amount, currency,
             body: ev.makeEvent('business', session, { ...dims, client_ts: t + 120, amount, currency }) });
         }
+        // Progression, resources, design, errors and ads: the families.
+        const level = LEVELS[Math.floor(rnd() * LEVELS.length)];
+        const attempt = 1 + Math.floor(rnd() * 4);
+        const outcome = rnd() < 0.6 ? 'Complete' : 'Fail';
+        const extra = [
+          ['progression', { event_id: `Start:${level}`, attempt_num: attempt }],
+          ['progression', { event_id: `${outcome}:${level}`, attempt_num: attempt }],
+          ['resource', { event_id: RESOURCES[Math.floor(rnd() * RESOURCES.length)], amount: 5 + Math.floor(rnd() * 50) }],
+          ['design', { event_id: DESIGNS[Math.floor(rnd() * DESIGNS.length)], value: Math.round(rnd() * 1000) / 10 }],
+        ];
+        if (rnd() < 0.2) extra.push(['error', { severity: rnd() < 0.5 ? 'error' : 'critical', message: `${ERRORS[Math.floor(rnd() * ERRORS.length)]}\n  at Level.Load ()` }]);
+        if (rnd() < 0.3) extra.push(['ads', { ad_sdk_name: rnd() < 0.5 ? 'admob' : 'unityads', ad_type: 'rewarded_video', ad_placement: rnd() < 0.5 ? 'end_of_level' : 'shop', ad_action: rnd() < 0.8 ? 'show' : 'clicked' }]);
+        extra.forEach(([category, fields], k) => {
+          events.push({ day, user, ...dims, category, ...fields, body: ev.makeEvent(category, session, { ...dims, client_ts: t + 70 + k, ...fields }) });
+        });
         if (rnd() < 0.9) {
           const length = 60 + Math.floor(rnd() * 3000);
           events.push({ day, user, ...dims, category: 'session_end', length,
@@ -140,6 +159,61 @@ function reference(metric, all, filter, fromDay, toDay, todayDay) {
   }
 }
 
+/** A family's answer from the record: groups by rule, measure per fold (like ga_query.h). */
+function familyReference(metric, params, all, filter, fromDay, toDay) {
+  const events = (filter ? all.filter((e) => e[filter[0]] === filter[1]) : all).filter((e) => e.day >= fromDay && e.day < toDay);
+  const drill = (id, prefix) => {
+    if (!prefix) return id.split(':')[0];
+    if (id === prefix) return prefix;
+    if (!id.startsWith(`${prefix}:`)) return null;
+    return `${prefix}:${id.slice(prefix.length + 1).split(':')[0]}`;
+  };
+  let rows = [];
+  let measure = 'count';
+  const status = { starts: 'Start', fails: 'Fail', completes: 'Complete' }[params.measure || 'completes'];
+  for (const e of events) {
+    if ((metric === 'progression' || metric === 'funnel') && e.category === 'progression') {
+      const [st, ...rest] = e.event_id.split(':');
+      const id = rest.join(':');
+      if (params.measure === 'attempts' ? st === 'Start' : st !== status) continue;
+      const key = metric === 'funnel' ? (params.steps.split(',').includes(id) ? id : null) : drill(id, params.prefix);
+      if (key !== null) rows.push({ key, day: e.day, v: e.attempt_num });
+      if (params.measure === 'attempts') measure = 'mean';
+    } else if (metric === 'resources' && e.category === 'resource') {
+      const parts = { currency: 2, item_type: 3, item_id: 4 }[params.by || 'currency'];
+      rows.push({ key: e.event_id.split(':').slice(0, parts).join(':'), day: e.day, v: e.amount });
+      measure = params.measure || 'sum';
+    } else if (metric === 'design' && e.category === 'design') {
+      const key = drill(e.event_id, params.prefix);
+      if (key !== null) rows.push({ key, day: e.day, v: e.value });
+      measure = params.measure || 'count';
+    } else if (metric === 'errors' && e.category === 'error') {
+      rows.push({ key: params.by === 'message' ? `${e.severity}|${e.message.split('\n')[0]}` : e.severity, day: e.day, v: 0 });
+    } else if (metric === 'ads' && e.category === 'ads') {
+      rows.push({ key: { action: e.ad_action, network: e.ad_sdk_name, type: e.ad_type, placement: e.ad_placement }[params.by || 'action'], day: e.day, v: 0 });
+    }
+  }
+  const of = (list) => {
+    if (measure === 'count') return list.length;
+    if (!list.length) return 0;
+    const vs = list.map((r) => r.v);
+    if (measure === 'sum') return vs.reduce((a, b) => a + b, 0);
+    if (measure === 'mean') return vs.reduce((a, b) => a + b, 0) / vs.length;
+    return measure === 'min' ? Math.min(...vs) : Math.max(...vs);
+  };
+  const days = [];
+  for (let d = fromDay; d < toDay; d++) days.push(d);
+  const series = (list) => ({ points: days.map((d) => of(list.filter((r) => r.day === d))), total: of(list) });
+  const groups = new Map();
+  let keys = [...new Set(rows.map((r) => r.key))].sort();
+  if (metric === 'funnel') keys = params.steps.split(',').filter((k) => keys.includes(k));
+  if (metric === 'errors' && params.by === 'message') {
+    keys = keys.sort((a, b) => rows.filter((r) => r.key === b).length - rows.filter((r) => r.key === a).length || (a < b ? -1 : 1)).slice(0, 10);
+  }
+  for (const k of keys) groups.set(k, series(rows.filter((r) => r.key === k)));
+  return { ...series(rows), groups, ordered: keys };
+}
+
 const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
 function assertSeries(got, want, what) {
@@ -213,6 +287,38 @@ describe('insights over analytics events', () => {
       }
     }
     assert.equal(compared, METRICS.length * VARIANTS.length - 2);
+  });
+
+  it('progression, funnel, resources, design, errors and ads equal the record, with drilldown and filters', async () => {
+    const fromDay = todayDay - 35;
+    const toDay = todayDay + 1;
+    const cases = [
+      ['progression', {}], ['progression', { prefix: 'World1' }], ['progression', { prefix: 'World1:Level2' }],
+      ['progression', { measure: 'starts' }], ['progression', { measure: 'fails', prefix: 'World1' }],
+      ['progression', { measure: 'attempts', prefix: 'World1' }],
+      ['funnel', { steps: 'World1:Level1,World1:Level2,World1:Level2:Boss' }], ['funnel', { steps: 'World2:Level1,World1:Level1', measure: 'starts' }],
+      ['resources', {}], ['resources', { by: 'item_type' }], ['resources', { by: 'item_id', measure: 'count' }],
+      ['design', {}], ['design', { prefix: 'Combat' }], ['design', { prefix: 'Combat:Kill', measure: 'mean' }],
+      ['design', { prefix: 'Combat', measure: 'min' }], ['design', { measure: 'max' }], ['design', { measure: 'sum' }],
+      ['errors', {}], ['errors', { by: 'message' }],
+      ['ads', {}], ['ads', { by: 'network' }], ['ads', { by: 'placement' }], ['ads', { by: 'type' }],
+    ];
+    for (const [metric, params] of cases) {
+      for (const filter of [null, ['platform', 'android'], ['custom_01', 'b']]) {
+        const q = new URLSearchParams({ from: String(fromDay * DAY), to: String(toDay * DAY - 1), ...params, ...(filter ? { [filter[0]]: filter[1] } : {}) });
+        const res = await get(`/api/v1/games/${game.id}/metrics/${metric}?${q}`);
+        const what = `${metric} ${q} (seed ${SEED})`;
+        assert.equal(res.status, 200, `${what}: ${res.text}`);
+        const want = familyReference(metric, params, events, filter, fromDay, toDay);
+        assertSeries(res.json, want, what);
+        assert.deepEqual(res.json.groups.map((g) => g.key), want.ordered, `${what}: groups`);
+        for (const g of res.json.groups) assertSeries(g, want.groups.get(g.key), `${what} group ${g.key}`);
+      }
+    }
+    for (const bad of ['progression?measure=sum', 'funnel', 'resources?by=flow', 'design?measure=median', 'errors?by=severity&measure=sum', 'ads?by=country', 'design?group_by=platform']) {
+      const res = await get(`/api/v1/games/${game.id}/metrics/${bad}`);
+      assert.equal(res.status, 400, `${bad}: ${res.text}`);
+    }
   });
 
   it('bad parameters answer 400', async () => {
