@@ -26,7 +26,7 @@ int ps_ga_dim_index(const char *name) {
 }
 
 #define DAY_MS 86400000LL
-#define NBUCKETS 4096
+#define NBUCKETS 65536
 
 typedef struct user_entry {
   ps_keymap_entry key;
@@ -300,8 +300,8 @@ int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_
   for (size_t i = 0; i < events.n; i++) free(events.v[i].body);
   free(events.v);
   ps_ga_user *users = NULL;
-  ps_ga_chunk_edit *chunks = NULL;
-  ps_ga_agg_add *aggs = NULL;
+  const ps_ga_chunk_edit **chunks = NULL;
+  const ps_ga_agg_add **aggs = NULL;
   if (rc == PS_OK && p.events) {
     users = malloc((p.nuser_list ? p.nuser_list : 1) * sizeof *users);
     chunks = malloc((p.nchunk_list ? p.nchunk_list : 1) * sizeof *chunks);
@@ -312,15 +312,15 @@ int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_
     size_t nusers = 0;
     for (size_t i = 0; i < p.nuser_list; i++)
       if (p.user_list[i]->dirty) users[nusers++] = p.user_list[i]->user;
-    for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = p.chunk_list[i]->edit;
-    for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = p.agg_list[i]->add;
+    for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = &p.chunk_list[i]->edit;
+    for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
     ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id};
     rc = store->ops->ga_rollup_apply(store, game_id, &delta);
     if (rc == PS_OK) *done = p.events;
   }
   free(users);
-  free(chunks);
-  free(aggs);
+  free((void *)chunks);
+  free((void *)aggs);
   ps_keymap_destroy(&p.users, free_entry);
   ps_keymap_destroy(&p.chunks, free_entry);
   ps_keymap_destroy(&p.aggs, free_entry);
@@ -330,7 +330,8 @@ int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_
   return rc;
 }
 
-#define PASS_EVENTS 20000
+/* Events per pass: larger passes rewrite each touched bitmap chunk fewer times. */
+#define PASS_EVENTS 100000
 
 int ps_ga_rollup_catch_up(ps_store *store, int64_t game_id) {
   size_t done;

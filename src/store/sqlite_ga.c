@@ -169,7 +169,7 @@ static int apply_chunks(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) 
   int rc = get && put ? PS_OK : PS_EIO;
   unsigned char bits[PS_GA_CHUNK_BYTES];
   for (size_t i = 0; rc == PS_OK && i < d->nchunks; i++) {
-    const ps_ga_chunk_edit *c = &d->chunks[i];
+    const ps_ga_chunk_edit *c = d->chunks[i];
     char kind[2] = {c->kind, 0};
     sqlite3_stmt *both[] = {get, put};
     for (int k = 0; k < 2; k++) {
@@ -203,7 +203,7 @@ static int apply_aggs(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
          " sum = sum + excluded.sum, mn = min(mn, excluded.mn), mx = max(mx, excluded.mx)");
   int rc = st ? PS_OK : PS_EIO;
   for (size_t i = 0; rc == PS_OK && i < d->naggs; i++) {
-    const ps_ga_agg_add *a = &d->aggs[i];
+    const ps_ga_agg_add *a = d->aggs[i];
     sqlite3_bind_int64(st, 1, game_id);
     sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, a->dim);

@@ -169,9 +169,9 @@ typedef struct ps_ga_agg_add {
 typedef struct ps_ga_delta {
   const ps_ga_user *users; /* new or changed users */
   size_t nusers;
-  const ps_ga_chunk_edit *chunks;
+  const ps_ga_chunk_edit *const *chunks; /* pointers: an edit is 8 KiB */
   size_t nchunks;
-  const ps_ga_agg_add *aggs;
+  const ps_ga_agg_add *const *aggs;
   size_t naggs;
   int64_t last_event_id; /* the events up to this id are rolled up */
 } ps_ga_delta;
