@@ -12,7 +12,7 @@ APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
                libssl-dev zlib1g-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev \
                nodejs npm nginx-light wrk
 
-.PHONY: all deps build run test test-asan bench bench-ingest bench-insights fuzz clean node-deps
+.PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events fuzz clean node-deps
 
 FUZZ_SECONDS ?= 60
 
@@ -57,13 +57,16 @@ test-asan: deps node-deps
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2
 
 # Load tests of the ingest endpoints beside nginx, then insights query latency (bench/*.sh).
-bench: bench-ingest bench-insights
+bench: bench-ingest bench-insights bench-events
 
 bench-ingest: build
 	bench/run.sh
 
 bench-insights: build
 	bench/insights.sh
+
+bench-events: build
+	bench/event_insights.sh
 
 # libFuzzer over the ingest path's untrusted-input code (fuzz/), with ASan and UBSan; new
 # inputs that reach new code are added to fuzz/corpus/events.

@@ -33,22 +33,9 @@ for f in "$PLAYSTAT" "$FIXTURE"; do
 done
 command -v curl >/dev/null || die "curl is missing"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/playstat-bench-insights.XXXXXX")
-DATA=$TMP/data
-mkdir -p "$OUT" "$DATA"
-PID=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  [ -f "$TMP/playstat.log" ] && cp "$TMP/playstat.log" "$OUT/playstat.log"
-  if [ "$KEEP" = 1 ]; then echo "bench: kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-jnum() { grep -o "\"$2\": *-\?[0-9.]*" "$1" | head -n1 | sed 's/.*: *//'; }
+# shellcheck source=bench/query_lib.sh
+. "$ROOT/bench/query_lib.sh"
+bench_setup insights
 
 "$PLAYSTAT" game create --data "$DATA" --name "bench insights" > "$TMP/game.json"
 GAME=$(jnum "$TMP/game.json" id)
@@ -59,14 +46,7 @@ grep -q '"step":"ccu_minute_with_rollups"' "$OUT/fixture.jsonl" || die "the fixt
 PEAK=$(grep '"step":"ccu_minute_without_rollups"' "$OUT/fixture.jsonl" | grep -o '"peak":[0-9]*' | cut -d: -f2)
 
 TOKEN=$("$PLAYSTAT" api-token create --data "$DATA" --name bench)
-"$PLAYSTAT" serve --data "$DATA" --listen "127.0.0.1:$PORT" 2> "$TMP/playstat.log" &
-PID=$!
-for _ in $(seq 150); do
-  grep -qs "listening on" "$TMP/playstat.log" && break
-  kill -0 "$PID" 2>/dev/null || { cat "$TMP/playstat.log" >&2; die "playstat exited"; }
-  sleep 0.1
-done
-grep -q "listening on" "$TMP/playstat.log" || die "playstat did not start"
+start_playstat
 
 NOW=$(date +%s)
 FROM=$((NOW - 31 * 86400))
@@ -83,32 +63,12 @@ QUERIES=(
 )
 
 status=0
-{
-  echo "| query over HTTP ($SESSIONS sessions) | runs | median ms | p95 ms | max ms |"
-  echo "| --- | ---: | ---: | ---: | ---: |"
-} > "$OUT/summary.md"
-for q in "${QUERIES[@]}"; do
-  IFS='|' read -r label runs path <<< "$q"
-  : > "$TMP/times"
-  for _ in $(seq "$runs"); do
-    read -r code secs < <(curl -s -o "$TMP/answer.json" -w '%{http_code} %{time_total}\n' \
-      -H "Authorization: Bearer $TOKEN" "$BASE/$path")
-    [ "$code" = 200 ] || { cat "$TMP/answer.json" >&2; die "$label: HTTP $code"; }
-    echo "$secs" >> "$TMP/times"
-  done
-  sort -n "$TMP/times" | awk -v label="$label" '
-    { t[NR] = $1 * 1000 }
-    END { p95 = int(NR * 0.95); if (p95 < 1) p95 = 1; if (p95 > NR) p95 = NR
-          printf "| %s | %d | %.1f | %.1f | %.1f |\n", label, NR, t[int((NR + 1) / 2)], t[p95], t[NR] }' \
-    >> "$OUT/summary.md"
-  if [ "$label" = "ccu, 31 days by minute" ]; then
-    total=$(jnum "$TMP/answer.json" total)
-    if [ "$total" != "$PEAK" ]; then
-      echo "bench: MISMATCH: ccu peak over HTTP (rollups) $total, computed from sessions $PEAK" >&2
-      status=1
-    fi
-  fi
-done
+time_queries "query over HTTP ($SESSIONS sessions)" "$BASE" "$TOKEN" "${QUERIES[@]}"
+total=$(jnum "$TMP/answer-1.json" total) # the first query: ccu, 31 days by minute
+if [ "$total" != "$PEAK" ]; then
+  echo "bench: MISMATCH: ccu peak over HTTP (rollups) $total, computed from sessions $PEAK" >&2
+  status=1
+fi
 echo
 cat "$OUT/summary.md"
 echo "ccu peak: $PEAK from sessions without rollups, $(jnum "$OUT/fixture.jsonl" peak) and over HTTP: ${total:-?}" \

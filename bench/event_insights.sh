@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# bench/event_insights.sh: query latency of the insights over analytics events.
+#
+# 1. build/bench/event_insights writes BENCH_EVENTS analytics events (default ten million) of
+#    one game over the last 90 days straight into a fresh store, times the rollups' catch-up
+#    (what the server's background thread does behind ingest) and every event metric
+#    in-process over the 90 days.
+# 2. `playstat serve` opens that store; every metric over the 90 days (and a filter, a
+#    group_by, a drilldown) is sent BENCH_INSIGHTS_RUNS times (default 10) with curl over HTTP
+#    (a new connection each); the table gives median, p95 and max time to the last byte.
+#
+# Builds nothing: expects build/playstat and build/bench/event_insights (`make bench-events`).
+# Knobs: BENCH_EVENTS=10000000 BENCH_INSIGHTS_RUNS=10 BENCH_PLAYSTAT_PORT=18483
+#        BENCH_OUT=bench/out BENCH_KEEP=0 BUILD=build
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+PLAYSTAT=$BUILD/playstat
+FIXTURE=$BUILD/bench/event_insights
+EVENTS=${BENCH_EVENTS:-10000000}
+RUNS=${BENCH_INSIGHTS_RUNS:-10}
+PORT=${BENCH_PLAYSTAT_PORT:-18483}
+KEEP=${BENCH_KEEP:-0}
+OUT=${BENCH_OUT:-$ROOT/bench/out}/events-$(date -u +%Y%m%dT%H%M%SZ)
+
+die() { echo "bench: $*" >&2; exit 1; }
+for f in "$PLAYSTAT" "$FIXTURE"; do
+  [ -x "$f" ] || die "$f is missing: run 'make bench-events' (or 'make build') first"
+done
+command -v curl >/dev/null || die "curl is missing"
+# shellcheck source=bench/query_lib.sh
+. "$ROOT/bench/query_lib.sh"
+bench_setup events
+
+"$PLAYSTAT" game create --data "$DATA" --name "bench events" > "$TMP/game.json"
+GAME=$(jnum "$TMP/game.json" id)
+echo "bench: writing $EVENTS events over 90 days into a fresh store (game $GAME), then rolling them up ..."
+"$FIXTURE" --data "$DATA" --game "$GAME" --events "$EVENTS" --days 90 --runs "$RUNS" \
+  | tee "$OUT/fixture.jsonl"
+grep -q '"metric":"ads"' "$OUT/fixture.jsonl" || die "the fixture failed"
+
+TOKEN=$("$PLAYSTAT" api-token create --data "$DATA" --name bench)
+start_playstat
+NOW=$(date +%s)
+RANGE="from=$((NOW - 90 * 86400))&to=$NOW&source=events"
+BASE="http://127.0.0.1:$PORT/api/v1/games/$GAME"
+QUERIES=()
+for m in dau wau mau new_users sessions avg_session_length sessions_per_user revenue paying_users \
+         arpdau arppu conversion retention progression resources design errors ads; do
+  QUERIES+=("$m, 90 days|$RUNS|metrics/$m?$RANGE")
+done
+QUERIES+=("mau, 90 days, platform=ios|$RUNS|metrics/mau?$RANGE&platform=ios"
+          "dau, 90 days, group_by=build|$RUNS|metrics/dau?$RANGE&group_by=build"
+          "funnel of 2 steps, 90 days|$RUNS|metrics/funnel?$RANGE&steps=World1:Level1,World1:Level2"
+          "design drilldown prefix=Combat, mean|$RUNS|metrics/design?$RANGE&prefix=Combat&measure=mean")
+time_queries "query over HTTP ($EVENTS events, 90 days)" "$BASE" "$TOKEN" "${QUERIES[@]}"
+echo
+cat "$OUT/summary.md"
+echo "bench: results in ${OUT#"$ROOT"/}/"
