@@ -291,17 +291,6 @@ static int compute(const char *metric, const slices *l, const slice *s, ps_metri
   return PS_OK;
 }
 
-static ps_metric_series *new_group(ps_metric_result *r, const char *key) {
-  ps_metric_series *grown = realloc(r->groups, (r->ngroups + 1) * sizeof *grown);
-  if (!grown) return NULL;
-  r->groups = grown;
-  ps_metric_series *g = &r->groups[r->ngroups];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", key);
-  if (!(g->values = calloc(r->nbuckets, sizeof *g->values))) return NULL;
-  r->ngroups++;
-  return g;
-}
 
 /* Retention of the slice: a group per cohort, and the whole over all cohorts. */
 static int retention(const slices *l, const slice *s, int64_t today, ps_metric_result *out) {
@@ -315,7 +304,7 @@ static int retention(const slices *l, const slice *s, int64_t today, ps_metric_r
     char key[PS_RFC3339_LEN + 1];
     ps_rfc3339_format((l->from + (int64_t)c) * 86400000LL, key);
     key[10] = 0; /* YYYY-MM-DD */
-    ps_metric_series *g = new_group(out, key);
+    ps_metric_series *g = ps_metric_result_group(out, key);
     if (!g) return PS_ENOMEM;
     g->total = size;
     for (size_t k = 1; k <= RETENTION_DAYS; k++) {
@@ -364,7 +353,7 @@ int ps_ga_query_run(ps_store *store, int64_t game_id, const ps_ga_query *q, ps_m
   } else if (rc == PS_OK && !q->group_dim) {
     rc = compute(q->metric, &l, &l.v[0], &out->whole, &scratch, &scratch_len);
     for (size_t i = 0; rc == PS_OK && !strcmp(q->metric, "revenue") && i < l.v[0].ncurrencies; i++) {
-      ps_metric_series *g = new_group(out, l.v[0].currencies[i].key);
+      ps_metric_series *g = ps_metric_result_group(out, l.v[0].currencies[i].key);
       if (!g) {
         rc = PS_ENOMEM;
         break;
@@ -384,7 +373,7 @@ int ps_ga_query_run(ps_store *store, int64_t game_id, const ps_ga_query *q, ps_m
       ps_metric_result_free(&all);
     }
     for (size_t i = 0; rc == PS_OK && i < l.n; i++) {
-      ps_metric_series *g = new_group(out, l.v[i].value);
+      ps_metric_series *g = ps_metric_result_group(out, l.v[i].value);
       rc = g ? compute(q->metric, &l, &l.v[i], g, &scratch, &scratch_len) : PS_ENOMEM;
     }
   }

@@ -168,20 +168,11 @@ int ps_match_query_run(ps_store *store, const char *project_id, const char *name
     int seen = 0;
     for (size_t g = 0; g < out->ngroups && !seen; g++) seen = strcmp(out->groups[g].key, key) == 0;
     if (seen) continue;
-    ps_metric_series *grown = realloc(out->groups, (out->ngroups + 1) * sizeof *grown);
-    if (!grown) {
+    ps_metric_series *g = ps_metric_result_group(out, key);
+    if (!g) {
       rc = PS_ENOMEM;
       break;
     }
-    out->groups = grown;
-    ps_metric_series *g = &out->groups[out->ngroups];
-    memset(g, 0, sizeof *g);
-    snprintf(g->key, sizeof g->key, "%s", key);
-    if (!(g->values = calloc(out->nbuckets, sizeof *g->values))) {
-      rc = PS_ENOMEM;
-      break;
-    }
-    out->ngroups++;
     size_t m = 0;
     for (size_t j = 0; j < l.n; j++)
       if (strcmp(l.v[order[j]].key, key) == 0) subset[m++] = order[j];

@@ -274,16 +274,25 @@ static int means(int metric, const ps_session_interval *s, size_t n, const range
 
 /* ---- grouped metrics ---- */
 
-static int new_group(ps_metric_result *res, const char *key) {
-  ps_metric_series *grown = realloc(res->groups, (res->ngroups + 1) * sizeof *grown);
-  if (!grown) return PS_ENOMEM;
-  res->groups = grown;
-  ps_metric_series *g = &res->groups[res->ngroups];
+ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key) {
+  for (size_t i = 0; i < r->ngroups; i++)
+    if (strcmp(r->groups[i].key, key) == 0) return &r->groups[i];
+  double *values = calloc(r->nbuckets ? r->nbuckets : 1, sizeof *values);
+  ps_metric_series *grown = values ? realloc(r->groups, (r->ngroups + 1) * sizeof *grown) : NULL;
+  if (!grown) {
+    free(values);
+    return NULL;
+  }
+  r->groups = grown;
+  ps_metric_series *g = &r->groups[r->ngroups++];
   memset(g, 0, sizeof *g);
   snprintf(g->key, sizeof g->key, "%s", key);
-  if (!(g->values = calloc(res->nbuckets ? res->nbuckets : 1, sizeof *g->values))) return PS_ENOMEM;
-  res->ngroups++;
-  return PS_OK;
+  g->values = values;
+  return g;
+}
+
+static int new_group(ps_metric_result *res, const char *key) {
+  return ps_metric_result_group(res, key) ? PS_OK : PS_ENOMEM;
 }
 
 static int length_histogram(const ps_session_interval *s, size_t n, const range *r,

@@ -57,5 +57,8 @@ int ps_session_metric_compute(const char *name, const ps_session_interval *sessi
                               int64_t from_ms, int64_t to_ms, int64_t interval_ms,
                               ps_metric_result *out);
 void ps_metric_result_free(ps_metric_result *r);
+/* The group of r with key: found, or added with zeroed values (r->nbuckets of them). NULL when
+ * out of memory (r unchanged). */
+ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key);
 
 #endif

@@ -19,19 +19,6 @@ static int is_peak(const char *metric) {
 }
 
 /* The group of r with key, added (zeroed) when missing; NULL when out of memory. */
-static ps_metric_series *group_for(ps_metric_result *r, const char *key) {
-  for (size_t i = 0; i < r->ngroups; i++)
-    if (strcmp(r->groups[i].key, key) == 0) return &r->groups[i];
-  ps_metric_series *grown = realloc(r->groups, (r->ngroups + 1) * sizeof *grown);
-  if (!grown) return NULL;
-  r->groups = grown;
-  ps_metric_series *g = &r->groups[r->ngroups];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", key);
-  if (!(g->values = calloc(r->nbuckets ? r->nbuckets : 1, sizeof *g->values))) return NULL;
-  r->ngroups++;
-  return g;
-}
 
 static int cmp_key(const void *a, const void *b) {
   return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
@@ -66,7 +53,7 @@ static int each_group(const ps_session_set *set, const ps_session_query *q,
     size_t m;
     ps_session_interval *subset = ps_session_set_subset(set, q->group_by_portal ? NULL : key,
                                                         q->group_by_portal ? key : NULL, &m);
-    ps_metric_series *g = subset ? group_for(out, key) : NULL;
+    ps_metric_series *g = subset ? ps_metric_result_group(out, key) : NULL;
     rc = g ? fn(subset, m, g, ctx) : PS_ENOMEM;
     free(subset);
   }
@@ -86,7 +73,7 @@ static int fold_row(const ps_rollup_row *row, void *arg) {
   rollup_fold *f = arg;
   double value = (double)(strcmp(f->q->metric, "ccu") == 0 ? row->ccu : row->ugc);
   ps_metric_series *s = &f->out->whole;
-  if (f->grouped && !(s = group_for(f->out, f->q->group_by_portal ? row->portal : row->platform)))
+  if (f->grouped && !(s = ps_metric_result_group(f->out, f->q->group_by_portal ? row->portal : row->platform)))
     return PS_ENOMEM;
   fold_peak(f->out, s, row->minute_ms, value);
   return 0;
