@@ -2,10 +2,10 @@
  * ga.c: the analytics channel of `playstat simulate`: every player's history of game
  * sessions over the last D days as GameAnalytics REST v2 traffic.
  *
- * Per player, from its install day on: the install day is always played; day k after it is
- * played with a retention chance of 0.4 * k^-0.55 scaled by the player's engagement (about
- * 40% on day 1, 14% on day 7, 6% on day 30), with 1 to 6 sessions at times drawn from the
- * region's daily rhythm; each session's events come from ga_session.c with client_ts in the
+ * Per player, from its install day on: the install day is always played, from the install
+ * time the population drew (so every player has a history); day k after it is played with a
+ * retention chance of 0.4 * k^-0.55 scaled by the player's engagement (about 40% on day 1, 14%
+ * on day 7, 6% on day 30), with 1 to 6 sessions at times drawn from the region's daily rhythm; each session's events come from ga_session.c with client_ts in the
  * past. A device's first request is POST /v2/{game_key}/init; events go in batches of at most
  * 500 (as SDKs send) to POST /v2/{game_key}/events, gzip-compressed unless --no-gzip, signed
  * with Authorization: base64(HMAC-SHA256(secret_key, the bytes sent)).
@@ -168,13 +168,19 @@ static void play_player(ga *g, const ps_sim_player *p) {
   int64_t busy_until = 0;
   for (int day = p->install_day; day < pop->days && !atomic_load(&g->stats->fatal); day++) {
     int k = day - p->install_day;
-    double weekend = ps_sim_weekend(pop->start_s + (int64_t)day * 86400) ? 1.1 : 1.0;
-    double chance = k == 0 ? 1.0 : 0.4 * pow(k, -0.55) * p->engagement * weekend;
-    if (!ps_sim_chance(&behaviour, chance > 0.95 ? 0.95 : chance)) continue;
+    if (k > 0) { /* the install day is always played */
+      double weekend = ps_sim_weekend(pop->start_s + (int64_t)day * 86400) ? 1.1 : 1.0;
+      double chance = 0.4 * pow(k, -0.55) * p->engagement * weekend;
+      if (!ps_sim_chance(&behaviour, chance > 0.95 ? 0.95 : chance)) continue;
+    }
     int64_t starts[6];
     int n = 1 + (int)ps_sim_exponential(&behaviour, 0.8 * p->engagement);
     n = n > 6 ? 6 : n;
-    for (int s = 0; s < n; s++) starts[s] = ps_sim_daily_time(pop, p->region, day, &behaviour);
+    for (int s = 0; s < n; s++) {
+      starts[s] = ps_sim_daily_time(pop, p->region, day, &behaviour);
+      /* The install day starts with the install; its other sessions come later. */
+      if (k == 0) starts[s] = s == 0 || starts[s] < p->install_ts ? p->install_ts : starts[s];
+    }
     qsort(starts, (size_t)n, sizeof *starts, compare_ts);
     for (int s = 0; s < n && !atomic_load(&g->stats->fatal); s++) {
       int64_t t0 = starts[s] > busy_until + 60 ? starts[s] : busy_until + 60;

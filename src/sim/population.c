@@ -103,6 +103,8 @@ static void draw_player(const ps_sim_population *pop, size_t i, const double *da
   size_t acq = ps_sim_weighted(&r, acquisition_weights, 4);
   p->acquisition = acquisitions[acq];
   p->install_day = (int)ps_sim_weighted(&r, day_weights, (size_t)pop->days);
+  p->install_ts = ps_sim_daily_time(pop, p->region, p->install_day, &r);
+  if (p->install_ts > pop->end_s - 600) p->install_ts = pop->end_s - 600 - ps_sim_range(&r, 0, 3000);
   /* Organic players stay a little longer than bought ones. */
   p->engagement = ps_sim_lognormal(&r, acq == 0 ? 1.1 : 0.9, 0.45);
   p->payer = ps_sim_chance(&r, f->payer_rate * (p->engagement > 1.3 ? 2.0 : 1.0));

@@ -40,6 +40,7 @@ typedef struct ps_sim_player {
   const char *ab_group;         /* custom_01 */
   const char *acquisition;      /* custom_02 */
   int install_day;              /* 0 .. days-1: the day of the first session */
+  int64_t install_ts;           /* its start (unix s), at least 10 minutes before the end */
   double engagement;            /* around 1: scales retention and sessions per day */
   int payer;
   int build_lag_days;           /* days before the player updates to a new build */
