@@ -215,6 +215,8 @@ static void print_text(json_t *summary, const ps_sim_config *c) {
   }
   printf("%s\n", json_is_true(json_object_get(summary, "ok"))
                      ? "result: every request was answered 2xx"
+                 : json_is_true(json_object_get(summary, "interrupted"))
+                     ? "result: interrupted before the end (Ctrl-C); open sessions were ended"
                      : "result: some requests were refused or failed (see above)");
 }
 

@@ -155,11 +155,12 @@ int ps_sim_run(const ps_sim_config *config, double progress_s, json_t **summary)
       by_name = NULL;
     }
   }
-  *summary = by_name ? json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:b, s:o}", "seed",
+  *summary = by_name ? json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:b, s:b, s:o}", "seed",
                                  (json_int_t)config->seed, "players", (json_int_t)config->players,
                                  "days", (json_int_t)config->days, "speedup", config->speedup,
                                  "from", (json_int_t)pop.start_s, "to", (json_int_t)pop.end_s,
-                                 "ok", all_ok && !stopping, "channels", by_name)
+                                 "ok", all_ok && !stopping, "interrupted", stopping != 0,
+                                 "channels", by_name)
                      : NULL;
   if (!*summary) rc = PS_ENOMEM;
 out:

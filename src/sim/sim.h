@@ -62,8 +62,9 @@ extern const ps_sim_channel ps_sim_matchmaker_channel;
 /* Runs every channel the configuration enables, each on its own thread, printing a progress
  * line on stderr every progress_s seconds, and builds the summary: {"seed", "players",
  * "days", "speedup", "from", "to", "ok", "channels": {name: {requests, ok, retried, refused,
- * failed, fatal, reasons, ...the channel's own counts}}} (*summary, a new reference). "ok" is
- * true when every call of every channel was answered 2xx. First checks that the server
+ * failed, fatal, reasons, ...the channel's own counts}}, "interrupted"} (*summary, a new
+ * reference). "ok" is true when every call of every channel was answered 2xx and the run was
+ * not interrupted (ps_sim_stop). First checks that the server
  * answers GET /healthz. Returns 0; PS_EIO when it does not (after saying why on stderr), or
  * PS_ENOMEM; *summary is NULL then and no traffic was sent. */
 int ps_sim_run(const ps_sim_config *config, double progress_s, json_t **summary);
