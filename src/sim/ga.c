@@ -31,13 +31,9 @@
 #define IDS_SALT 0x6761696473000000ULL
 
 typedef struct ga {
-  const ps_sim_config *cfg;
-  const ps_sim_population *pop;
-  ps_sim_stats *stats;
-  ps_sim_http *http;
+  ps_sim_link link;
   json_t *batch;
   json_t *by_category; /* {"user": n, ...}: events sent */
-  ps_sim_response resp;
   char events_path[128], init_path[128];
   atomic_ulong players_done, events_sent;
   unsigned long sessions, accepted, rejected, inits;
@@ -49,14 +45,11 @@ static int ga_create(const ps_sim_config *cfg, const ps_sim_population *pop, ps_
                      void **state) {
   ga *g = calloc(1, sizeof *g);
   if (!g) return PS_ENOMEM;
-  g->cfg = cfg;
-  g->pop = pop;
-  g->stats = stats;
   snprintf(g->events_path, sizeof g->events_path, "/v2/%s/events", cfg->game_key);
   snprintf(g->init_path, sizeof g->init_path, "/v2/%s/init", cfg->game_key);
   g->batch = json_array();
   g->by_category = json_object();
-  if (!g->batch || !g->by_category || ps_sim_http_create(cfg->url, stats, &g->http) != PS_OK) {
+  if (!g->batch || !g->by_category || ps_sim_link_open(&g->link, cfg, pop, stats) != PS_OK) {
     json_decref(g->batch);
     json_decref(g->by_category);
     free(g);
@@ -68,22 +61,21 @@ static int ga_create(const ps_sim_config *cfg, const ps_sim_population *pop, ps_
 
 static void ga_destroy(void *state) {
   ga *g = state;
-  ps_sim_http_destroy(g->http);
+  ps_sim_link_close(&g->link);
   json_decref(g->batch);
   json_decref(g->by_category);
-  ps_sim_response_free(&g->resp);
   free(g);
 }
 
 /* POSTs body signed as the analytics API wants (gzipped first when configured). Returns 1
- * on a 2xx answer (g->resp holds the answer either way). */
+ * on a 2xx answer (g->link.resp holds the answer either way). */
 static int signed_post(ga *g, const char *path, const char *body) {
   ps_buf gz = {0};
   const char *wire = body;
   size_t len = strlen(body);
-  if (g->cfg->gzip) {
+  if (g->link.cfg->gzip) {
     if (ps_gzip(body, len, &gz) != PS_OK) {
-      ps_sim_stats_fail(g->stats, "out of memory");
+      ps_sim_stats_fail(g->link.stats, "out of memory");
       return 0;
     }
     wire = gz.data;
@@ -91,12 +83,12 @@ static int signed_post(ga *g, const char *path, const char *body) {
   }
   char auth[sizeof "Authorization: " + PS_HMAC_BASE64_LEN];
   char signature[PS_HMAC_BASE64_LEN + 1];
-  ps_hmac_sha256_base64(g->cfg->secret_key, wire, len, signature);
+  ps_hmac_sha256_base64(g->link.cfg->secret_key, wire, len, signature);
   snprintf(auth, sizeof auth, "Authorization: %s", signature);
   const char *headers[] = {"Content-Type: application/json", auth,
-                           g->cfg->gzip ? "Content-Encoding: gzip" : NULL, NULL};
+                           g->link.cfg->gzip ? "Content-Encoding: gzip" : NULL, NULL};
   ps_sim_request req = {.path = path, .headers = headers, .body = wire, .len = len};
-  int ok = ps_sim_http_send(g->http, &req, &g->resp);
+  int ok = ps_sim_link_send(&g->link, &req);
   ps_buf_free(&gz);
   return ok;
 }
@@ -113,15 +105,15 @@ static void flush(ga *g) {
   }
   json_array_clear(g->batch);
   if (!body) {
-    ps_sim_stats_fail(g->stats, "out of memory");
+    ps_sim_stats_fail(g->link.stats, "out of memory");
     return;
   }
   atomic_fetch_add(&g->events_sent, n);
   if (signed_post(g, g->events_path, body)) {
     g->accepted += n;
-  } else if (g->resp.status == 400) {
+  } else if (g->link.resp.status == 400) {
     /* Some events invalid: the valid ones were stored; the body lists the rejected ones. */
-    json_t *rejected = json_loadb(g->resp.body.data, g->resp.body.len, 0, NULL);
+    json_t *rejected = json_loadb(g->link.resp.body.data, g->link.resp.body.len, 0, NULL);
     size_t bad = json_is_array(rejected) ? json_array_size(rejected) : n;
     g->rejected += bad;
     g->accepted += n - bad;
@@ -160,13 +152,13 @@ static int compare_ts(const void *a, const void *b) {
 
 /* Plays every session of one player. */
 static void play_player(ga *g, const ps_sim_player *p) {
-  const ps_sim_population *pop = g->pop;
+  const ps_sim_population *pop = g->link.pop;
   ps_sim_rng behaviour, ids;
   ps_sim_rng_init(&behaviour, pop->seed ^ BEHAVIOUR_SALT, p->stream);
   ps_sim_rng_init(&ids, pop->seed ^ IDS_SALT ^ ((uint64_t)pop->end_s * 0x9e3779b97f4a7c15ULL), p->stream);
   ps_sim_ga_player state = {0};
   int64_t busy_until = 0;
-  for (int day = p->install_day; day < pop->days && !atomic_load(&g->stats->fatal); day++) {
+  for (int day = p->install_day; day < pop->days && !atomic_load(&g->link.stats->fatal); day++) {
     int k = day - p->install_day;
     if (k > 0) { /* the install day is always played */
       double weekend = ps_sim_weekend(pop->start_s + (int64_t)day * 86400) ? 1.1 : 1.0;
@@ -182,13 +174,13 @@ static void play_player(ga *g, const ps_sim_player *p) {
       if (k == 0) starts[s] = s == 0 || starts[s] < p->install_ts ? p->install_ts : starts[s];
     }
     qsort(starts, (size_t)n, sizeof *starts, compare_ts);
-    for (int s = 0; s < n && !atomic_load(&g->stats->fatal); s++) {
+    for (int s = 0; s < n && !atomic_load(&g->link.stats->fatal); s++) {
       int64_t t0 = starts[s] > busy_until + 60 ? starts[s] : busy_until + 60;
       if (t0 >= pop->end_s - 60) break;
       if (state.session_num == 0) init_device(g, p);
       ps_sim_ga_session session;
       if (ps_sim_ga_play(pop, p, &state, &behaviour, &ids, t0, &session) != PS_OK) {
-        ps_sim_stats_fail(g->stats, "out of memory");
+        ps_sim_stats_fail(g->link.stats, "out of memory");
         return;
       }
       g->sessions++;
@@ -201,17 +193,17 @@ static void play_player(ga *g, const ps_sim_player *p) {
 
 static void ga_run(void *state) {
   ga *g = state;
-  for (size_t i = 0; i < g->pop->count && !ps_sim_stopping() && !atomic_load(&g->stats->fatal); i++) {
-    play_player(g, &g->pop->players[i]);
+  for (size_t i = 0; i < g->link.pop->count && !ps_sim_stopping() && !atomic_load(&g->link.stats->fatal); i++) {
+    play_player(g, &g->link.pop->players[i]);
     atomic_fetch_add(&g->players_done, 1);
   }
-  if (!atomic_load(&g->stats->fatal)) flush(g);
+  if (!atomic_load(&g->link.stats->fatal)) flush(g);
 }
 
 static void ga_progress(void *state, ps_buf *line) {
   ga *g = state;
   ps_buf_printf(line, "%lu/%zu players, %lu events sent", atomic_load(&g->players_done),
-                g->pop->count, atomic_load(&g->events_sent));
+                g->link.pop->count, atomic_load(&g->events_sent));
 }
 
 static json_t *ga_summary(void *state) {

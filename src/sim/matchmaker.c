@@ -54,11 +54,7 @@ typedef struct outcomes {
 } outcomes;
 
 typedef struct matchmaker {
-  const ps_sim_config *cfg;
-  const ps_sim_population *pop;
-  ps_sim_stats *stats;
-  ps_sim_http *http;
-  ps_sim_response resp;
+  ps_sim_link link;
   char path_prefix[512]; /* ".../environments/E/sessions/" */
   char *userpwd;
   size_t matches;
@@ -76,9 +72,6 @@ static int mm_create(const ps_sim_config *cfg, const ps_sim_population *pop, ps_
                      void **state) {
   matchmaker *m = calloc(1, sizeof *m);
   if (!m) return PS_ENOMEM;
-  m->cfg = cfg;
-  m->pop = pop;
-  m->stats = stats;
   m->days = pop->days < MAX_DAYS ? pop->days : MAX_DAYS;
   size_t per_day = pop->count / 20;
   m->matches = per_day * (size_t)m->days < 10 ? 10 : per_day * (size_t)m->days;
@@ -86,7 +79,7 @@ static int mm_create(const ps_sim_config *cfg, const ps_sim_population *pop, ps_
            "/session-observability/v1/projects/%s/environments/%s/sessions/", cfg->project,
            cfg->environment);
   size_t len = strlen(cfg->service_key_id) + strlen(cfg->service_secret) + 2;
-  if (!(m->userpwd = malloc(len)) || ps_sim_http_create(cfg->url, stats, &m->http) != PS_OK) {
+  if (!(m->userpwd = malloc(len)) || ps_sim_link_open(&m->link, cfg, pop, stats) != PS_OK) {
     free(m->userpwd);
     free(m);
     return PS_ENOMEM;
@@ -98,8 +91,7 @@ static int mm_create(const ps_sim_config *cfg, const ps_sim_population *pop, ps_
 
 static void mm_destroy(void *state) {
   matchmaker *m = state;
-  ps_sim_http_destroy(m->http);
-  ps_sim_response_free(&m->resp);
+  ps_sim_link_close(&m->link);
   free(m->userpwd);
   free(m);
 }
@@ -144,7 +136,7 @@ static json_t *team(match *mt, const char *id, const char *name, int from, int t
 
 /* Players of region (or anyone, after a few tries: small populations). */
 static const ps_sim_player *pick_player(match *mt, const ps_sim_region *region) {
-  const ps_sim_population *pop = mt->m->pop;
+  const ps_sim_population *pop = mt->m->link.pop;
   const ps_sim_player *p = NULL;
   for (int tries = 0; tries < 20; tries++) {
     p = &pop->players[ps_sim_below(mt->r, pop->count)];
@@ -205,7 +197,7 @@ static void backfill(match *mt, const ps_sim_region *region, int team_size) {
 
 /* Writes a match's events into mt->events and its session id into id. */
 static void write_match(matchmaker *m, match *mt, char id[37]) {
-  const ps_sim_population *pop = m->pop;
+  const ps_sim_population *pop = m->link.pop;
   ps_sim_rng *r = mt->r;
   ps_sim_uuid(mt->ids, id);
   const ps_sim_region *region = pop->players[ps_sim_below(r, pop->count)].region;
@@ -243,10 +235,10 @@ static void write_match(matchmaker *m, match *mt, char id[37]) {
 
 static void mm_run(void *state) {
   matchmaker *m = state;
-  uint64_t ids_seed = m->pop->seed ^ MM_IDS_SALT ^ ((uint64_t)m->pop->end_s * 0x9e3779b97f4a7c15ULL);
-  for (size_t i = 0; i < m->matches && !ps_sim_stopping() && !atomic_load(&m->stats->fatal); i++) {
+  uint64_t ids_seed = m->link.pop->seed ^ MM_IDS_SALT ^ ((uint64_t)m->link.pop->end_s * 0x9e3779b97f4a7c15ULL);
+  for (size_t i = 0; i < m->matches && !ps_sim_stopping() && !atomic_load(&m->link.stats->fatal); i++) {
     ps_sim_rng r, ids;
-    ps_sim_rng_init(&r, m->pop->seed ^ MM_SALT, i);
+    ps_sim_rng_init(&r, m->link.pop->seed ^ MM_SALT, i);
     ps_sim_rng_init(&ids, ids_seed, i);
     match mt = {.m = m, .r = &r, .ids = &ids, .events = json_array()};
     char id[37], path[600];
@@ -255,7 +247,7 @@ static void mm_run(void *state) {
     size_t n = json_array_size(mt.events);
     json_decref(mt.events);
     if (!body) {
-      ps_sim_stats_fail(m->stats, "out of memory");
+      ps_sim_stats_fail(m->link.stats, "out of memory");
       break;
     }
     snprintf(path, sizeof path, "%s%s/events", m->path_prefix, id);
@@ -263,8 +255,8 @@ static void mm_run(void *state) {
     ps_sim_request req = {.path = path, .headers = headers, .userpwd = m->userpwd, .body = body,
                           .len = strlen(body)};
     atomic_fetch_add(&m->events_sent, n);
-    if (ps_sim_http_send(m->http, &req, &m->resp)) {
-      json_t *answer = json_loadb(m->resp.body.data, m->resp.body.len, 0, NULL);
+    if (ps_sim_link_send(&m->link, &req)) {
+      json_t *answer = json_loadb(m->link.resp.body.data, m->link.resp.body.len, 0, NULL);
       m->stored += (unsigned long)json_integer_value(json_object_get(answer, "stored"));
       m->duplicates += (unsigned long)json_integer_value(json_object_get(answer, "duplicates"));
       m->outcomes.allocated += mt.outcomes.allocated;
@@ -286,7 +278,7 @@ static void mm_progress(void *state, ps_buf *line) {
 static json_t *mm_summary(void *state) {
   matchmaker *m = state;
   return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "environment",
-                   m->cfg->environment, "days", m->days, "matches", (json_int_t)atomic_load(&m->done),
+                   m->link.cfg->environment, "days", m->days, "matches", (json_int_t)atomic_load(&m->done),
                    "events_sent", (json_int_t)atomic_load(&m->events_sent), "events_stored",
                    (json_int_t)m->stored, "duplicates", (json_int_t)m->duplicates,
                    "allocations_succeeded", (json_int_t)m->outcomes.allocated,

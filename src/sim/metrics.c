@@ -48,15 +48,12 @@ typedef struct live {
 } live;
 
 typedef struct metrics {
-  const ps_sim_config *cfg;
-  ps_sim_stats *stats;
-  ps_sim_http *http;
+  ps_sim_link link;
   live *pool;
   size_t n;
   double heartbeat_s; /* real seconds between heartbeats */
   int64_t phase_start_ns;
   char path[96];      /* "/g-7/v1/metrics/sessions/" */
-  ps_sim_response resp;
   atomic_ulong open, started, heartbeats, ended, abandoned;
   unsigned long peak;
 } metrics;
@@ -73,15 +70,13 @@ static int metrics_create(const ps_sim_config *cfg, const ps_sim_population *pop
                           ps_sim_stats *stats, void **state) {
   metrics *m = calloc(1, sizeof *m);
   if (!m) return PS_ENOMEM;
-  m->cfg = cfg;
-  m->stats = stats;
   size_t concurrent = pop->count / 10;
   concurrent = concurrent < 2 ? 2 : concurrent > 250 ? 250 : concurrent;
   m->n = 2 * concurrent < pop->count ? 2 * concurrent : pop->count;
   m->heartbeat_s = HEARTBEAT_GAME_SECONDS / cfg->speedup < 1.0 ? 1.0 : HEARTBEAT_GAME_SECONDS / cfg->speedup;
   snprintf(m->path, sizeof m->path, "/g-%lld/v1/metrics/sessions/", (long long)cfg->game_id);
   if (!(m->pool = calloc(m->n ? m->n : 1, sizeof *m->pool)) ||
-      ps_sim_http_create(cfg->url, stats, &m->http) != PS_OK) {
+      ps_sim_link_open(&m->link, cfg, pop, stats) != PS_OK) {
     free(m->pool);
     free(m);
     return PS_ENOMEM;
@@ -106,8 +101,7 @@ static void metrics_destroy(void *state) {
   metrics *m = state;
   for (size_t i = 0; i < m->n; i++) free(m->pool[i].token);
   free(m->pool);
-  ps_sim_http_destroy(m->http);
-  ps_sim_response_free(&m->resp);
+  ps_sim_link_close(&m->link);
   free(m);
 }
 
@@ -119,7 +113,7 @@ static int send_request(metrics *m, live *l, const char *kind) {
   nonce[sizeof nonce - 1] = '\0';
   snprintf(ts, sizeof ts, "%lld", (long long)(ps_now_ms() / 1000));
   int start = strcmp(kind, "start") == 0;
-  ps_session_hash(m->cfg->metrics_key, start ? l->ids : NULL, ts, l->session_id, nonce, hash);
+  ps_session_hash(m->link.cfg->metrics_key, start ? l->ids : NULL, ts, l->session_id, nonce, hash);
   ps_buf body = {0}, auth = {0}, platform = {0}, portal = {0};
   ps_buf_printf(&body, "{%s%s%s\"session_id\":\"%s\",\"session_ts\":%s,\"session_hash\":\"%s\","
                        "\"session_nonce\":\"%s\",\"session_order_id\":%ld}",
@@ -133,9 +127,9 @@ static int send_request(metrics *m, live *l, const char *kind) {
   int ok = 0;
   if (body.data && auth.data && platform.data && portal.data) {
     ps_sim_request req = {.path = path, .headers = headers, .body = body.data, .len = body.len};
-    ok = ps_sim_http_send(m->http, &req, &m->resp);
+    ok = ps_sim_link_send(&m->link, &req);
   } else {
-    ps_sim_stats_fail(m->stats, "out of memory");
+    ps_sim_stats_fail(m->link.stats, "out of memory");
   }
   ps_buf_free(&body);
   ps_buf_free(&auth);
@@ -159,13 +153,13 @@ static void draw_mods(live *l) {
 static void go_idle(metrics *m, live *l, double now) {
   if (l->in_session) atomic_fetch_sub(&m->open, 1);
   l->in_session = 0;
-  l->next_at = now + ps_sim_exponential(&l->r, IDLE_GAME_SECONDS) / m->cfg->speedup;
+  l->next_at = now + ps_sim_exponential(&l->r, IDLE_GAME_SECONDS) / m->link.cfg->speedup;
 }
 
 static void start_session(metrics *m, live *l, double now) {
   double game_seconds = ps_sim_lognormal(&l->r, l->player->session_minutes * 60, 0.6);
   game_seconds = game_seconds < 60 ? 60 : game_seconds > 4 * 3600 ? 4 * 3600 : game_seconds;
-  double real = game_seconds / m->cfg->speedup;
+  double real = game_seconds / m->link.cfg->speedup;
   ps_sim_uuid(&l->r, l->session_id);
   draw_mods(l);
   l->abandons = ps_sim_chance(&l->r, 0.1);
@@ -173,9 +167,9 @@ static void start_session(metrics *m, live *l, double now) {
   free(l->token);
   l->token = malloc(PS_JWT_MAX_LEN + 1);
   int64_t issued = ps_now_ms() / 1000;
-  if (!l->token || ps_jwt_sign_hs256(m->cfg->token_secret, l->player->user_id, issued,
+  if (!l->token || ps_jwt_sign_hs256(m->link.cfg->token_secret, l->player->user_id, issued,
                                      issued + 3600 + (int64_t)real, l->token, PS_JWT_MAX_LEN + 1) != PS_OK) {
-    ps_sim_stats_fail(m->stats, "cannot sign a player token (is --token-secret right?)");
+    ps_sim_stats_fail(m->link.stats, "cannot sign a player token (is --token-secret right?)");
     go_idle(m, l, now);
     return;
   }
@@ -220,8 +214,8 @@ static void step(metrics *m, live *l, double now) {
 static void metrics_run(void *state) {
   metrics *m = state;
   m->phase_start_ns = ps_monotonic_ns();
-  double deadline = m->cfg->live_seconds;
-  while (!ps_sim_stopping() && !atomic_load(&m->stats->fatal)) {
+  double deadline = m->link.cfg->live_seconds;
+  while (!ps_sim_stopping() && !atomic_load(&m->link.stats->fatal)) {
     double now = elapsed(m);
     if (now >= deadline) break;
     live *next = NULL;
@@ -235,7 +229,7 @@ static void metrics_run(void *state) {
     step(m, next, now);
   }
   /* The phase is over: players close the game. */
-  for (size_t i = 0; i < m->n && !atomic_load(&m->stats->fatal); i++)
+  for (size_t i = 0; i < m->n && !atomic_load(&m->link.stats->fatal); i++)
     if (m->pool[i].in_session) end_session(m, &m->pool[i], elapsed(m));
 }
 

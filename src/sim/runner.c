@@ -34,6 +34,22 @@ int ps_sim_sleep(double seconds) {
   }
 }
 
+int ps_sim_link_open(ps_sim_link *link, const ps_sim_config *cfg, const ps_sim_population *pop,
+                     ps_sim_stats *stats) {
+  *link = (ps_sim_link){.cfg = cfg, .pop = pop, .stats = stats};
+  return ps_sim_http_create(cfg->url, stats, &link->http);
+}
+
+void ps_sim_link_close(ps_sim_link *link) {
+  ps_sim_http_destroy(link->http);
+  ps_sim_response_free(&link->resp);
+  link->http = NULL;
+}
+
+int ps_sim_link_send(ps_sim_link *link, const ps_sim_request *req) {
+  return ps_sim_http_send(link->http, req, &link->resp);
+}
+
 typedef struct running {
   const ps_sim_channel *channel;
   void *state;

@@ -35,6 +35,22 @@ typedef struct ps_sim_config {
   int gzip;                                /* gzip analytics bodies */
 } ps_sim_config;
 
+/* What every channel holds: its inputs, its own connection and the last answer. */
+typedef struct ps_sim_link {
+  const ps_sim_config *cfg;
+  const ps_sim_population *pop;
+  ps_sim_stats *stats;
+  ps_sim_http *http;
+  ps_sim_response resp;
+} ps_sim_link;
+
+/* Fills link and opens its connection. Returns 0 or PS_ENOMEM (nothing to close then). */
+int ps_sim_link_open(ps_sim_link *link, const ps_sim_config *cfg, const ps_sim_population *pop,
+                     ps_sim_stats *stats);
+void ps_sim_link_close(ps_sim_link *link);
+/* Sends req (http_client.h's policy); 1 on a 2xx answer; link->resp holds the answer. */
+int ps_sim_link_send(ps_sim_link *link, const ps_sim_request *req);
+
 /* One kind of traffic. State is the channel's own; every callback gets it back. */
 typedef struct ps_sim_channel {
   const char *name;
