@@ -17,6 +17,7 @@ int ps_cmd_token(int argc, char **argv);
 int ps_cmd_sessions(int argc, char **argv);
 int ps_cmd_api_token(int argc, char **argv);
 int ps_cmd_service_account(int argc, char **argv);
+int ps_cmd_simulate(int argc, char **argv);
 
 /* Opens the store of a data directory for a command (sqlite unless backend says otherwise);
  * prints the reason on failure. Returns 0 or 1. */

@@ -19,6 +19,7 @@ static const char usage[] =
     "  sessions         print a game's metrics sessions as NDJSON\n"
     "  api-token        create a bearer token for the read API (insights)\n"
     "  service-account  create, list, delete the session observability API's credentials\n"
+    "  simulate         send realistic game traffic to a running server (fills the dashboard)\n"
     "  version          print the version\n"
     "\n"
     "quick start:\n"
@@ -39,6 +40,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "sessions") == 0) return ps_cmd_sessions(argc - 1, argv + 1);
   if (strcmp(cmd, "api-token") == 0) return ps_cmd_api_token(argc - 1, argv + 1);
   if (strcmp(cmd, "service-account") == 0) return ps_cmd_service_account(argc - 1, argv + 1);
+  if (strcmp(cmd, "simulate") == 0) return ps_cmd_simulate(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("playstat " PLAYSTAT_VERSION);
     return 0;

@@ -13,5 +13,8 @@
 int ps_random_hex(char *out, size_t nbytes);
 /* Writes a lowercase UUID version 4, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"; out[37]. */
 int ps_random_uuid_v4(char out[37]);
+/* Writes the UUID version 4 spelt by 16 bytes (their version and variant bits are overwritten)
+ * into out[37]; for callers with their own random bytes (seeded simulations). */
+void ps_uuid_v4_format(const unsigned char bytes[16], char out[37]);
 
 #endif

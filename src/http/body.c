@@ -38,3 +38,26 @@ out:
   inflateEnd(&zs);
   return rc;
 }
+
+int ps_gzip(const void *in, size_t len, ps_buf *out) {
+  z_stream zs = {0};
+  int rc = PS_ENOMEM;
+  ps_buf_reset(out);
+  /* 16 + MAX_WBITS: a gzip header and trailer around the deflate stream. */
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK)
+    return PS_ENOMEM;
+  size_t bound = deflateBound(&zs, (uLong)len);
+  if (ps_buf_reserve(out, bound + 1) != PS_OK) goto out;
+  zs.next_in = (Bytef *)in;
+  zs.avail_in = (uInt)len;
+  zs.next_out = (Bytef *)out->data;
+  zs.avail_out = (uInt)bound;
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) goto out;
+  out->len = bound - zs.avail_out;
+  out->data[out->len] = '\0';
+  rc = PS_OK;
+out:
+  deflateEnd(&zs);
+  return rc;
+}

@@ -174,6 +174,17 @@ function runCli(args, { timeoutMs = 60000 } = {}) {
   });
 }
 
+/**
+ * Runs the CLI without blocking the event loop (a test may serve HTTP to it meanwhile) and
+ * resolves { code, stdout, stderr } whatever its exit status.
+ */
+function runCliStatus(args, { timeoutMs = 60000 } = {}) {
+  return new Promise((resolve) => {
+    childProcess.execFile(BIN, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 512 * ONE_MB },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? err.signal) : 0, stdout, stderr }));
+  });
+}
+
 /** Runs the CLI expecting failure; returns { code, stdout, stderr }. */
 function runCliFailing(args) {
   const res = childProcess.spawnSync(BIN, args, { encoding: 'utf8', timeout: 60000 });
@@ -346,7 +357,7 @@ function metricSum(samples, name, where = {}) {
 module.exports = {
   SOURCE_DIR, BIN, TEST_OUT, ONE_MB, UUID, HEX32, HEX40,
   sleep, waitFor, nowSec, makeTempDir, removeDir, writeTestOut,
-  startServer, runCli, runCliFailing, createGame, listGames, readEvents, countByUuid,
+  startServer, runCli, runCliStatus, runCliFailing, createGame, listGames, readEvents, countByUuid,
   request, hmacBase64, signedPost, postEvents, assertJsonBody, describeRes,
   parseMetrics, scrapeMetrics, metricSum, killAllChildren,
 };
