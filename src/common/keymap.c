@@ -15,6 +15,7 @@ static size_t bucket_of(const ps_keymap *map, int64_t scope, const char *name) {
 
 int ps_keymap_init(ps_keymap *map, size_t nbuckets) {
   map->nbuckets = nbuckets ? nbuckets : 1;
+  map->count = 0;
   map->buckets = calloc(map->nbuckets, sizeof *map->buckets);
   return map->buckets ? PS_OK : PS_ENOMEM;
 }
@@ -38,15 +39,39 @@ ps_keymap_entry *ps_keymap_find(const ps_keymap *map, int64_t scope, const char 
   return *slot_of(map, scope, name);
 }
 
+/* Doubles the buckets and relinks every entry; keeps the old ones when out of memory. */
+static void grow(ps_keymap *map) {
+  size_t n = map->nbuckets * 2;
+  ps_keymap_entry **buckets = calloc(n, sizeof *buckets);
+  if (!buckets) return;
+  ps_keymap old = *map;
+  map->buckets = buckets;
+  map->nbuckets = n;
+  for (size_t b = 0; b < old.nbuckets; b++) {
+    for (ps_keymap_entry *e = old.buckets[b], *next; e; e = next) {
+      next = e->next;
+      ps_keymap_entry **head = &map->buckets[bucket_of(map, e->scope, e->name)];
+      e->next = *head;
+      *head = e;
+    }
+  }
+  free(old.buckets);
+}
+
 void ps_keymap_insert(ps_keymap *map, ps_keymap_entry *entry) {
+  if (map->count >= 2 * map->nbuckets) grow(map);
   ps_keymap_entry **head = &map->buckets[bucket_of(map, entry->scope, entry->name)];
   entry->next = *head;
   *head = entry;
+  map->count++;
 }
 
 ps_keymap_entry *ps_keymap_remove(ps_keymap *map, int64_t scope, const char *name) {
   ps_keymap_entry **p = slot_of(map, scope, name), *found = *p;
-  if (found) *p = found->next;
+  if (found) {
+    *p = found->next;
+    map->count--;
+  }
   return found;
 }
 
@@ -57,6 +82,7 @@ void ps_keymap_sweep(ps_keymap *map, int (*visit)(ps_keymap_entry *entry, void *
       ps_keymap_entry *e = *p;
       if (visit(e, ctx)) {
         *p = e->next;
+        map->count--;
         if (release) release(e);
       } else {
         p = &e->next;

@@ -18,6 +18,7 @@ typedef struct ps_keymap_entry {
 typedef struct ps_keymap {
   ps_keymap_entry **buckets;
   size_t nbuckets;
+  size_t count; /* entries linked; the buckets double when it passes twice their number */
 } ps_keymap;
 
 /* Returns 0 or PS_ENOMEM. */
@@ -26,7 +27,8 @@ int ps_keymap_init(ps_keymap *map, size_t nbuckets);
 void ps_keymap_destroy(ps_keymap *map, void (*release)(ps_keymap_entry *entry));
 
 ps_keymap_entry *ps_keymap_find(const ps_keymap *map, int64_t scope, const char *name);
-/* Links entry (its scope and name set); the caller makes sure the key is not present. */
+/* Links entry (its scope and name set); the caller makes sure the key is not present. The map
+ * grows as entries come (if that allocation fails it just stays at its size). */
 void ps_keymap_insert(ps_keymap *map, ps_keymap_entry *entry);
 /* Unlinks and returns the entry with that key, or NULL. */
 ps_keymap_entry *ps_keymap_remove(ps_keymap *map, int64_t scope, const char *name);

@@ -26,7 +26,7 @@ int ps_ga_dim_index(const char *name) {
 }
 
 #define DAY_MS 86400000LL
-#define NBUCKETS 65536
+#define NBUCKETS 4096 /* the keymaps grow as a pass fills them */
 
 typedef struct user_entry {
   ps_keymap_entry key;

@@ -65,7 +65,36 @@ static void keys_are_scope_and_name(void **state) {
   assert_int_equal(released, 25); /* 50 - 1 removed - 24 swept */
 }
 
+/* A map of 4 buckets holding 10,000 entries grows, and keeps every entry findable through
+ * the growth, removals and a sweep. */
+static void the_map_grows(void **state) {
+  (void)state;
+  ps_keymap map;
+  assert_int_equal(ps_keymap_init(&map, 4), 0);
+  char name[16];
+  for (int i = 0; i < 10000; i++) {
+    snprintf(name, sizeof name, "k%d", i);
+    ps_keymap_insert(&map, &make(i % 3, name, i)->key);
+  }
+  assert_true(map.count == 10000);
+  assert_true(map.nbuckets >= 4096);
+  for (int i = 0; i < 10000; i++) {
+    snprintf(name, sizeof name, "k%d", i);
+    ps_keymap_entry *e = ps_keymap_find(&map, i % 3, name);
+    assert_non_null(e);
+    assert_int_equal(ps_keymap_owner(e, item, key)->value, i);
+  }
+  snprintf(name, sizeof name, "k%d", 42);
+  release(ps_keymap_remove(&map, 0, name));
+  assert_null(ps_keymap_find(&map, 0, name));
+  assert_true(map.count == 9999);
+  ps_keymap_sweep(&map, is_odd, NULL, release);
+  assert_true(map.count == 4999);
+  ps_keymap_destroy(&map, release);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(keys_are_scope_and_name)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(keys_are_scope_and_name),
+                                     cmocka_unit_test(the_map_grows)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
