@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libpcre2-dev \
                libssl-dev zlib1g-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev \
-               nodejs npm nginx-light wrk
+               nodejs npm nginx-light wrk chromium
 
 .PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events fuzz clean node-deps
 
@@ -39,7 +39,7 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: build node-deps
 	mkdir -p $(DATA)
 	@if ! $(BUILD)/playstat game list --data $(DATA) | grep -q '"id"'; then \
 	  echo "creating a first game (keys below; 'playstat game list --data $(DATA)' shows them again):"; \

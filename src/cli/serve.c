@@ -8,6 +8,7 @@
  * Signals are blocked in every thread and taken synchronously by sigwait() here.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,17 +55,22 @@ static const char usage[] =
     "  --player-rate N            metrics requests per minute per player (120; burst N/2)\n"
     "  --match-retention-days D   multiplayer sessions are deleted D days after createdAt (30)\n"
     "  --match-retention-check S  how often expired multiplayer sessions are deleted (60)\n"
+    "  --web DIR                  the dashboard's files, served at / (default: web/ beside the\n"
+    "                             binary's directory, else the source tree's web/); uPlot comes\n"
+    "                             from DIR/../node_modules (npm ci)\n"
     "  --debug-commit-delay-ms N  testing aid: wait N ms before each commit\n"
     "\n"
     "endpoints: POST /v2/{game_key}/events, POST /v2/{game_key}/init,\n"
     "           POST /remote_configs/v1/init?game_key=..., GET /healthz, GET /metrics,\n"
     "           POST /v1/metrics/sessions/{start,heartbeat,end} (host g-{id}.<domain> or\n"
     "           path prefix /g-{id}), GET /api/v1/games/{id}/metrics/{name},\n"
-    "           GET /api/v1/games/{id}/live (bearer API token)\n"
+    "           GET /api/v1/games/{id}/live, GET /api/v1/games (bearer API token),\n"
+    "           the dashboard at GET /\n"
     "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
 
 typedef struct serve_options {
   const char *data;
+  const char *web; /* NULL: found (ps_static_find_web_root) */
   long long session_window_s, session_timeout_s, player_rate;
   long long match_retention_days, match_retention_check_s;
   ps_server_config http;
@@ -75,7 +81,7 @@ typedef struct serve_options {
 /* Returns 0, or the exit status for a usage error / --help (-1 for help). */
 static int parse_options(int argc, char **argv, serve_options *o) {
   enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY, O_WINDOW, O_TIMEOUT,
-         O_RATE, O_RETENTION, O_RETENTION_CHECK };
+         O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -91,6 +97,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"player-rate", required_argument, NULL, O_RATE},
       {"match-retention-days", required_argument, NULL, O_RETENTION},
       {"match-retention-check", required_argument, NULL, O_RETENTION_CHECK},
+      {"web", required_argument, NULL, O_WEB},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   o->data = getenv("PLAYSTAT_DATA");
@@ -158,6 +165,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
         bad = ps_cli_parse_int("--match-retention-check", optarg, 1, 86400,
                                &o->match_retention_check_s);
         break;
+      case O_WEB: o->web = optarg; break;
       case 'h': fputs(usage, stdout); return -1;
       default: fputs(usage, stderr); return 2;
     }
@@ -167,6 +175,29 @@ static int parse_options(int argc, char **argv, serve_options *o) {
     fprintf(stderr, "playstat: unexpected argument '%s'\n%s", argv[optind], usage);
     return 2;
   }
+  return 0;
+}
+
+#ifndef PLAYSTAT_WEB_DIR
+#define PLAYSTAT_WEB_DIR NULL
+#endif
+
+/* Sets app->web from --web DIR (which must exist) or, without it, from the directory found
+ * (a server without one still runs; its dashboard paths answer 404). Returns 0 or 2. The
+ * paths are kept in web and vendor (PATH_MAX bytes each), which outlive the server. */
+static int open_web_root(const char *dir, char *web, char *vendor, ps_app *app) {
+  char found[PATH_MAX];
+  if (!dir && ps_static_find_web_root(PLAYSTAT_WEB_DIR, found, sizeof found) == PS_OK) dir = found;
+  if (!dir) {
+    ps_warn("serve: no dashboard: no web/ directory was found (use --web DIR)");
+    return 0;
+  }
+  if (ps_static_roots_init(dir, web, vendor, PATH_MAX, &app->web) != PS_OK) {
+    fprintf(stderr, "playstat: --web %s is not a directory\n", dir);
+    return 2;
+  }
+  ps_info("dashboard: %s%s", web,
+          app->web.vendor ? "" : " (no node_modules beside it: charts need `npm ci`)");
   return 0;
 }
 
@@ -215,6 +246,8 @@ int ps_cmd_serve(int argc, char **argv) {
   const char **route_names = NULL;
   char err[256] = "";
   app.max_body_bytes = o.http.max_body_bytes;
+  static char web_dir[PATH_MAX], vendor_dir[PATH_MAX];
+  if ((rc = open_web_root(o.web, web_dir, vendor_dir, &app)) != 0) return rc;
   if ((rc = ps_cli_open_store(o.data, &o.store, &app.store)) != 0) return rc;
   if (ps_schema_set_create_embedded(&app.schemas, err, sizeof err) != PS_OK) {
     ps_error_log("serve: schemas: %s", err);

@@ -9,6 +9,7 @@
 
 #include "auth/games.h"
 #include "common/metrics.h"
+#include "http/static.h"
 #include "ingest/metrics/rate_limit.h"
 #include "ingest/metrics/registry.h"
 #include "ingest/sessions/anonymizer.h"
@@ -31,6 +32,7 @@ struct ps_app {
   int64_t msession_timeout_ms;     /* a session without requests for this long is over */
   ps_so_anonymizer *so_anonymizer; /* multiplayer sessions: player ids -> "Player N" */
   int64_t so_retention_ms;         /* multiplayer sessions are kept this long after createdAt */
+  ps_static_roots web;             /* the dashboard's files (GET /) */
 };
 
 #endif

@@ -28,5 +28,9 @@ void ps_so_sessions_handler(ps_request *req, ps_app *app);
 /* src/insights/api.c (read API, bearer API token) */
 void ps_insights_metric_handler(ps_request *req, ps_app *app);
 void ps_insights_live_handler(ps_request *req, ps_app *app);
+void ps_insights_games_handler(ps_request *req, ps_app *app);
+
+/* src/http/static.c (the dashboard's files) */
+void ps_static_handler(ps_request *req, ps_app *app);
 
 #endif

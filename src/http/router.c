@@ -39,17 +39,26 @@ static int match(const char *pattern, const char *path, ps_route_params *params)
   return *pattern == '\0' && *path == '\0';
 }
 
+static int is_catch_all(const char *pattern) {
+  size_t n = strlen(pattern);
+  return n >= 3 && strcmp(pattern + n - 3, "/**") == 0;
+}
+
 ps_route_result ps_route_find(const ps_route *routes, size_t nroutes, const char *method,
                               const char *path, size_t *index, ps_route_params *params) {
   ps_route_result result = PS_ROUTE_NOT_FOUND;
   ps_route_params scratch;
+  int exact_other_method = 0; /* a row without "**" matched the path under another method */
   for (size_t i = 0; i < nroutes; i++) {
     if (!match(routes[i].pattern, path, &scratch)) continue;
+    int catch_all = is_catch_all(routes[i].pattern);
     if (strcmp(routes[i].method, method) == 0) {
+      if (exact_other_method && catch_all) continue;
       *index = i;
       *params = scratch;
       return PS_ROUTE_FOUND;
     }
+    if (!catch_all) exact_other_method = 1;
     if (result == PS_ROUTE_NOT_FOUND) *index = i;
     result = PS_ROUTE_WRONG_METHOD;
   }

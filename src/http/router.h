@@ -2,7 +2,9 @@
  * router.h: matches a method and a path against a fixed table of routes.
  * Patterns are literal segments and "{}" placeholders ("/v2/{}/events"); a placeholder matches
  * one non-empty segment. A final "**" matches one or more remaining segments (catch-alls).
- * Matching is otherwise exact (a trailing slash matters); the first matching row wins.
+ * Matching is otherwise exact (a trailing slash matters); the first matching row wins, except
+ * that a catch-all row yields to an earlier row without "**" that matches the path under
+ * another method (GET /v2/k/events stays a 405 although a GET catch-all row follows).
  */
 #ifndef PS_HTTP_ROUTER_H
 #define PS_HTTP_ROUTER_H

@@ -27,8 +27,13 @@ const ps_route ps_routes[] = {
     /* insights read API */
     {"insights_metric", "GET", "/api/v1/games/{}/metrics/{}", ps_insights_metric_handler},
     {"insights_live", "GET", "/api/v1/games/{}/live", ps_insights_live_handler},
+    {"insights_games", "GET", "/api/v1/games", ps_insights_games_handler},
     /* last: anything else under /g-{id}/ is a mod.io-style 404 (the handler checks "g-") */
     {"metrics_unknown", "POST", "/{}/**", ps_msession_not_found_handler},
+    /* the dashboard (web/): any other GET; a path another row takes under another method
+     * stays a 405 (catch-alls yield to them, router.h) */
+    {"static", "GET", "/", ps_static_handler},
+    {"static", "GET", "/**", ps_static_handler},
 };
 
 const size_t ps_route_count = sizeof ps_routes / sizeof *ps_routes;

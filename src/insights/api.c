@@ -5,6 +5,7 @@
  *     -> {"metric", "from", "to", "interval", "total", "points": [{"t", "v"}],
  *         "groups": [{"key", "total", "points"}]}      (groups: grouped metrics or group_by)
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
+ *   GET /api/v1/games -> {"games": [{"id", "name", "project_id"}]}   (never a key)
  *
  * Authorization: Bearer <API token> (`playstat api-token create`); the store keeps only the
  * token's SHA-256. from/to are unix seconds (default: the last 24 h), widened to whole UTC
@@ -279,4 +280,32 @@ void ps_insights_live_handler(ps_request *req, ps_app *app) {
   ps_metric_result_free(&ccu);
   ps_metric_result_free(&ugc);
   ps_session_set_free(&set);
+}
+
+/* Every game, for a dashboard's game chooser: an API token reads every game of the server, so
+ * it lists them all, by id, with their public names only (keys stay with `playstat game`). */
+void ps_insights_games_handler(ps_request *req, ps_app *app) {
+  if (authorize(req, app)) return;
+  ps_game *games = NULL;
+  size_t n = 0;
+  ps_buf b = {0};
+  int rc = app->store->ops->game_list(app->store, &games, &n);
+  if (rc == PS_OK) rc = ps_buf_append_str(&b, "{\"games\":[");
+  for (size_t i = 0; rc == PS_OK && i < n; i++) {
+    rc = ps_buf_printf(&b, "%s{\"id\":%lld,\"name\":", i ? "," : "", (long long)games[i].id);
+    if (rc == PS_OK) rc = ps_buf_append_json_string(&b, games[i].name, strlen(games[i].name));
+    if (rc == PS_OK) rc = ps_buf_append_str(&b, ",\"project_id\":");
+    if (rc == PS_OK)
+      rc = ps_buf_append_json_string(&b, games[i].project_id, strlen(games[i].project_id));
+    if (rc == PS_OK) rc = ps_buf_append_str(&b, "}");
+  }
+  if (rc == PS_OK) rc = ps_buf_append_str(&b, "]}");
+  free(games);
+  if (rc == PS_OK) {
+    size_t len = b.len;
+    ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
+    return;
+  }
+  ps_buf_free(&b);
+  ps_request_respond_error(req, 503, "unavailable", "games could not be read, retry later");
 }

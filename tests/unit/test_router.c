@@ -62,11 +62,42 @@ static void catch_all_takes_what_is_left(void **state) {
   assert_int_equal(ps_route_find(r, 2, "POST", "/g-1/", &i, &p), PS_ROUTE_NOT_FOUND);
 }
 
+/* The dashboard's GET "/" and catch-all rows take any other GET, but not a path that an endpoint
+ * takes under another method: that stays a 405. */
+static const ps_route with_static[] = {
+    {"events", "POST", "/v2/{}/events", h},
+    {"health", "GET", "/healthz", h},
+    {"rest", "POST", "/{}/**", h},
+    {"root", "GET", "/", h},
+    {"files", "GET", "/**", h},
+};
+
+static void catch_all_yields_to_other_methods(void **state) {
+  size_t i;
+  ps_route_params p;
+  const ps_route *r = with_static;
+  assert_int_equal(ps_route_find(r, 5, "GET", "/v2/k/events", &i, &p), PS_ROUTE_WRONG_METHOD);
+  assert_int_equal(i, 0);
+  assert_int_equal(ps_route_find(r, 5, "GET", "/healthz", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 1);
+  assert_int_equal(ps_route_find(r, 5, "GET", "/", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 3);
+  /* another catch-all under another method does not hold it back */
+  assert_int_equal(ps_route_find(r, 5, "GET", "/js/app.js", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 4);
+  assert_int_equal(ps_route_find(r, 5, "GET", "/v2/k/other", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 4);
+  assert_int_equal(ps_route_find(r, 5, "POST", "/js/app.js", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 2);
+  assert_int_equal(ps_route_find(r, 5, "POST", "/index.html", &i, &p), PS_ROUTE_WRONG_METHOD);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(finds_routes_and_params),
       cmocka_unit_test(not_found_and_wrong_method),
       cmocka_unit_test(catch_all_takes_what_is_left),
+      cmocka_unit_test(catch_all_yields_to_other_methods),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,125 @@
+// sessions.js: the session observability browser: a viewer service account's credentials
+// (kept in this tab), filters of the search API, the list of sessions newest first (paged
+// with "Load more"), and the timeline of the session picked. It reads the game's project
+// (project_id) in the environment chosen.
+
+import { h } from '../dom.js';
+import * as api from '../api.js';
+import * as credentials from '../credentials.js';
+import { clock } from '../format.js';
+import { Panel, grid } from '../ui/panel.js';
+import { table } from '../ui/table.js';
+import { timeline } from './timeline.js';
+
+const FILTERS = [
+  ['poolId', 'Pool id'], ['poolName', 'Pool name'], ['queueName', 'Queue name'], ['regionId', 'Region'],
+  ['matchmakingTicketId', 'Ticket id'],
+];
+
+function problem(err) {
+  if (err.status === 401) return 'These service-account credentials were refused (wrong key id or secret).';
+  if (err.status === 403) return 'This service account may not read here: it must be a viewer of this game\'s project.';
+  return err.message;
+}
+
+function accountPanel(ctx, onChange) {
+  const panel = new Panel({ title: 'Service account (viewer)', testid: 'panel-account' });
+  const account = credentials.serviceAccount();
+  if (account) {
+    panel.ready(h('p', {}, 'Reading as ', h('code', {}, account.keyId), ' ',
+      h('button', { type: 'button', class: 'button small', onclick: () => { credentials.clearServiceAccount(); onChange(); } }, 'Forget')));
+    return panel;
+  }
+  const keyId = h('input', { name: 'keyId', required: true, autocomplete: 'off', size: 36, 'data-testid': 'so-key-id' });
+  const secret = h('input', { name: 'secret', type: 'password', required: true, autocomplete: 'off', 'data-testid': 'so-secret' });
+  const form = h('form', { class: 'stack' },
+    h('p', {}, 'This page reads the session observability API, which takes a service account. Create a viewer for this game\'s project:'),
+    h('pre', {}, `playstat service-account create --data DIR --project ${ctx.game.project_id} --role viewer`),
+    h('label', {}, 'Key id ', keyId), h('label', {}, 'Secret ', secret),
+    h('button', { type: 'submit', class: 'button primary', 'data-testid': 'so-sign-in' }, 'Use these credentials'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    credentials.setServiceAccount(keyId.value.trim(), secret.value.trim());
+    onChange();
+  });
+  panel.ready(form);
+  return panel;
+}
+
+function filterForm(ctx) {
+  const extra = ctx.st.extra;
+  const fields = FILTERS.map(([k, label]) => h('label', { class: 'field' }, h('span', {}, label), h('input', { name: k, value: extra[k] || '', size: 12 })));
+  const when = (k, label) => h('label', { class: 'field' }, h('span', {}, `${label} (UTC)`), h('input', { name: k, type: 'datetime-local', value: (extra[k] || '').replace(/:00Z$/, '') }));
+  const form = h('form', { class: 'filters inline-form', 'data-testid': 'so-filters' },
+    h('label', { class: 'field' }, h('span', {}, 'Environment'), h('input', { name: 'env', value: extra.env || 'production', size: 10, 'data-testid': 'so-env' })),
+    fields, when('createdAfter', 'Created after'), when('updatedAfter', 'Updated after'),
+    h('button', { type: 'submit', class: 'button' }, 'Search'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const data = Object.fromEntries(new FormData(form));
+    for (const k of ['createdAfter', 'updatedAfter']) if (data[k]) data[k] = `${data[k]}:00Z`;
+    for (const k of Object.keys(data)) data[k] = data[k].trim();
+    ctx.go({ extra: data });
+  });
+  return form;
+}
+
+export function render(main, ctx) {
+  const extra = ctx.st.extra;
+  const env = extra.env || 'production';
+  const list = new Panel({ title: 'Multiplayer sessions', wide: true, testid: 'panel-so-list' });
+  const detail = new Panel({ title: 'Session timeline', wide: true, testid: 'panel-so-timeline' });
+  main.append(grid(accountPanel(ctx, ctx.refresh), list, detail));
+  detail.empty('Pick a session in the list to see its events.');
+  if (!credentials.serviceAccount()) {
+    list.empty('Enter a viewer service account above to browse this game\'s multiplayer sessions.');
+    return;
+  }
+  const params = { limit: 50 };
+  for (const [k] of FILTERS) params[k] = extra[k];
+  params.createdAfter = extra.createdAfter;
+  params.updatedAfter = extra.updatedAfter;
+  const rows = [];
+  const show = async (sessionId) => {
+    detail.source(`/session-observability/v1/projects/${ctx.game.project_id}/environments/${env}/sessions/${sessionId}`);
+    detail.loading();
+    try {
+      detail.ready(timeline(await api.observability(ctx.game.project_id, env, `/${encodeURIComponent(sessionId)}`, {}, ctx.signal)));
+    } catch (err) {
+      if (err.name !== 'AbortError') detail.error(problem(err), () => show(sessionId));
+    }
+  };
+  const page = async (next) => {
+    if (!next) list.loading();
+    try {
+      const res = await api.observability(ctx.game.project_id, env, '', { ...params, next }, ctx.signal);
+      rows.push(...res.results.map((s) => ({
+        sessionId: s.sessionId, createdAt: s.createdAt, updatedAt: s.updatedAt,
+        pool: s.gameMode ? s.gameMode.poolName || s.gameMode.poolId : '', queue: s.gameMode ? s.gameMode.queueName || s.gameMode.queueId : '',
+        region: s.allocation ? s.allocation.regionId : '', allocation: s.allocation ? s.allocation.status : 'none',
+        matchmaking: s.matchmakingStatus, events: (s.sessionEvents || []).length,
+      })));
+      if (!rows.length) {
+        list.empty(`No multiplayer sessions match in environment "${env}". The matchmaker posts events to /session-observability/v1/projects/${ctx.game.project_id}/environments/${env}/sessions/{sessionId}/events with a writer service account.`);
+        return;
+      }
+      list.ready(table({
+        columns: [
+          { key: 'sessionId', label: 'Session', kind: 'text' },
+          { key: 'createdAt', label: 'Created (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }) },
+          { key: 'updatedAt', label: 'Updated (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }) },
+          { key: 'pool', label: 'Pool', kind: 'text' }, { key: 'queue', label: 'Queue', kind: 'text' },
+          { key: 'region', label: 'Region', kind: 'text' }, { key: 'allocation', label: 'Allocation', kind: 'text' },
+          { key: 'matchmaking', label: 'Matchmaking', kind: 'text' }, { key: 'events', label: 'Events', kind: 'count' },
+        ],
+        rows, csv: `sessions-${env}`, testid: 'table-so-sessions', onRow: (r) => show(r.sessionId),
+        caption: `${rows.length} session${rows.length === 1 ? '' : 's'}, newest first; click one for its timeline.`,
+      }), res.next ? h('button', { type: 'button', class: 'button', 'data-testid': 'so-more', onclick: () => page(res.next) }, 'Load more') : null);
+    } catch (err) {
+      if (err.name !== 'AbortError') list.error(problem(err), () => page(next));
+    }
+  };
+  list.source(`/session-observability/v1/projects/${ctx.game.project_id}/environments/${env}/sessions${api.queryString(params)}`);
+  main.querySelector('[data-testid="panel-so-list"] .panel-head').append(filterForm(ctx));
+  page(null);
+}

@@ -1,0 +1,70 @@
+// chart.js: time-series charts with uPlot (served from node_modules at /vendor/uplot/, see
+// docs/http-api.md "Dashboard"). uPlot is loaded on first use, so a server without it (no
+// `npm ci`) still shows every table and figure, with a note where a chart would be. Times are
+// UTC, like the metrics' buckets; charts follow their container's width.
+
+import { h } from '../dom.js';
+import { byKind } from '../format.js';
+
+export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#475569', '#ea580c'];
+
+let uPlotModule = null;
+function loadUPlot() {
+  if (!uPlotModule) uPlotModule = import('/vendor/uplot/uPlot.esm.js').then((m) => m.default);
+  return uPlotModule;
+}
+
+/**
+ * Draws series over shared times into a new element, returned at once (the chart appears when
+ * uPlot has loaded). spec: { xs: unix seconds, series: [{ label, values }], kind (format.byKind
+ * kind of the values), height, testid }. dispose(fn) is called with the chart's cleanup.
+ */
+export function timeChart(spec, dispose) {
+  const el = h('div', { class: 'chart', 'data-testid': spec.testid, role: 'img', 'aria-label': spec.series.map((s) => s.label).join(', ') });
+  let plot = null;
+  let observer = null;
+  let gone = false;
+  dispose(() => {
+    gone = true;
+    if (observer) observer.disconnect();
+    if (plot) plot.destroy();
+  });
+  loadUPlot().then((uPlot) => {
+    if (gone) return;
+    const fmt = (v) => (v === null || v === undefined ? '–' : byKind(spec.kind, v));
+    const opts = {
+      width: Math.max(240, el.clientWidth || 600),
+      height: spec.height || 220,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      scales: { x: { time: true } },
+      legend: { live: true },
+      series: [{ label: 'UTC' }, ...spec.series.map((s, i) => ({
+        label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, value: (u, v) => fmt(v),
+        points: { show: spec.xs.length < 60 },
+      }))],
+      axes: [{}, { values: (u, vals) => vals.map(fmt), size: 64 }],
+    };
+    plot = new uPlot(opts, [spec.xs, ...spec.series.map((s) => s.values)], el);
+    observer = new ResizeObserver(() => {
+      const width = Math.max(240, el.clientWidth);
+      if (plot && width !== plot.width) plot.setSize({ width, height: opts.height });
+    });
+    observer.observe(el);
+  }).catch(() => {
+    if (!gone) el.replaceChildren(h('p', { class: 'state-note' }, 'Charts need uPlot: run `npm ci` where playstat serves web/ from.'));
+  });
+  return el;
+}
+
+/** The chart of a metric answer: the whole series, or its groups (at most max, largest first). */
+export function metricChart(data, { kind, label, max = 8, groups = false, testid }, dispose) {
+  const xs = data.points.map((p) => p.t);
+  let series;
+  if (groups && data.groups && data.groups.length) {
+    const top = [...data.groups].sort((a, b) => b.total - a.total).slice(0, max);
+    series = top.map((g) => ({ label: g.key, values: g.points.map((p) => p.v) }));
+  } else {
+    series = [{ label, values: data.points.map((p) => p.v) }];
+  }
+  return timeChart({ xs, series, kind, testid }, dispose);
+}

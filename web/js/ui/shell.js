@@ -1,0 +1,74 @@
+// shell.js: the frame around every page: the brand, the game chooser, the date range and the
+// filters (in the header), the page menu (on the left) and the page's own area. Every control
+// writes the URL's hash (state.js); main.js renders the page again from it.
+
+import { h } from '../dom.js';
+import * as state from '../state.js';
+import { PRESETS, INTERVALS } from '../range.js';
+import { EVENT_DIMENSIONS } from '../catalog.js';
+
+// mod.io's canonical names, as metrics sessions store them (src/ingest/metrics/platforms.c);
+// analytics events use their own platform names (ios, android, ...), typed in the same field
+const PLATFORMS = ['source', 'windows', 'mac', 'linux', 'android', 'ios', 'xboxone', 'xboxseriesx', 'ps4', 'ps5', 'switch', 'switch2', 'oculus', 'windowsserver', 'linuxserver', 'unknown'];
+const PORTALS = ['apple', 'discord', 'epicgames', 'facebook', 'gog', 'google', 'itchio', 'nintendo', 'psn', 'sso', 'steam', 'xboxlive', 'unknown'];
+
+function select(name, value, options, label) {
+  return h('label', { class: 'field' }, h('span', {}, label),
+    h('select', { name, 'data-testid': `filter-${name}` }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+}
+
+function input(name, value, label, attrs = {}) {
+  return h('label', { class: 'field' }, h('span', {}, label), h('input', { name, value, 'data-testid': `filter-${name}`, ...attrs }));
+}
+
+/** The filter form of a state; submitting it (or changing a select) writes the hash. */
+function filters(st) {
+  const custom = st.range === 'custom';
+  const form = h('form', { class: 'filters', 'aria-label': 'Date range and filters' },
+    select('range', st.range, [...PRESETS.map((p) => [p.id, p.label]), ['custom', 'Custom days (UTC)']], 'Range'),
+    custom ? input('from', st.from, 'From', { type: 'date', required: true }) : null,
+    custom ? input('to', st.to, 'To', { type: 'date', required: true }) : null,
+    select('interval', st.interval, INTERVALS.map((i) => [i, i === 'auto' ? 'Auto' : `By ${i}`]), 'Interval'),
+    input('platform', st.platform, 'Platform', { list: 'platforms', placeholder: 'all', size: 9 }),
+    select('portal', st.portal, [['', 'All'], ...PORTALS.map((p) => [p, p])], 'Portal'),
+    select('dim', st.dim, [['', '—'], ...EVENT_DIMENSIONS.map((d) => [d, d])], 'Dimension'),
+    input('dimValue', st.dimValue, 'equals', { placeholder: 'value', size: 8 }),
+    h('button', { type: 'submit', class: 'button' }, 'Apply'),
+    h('datalist', { id: 'platforms' }, PLATFORMS.map((p) => h('option', { value: p }))));
+  const apply = () => {
+    const data = Object.fromEntries(new FormData(form));
+    const patch = { range: data.range, interval: data.interval, platform: data.platform.trim(), portal: data.portal, dim: data.dim, dimValue: (data.dimValue || '').trim() };
+    if (data.range === 'custom') {
+      const today = new Date().toISOString().slice(0, 10);
+      patch.from = data.from || st.from || today;
+      patch.to = data.to || st.to || today;
+    } else {
+      patch.from = '';
+      patch.to = '';
+    }
+    state.go(patch);
+  };
+  form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
+  for (const el of form.querySelectorAll('select')) el.addEventListener('change', apply);
+  return form;
+}
+
+/**
+ * Builds the frame. opts: { st (state), games, pages ([{ id, title }]), onSignOut }.
+ * Returns { el, main } (main: where the page renders).
+ */
+export function shell({ st, games, pages, onSignOut }) {
+  const gameSelect = h('select', { name: 'game', 'data-testid': 'game-select', 'aria-label': 'Game', onchange: (e) => state.go({ game: e.target.value }) },
+    games.map((g) => h('option', { value: String(g.id), selected: String(g.id) === st.game }, `${g.name} (#${g.id})`)));
+  const nav = h('nav', { class: 'menu', 'aria-label': 'Pages' }, h('ul', {}, pages.map((p) => h('li', {},
+    h('a', { href: state.toHash({ ...st, page: p.id, extra: {} }), class: p.id === st.page ? 'active' : '', 'aria-current': p.id === st.page ? 'page' : null, 'data-testid': `nav-${p.id}` }, p.title)))));
+  const main = h('main', { class: 'page', id: 'page', tabindex: '-1' });
+  const el = h('div', { class: 'app' },
+    h('header', { class: 'topbar' },
+      h('a', { class: 'brand', href: '#/overview' }, 'playstat'),
+      h('label', { class: 'field game' }, h('span', {}, 'Game'), gameSelect),
+      filters(st),
+      h('button', { type: 'button', class: 'button subtle', onclick: onSignOut, 'data-testid': 'sign-out' }, 'Sign out')),
+    h('div', { class: 'body' }, nav, main));
+  return { el, main };
+}
