@@ -58,10 +58,11 @@ static double measured(const family_run *r, const fold *f) {
 /* The drilldown group of a hierarchical id below prefix; 0 when the id is not below it. */
 static int drill(const char *id, const char *prefix, char *out, size_t cap) {
   size_t len = prefix ? strlen(prefix) : 0;
+  if (len && prefix[len - 1] == ':') len--; /* prefix=World1: and prefix=World1 are one level */
   if (len) {
     if (strncmp(id, prefix, len) != 0 || (id[len] && id[len] != ':')) return 0;
     if (!id[len]) {
-      snprintf(out, cap, "%s", prefix);
+      snprintf(out, cap, "%.*s", (int)len, prefix);
       return 1;
     }
     len++;

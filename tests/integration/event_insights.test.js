@@ -162,7 +162,8 @@ function reference(metric, all, filter, fromDay, toDay, todayDay) {
 /** A family's answer from the record: groups by rule, measure per fold (like ga_query.h). */
 function familyReference(metric, params, all, filter, fromDay, toDay) {
   const events = (filter ? all.filter((e) => e[filter[0]] === filter[1]) : all).filter((e) => e.day >= fromDay && e.day < toDay);
-  const drill = (id, prefix) => {
+  const drill = (id, given) => {
+    const prefix = (given || '').replace(/:$/, ''); // World1: and World1 name one level
     if (!prefix) return id.split(':')[0];
     if (id === prefix) return prefix;
     if (!id.startsWith(`${prefix}:`)) return null;
@@ -294,12 +295,12 @@ describe('insights over analytics events', () => {
     const toDay = todayDay + 1;
     const cases = [
       ['progression', {}], ['progression', { prefix: 'World1' }], ['progression', { prefix: 'World1:Level2' }],
-      ['progression', { measure: 'starts' }], ['progression', { measure: 'fails', prefix: 'World1' }],
+      ['progression', { measure: 'starts' }], ['progression', { measure: 'fails', prefix: 'World1:' }],
       ['progression', { measure: 'attempts', prefix: 'World1' }],
       ['funnel', { steps: 'World1:Level1,World1:Level2,World1:Level2:Boss' }], ['funnel', { steps: 'World2:Level1,World1:Level1', measure: 'starts' }],
       ['resources', {}], ['resources', { by: 'item_type' }], ['resources', { by: 'item_id', measure: 'count' }],
       ['design', {}], ['design', { prefix: 'Combat' }], ['design', { prefix: 'Combat:Kill', measure: 'mean' }],
-      ['design', { prefix: 'Combat', measure: 'min' }], ['design', { measure: 'max' }], ['design', { measure: 'sum' }],
+      ['design', { prefix: 'Combat:', measure: 'min' }], ['design', { measure: 'max' }], ['design', { measure: 'sum' }],
       ['errors', {}], ['errors', { by: 'message' }],
       ['ads', {}], ['ads', { by: 'network' }], ['ads', { by: 'placement' }], ['ads', { by: 'type' }],
     ];

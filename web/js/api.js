@@ -12,9 +12,6 @@ export class ApiError extends Error {
     this.status = status; // 0: the server could not be reached
     this.code = code;
   }
-
-  /** The insights API's answer for a metric this server does not compute (yet). */
-  get unknownMetric() { return this.status === 404 && /unknown metric/.test(this.message); }
 }
 
 /** The query string of params, leaving out undefined, null and ''. */

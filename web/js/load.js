@@ -1,18 +1,18 @@
 // load.js: fetching metrics into panels, with the same rules everywhere: a panel shows its
-// loading state while it waits; an answer with nothing in it, or a metric this server does
-// not compute yet (404 "unknown metric"), shows what to send instead; a refused API token
-// signs out; any other failure shows the server's message with a retry button.
+// loading state while it waits; an answer with nothing in it shows what to send instead; a
+// refused API token signs out; any other failure shows the server's message with a retry
+// button.
 
 import * as api from './api.js';
 import { METRICS, paramsFor, isEmpty } from './catalog.js';
 
 /**
  * Fetches metrics (specs: [[id, extra], ...]) for a panel and calls render(results) with one
- * answer per spec (null for an unknown metric, when others are known) once all have come and
- * at least one has data. ctx: the page context (main.js). Returns a promise that settles when
- * the panel has its final state.
+ * answer per spec once all have come and at least one has data. ctx: the page context (main.js); emptyHint: what the empty state says
+ * instead of the metric's own hint (e.g. when the panel's query names ids the game may not
+ * send). Returns a promise that settles when the panel has its final state.
  */
-export function loadInto(ctx, panel, specs, render) {
+export function loadInto(ctx, panel, specs, render, emptyHint) {
   const queries = specs.map(([id, extra]) => {
     const m = METRICS[id];
     const params = paramsFor(id, ctx.view, extra);
@@ -24,21 +24,16 @@ export function loadInto(ctx, panel, specs, render) {
     const results = await Promise.all(queries.map((q) => api.metric(ctx.game.id, q.m.name, q.params, ctx.signal).then(
       (data) => ({ data }), (error) => ({ error }))));
     if (ctx.signal.aborted) return;
-    const failed = results.find((r) => r.error && !r.error.unknownMetric);
+    const failed = results.find((r) => r.error);
     if (failed) {
       if (failed.error.name === 'AbortError') return;
       if (failed.error.status === 401) { ctx.signOut('This server no longer accepts your API token: sign in again.'); return; }
       panel.error(failed.error.message, run);
       return;
     }
-    const answers = results.map((r) => (r.error ? null : r.data));
-    if (answers.every((a) => a === null)) {
-      const names = [...new Set(queries.map((q) => `“${q.m.name}”`))].join(', ');
-      panel.empty(queries[0].m.hint, `This playstat does not compute ${names} yet.`);
-      return;
-    }
-    if (answers.every((a) => a === null || isEmpty(a))) {
-      panel.empty(queries[0].m.hint);
+    const answers = results.map((r) => r.data);
+    if (answers.every(isEmpty)) {
+      panel.empty(emptyHint || queries[0].m.hint);
       return;
     }
     try {
@@ -46,7 +41,6 @@ export function loadInto(ctx, panel, specs, render) {
     } catch (err) {
       panel.error(`This answer could not be shown: ${err.message}`, run);
       console.error(err); // a bug of the dashboard: tests fail on console errors
-
     }
   };
   return run();

@@ -43,7 +43,8 @@ function funnelPanel(ctx, steps, emptyHint) {
   loadInto(ctx, panel, [['funnel', { steps: steps.join(','), measure }]], ([data]) => {
     const totals = new Map((data.groups || []).map((g) => [g.key, g.total]));
     panel.ready(bars(steps.map((s) => ({ label: s, value: totals.get(s) || 0 })), { ofFirst: true, testid: 'funnel' }));
-  });
+  }, `No ${measure} of these progression ids in this range. Steps are whole ids as the game sends them `
+    + '(World1:Level1, not World1): Pick a level in the table above to get the funnel of the ids below it, or Name them here.');
   return panel;
 }
 
