@@ -17,7 +17,9 @@ function loadUPlot() {
 /**
  * Draws series over shared times into a new element, returned at once (the chart appears when
  * uPlot has loaded). spec: { xs: unix seconds, series: [{ label, values }], kind (format.byKind
- * kind of the values), height, testid }. dispose(fn) is called with the chart's cleanup.
+ * kind of the values), height, testid, barWidth (seconds: one series drawn as bars that wide,
+ * e.g. a day's total, instead of a line between points) }. dispose(fn) is called with the
+ * chart's cleanup.
  */
 export function timeChart(spec, dispose) {
   const el = h('div', { class: 'chart', 'data-testid': spec.testid, role: 'img', 'aria-label': spec.series.map((s) => s.label).join(', ') });
@@ -36,12 +38,16 @@ export function timeChart(spec, dispose) {
       width: Math.max(240, el.clientWidth || 600),
       height: spec.height || 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      scales: { x: { time: true } },
+      scales: spec.barWidth
+        ? { x: { time: true, range: (u, min, max) => [min - spec.barWidth / 2, max + spec.barWidth / 2] },
+          y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } } // bars stand on zero
+        : { x: { time: true } },
       legend: { live: true },
-      series: [{ label: 'UTC' }, ...spec.series.map((s, i) => ({
-        label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, value: (u, v) => fmt(v),
-        points: { show: spec.xs.length < 60 },
-      }))],
+      series: [{ label: 'UTC' }, ...spec.series.map((s, i) => (spec.barWidth
+        ? { label: s.label, stroke: PALETTE[i % PALETTE.length], fill: `${PALETTE[i % PALETTE.length]}99`, width: 1,
+          value: (u, v) => fmt(v), paths: uPlot.paths.bars({ size: [0.7, 80] }), points: { show: false } }
+        : { label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, value: (u, v) => fmt(v),
+          points: { show: spec.xs.length < 60 } }))],
       axes: [{}, { values: (u, vals) => vals.map(fmt), size: 64 }],
     };
     plot = new uPlot(opts, [spec.xs, ...spec.series.map((s) => s.values)], el);
@@ -56,7 +62,8 @@ export function timeChart(spec, dispose) {
   return el;
 }
 
-/** The chart of a metric answer: the whole series, or its groups (at most max, largest first). */
+/** The chart of a metric answer: the whole series, or its groups (at most max, largest first);
+ * one daily series as bars (a day's figure belongs to the whole day, not to its midnight). */
 export function metricChart(data, { kind, label, max = 8, groups = false, testid }, dispose) {
   const xs = data.points.map((p) => p.t);
   let series;
@@ -66,5 +73,6 @@ export function metricChart(data, { kind, label, max = 8, groups = false, testid
   } else {
     series = [{ label, values: data.points.map((p) => p.v) }];
   }
-  return timeChart({ xs, series, kind, testid }, dispose);
+  const barWidth = data.interval === 'day' && series.length === 1 ? 86400 : 0;
+  return timeChart({ xs, series, kind, testid, barWidth }, dispose);
 }
