@@ -45,8 +45,7 @@ run: build node-deps
 	  echo "creating a first game (keys below; 'playstat game list --data $(DATA)' shows them again):"; \
 	  $(BUILD)/playstat game create --data $(DATA) --name "My Game"; \
 	fi
-	@echo "fill it with simulated players: in another terminal, run (kept in $(DATA)/simulate.sh)"
-	@sh scripts/simulate-command.sh $(BUILD)/playstat $(DATA) http://$(LISTEN)
+	@sh scripts/first-run.sh $(BUILD)/playstat $(DATA) http://$(LISTEN)
 	exec $(BUILD)/playstat serve --data $(DATA) --listen $(LISTEN)
 
 test: build node-deps

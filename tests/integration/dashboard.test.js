@@ -161,9 +161,7 @@ test('a wrong token is refused on the sign-in page', async () => {
 });
 
 test('signs in with an API token and lists the games', async () => {
-  await page.fill('[data-testid="token-input"]', token);
-  await page.click('[data-testid="sign-in"]');
-  await browser.settled(page, 'overview');
+  await browser.signIn(page, server.port, token);
   const options = await page.$$eval('[data-testid="game-select"] option', (os) => os.map((o) => [o.value, o.textContent]));
   const { json } = await api('/api/v1/games');
   assert.deepEqual(options, json.games.map((g) => [String(g.id), `${g.name} (#${g.id})`]));

@@ -73,6 +73,14 @@ function barItems(page, barsTestid) {
   })));
 }
 
+/** Opens the dashboard at port and signs in with an API token; resolves on the overview. */
+async function signIn(page, port, token) {
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.fill('[data-testid="token-input"]', token);
+  await page.click('[data-testid="sign-in"]');
+  await settled(page, 'overview');
+}
+
 async function screenshot(page, dir, name) {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
@@ -80,4 +88,4 @@ async function screenshot(page, dir, name) {
   return file;
 }
 
-module.exports = { CHROMIUM, launch, watchConsole, settled, panels, tileValues, tableRows, barItems, screenshot };
+module.exports = { CHROMIUM, launch, watchConsole, settled, panels, tileValues, tableRows, barItems, signIn, screenshot };

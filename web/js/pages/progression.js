@@ -1,6 +1,7 @@
 // progression.js: progression events per progression id one level below the chosen one
 // (starts, fails, completes, completion rate, mean attempts; click a row to drill down), and
-// a funnel over an ordered list of ids (by default the ids of the level shown).
+// a funnel over an ordered list of ids (by default the ids of the level shown, or at the top
+// the ids below the first one).
 
 import { h } from '../dom.js';
 import { Panel, grid } from '../ui/panel.js';
@@ -9,7 +10,8 @@ import { bars } from '../ui/bars.js';
 import { breadcrumb, natural } from '../ui/drill.js';
 import { share } from '../format.js';
 import { loadInto } from '../load.js';
-import { METRICS } from '../catalog.js';
+import * as api from '../api.js';
+import { METRICS, paramsFor } from '../catalog.js';
 
 const MEASURES = ['starts', 'fails', 'completes', 'attempts'];
 
@@ -48,12 +50,26 @@ function funnelPanel(ctx, steps, emptyHint) {
   return panel;
 }
 
+/**
+ * The funnel shown before one is named: the ids of the level shown when a level is chosen;
+ * at the top, where ids are usually groups (World1) rather than the ids games send
+ * (World1:Level01), the ids one level below the first row, if it has any.
+ */
+async function defaultSteps(ctx, prefix, rows) {
+  const level = rows.slice(0, 8).map((r) => r.key);
+  if (prefix || !rows.length) return level;
+  const below = await api.metric(ctx.game.id, METRICS.progression.name,
+    paramsFor('progression', ctx.view, { prefix: rows[0].key, measure: 'starts' }), ctx.signal);
+  const ids = (below.groups || []).map((g) => g.key).filter((k) => k !== rows[0].key).sort(natural);
+  return ids.length ? ids.slice(0, 12) : level;
+}
+
 export function render(main, ctx) {
   const extra = ctx.st.extra;
   const prefix = extra.prefix || '';
   const levels = new Panel({ title: 'Progression by id', wide: true, testid: 'panel-progression',
     actions: [breadcrumb(prefix, (p) => ctx.go({ extra: { ...extra, prefix: p, steps: '' } }))] });
-  const funnelSlot = h('div', { class: 'slot' });
+  const funnelSlot = new Panel({ title: 'Funnel', testid: 'panel-funnel' }).el; // loading until its steps are known
   main.append(grid(levels, funnelSlot));
   const explicit = (extra.steps || '').split(',').filter(Boolean);
   if (explicit.length) funnelSlot.replaceWith(funnelPanel(ctx, explicit).el);
@@ -72,7 +88,13 @@ export function render(main, ctx) {
       caption: 'Click an id to see the level below it.',
       onRow: (r) => ctx.go({ extra: { ...extra, prefix: r.key, steps: '' } }),
     }));
-    if (!explicit.length && funnelSlot.isConnected) funnelSlot.replaceWith(funnelPanel(ctx, rows.slice(0, 8).map((r) => r.key)).el);
+    if (!explicit.length && funnelSlot.isConnected) {
+      defaultSteps(ctx, prefix, rows).then((steps) => {
+        if (funnelSlot.isConnected) funnelSlot.replaceWith(funnelPanel(ctx, steps).el);
+      }, (err) => {
+        if (err.name !== 'AbortError' && funnelSlot.isConnected) funnelSlot.replaceWith(funnelPanel(ctx, rows.slice(0, 8).map((r) => r.key)).el);
+      });
+    }
   }).then(() => {
     if (funnelSlot.isConnected && levels.el.dataset.state !== 'ready') funnelSlot.replaceWith(funnelPanel(ctx, [], METRICS.funnel.hint).el);
   });
