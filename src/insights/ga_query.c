@@ -214,6 +214,7 @@ static double distinct(const days_bits *b, size_t d0, size_t d1, unsigned char *
     *scratch = grown;
     *scratch_len = need;
   }
+  if (need == 0) return 0; /* no user on any of these days (and maybe no scratch yet) */
   memset(*scratch, 0, need);
   for (size_t d = d0; d < d1; d++) {
     for (size_t i = 0; i + 8 <= b->len[d]; i += 8) {
