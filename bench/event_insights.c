@@ -7,7 +7,10 @@
  * catch-up (what a server does behind ingest) and every event metric over the whole range,
  * --runs times each (median and max), printing one JSON object per line.
  *
- * usage: event_insights --data DIR --game ID [--events N] [--days D] [--runs R]
+ * With --rollup 0 it only writes the events (a burst for a running server's rollup thread to
+ * catch up with, while queries are timed: bench/event_insights.sh's second part).
+ *
+ * usage: event_insights --data DIR --game ID [--events N] [--days D] [--runs R] [--rollup 0|1]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,20 +139,22 @@ static int cmp_double(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   const char *data = NULL;
-  long long game_id = 0, events = 10000000, days = 90, runs = 10;
+  long long game_id = 0, events = 10000000, days = 90, runs = 10, rollup = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--data")) data = argv[i + 1];
     else if (!strcmp(argv[i], "--game")) game_id = atoll(argv[i + 1]);
     else if (!strcmp(argv[i], "--events")) events = atoll(argv[i + 1]);
     else if (!strcmp(argv[i], "--days")) days = atoll(argv[i + 1]);
     else if (!strcmp(argv[i], "--runs")) runs = atoll(argv[i + 1]);
+    else if (!strcmp(argv[i], "--rollup")) rollup = atoll(argv[i + 1]);
     else {
       fprintf(stderr, "event_insights: unknown option %s\n", argv[i]);
       return 2;
     }
   }
   if (!data || game_id <= 0 || events <= 0 || days <= 0 || runs <= 0) {
-    fprintf(stderr, "usage: event_insights --data DIR --game ID [--events N] [--days D] [--runs R]\n");
+    fprintf(stderr, "usage: event_insights --data DIR --game ID [--events N] [--days D] [--runs R]"
+                    " [--rollup 0|1]\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -161,6 +166,10 @@ int main(int argc, char **argv) {
   int rc = fill(store, game_id, (long)events, (int)days, now_s);
   printf("{\"step\":\"fill\",\"events\":%lld,\"days\":%lld,\"seconds\":%.1f}\n", events, days,
          (double)(ps_monotonic_ns() - t0) / 1e9);
+  if (!rollup) {
+    store->ops->close(store);
+    return rc == PS_OK ? 0 : 1;
+  }
   t0 = ps_monotonic_ns();
   if (rc == PS_OK) rc = ps_ga_rollup_catch_up(store, game_id);
   printf("{\"step\":\"rollups\",\"seconds\":%.1f,\"events_per_s\":%.0f}\n",

@@ -9,8 +9,11 @@
 #    group_by, a drilldown) is sent BENCH_INSIGHTS_RUNS times (default 10) with curl over HTTP
 #    (a new connection each); the table gives median, p95 and max time to the last byte.
 #
+# 3. a burst of BENCH_BURST more events (default a tenth) is written while the server runs, and
+#    queries are timed while its rollup thread folds them in.
+#
 # Builds nothing: expects build/playstat and build/bench/event_insights (`make bench-events`).
-# Knobs: BENCH_EVENTS=10000000 BENCH_INSIGHTS_RUNS=10 BENCH_PLAYSTAT_PORT=18483
+# Knobs: BENCH_EVENTS=10000000 BENCH_INSIGHTS_RUNS=10 BENCH_BURST=EVENTS/10 BENCH_PLAYSTAT_PORT=18483
 #        BENCH_OUT=bench/out BENCH_KEEP=0 BUILD=build
 set -euo pipefail
 
@@ -56,6 +59,17 @@ QUERIES+=("mau, 90 days, platform=ios|$RUNS|metrics/mau?$RANGE&platform=ios"
           "funnel of 2 steps, 90 days|$RUNS|metrics/funnel?$RANGE&steps=World1:Level1,World1:Level2"
           "design drilldown prefix=Combat, mean|$RUNS|metrics/design?$RANGE&prefix=Combat&measure=mean")
 time_queries "query over HTTP ($EVENTS events, 90 days)" "$BASE" "$TOKEN" "${QUERIES[@]}"
+
+# 3. A burst of BURST more events (default a tenth) lands while the server runs; its rollup
+#    thread folds them in passes of up to 100,000 events, and the same kind of queries are
+#    timed meanwhile: do dashboards wait for the passes?
+BURST=${BENCH_BURST:-$((EVENTS / 10))}
+echo "bench: writing a burst of $BURST events while playstat serves, timing queries during its rollup ..."
+"$FIXTURE" --data "$DATA" --game "$GAME" --events "$BURST" --days 2 --rollup 0
+# a pass is running once the mark moves; queries start right away
+DURING=()
+for m in dau mau retention revenue; do DURING+=("$m, 90 days, during the burst's rollup|$RUNS|metrics/$m?$RANGE"); done
+time_queries "query over HTTP while $BURST new events are rolled up" "$BASE" "$TOKEN" "${DURING[@]}"
 echo
 cat "$OUT/summary.md"
 echo "bench: results in ${OUT#"$ROOT"/}/"

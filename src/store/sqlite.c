@@ -3,8 +3,9 @@
  *
  * Durability: synchronous=FULL, so a COMMIT returns only once the WAL is fsync'ed; one write()
  * is one transaction, which is how the ingest writer's group commit pays one fsync for many
- * requests. Concurrency: the writer thread owns `writer`; every other call goes through
- * `shared`, serialised by shared_lock. Other processes (the CLI) open their own connections;
+ * requests. Concurrency: the writer thread owns `writer`; the insights API's reads take one of
+ * the read-only `readers` (sqlite_readers.c); every other call goes through `shared`,
+ * serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
  * Layout (PRAGMA user_version = 6; every statement is idempotent, so upgrading runs them all):
@@ -156,6 +157,7 @@ static void sqlite_close(ps_store *base) {
   sqlite3_finalize(s->msession_advance);
   sqlite3_finalize(s->msession_nonce);
   ps_sqlite_sessions_close(s);
+  ps_sqlite_readers_close(s);
   sqlite3_close(s->writer);
   sqlite3_close(s->shared);
   pthread_mutex_destroy(&s->shared_lock);
@@ -188,6 +190,7 @@ static int sqlite_open(const char *dir, const ps_store_options *options, ps_stor
   if ((rc = open_connection(path, &s->writer)) != PS_OK) goto out;
   if ((rc = migrate(s->writer)) != PS_OK) goto out;
   if ((rc = open_connection(path, &s->shared)) != PS_OK) goto out;
+  if ((rc = ps_sqlite_readers_open(s, path)) != PS_OK) goto out;
   rc = PS_EIO;
   if (ps_sqlite_prepare(s->writer,
               "INSERT OR IGNORE INTO events(game_id, category, event_uuid, client_ts,"
@@ -647,8 +650,8 @@ static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, in
                            void *ctx) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) goto out;
   sqlite3_bind_int64(st, 1, game_id);
   if (sqlite3_bind_parameter_count(st) >= 4) {
     sqlite3_bind_int64(st, 2, from_ms);
@@ -659,7 +662,7 @@ static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, in
   rc = ps_sqlite_each_row(st, msession_row, &rows);
 out:
   sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
+  ps_sqlite_reader_release(s, db);
   return rc;
 }
 
@@ -690,8 +693,8 @@ static int sqlite_msessions_range(ps_store *base, int64_t game_id, int64_t from_
 static int query_int64(sqlite_store *s, const char *sql, int64_t game_id, int64_t *out) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) == SQLITE_OK) {
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, game_id);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -702,7 +705,7 @@ static int query_int64(sqlite_store *s, const char *sql, int64_t game_id, int64_
     }
   }
   sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
+  ps_sqlite_reader_release(s, db);
   return rc;
 }
 
@@ -780,7 +783,7 @@ static int sqlite_rollup_scan(ps_store *base, int64_t game_id, const char *platf
   sqlite_store *s = (sqlite_store *)base;
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
   /* Plain equalities when both are given, so that the primary key serves the whole range. */
   char sql[320];
   snprintf(sql, sizeof sql,
@@ -788,7 +791,7 @@ static int sqlite_rollup_scan(ps_store *base, int64_t game_id, const char *platf
            " WHERE game_id = ?1 AND %s AND %s AND minute_ms >= ?4 AND minute_ms < ?5",
            platform ? "platform = ?2" : "platform <> '" PS_ROLLUP_ANY "'",
            portal ? "portal = ?3" : "portal <> '" PS_ROLLUP_ANY "'");
-  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) == SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, game_id);
     if (platform) sqlite3_bind_text(st, 2, platform, -1, SQLITE_STATIC);
     if (portal) sqlite3_bind_text(st, 3, portal, -1, SQLITE_STATIC);
@@ -798,7 +801,7 @@ static int sqlite_rollup_scan(ps_store *base, int64_t game_id, const char *platf
     rc = ps_sqlite_each_row(st, rollup_row, &rows);
   }
   sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
+  ps_sqlite_reader_release(s, db);
   return rc;
 }
 

@@ -10,6 +10,8 @@
  *
  * ga_rollup_apply runs on the shared connection in one IMMEDIATE transaction: bitmap chunks
  * are read, edited (bits cleared then set) and written back; aggregates add up in an upsert.
+ * The insights API's reads (ps_sqlite_ga_chunks, ps_sqlite_ga_aggs) take a reader instead, so
+ * they never wait for a pass.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,9 +284,9 @@ static int read_rows(sqlite_store *s, const char *columns, const char *table, in
            " AND day >= ?5 AND day < ?6",
            columns, table, value ? " AND value = ?4" : "");
   int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  sqlite3_stmt *st = prepare_shared(s, sql);
-  if (st) {
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, game_id);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, dim);
@@ -294,7 +296,7 @@ static int read_rows(sqlite_store *s, const char *columns, const char *table, in
     rc = ps_sqlite_each_row(st, row, ctx);
   }
   sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
+  ps_sqlite_reader_release(s, db);
   return rc;
 }
 

@@ -4,7 +4,8 @@
  * session observability; sqlite_accounts.c: service accounts; sqlite_ga.c: analytics-event
  * rollups). Nothing outside src/store/ includes it.
  *
- * The writer connection belongs to the ingest writer thread (write() only); every other
+ * The writer connection belongs to the ingest writer thread (write() only); the insights
+ * API's reads take a read-only connection of the readers (sqlite_readers.c); every other
  * operation uses the shared connection under shared_lock.
  */
 #ifndef PS_STORE_SQLITE_INTERNAL_H
@@ -17,6 +18,7 @@
 #include "store/store.h"
 
 typedef struct ps_sqlite_sessions ps_sqlite_sessions;
+typedef struct ps_sqlite_readers ps_sqlite_readers;
 
 typedef struct sqlite_store {
   ps_store base;
@@ -29,7 +31,15 @@ typedef struct sqlite_store {
   sqlite3_stmt *msession_start, *msession_advance, *msession_nonce;
   int64_t rejected_keep;
   ps_sqlite_sessions *sessions; /* sqlite_sessions.c's statements */
+  ps_sqlite_readers *readers;   /* sqlite_readers.c: read-only connections for insights */
 } sqlite_store;
+
+/* sqlite_readers.c: opens (PS_OK, or an error with what is open left for close) and closes
+ * the read-only connections; acquire waits for a free one, release gives it back. */
+int ps_sqlite_readers_open(sqlite_store *s, const char *path);
+void ps_sqlite_readers_close(sqlite_store *s);
+sqlite3 *ps_sqlite_reader_acquire(sqlite_store *s);
+void ps_sqlite_reader_release(sqlite_store *s, sqlite3 *db);
 
 /* sqlite3_exec with the error logged: PS_OK or PS_EIO. */
 int ps_sqlite_exec(sqlite3 *db, const char *sql);
