@@ -66,9 +66,9 @@ time_queries "query over HTTP ($EVENTS events, 90 days)" "$BASE" "$TOKEN" "${QUE
 BURST=${BENCH_BURST:-$((EVENTS / 10))}
 echo "bench: writing a burst of $BURST events while playstat serves, timing queries during its rollup ..."
 "$FIXTURE" --data "$DATA" --game "$GAME" --events "$BURST" --days 2 --rollup 0
-# a pass is running once the mark moves; queries start right away
+sleep 1.5 # the rollup thread looks for new events every second: its first pass has begun
 DURING=()
-for m in dau mau retention revenue; do DURING+=("$m, 90 days, during the burst's rollup|$RUNS|metrics/$m?$RANGE"); done
+for m in dau mau retention revenue; do DURING+=("$m, 90 days, during the burst's rollup|$((RUNS * 5))|metrics/$m?$RANGE"); done
 time_queries "query over HTTP while $BURST new events are rolled up" "$BASE" "$TOKEN" "${DURING[@]}"
 echo
 cat "$OUT/summary.md"

@@ -69,6 +69,18 @@ if [ "$total" != "$PEAK" ]; then
   echo "bench: MISMATCH: ccu peak over HTTP (rollups) $total, computed from sessions $PEAK" >&2
   status=1
 fi
+
+# Does a slow query hold the others up? Month-long 'sessions' queries (seconds each) run in the
+# background while the live figures and a day of ccu are timed.
+SLOW_PATH="metrics/sessions?from=$FROM&to=$NOW&interval=day"
+( for _ in 1 2 3; do curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/$SLOW_PATH"; done ) &
+SLOW=$!
+sleep 0.5
+time_queries "query over HTTP while month-long 'sessions' queries run" "$BASE" "$TOKEN" \
+  "live, beside a slow query|$RUNS|live" \
+  "ccu, 1 day by minute, beside a slow query|$RUNS|metrics/ccu?from=$((NOW - 86400))&to=$NOW&interval=minute"
+kill -0 "$SLOW" 2>/dev/null || echo "bench: the slow queries ended before the timed ones did" | tee -a "$OUT/summary.md"
+wait "$SLOW"
 echo
 cat "$OUT/summary.md"
 echo "ccu peak: $PEAK from sessions without rollups, $(jnum "$OUT/fixture.jsonl" peak) and over HTTP: ${total:-?}" \
