@@ -338,7 +338,7 @@ describe('libplaystat against the real server', () => {
     assert.doesNotMatch(r.stderr, /metrics session \w+ .* failed/, 'no request refused');
   });
 
-  it('valgrind: the example plays its sessions with no leak and no memory error', { skip: !!process.env.PLAYSTAT_SANITIZED || !hasValgrind() }, async () => {
+  it('valgrind: the example plays its sessions with no leak and no memory error', { skip: process.env.PLAYSTAT_SANITIZED === '1' ? 'sanitizer build: valgrind cannot run ASan binaries' : (!hasValgrind() && 'valgrind is not installed') }, async () => {
     const game = await ps.createGame(srv.dataDir, 'SDK valgrind');
     const res = childProcess.spawnSync('valgrind', ['--leak-check=full', '--errors-for-leak-kinds=definite,indirect',
       '--error-exitcode=1', EXAMPLE, `http://127.0.0.1:${srv.port}`, game.game_key, game.secret_key, db('valgrind')],
