@@ -10,11 +10,13 @@ JOBS       ?= $(shell nproc)
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libpcre2-dev \
                libssl-dev zlib1g-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev \
-               nodejs npm nginx-light wrk chromium
+               nodejs npm nginx-light wrk chromium valgrind
 
-.PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events fuzz clean node-deps
+.PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events bench-sdk \
+        install fuzz clean node-deps
 
 FUZZ_SECONDS ?= 60
+PREFIX       ?= /usr/local
 
 all: build
 
@@ -68,6 +70,15 @@ bench-insights: build
 
 bench-events: build
 	bench/event_insights.sh
+
+# The cost of one libplaystat event call on the game thread (median, p99; docs/PERFORMANCE.md).
+bench-sdk: build
+	bench/sdk_event_call.sh
+
+# Installs libplaystat (static and shared library, include/playstat.h, playstat.pc) under
+# PREFIX (default /usr/local; DESTDIR is honoured): `pkg-config --cflags --libs playstat`.
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 # libFuzzer over the ingest path's untrusted-input code (fuzz/), with ASan and UBSan; new
 # inputs that reach new code are added to fuzz/corpus/events.

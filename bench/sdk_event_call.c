@@ -1,0 +1,75 @@
+/*
+ * sdk_event_call.c: the cost of one libplaystat event call on the game thread.
+ *
+ *   sdk_event_call BASE_URL GAME_KEY SECRET_KEY DATABASE_PATH [CALLS] [durable]
+ *
+ * Opens a session, makes 1,000 warm-up calls, then times CALLS (default 20,000) calls of
+ * playstat_design (a 3-part event id and a value, as a game would send) one by one with
+ * CLOCK_MONOTONIC, while the library's thread delivers to BASE_URL as usual (flush every 8 s,
+ * the default). Prints the median, p90, p99, p99.9 and max in microseconds as one JSON line.
+ * "durable" sets durable_sync (an fsync per call). Run by bench/sdk_event_call.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "playstat.h"
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s BASE_URL GAME_KEY SECRET_KEY DATABASE_PATH [CALLS] [durable]\n", argv[0]);
+    return 2;
+  }
+  long calls = argc > 5 ? atol(argv[5]) : 20000;
+  int durable = argc > 6 && strcmp(argv[6], "durable") == 0;
+  playstat_config cfg;
+  playstat_config_init(&cfg);
+  cfg.base_url = argv[1];
+  cfg.game_key = argv[2];
+  cfg.secret_key = argv[3];
+  cfg.database_path = argv[4];
+  cfg.durable_sync = durable;
+  cfg.shutdown_timeout_ms = 30000;
+  playstat *ps = NULL;
+  double *us = malloc((size_t)calls * sizeof *us);
+  if (!us || playstat_create(&cfg, &ps) != PLAYSTAT_OK || playstat_session_start(ps) != PLAYSTAT_OK) {
+    fprintf(stderr, "setup failed\n");
+    return 1;
+  }
+  char id[64];
+  for (long i = 0; i < 1000; i++) {
+    snprintf(id, sizeof id, "Warmup:Kill:Orc%ld", i % 50);
+    playstat_design(ps, id, 1, (double)i, NULL);
+  }
+  for (long i = 0; i < calls; i++) {
+    snprintf(id, sizeof id, "Gameplay:Kill:Orc%ld", i % 50);
+    double t0 = now_us();
+    int rc = playstat_design(ps, id, 1, (double)i, NULL);
+    us[i] = now_us() - t0;
+    if (rc != PLAYSTAT_OK) {
+      fprintf(stderr, "call %ld: %s\n", i, playstat_strerror(rc));
+      return 1;
+    }
+  }
+  qsort(us, (size_t)calls, sizeof *us, by_value);
+#define AT(q) us[(size_t)((double)(calls - 1) * (q))]
+  printf("{\"calls\":%ld,\"durable_sync\":%d,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+         "\"p999_us\":%.1f,\"max_us\":%.1f}\n",
+         calls, durable, AT(0.5), AT(0.9), AT(0.99), AT(0.999), us[calls - 1]);
+  int left = playstat_shutdown(ps);
+  fprintf(stderr, "shutdown: %s\n", playstat_strerror(left));
+  free(us);
+  return 0;
+}

@@ -1,0 +1,330 @@
+/*
+ * client.c: the life of a playstat handle (create, shutdown, flush, stats, custom dimensions)
+ * and the one path by which every event reaches the queue: annotate, validate with the
+ * collector's own schema files (the JSON files of schemas/, built into the library), store.
+ */
+#include "sdk/client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "common/random.h"
+
+int ps_sdk_status_of(int code) {
+  switch (code) {
+  case PS_OK: return PLAYSTAT_OK;
+  case PS_ENOMEM: return PLAYSTAT_E_NOMEM;
+  case PS_EFULL: return PLAYSTAT_E_FULL;
+  default: return PLAYSTAT_E_STORAGE;
+  }
+}
+
+int64_t ps_sdk_client_ts(const playstat *ps) {
+  return ps_sdk_now_ms() / 1000 + ps->clock_offset_s;
+}
+
+/* json_object_set_new that reports failure (out of memory) as non-zero. */
+static int set(json_t *obj, const char *key, json_t *value) {
+  return value ? json_object_set_new(obj, key, value) : -1;
+}
+
+json_t *ps_sdk_annotations_locked(const playstat *ps) {
+  const playstat_config *c = &ps->cfg.c;
+  json_t *a = json_object();
+  if (!a) return NULL;
+  int bad = set(a, "v", json_integer(2)) | set(a, "user_id", json_string(ps->user_id)) |
+            set(a, "sdk_version", json_string(PS_SDK_SDK_VERSION)) |
+            set(a, "os_version", json_string(c->os_version)) |
+            set(a, "manufacturer", json_string(c->manufacturer)) |
+            set(a, "device", json_string(c->device)) |
+            set(a, "platform", json_string(c->platform)) |
+            set(a, "session_id", json_string(ps->session_id)) |
+            set(a, "session_num", json_integer(ps->session_num));
+  if (c->build) bad |= set(a, "build", json_string(c->build));
+  if (c->engine_version) bad |= set(a, "engine_version", json_string(c->engine_version));
+  static const char *const dims[3] = {"custom_01", "custom_02", "custom_03"};
+  for (int i = 0; i < 3; i++)
+    if (ps->custom[i]) bad |= set(a, dims[i], json_string(ps->custom[i]));
+  if (bad) {
+    json_decref(a);
+    return NULL;
+  }
+  return a;
+}
+
+/* Writes the validator's findings into notes. */
+static void note_violations(playstat *ps, ps_sdk_notes *notes, const char *category,
+                            const ps_violations *v) {
+  for (size_t i = 0; i < v->count && i < 4; i++)
+    ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_WARN, "%s event not recorded: %s: %s",
+                category ? category : "an", v->items[i].field, v->items[i].message);
+}
+
+int ps_sdk_queue_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
+  ps_violations violations;
+  const char *category = NULL;
+  if (ps_schema_validate_event(ps->schemas, event, &violations, &category) != 0) {
+    note_violations(ps, notes, json_string_value(json_object_get(event, "category")), &violations);
+    return PLAYSTAT_E_INVALID;
+  }
+  char *text = json_dumps(event, JSON_COMPACT);
+  if (!text) return PLAYSTAT_E_NOMEM;
+  ps_qdb_evicted evicted;
+  int rc = ps_qdb_append(ps->db, category, text, strlen(text), ps->cfg.c.max_queue_bytes, &evicted);
+  free(text);
+  if (evicted.events) {
+    ps->stats.events_dropped += evicted.events;
+    ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_WARN,
+                "queue at its bound of %llu bytes: dropped %llu older queued event(s) "
+                "(lowest priority %d) to keep this %s event",
+                (unsigned long long)ps->cfg.c.max_queue_bytes,
+                (unsigned long long)evicted.events, evicted.lowest_priority, category);
+  }
+  if (rc == PS_EFULL) {
+    ps->stats.events_dropped++;
+    ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_WARN,
+                "queue at its bound of %llu bytes and full of events worth more: "
+                "this %s event was dropped",
+                (unsigned long long)ps->cfg.c.max_queue_bytes, category);
+    return PLAYSTAT_E_FULL;
+  }
+  if (rc != PS_OK) {
+    ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_ERROR, "database: %s", ps_qdb_errmsg(ps->db));
+    return ps_sdk_status_of(rc);
+  }
+  ps->stats.events_recorded++;
+  if (strcmp(category, "user") == 0 || strcmp(category, "session_end") == 0) {
+    ps->flush_requested = 1; /* a session's edges go at once */
+    pthread_cond_signal(&ps->wake);
+  }
+  return PLAYSTAT_OK;
+}
+
+int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
+  if (!ps->session_open) return PLAYSTAT_E_NO_SESSION;
+  json_t *annotations = ps_sdk_annotations_locked(ps);
+  char uuid[37];
+  int64_t ts = ps_sdk_client_ts(ps);
+  if (!annotations) return PLAYSTAT_E_NOMEM;
+  if (ps_random_uuid_v4(uuid) != PS_OK) {
+    json_decref(annotations);
+    return PLAYSTAT_E_NOMEM;
+  }
+  int bad = json_object_update_missing(event, annotations) |
+            set(event, "event_uuid", json_string(uuid)) |
+            set(event, "client_ts", json_integer(ts));
+  json_decref(annotations);
+  if (bad) return PLAYSTAT_E_NOMEM;
+  int rc = ps_sdk_queue_locked(ps, event, notes);
+  if (rc == PLAYSTAT_OK && ps_qdb_session_touch(ps->db, ts) != PS_OK) rc = PLAYSTAT_E_STORAGE;
+  return rc;
+}
+
+int ps_sdk_transaction(playstat *ps, ps_sdk_locked_fn fn, void *ctx) {
+  if (!ps) return PLAYSTAT_E_ARG;
+  ps_sdk_notes notes = {.count = 0};
+  pthread_mutex_lock(&ps->lock);
+  int rc = ps_sdk_status_of(ps_qdb_begin(ps->db));
+  if (rc == PLAYSTAT_OK) rc = fn(ps, ctx, &notes);
+  if (rc == PLAYSTAT_OK) rc = ps_sdk_status_of(ps_qdb_commit(ps->db));
+  else ps_qdb_rollback(ps->db);
+  pthread_mutex_unlock(&ps->lock);
+  ps_sdk_notes_emit(&ps->cfg.c, &notes);
+  return rc;
+}
+
+typedef struct submission {
+  json_t *event;
+  ps_sdk_prepare_fn prepare;
+  void *ctx;
+} submission;
+
+static int submit_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
+  submission *s = ctx;
+  int rc = s->prepare ? s->prepare(ps, s->event, s->ctx, notes) : PLAYSTAT_OK;
+  return rc == PLAYSTAT_OK ? ps_sdk_record_locked(ps, s->event, notes) : rc;
+}
+
+int ps_sdk_submit(playstat *ps, json_t *event, ps_sdk_prepare_fn prepare, void *ctx) {
+  submission s = {.event = event, .prepare = prepare, .ctx = ctx};
+  return ps_sdk_transaction(ps, submit_locked, &s);
+}
+
+/* Checks that the configured annotations pass the collector's shared schema, with a made-up
+ * session, so that a wrong platform fails playstat_create instead of every event. */
+static int check_annotations(playstat *ps, ps_sdk_notes *notes) {
+  snprintf(ps->session_id, sizeof ps->session_id, "00000000-0000-4000-8000-000000000000");
+  ps->session_num = 1;
+  json_t *event = ps_sdk_annotations_locked(ps);
+  ps->session_id[0] = '\0';
+  ps->session_num = 0;
+  if (!event) return PLAYSTAT_E_NOMEM;
+  int rc = PLAYSTAT_OK;
+  if (set(event, "category", json_string("user")) |
+      set(event, "client_ts", json_integer(ps_sdk_client_ts(ps)))) {
+    rc = PLAYSTAT_E_NOMEM;
+  } else {
+    ps_violations v;
+    if (ps_schema_validate_event(ps->schemas, event, &v, NULL) != 0) {
+      note_violations(ps, notes, "configuration: every", &v);
+      rc = PLAYSTAT_E_CONFIG;
+    }
+  }
+  json_decref(event);
+  return rc;
+}
+
+/* The user id: configured, else kept in the database, else made now and kept. */
+static int load_user_id(playstat *ps) {
+  if (ps->cfg.c.user_id) {
+    snprintf(ps->user_id, sizeof ps->user_id, "%s", ps->cfg.c.user_id);
+    return PLAYSTAT_OK;
+  }
+  int found = ps_qdb_state_get(ps->db, "user_id", ps->user_id, sizeof ps->user_id);
+  if (found < 0) return ps_sdk_status_of(found);
+  if (found) return PLAYSTAT_OK;
+  if (ps_random_uuid_v4(ps->user_id) != PS_OK) return PLAYSTAT_E_NOMEM;
+  return ps_sdk_status_of(ps_qdb_state_set(ps->db, "user_id", ps->user_id));
+}
+
+static void handle_free(playstat *ps) {
+  ps_qdb_close(ps->db);
+  ps_schema_set_free(ps->schemas);
+  for (int i = 0; i < 3; i++) free(ps->custom[i]);
+  ps_sdk_metrics_free(&ps->metrics);
+  pthread_cond_destroy(&ps->wake);
+  pthread_mutex_destroy(&ps->lock);
+  ps_sdk_config_free(&ps->cfg);
+  free(ps);
+  curl_global_cleanup();
+}
+
+int playstat_create(const playstat_config *cfg, playstat **out) {
+  if (!out) return PLAYSTAT_E_ARG;
+  *out = NULL;
+  if (!cfg) return PLAYSTAT_E_ARG;
+  char why[512];
+  ps_sdk_config copy;
+  int rc = ps_sdk_config_copy(cfg, &copy, why, sizeof why);
+  if (rc != PLAYSTAT_OK) {
+    ps_sdk_log(cfg, PLAYSTAT_LOG_ERROR, "%s", why);
+    return rc;
+  }
+  /* libcurl >= 7.84 makes this thread-safe and counts the calls: it holds no state of ours. */
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    ps_sdk_config_free(&copy);
+    return PLAYSTAT_E_NOMEM;
+  }
+  playstat *ps = calloc(1, sizeof *ps);
+  if (!ps) {
+    ps_sdk_config_free(&copy);
+    curl_global_cleanup();
+    return PLAYSTAT_E_NOMEM;
+  }
+  ps->cfg = copy;
+  /* The config's copies of strings that point into cfg itself must follow the move. */
+  if (ps->cfg.c.os_version == copy.os_version_default) ps->cfg.c.os_version = ps->cfg.os_version_default;
+  pthread_mutex_init(&ps->lock, NULL);
+  pthread_cond_init(&ps->wake, NULL);
+  atomic_store(&ps->abort_at_ms, 0);
+  const playstat_config *c = &ps->cfg.c;
+  const char *dims[3] = {c->custom_01, c->custom_02, c->custom_03};
+  for (int i = 0; i < 3; i++) {
+    if (dims[i] && !(ps->custom[i] = strdup(dims[i]))) {
+      handle_free(ps);
+      return PLAYSTAT_E_NOMEM;
+    }
+  }
+  if (ps_schema_set_create_embedded(&ps->schemas, why, sizeof why) != PS_OK) {
+    ps_sdk_log(c, PLAYSTAT_LOG_ERROR, "schemas: %s", why);
+    handle_free(ps);
+    return PLAYSTAT_E_NOMEM;
+  }
+  rc = ps_qdb_open(c->database_path, c->durable_sync, &ps->db, why, sizeof why);
+  if (rc != PS_OK) {
+    ps_sdk_log(c, PLAYSTAT_LOG_ERROR, "%s", why);
+    handle_free(ps);
+    return ps_sdk_status_of(rc);
+  }
+  char offset[32];
+  if (ps_qdb_state_get(ps->db, "clock_offset", offset, sizeof offset) == 1)
+    ps->clock_offset_s = strtoll(offset, NULL, 10);
+  ps_sdk_notes notes = {.count = 0};
+  rc = load_user_id(ps);
+  if (rc == PLAYSTAT_OK) rc = check_annotations(ps, &notes);
+  if (rc == PLAYSTAT_OK) {
+    rc = ps_sdk_status_of(ps_qdb_begin(ps->db));
+    if (rc == PLAYSTAT_OK) rc = ps_sdk_session_recover_locked(ps, &notes);
+    if (rc == PLAYSTAT_OK) rc = ps_sdk_status_of(ps_qdb_commit(ps->db));
+    else ps_qdb_rollback(ps->db);
+  }
+  ps_sdk_notes_emit(c, &notes);
+  if (rc == PLAYSTAT_OK && pthread_create(&ps->thread, NULL, ps_sdk_sender_main, ps) != 0)
+    rc = PLAYSTAT_E_NOMEM;
+  if (rc != PLAYSTAT_OK) {
+    handle_free(ps);
+    return rc;
+  }
+  ps->thread_started = 1;
+  *out = ps;
+  return PLAYSTAT_OK;
+}
+
+int playstat_shutdown(playstat *ps) {
+  if (!ps) return PLAYSTAT_E_ARG;
+  playstat_metrics_end(ps); /* PLAYSTAT_E_STATE when none is open: nothing to end */
+  ps_sdk_notes notes = {.count = 0};
+  pthread_mutex_lock(&ps->lock);
+  if (ps->session_open) {
+    if (ps_qdb_begin(ps->db) == PS_OK && ps_sdk_session_end_locked(ps, &notes) == PLAYSTAT_OK)
+      ps_qdb_commit(ps->db);
+    else
+      ps_qdb_rollback(ps->db); /* the session row stays: the next launch ends it */
+  }
+  ps->stopping = 1;
+  atomic_store(&ps->abort_at_ms, ps_sdk_now_ms() + (int64_t)ps->cfg.c.shutdown_timeout_ms);
+  pthread_cond_signal(&ps->wake);
+  pthread_mutex_unlock(&ps->lock);
+  ps_sdk_notes_emit(&ps->cfg.c, &notes);
+  if (ps->thread_started) pthread_join(ps->thread, NULL);
+  uint64_t left = ps_qdb_queued_events(ps->db);
+  if (left)
+    ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_INFO,
+               "shutdown: %llu event(s) stay queued and will be sent on the next launch",
+               (unsigned long long)left);
+  handle_free(ps);
+  return left ? PLAYSTAT_E_PENDING : PLAYSTAT_OK;
+}
+
+int playstat_flush(playstat *ps) {
+  if (!ps) return PLAYSTAT_E_ARG;
+  pthread_mutex_lock(&ps->lock);
+  ps->flush_requested = 1;
+  pthread_cond_signal(&ps->wake);
+  pthread_mutex_unlock(&ps->lock);
+  return PLAYSTAT_OK;
+}
+
+int playstat_get_stats(playstat *ps, playstat_stats *out) {
+  if (!ps || !out) return PLAYSTAT_E_ARG;
+  pthread_mutex_lock(&ps->lock);
+  *out = ps->stats;
+  out->queued_events = ps_qdb_queued_events(ps->db);
+  out->queued_bytes = ps_qdb_queued_bytes(ps->db);
+  pthread_mutex_unlock(&ps->lock);
+  return PLAYSTAT_OK;
+}
+
+int playstat_set_custom_dimension(playstat *ps, int index, const char *value) {
+  if (!ps || index < 1 || index > 3) return PLAYSTAT_E_ARG;
+  char *copy = NULL;
+  if (value && !(copy = strdup(value))) return PLAYSTAT_E_NOMEM;
+  pthread_mutex_lock(&ps->lock);
+  free(ps->custom[index - 1]);
+  ps->custom[index - 1] = copy;
+  pthread_mutex_unlock(&ps->lock);
+  return PLAYSTAT_OK;
+}

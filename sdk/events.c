@@ -1,0 +1,235 @@
+/*
+ * events.c: the public event calls. Each builds the category's own fields as JSON and hands
+ * them to ps_sdk_submit (client.c), which adds the annotations, validates with the collector's
+ * schemas and stores the event before returning. The per-category state the seed asks a
+ * client to keep lives in the same database transaction as the event: transaction_num
+ * (business), attempt_num per progression and the ongoing attempt (progression), so an event
+ * and its counter are stored together or not at all.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "sdk/client.h"
+
+/* The event's custom_fields from the game's pairs. 0, PLAYSTAT_E_ARG or PLAYSTAT_E_NOMEM. */
+static int add_custom_fields(json_t *event, const playstat_fields *fields) {
+  if (!fields || fields->count == 0) return PLAYSTAT_OK;
+  if (!fields->items) return PLAYSTAT_E_ARG;
+  json_t *obj = json_object();
+  if (!obj || json_object_set_new(event, "custom_fields", obj)) return PLAYSTAT_E_NOMEM;
+  for (size_t i = 0; i < fields->count; i++) {
+    const playstat_field *f = &fields->items[i];
+    if (!f->key) return PLAYSTAT_E_ARG;
+    json_t *v;
+    if (f->text) v = json_string(f->text);
+    else if (isfinite(f->number) && f->number == floor(f->number) && fabs(f->number) < 9e15)
+      v = json_integer((json_int_t)f->number);
+    else v = json_real(f->number);
+    if (!v || json_object_set_new(obj, f->key, v)) return PLAYSTAT_E_NOMEM;
+  }
+  return PLAYSTAT_OK;
+}
+
+/* A new event object {"category": category, "event_id": event_id?} with the custom fields. */
+static int new_event(const char *category, const char *event_id, const playstat_fields *fields,
+                     json_t **out) {
+  *out = NULL;
+  json_t *e = json_object();
+  if (!e) return PLAYSTAT_E_NOMEM;
+  int rc = json_object_set_new(e, "category", json_string(category)) ? PLAYSTAT_E_NOMEM : 0;
+  if (rc == PLAYSTAT_OK && event_id && json_object_set_new(e, "event_id", json_string(event_id)))
+    rc = PLAYSTAT_E_NOMEM;
+  if (rc == PLAYSTAT_OK) rc = add_custom_fields(e, fields);
+  if (rc != PLAYSTAT_OK) {
+    json_decref(e);
+    return rc;
+  }
+  *out = e;
+  return PLAYSTAT_OK;
+}
+
+/* Submits e (consumed) through prepare. */
+static int finish(playstat *ps, json_t *e, int bad, ps_sdk_prepare_fn prepare, void *ctx) {
+  int rc = bad ? PLAYSTAT_E_NOMEM : ps_sdk_submit(ps, e, prepare, ctx);
+  json_decref(e);
+  return rc;
+}
+
+static int put(json_t *e, const char *key, json_t *v) {
+  return v ? json_object_set_new(e, key, v) : -1;
+}
+
+int playstat_design(playstat *ps, const char *event_id, int has_value, double value,
+                    const playstat_fields *fields) {
+  if (!ps || !event_id) return PLAYSTAT_E_ARG;
+  json_t *e;
+  int rc = new_event("design", event_id, fields, &e);
+  if (rc != PLAYSTAT_OK) return rc;
+  return finish(ps, e, has_value ? put(e, "value", json_real(value)) : 0, NULL, NULL);
+}
+
+static int business_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
+  int64_t n = 0;
+  int rc = ps_sdk_status_of(ps_qdb_state_increment(ps->db, "transaction_num", &n));
+  if (rc == PLAYSTAT_OK && put(e, "transaction_num", json_integer(n))) rc = PLAYSTAT_E_NOMEM;
+  return rc;
+}
+
+int playstat_business(playstat *ps, const char *event_id, int64_t amount, const char *currency,
+                      const char *cart_type, const playstat_fields *fields) {
+  if (!ps || !event_id || !currency) return PLAYSTAT_E_ARG;
+  json_t *e;
+  int rc = new_event("business", event_id, fields, &e);
+  if (rc != PLAYSTAT_OK) return rc;
+  int bad = put(e, "amount", json_integer(amount)) | put(e, "currency", json_string(currency));
+  if (cart_type) bad |= put(e, "cart_type", json_string(cart_type));
+  return finish(ps, e, bad, business_prepare, NULL);
+}
+
+int playstat_resource(playstat *ps, const char *event_id, double amount,
+                      const playstat_fields *fields) {
+  if (!ps || !event_id) return PLAYSTAT_E_ARG;
+  json_t *e;
+  int rc = new_event("resource", event_id, fields, &e);
+  if (rc != PLAYSTAT_OK) return rc;
+  return finish(ps, e, put(e, "amount", json_real(amount)), NULL, NULL);
+}
+
+typedef struct progression_call {
+  playstat_progression_status status;
+  const char *progression;
+} progression_call;
+
+#define ONGOING_KEY "progression_ongoing"
+
+/* Records the Fail of the ongoing attempt at progression (a Start came before its end). */
+static int fail_ongoing(playstat *ps, const char *progression, ps_sdk_notes *notes) {
+  int64_t attempt = 0;
+  int rc = ps_sdk_status_of(ps_qdb_progression_fail(ps->db, progression, &attempt));
+  if (rc != PLAYSTAT_OK) return rc;
+  char id[300];
+  snprintf(id, sizeof id, "Fail:%s", progression);
+  json_t *fail;
+  if ((rc = new_event("progression", id, NULL, &fail)) != PLAYSTAT_OK) return rc;
+  rc = put(fail, "attempt_num", json_integer(attempt)) ? PLAYSTAT_E_NOMEM
+                                                       : ps_sdk_record_locked(ps, fail, notes);
+  json_decref(fail);
+  return rc;
+}
+
+static int progression_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
+  const progression_call *call = ctx;
+  char ongoing[256];
+  int rc = ps_qdb_state_get(ps->db, ONGOING_KEY, ongoing, sizeof ongoing);
+  if (rc < 0) return ps_sdk_status_of(rc);
+  int64_t attempt = 0;
+  switch (call->status) {
+  case PLAYSTAT_PROGRESSION_START:
+    if (ongoing[0] && (rc = fail_ongoing(ps, ongoing, notes)) != PLAYSTAT_OK) return rc;
+    return ps_sdk_status_of(ps_qdb_state_set(ps->db, ONGOING_KEY, call->progression));
+  case PLAYSTAT_PROGRESSION_FAIL:
+    rc = ps_qdb_progression_fail(ps->db, call->progression, &attempt);
+    break;
+  case PLAYSTAT_PROGRESSION_COMPLETE:
+    rc = ps_qdb_progression_complete(ps->db, call->progression, &attempt);
+    break;
+  }
+  if (rc == PS_OK && strcmp(ongoing, call->progression) == 0)
+    rc = ps_qdb_state_set(ps->db, ONGOING_KEY, "");
+  if (rc != PS_OK) return ps_sdk_status_of(rc);
+  return put(e, "attempt_num", json_integer(attempt)) ? PLAYSTAT_E_NOMEM : PLAYSTAT_OK;
+}
+
+int playstat_progression(playstat *ps, playstat_progression_status status,
+                         const char *progression, int has_score, int64_t score,
+                         const playstat_fields *fields) {
+  static const char *const names[] = {"Start", "Fail", "Complete"};
+  if (!ps || !progression || (unsigned)status > PLAYSTAT_PROGRESSION_COMPLETE) return PLAYSTAT_E_ARG;
+  if (strlen(progression) > 200) return PLAYSTAT_E_INVALID;
+  char id[256];
+  snprintf(id, sizeof id, "%s:%s", names[status], progression);
+  json_t *e;
+  int rc = new_event("progression", id, fields, &e);
+  if (rc != PLAYSTAT_OK) return rc;
+  int bad = has_score && status != PLAYSTAT_PROGRESSION_START ? put(e, "score", json_integer(score)) : 0;
+  progression_call call = {.status = status, .progression = progression};
+  return finish(ps, e, bad, progression_prepare, &call);
+}
+
+typedef struct error_call {
+  int severity;
+  const char *message;
+} error_call;
+
+static int error_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
+  const error_call *call = ctx;
+  if (ps_sdk_error_throttle_admit(&ps->throttle, call->severity, call->message)) return PLAYSTAT_OK;
+  ps->stats.errors_throttled++;
+  ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_DEBUG,
+              "error event not recorded: 10 per launch and one per message type");
+  return PLAYSTAT_E_THROTTLED;
+}
+
+int playstat_error(playstat *ps, playstat_severity severity, const char *message,
+                   const playstat_fields *fields) {
+  static const char *const names[] = {"debug", "info", "warning", "error", "critical"};
+  if (!ps || !message || (unsigned)severity > PLAYSTAT_SEVERITY_CRITICAL) return PLAYSTAT_E_ARG;
+  json_t *e;
+  int rc = new_event("error", NULL, fields, &e);
+  if (rc != PLAYSTAT_OK) return rc;
+  int bad = put(e, "severity", json_string(names[severity])) |
+            put(e, "message", json_string(message));
+  error_call call = {.severity = (int)severity, .message = message};
+  rc = finish(ps, e, bad, error_prepare, &call);
+  if (rc != PLAYSTAT_OK && rc != PLAYSTAT_E_THROTTLED) {
+    /* Not stored after all: a later error of this type may still go. */
+    pthread_mutex_lock(&ps->lock);
+    ps_sdk_error_throttle_forget(&ps->throttle, call.severity, message);
+    pthread_mutex_unlock(&ps->lock);
+  }
+  return rc;
+}
+
+int playstat_ad(playstat *ps, const char *ad_sdk_name, const char *ad_placement,
+                const char *ad_type, const char *ad_action, const char *fail_reason,
+                int64_t duration_ms, const playstat_fields *fields) {
+  if (!ps || !ad_sdk_name || !ad_placement || !ad_type || !ad_action) return PLAYSTAT_E_ARG;
+  json_t *e;
+  int rc = new_event("ads", NULL, fields, &e);
+  if (rc != PLAYSTAT_OK) return rc;
+  int bad = put(e, "ad_sdk_name", json_string(ad_sdk_name)) |
+            put(e, "ad_placement", json_string(ad_placement)) |
+            put(e, "ad_type", json_string(ad_type)) | put(e, "ad_action", json_string(ad_action));
+  if (fail_reason) bad |= put(e, "ad_fail_show_reason", json_string(fail_reason));
+  if (duration_ms >= 0) bad |= put(e, "ad_duration", json_integer(duration_ms));
+  return finish(ps, e, bad, NULL, NULL);
+}
+
+int playstat_impression(playstat *ps, const char *ad_network_name,
+                        const char *ad_network_version, const char *impression_data_json,
+                        const playstat_fields *fields) {
+  if (!ps || !ad_network_name || !ad_network_version || !impression_data_json)
+    return PLAYSTAT_E_ARG;
+  json_error_t err;
+  json_t *data = json_loads(impression_data_json, 0, &err);
+  if (!json_is_object(data)) {
+    json_decref(data);
+    ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_WARN,
+               "impression event not recorded: impression_data is not a JSON object (%s)",
+               err.text);
+    return PLAYSTAT_E_INVALID;
+  }
+  json_t *e;
+  int rc = new_event("impression", NULL, fields, &e);
+  if (rc != PLAYSTAT_OK) {
+    json_decref(data);
+    return rc;
+  }
+  int bad = put(e, "ad_network_name", json_string(ad_network_name)) |
+            put(e, "ad_network_version", json_string(ad_network_version)) |
+            put(e, "impression_data", data);
+  return finish(ps, e, bad, NULL, NULL);
+}

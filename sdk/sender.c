@@ -1,0 +1,260 @@
+/*
+ * sender.c: the library's thread. It calls init once per launch (server_ts corrects the
+ * clock: offset = server_ts - local time, kept in the database for offline launches), sends
+ * the queue every flush interval (and at once for a session's user and session_end events or
+ * playstat_flush), sends the metrics-session requests and heartbeats, and keeps the open
+ * session's last-activity time current so that a crash is ended with the right length.
+ *
+ * Events (delivery_policy.h decides): a batch of the oldest events, gzipped and signed
+ * (Authorization: base64(HMAC-SHA256(secret key, gzipped body)), PROTOCOLS.md §1), is deleted
+ * from the database only once the collector acknowledged it, so a crash at any point resends
+ * it at worst, and the collector stores an event_uuid once. While the collector is unreachable
+ * or refuses with 5xx/429, the thread backs off with jitter and honours Retry-After.
+ *
+ * On playstat_shutdown the thread stops waiting, sends the metrics requests still queued and
+ * makes one more attempt at the queue, all cut off at the shutdown deadline (transport.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/hmac.h"
+#include "common/buf.h"
+#include "common/errors.h"
+#include "http/body.h"
+#include "sdk/client.h"
+#include "sdk/delivery_policy.h"
+
+#define REQUEST_TIMEOUT_MS 30000
+
+typedef struct sender {
+  playstat *ps;
+  ps_sdk_transport *transport;
+  ps_sdk_answer_info answer;
+  int initialized;        /* init answered this launch */
+  unsigned attempt;       /* failed attempts in a row */
+  int64_t retry_at_ms;    /* no events request before this */
+  size_t batch_limit;     /* events per request (lowered after a 413) */
+  unsigned rand_state;
+  ps_buf json, gz;
+} sender;
+
+/* The collector's URL for path ("init", "events"). */
+static void collector_url(const playstat_config *c, const char *path, char *out, size_t cap) {
+  size_t n = strlen(c->base_url);
+  while (n && c->base_url[n - 1] == '/') n--;
+  snprintf(out, cap, "%.*s/v2/%s/%s", (int)n, c->base_url, c->game_key, path);
+}
+
+/* POSTs body signed with the secret key (gzip says whether body is gzipped). */
+static int post_signed(sender *s, const char *path, const void *body, size_t len, int gzip,
+                       int64_t deadline_ms) {
+  const playstat_config *c = &s->ps->cfg.c;
+  char url[2048], sig[PS_HMAC_BASE64_LEN + 1], auth[PS_HMAC_BASE64_LEN + 32];
+  collector_url(c, path, url, sizeof url);
+  if (ps_hmac_sha256_base64(c->secret_key, body, len, sig) != PS_OK) return PS_EIO;
+  snprintf(auth, sizeof auth, "Authorization: %s", sig);
+  const char *headers[] = {auth, "Content-Type: application/json",
+                           gzip ? "Content-Encoding: gzip" : NULL, NULL};
+  return ps_sdk_transport_post(s->transport, url, headers, body, len, deadline_ms, &s->answer);
+}
+
+/* Schedules the next attempt after a failure and logs it. */
+static void back_off(sender *s, const char *what) {
+  playstat *ps = s->ps;
+  s->attempt++;
+  double r = (double)rand_r(&s->rand_state) / ((double)RAND_MAX + 1.0);
+  uint64_t wait = ps_sdk_backoff_ms(s->attempt, ps->cfg.c.retry_initial_ms, ps->cfg.c.retry_max_ms,
+                                    r, s->answer.retry_after_s);
+  s->retry_at_ms = ps_sdk_now_ms() + (int64_t)wait;
+  pthread_mutex_lock(&ps->lock);
+  ps->stats.send_failures++;
+  pthread_mutex_unlock(&ps->lock);
+  ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_WARN, "%s failed (%s%ld%s%.200s); retry %u in %" PRIu64 " ms",
+             what, s->answer.status ? "status " : "", s->answer.status,
+             s->answer.status ? ", " : "", s->answer.status ? s->answer.body.data ? s->answer.body.data : "" : s->answer.error,
+             s->attempt, wait);
+}
+
+/* init: 1 when answered with a usable server_ts (the clock offset is then updated), else 0. */
+static int send_init(sender *s, int64_t deadline_ms) {
+  playstat *ps = s->ps;
+  const playstat_config *c = &ps->cfg.c;
+  char body[512];
+  snprintf(body, sizeof body, "{\"platform\":\"%s\",\"os_version\":\"%s\",\"sdk_version\":\"%s\"}",
+           c->platform, c->os_version, PS_SDK_SDK_VERSION);
+  if (post_signed(s, "init", body, strlen(body), 0, deadline_ms) != PS_OK || s->answer.status != 200)
+    return 0;
+  json_error_t err;
+  json_t *doc = json_loadb(s->answer.body.data ? s->answer.body.data : "", s->answer.body.len, 0, &err);
+  json_int_t server_ts = json_integer_value(json_object_get(doc, "server_ts"));
+  json_decref(doc);
+  if (server_ts <= 0) return 0;
+  int64_t offset = (int64_t)server_ts - ps_sdk_now_ms() / 1000;
+  char text[32];
+  snprintf(text, sizeof text, "%lld", (long long)offset);
+  pthread_mutex_lock(&ps->lock);
+  ps->clock_offset_s = offset;
+  ps_qdb_state_set(ps->db, "clock_offset", text);
+  pthread_mutex_unlock(&ps->lock);
+  ps_sdk_log(c, PLAYSTAT_LOG_DEBUG, "init: server_ts %lld, clock offset %lld s",
+             (long long)server_ts, (long long)offset);
+  return 1;
+}
+
+/* Logs the reasons of a 400 and returns how many events it names (all k when it names none). */
+static size_t log_rejections(sender *s, size_t k) {
+  const playstat_config *c = &s->ps->cfg.c;
+  json_error_t err;
+  json_t *doc = json_loadb(s->answer.body.data, s->answer.body.len, 0, &err);
+  size_t named = json_is_array(doc) ? json_array_size(doc) : 0;
+  size_t i;
+  json_t *item;
+  json_array_foreach(doc, i, item) {
+    if (i >= 5) break;
+    char *errors = json_dumps(json_object_get(item, "errors"), JSON_COMPACT);
+    ps_sdk_log(c, PLAYSTAT_LOG_WARN, "collector rejected event %lld of a batch of %zu: %.300s",
+               (long long)json_integer_value(json_object_get(item, "event_index")), k,
+               errors ? errors : "?");
+    free(errors);
+  }
+  if (!named)
+    ps_sdk_log(c, PLAYSTAT_LOG_WARN, "collector rejected a batch of %zu events: %.300s", k,
+               s->answer.body.data);
+  json_decref(doc);
+  return named ? (named < k ? named : k) : k;
+}
+
+/* Deletes rows[0..k) and counts them as sent (minus rejected). */
+static void forget(sender *s, const ps_qdb_row *rows, size_t k, size_t rejected) {
+  playstat *ps = s->ps;
+  pthread_mutex_lock(&ps->lock);
+  if (ps_qdb_delete(ps->db, rows, k) == PS_OK) {
+    ps->stats.events_sent += k - rejected;
+    ps->stats.events_rejected += rejected;
+  }
+  pthread_mutex_unlock(&ps->lock);
+}
+
+/* Sends batches until the queue is empty, a request fails, the deadline passes or (when not
+ * final) the handle starts stopping. */
+static void flush_queue(sender *s, int64_t deadline_ms, int final) {
+  playstat *ps = s->ps;
+  if (!s->initialized && !(s->initialized = send_init(s, deadline_ms))) {
+    back_off(s, "init");
+    return;
+  }
+  for (;;) {
+    ps_qdb_row *rows = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&ps->lock);
+    int stop = !final && ps->stopping;
+    int rc = stop ? PS_OK : ps_qdb_peek(ps->db, s->batch_limit, &rows, &n);
+    pthread_mutex_unlock(&ps->lock);
+    if (stop || rc != PS_OK || n == 0 || ps_sdk_now_ms() >= deadline_ms) {
+      ps_qdb_rows_free(rows, n);
+      return;
+    }
+    size_t lens[PS_SDK_BATCH_MAX_EVENTS];
+    for (size_t i = 0; i < n; i++) lens[i] = rows[i].len;
+    size_t k = ps_sdk_batch_fit(lens, n, s->batch_limit, PS_SDK_BATCH_MAX_BYTES);
+    if (k == 0) { /* one event larger than a request may be: it can never go */
+      ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_WARN, "dropping a queued event of %zu bytes: too large", rows[0].len);
+      forget(s, rows, 1, 1);
+      ps_qdb_rows_free(rows, n);
+      continue;
+    }
+    ps_buf_reset(&s->json);
+    rc = ps_buf_append_str(&s->json, "[");
+    for (size_t i = 0; rc == PS_OK && i < k; i++) {
+      if (i) rc = ps_buf_append_str(&s->json, ",");
+      if (rc == PS_OK) rc = ps_buf_append(&s->json, rows[i].body, rows[i].len);
+    }
+    if (rc == PS_OK) rc = ps_buf_append_str(&s->json, "]");
+    if (rc == PS_OK) rc = ps_gzip(s->json.data, s->json.len, &s->gz);
+    if (rc == PS_OK) rc = post_signed(s, "events", s->gz.data, s->gz.len, 1, deadline_ms);
+    if (rc != PS_OK) {
+      snprintf(s->answer.error, sizeof s->answer.error, "out of memory");
+      s->answer.status = 0;
+    }
+    ps_sdk_answer verdict = rc == PS_OK ? ps_sdk_classify_answer(s->answer.status, s->answer.body.len)
+                                        : PS_SDK_ANSWER_RETRY;
+    switch (verdict) {
+    case PS_SDK_ANSWER_DELIVERED:
+      forget(s, rows, k, 0);
+      s->attempt = 0;
+      if (s->batch_limit < PS_SDK_BATCH_MAX_EVENTS) s->batch_limit *= 2;
+      if (s->batch_limit > PS_SDK_BATCH_MAX_EVENTS) s->batch_limit = PS_SDK_BATCH_MAX_EVENTS;
+      break;
+    case PS_SDK_ANSWER_REJECTED:
+      forget(s, rows, k, log_rejections(s, k));
+      s->attempt = 0;
+      break;
+    case PS_SDK_ANSWER_TOO_LARGE:
+      if (k == 1) {
+        ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_WARN, "collector refused a single event as too large; dropped");
+        forget(s, rows, 1, 1);
+      } else {
+        s->batch_limit = k / 2;
+      }
+      break;
+    case PS_SDK_ANSWER_RETRY:
+      ps_qdb_rows_free(rows, n);
+      back_off(s, "sending events");
+      return;
+    }
+    ps_qdb_rows_free(rows, n);
+  }
+}
+
+/* Absolute time for pthread_cond_timedwait (CLOCK_REALTIME). */
+static struct timespec at_ms(int64_t ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+  return ts;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+void *ps_sdk_sender_main(void *arg) {
+  playstat *ps = arg;
+  const playstat_config *c = &ps->cfg.c;
+  sender s = {.ps = ps, .batch_limit = PS_SDK_BATCH_MAX_EVENTS,
+              .rand_state = (unsigned)ps_sdk_now_ms() ^ (unsigned)(uintptr_t)ps};
+  s.transport = ps_sdk_transport_create(&ps->abort_at_ms);
+  int64_t next_flush = 0; /* at once: what the last launch left goes first */
+  pthread_mutex_lock(&ps->lock);
+  while (s.transport && !ps->stopping) {
+    int64_t now = ps_sdk_now_ms();
+    int64_t next_heartbeat = ps_sdk_metrics_schedule(&ps->metrics, now, c->metrics_heartbeat_ms);
+    int flush_due = (ps->flush_requested || now >= next_flush) && now >= s.retry_at_ms;
+    if (!flush_due && !ps->metrics.head) {
+      int64_t wake = min64(min64(next_flush, next_heartbeat), s.retry_at_ms > now ? s.retry_at_ms : INT64_MAX);
+      if (ps->flush_requested && s.retry_at_ms > now) wake = min64(wake, s.retry_at_ms);
+      struct timespec ts = at_ms(wake);
+      pthread_cond_timedwait(&ps->wake, &ps->lock, &ts);
+      continue;
+    }
+    if (flush_due) {
+      ps->flush_requested = 0;
+      next_flush = now + c->flush_interval_ms;
+      if (ps->session_open) ps_qdb_session_touch(ps->db, ps_sdk_client_ts(ps));
+    }
+    pthread_mutex_unlock(&ps->lock);
+    ps_sdk_metrics_send(ps, s.transport, &s.answer, now + REQUEST_TIMEOUT_MS);
+    if (flush_due) flush_queue(&s, now + REQUEST_TIMEOUT_MS, 0);
+    pthread_mutex_lock(&ps->lock);
+  }
+  pthread_mutex_unlock(&ps->lock);
+  if (s.transport && c->shutdown_timeout_ms > 0) {
+    int64_t deadline = atomic_load(&ps->abort_at_ms);
+    ps_sdk_metrics_send(ps, s.transport, &s.answer, deadline);
+    flush_queue(&s, deadline, 1);
+  }
+  ps_sdk_transport_free(s.transport);
+  ps_buf_free(&s.answer.body);
+  ps_buf_free(&s.json);
+  ps_buf_free(&s.gz);
+  return NULL;
+}
