@@ -139,6 +139,27 @@ describe('libplaystat against the real server', () => {
     assert.ok(byCategory(events, 'session_end')[0].length >= 0);
   });
 
+  it('offline with a backoff longer than the flush interval, the library\'s thread sleeps (no busy loop)', async () => {
+    const dir = ps.makeTempDir('sdk-idle');
+    const game = await ps.createGame(dir, 'SDK idle');
+    const port = await freePort();
+    const child = spawnDriver(['--url', `http://127.0.0.1:${port}`, '--key', game.game_key, '--secret', game.secret_key,
+      '--db', db('idle'), '--flush-ms', '100', '--retry-initial-ms', '4000', '--retry-max-ms', '4000', '--shutdown-ms', '200',
+      'start', 'design=Idle:Wait', 'sleep=6000', 'shutdown']);
+    await ps.waitFor(() => /sending events failed|init failed/.test(child.err()), { timeoutMs: 10000, what: 'a first failure' });
+    const cpuSeconds = () => {
+      const fields = fs.readFileSync(`/proc/${child.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
+    };
+    const before = cpuSeconds();
+    await ps.sleep(3000);
+    const used = cpuSeconds() - before;
+    const r = await child.done;
+    assert.equal(r.code, 0, r.describe());
+    // A thread spinning while it waits for its retry burns about the 3 s it waits.
+    assert.ok(used < 1, `CPU used over 3 s of waiting: ${used} s`);
+  });
+
   it('offline for a while, then online: queued events arrive once the server is up', async () => {
     const dir = ps.makeTempDir('sdk-offline');
     const game = await ps.createGame(dir, 'SDK offline');
