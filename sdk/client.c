@@ -191,6 +191,7 @@ static int load_user_id(playstat *ps) {
 }
 
 static void handle_free(playstat *ps) {
+  ps_qdb_close(ps->reader);
   ps_qdb_close(ps->db);
   ps_schema_set_free(ps->schemas);
   for (int i = 0; i < 3; i++) free(ps->custom[i]);
@@ -244,6 +245,7 @@ int playstat_create(const playstat_config *cfg, playstat **out) {
     return PLAYSTAT_E_NOMEM;
   }
   rc = ps_qdb_open(c->database_path, c->durable_sync, &ps->db, why, sizeof why);
+  if (rc == PS_OK) rc = ps_qdb_open_reader(c->database_path, &ps->reader, why, sizeof why);
   if (rc != PS_OK) {
     ps_sdk_log(c, PLAYSTAT_LOG_ERROR, "%s", why);
     handle_free(ps);

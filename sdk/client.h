@@ -2,9 +2,9 @@
  * client.h: the state of one playstat handle, shared by the files of sdk/ (internal).
  *
  * Threads: the game's threads call the public functions; one library thread (sender.c) sends.
- * lock guards every field below it; the sender holds it only for database reads and deletes,
- * never across a network request, so an event call waits at most for one short database
- * operation. The log callback is never called with lock held (log.h).
+ * lock guards every field below it; the sender reads batches and checkpoints on its own
+ * connection (reader) and holds the lock only to delete what was sent, never across a network
+ * request, so an event call waits at most for one short delete. The log callback is never called with lock held (log.h).
  */
 #ifndef PS_SDK_CLIENT_H
 #define PS_SDK_CLIENT_H
@@ -28,6 +28,7 @@
 struct playstat {
   ps_sdk_config cfg;
   ps_schema_set *schemas; /* immutable after create: used without the lock */
+  ps_queue_db *reader;    /* the library thread's own connection (peek, checkpoint): no lock */
 
   pthread_mutex_t lock;
   pthread_cond_t wake; /* signals the sender: stop, flush, new metrics request */

@@ -95,7 +95,8 @@ int ps_qdb_open(const char *path, int durable, ps_queue_db **out, char *err, siz
   sqlite3_busy_timeout(db->db, 2000);
   char pragmas[160];
   snprintf(pragmas, sizeof pragmas,
-           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;",
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;"
+           "PRAGMA wal_autocheckpoint=0;", /* ps_qdb_checkpoint, from the library's thread */
            durable ? "FULL" : "NORMAL");
   if (sqlite3_exec(db->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) goto bad;
   if (sqlite3_exec(db->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) goto bad;
@@ -112,6 +113,31 @@ bad:
   int rc = db->db && sqlite3_errcode(db->db) == SQLITE_NOMEM ? PS_ENOMEM : PS_EIO;
   ps_qdb_close(db);
   return rc;
+}
+
+int ps_qdb_open_reader(const char *path, ps_queue_db **out, char *err, size_t errlen) {
+  *out = NULL;
+  ps_queue_db *db = calloc(1, sizeof *db);
+  if (!db) {
+    snprintf(err, errlen, "out of memory");
+    return PS_ENOMEM;
+  }
+  /* read-write: a checkpoint writes the database file */
+  if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    snprintf(err, errlen, "database %s: %s", path, db->db ? sqlite3_errmsg(db->db) : "cannot open");
+    int rc = db->db && sqlite3_errcode(db->db) == SQLITE_NOMEM ? PS_ENOMEM : PS_EIO;
+    ps_qdb_close(db);
+    return rc;
+  }
+  sqlite3_busy_timeout(db->db, 2000);
+  *out = db;
+  return PS_OK;
+}
+
+int ps_qdb_checkpoint(ps_queue_db *reader) {
+  int rc = sqlite3_wal_checkpoint_v2(reader->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return rc == SQLITE_OK || rc == SQLITE_BUSY ? PS_OK : fail(reader);
 }
 
 void ps_qdb_close(ps_queue_db *db) {

@@ -20,6 +20,11 @@
  * Not thread-safe: the caller serialises every call (the handle's lock). Writes outside an
  * explicit ps_qdb_begin/ps_qdb_commit are each their own transaction. Every function returns 0
  * or PS_EIO (SQLite error), PS_ENOMEM, PS_EFULL as documented.
+ *
+ * Checkpoints: the game's connection never checkpoints the write-ahead log (that is what made
+ * a rare event call take milliseconds); the library's thread does, on a second connection of
+ * its own (ps_qdb_open_reader), which also reads the batches to send: in WAL mode neither
+ * waits for the game's writes, so the sender needs the handle's lock only to delete.
  */
 #ifndef PS_SDK_QUEUE_DB_H
 #define PS_SDK_QUEUE_DB_H
@@ -37,6 +42,13 @@ int ps_sdk_category_priority(const char *category);
  * loss). On failure *out is NULL and err says why. */
 int ps_qdb_open(const char *path, int durable, ps_queue_db **out, char *err, size_t errlen);
 void ps_qdb_close(ps_queue_db *db);
+
+/* The library thread's connection to a database ps_qdb_open made: for ps_qdb_peek and
+ * ps_qdb_checkpoint only (no other function may be given it). Closed with ps_qdb_close. */
+int ps_qdb_open_reader(const char *path, ps_queue_db **out, char *err, size_t errlen);
+/* Copies what the write-ahead log holds into the database file as far as no reader needs it
+ * (a passive checkpoint: it never waits for, nor blocks, the game's writes). */
+int ps_qdb_checkpoint(ps_queue_db *reader);
 
 /* The last SQLite error message (for logs). */
 const char *ps_qdb_errmsg(ps_queue_db *db);

@@ -151,8 +151,8 @@ static void flush_queue(sender *s, int64_t deadline_ms, int final) {
     size_t n = 0;
     pthread_mutex_lock(&ps->lock);
     int stop = !final && ps->stopping;
-    int rc = stop ? PS_OK : ps_qdb_peek(ps->db, s->batch_limit, &rows, &n);
     pthread_mutex_unlock(&ps->lock);
+    int rc = stop ? PS_OK : ps_qdb_peek(ps->reader, s->batch_limit, &rows, &n);
     if (stop || rc != PS_OK || n == 0 || ps_sdk_now_ms() >= deadline_ms) {
       ps_qdb_rows_free(rows, n);
       return;
@@ -224,15 +224,22 @@ void *ps_sdk_sender_main(void *arg) {
               .rand_state = (unsigned)ps_sdk_now_ms() ^ (unsigned)(uintptr_t)ps};
   s.transport = ps_sdk_transport_create(&ps->abort_at_ms);
   int64_t next_flush = 0; /* at once: what the last launch left goes first */
+  int64_t next_checkpoint = ps_sdk_now_ms() + c->flush_interval_ms;
   pthread_mutex_lock(&ps->lock);
   while (s.transport && !ps->stopping) {
     int64_t now = ps_sdk_now_ms();
     int64_t next_heartbeat = ps_sdk_metrics_schedule(&ps->metrics, now, c->metrics_heartbeat_ms);
-    int flush_due = (ps->flush_requested || now >= next_flush) && now >= s.retry_at_ms;
-    if (!flush_due && !ps->metrics.head) {
-      int64_t wake = min64(min64(next_flush, next_heartbeat), s.retry_at_ms > now ? s.retry_at_ms : INT64_MAX);
-      if (ps->flush_requested && s.retry_at_ms > now) wake = min64(wake, s.retry_at_ms);
-      struct timespec ts = at_ms(wake);
+    /* A flush is due at its interval (or at once when asked for), but never before the
+     * backoff of a failed send ends: the wait below must not take a passed flush time for a
+     * reason to wake while a retry is still ahead (that would spin). */
+    int64_t flush_at = ps->flush_requested ? now : next_flush;
+    if (s.retry_at_ms > flush_at) flush_at = s.retry_at_ms;
+    int flush_due = now >= flush_at;
+    /* the log is checkpointed here, not by the game's commits: at every flush and at least
+     * once a flush interval, offline too */
+    int checkpoint_due = flush_due || now >= next_checkpoint;
+    if (!checkpoint_due && !ps->metrics.head) {
+      struct timespec ts = at_ms(min64(min64(flush_at, next_heartbeat), next_checkpoint));
       pthread_cond_timedwait(&ps->wake, &ps->lock, &ts);
       continue;
     }
@@ -244,6 +251,11 @@ void *ps_sdk_sender_main(void *arg) {
     pthread_mutex_unlock(&ps->lock);
     ps_sdk_metrics_send(ps, s.transport, &s.answer, now + REQUEST_TIMEOUT_MS);
     if (flush_due) flush_queue(&s, now + REQUEST_TIMEOUT_MS, 0);
+    if (checkpoint_due) {
+      if (ps_qdb_checkpoint(ps->reader) != PS_OK)
+        ps_sdk_log(c, PLAYSTAT_LOG_WARN, "checkpoint: %s", ps_qdb_errmsg(ps->reader));
+      next_checkpoint = ps_sdk_now_ms() + c->flush_interval_ms;
+    }
     pthread_mutex_lock(&ps->lock);
   }
   pthread_mutex_unlock(&ps->lock);
@@ -252,6 +264,7 @@ void *ps_sdk_sender_main(void *arg) {
     ps_sdk_metrics_send(ps, s.transport, &s.answer, deadline);
     flush_queue(&s, deadline, 1);
   }
+  ps_qdb_checkpoint(ps->reader); /* the next launch opens a short log */
   ps_sdk_transport_free(s.transport);
   ps_buf_free(&s.answer.body);
   ps_buf_free(&s.json);

@@ -1,5 +1,6 @@
 /* test_sdk_queue_db.c: libplaystat's database (sdk/queue_db.h): the drop policy of the bounded
- * queue, attempt numbers per progression, persisted counters, the open-session row. */
+ * queue, attempt numbers per progression, persisted counters, the open-session row, and the
+ * reader connection that reads batches and alone checkpoints the write-ahead log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -173,6 +175,39 @@ static void counters_and_the_open_session_survive_a_reopen(void **state) {
   assert_int_equal(ps_qdb_session_get(f->db, sid, &start, &last, &annotations), 0);
 }
 
+static long long file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* The game's connection never checkpoints, however large its log grows (a checkpoint inside an
+ * event call is what made rare calls slow); the reader sees committed events and checkpoints
+ * them into the database file. */
+static void only_the_reader_checkpoints(void **state) {
+  fixture *f = *state;
+  char err[256];
+  ps_queue_db *reader = NULL;
+  assert_int_equal(ps_qdb_open_reader(f->path, &reader, err, sizeof err), PS_OK);
+  long long before = file_size(f->path);
+  char tag[32];
+  ps_qdb_evicted ev;
+  for (int i = 0; i < 6000; i++) { /* 6,000 commits: thousands of WAL frames, past the 1,000
+                                      at which SQLite would checkpoint by default */
+    snprintf(tag, sizeof tag, "e%d", i);
+    assert_int_equal(append(f->db, "design", tag, 1 << 30, &ev), PS_OK);
+  }
+  assert_int_equal(file_size(f->path), before); /* everything is still in the log */
+  ps_qdb_row *rows;
+  size_t n;
+  assert_int_equal(ps_qdb_peek(reader, 500, &rows, &n), PS_OK);
+  assert_int_equal(n, 500);
+  assert_memory_equal(rows[0].body, "e0 ", 3);
+  ps_qdb_rows_free(rows, n);
+  assert_int_equal(ps_qdb_checkpoint(reader), PS_OK);
+  assert_true(file_size(f->path) > before + 600 * 1024); /* 600 KB of bodies, now in the file */
+  ps_qdb_close(reader);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(priorities_rank_events_by_value),
@@ -180,6 +215,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(delete_forgets_sent_events_and_totals_follow, setup, teardown),
       cmocka_unit_test_setup_teardown(attempts_follow_the_seed, setup, teardown),
       cmocka_unit_test_setup_teardown(counters_and_the_open_session_survive_a_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(only_the_reader_checkpoints, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
