@@ -1,18 +1,21 @@
 /*
  * sdk_event_call.c: the cost of one libplaystat event call on the game thread.
  *
- *   sdk_event_call BASE_URL GAME_KEY SECRET_KEY DATABASE_PATH [CALLS] [durable]
+ *   sdk_event_call BASE_URL GAME_KEY SECRET_KEY DATABASE_PATH [CALLS] [durable|normal] [PER_S]
  *
  * Opens a session, makes 1,000 warm-up calls, then times CALLS (default 20,000) calls of
  * playstat_design (a 3-part event id and a value, as a game would send) one by one with
  * CLOCK_MONOTONIC, while the library's thread delivers to BASE_URL as usual (flush every 8 s,
  * the default). Prints the median, p90, p99, p99.9 and max in microseconds as one JSON line.
- * "durable" sets durable_sync (an fsync per call). Run by bench/sdk_event_call.sh.
+ * "durable" sets durable_sync (an fsync per call). PER_S paces the calls (that many a second,
+ * as a game spreads its events over frames; default 0: back to back, the worst case for the
+ * database, whose write-ahead log then never rests). Run by bench/sdk_event_call.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "playstat.h"
 
@@ -29,11 +32,13 @@ static int by_value(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: %s BASE_URL GAME_KEY SECRET_KEY DATABASE_PATH [CALLS] [durable]\n", argv[0]);
+    fprintf(stderr, "usage: %s BASE_URL GAME_KEY SECRET_KEY DATABASE_PATH [CALLS] [durable|normal] [PER_S]\n",
+            argv[0]);
     return 2;
   }
   long calls = argc > 5 ? atol(argv[5]) : 20000;
   int durable = argc > 6 && strcmp(argv[6], "durable") == 0;
+  double per_s = argc > 7 ? atof(argv[7]) : 0;
   playstat_config cfg;
   playstat_config_init(&cfg);
   cfg.base_url = argv[1];
@@ -53,8 +58,13 @@ int main(int argc, char **argv) {
     snprintf(id, sizeof id, "Warmup:Kill:Orc%ld", i % 50);
     playstat_design(ps, id, 1, (double)i, NULL);
   }
+  double start = now_us();
   for (long i = 0; i < calls; i++) {
     snprintf(id, sizeof id, "Gameplay:Kill:Orc%ld", i % 50);
+    if (per_s > 0) { /* the next call's slot */
+      double wait = start + (double)i * 1e6 / per_s - now_us();
+      if (wait > 0) usleep((useconds_t)wait);
+    }
     double t0 = now_us();
     int rc = playstat_design(ps, id, 1, (double)i, NULL);
     us[i] = now_us() - t0;
@@ -65,9 +75,9 @@ int main(int argc, char **argv) {
   }
   qsort(us, (size_t)calls, sizeof *us, by_value);
 #define AT(q) us[(size_t)((double)(calls - 1) * (q))]
-  printf("{\"calls\":%ld,\"durable_sync\":%d,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+  printf("{\"calls\":%ld,\"durable_sync\":%d,\"per_s\":%g,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
          "\"p999_us\":%.1f,\"max_us\":%.1f}\n",
-         calls, durable, AT(0.5), AT(0.9), AT(0.99), AT(0.999), us[calls - 1]);
+         calls, durable, per_s, AT(0.5), AT(0.9), AT(0.99), AT(0.999), us[calls - 1]);
   int left = playstat_shutdown(ps);
   fprintf(stderr, "shutdown: %s\n", playstat_strerror(left));
   free(us);

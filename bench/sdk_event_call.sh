@@ -2,15 +2,17 @@
 # bench/sdk_event_call.sh: the cost of one libplaystat event call on the game thread
 # (docs/PERFORMANCE.md, "libplaystat"). Starts `playstat serve` on a free port with a fresh
 # data dir, creates a game, and runs build/bench/sdk_event_call against it twice: with the
-# default durability (WAL, synchronous=NORMAL) and with durable_sync (an fsync per call).
+# default durability (WAL, synchronous=NORMAL) and with durable_sync (an fsync per call),
+# back to back, then at a game's pace (BENCH_SDK_PACE calls a second, default 500).
 # Builds nothing: expects build/playstat and build/bench/sdk_event_call (`make bench-sdk`).
-# Knobs: BENCH_SDK_CALLS=20000 BUILD=build
+# Knobs: BENCH_SDK_CALLS=20000 BENCH_SDK_PACE=500 BUILD=build
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 CALLS=${BENCH_SDK_CALLS:-20000}
+PACE=${BENCH_SDK_PACE:-500}
 TMP=$(mktemp -d /tmp/playstat-bench-sdk-XXXXXX)
 SERVER_PID=
 cleanup() {
@@ -36,3 +38,7 @@ echo "default (WAL, synchronous=NORMAL):"
 "$BUILD/bench/sdk_event_call" "http://127.0.0.1:$PORT" "$KEY" "$SECRET" "$TMP/normal.db" "$CALLS"
 echo "durable_sync (fsync per call):"
 "$BUILD/bench/sdk_event_call" "http://127.0.0.1:$PORT" "$KEY" "$SECRET" "$TMP/durable.db" "$(( CALLS / 10 ))" durable
+echo "default, at a game's pace ($PACE calls a second):"
+"$BUILD/bench/sdk_event_call" "http://127.0.0.1:$PORT" "$KEY" "$SECRET" "$TMP/paced.db" "$(( CALLS / 2 ))" normal "$PACE"
+echo "durable_sync, at a game's pace ($PACE calls a second):"
+"$BUILD/bench/sdk_event_call" "http://127.0.0.1:$PORT" "$KEY" "$SECRET" "$TMP/paced-durable.db" "$(( CALLS / 4 ))" durable "$PACE"

@@ -190,6 +190,18 @@ static int load_user_id(playstat *ps) {
   return ps_sdk_status_of(ps_qdb_state_set(ps->db, "user_id", ps->user_id));
 }
 
+/* WAL pages after which the library's thread checkpoints (SQLite's own default) */
+#define LOG_CHECKPOINT_FRAMES 1000
+
+/* From a commit of the game's connection, under the handle's lock. */
+static void request_checkpoint(void *arg) {
+  playstat *ps = arg;
+  if (!ps->checkpoint_requested) {
+    ps->checkpoint_requested = 1;
+    pthread_cond_signal(&ps->wake);
+  }
+}
+
 static void handle_free(playstat *ps) {
   ps_qdb_close(ps->reader);
   ps_qdb_close(ps->db);
@@ -251,6 +263,7 @@ int playstat_create(const playstat_config *cfg, playstat **out) {
     handle_free(ps);
     return ps_sdk_status_of(rc);
   }
+  ps_qdb_on_log_growth(ps->db, LOG_CHECKPOINT_FRAMES, request_checkpoint, ps);
   char offset[32];
   if (ps_qdb_state_get(ps->db, "clock_offset", offset, sizeof offset) == 1)
     ps->clock_offset_s = strtoll(offset, NULL, 10);

@@ -45,6 +45,7 @@ struct playstat {
   playstat_stats stats;
   int stopping;
   int flush_requested;
+  int checkpoint_requested; /* the game's commits have grown the log (queue_db.h) */
 
   pthread_t thread;
   int thread_started;

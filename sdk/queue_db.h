@@ -24,7 +24,9 @@
  * Checkpoints: the game's connection never checkpoints the write-ahead log (that is what made
  * a rare event call take milliseconds); the library's thread does, on a second connection of
  * its own (ps_qdb_open_reader), which also reads the batches to send: in WAL mode neither
- * waits for the game's writes, so the sender needs the handle's lock only to delete.
+ * waits for the game's writes, so the sender needs the handle's lock only to delete. The game's
+ * connection says when its log has grown (ps_qdb_on_log_growth), so that checkpoints keep it
+ * short (a long log makes every read and every fsync of it slower).
  */
 #ifndef PS_SDK_QUEUE_DB_H
 #define PS_SDK_QUEUE_DB_H
@@ -49,6 +51,9 @@ int ps_qdb_open_reader(const char *path, ps_queue_db **out, char *err, size_t er
 /* Copies what the write-ahead log holds into the database file as far as no reader needs it
  * (a passive checkpoint: it never waits for, nor blocks, the game's writes). */
 int ps_qdb_checkpoint(ps_queue_db *reader);
+/* Calls grown(ctx) after a commit of db that leaves at least frames pages in the log (from
+ * the committing thread, so it must be short: the handle asks its thread to checkpoint). */
+void ps_qdb_on_log_growth(ps_queue_db *db, int frames, void (*grown)(void *ctx), void *ctx);
 
 /* The last SQLite error message (for logs). */
 const char *ps_qdb_errmsg(ps_queue_db *db);

@@ -235,9 +235,10 @@ void *ps_sdk_sender_main(void *arg) {
     int64_t flush_at = ps->flush_requested ? now : next_flush;
     if (s.retry_at_ms > flush_at) flush_at = s.retry_at_ms;
     int flush_due = now >= flush_at;
-    /* the log is checkpointed here, not by the game's commits: at every flush and at least
-     * once a flush interval, offline too */
-    int checkpoint_due = flush_due || now >= next_checkpoint;
+    /* the log is checkpointed here, not by the game's commits: when they have grown it, at
+     * every flush, and at least once a flush interval, offline too */
+    int checkpoint_due = flush_due || now >= next_checkpoint || ps->checkpoint_requested;
+    ps->checkpoint_requested = 0;
     if (!checkpoint_due && !ps->metrics.head) {
       struct timespec ts = at_ms(min64(min64(flush_at, next_heartbeat), next_checkpoint));
       pthread_cond_timedwait(&ps->wake, &ps->lock, &ts);
