@@ -333,13 +333,31 @@ int playstat_get_stats(playstat *ps, playstat_stats *out) {
   return PLAYSTAT_OK;
 }
 
+typedef struct dimension_change {
+  int index;
+  char *value; /* in: the new value; out: the one to free (the replaced one, or the new one) */
+} dimension_change;
+
+/* Sets the dimension and writes it into the open session's row; on failure nothing changes. */
+static int set_dimension_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
+  (void)notes;
+  dimension_change *d = ctx;
+  char *old = ps->custom[d->index - 1];
+  ps->custom[d->index - 1] = d->value;
+  int rc = ps_sdk_session_annotate_locked(ps);
+  if (rc != PLAYSTAT_OK) {
+    ps->custom[d->index - 1] = old;
+    return rc;
+  }
+  d->value = old;
+  return PLAYSTAT_OK;
+}
+
 int playstat_set_custom_dimension(playstat *ps, int index, const char *value) {
   if (!ps || index < 1 || index > 3) return PLAYSTAT_E_ARG;
-  char *copy = NULL;
-  if (value && !(copy = strdup(value))) return PLAYSTAT_E_NOMEM;
-  pthread_mutex_lock(&ps->lock);
-  free(ps->custom[index - 1]);
-  ps->custom[index - 1] = copy;
-  pthread_mutex_unlock(&ps->lock);
-  return PLAYSTAT_OK;
+  dimension_change d = {.index = index, .value = NULL};
+  if (value && !(d.value = strdup(value))) return PLAYSTAT_E_NOMEM;
+  int rc = ps_sdk_transaction(ps, set_dimension_locked, &d);
+  free(d.value);
+  return rc;
 }

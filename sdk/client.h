@@ -74,6 +74,8 @@ json_t *ps_sdk_annotations_locked(const playstat *ps);
 /* Session bookkeeping (session.c), under lock and inside a transaction. */
 int ps_sdk_session_start_locked(playstat *ps, ps_sdk_notes *notes);
 int ps_sdk_session_end_locked(playstat *ps, ps_sdk_notes *notes);
+/* Rewrites the open session's annotations in its row (after a custom dimension changed). */
+int ps_sdk_session_annotate_locked(playstat *ps);
 /* Ends the session that a previous launch left open, if any. */
 int ps_sdk_session_recover_locked(playstat *ps, ps_sdk_notes *notes);
 

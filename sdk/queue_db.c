@@ -442,6 +442,16 @@ int ps_qdb_session_put(ps_queue_db *db, const char *session_id, int64_t start_ts
   return rc;
 }
 
+int ps_qdb_session_annotate(ps_queue_db *db, const char *annotations) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(db, "UPDATE session SET annotations = ? WHERE slot = 1", &st);
+  if (rc != PS_OK) return rc;
+  sqlite3_bind_text(st, 1, annotations, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st) == SQLITE_DONE ? PS_OK : fail(db);
+  sqlite3_finalize(st);
+  return rc;
+}
+
 int ps_qdb_session_touch(ps_queue_db *db, int64_t last_ts) {
   sqlite3_stmt *st = db->st[ST_TOUCH];
   sqlite3_bind_int64(st, 1, last_ts);

@@ -109,6 +109,8 @@ uint64_t ps_qdb_queued_bytes(const ps_queue_db *db);
 int ps_qdb_session_put(ps_queue_db *db, const char *session_id, int64_t start_ts,
                        const char *annotations);
 int ps_qdb_session_touch(ps_queue_db *db, int64_t last_ts);
+/* Replaces the open session's annotations (the game changed a custom dimension). */
+int ps_qdb_session_annotate(ps_queue_db *db, const char *annotations);
 int ps_qdb_session_get(ps_queue_db *db, char session_id[37], int64_t *start_ts,
                        int64_t *last_ts, char **annotations);
 int ps_qdb_session_clear(ps_queue_db *db);

@@ -6,8 +6,10 @@
  *  - every recorded event, and the library's thread at each flush interval, moves the
  *    session's last-activity time forward (client.c, sender.c);
  *  - end: session_end with length = now - start, and the session row is deleted;
+ *  - a custom dimension set during the session rewrites the row's annotations, so that they
+ *    are always those of the session's last event (the seed's last_event_default_annotations);
  *  - launch: a session row still there was never ended (crash, kill, power loss): its
- *    session_end is queued with length = last activity - start and the session's own
+ *    session_end is queued with length = last activity - start and the session's last
  *    annotations, so each session gets exactly one session_end.
  * Times are corrected unix seconds (client.h); lengths are clamped to the schema's 0..172800.
  */
@@ -40,6 +42,23 @@ int ps_sdk_session_end_locked(playstat *ps, ps_sdk_notes *notes) {
   return rc;
 }
 
+/* The open session's default annotations as JSON text (malloc'd), or NULL (out of memory). */
+static char *annotations_text(const playstat *ps) {
+  json_t *annotations = ps_sdk_annotations_locked(ps);
+  char *text = annotations ? json_dumps(annotations, JSON_COMPACT) : NULL;
+  json_decref(annotations);
+  return text;
+}
+
+int ps_sdk_session_annotate_locked(playstat *ps) {
+  if (!ps->session_open) return PLAYSTAT_OK;
+  char *text = annotations_text(ps);
+  if (!text) return PLAYSTAT_E_NOMEM;
+  int rc = ps_sdk_status_of(ps_qdb_session_annotate(ps->db, text));
+  free(text);
+  return rc;
+}
+
 int ps_sdk_session_start_locked(playstat *ps, ps_sdk_notes *notes) {
   int rc = PLAYSTAT_OK;
   if (ps->session_open && (rc = ps_sdk_session_end_locked(ps, notes)) != PLAYSTAT_OK) return rc;
@@ -52,8 +71,7 @@ int ps_sdk_session_start_locked(playstat *ps, ps_sdk_notes *notes) {
   ps->session_num = num;
   ps->session_start_ts = ps_sdk_client_ts(ps);
   ps->session_open = 1;
-  json_t *annotations = ps_sdk_annotations_locked(ps);
-  char *text = annotations ? json_dumps(annotations, JSON_COMPACT) : NULL;
+  char *text = annotations_text(ps);
   json_t *user = json_object();
   if (!text || !user || json_object_set_new(user, "category", json_string("user")))
     rc = PLAYSTAT_E_NOMEM;
@@ -62,7 +80,6 @@ int ps_sdk_session_start_locked(playstat *ps, ps_sdk_notes *notes) {
   if (rc == PLAYSTAT_OK) rc = ps_sdk_record_locked(ps, user, notes);
   if (rc != PLAYSTAT_OK) ps->session_open = 0; /* the caller rolls the database back */
   json_decref(user);
-  json_decref(annotations);
   free(text);
   return rc;
 }

@@ -222,12 +222,12 @@ describe('libplaystat against the real server', () => {
     assert.deepEqual(byCategory(events, 'user').map((e) => e.session_num), [1, 2, 3, 4, 5, 6]);
   });
 
-  it('a session killed before its end gets its session_end on the next launch with the length it had', async () => {
+  it('a session killed before its end gets its session_end on the next launch with the length and last annotations it had', async () => {
     const game = await ps.createGame(srv.dataDir, 'SDK recovery');
     const file = db('recovery');
     const startedAt = Date.now();
     const child = spawnDriver([...driverArgs({ port: srv.port, game, db: file, extra: ['--flush-ms', '500'] }),
-      'start', 'design=First', 'sleep=3000', 'design=Last', 'hang']);
+      'start', 'design=First', 'dimension=1=ninja', 'sleep=3000', 'design=Last', 'hang']);
     await ps.waitFor(() => child.out().includes('hanging'), { timeoutMs: 30000, what: 'the driver to hang' });
     child.proc.kill('SIGKILL');
     const killedAt = Date.now();
@@ -241,6 +241,8 @@ describe('libplaystat against the real server', () => {
     assert.equal(ends.length, 1, 'one session_end');
     assert.equal(ends[0].session_id, user.session_id, 'for the killed session');
     assert.equal(ends[0].session_num, 1);
+    assert.equal(user.custom_01, undefined, 'the session started without a dimension');
+    assert.equal(ends[0].custom_01, 'ninja', 'the session_end carries the annotations of the last event');
     const upper = Math.ceil((killedAt - startedAt) / 1000) + 1;
     assert.ok(ends[0].length >= 3 && ends[0].length <= upper,
       `length ${ends[0].length} s is between the last event (3 s) and the kill (${upper} s)`);

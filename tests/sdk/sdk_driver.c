@@ -9,6 +9,7 @@
  *   --heartbeat-ms N --metrics-url U --metrics-key K --token T --build B --record FILE
  * Commands:
  *   start | end | flush | stats | shutdown | ad | impression | hang
+ *   dimension=INDEX=VALUE (playstat_set_custom_dimension)
  *   design=ID[=VALUE]  design-custom=ID=KEY=TEXT  business=ID=AMOUNT=CUR  resource=ID=AMOUNT
  *   progression=start|fail|complete=PROGRESSION[=SCORE]  error=SEVERITY=MESSAGE
  *   sleep=MS  wait-sent=MS (until nothing is queued)  many=N=PREFIX (N design events)
@@ -137,6 +138,7 @@ static int run(playstat **handle, const char *token, char *cmd) {
     } while (now_ms() < until);
     return PLAYSTAT_E_PENDING;
   }
+  if (!strcmp(c, "dimension") && n == 3) return playstat_set_custom_dimension(ps, atoi(p[1]), p[2]);
   if (!strcmp(c, "design") && n >= 2) return playstat_design(ps, p[1], n == 3, n == 3 ? atof(p[2]) : 0, NULL);
   if (!strcmp(c, "design-custom") && n == 4) {
     playstat_field f[2] = {{.key = p[2], .text = p[3]}, {.key = "level", .text = NULL, .number = 7}};
