@@ -371,6 +371,45 @@ describe('libplaystat against the real server', () => {
     assert.equal(byCategory(events, 'user').length, 3, 'the example played 3 sessions');
     assert.equal(byCategory(events, 'session_end').length, 3);
   });
+
+  it('make install: a game built with pkg-config (shared) and one linked with libplaystat.a both deliver', async () => {
+    const prefix = path.join(tmp, 'prefix');
+    const install = childProcess.spawnSync('cmake', ['--install', path.dirname(ps.BIN), '--prefix', prefix], { encoding: 'utf8' });
+    assert.equal(install.status, 0, `cmake --install: ${install.stdout}${install.stderr}`);
+    const pcDir = [path.join(prefix, 'lib', 'pkgconfig'), ...fs.readdirSync(path.join(prefix, 'lib')).map((d) => path.join(prefix, 'lib', d, 'pkgconfig'))]
+      .find((d) => fs.existsSync(path.join(d, 'playstat.pc')));
+    assert.ok(pcDir, 'playstat.pc installed');
+    const env = { ...process.env, PKG_CONFIG_PATH: pcDir };
+    const pkg = (...args) => {
+      const r = childProcess.spawnSync('pkg-config', args, { encoding: 'utf8', env });
+      assert.equal(r.status, 0, `pkg-config ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim().split(/\s+/).filter(Boolean);
+    };
+    const example = path.join(ps.SOURCE_DIR, 'sdk', 'examples', 'play_sessions.c');
+    const libdir = pkg('--variable=libdir', 'playstat')[0];
+    const builds = {
+      shared: ['-std=c11', example, ...pkg('--cflags', '--libs', 'playstat'), `-Wl,-rpath,${libdir}`],
+      // static libplaystat, shared system libraries (the deps docs/sdk.md lists)
+      static: ['-std=c11', example, ...pkg('--cflags', 'playstat'), path.join(libdir, 'libplaystat.a'),
+        ...pkg('--libs', 'jansson', 'libpcre2-8', 'sqlite3', 'libcrypto', 'zlib', 'libcurl'), '-lpthread', '-lm'],
+    };
+    // a sanitizer build installs an instrumented library: the game links the runtime too
+    const sanitize = process.env.PLAYSTAT_SANITIZED === '1' ? ['-fsanitize=address,undefined'] : [];
+    for (const [kind, args] of Object.entries(builds)) {
+      const exe = path.join(tmp, `game-${kind}`);
+      const cc = childProcess.spawnSync('cc', [...args, ...sanitize, '-o', exe], { encoding: 'utf8' });
+      assert.equal(cc.status, 0, `${kind}: cc ${args.join(' ')}\n${cc.stderr}`);
+      const ldd = childProcess.spawnSync('ldd', [exe], { encoding: 'utf8' }).stdout;
+      assert.equal(/libplaystat\.so/.test(ldd), kind === 'shared', `${kind}: ${ldd}`);
+      const game = await ps.createGame(srv.dataDir, `SDK installed ${kind}`);
+      const run = childProcess.spawnSync(exe, [`http://127.0.0.1:${srv.port}`, game.game_key, game.secret_key, db(`installed-${kind}`)],
+        { encoding: 'utf8', timeout: 120000 });
+      assert.equal(run.status, 0, `${kind}: ${run.stdout}${run.stderr}`);
+      const events = await stored(srv, game);
+      assert.equal(byCategory(events, 'user').length, 3, `${kind}: the example played 3 sessions`);
+      assert.equal(byCategory(events, 'session_end').length, 3, kind);
+    }
+  });
 });
 
 function hasValgrind() {
