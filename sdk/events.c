@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/json_parse.h"
 #include "sdk/client.h"
 
 /* The event's custom_fields from the game's pairs. 0, PLAYSTAT_E_ARG or PLAYSTAT_E_NOMEM. */
@@ -213,13 +214,16 @@ int playstat_impression(playstat *ps, const char *ad_network_name,
                         const playstat_fields *fields) {
   if (!ps || !ad_network_name || !ad_network_version || !impression_data_json)
     return PLAYSTAT_E_ARG;
-  json_error_t err;
-  json_t *data = json_loads(impression_data_json, 0, &err);
+  char why[160];
+  json_t *data = NULL;
+  int parsed = ps_json_parse(impression_data_json, strlen(impression_data_json), 0, &data, why,
+                             sizeof why);
+  if (parsed == PS_ENOMEM) return PLAYSTAT_E_NOMEM;
   if (!json_is_object(data)) {
     json_decref(data);
     ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_WARN,
                "impression event not recorded: impression_data is not a JSON object (%s)",
-               err.text);
+               parsed == PS_OK ? "another type" : why);
     return PLAYSTAT_E_INVALID;
   }
   json_t *e;

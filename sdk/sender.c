@@ -22,6 +22,7 @@
 
 #include "auth/hmac.h"
 #include "common/buf.h"
+#include "common/json_parse.h"
 #include "common/errors.h"
 #include "http/body.h"
 #include "sdk/client.h"
@@ -87,8 +88,8 @@ static int send_init(sender *s, int64_t deadline_ms) {
            c->platform, c->os_version, PS_SDK_SDK_VERSION);
   if (post_signed(s, "init", body, strlen(body), 0, deadline_ms) != PS_OK || s->answer.status != 200)
     return 0;
-  json_error_t err;
-  json_t *doc = json_loadb(s->answer.body.data ? s->answer.body.data : "", s->answer.body.len, 0, &err);
+  json_t *doc = NULL;
+  ps_json_parse(s->answer.body.data ? s->answer.body.data : "", s->answer.body.len, 0, &doc, NULL, 0);
   json_int_t server_ts = json_integer_value(json_object_get(doc, "server_ts"));
   json_decref(doc);
   if (server_ts <= 0) return 0;
@@ -107,8 +108,8 @@ static int send_init(sender *s, int64_t deadline_ms) {
 /* Logs the reasons of a 400 and returns how many events it names (all k when it names none). */
 static size_t log_rejections(sender *s, size_t k) {
   const playstat_config *c = &s->ps->cfg.c;
-  json_error_t err;
-  json_t *doc = json_loadb(s->answer.body.data, s->answer.body.len, 0, &err);
+  json_t *doc = NULL;
+  ps_json_parse(s->answer.body.data ? s->answer.body.data : "", s->answer.body.len, 0, &doc, NULL, 0);
   size_t named = json_is_array(doc) ? json_array_size(doc) : 0;
   size_t i;
   json_t *item;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/json_parse.h"
 #include "common/random.h"
 #include "sdk/client.h"
 
@@ -90,9 +91,10 @@ int ps_sdk_session_recover_locked(playstat *ps, ps_sdk_notes *notes) {
   char *annotations = NULL;
   int found = ps_qdb_session_get(ps->db, sid, &start_ts, &last_ts, &annotations);
   if (found <= 0) return ps_sdk_status_of(found);
-  json_error_t err;
-  json_t *event = json_loads(annotations, 0, &err);
+  json_t *event = NULL;
+  int parsed = ps_json_parse(annotations, strlen(annotations), 0, &event, NULL, 0);
   free(annotations);
+  if (parsed == PS_ENOMEM) return PLAYSTAT_E_NOMEM; /* the row stays: the next launch retries */
   int rc = PLAYSTAT_OK;
   char uuid[37];
   int64_t length = clamp_length(last_ts - start_ts);

@@ -16,6 +16,7 @@
 
 #include "common/buf.h"
 #include "common/errors.h"
+#include "common/json_parse.h"
 #include "schema/rules.h"
 
 /* Where a keyword may appear: the document itself, a named property, the schema of
@@ -351,10 +352,12 @@ static void free_schema(ps_schema *s) {
 static int load_schema(ps_schema *s, const ps_embedded_schema *doc, char *err, size_t errlen) {
   int rc = PS_OK;
   loader ld = {doc->name, err, errlen};
-  json_error_t jerr;
-  json_t *root = json_loadb(doc->text, doc->len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!root) {
-    rc = fail(&ld, NULL, "line %d: %s", jerr.line, jerr.text);
+  char why[160];
+  json_t *root = NULL;
+  /* json_parse.h, not json_loadb: libplaystat compiles these too, and must survive OOM */
+  int parsed = ps_json_parse(doc->text, doc->len, 1, &root, why, sizeof why);
+  if (parsed != PS_OK) {
+    rc = parsed == PS_ENOMEM ? PS_ENOMEM : fail(&ld, NULL, "%s", why);
     goto out;
   }
   if (!json_is_object(root)) {
