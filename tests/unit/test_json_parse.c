@@ -1,7 +1,8 @@
 /* test_json_parse.c: the OOM-safe JSON reader (src/common/json_parse.h) against jansson's own on
  * the same inputs: crafted edge cases, every schema in schemas/ and every input of the fuzz
- * corpus (fuzz/corpus/events, request bodies, many of them malformed). Both must refuse the
- * same texts and build equal values from the others; duplicates are refused when asked. */
+ * corpora (fuzz/corpus/events: request bodies, many malformed; fuzz/corpus/json). Both must
+ * refuse the same texts and build equal values from the others (but for texts with a NUL byte,
+ * which jansson sometimes takes for the end); duplicates are refused when asked. */
 #include <dirent.h>
 #include <jansson.h>
 #include <setjmp.h>
@@ -25,6 +26,9 @@ static void agree(const char *what, const char *text, size_t len) {
   char why[160];
   int rc = ps_json_parse(text, len, 0, &ours, why, sizeof why);
   int same = theirs ? rc == PS_OK && json_equal(theirs, ours) : rc == PS_EINVAL && !ours;
+  /* jansson takes a NUL byte for the end of its input in places ("1\0", even "[null,null\0"
+   * is accepted); a NUL byte is never valid JSON, and this reader refuses it everywhere */
+  if (theirs && rc == PS_EINVAL && memchr(text, 0, len)) same = 1;
   if (!same) {
     fprintf(stderr, "%s: jansson %s (%s), ours %d (%s): %.*s\n", what, theirs ? "accepts" : "refuses",
             theirs ? "" : jerr.text, rc, why, (int)(len > 300 ? 300 : len), text);
@@ -98,6 +102,8 @@ static void schemas_and_fuzz_corpus_agree_with_jansson(void **state) {
   snprintf(dir, sizeof dir, "%s/schemas", root);
   assert_true(agree_on_directory(dir) >= 13);
   snprintf(dir, sizeof dir, "%s/fuzz/corpus/events", root);
+  assert_true(agree_on_directory(dir) >= 100);
+  snprintf(dir, sizeof dir, "%s/fuzz/corpus/json", root);
   assert_true(agree_on_directory(dir) >= 100);
 }
 
