@@ -23,7 +23,7 @@ int ps_sdk_status_of(int code) {
 }
 
 int64_t ps_sdk_client_ts(const playstat *ps) {
-  return ps_sdk_now_ms() / 1000 + ps->clock_offset_s;
+  return ps_now_ms() / 1000 + ps->clock_offset_s;
 }
 
 /* json_object_set_new that reports failure (out of memory) as non-zero. */
@@ -300,7 +300,7 @@ int playstat_shutdown(playstat *ps) {
       ps_qdb_rollback(ps->db); /* the session row stays: the next launch ends it */
   }
   ps->stopping = 1;
-  atomic_store(&ps->abort_at_ms, ps_sdk_now_ms() + (int64_t)ps->cfg.c.shutdown_timeout_ms);
+  atomic_store(&ps->abort_at_ms, ps_now_ms() + (int64_t)ps->cfg.c.shutdown_timeout_ms);
   pthread_cond_signal(&ps->wake);
   pthread_mutex_unlock(&ps->lock);
   ps_sdk_notes_emit(&ps->cfg.c, &notes);

@@ -1,7 +1,6 @@
 /* delivery_policy.c: see delivery_policy.h. */
 #include "sdk/delivery_policy.h"
 
-#include <ctype.h>
 
 size_t ps_sdk_batch_fit(const size_t *lens, size_t n, size_t max_events, size_t max_bytes) {
   size_t bytes = 2; /* "[" and "]" */
@@ -35,17 +34,4 @@ uint64_t ps_sdk_backoff_ms(unsigned attempt, uint64_t initial_ms, uint64_t cap_m
   uint64_t wait = delay / 2 + (uint64_t)((double)(delay - delay / 2) * random);
   if (wait < retry_after_s * 1000) wait = retry_after_s * 1000;
   return wait;
-}
-
-uint64_t ps_sdk_parse_retry_after(const char *value) {
-  if (!value) return 0;
-  while (*value == ' ' || *value == '\t') value++;
-  if (!isdigit((unsigned char)*value)) return 0;
-  uint64_t s = 0;
-  for (; isdigit((unsigned char)*value); value++) {
-    s = s * 10 + (uint64_t)(*value - '0');
-    if (s > 3600) return 3600;
-  }
-  while (*value == ' ' || *value == '\t' || *value == '\r' || *value == '\n') value++;
-  return *value ? 0 : s;
 }

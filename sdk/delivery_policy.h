@@ -44,8 +44,8 @@ ps_sdk_answer ps_sdk_classify_answer(long status, size_t body_len);
 uint64_t ps_sdk_backoff_ms(unsigned attempt, uint64_t initial_ms, uint64_t cap_ms,
                            double random, uint64_t retry_after_s);
 
-/* The seconds of a Retry-After header value ("120"); 0 for NULL, a date or garbage. Capped
- * at one hour so that a broken server cannot silence a client for good. */
-uint64_t ps_sdk_parse_retry_after(const char *value);
+/* Retry-After is read by common/retry_after.h, capped at an hour so that a broken server
+ * cannot silence a client for good. */
+#define PS_SDK_RETRY_AFTER_MAX_S 3600
 
 #endif

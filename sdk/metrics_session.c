@@ -92,7 +92,7 @@ int playstat_metrics_start(playstat *ps, const char *bearer_token, const int64_t
     free(m->token);
     m->token = token;
     token = NULL;
-    m->next_heartbeat_ms = ps_sdk_now_ms() + ps->cfg.c.metrics_heartbeat_ms;
+    m->next_heartbeat_ms = ps_now_ms() + ps->cfg.c.metrics_heartbeat_ms;
     pthread_cond_signal(&ps->wake);
   }
   pthread_mutex_unlock(&ps->lock);
@@ -172,7 +172,7 @@ void ps_sdk_metrics_send(playstat *ps, ps_sdk_transport *t, ps_sdk_answer_info *
     }
     headers[nh] = NULL;
     char ts[24], url[2048];
-    snprintf(ts, sizeof ts, "%lld", (long long)(ps_sdk_now_ms() / 1000));
+    snprintf(ts, sizeof ts, "%lld", (long long)(ps_now_ms() / 1000));
     snprintf(url, sizeof url, "%s/v1/metrics/sessions/%s", c->metrics_url, paths[op->kind]);
     int ok = build_body(op, c->metrics_key, ts, &body) == PS_OK &&
              ps_sdk_transport_post(t, url, headers, body.data, body.len, deadline_ms, answer) == PS_OK &&

@@ -69,7 +69,7 @@ static void back_off(sender *s, const char *what) {
   double r = (double)rand_r(&s->rand_state) / ((double)RAND_MAX + 1.0);
   uint64_t wait = ps_sdk_backoff_ms(s->attempt, ps->cfg.c.retry_initial_ms, ps->cfg.c.retry_max_ms,
                                     r, s->answer.retry_after_s);
-  s->retry_at_ms = ps_sdk_now_ms() + (int64_t)wait;
+  s->retry_at_ms = ps_now_ms() + (int64_t)wait;
   pthread_mutex_lock(&ps->lock);
   ps->stats.send_failures++;
   pthread_mutex_unlock(&ps->lock);
@@ -93,7 +93,7 @@ static int send_init(sender *s, int64_t deadline_ms) {
   json_int_t server_ts = json_integer_value(json_object_get(doc, "server_ts"));
   json_decref(doc);
   if (server_ts <= 0) return 0;
-  int64_t offset = (int64_t)server_ts - ps_sdk_now_ms() / 1000;
+  int64_t offset = (int64_t)server_ts - ps_now_ms() / 1000;
   char text[32];
   snprintf(text, sizeof text, "%lld", (long long)offset);
   pthread_mutex_lock(&ps->lock);
@@ -154,7 +154,7 @@ static void flush_queue(sender *s, int64_t deadline_ms, int final) {
     int stop = !final && ps->stopping;
     pthread_mutex_unlock(&ps->lock);
     int rc = stop ? PS_OK : ps_qdb_peek(ps->reader, s->batch_limit, &rows, &n);
-    if (stop || rc != PS_OK || n == 0 || ps_sdk_now_ms() >= deadline_ms) {
+    if (stop || rc != PS_OK || n == 0 || ps_now_ms() >= deadline_ms) {
       ps_qdb_rows_free(rows, n);
       return;
     }
@@ -222,13 +222,13 @@ void *ps_sdk_sender_main(void *arg) {
   playstat *ps = arg;
   const playstat_config *c = &ps->cfg.c;
   sender s = {.ps = ps, .batch_limit = PS_SDK_BATCH_MAX_EVENTS,
-              .rand_state = (unsigned)ps_sdk_now_ms() ^ (unsigned)(uintptr_t)ps};
+              .rand_state = (unsigned)ps_now_ms() ^ (unsigned)(uintptr_t)ps};
   s.transport = ps_sdk_transport_create(&ps->abort_at_ms);
   int64_t next_flush = 0; /* at once: what the last launch left goes first */
-  int64_t next_checkpoint = ps_sdk_now_ms() + c->flush_interval_ms;
+  int64_t next_checkpoint = ps_now_ms() + c->flush_interval_ms;
   pthread_mutex_lock(&ps->lock);
   while (s.transport && !ps->stopping) {
-    int64_t now = ps_sdk_now_ms();
+    int64_t now = ps_now_ms();
     int64_t next_heartbeat = ps_sdk_metrics_schedule(&ps->metrics, now, c->metrics_heartbeat_ms);
     /* A flush is due at its interval (or at once when asked for), but never before the
      * backoff of a failed send ends: the wait below must not take a passed flush time for a
@@ -256,7 +256,7 @@ void *ps_sdk_sender_main(void *arg) {
     if (checkpoint_due) {
       if (ps_qdb_checkpoint(ps->reader) != PS_OK)
         ps_sdk_log(c, PLAYSTAT_LOG_WARN, "checkpoint: %s", ps_qdb_errmsg(ps->reader));
-      next_checkpoint = ps_sdk_now_ms() + c->flush_interval_ms;
+      next_checkpoint = ps_now_ms() + c->flush_interval_ms;
     }
     pthread_mutex_lock(&ps->lock);
   }

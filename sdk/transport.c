@@ -5,10 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "common/errors.h"
+#include "common/retry_after.h"
 #include "playstat.h"
 #include "sdk/delivery_policy.h"
 
@@ -20,12 +19,6 @@ struct ps_sdk_transport {
   ps_sdk_answer_info *answer; /* of the request in flight */
   int body_oom;
 };
-
-int64_t ps_sdk_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx) {
   ps_sdk_transport *t = ctx;
@@ -40,17 +33,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx) {
 
 static size_t on_header(char *data, size_t size, size_t n, void *ctx) {
   ps_sdk_transport *t = ctx;
-  size_t len = size * n;
-  static const char name[] = "retry-after:";
-  if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-    char value[32];
-    size_t vlen = len - (sizeof name - 1);
-    if (vlen >= sizeof value) vlen = sizeof value - 1;
-    memcpy(value, data + sizeof name - 1, vlen);
-    value[vlen] = '\0';
-    t->answer->retry_after_s = ps_sdk_parse_retry_after(value);
-  }
-  return len;
+  int64_t seconds = ps_retry_after_header(data, size * n, PS_SDK_RETRY_AFTER_MAX_S);
+  if (seconds >= 0) t->answer->retry_after_s = (uint64_t)seconds;
+  return size * n;
 }
 
 /* Non-zero aborts the transfer: the handle is shutting down and its deadline has passed. */
@@ -58,7 +43,7 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
                        curl_off_t ulnow) {
   ps_sdk_transport *t = ctx;
   int64_t abort_at = atomic_load(t->abort_at_ms);
-  return abort_at != 0 && ps_sdk_now_ms() >= abort_at;
+  return abort_at != 0 && ps_now_ms() >= abort_at;
 }
 
 ps_sdk_transport *ps_sdk_transport_create(const _Atomic int64_t *abort_at_ms) {
@@ -102,7 +87,7 @@ int ps_sdk_transport_post(ps_sdk_transport *t, const char *url, const char *cons
     return PS_ENOMEM;
   }
   list = grown;
-  int64_t budget = deadline_ms - ps_sdk_now_ms();
+  int64_t budget = deadline_ms - ps_now_ms();
   if (budget < 1) budget = 1;
   CURL *c = t->curl;
   t->answer = answer;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/clock.h" /* ps_now_ms: deadlines are wall-clock ms */
 
 typedef struct ps_sdk_transport ps_sdk_transport;
 
@@ -34,8 +35,5 @@ void ps_sdk_transport_free(ps_sdk_transport *t);
 int ps_sdk_transport_post(ps_sdk_transport *t, const char *url, const char *const *headers,
                           const void *body, size_t len, int64_t deadline_ms,
                           ps_sdk_answer_info *answer);
-
-/* Wall-clock milliseconds since the epoch. */
-int64_t ps_sdk_now_ms(void);
 
 #endif

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "common/errors.h"
+#include "common/retry_after.h"
 #include "sim/sim.h"
 
 struct ps_sim_http {
@@ -73,17 +73,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata) {
 /* Keeps Retry-After (delta seconds) of the answer; -1 when absent. */
 static size_t on_header(char *data, size_t size, size_t n, void *userdata) {
   long *retry_after = userdata;
-  size_t len = size * n;
-  static const char name[] = "retry-after:";
-  if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-    char value[32] = {0};
-    size_t vlen = len - (sizeof name - 1) < sizeof value - 1 ? len - (sizeof name - 1) : sizeof value - 1;
-    memcpy(value, data + sizeof name - 1, vlen);
-    char *end = NULL;
-    long v = strtol(value, &end, 10);
-    if (end != value && v >= 0) *retry_after = v;
-  }
-  return len;
+  int64_t seconds = ps_retry_after_header(data, size * n, PS_SIM_RETRY_AFTER_MAX);
+  if (seconds >= 0) *retry_after = (long)seconds;
+  return size * n;
 }
 
 int ps_sim_http_create(const char *base_url, ps_sim_stats *stats, ps_sim_http **out) {

@@ -58,12 +58,6 @@ static void backoff_doubles_to_the_cap_with_jitter(void **state) {
 static void retry_after_is_a_floor(void **state) {
   assert_int_equal(ps_sdk_backoff_ms(1, 1000, 300000, 0.0, 30), 30000);
   assert_int_equal(ps_sdk_backoff_ms(10, 1000, 300000, 0.0, 1), 150000); /* capped, halved */
-  assert_int_equal(ps_sdk_parse_retry_after(" 120\r\n"), 120);
-  assert_int_equal(ps_sdk_parse_retry_after("0"), 0);
-  assert_int_equal(ps_sdk_parse_retry_after("99999"), 3600);
-  assert_int_equal(ps_sdk_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), 0);
-  assert_int_equal(ps_sdk_parse_retry_after("12abc"), 0);
-  assert_int_equal(ps_sdk_parse_retry_after(NULL), 0);
 }
 
 int main(void) {
