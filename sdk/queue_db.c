@@ -86,31 +86,8 @@ static int read_totals(ps_queue_db *db) {
   return rc;
 }
 
-int ps_qdb_open(const char *path, int durable, ps_queue_db **out, char *err, size_t errlen) {
-  *out = NULL;
-  ps_queue_db *db = calloc(1, sizeof *db);
-  if (!db) {
-    snprintf(err, errlen, "out of memory");
-    return PS_ENOMEM;
-  }
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path, &db->db, flags, NULL) != SQLITE_OK) goto bad;
-  sqlite3_busy_timeout(db->db, 2000);
-  char pragmas[160];
-  snprintf(pragmas, sizeof pragmas,
-           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;"
-           "PRAGMA wal_autocheckpoint=0;", /* ps_qdb_checkpoint, from the library's thread */
-           durable ? "FULL" : "NORMAL");
-  if (sqlite3_exec(db->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) goto bad;
-  if (sqlite3_exec(db->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) goto bad;
-  for (int i = 0; i < ST_COUNT; i++)
-    if (sqlite3_prepare_v3(db->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i],
-                           NULL) != SQLITE_OK)
-      goto bad;
-  if (read_totals(db) != PS_OK) goto bad;
-  *out = db;
-  return PS_OK;
-bad:
+/* Ends a failed open: err says why (SQLite's message); returns PS_ENOMEM or PS_EIO. */
+static int open_failed(ps_queue_db *db, const char *path, char *err, size_t errlen) {
   snprintf(err, errlen, "database %s: %s", path,
            db->db ? sqlite3_errmsg(db->db) : "cannot open");
   int rc = db->db && sqlite3_errcode(db->db) == SQLITE_NOMEM ? PS_ENOMEM : PS_EIO;
@@ -118,24 +95,46 @@ bad:
   return rc;
 }
 
-int ps_qdb_open_reader(const char *path, ps_queue_db **out, char *err, size_t errlen) {
+/* A new connection to path (flags of sqlite3_open_v2) with a busy timeout. */
+static int connect(const char *path, int flags, ps_queue_db **out, char *err, size_t errlen) {
   *out = NULL;
   ps_queue_db *db = calloc(1, sizeof *db);
   if (!db) {
     snprintf(err, errlen, "out of memory");
     return PS_ENOMEM;
   }
-  /* read-write: a checkpoint writes the database file */
-  if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-      SQLITE_OK) {
-    snprintf(err, errlen, "database %s: %s", path, db->db ? sqlite3_errmsg(db->db) : "cannot open");
-    int rc = db->db && sqlite3_errcode(db->db) == SQLITE_NOMEM ? PS_ENOMEM : PS_EIO;
-    ps_qdb_close(db);
-    return rc;
-  }
+  if (sqlite3_open_v2(path, &db->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    return open_failed(db, path, err, errlen);
   sqlite3_busy_timeout(db->db, 2000);
   *out = db;
   return PS_OK;
+}
+
+int ps_qdb_open(const char *path, int durable, ps_queue_db **out, char *err, size_t errlen) {
+  *out = NULL;
+  ps_queue_db *db;
+  int rc = connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, err, errlen);
+  if (rc != PS_OK) return rc;
+  char pragmas[160];
+  snprintf(pragmas, sizeof pragmas,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;"
+           "PRAGMA wal_autocheckpoint=0;", /* ps_qdb_checkpoint, from the library's thread */
+           durable ? "FULL" : "NORMAL");
+  if (sqlite3_exec(db->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_exec(db->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+    return open_failed(db, path, err, errlen);
+  for (int i = 0; i < ST_COUNT; i++)
+    if (sqlite3_prepare_v3(db->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i],
+                           NULL) != SQLITE_OK)
+      return open_failed(db, path, err, errlen);
+  if (read_totals(db) != PS_OK) return open_failed(db, path, err, errlen);
+  *out = db;
+  return PS_OK;
+}
+
+int ps_qdb_open_reader(const char *path, ps_queue_db **out, char *err, size_t errlen) {
+  /* read-write: a checkpoint writes the database file */
+  return connect(path, SQLITE_OPEN_READWRITE, out, err, errlen);
 }
 
 int ps_qdb_checkpoint(ps_queue_db *reader) {
