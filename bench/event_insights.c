@@ -18,8 +18,8 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
-#include "insights/ga_query.h"
-#include "insights/ga_rollup.h"
+#include "store/sqlite/ga_query.h"
+#include "store/sqlite/ga_rollup.h"
 #include "store/store.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;

@@ -18,8 +18,8 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
-#include "insights/rollup.h"
-#include "insights/session_query.h"
+#include "store/sqlite/rollup.h"
+#include "store/sqlite/session_query.h"
 #include "store/store.h"
 
 static const char *const platforms[] = {"windows", "windows", "windows", "ps5", "xboxseriesx",

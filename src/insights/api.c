@@ -26,12 +26,12 @@
 #include "common/errors.h"
 #include "http/app.h"
 #include "http/handlers.h"
-#include "insights/ga_query.h"
-#include "insights/ga_rollup.h"
-#include "insights/match_metrics.h"
-#include "insights/session_metrics.h"
-#include "insights/session_query.h"
-#include "insights/session_set.h"
+#include "store/sqlite/ga_query.h"
+#include "store/sqlite/ga_rollup.h"
+#include "store/sqlite/match_metrics.h"
+#include "store/sqlite/session_metrics.h"
+#include "store/sqlite/session_query.h"
+#include "store/sqlite/session_set.h"
 
 #define MAX_POINTS 100000
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "insights/session_metrics.h"
+#include "store/sqlite/session_metrics.h"
 
 #define N 400
 #define MIN 60000LL

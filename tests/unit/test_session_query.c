@@ -16,8 +16,8 @@
 #include <cmocka.h>
 
 #include "common/errors.h"
-#include "insights/rollup.h"
-#include "insights/session_query.h"
+#include "store/sqlite/rollup.h"
+#include "store/sqlite/session_query.h"
 #include "store/store.h"
 
 #define SESSIONS 1500

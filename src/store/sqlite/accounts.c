@@ -12,7 +12,7 @@
 #include "common/clock.h"
 #include "common/array.h"
 #include "common/errors.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 
 const char ps_sqlite_accounts_schema[] =
     "CREATE TABLE IF NOT EXISTS service_accounts("

@@ -38,12 +38,12 @@
  * or group by one (groups: one per value seen in the range, in key order), not both; families
  * take a filter but not a dimension group_by.
  */
-#ifndef PS_INSIGHTS_GA_QUERY_H
-#define PS_INSIGHTS_GA_QUERY_H
+#ifndef PS_STORE_SQLITE_GA_QUERY_H
+#define PS_STORE_SQLITE_GA_QUERY_H
 
 #include <stdint.h>
 
-#include "insights/session_metrics.h"
+#include "store/sqlite/session_metrics.h"
 #include "store/store.h"
 
 typedef struct ps_ga_query {

@@ -1,6 +1,6 @@
 /* match_metrics.c: see match_metrics.h. The sessions of the range are loaded once as small
  * items; each series (the whole, then each group) is computed from the items it covers. */
-#include "insights/match_metrics.h"
+#include "store/sqlite/match_metrics.h"
 
 #include <math.h>
 #include <stdio.h>

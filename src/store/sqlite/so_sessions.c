@@ -27,7 +27,7 @@
 #include "common/array.h"
 #include "common/errors.h"
 #include "common/log.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 
 const char ps_sqlite_sessions_schema[] =
     "CREATE TABLE IF NOT EXISTS so_sessions("

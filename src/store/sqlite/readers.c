@@ -17,7 +17,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 
 #define READERS 4
 

@@ -4,7 +4,7 @@
  * (session_metrics.c over a session_set.c), and written with the new settled mark in one
  * transaction, so a crash leaves either the whole day or none of it.
  */
-#include "insights/rollup.h"
+#include "store/sqlite/rollup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/periodic.h"
-#include "insights/session_metrics.h"
-#include "insights/session_set.h"
+#include "store/sqlite/session_metrics.h"
+#include "store/sqlite/session_set.h"
 
 #define CHUNK_MS (24LL * 3600 * 1000)
 

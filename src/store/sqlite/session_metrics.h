@@ -18,8 +18,8 @@
  * request if it timed out, else until now. Intervals are half-open [start, end).
  * The functions are pure: they only read their inputs.
  */
-#ifndef PS_INSIGHTS_SESSION_METRICS_H
-#define PS_INSIGHTS_SESSION_METRICS_H
+#ifndef PS_STORE_SQLITE_SESSION_METRICS_H
+#define PS_STORE_SQLITE_SESSION_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>

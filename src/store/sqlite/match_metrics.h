@@ -13,13 +13,13 @@
  * "region" (the latest allocation's regionId), "pool" (poolName, else poolId) or "queue"
  * (queueName, else queueId); sessions without the attribute group under "unknown".
  */
-#ifndef PS_INSIGHTS_MATCH_METRICS_H
-#define PS_INSIGHTS_MATCH_METRICS_H
+#ifndef PS_STORE_SQLITE_MATCH_METRICS_H
+#define PS_STORE_SQLITE_MATCH_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "insights/session_metrics.h"
+#include "store/sqlite/session_metrics.h"
 #include "store/store.h"
 
 /* The metric's name is a matchmaking one. */

@@ -15,8 +15,8 @@
  * them reads rows, not events. A pass is one store transaction with its new mark: a crash
  * redoes at most that pass.
  */
-#ifndef PS_INSIGHTS_GA_ROLLUP_H
-#define PS_INSIGHTS_GA_ROLLUP_H
+#ifndef PS_STORE_SQLITE_GA_ROLLUP_H
+#define PS_STORE_SQLITE_GA_ROLLUP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * deduplicated) so that "distinct" counts use plain arrays; concurrency is a sweep over start
  * (+1) and end (-1) events, ends first at equal times (intervals are half-open).
  */
-#include "insights/session_metrics.h"
+#include "store/sqlite/session_metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,13 +7,13 @@
  * its interval reaches now. This is the one place that rule lives, for the read API and the
  * rollups alike.
  */
-#ifndef PS_INSIGHTS_SESSION_SET_H
-#define PS_INSIGHTS_SESSION_SET_H
+#ifndef PS_STORE_SQLITE_SESSION_SET_H
+#define PS_STORE_SQLITE_SESSION_SET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "insights/session_metrics.h"
+#include "store/sqlite/session_metrics.h"
 #include "store/store.h"
 
 typedef struct ps_session_set {

@@ -34,7 +34,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/encoding.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000

@@ -4,7 +4,7 @@
  * over the range widened by 29 days before (mau) and 31 after (retention), and per-day
  * aggregates over the range. Each metric is then a few loops over a slice.
  */
-#include "insights/ga_query.h"
+#include "store/sqlite/ga_query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include "common/array.h"
 #include "common/errors.h"
 #include "common/rfc3339.h"
-#include "insights/ga_family.h"
+#include "store/sqlite/ga_family.h"
 
 #define BEFORE 29 /* days of bitmaps before the range (mau) */
 #define AFTER 31  /* days after it (retention) */

@@ -3,12 +3,12 @@
  * errors, ads; definitions in ga_query.h), read from the rollups' aggregates of one kind.
  * Called by ga_query.c.
  */
-#ifndef PS_INSIGHTS_GA_FAMILY_H
-#define PS_INSIGHTS_GA_FAMILY_H
+#ifndef PS_STORE_SQLITE_GA_FAMILY_H
+#define PS_STORE_SQLITE_GA_FAMILY_H
 
 #include <stdint.h>
 
-#include "insights/ga_query.h"
+#include "store/sqlite/ga_query.h"
 
 /* Answers the family query q, whose aggregates are of kind (e.g. "progression"). Returns 0,
  * PS_EINVAL (a measure, by or steps the family does not know), PS_ENOMEM or the store's

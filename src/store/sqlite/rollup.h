@@ -16,8 +16,8 @@
  * ended or will end after it. The horizon moves with the server's --session-window and
  * --session-timeout; rows already written stay as they were computed.
  */
-#ifndef PS_INSIGHTS_ROLLUP_H
-#define PS_INSIGHTS_ROLLUP_H
+#ifndef PS_STORE_SQLITE_ROLLUP_H
+#define PS_STORE_SQLITE_ROLLUP_H
 
 #include <stdint.h>
 

@@ -4,12 +4,12 @@
  * compute only the rest from sessions (unless the query constrains platform and portal at
  * once); every other metric is computed from the sessions of the range. Either way the figures are those of session_metrics.h over session_set.h.
  */
-#ifndef PS_INSIGHTS_SESSION_QUERY_H
-#define PS_INSIGHTS_SESSION_QUERY_H
+#ifndef PS_STORE_SQLITE_SESSION_QUERY_H
+#define PS_STORE_SQLITE_SESSION_QUERY_H
 
 #include <stdint.h>
 
-#include "insights/session_metrics.h"
+#include "store/sqlite/session_metrics.h"
 #include "store/store.h"
 
 typedef struct ps_session_query {

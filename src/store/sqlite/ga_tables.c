@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/internal.h"
 
 const char ps_sqlite_ga_schema[] =
     "CREATE TABLE IF NOT EXISTS ga_users("

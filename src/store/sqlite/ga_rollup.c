@@ -3,7 +3,7 @@
  * and gather, in keymaps, the users it touches, the bitmap chunk edits and the aggregate
  * additions; then hand the whole delta to the store in one transaction.
  */
-#include "insights/ga_rollup.h"
+#include "store/sqlite/ga_rollup.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * session_set.c: see session_set.h. Each item owns its player string and mod array (freed by
  * ps_session_set_free); the platform and portal columns sit beside the items.
  */
-#include "insights/session_set.h"
+#include "store/sqlite/session_set.h"
 
 #include <stdlib.h>
 #include <string.h>

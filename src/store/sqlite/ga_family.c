@@ -3,7 +3,7 @@
  * to a group key by the family's rule (drilldown level, by=, steps=) or left out; rows of a
  * group and day fold together, and the measure turns a fold into a number.
  */
-#include "insights/ga_family.h"
+#include "store/sqlite/ga_family.h"
 
 #include <float.h>
 #include <stdio.h>

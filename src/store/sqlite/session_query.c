@@ -4,15 +4,15 @@
  * sessions that overlap them; both fold into the asked buckets by maximum (a bucket's peak is
  * the largest of its minutes' peaks).
  */
-#include "insights/session_query.h"
+#include "store/sqlite/session_query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
-#include "insights/rollup.h"
-#include "insights/session_set.h"
+#include "store/sqlite/rollup.h"
+#include "store/sqlite/session_set.h"
 
 static int is_peak(const char *metric) {
   return strcmp(metric, "ccu") == 0 || strcmp(metric, "concurrent_ugc") == 0;
