@@ -17,14 +17,14 @@ typedef struct entry {
 } entry;
 
 struct ps_game_cache {
-  ps_store *store;
+  ps_state_store *store;
   pthread_rwlock_t lock;
   ps_keymap games;
 };
 
 static void release(ps_keymap_entry *e) { free(ps_keymap_owner(e, entry, key)); }
 
-int ps_game_cache_create(ps_store *store, ps_game_cache **out) {
+int ps_game_cache_create(ps_state_store *store, ps_game_cache **out) {
   ps_game_cache *c = calloc(1, sizeof *c);
   if (!c || ps_keymap_init(&c->games, NBUCKETS) != PS_OK) {
     free(c);
@@ -64,7 +64,7 @@ int ps_game_cache_find_by_key(ps_game_cache *c, const char *key, ps_game *out) {
   if (e) *out = ps_keymap_owner(e, entry, key)->game;
   pthread_rwlock_unlock(&c->lock);
   if (e) return PS_OK;
-  int rc = c->store->ops->game_find_by_key(c->store, key, out);
+  int rc = c->store->ops->game_find(c->store, key, 0, out);
   if (rc == PS_OK) remember(c, out);
   return rc;
 }
@@ -91,7 +91,7 @@ int ps_game_cache_find_by_id(ps_game_cache *c, int64_t id, ps_game *out) {
   ps_keymap_sweep(&c->games, match_id, &q, NULL);
   pthread_rwlock_unlock(&c->lock);
   if (q.found) return PS_OK;
-  int rc = c->store->ops->game_find_by_id(c->store, id, out);
+  int rc = c->store->ops->game_find(c->store, NULL, id, out);
   if (rc == PS_OK) remember(c, out);
   return rc;
 }

@@ -8,11 +8,11 @@
 #ifndef PS_AUTH_GAMES_H
 #define PS_AUTH_GAMES_H
 
-#include "store/store.h"
+#include "store/state.h"
 
 typedef struct ps_game_cache ps_game_cache;
 
-int ps_game_cache_create(ps_store *store, ps_game_cache **out);
+int ps_game_cache_create(ps_state_store *store, ps_game_cache **out);
 void ps_game_cache_free(ps_game_cache *cache);
 /* Copies the game whose game_key is key into out. PS_ENOTFOUND, or PS_EIO on store errors. */
 int ps_game_cache_find_by_key(ps_game_cache *cache, const char *key, ps_game *out);

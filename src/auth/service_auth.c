@@ -40,7 +40,7 @@ static const char *basic_token(const char *authorization, size_t *len) {
   return p;
 }
 
-ps_service_auth_result ps_service_auth_check(ps_store *store, const char *authorization,
+ps_service_auth_result ps_service_auth_check(ps_state_store *store, const char *authorization,
                                              const char *project_id, const char *role,
                                              ps_service_account *account) {
   ps_service_auth_result result = PS_SERVICE_AUTH_UNAUTHENTICATED;
@@ -87,7 +87,7 @@ out:
   return result;
 }
 
-int ps_service_auth_require(ps_request *req, ps_store *store, const char *project_id,
+int ps_service_auth_require(ps_request *req, ps_state_store *store, const char *project_id,
                             const char *role, ps_service_account *account) {
   switch (ps_service_auth_check(store, ps_request_header(req, "Authorization"), project_id,
                                 role, account)) {

@@ -23,7 +23,7 @@
 #define PS_AUTH_SERVICE_AUTH_H
 
 #include "http/request.h"
-#include "store/store.h"
+#include "store/state.h"
 
 #define PS_SERVICE_ROLE_VIEWER "viewer"
 #define PS_SERVICE_ROLE_WRITER "writer"
@@ -47,7 +47,7 @@ void ps_service_secret_hash(const void *secret, size_t len, char out[65]);
 /* Checks authorization (the Authorization header's value, NULL when absent) for role on
  * project_id. On PS_SERVICE_AUTH_OK fills *account when account is not NULL. A role that is
  * not valid is FORBIDDEN for everyone. Safe from any thread (the store's guarantee). */
-ps_service_auth_result ps_service_auth_check(ps_store *store, const char *authorization,
+ps_service_auth_result ps_service_auth_check(ps_state_store *store, const char *authorization,
                                              const char *project_id, const char *role,
                                              ps_service_account *account);
 
@@ -55,7 +55,7 @@ ps_service_auth_result ps_service_auth_check(ps_store *store, const char *author
  * may go on (and fills *account when not NULL; nothing is answered), else answers it with the
  * RFC 7807 problem (401 with WWW-Authenticate, 403, or 503 with Retry-After) and returns -1;
  * the handler then returns without answering again. */
-int ps_service_auth_require(ps_request *req, ps_store *store, const char *project_id,
+int ps_service_auth_require(ps_request *req, ps_state_store *store, const char *project_id,
                             const char *role, ps_service_account *account);
 
 #endif

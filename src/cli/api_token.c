@@ -1,5 +1,5 @@
 /*
- * api_token.c: `playstat api-token create --data DIR [--name NAME]` prints a new bearer token
+ * api_token.c: `playstat api-token create (--data DIR | --store URL) [--name NAME]` prints a new bearer token
  * for the read API (insights). The token is shown once; the store keeps only its SHA-256.
  */
 #include <openssl/sha.h>
@@ -13,15 +13,15 @@
 #include "common/random.h"
 
 static const char usage[] =
-    "usage: playstat api-token create --data DIR [--name NAME]\n"
+    "usage: playstat api-token create (--data DIR | --store URL) [--name NAME]\n"
     "\n"
     "Prints a new API token for GET /api/v1/... (send it as Authorization: Bearer <token>).\n"
     "It is shown only now: playstat keeps just its SHA-256.\n";
 
 int ps_cmd_api_token(int argc, char **argv) {
   static const char *const actions[] = {"create", NULL};
-  const char *data = getenv("PLAYSTAT_DATA"), *name = "api";
-  const ps_cli_option opts[] = {{"data", &data}, {"name", &name}, {NULL, NULL}};
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *name = "api";
+  const ps_cli_option opts[] = {{"data", &data}, {"store", &store_url}, {"name", &name}, {NULL, NULL}};
   int action = 0;
   int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
   if (rc >= 0) return rc;
@@ -33,10 +33,10 @@ int ps_cmd_api_token(int argc, char **argv) {
   }
   SHA256((const unsigned char *)token, strlen(token), digest);
   ps_hex_encode(digest, sizeof digest, hex);
-  ps_store *store = NULL;
-  if ((rc = ps_cli_open_store(data, NULL, &store))) return rc;
-  rc = store->ops->api_token_create(store, hex, name);
-  store->ops->close(store);
+  ps_stores stores;
+  if ((rc = ps_cli_open_stores(store_url, data, NULL, &stores))) return rc;
+  rc = stores.state->ops->api_token_create(stores.state, hex, name);
+  ps_stores_close(&stores);
   if (rc != PS_OK) {
     fprintf(stderr, "playstat: cannot store the token: %s\n", ps_strerror(rc));
     return 1;

@@ -19,14 +19,17 @@ int ps_cmd_api_token(int argc, char **argv);
 int ps_cmd_service_account(int argc, char **argv);
 int ps_cmd_simulate(int argc, char **argv);
 
-/* Opens the store of a data directory for a command (sqlite unless backend says otherwise);
- * prints the reason on failure. Returns 0 or 1. */
-int ps_cli_open_store(const char *data_dir, const ps_store_options *options, ps_store **out);
-/* For commands that act on one game: parses game_text (--game), opens the store and finds the
- * game. Returns 0 with *store open (the caller closes it) and *game filled, or the exit status
- * after printing why (2: bad --game, 1: no such game or store failure; nothing stays open). */
-int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **store,
-                     ps_game *game);
+/* Opens the stores of a command: store_url (--store), else $PLAYSTAT_STORE, else data_dir
+ * (--data DIR, the same as sqlite:DIR); prints the reason on failure. Returns 0, 1 (the store
+ * failed) or 2 (neither given, or an unknown scheme). */
+int ps_cli_open_stores(const char *store_url, const char *data_dir,
+                       const ps_store_options *options, ps_stores *out);
+/* For commands that act on one game: parses game_text (--game), opens the stores and finds the
+ * game. Returns 0 with *stores open (the caller closes them) and *game filled, or the exit
+ * status after printing why (2: bad --game, 1: no such game or store failure; nothing stays
+ * open). */
+int ps_cli_open_game(const char *store_url, const char *data_dir, const char *game_text,
+                     ps_stores *stores, ps_game *game);
 /* A string option of a subcommand: --name ARG sets *value to ARG. */
 typedef struct ps_cli_option {
   const char *name;
@@ -42,7 +45,7 @@ int ps_cli_parse(int argc, char **argv, const char *const *actions, int *action,
                  const ps_cli_option *opts, const char *usage);
 /* Every game of the store, by id (*games malloc'd, the caller frees it). Returns 0, or 1
  * after saying why on stderr. */
-int ps_cli_list_games(ps_store *store, ps_game **games, size_t *count);
+int ps_cli_list_games(ps_state_store *store, ps_game **games, size_t *count);
 /* Prints doc (NULL: out of memory) as one line of compact JSON on stdout and releases it.
  * Returns 0, or 1 after saying why on stderr. */
 int ps_cli_print_json(json_t *doc);

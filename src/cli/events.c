@@ -19,7 +19,8 @@ static const char usage[] =
     "\"received_ts\" (server receive time, unix seconds). --category keeps one category;\n"
     "--rejected prints the events that failed validation instead, with their errors.\n";
 
-static int print_stored(const ps_stored_event *e, void *ctx) {
+static int print_stored(const ps_scan_item *item, void *ctx) {
+  const ps_stored_event *e = item->event;
   size_t len = e->body_len;
   while (len && strchr(" \t\r\n", e->body[len - 1])) len--;
   if (len < 2 || e->body[len - 1] != '}') return 0; /* valid events are objects */
@@ -32,7 +33,8 @@ static int print_stored(const ps_stored_event *e, void *ctx) {
   return ferror(stdout) ? PS_EIO : 0;
 }
 
-static int print_rejected(const ps_stored_event *e, void *ctx) {
+static int print_rejected(const ps_scan_item *item, void *ctx) {
+  const ps_stored_event *e = item->event;
   printf("{\"event_index\":%d,\"received_ts\":%lld,\"errors\":%s,\"event\":", e->event_index,
          (long long)(e->received_ms / 1000), e->errors_json ? e->errors_json : "[]");
   fwrite(e->body, 1, e->body_len, stdout);
@@ -42,21 +44,23 @@ static int print_rejected(const ps_stored_event *e, void *ctx) {
 
 int ps_cmd_events(int argc, char **argv) {
   static const struct option options[] = {{"data", required_argument, NULL, 'd'},
+                                          {"store", required_argument, NULL, 's'},
                                           {"game", required_argument, NULL, 'g'},
                                           {"category", required_argument, NULL, 'c'},
                                           {"rejected", no_argument, NULL, 'r'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  const char *data = getenv("PLAYSTAT_DATA"), *game = NULL;
-  ps_event_query query = {0};
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *game = NULL;
+  ps_scan_query query = {.kind = PS_SCAN_EVENTS};
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (c) {
       case 'd': data = optarg; break;
+      case 's': store_url = optarg; break;
       case 'g': game = optarg; break;
       case 'c': query.category = optarg; break;
-      case 'r': query.rejected = 1; break;
+      case 'r': query.kind = PS_SCAN_REJECTED; break;
       case 'h': fputs(usage, stdout); return 0;
       default: fputs(usage, stderr); return 2;
     }
@@ -65,14 +69,15 @@ int ps_cmd_events(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  ps_store *store = NULL;
+  ps_stores stores;
   ps_game g;
-  int rc = ps_cli_open_game(data, game, &store, &g);
+  int rc = ps_cli_open_game(store_url, data, game, &stores, &g);
   if (rc) return rc;
   query.game_id = g.id;
-  rc = store->ops->events_scan(store, &query, query.rejected ? print_rejected : print_stored, NULL);
+  rc = stores.events->ops->scan(stores.events, &query,
+                                query.kind == PS_SCAN_REJECTED ? print_rejected : print_stored, NULL);
   if (rc != PS_OK) fprintf(stderr, "playstat: %s\n", ps_strerror(rc));
-  store->ops->close(store);
+  ps_stores_close(&stores);
   if (fflush(stdout) != 0) rc = PS_EIO;
   return rc == PS_OK ? 0 : 1;
 }

@@ -37,7 +37,7 @@ static int generate_keys(ps_game *g) {
   return PS_OK;
 }
 
-static int create(ps_store *store, const char *name) {
+static int create(ps_state_store *store, const char *name) {
   ps_game g = {0};
   size_t len = strlen(name);
   if (len == 0 || len >= sizeof g.name) {
@@ -57,7 +57,7 @@ static int create(ps_store *store, const char *name) {
   return ps_cli_print_json(game_to_json(&g));
 }
 
-static int list(ps_store *store) {
+static int list(ps_state_store *store) {
   ps_game *games = NULL;
   size_t n = 0;
   if (ps_cli_list_games(store, &games, &n)) return 1;
@@ -74,8 +74,8 @@ static int list(ps_store *store) {
 
 int ps_cmd_game(int argc, char **argv) {
   static const char *const actions[] = {"create", "list", NULL};
-  const char *data = getenv("PLAYSTAT_DATA"), *name = NULL;
-  const ps_cli_option opts[] = {{"data", &data}, {"name", &name}, {NULL, NULL}};
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *name = NULL;
+  const ps_cli_option opts[] = {{"data", &data}, {"store", &store_url}, {"name", &name}, {NULL, NULL}};
   int action = 0;
   int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
   if (rc >= 0) return rc;
@@ -84,9 +84,9 @@ int ps_cmd_game(int argc, char **argv) {
     fprintf(stderr, "playstat: game create needs --name NAME\n");
     return 2;
   }
-  ps_store *store = NULL;
-  if ((rc = ps_cli_open_store(data, NULL, &store))) return rc;
-  rc = creating ? create(store, name) : list(store);
-  store->ops->close(store);
+  ps_stores stores;
+  if ((rc = ps_cli_open_stores(store_url, data, NULL, &stores))) return rc;
+  rc = creating ? create(stores.state, name) : list(stores.state);
+  ps_stores_close(&stores);
   return rc;
 }

@@ -23,24 +23,25 @@
 #include "http/app.h"
 #include "http/routes.h"
 #include "http/server.h"
-#include "store/sqlite/ga_rollup.h"
-#include "store/sqlite/rollup.h"
+#include "store/store.h"
+#include "store/upkeep.h"
 #include "observability/retention.h"
 #include "ingest/queue.h"
 #include "schema/validator.h"
 
-/* How often the rollups of session metrics catch up with the settled minutes. */
-#define ROLLUP_PERIOD_MS 10000
-/* How often the rollups of analytics events catch up with the events stored. */
-#define GA_ROLLUP_PERIOD_MS 1000
+/* How often the event store's upkeep (its rollups) runs: answers follow ingest by about this. */
+#define UPKEEP_PERIOD_MS 1000
 
 static const char usage[] =
-    "usage: playstat serve --data DIR [--listen HOST:PORT] [options]\n"
+    "usage: playstat serve (--data DIR | --store URL) [--listen HOST:PORT] [options]\n"
     "\n"
-    "Runs the playstat HTTP server with its data (SQLite database) in DIR.\n"
+    "Runs the playstat HTTP server over its stores.\n"
     "\n"
     "options:\n"
-    "  --data DIR                 data directory, created if missing (or $PLAYSTAT_DATA)\n"
+    "  --data DIR                 data directory, created if missing (or $PLAYSTAT_DATA): the\n"
+    "                             same as --store sqlite:DIR\n"
+    "  --store URL                the stores (or $PLAYSTAT_STORE): sqlite:DIR, the embedded\n"
+    "                             SQLite database in DIR (the default)\n"
     "  --listen HOST:PORT         address to listen on (default 127.0.0.1:8080; port 0 = any\n"
     "                             free port; the chosen one is logged)\n"
     "  --threads N                HTTP event threads (default: number of CPUs)\n"
@@ -69,7 +70,7 @@ static const char usage[] =
     "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
 
 typedef struct serve_options {
-  const char *data;
+  const char *data, *store_url;
   const char *web; /* NULL: found (ps_static_find_web_root) */
   long long session_window_s, session_timeout_s, player_rate;
   long long match_retention_days, match_retention_check_s;
@@ -84,6 +85,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
          O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
+      {"store", required_argument, NULL, 's'},
       {"listen", required_argument, NULL, 'l'},
       {"threads", required_argument, NULL, O_THREADS},
       {"queue-capacity", required_argument, NULL, O_QUEUE},
@@ -101,6 +103,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   o->data = getenv("PLAYSTAT_DATA");
+  o->store_url = getenv("PLAYSTAT_STORE");
   o->http.listen = "127.0.0.1:8080";
   o->http.max_body_bytes = 1024 * 1024;
   o->session_window_s = 900;
@@ -115,6 +118,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
     int bad = 0;
     switch (c) {
       case 'd': o->data = optarg; break;
+      case 's': o->store_url = optarg; break;
       case 'l': o->http.listen = optarg; break;
       case O_THREADS:
         if (!(bad = ps_cli_parse_int("--threads", optarg, 1, 256, &v))) o->http.threads = (unsigned)v;
@@ -240,15 +244,19 @@ int ps_cmd_serve(int argc, char **argv) {
   int status = 1;
   ps_app app = {0};
   ps_server *server = NULL;
-  ps_rollup_worker *rollups = NULL;
+  ps_stores stores = {0};
+  ps_store_upkeep *upkeep = NULL;
   ps_so_retention *retention = NULL;
-  ps_ga_rollup_worker *event_rollups = NULL;
   const char **route_names = NULL;
   char err[256] = "";
   app.max_body_bytes = o.http.max_body_bytes;
   static char web_dir[PATH_MAX], vendor_dir[PATH_MAX];
   if ((rc = open_web_root(o.web, web_dir, vendor_dir, &app)) != 0) return rc;
-  if ((rc = ps_cli_open_store(o.data, &o.store, &app.store)) != 0) return rc;
+  o.store.msession_window_ms = o.session_window_s * 1000;
+  o.store.msession_timeout_ms = o.session_timeout_s * 1000;
+  if ((rc = ps_cli_open_stores(o.store_url, o.data, &o.store, &stores)) != 0) return rc;
+  app.state = stores.state;
+  app.events = stores.events;
   if (ps_schema_set_create_embedded(&app.schemas, err, sizeof err) != PS_OK) {
     ps_error_log("serve: schemas: %s", err);
     goto out;
@@ -262,22 +270,20 @@ int ps_cmd_serve(int argc, char **argv) {
   app.msession_timeout_ms = o.session_timeout_s * 1000;
   app.so_retention_ms = o.match_retention_days * 86400000LL;
   if (ps_metrics_create(route_names, nlabels, categories, ncategories, &app.metrics) != PS_OK ||
-      ps_msession_registry_create(app.store, o.session_timeout_s * 1000, &app.msessions) != PS_OK ||
+      ps_msession_registry_create(app.state, o.session_timeout_s * 1000, &app.msessions) != PS_OK ||
       ps_rate_limit_create((unsigned)o.player_rate, &app.player_rate) != PS_OK ||
-      ps_game_cache_create(app.store, &app.games) != PS_OK ||
-      ps_so_anonymizer_create(app.store, &app.so_anonymizer) != PS_OK ||
-      ps_ingest_queue_create(app.store, &o.ingest, app.metrics, &app.queue) != PS_OK)
+      ps_game_cache_create(app.state, &app.games) != PS_OK ||
+      ps_so_anonymizer_create(app.state, &app.so_anonymizer) != PS_OK ||
+      ps_ingest_queue_create(stores, &o.ingest, app.metrics, &app.queue) != PS_OK)
     goto out;
-  if (ps_rollup_worker_start(app.store, app.msession_window_ms, app.msession_timeout_ms,
-                             ROLLUP_PERIOD_MS, &rollups) != PS_OK ||
-      ps_so_retention_start(app.store, app.so_retention_ms, o.match_retention_check_s * 1000,
+  if (ps_store_upkeep_start(stores.events, UPKEEP_PERIOD_MS, &upkeep) != PS_OK ||
+      ps_so_retention_start(stores, app.so_retention_ms, o.match_retention_check_s * 1000,
                             &retention) != PS_OK ||
-      ps_ga_rollup_worker_start(app.store, GA_ROLLUP_PERIOD_MS, &event_rollups) != PS_OK ||
       ps_server_start(&o.http, ps_routes, ps_route_count, &app, count_request, &server) != PS_OK)
     goto out;
   const char *colon = strrchr(o.http.listen, ':');
-  ps_info("listening on http://%.*s:%u (data in %s)", (int)(colon - o.http.listen),
-          o.http.listen, (unsigned)ps_server_port(server), o.data);
+  ps_info("listening on http://%.*s:%u (store %s)", (int)(colon - o.http.listen),
+          o.http.listen, (unsigned)ps_server_port(server), o.store_url ? o.store_url : o.data);
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -291,9 +297,8 @@ int ps_cmd_serve(int argc, char **argv) {
   status = 0;
 out:
   if (server) ps_server_stop(server, 0);
-  ps_rollup_worker_stop(rollups);
+  ps_store_upkeep_stop(upkeep);
   ps_so_retention_stop(retention);
-  ps_ga_rollup_worker_stop(event_rollups);
   ps_ingest_queue_free(app.queue);
   ps_game_cache_free(app.games);
   ps_msession_registry_free(app.msessions);
@@ -302,6 +307,6 @@ out:
   ps_metrics_free(app.metrics);
   ps_schema_set_free(app.schemas);
   free(route_names);
-  app.store->ops->close(app.store);
+  ps_stores_close(&stores);
   return status;
 }

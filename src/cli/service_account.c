@@ -47,7 +47,7 @@ static json_t *account_to_json(const ps_service_account *a) {
 }
 
 /* 0 when a game has project_id as its project_id; else the exit status after saying why. */
-static int check_project(ps_store *store, const char *project_id) {
+static int check_project(ps_state_store *store, const char *project_id) {
   ps_game *games = NULL;
   size_t n = 0;
   if (ps_cli_list_games(store, &games, &n)) return 1;
@@ -62,7 +62,7 @@ static int check_project(ps_store *store, const char *project_id) {
   return 2;
 }
 
-static int create(ps_store *store, const options *o) {
+static int create(ps_state_store *store, const options *o) {
   ps_service_account a = {0};
   char secret[2 * 32 + 1];
   int rc = check_project(store, o->project);
@@ -88,7 +88,7 @@ static int create(ps_store *store, const options *o) {
   return rc;
 }
 
-static int list(ps_store *store, const options *o) {
+static int list(ps_state_store *store, const options *o) {
   ps_service_account *accounts = NULL;
   size_t n = 0;
   int rc = store->ops->service_account_list(store, o->project, &accounts, &n);
@@ -101,7 +101,7 @@ static int list(ps_store *store, const options *o) {
   return rc;
 }
 
-static int delete(ps_store *store, const options *o) {
+static int delete(ps_state_store *store, const options *o) {
   int rc = store->ops->service_account_delete(store, o->key_id);
   if (rc == PS_OK) return 0;
   fprintf(stderr, "playstat: %s\n",
@@ -135,17 +135,19 @@ static int check_options(const char *action, const options *o) {
 int ps_cmd_service_account(int argc, char **argv) {
   static const char *const actions[] = {"create", "list", "delete", NULL};
   options o = {.data = getenv("PLAYSTAT_DATA")};
-  const ps_cli_option opts[] = {{"data", &o.data},     {"project", &o.project},
+  const char *store_url = NULL;
+  const ps_cli_option opts[] = {{"data", &o.data},     {"store", &store_url},     {"project", &o.project},
                                 {"role", &o.role},     {"name", &o.name},
                                 {"key-id", &o.key_id}, {NULL, NULL}};
   int action = 0;
   int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
   if (rc >= 0) return rc;
   if ((rc = check_options(actions[action], &o))) return rc;
-  ps_store *store = NULL;
-  if ((rc = ps_cli_open_store(o.data, NULL, &store))) return rc;
+  ps_stores stores;
+  if ((rc = ps_cli_open_stores(store_url, o.data, NULL, &stores))) return rc;
+  ps_state_store *store = stores.state;
   rc = action == 0 ? create(store, &o) : action == 1 ? list(store, &o) : delete(store, &o);
-  store->ops->close(store);
+  ps_stores_close(&stores);
   if (fflush(stdout) != 0 && rc == 0) rc = 1;
   return rc;
 }

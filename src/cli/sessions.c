@@ -27,7 +27,8 @@ typedef struct print_ctx {
   int64_t now_ms, timeout_ms;
 } print_ctx;
 
-static int print_session(const ps_msession_state *m, void *arg) {
+static int print_session(const ps_scan_item *item, void *arg) {
+  const ps_playtime_session *m = item->session;
   const print_ctx *ctx = arg;
   const char *state = "active";
   int64_t end_ms = -1;
@@ -63,17 +64,19 @@ static int print_session(const ps_msession_state *m, void *arg) {
 
 int ps_cmd_sessions(int argc, char **argv) {
   static const struct option options[] = {{"data", required_argument, NULL, 'd'},
+                                          {"store", required_argument, NULL, 's'},
                                           {"game", required_argument, NULL, 'g'},
                                           {"session-timeout", required_argument, NULL, 't'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  const char *data = getenv("PLAYSTAT_DATA"), *game = NULL;
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *game = NULL;
   long long timeout_s = 300;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (c) {
       case 'd': data = optarg; break;
+      case 's': store_url = optarg; break;
       case 'g': game = optarg; break;
       case 't':
         if (ps_cli_parse_int("--session-timeout", optarg, 1, 86400, &timeout_s)) return 2;
@@ -86,14 +89,15 @@ int ps_cmd_sessions(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  ps_store *store = NULL;
+  ps_stores stores;
   ps_game g;
-  int rc = ps_cli_open_game(data, game, &store, &g);
+  int rc = ps_cli_open_game(store_url, data, game, &stores, &g);
   if (rc) return rc;
   print_ctx ctx = {ps_now_ms(), timeout_s * 1000};
-  rc = store->ops->msessions_scan(store, g.id, print_session, &ctx);
+  ps_scan_query query = {.kind = PS_SCAN_MSESSIONS, .game_id = g.id};
+  rc = stores.events->ops->scan(stores.events, &query, print_session, &ctx);
   if (rc != PS_OK) fprintf(stderr, "playstat: %s\n", ps_strerror(rc));
-  store->ops->close(store);
+  ps_stores_close(&stores);
   if (fflush(stdout) != 0) rc = PS_EIO;
   return rc == PS_OK ? 0 : 1;
 }

@@ -33,17 +33,20 @@ static const char usage[] =
 
 int ps_cmd_token(int argc, char **argv) {
   static const struct option options[] = {{"data", required_argument, NULL, 'd'},
+                                          {"store", required_argument, NULL, 's'},
                                           {"game", required_argument, NULL, 'g'},
                                           {"player", required_argument, NULL, 'p'},
                                           {"ttl", required_argument, NULL, 't'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  const char *data = getenv("PLAYSTAT_DATA"), *game = NULL, *player = NULL, *ttl_text = NULL;
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *game = NULL, *player = NULL;
+  const char *ttl_text = NULL;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (c) {
       case 'd': data = optarg; break;
+      case 's': store_url = optarg; break;
       case 'g': game = optarg; break;
       case 'p': player = optarg; break;
       case 't': ttl_text = optarg; break;
@@ -68,11 +71,11 @@ int ps_cmd_token(int argc, char **argv) {
     return 2;
   }
 
-  ps_store *store = NULL;
+  ps_stores stores;
   ps_game g;
-  int rc = ps_cli_open_game(data, game, &store, &g);
+  int rc = ps_cli_open_game(store_url, data, game, &stores, &g);
   if (rc) return rc;
-  store->ops->close(store);
+  ps_stores_close(&stores);
   if (!g.token_secret[0]) {
     fprintf(stderr, "playstat: that game has no token_secret\n");
     return 1;

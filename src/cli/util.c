@@ -10,16 +10,21 @@
 #include "cli/cli.h"
 #include "common/errors.h"
 
-int ps_cli_open_store(const char *data_dir, const ps_store_options *options, ps_store **out) {
-  if (!data_dir || !*data_dir) {
-    fprintf(stderr, "playstat: --data DIR is required (the directory holding the database)\n");
+int ps_cli_open_stores(const char *store_url, const char *data_dir,
+                       const ps_store_options *options, ps_stores *out) {
+  if (!store_url || !*store_url) store_url = getenv("PLAYSTAT_STORE");
+  if (!store_url || !*store_url) store_url = data_dir;
+  if (!store_url || !*store_url) {
+    fprintf(stderr, "playstat: --data DIR or --store URL is required (where the data is; "
+                    "sqlite:DIR is the embedded database in DIR)\n");
     return 2;
   }
-  const ps_store_ops *backend = ps_store_backend("sqlite");
-  int rc = backend->open(data_dir, options, out);
+  const char *why = NULL;
+  int rc = ps_stores_open(store_url, options, out, &why);
   if (rc != PS_OK) {
-    fprintf(stderr, "playstat: cannot open the store in %s: %s\n", data_dir, ps_strerror(rc));
-    return 1;
+    fprintf(stderr, "playstat: cannot open the store %s: %s\n", store_url,
+            why ? why : ps_strerror(rc));
+    return why ? 2 : 1;
   }
   return 0;
 }
@@ -38,21 +43,20 @@ int ps_cli_parse_int(const char *option, const char *text, long long min, long l
   return 0;
 }
 
-int ps_cli_open_game(const char *data_dir, const char *game_text, ps_store **store,
-                     ps_game *game) {
+int ps_cli_open_game(const char *store_url, const char *data_dir, const char *game_text,
+                     ps_stores *stores, ps_game *game) {
   long long id;
   if (ps_cli_parse_int("--game", game_text, 1, INT64_MAX, &id)) return 2;
-  int rc = ps_cli_open_store(data_dir, NULL, store);
+  int rc = ps_cli_open_stores(store_url, data_dir, NULL, stores);
   if (rc) return rc;
-  rc = (*store)->ops->game_find_by_id(*store, id, game);
+  rc = stores->state->ops->game_find(stores->state, NULL, id, game);
   if (rc == PS_OK) return 0;
   fprintf(stderr, "playstat: %s\n", rc == PS_ENOTFOUND ? "no game has that id" : ps_strerror(rc));
-  (*store)->ops->close(*store);
-  *store = NULL;
+  ps_stores_close(stores);
   return 1;
 }
 
-int ps_cli_list_games(ps_store *store, ps_game **games, size_t *count) {
+int ps_cli_list_games(ps_state_store *store, ps_game **games, size_t *count) {
   int rc = store->ops->game_list(store, games, count);
   if (rc == PS_OK) return 0;
   fprintf(stderr, "playstat: cannot list games: %s\n", ps_strerror(rc));

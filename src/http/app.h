@@ -20,7 +20,8 @@
 typedef struct ps_app ps_app;
 
 struct ps_app {
-  ps_store *store;
+  ps_state_store *state;  /* games, tokens, accounts, protocol state */
+  ps_event_store *events; /* what was accepted, metric answers, session searches */
   ps_ingest_queue *queue;
   ps_schema_set *schemas;
   ps_metrics *metrics;

@@ -11,7 +11,7 @@
 #include "common/log.h"
 
 struct ps_ingest_queue {
-  ps_store *store;
+  ps_stores stores;
   ps_metrics *metrics;
   ps_ingest_options opt;
   pthread_mutex_t lock;
@@ -67,7 +67,12 @@ static void commit_batch(ps_ingest_queue *q, ps_ingest_job *jobs, size_t njobs) 
     }
     if (q->opt.debug_commit_delay_ms > 0) sleep_ms(q->opt.debug_commit_delay_ms);
     int64_t t0 = ps_monotonic_ns();
-    rc = q->store->ops->write(q->store, q->spans, njobs);
+    /* Appended first, then the protocol state they carry: if the state fails after the
+     * append, the requests get 503 and their resends are stored once (records.h). */
+    ps_event_store *events = q->stores.events;
+    ps_state_store *state = q->stores.state;
+    rc = events->ops->append(events, q->spans, njobs);
+    if (rc == PS_OK) rc = state->ops->apply(state, q->spans, njobs);
     ps_metrics_observe_commit(q->metrics, ps_monotonic_ns() - t0, records);
     if (rc != PS_OK) ps_error_log("ingest: commit of %zu records failed: %s", records, ps_strerror(rc));
   } else {
@@ -99,11 +104,11 @@ static void *writer_main(void *arg) {
   return NULL;
 }
 
-int ps_ingest_queue_create(ps_store *store, const ps_ingest_options *options,
+int ps_ingest_queue_create(ps_stores stores, const ps_ingest_options *options,
                            ps_metrics *metrics, ps_ingest_queue **out) {
   ps_ingest_queue *q = calloc(1, sizeof *q);
   if (!q) return PS_ENOMEM;
-  q->store = store;
+  q->stores = stores;
   q->metrics = metrics;
   if (options) q->opt = *options;
   if (!q->opt.capacity_records) q->opt.capacity_records = 200000;

@@ -2,7 +2,8 @@
  * queue.h: the ingest queue and its writer thread (group commit).
  *
  * Request handlers hand records to the queue as jobs; one writer thread takes every job that
- * is waiting (up to max_batch_records), writes them in a single store transaction and then
+ * is waiting (up to max_batch_records), appends them to the event store in one call and applies
+ * the protocol state they carry to the state store in one more and then
  * completes each job. A job's done() callback is therefore called only after its records are
  * durable (result 0) or definitely not stored (result < 0): this is what lets a handler answer
  * 2xx only for durably stored data.
@@ -46,7 +47,7 @@ typedef struct ps_ingest_options {
 } ps_ingest_options;
 
 /* Starts the writer thread. metrics may be NULL. */
-int ps_ingest_queue_create(ps_store *store, const ps_ingest_options *options,
+int ps_ingest_queue_create(ps_stores stores, const ps_ingest_options *options,
                            ps_metrics *metrics, ps_ingest_queue **out);
 /* Drains and stops the writer (see above). Idempotent. */
 void ps_ingest_queue_stop(ps_ingest_queue *q);

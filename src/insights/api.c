@@ -26,12 +26,7 @@
 #include "common/errors.h"
 #include "http/app.h"
 #include "http/handlers.h"
-#include "store/sqlite/ga_query.h"
-#include "store/sqlite/ga_rollup.h"
-#include "store/sqlite/match_metrics.h"
-#include "store/sqlite/session_metrics.h"
-#include "store/sqlite/session_query.h"
-#include "store/sqlite/session_set.h"
+#include "insights/catalog.h"
 
 #define MAX_POINTS 100000
 
@@ -45,7 +40,7 @@ static int authorize(ps_request *req, ps_app *app) {
     char hex[2 * SHA256_DIGEST_LENGTH + 1];
     SHA256((const unsigned char *)token, strlen(token), digest);
     ps_hex_encode(digest, sizeof digest, hex);
-    if (*token && app->store->ops->api_token_check(app->store, hex) == PS_OK) return 0;
+    if (*token && app->state->ops->api_token_check(app->state, hex) == PS_OK) return 0;
   }
   ps_request_respond_error(req, 401, "unauthorized",
                            "Authorization: Bearer <API token> is required "
@@ -108,7 +103,7 @@ static int64_t interval_ms_of(const char *name) {
 }
 
 /* Renders the answer of q. */
-static int render_answer(ps_buf *b, const ps_session_query *q, const char *interval,
+static int render_answer(ps_buf *b, const ps_metric_query *q, const char *interval,
                          const ps_metric_result *r) {
   int rc = ps_buf_printf(b, "{\"metric\":\"%s\",\"from\":%lld,\"to\":%lld,\"interval\":\"%s\","
                             "\"total\":%.15g,\"points\":",
@@ -123,7 +118,7 @@ static int render_answer(ps_buf *b, const ps_session_query *q, const char *inter
 }
 
 /* Sends the answer of a computed result, or the error of its computation. */
-static void respond_result(ps_request *req, const ps_session_query *q, const char *interval,
+static void respond_result(ps_request *req, const ps_metric_query *q, const char *interval,
                            ps_metric_result *r, int rc) {
   ps_buf b = {0};
   if (rc == PS_OK) rc = render_answer(&b, q, interval, r);
@@ -144,142 +139,111 @@ static void respond_result(ps_request *req, const ps_session_query *q, const cha
                                              : "the data could not be read, retry later");
 }
 
-/* GET .../metrics/{name} for the analytics-event metrics: daily buckets, one dimension filter
- * or one group_by. */
-static void answer_event_metric(ps_request *req, ps_app *app, const ps_game *game,
-                                const char *name) {
-  int64_t now_s = ps_now_ms() / 1000, from_s, to_s;
-  const char *interval = ps_request_query(req, "interval");
-  const char *group_by = ps_request_query(req, "group_by");
-  ps_ga_query q = {.metric = name, .today = now_s / 86400,
-                   .measure = ps_request_query(req, "measure"), .by = ps_request_query(req, "by"),
-                   .prefix = ps_request_query(req, "prefix"), .steps = ps_request_query(req, "steps")};
-  const char *problem = NULL;
-  for (int d = 1; d < PS_GA_DIMS && !problem; d++) {
-    const char *v = ps_request_query(req, ps_ga_dims[d]);
+/* Reads the query's dimension filters of the metric's source into q; a problem or NULL. */
+static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_metric_query *q) {
+  static const char *const playtime_filters[] = {"platform", "portal", NULL};
+  const char *const *names = m->source == PS_SOURCE_MATCHMAKING ? playtime_filters
+                                                                : ps_catalog_dimensions(m->source);
+  for (const char *const *d = names; *d; d++) {
+    const char *v = ps_request_query(req, *d);
     if (!v) continue;
-    if (q.dim) problem = "filter one dimension at a time (platform, build, os_version, custom_01..03)";
-    q.dim = d;
-    q.value = v;
+    if (m->source == PS_SOURCE_MATCHMAKING)
+      return "platform and portal filter metrics sessions; matchmaking metrics group by region, "
+             "pool or queue";
+    if (m->source == PS_SOURCE_EVENTS && q->nfilters)
+      return "filter one dimension at a time (platform, build, os_version, custom_01..03)";
+    if (q->nfilters == PS_METRIC_MAX_FILTERS) return "too many filters";
+    q->filters[q->nfilters++] = (ps_metric_filter){*d, v};
   }
-  if (problem) {
-  } else if (parse_seconds(ps_request_query(req, "to"), now_s, &to_s) ||
-             parse_seconds(ps_request_query(req, "from"), to_s - 30 * 86400, &from_s) ||
-             from_s >= to_s) {
-    problem = "from and to must be unix seconds with from < to";
-  } else if (interval && strcmp(interval, "day") != 0) {
-    problem = "analytics-event metrics are daily: interval=day";
-  } else if (to_s - from_s > 3660LL * 86400) {
-    problem = "at most ten years at a time";
-  } else if (group_by && (q.group_dim = ps_ga_dim_index(group_by)) < 0) {
-    problem = "group_by must be platform, build, os_version, custom_01, custom_02 or custom_03";
-  } else if (group_by && q.dim) {
-    problem = "filter or group_by, not both";
-  } else if (group_by && ps_ga_metric_has_groups(name) && strcmp(name, "revenue") != 0) {
-    problem = "this metric already answers with groups; group_by does not apply";
-  }
-  if (problem) {
-    ps_request_respond_error(req, 400, "bad_request", problem);
-    return;
-  }
-  q.from_day = from_s / 86400;
-  q.to_day = (to_s + 86399) / 86400;
-  ps_metric_result r;
-  int rc = ps_ga_query_run(app->store, game->id, &q, &r);
-  ps_session_query shape = {.metric = name, .from_ms = q.from_day * 86400000LL,
-                            .to_ms = q.to_day * 86400000LL, .group_by = group_by != NULL};
-  respond_result(req, &shape, "day", &r, rc);
+  return NULL;
+}
+
+/* What is wrong with the group_by of m, or NULL. */
+static const char *check_group_by(const ps_catalog_metric *m, const ps_metric_query *q) {
+  if (!q->group_by) return NULL;
+  if (!ps_catalog_dimension(m->source, q->group_by))
+    return m->source == PS_SOURCE_EVENTS
+               ? "group_by must be platform, build, os_version, custom_01, custom_02 or custom_03"
+           : m->source == PS_SOURCE_PLAYTIME ? "group_by must be platform or portal"
+                                             : "group_by must be region, pool or queue";
+  if (!(m->flags & PS_METRIC_GROUPABLE))
+    return "this metric already answers with groups; group_by does not apply";
+  if (m->source == PS_SOURCE_EVENTS && q->nfilters) return "filter or group_by, not both";
+  return NULL;
 }
 
 void ps_insights_metric_handler(ps_request *req, ps_app *app) {
   ps_game game;
   if (authorize(req, app) || find_game(req, app, &game)) return;
-  const char *name = ps_request_param(req, 1);
   const char *source = ps_request_query(req, "source");
   if (source && strcmp(source, "events") != 0 && strcmp(source, "sessions") != 0) {
     ps_request_respond_error(req, 400, "bad_request", "source must be events or sessions");
     return;
   }
-  /* Analytics-event metrics (ga_query.h); "sessions" is the metrics sessions' unless
-   * source=events asks for the analytics events' (user events). */
-  int events = ps_ga_metric_known(name) &&
-               (strcmp(name, "sessions") != 0 || (source && strcmp(source, "events") == 0));
-  if (events) {
-    answer_event_metric(req, app, &game, name);
-    return;
-  }
-  int matchmaking = ps_match_metric_known(name);
-  if (!matchmaking && !ps_session_metric_known(name)) {
+  const ps_catalog_metric *m = ps_catalog_find(ps_request_param(req, 1), source);
+  if (!m) {
     ps_request_respond_error(req, 404, "not_found", "unknown metric");
     return;
   }
-  int64_t now_s = ps_now_ms() / 1000, from_s, to_s;
+  int events = m->source == PS_SOURCE_EVENTS;
+  int64_t now_ms = ps_now_ms(), now_s = now_ms / 1000, from_s, to_s;
   const char *interval = ps_request_query(req, "interval");
-  const char *group_by = ps_request_query(req, "group_by");
-  const char *problem = NULL;
-  if (parse_seconds(ps_request_query(req, "to"), now_s, &to_s) ||
-      parse_seconds(ps_request_query(req, "from"), to_s - 86400, &from_s) || from_s >= to_s)
+  ps_metric_query q = {.source = m->source, .metric = m->name, .game_id = game.id,
+                       .project_id = game.project_id, .group_by = ps_request_query(req, "group_by"),
+                       .now_ms = now_ms};
+  if (m->flags & PS_METRIC_FAMILY) {
+    q.measure = ps_request_query(req, "measure");
+    q.by = ps_request_query(req, "by");
+    q.prefix = ps_request_query(req, "prefix");
+    q.steps = ps_request_query(req, "steps");
+  }
+  const char *problem = read_filters(req, m, &q);
+  int64_t step = events ? 86400 : interval_ms_of(interval) / 1000;
+  if (problem) {
+  } else if (parse_seconds(ps_request_query(req, "to"), now_s, &to_s) ||
+             parse_seconds(ps_request_query(req, "from"), to_s - (events ? 30 : 1) * 86400,
+                           &from_s) ||
+             from_s >= to_s) {
     problem = "from and to must be unix seconds with from < to";
-  else if (!interval_ms_of(interval))
+  } else if (events && interval && strcmp(interval, "day") != 0) {
+    problem = "analytics-event metrics are daily: interval=day";
+  } else if (!step) {
     problem = "interval must be minute, hour or day";
-  else if ((to_s - from_s) * 1000 / interval_ms_of(interval) > MAX_POINTS)
+  } else if (events && to_s - from_s > 3660LL * 86400) {
+    problem = "at most ten years at a time";
+  } else if (!events && (to_s - from_s) / step > MAX_POINTS) {
     problem = "too many points: widen the interval or narrow the range (at most 100000)";
-  else if (matchmaking && (ps_request_query(req, "platform") || ps_request_query(req, "portal")))
-    problem = "platform and portal filter metrics sessions; matchmaking metrics group by region, "
-              "pool or queue";
-  else if (group_by && matchmaking && !ps_match_group_known(group_by))
-    problem = "group_by must be region, pool or queue";
-  else if (group_by && !matchmaking && strcmp(group_by, "platform") != 0 &&
-           strcmp(group_by, "portal") != 0)
-    problem = "group_by must be platform or portal";
-  else if (group_by && ps_session_metric_has_groups(name))
-    problem = "this metric already answers with groups; group_by does not apply";
-  if (!problem) {
-    /* Buckets are whole UTC minutes, hours or days: widen the range to their boundaries. */
-    int64_t step = interval_ms_of(interval) / 1000;
-    from_s -= from_s % step;
-    to_s += (step - to_s % step) % step;
+  } else {
+    problem = check_group_by(m, &q);
   }
   if (problem) {
     ps_request_respond_error(req, 400, "bad_request", problem);
     return;
   }
-  ps_session_query q = {.metric = name, .from_ms = from_s * 1000, .to_ms = to_s * 1000,
-                       .interval_ms = interval_ms_of(interval),
-                       .platform = ps_request_query(req, "platform"),
-                       .portal = ps_request_query(req, "portal"), .group_by = group_by != NULL,
-                       .group_by_portal = group_by && strcmp(group_by, "portal") == 0};
+  /* Buckets are whole UTC minutes, hours or days: widen the range to their boundaries. */
+  from_s -= from_s % step;
+  to_s += (step - to_s % step) % step;
+  q.from_ms = from_s * 1000;
+  q.to_ms = to_s * 1000;
+  q.interval_ms = step * 1000;
   ps_metric_result r;
-  int rc = matchmaking ? ps_match_query_run(app->store, game.project_id, name, q.from_ms, q.to_ms,
-                                            q.interval_ms, group_by, &r)
-                       : ps_session_query_run(app->store, game.id, &q, ps_now_ms(),
-                                              app->msession_timeout_ms, &r);
-  respond_result(req, &q, interval ? interval : "hour", &r, rc);
+  int rc = app->events->ops->metric(app->events, &q, &r);
+  respond_result(req, &q, events ? "day" : interval ? interval : "hour", &r, rc);
 }
 
 void ps_insights_live_handler(ps_request *req, ps_app *app) {
   ps_game game;
   if (authorize(req, app) || find_game(req, app, &game)) return;
   int64_t now = ps_now_ms();
-  ps_session_set set;
-  ps_metric_result ccu = {0}, ugc = {0};
-  /* Running sessions reach now (half-open), so the last millisecond is the live one. */
-  int rc = ps_session_set_load(app->store, game.id, now - 1, now, now, app->msession_timeout_ms,
-                               NULL, NULL, &set);
-  if (rc == PS_OK) rc = ps_session_metric_compute("ccu", set.items, set.n, now - 1, now, 1, &ccu);
-  if (rc == PS_OK)
-    rc = ps_session_metric_compute("concurrent_ugc", set.items, set.n, now - 1, now, 1, &ugc);
-  if (rc == PS_OK) {
+  ps_live live;
+  if (app->events->ops->live(app->events, game.id, now, &live) == PS_OK) {
     char answer[128];
-    snprintf(answer, sizeof answer, "{\"at\":%lld,\"ccu\":%.0f,\"concurrent_ugc\":%.0f}",
-             (long long)(now / 1000), ccu.whole.total, ugc.whole.total);
+    snprintf(answer, sizeof answer, "{\"at\":%lld,\"ccu\":%lld,\"concurrent_ugc\":%lld}",
+             (long long)(now / 1000), (long long)live.ccu, (long long)live.concurrent_ugc);
     ps_request_respond_json(req, 200, answer);
   } else {
     ps_request_respond_error(req, 503, "unavailable", "sessions could not be read, retry later");
   }
-  ps_metric_result_free(&ccu);
-  ps_metric_result_free(&ugc);
-  ps_session_set_free(&set);
 }
 
 /* Every game, for a dashboard's game chooser: an API token reads every game of the server, so
@@ -289,7 +253,7 @@ void ps_insights_games_handler(ps_request *req, ps_app *app) {
   ps_game *games = NULL;
   size_t n = 0;
   ps_buf b = {0};
-  int rc = app->store->ops->game_list(app->store, &games, &n);
+  int rc = app->state->ops->game_list(app->state, &games, &n);
   if (rc == PS_OK) rc = ps_buf_append_str(&b, "{\"games\":[");
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
     rc = ps_buf_printf(&b, "%s{\"id\":%lld,\"name\":", i ? "," : "", (long long)games[i].id);

@@ -11,7 +11,7 @@ void ps_so_respond_busy(ps_request *req) {
 }
 
 int ps_so_authorize(ps_request *req, ps_app *app, const char *project_id, ps_so_role role) {
-  return ps_service_auth_require(req, app->store, project_id,
+  return ps_service_auth_require(req, app->state, project_id,
                                  role == PS_SO_WRITER ? PS_SERVICE_ROLE_WRITER
                                                       : PS_SERVICE_ROLE_VIEWER,
                                  NULL);

@@ -34,7 +34,7 @@
 
 static void respond_document(ps_request *req, ps_app *app, const ps_so_key *key) {
   ps_buf b = {0};
-  int rc = ps_so_document_render(app->store, key, ps_now_ms() - app->so_retention_ms, &b);
+  int rc = ps_so_document_render(app->events, key, ps_now_ms() - app->so_retention_ms, &b);
   if (rc == PS_OK) {
     size_t len = b.len;
     ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
@@ -137,14 +137,14 @@ void ps_so_sessions_handler(ps_request *req, ps_app *app) {
   size_t n = 0;
   int64_t snapshot = 0;
   ps_buf b = {0};
-  int rc = app->store->ops->so_session_list(app->store, &q, &found, &n, &snapshot);
+  int rc = app->events->ops->so_session_list(app->events, &q, &found, &n, &snapshot);
   if (rc == PS_OK) rc = ps_buf_append_str(&b, "{\"results\":[");
   size_t shown = n > asked ? asked : n;
   for (size_t i = 0, listed = 0; rc == PS_OK && i < shown; i++) {
     ps_so_key key = {found[i].project_id, found[i].environment_id, found[i].session_id};
     size_t mark = b.len;
     if (listed) rc = ps_buf_append_str(&b, ",");
-    if (rc == PS_OK) rc = ps_so_document_render(app->store, &key, oldest, &b);
+    if (rc == PS_OK) rc = ps_so_document_render(app->events, &key, oldest, &b);
     if (rc == PS_ENOTFOUND) { /* expired between the two reads: a shorter page */
       b.len = mark;
       b.data[mark] = 0;

@@ -61,7 +61,7 @@ static int game_mode(ps_buf *b, const ps_so_session *s) {
   return ps_buf_append_str(b, first ? "null" : "}");
 }
 
-int ps_so_document_render(ps_store *store, const ps_so_key *key, int64_t min_created_ms,
+int ps_so_document_render(ps_event_store *store, const ps_so_key *key, int64_t min_created_ms,
                           ps_buf *b) {
   ps_so_session s;
   ps_buf events = {0};

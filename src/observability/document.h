@@ -18,11 +18,11 @@
 #define PS_OBSERVABILITY_DOCUMENT_H
 
 #include "common/buf.h"
-#include "store/store.h"
+#include "store/events.h"
 
 /* Appends the document of the session key to b. Returns 0, PS_ENOTFOUND (also when the
  * session was created before min_created_ms: expired), PS_ENOMEM or the store's error. */
-int ps_so_document_render(ps_store *store, const ps_so_key *key, int64_t min_created_ms,
+int ps_so_document_render(ps_event_store *store, const ps_so_key *key, int64_t min_created_ms,
                           ps_buf *b);
 
 #endif

@@ -9,7 +9,7 @@
 #include "common/periodic.h"
 
 struct ps_so_retention {
-  ps_store *store;
+  ps_stores stores;
   int64_t retention_ms;
   ps_periodic *thread;
 };
@@ -17,7 +17,13 @@ struct ps_so_retention {
 static void expire(void *arg) {
   ps_so_retention *r = arg;
   int64_t deleted = 0;
-  int rc = r->store->ops->so_expire(r->store, ps_now_ms() - r->retention_ms, &deleted);
+  int64_t before = ps_now_ms() - r->retention_ms;
+  ps_event_store *events = r->stores.events;
+  ps_state_store *state = r->stores.state;
+  /* The sessions first, then their anonymisation: a crash in between leaves only maps that the
+   * next run forgets (and no session whose players could not be numbered any more). */
+  int rc = events->ops->so_expire(events, before, &deleted);
+  if (rc == PS_OK) rc = state->ops->so_anonymity_expire(state, before);
   if (rc != PS_OK)
     ps_warn("retention: expired sessions could not be deleted: %s (tried again later)",
             ps_strerror(rc));
@@ -25,11 +31,11 @@ static void expire(void *arg) {
     ps_info("retention: deleted %lld expired multiplayer sessions", (long long)deleted);
 }
 
-int ps_so_retention_start(ps_store *store, int64_t retention_ms, int64_t period_ms,
+int ps_so_retention_start(ps_stores stores, int64_t retention_ms, int64_t period_ms,
                           ps_so_retention **out) {
   ps_so_retention *r = calloc(1, sizeof *r);
   if (!r) return PS_ENOMEM;
-  *r = (ps_so_retention){store, retention_ms, NULL};
+  *r = (ps_so_retention){stores, retention_ms, NULL};
   if (ps_periodic_start(period_ms, expire, r, &r->thread) != PS_OK) {
     free(r);
     return PS_ENOMEM;

@@ -15,7 +15,7 @@
 typedef struct ps_so_retention ps_so_retention;
 
 /* Deletes sessions created more than retention_ms ago, now and every period_ms. */
-int ps_so_retention_start(ps_store *store, int64_t retention_ms, int64_t period_ms,
+int ps_so_retention_start(ps_stores stores, int64_t retention_ms, int64_t period_ms,
                           ps_so_retention **out);
 void ps_so_retention_stop(ps_so_retention *r);
 

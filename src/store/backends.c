@@ -1,16 +1,70 @@
-/* backends.c: the table of store backends, chosen by name (`--store`). */
+/* backends.c: the fixed table of store backends, chosen by the scheme of `--store URL`. */
+#include <stdio.h>
 #include <string.h>
 
+#include "common/errors.h"
 #include "store/store.h"
 
-extern const ps_store_ops ps_sqlite_store_ops;
+extern const ps_state_store_ops ps_sqlite_state_ops;
+extern const ps_event_store_ops ps_sqlite_event_ops;
 
-static const ps_store_ops *const backends[] = {
-    &ps_sqlite_store_ops,
+static const struct backend {
+  const char *scheme;
+  const ps_state_store_ops *state;
+  const ps_event_store_ops *events;
+} backends[] = {
+    {"sqlite", &ps_sqlite_state_ops, &ps_sqlite_event_ops},
 };
 
-const ps_store_ops *ps_store_backend(const char *name) {
-  for (size_t i = 0; i < sizeof backends / sizeof *backends; i++)
-    if (strcmp(backends[i]->name, name) == 0) return backends[i];
+#define NBACKENDS (sizeof backends / sizeof *backends)
+
+static const struct backend *backend_of(const char *scheme, size_t len) {
+  for (size_t i = 0; i < NBACKENDS; i++)
+    if (strlen(backends[i].scheme) == len && strncmp(backends[i].scheme, scheme, len) == 0)
+      return &backends[i];
   return NULL;
+}
+
+const ps_state_store_ops *ps_state_backend(const char *scheme) {
+  const struct backend *b = backend_of(scheme, strlen(scheme));
+  return b ? b->state : NULL;
+}
+
+const ps_event_store_ops *ps_event_backend(const char *scheme) {
+  const struct backend *b = backend_of(scheme, strlen(scheme));
+  return b ? b->events : NULL;
+}
+
+int ps_stores_open(const char *url, const ps_store_options *options, ps_stores *out,
+                   const char **why) {
+  static const char unknown[] = "unknown store scheme (known: sqlite:DIR)";
+  out->state = NULL;
+  out->events = NULL;
+  *why = NULL;
+  /* "scheme:rest" when what precedes the first ':' is a scheme's letters; else a directory. */
+  const char *colon = strchr(url, ':');
+  size_t n = colon ? (size_t)(colon - url) : 0;
+  int has_scheme = colon && n > 0 && strspn(url, "abcdefghijklmnopqrstuvwxyz") == n;
+  const struct backend *b = has_scheme ? backend_of(url, n) : &backends[0];
+  if (!b) {
+    *why = unknown;
+    return PS_EINVAL;
+  }
+  const char *location = has_scheme ? colon + 1 : url;
+  if (has_scheme && strncmp(location, "//", 2) == 0 && b == &backends[0]) location += 2;
+  if (!*location) {
+    *why = "the store URL names no location (sqlite:DIR)";
+    return PS_EINVAL;
+  }
+  int rc = b->events->open(location, options, &out->events);
+  if (rc == PS_OK) rc = b->state->open(location, options, &out->state);
+  if (rc != PS_OK) ps_stores_close(out);
+  return rc;
+}
+
+void ps_stores_close(ps_stores *s) {
+  if (s->state) s->state->ops->close(s->state);
+  if (s->events) s->events->ops->close(s->events);
+  s->state = NULL;
+  s->events = NULL;
 }

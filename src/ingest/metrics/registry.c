@@ -33,7 +33,7 @@ typedef struct session {
 } session;
 
 struct ps_msession_registry {
-  ps_store *store;
+  ps_state_store *store;
   int64_t timeout_ms;
   pthread_mutex_t lock;
   ps_keymap sessions;
@@ -149,7 +149,7 @@ static session *load(ps_msession_registry *reg, int64_t game_id, const char *ses
     memcpy(s->player, state->player, sizeof s->player);
     s->max_order_id = state->max_order_id;
     s->last_received_ms = state->last_received_ms;
-    s->ended = state->ended_ms >= 0;
+    s->ended = state->ended;
   }
   free(state);
   if (*rc != PS_OK) {
@@ -159,7 +159,7 @@ static session *load(ps_msession_registry *reg, int64_t game_id, const char *ses
   return s;
 }
 
-int ps_msession_registry_create(ps_store *store, int64_t timeout_ms, ps_msession_registry **out) {
+int ps_msession_registry_create(ps_state_store *store, int64_t timeout_ms, ps_msession_registry **out) {
   ps_msession_registry *reg = calloc(1, sizeof *reg);
   if (!reg || ps_keymap_init(&reg->sessions, NBUCKETS) != PS_OK) {
     free(reg);

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "ingest/metrics/request.h"
-#include "store/store.h"
+#include "store/state.h"
 
 typedef struct ps_msession_registry ps_msession_registry;
 
@@ -35,7 +35,7 @@ typedef enum {
   PS_MSR_ERROR,   /* store or memory failure */
 } ps_msr_result;
 
-int ps_msession_registry_create(ps_store *store, int64_t timeout_ms, ps_msession_registry **out);
+int ps_msession_registry_create(ps_state_store *store, int64_t timeout_ms, ps_msession_registry **out);
 void ps_msession_registry_free(ps_msession_registry *reg);
 
 ps_msr_result ps_msession_registry_begin(ps_msession_registry *reg, int64_t game_id,

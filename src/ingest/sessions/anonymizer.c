@@ -37,7 +37,7 @@ typedef struct session {
 } session;
 
 struct ps_so_anonymizer {
-  ps_store *store;
+  ps_state_store *store;
   pthread_mutex_t lock;
   ps_keymap sessions;
   unsigned decisions;
@@ -55,7 +55,7 @@ static void key_name(const ps_so_key *key, char *out, size_t cap) {
   snprintf(out, cap, "%s\x1f%s\x1f%s", key->project_id, key->environment_id, key->session_id);
 }
 
-int ps_so_anonymizer_create(ps_store *store, ps_so_anonymizer **out) {
+int ps_so_anonymizer_create(ps_state_store *store, ps_so_anonymizer **out) {
   ps_so_anonymizer *a = calloc(1, sizeof *a);
   if (!a) return PS_ENOMEM;
   if (ps_keymap_init(&a->sessions, NBUCKETS) != PS_OK) {
@@ -105,7 +105,7 @@ static int find_session(ps_so_anonymizer *a, const ps_so_key *key, session **out
   if (!s) return PS_ENOMEM;
   memcpy(s->name, name, sizeof name);
   s->key.name = s->name;
-  int rc = a->store->ops->so_session_players(a->store, key, s->salt, load_player, s);
+  int rc = a->store->ops->so_anonymity_load(a->store, key, s->salt, load_player, s);
   if (rc == PS_ENOTFOUND) {
     s->nplayers = 0;
     rc = ps_random_hex(s->salt, 32);

@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "ingest/sessions/event.h"
-#include "store/store.h"
+#include "store/state.h"
 
 typedef struct ps_so_anonymizer ps_so_anonymizer;
 
@@ -29,7 +29,7 @@ typedef struct ps_so_anonymized {
   size_t nplayers;
 } ps_so_anonymized;
 
-int ps_so_anonymizer_create(ps_store *store, ps_so_anonymizer **out);
+int ps_so_anonymizer_create(ps_state_store *store, ps_so_anonymizer **out);
 void ps_so_anonymizer_free(ps_so_anonymizer *a);
 
 /* Replaces every player id slot of the n events (of one session) by its "Player N", fills

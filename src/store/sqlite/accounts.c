@@ -36,32 +36,32 @@ static void read_account(sqlite3_stmt *st, ps_service_account *a) {
 /* Runs sql (text parameters bound in order, NULL ones as NULL) on the shared connection; each
  * result row goes to row(), or, without row(), *changed tells whether a row changed (may be
  * NULL). Returns PS_OK, PS_EIO, PS_EEXIST (a constraint) or what row() returned. */
-static int run(sqlite_store *s, const char *sql, const char *const *texts, size_t ntexts,
+static int run(sqlite_state *s, const char *sql, const char *const *texts, size_t ntexts,
                int (*row)(sqlite3_stmt *st, void *ctx), void *ctx, int *changed) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  if (sqlite3_prepare_v2(s->shared, sql, -1, &st, NULL) == SQLITE_OK) {
+  pthread_mutex_lock(&s->lock);
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
     for (size_t i = 0; i < ntexts; i++) ps_sqlite_bind_optional_text(st, (int)i + 1, texts[i]);
     if (row) {
       rc = ps_sqlite_each_row(st, row, ctx);
     } else {
       int step = sqlite3_step(st);
       rc = step == SQLITE_DONE ? PS_OK : step == SQLITE_CONSTRAINT ? PS_EEXIST : PS_EIO;
-      if (changed) *changed = sqlite3_changes(s->shared) > 0;
+      if (changed) *changed = sqlite3_changes(s->db) > 0;
     }
   }
   sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
+  pthread_mutex_unlock(&s->lock);
   return rc;
 }
 
-int ps_sqlite_service_account_create(ps_store *base, const ps_service_account *a) {
+int ps_sqlite_service_account_create(ps_state_store *base, const ps_service_account *a) {
   if (strcmp(a->role, "viewer") != 0 && strcmp(a->role, "writer") != 0) return PS_EINVAL;
   char created[24];
   snprintf(created, sizeof created, "%lld", (long long)(a->created_ms ? a->created_ms : ps_now_ms()));
   const char *texts[] = {a->key_id, a->project_id, a->name, a->secret_sha256, a->role, created};
-  return run((sqlite_store *)base,
+  return run((sqlite_state *)base,
              "INSERT INTO service_accounts(" ACCOUNT_COLUMNS ") VALUES(?,?,?,?,?,CAST(? AS INTEGER))",
              texts, 6, NULL, NULL, NULL);
 }
@@ -78,10 +78,10 @@ static int account_row(sqlite3_stmt *st, void *arg) {
   return 0;
 }
 
-int ps_sqlite_service_account_find(ps_store *base, const char *key_id, ps_service_account *out) {
+int ps_sqlite_service_account_find(ps_state_store *base, const char *key_id, ps_service_account *out) {
   accounts l = {0};
   const char *texts[] = {key_id};
-  int rc = run((sqlite_store *)base,
+  int rc = run((sqlite_state *)base,
                "SELECT " ACCOUNT_COLUMNS " FROM service_accounts WHERE key_id = ?", texts, 1,
                account_row, &l, NULL);
   if (rc == PS_OK && l.n == 0) rc = PS_ENOTFOUND;
@@ -90,11 +90,11 @@ int ps_sqlite_service_account_find(ps_store *base, const char *key_id, ps_servic
   return rc;
 }
 
-int ps_sqlite_service_account_list(ps_store *base, const char *project_id,
+int ps_sqlite_service_account_list(ps_state_store *base, const char *project_id,
                                    ps_service_account **out, size_t *count) {
   accounts l = {0};
   const char *texts[] = {project_id};
-  int rc = run((sqlite_store *)base,
+  int rc = run((sqlite_state *)base,
                "SELECT " ACCOUNT_COLUMNS " FROM service_accounts"
                " WHERE ?1 IS NULL OR project_id = ?1 ORDER BY created_ms, key_id",
                texts, 1, account_row, &l, NULL);
@@ -107,10 +107,10 @@ int ps_sqlite_service_account_list(ps_store *base, const char *project_id,
   return PS_OK;
 }
 
-int ps_sqlite_service_account_delete(ps_store *base, const char *key_id) {
+int ps_sqlite_service_account_delete(ps_state_store *base, const char *key_id) {
   const char *texts[] = {key_id};
   int changed = 0;
-  int rc = run((sqlite_store *)base, "DELETE FROM service_accounts WHERE key_id = ?", texts, 1,
+  int rc = run((sqlite_state *)base, "DELETE FROM service_accounts WHERE key_id = ?", texts, 1,
                NULL, NULL, &changed);
   return rc == PS_OK && !changed ? PS_ENOTFOUND : rc;
 }

@@ -225,13 +225,13 @@ static size_t step_index(const char *steps, const char *id) {
   return i;
 }
 
-int ps_ga_family_run(ps_store *store, int64_t game_id, const ps_ga_query *q, const char *kind,
+int ps_ga_family_run(sqlite_store *store, int64_t game_id, const ps_ga_query *q, const char *kind,
                      ps_metric_result *out) {
   family_run r = {.q = q, .family = q->metric, .ndays = out->nbuckets};
   int rc = read_params(&r);
   if (rc != PS_OK) return rc;
   if (!(r.whole = calloc(r.ndays, sizeof *r.whole))) return PS_ENOMEM;
-  rc = store->ops->ga_aggs(store, game_id, kind, q->dim, q->dim ? q->value : "", q->from_day,
+  rc = ps_sqlite_ga_aggs(store, game_id, kind, q->dim, q->dim ? q->value : "", q->from_day,
                            q->to_day, visit_row, &r);
   if (rc == PS_OK) {
     if (!strcmp(r.family, "funnel")) {

@@ -13,7 +13,7 @@
 /* Answers the family query q, whose aggregates are of kind (e.g. "progression"). Returns 0,
  * PS_EINVAL (a measure, by or steps the family does not know), PS_ENOMEM or the store's
  * error. out is set up by the caller (day buckets, whole values allocated). */
-int ps_ga_family_run(ps_store *store, int64_t game_id, const ps_ga_query *q, const char *kind,
+int ps_ga_family_run(sqlite_store *store, int64_t game_id, const ps_ga_query *q, const char *kind,
                      ps_metric_result *out);
 
 #endif

@@ -171,20 +171,20 @@ static int load_agg(const char *value, int64_t day, const char *key, int64_t n, 
   return 0;
 }
 
-static int load(ps_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
+static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
   int dim = q->group_dim ? q->group_dim : q->dim;
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
   int rc = PS_OK;
   if (!q->group_dim && !slice_of(l, value)) return PS_ENOMEM; /* the slice exists, even empty */
   for (int k = 0; rc == PS_OK && k < 3; k++) {
     chunk_load c = {l, k};
-    rc = store->ops->ga_chunks(store, game_id, kinds[k], dim, value, l->wide_from,
+    rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, l->wide_from,
                                l->wide_from + l->wide_days, load_chunk, &c);
   }
   static const char *const aggs[] = {"sessions", "length", "revenue"};
   for (int k = 0; rc == PS_OK && k < 3; k++) {
     chunk_load c = {l, k};
-    rc = store->ops->ga_aggs(store, game_id, aggs[k], dim, value, l->from, l->from + l->ndays,
+    rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], dim, value, l->from, l->from + l->ndays,
                              load_agg, &c);
   }
   return rc;
@@ -325,7 +325,7 @@ static int cmp_key(const void *a, const void *b) {
   return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
 }
 
-int ps_ga_query_run(ps_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out) {
+int ps_ga_query_run(sqlite_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out) {
   memset(out, 0, sizeof *out);
   if (!ps_ga_metric_known(q->metric) || q->to_day <= q->from_day ||
       (q->dim && q->group_dim) || (q->group_dim && !strcmp(q->metric, "retention")))

@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #include "store/sqlite/session_metrics.h"
-#include "store/store.h"
+#include "store/sqlite/internal.h"
 
 typedef struct ps_ga_query {
   const char *metric;
@@ -63,6 +63,6 @@ int ps_ga_metric_has_groups(const char *name);
 
 /* Answers q in out (day buckets from from_day; retention: 30 points t = 1..30). Returns 0,
  * PS_EINVAL, PS_ENOMEM or the store's error. Free out with ps_metric_result_free. */
-int ps_ga_query_run(ps_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out);
+int ps_ga_query_run(sqlite_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out);
 
 #endif

@@ -14,7 +14,6 @@
 #include "common/errors.h"
 #include "common/keymap.h"
 #include "common/log.h"
-#include "common/periodic.h"
 
 const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
                                             "custom_01", "custom_02", "custom_03"};
@@ -47,7 +46,7 @@ typedef struct agg_entry {
 } agg_entry;
 
 typedef struct pass {
-  ps_store *store;
+  sqlite_store *store;
   int64_t game_id;
   int64_t next_idx;
   int64_t last_id;
@@ -72,7 +71,7 @@ static user_entry *user_of(pass *p, const char *user_id) {
     free(u);
     return NULL;
   }
-  int rc = p->store->ops->ga_user_get(p->store, p->game_id, user_id, &u->user);
+  int rc = ps_sqlite_ga_user_get(p->store, p->game_id, user_id, &u->user);
   if (rc == PS_ENOTFOUND) {
     snprintf(u->user.user_id, sizeof u->user.user_id, "%s", user_id);
     u->user.idx = p->next_idx++;
@@ -286,16 +285,16 @@ static int fold_events(pass *p, const event_list *l) {
 
 static void free_entry(ps_keymap_entry *e) { free(e); } /* entries start with their key */
 
-int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_t *done) {
+int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done) {
   pass p = {.store = store, .game_id = game_id};
   *done = 0;
-  int rc = store->ops->ga_rollup_mark(store, game_id, &p.last_id);
-  if (rc == PS_OK) rc = store->ops->ga_user_next_idx(store, game_id, &p.next_idx);
+  int rc = ps_sqlite_ga_rollup_mark(store, game_id, &p.last_id);
+  if (rc == PS_OK) rc = ps_sqlite_ga_user_next_idx(store, game_id, &p.next_idx);
   if (rc == PS_OK && (ps_keymap_init(&p.users, NBUCKETS) || ps_keymap_init(&p.chunks, NBUCKETS) ||
                       ps_keymap_init(&p.aggs, NBUCKETS)))
     rc = PS_ENOMEM;
   event_list events = {0};
-  if (rc == PS_OK) rc = store->ops->ga_events_after(store, game_id, p.last_id, max_events, collect_event, &events);
+  if (rc == PS_OK) rc = ps_sqlite_ga_events_after(store, game_id, p.last_id, max_events, collect_event, &events);
   if (rc == PS_OK) rc = fold_events(&p, &events);
   for (size_t i = 0; i < events.n; i++) free(events.v[i].body);
   free(events.v);
@@ -315,7 +314,7 @@ int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_
     for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = &p.chunk_list[i]->edit;
     for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
     ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id};
-    rc = store->ops->ga_rollup_apply(store, game_id, &delta);
+    rc = ps_sqlite_ga_rollup_apply(store, game_id, &delta);
     if (rc == PS_OK) *done = p.events;
   }
   free(users);
@@ -333,49 +332,10 @@ int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_
 /* Events per pass: larger passes rewrite each touched bitmap chunk fewer times. */
 #define PASS_EVENTS 100000
 
-int ps_ga_rollup_catch_up(ps_store *store, int64_t game_id) {
+int ps_ga_rollup_catch_up(sqlite_store *store, int64_t game_id) {
   size_t done;
   int rc;
   do rc = ps_ga_rollup_pass(store, game_id, PASS_EVENTS, &done);
   while (rc == PS_OK && done == PASS_EVENTS);
   return rc;
-}
-
-/* ---- the worker ---- */
-
-struct ps_ga_rollup_worker {
-  ps_store *store;
-  ps_periodic *thread;
-};
-
-static void catch_up_every_game(void *arg) {
-  ps_ga_rollup_worker *w = arg;
-  ps_game *games = NULL;
-  size_t n = 0;
-  if (w->store->ops->game_list(w->store, &games, &n) != PS_OK) return;
-  for (size_t i = 0; i < n; i++) {
-    int rc = ps_ga_rollup_catch_up(w->store, games[i].id);
-    if (rc != PS_OK)
-      ps_warn("event rollups: game %lld: %s (tried again later)", (long long)games[i].id,
-              ps_strerror(rc));
-  }
-  free(games);
-}
-
-int ps_ga_rollup_worker_start(ps_store *store, int64_t period_ms, ps_ga_rollup_worker **out) {
-  ps_ga_rollup_worker *w = calloc(1, sizeof *w);
-  if (!w) return PS_ENOMEM;
-  w->store = store;
-  if (ps_periodic_start(period_ms, catch_up_every_game, w, &w->thread) != PS_OK) {
-    free(w);
-    return PS_ENOMEM;
-  }
-  *out = w;
-  return PS_OK;
-}
-
-void ps_ga_rollup_worker_stop(ps_ga_rollup_worker *w) {
-  if (!w) return;
-  ps_periodic_stop(w->thread);
-  free(w);
 }

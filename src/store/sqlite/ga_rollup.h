@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/sqlite/internal.h"
 
 /* The dimension names, index 1..6 ("" at 0: all events). */
 extern const char *const ps_ga_dims[PS_GA_DIMS];
@@ -30,13 +30,8 @@ int ps_ga_dim_index(const char *name);
 
 /* Folds up to max_events events stored after the game's mark. *done: how many (0: caught up).
  * Returns 0, PS_ENOMEM or the store's error (nothing of the pass is kept then). */
-int ps_ga_rollup_pass(ps_store *store, int64_t game_id, size_t max_events, size_t *done);
+int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done);
 /* Passes until caught up. */
-int ps_ga_rollup_catch_up(ps_store *store, int64_t game_id);
-
-/* A thread catching every game up, now and every period_ms. */
-typedef struct ps_ga_rollup_worker ps_ga_rollup_worker;
-int ps_ga_rollup_worker_start(ps_store *store, int64_t period_ms, ps_ga_rollup_worker **out);
-void ps_ga_rollup_worker_stop(ps_ga_rollup_worker *w);
+int ps_ga_rollup_catch_up(sqlite_store *store, int64_t game_id);
 
 #endif

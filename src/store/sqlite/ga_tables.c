@@ -59,9 +59,8 @@ static int event_row(sqlite3_stmt *st, void *arg) {
                   q->ctx);
 }
 
-int ps_sqlite_ga_events_after(ps_store *base, int64_t game_id, int64_t after_id, size_t limit,
+int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id, size_t limit,
                               ps_ga_event_visitor visit, void *ctx) {
-  sqlite_store *s = (sqlite_store *)base;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
   /* events has no index on (game_id, id): the rowid range keeps this an id-ordered scan. */
@@ -100,20 +99,19 @@ static int one_integer(sqlite_store *s, const char *sql, int64_t game_id, int64_
   return rc;
 }
 
-int ps_sqlite_ga_rollup_mark(ps_store *base, int64_t game_id, int64_t *last_event_id) {
-  return one_integer((sqlite_store *)base,
+int ps_sqlite_ga_rollup_mark(sqlite_store *s, int64_t game_id, int64_t *last_event_id) {
+  return one_integer(s,
                      "SELECT last_event_id FROM ga_mark WHERE game_id = ?1", game_id, 0,
                      last_event_id);
 }
 
-int ps_sqlite_ga_user_next_idx(ps_store *base, int64_t game_id, int64_t *idx) {
-  return one_integer((sqlite_store *)base,
+int ps_sqlite_ga_user_next_idx(sqlite_store *s, int64_t game_id, int64_t *idx) {
+  return one_integer(s,
                      "SELECT max(idx) + 1 FROM ga_users WHERE game_id = ?1", game_id, 0, idx);
 }
 
-int ps_sqlite_ga_user_get(ps_store *base, int64_t game_id, const char *user_id,
+int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
                           ps_ga_user *out) {
-  sqlite_store *s = (sqlite_store *)base;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
   sqlite3_stmt *st = prepare_shared(
@@ -222,8 +220,7 @@ static int apply_aggs(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
   return rc;
 }
 
-int ps_sqlite_ga_rollup_apply(ps_store *base, int64_t game_id, const ps_ga_delta *d) {
-  sqlite_store *s = (sqlite_store *)base;
+int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
   pthread_mutex_lock(&s->shared_lock);
   int rc = ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE");
   if (rc == PS_OK) rc = apply_users(s, game_id, d);
@@ -300,18 +297,18 @@ static int read_rows(sqlite_store *s, const char *columns, const char *table, in
   return rc;
 }
 
-int ps_sqlite_ga_chunks(ps_store *base, int64_t game_id, char kind, int dim, const char *value,
+int ps_sqlite_ga_chunks(sqlite_store *s, int64_t game_id, char kind, int dim, const char *value,
                         int64_t from_day, int64_t to_day, ps_ga_chunk_visitor visit, void *ctx) {
   char k[2] = {kind, 0};
   chunk_rows rows = {visit, ctx};
-  return read_rows((sqlite_store *)base, "value, day, chunk, bits", "ga_bits", game_id, k, dim,
+  return read_rows(s, "value, day, chunk, bits", "ga_bits", game_id, k, dim,
                    value, from_day, to_day, chunk_row, &rows);
 }
 
-int ps_sqlite_ga_aggs(ps_store *base, int64_t game_id, const char *kind, int dim,
+int ps_sqlite_ga_aggs(sqlite_store *s, int64_t game_id, const char *kind, int dim,
                       const char *value, int64_t from_day, int64_t to_day,
                       ps_ga_agg_visitor visit, void *ctx) {
   agg_rows rows = {visit, ctx};
-  return read_rows((sqlite_store *)base, "value, day, key, n, sum, mn, mx", "ga_aggs", game_id, kind,
+  return read_rows(s, "value, day, key, n, sum, mn, mx", "ga_aggs", game_id, kind,
                    dim, value, from_day, to_day, agg_row, &rows);
 }

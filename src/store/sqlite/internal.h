@@ -1,12 +1,25 @@
 /*
- * sqlite_internal.h: what the files of the SQLite backend share (sqlite.c: the connections,
- * the schema, games, analytics events, metrics sessions, rollups, tokens; sqlite_sessions.c:
- * session observability; sqlite_accounts.c: service accounts; sqlite_ga.c: analytics-event
- * rollups). Nothing outside src/store/ includes it.
+ * internal.h: what the files of the SQLite backend share. Nothing outside src/store/sqlite/
+ * includes it.
  *
- * The writer connection belongs to the ingest writer thread (write() only); the insights
- * API's reads take a read-only connection of the readers (sqlite_readers.c); every other
- * operation uses the shared connection under shared_lock.
+ * Both stores live in one database file, DIR/playstat.db (WAL), in tables of their own: the
+ * state store (state.c) opens one connection, used under its lock; the event store (events.c)
+ * opens a writer connection (append() only: the ingest writer thread), a shared connection for
+ * its upkeep and lookups (under shared_lock), and the read-only readers (readers.c) that the
+ * metric answers take. db.c holds the schema, its migrations and the statement helpers.
+ *
+ * Files, one concept each:
+ *   db.c                connections, schema versions and upgrades, statement helpers
+ *   state.c             the state store: handle, apply(), metrics-session and anonymity state
+ *   games.c             games and read-API tokens;  accounts.c  service accounts
+ *   events.c            the event store: handle, append(), metric(), live(), scan(), maintain()
+ *   event_log.c         analytics events and rejected events
+ *   playtime_sessions.c metrics sessions as intervals, and their per-minute rollups' tables
+ *   ga_tables.c         the analytics-event rollups' tables;  so_sessions.c  multiplayer sessions
+ *   readers.c           the read-only connections
+ *   and the algorithms behind the answers: ga_rollup.c, ga_query.c, ga_family.c (analytics
+ *   events), rollup.c, session_query.c, session_set.c, session_metrics.c (metrics sessions),
+ *   match_metrics.c (multiplayer sessions).
  */
 #ifndef PS_STORE_SQLITE_INTERNAL_H
 #define PS_STORE_SQLITE_INTERNAL_H
@@ -15,32 +28,42 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
-#include "store/store.h"
+#include "store/events.h"
+#include "store/state.h"
 
 typedef struct ps_sqlite_sessions ps_sqlite_sessions;
 typedef struct ps_sqlite_readers ps_sqlite_readers;
 
+/* The event store's handle. */
 typedef struct sqlite_store {
-  ps_store base;
-  sqlite3 *writer; /* write() only: the ingest writer thread */
-  sqlite3 *shared; /* every call but write(), any thread, under shared_lock */
+  ps_event_store base;
+  sqlite3 *writer; /* append() only: the ingest writer thread */
+  sqlite3 *shared; /* upkeep and lookups, any thread, under shared_lock */
   pthread_mutex_t shared_lock;
-  sqlite3_stmt *insert_event;
-  sqlite3_stmt *insert_rejected;
-  sqlite3_stmt *trim_rejected;
-  sqlite3_stmt *msession_start, *msession_advance, *msession_nonce;
+  sqlite3_stmt *insert_event, *insert_rejected, *trim_rejected;
+  sqlite3_stmt *msession_start, *msession_advance;
   int64_t rejected_keep;
-  ps_sqlite_sessions *sessions; /* sqlite_sessions.c's statements */
-  ps_sqlite_readers *readers;   /* sqlite_readers.c: read-only connections for insights */
+  int64_t msession_timeout_ms, msession_window_ms;
+  int64_t last_playtime_rollup_ms; /* maintain(): when the per-minute rollups last advanced */
+  ps_sqlite_sessions *sessions; /* so_sessions.c's statements */
+  ps_sqlite_readers *readers;   /* readers.c: read-only connections for metric answers */
 } sqlite_store;
 
-/* sqlite_readers.c: opens (PS_OK, or an error with what is open left for close) and closes
- * the read-only connections; acquire waits for a free one, release gives it back. */
-int ps_sqlite_readers_open(sqlite_store *s, const char *path);
-void ps_sqlite_readers_close(sqlite_store *s);
-sqlite3 *ps_sqlite_reader_acquire(sqlite_store *s);
-void ps_sqlite_reader_release(sqlite_store *s, sqlite3 *db);
+/* The state store's handle. */
+typedef struct sqlite_state {
+  ps_state_store base;
+  sqlite3 *db;
+  pthread_mutex_t lock;
+} sqlite_state;
 
+/* ---- db.c ---- */
+
+/* Opens a read-write connection to path (WAL, synchronous=FULL, the busy timeout, a bounded
+ * write-ahead log) and brings the schema to the current version. PS_OK or PS_EIO /
+ * PS_EUNSUPPORTED (a newer schema), logged. */
+int ps_sqlite_connect(const char *path, sqlite3 **out);
+/* DIR/playstat.db into path (cap bytes), creating DIR if needed: PS_OK, PS_EINVAL, PS_EIO. */
+int ps_sqlite_path(const char *dir, char *path, size_t cap);
 /* sqlite3_exec with the error logged: PS_OK or PS_EIO. */
 int ps_sqlite_exec(sqlite3 *db, const char *sql);
 /* A persistent prepared statement: PS_OK or PS_EIO (logged). */
@@ -53,43 +76,169 @@ void ps_sqlite_bind_optional_text(sqlite3_stmt *st, int col, const char *text);
 int ps_sqlite_step_and_reset(sqlite3_stmt *st);
 /* Calls row() for each row until it returns nonzero (returned as is): PS_OK, PS_EIO or that. */
 int ps_sqlite_each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx);
+/* The one integer sql answers with game_id bound as ?1, on db: PS_ENOTFOUND when no row or
+ * NULL. */
+int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t *out);
 
-/* sqlite_sessions.c: its schema (idempotent statements run by the migration), its writer
- * statements (prepared on open, finalized on close), one record of write(), and its ops. */
-extern const char ps_sqlite_sessions_schema[];
+/* The schema of each file (idempotent statements, run by the migration in db.c). */
+extern const char ps_sqlite_state_schema[], ps_sqlite_accounts_schema[],
+    ps_sqlite_event_log_schema[], ps_sqlite_playtime_schema[], ps_sqlite_sessions_schema[],
+    ps_sqlite_ga_schema[];
+
+/* ---- readers.c: opens (PS_OK, or an error with what is open left for close) and closes the
+ * read-only connections; acquire waits for a free one, release gives it back. ---- */
+int ps_sqlite_readers_open(sqlite_store *s, const char *path);
+void ps_sqlite_readers_close(sqlite_store *s);
+sqlite3 *ps_sqlite_reader_acquire(sqlite_store *s);
+void ps_sqlite_reader_release(sqlite_store *s, sqlite3 *db);
+
+/* ---- state.c / games.c / accounts.c: the state store's calls ---- */
+int ps_sqlite_game_create(ps_state_store *store, ps_game *game);
+int ps_sqlite_game_list(ps_state_store *store, ps_game **games, size_t *count);
+int ps_sqlite_game_find(ps_state_store *store, const char *game_key, int64_t id, ps_game *out);
+int ps_sqlite_api_token_create(ps_state_store *store, const char *hash, const char *name);
+int ps_sqlite_api_token_check(ps_state_store *store, const char *hash);
+int ps_sqlite_service_account_create(ps_state_store *store, const ps_service_account *account);
+int ps_sqlite_service_account_find(ps_state_store *store, const char *key_id,
+                                   ps_service_account *out);
+int ps_sqlite_service_account_list(ps_state_store *store, const char *project_id,
+                                   ps_service_account **out, size_t *count);
+int ps_sqlite_service_account_delete(ps_state_store *store, const char *key_id);
+
+/* ---- event_log.c: analytics events and rejected events (writer statements prepared on
+ * open, finalized by the handle's close) ---- */
+int ps_sqlite_event_log_prepare(sqlite_store *s);
+int ps_sqlite_event_log_append(sqlite_store *s, ps_record *r);
+/* Trims the rejected events of game_id to the newest rejected_keep. */
+int ps_sqlite_rejected_trim(sqlite_store *s, int64_t game_id);
+int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_visitor visit,
+                             void *ctx);
+
+/* ---- playtime_sessions.c: metrics sessions (intervals) and their per-minute rollups ---- */
+
+/* One minute of rollups for one (platform, portal); either may be PS_ROLLUP_ANY (all). */
+#define PS_ROLLUP_ANY "*"
+typedef struct ps_rollup_row {
+  char platform[16];
+  char portal[16];
+  int64_t minute_ms;
+  int64_t ccu; /* peak distinct players in a session within the minute */
+  int64_t ugc; /* peak distinct mod ids in sessions within the minute */
+} ps_rollup_row;
+typedef int (*ps_rollup_visitor)(const ps_rollup_row *row, void *ctx);
+typedef int (*ps_playtime_visitor)(const ps_playtime_session *session, void *ctx);
+
+int ps_sqlite_playtime_prepare(sqlite_store *s);
+/* Applies one metrics-session request to its session's interval (idempotent). */
+int ps_sqlite_playtime_append(sqlite_store *s, const ps_record *r);
+/* Visits the sessions of one game that started before to_ms and either have a session_ts at
+ * or after from_ms, or have not ended and received a request at or after open_since_ms (server
+ * time: the ones that may still be running). Oldest start first. */
+int ps_sqlite_msessions_range(sqlite_store *s, int64_t game_id, int64_t from_ms, int64_t to_ms,
+                              int64_t open_since_ms, ps_playtime_visitor visit, void *ctx);
+int ps_sqlite_msessions_scan(sqlite_store *s, int64_t game_id, ps_playtime_visitor visit,
+                             void *ctx);
+/* The earliest session start of the game; PS_ENOTFOUND when it has no session. */
+int ps_sqlite_msessions_first_start(sqlite_store *s, int64_t game_id, int64_t *out_ms);
+/* settled_ms: the rollups of the game cover every minute before it; PS_ENOTFOUND when none
+ * was ever written. */
+int ps_sqlite_rollup_settled(sqlite_store *s, int64_t game_id, int64_t *settled_ms);
+/* Stores rows (minutes in [old settled, settled_ms)) and moves settled to settled_ms, in one
+ * transaction. */
+int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row *rows,
+                           size_t n, int64_t settled_ms);
+/* Visits the rows of one game with minute_ms in [from_ms, to_ms) whose platform and portal
+ * equal the ones given; NULL matches any value except PS_ROLLUP_ANY. In minute order within
+ * one (platform, portal). */
+int ps_sqlite_rollup_scan(sqlite_store *s, int64_t game_id, const char *platform,
+                          const char *portal, int64_t from_ms, int64_t to_ms,
+                          ps_rollup_visitor visit, void *ctx);
+/* The games the event store has records of (malloc'd ids, caller frees). */
+int ps_sqlite_event_games(sqlite_store *s, int64_t **ids, size_t *count);
+
+/* ---- so_sessions.c: multiplayer sessions ---- */
 int ps_sqlite_sessions_open(sqlite_store *s);
 void ps_sqlite_sessions_close(sqlite_store *s);
 int ps_sqlite_sessions_write(sqlite_store *s, const ps_record *r, int *duplicate);
-int ps_sqlite_so_session_get(ps_store *store, const ps_so_key *key, ps_so_session *out,
+int ps_sqlite_so_session_get(ps_event_store *store, const ps_so_key *key, ps_so_session *out,
                              ps_so_event_visitor visit, void *ctx);
-int ps_sqlite_so_session_list(ps_store *store, const ps_so_query *q, ps_so_session **out,
+int ps_sqlite_so_session_list(ps_event_store *store, const ps_so_query *q, ps_so_session **out,
                               size_t *count, int64_t *snapshot_seq);
-int ps_sqlite_so_session_players(ps_store *store, const ps_so_key *key, char *salt,
-                                 ps_so_player_visitor visit, void *ctx);
-int ps_sqlite_so_sessions_range(ps_store *store, const char *project_id, int64_t from_ms,
-                                int64_t to_ms, int (*visit)(const ps_so_session *s, void *ctx),
+/* Visits the summaries of a project's sessions created in [from_ms, to_ms). */
+int ps_sqlite_so_sessions_range(sqlite_store *s, const char *project_id, int64_t from_ms,
+                                int64_t to_ms, int (*visit)(const ps_so_session *session, void *ctx),
                                 void *ctx);
-int ps_sqlite_so_expire(ps_store *store, int64_t before_ms, int64_t *deleted);
+int ps_sqlite_so_expire(ps_event_store *store, int64_t before_ms, int64_t *deleted);
 
-/* sqlite_accounts.c: service accounts. */
-extern const char ps_sqlite_accounts_schema[];
-int ps_sqlite_service_account_create(ps_store *store, const ps_service_account *account);
-int ps_sqlite_service_account_find(ps_store *store, const char *key_id, ps_service_account *out);
-int ps_sqlite_service_account_list(ps_store *store, const char *project_id,
-                                   ps_service_account **out, size_t *count);
-int ps_sqlite_service_account_delete(ps_store *store, const char *key_id);
+/* ---- ga_tables.c: analytics-event rollups' tables (ga_rollup.h says what they mean) ---- */
 
-/* sqlite_ga.c: analytics-event rollups. */
-extern const char ps_sqlite_ga_schema[];
-int ps_sqlite_ga_events_after(ps_store *store, int64_t game_id, int64_t after_id, size_t limit,
+#define PS_GA_CHUNK_BITS 32768 /* users per bitmap chunk */
+#define PS_GA_CHUNK_BYTES (PS_GA_CHUNK_BITS / 8)
+#define PS_GA_DIMS 7           /* 0: all events; 1..6: platform, build, os_version, custom_01..03 */
+
+/* A user as the rollups know it: a dense number per game and the first day (UTC day number)
+ * of its first `user` event (-1 when none yet), with that event's dimension values. */
+typedef struct ps_ga_user {
+  char user_id[129];
+  int64_t idx;
+  int64_t first_day;
+  char first_dims[PS_GA_DIMS][65]; /* [0] unused */
+} ps_ga_user;
+
+/* Set and clear these bits in one chunk of one bitmap (kind 'a' active, 'p' paying, 'n' new). */
+typedef struct ps_ga_chunk_edit {
+  char kind;
+  int dim;
+  char value[65];
+  int64_t day, chunk;
+  unsigned char set[PS_GA_CHUNK_BYTES], clear[PS_GA_CHUNK_BYTES];
+} ps_ga_chunk_edit;
+
+/* Add n and sum to one aggregate, and fold min and max in (kind e.g. "sessions", "length",
+ * "revenue", "design"; key e.g. a currency or an event id, "" when none). */
+typedef struct ps_ga_agg_add {
+  char kind[16];
+  int dim;
+  char value[65];
+  int64_t day;
+  char key[129];
+  int64_t n;
+  double sum, min, max;
+} ps_ga_agg_add;
+
+/* What one pass of the rollups changes, applied in one transaction with its watermark. */
+typedef struct ps_ga_delta {
+  const ps_ga_user *users; /* new or changed users */
+  size_t nusers;
+  const ps_ga_chunk_edit *const *chunks; /* pointers: an edit is 8 KiB */
+  size_t nchunks;
+  const ps_ga_agg_add *const *aggs;
+  size_t naggs;
+  int64_t last_event_id; /* the events up to this id are rolled up */
+} ps_ga_delta;
+
+typedef int (*ps_ga_event_visitor)(int64_t id, int64_t received_ms, const char *body,
+                                   size_t len, void *ctx);
+typedef int (*ps_ga_chunk_visitor)(const char *value, int64_t day, int64_t chunk,
+                                   const unsigned char *bits, size_t len, void *ctx);
+typedef int (*ps_ga_agg_visitor)(const char *value, int64_t day, const char *key, int64_t n,
+                                 double sum, double min, double max, void *ctx);
+
+/* ga_events_after: the stored events of a game with id > after_id, in id order, at most
+ * limit. ga_rollup_mark: the last rolled-up event id (0 when none). ga_user_get: PS_ENOTFOUND
+ * when unknown; ga_user_next_idx: the next dense number. ga_rollup_apply: one transaction.
+ * ga_chunks / ga_aggs: rows of kind and dim with value (NULL: every value of the dim) and day
+ * in [from_day, to_day). */
+int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id, size_t limit,
                               ps_ga_event_visitor visit, void *ctx);
-int ps_sqlite_ga_rollup_mark(ps_store *store, int64_t game_id, int64_t *last_event_id);
-int ps_sqlite_ga_user_get(ps_store *store, int64_t game_id, const char *user_id, ps_ga_user *out);
-int ps_sqlite_ga_user_next_idx(ps_store *store, int64_t game_id, int64_t *idx);
-int ps_sqlite_ga_rollup_apply(ps_store *store, int64_t game_id, const ps_ga_delta *delta);
-int ps_sqlite_ga_chunks(ps_store *store, int64_t game_id, char kind, int dim, const char *value,
+int ps_sqlite_ga_rollup_mark(sqlite_store *s, int64_t game_id, int64_t *last_event_id);
+int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
+                          ps_ga_user *out);
+int ps_sqlite_ga_user_next_idx(sqlite_store *s, int64_t game_id, int64_t *idx);
+int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delta *delta);
+int ps_sqlite_ga_chunks(sqlite_store *s, int64_t game_id, char kind, int dim, const char *value,
                         int64_t from_day, int64_t to_day, ps_ga_chunk_visitor visit, void *ctx);
-int ps_sqlite_ga_aggs(ps_store *store, int64_t game_id, const char *kind, int dim,
+int ps_sqlite_ga_aggs(sqlite_store *s, int64_t game_id, const char *kind, int dim,
                       const char *value, int64_t from_day, int64_t to_day,
                       ps_ga_agg_visitor visit, void *ctx);
 

@@ -140,7 +140,7 @@ static int cmp_key(const void *a, const void *b) {
   return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
 }
 
-int ps_match_query_run(ps_store *store, const char *project_id, const char *name,
+int ps_match_query_run(sqlite_store *store, const char *project_id, const char *name,
                        int64_t from_ms, int64_t to_ms, int64_t interval_ms, const char *group_by,
                        ps_metric_result *out) {
   memset(out, 0, sizeof *out);
@@ -148,7 +148,7 @@ int ps_match_query_run(ps_store *store, const char *project_id, const char *name
   if (metric < 0 || interval_ms <= 0 || to_ms <= from_ms || (group_by && !ps_match_group_known(group_by)))
     return PS_EINVAL;
   items l = {.group_by = group_by};
-  int rc = store->ops->so_sessions_range(store, project_id, from_ms, to_ms, add_item, &l);
+  int rc = ps_sqlite_so_sessions_range(store, project_id, from_ms, to_ms, add_item, &l);
   size_t *order = rc == PS_OK ? malloc((l.n ? l.n : 1) * sizeof *order) : NULL;
   size_t *subset = order ? malloc((l.n ? l.n : 1) * sizeof *subset) : NULL;
   double *scratch = subset ? malloc((l.n ? l.n : 1) * sizeof *scratch) : NULL;

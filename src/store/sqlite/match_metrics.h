@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "store/sqlite/session_metrics.h"
-#include "store/store.h"
+#include "store/sqlite/internal.h"
 
 /* The metric's name is a matchmaking one. */
 int ps_match_metric_known(const char *name);
@@ -30,7 +30,7 @@ int ps_match_group_known(const char *group_by);
 /* Computes name over the project's sessions created in [from_ms, to_ms) (from on an interval
  * boundary), grouped when group_by is not NULL (groups in key order). Returns 0, PS_EINVAL,
  * PS_ENOMEM or the store's error. Free out with ps_metric_result_free. */
-int ps_match_query_run(ps_store *store, const char *project_id, const char *name,
+int ps_match_query_run(sqlite_store *store, const char *project_id, const char *name,
                        int64_t from_ms, int64_t to_ms, int64_t interval_ms, const char *group_by,
                        ps_metric_result *out);
 

@@ -14,7 +14,6 @@
 #include "common/array.h"
 #include "common/errors.h"
 #include "common/log.h"
-#include "common/periodic.h"
 #include "store/sqlite/session_metrics.h"
 #include "store/sqlite/session_set.h"
 
@@ -87,7 +86,7 @@ static int roll_subset(const ps_session_set *set, const char *platform, const ch
   return rc;
 }
 
-static int roll_chunk(ps_store *store, int64_t game_id, int64_t from, int64_t to,
+static int roll_chunk(sqlite_store *store, int64_t game_id, int64_t from, int64_t to,
                       int64_t now_ms, int64_t timeout_ms) {
   ps_session_set set;
   rows r = {0};
@@ -100,19 +99,19 @@ static int roll_chunk(ps_store *store, int64_t game_id, int64_t from, int64_t to
     if (rc == PS_OK && first_of(set.portal, i))
       rc = roll_subset(&set, NULL, set.portal[i], from, to, &r);
   }
-  if (rc == PS_OK) rc = store->ops->rollup_write(store, game_id, r.items, r.n, to);
+  if (rc == PS_OK) rc = ps_sqlite_rollup_write(store, game_id, r.items, r.n, to);
   free(r.items);
   ps_session_set_free(&set);
   return rc;
 }
 
-int ps_rollup_advance(ps_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
+int ps_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
                       int64_t timeout_ms) {
   int64_t settled;
-  int rc = store->ops->rollup_settled(store, game_id, &settled);
+  int rc = ps_sqlite_rollup_settled(store, game_id, &settled);
   if (rc == PS_ENOTFOUND) {
     /* Never rolled up: start at the first session's minute (or at the horizon if none). */
-    rc = store->ops->msessions_first_start(store, game_id, &settled);
+    rc = ps_sqlite_msessions_first_start(store, game_id, &settled);
     if (rc == PS_ENOTFOUND) {
       settled = horizon_ms;
       rc = PS_OK;
@@ -125,50 +124,4 @@ int ps_rollup_advance(ps_store *store, int64_t game_id, int64_t horizon_ms, int6
     settled = to;
   }
   return rc;
-}
-
-/* ---- the worker thread ---- */
-
-struct ps_rollup_worker {
-  ps_store *store;
-  int64_t window_ms, timeout_ms, period_ms;
-  ps_periodic *thread;
-};
-
-static void advance_every_game(void *arg) {
-  ps_rollup_worker *w = arg;
-  ps_game *games = NULL;
-  size_t n = 0;
-  if (w->store->ops->game_list(w->store, &games, &n) != PS_OK) {
-    ps_warn("rollups: cannot list games; retrying in %lld ms", (long long)w->period_ms);
-    return;
-  }
-  int64_t now = ps_now_ms();
-  int64_t horizon = ps_rollup_horizon(now, w->window_ms, w->timeout_ms);
-  for (size_t i = 0; i < n; i++) {
-    int rc = ps_rollup_advance(w->store, games[i].id, horizon, now, w->timeout_ms);
-    if (rc != PS_OK)
-      ps_warn("rollups: game %lld: %s; retrying in %lld ms", (long long)games[i].id,
-              ps_strerror(rc), (long long)w->period_ms);
-  }
-  free(games);
-}
-
-int ps_rollup_worker_start(ps_store *store, int64_t window_ms, int64_t timeout_ms,
-                           int64_t period_ms, ps_rollup_worker **out) {
-  ps_rollup_worker *w = calloc(1, sizeof *w);
-  if (!w) return PS_ENOMEM;
-  *w = (ps_rollup_worker){store, window_ms, timeout_ms, period_ms, NULL};
-  if (ps_periodic_start(period_ms, advance_every_game, w, &w->thread) != PS_OK) {
-    free(w);
-    return PS_ENOMEM;
-  }
-  *out = w;
-  return PS_OK;
-}
-
-void ps_rollup_worker_stop(ps_rollup_worker *w) {
-  if (!w) return;
-  ps_periodic_stop(w->thread);
-  free(w);
 }

@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/sqlite/internal.h"
 
 #define PS_ROLLUP_MINUTE_MS 60000
 #define PS_ROLLUP_MARGIN_MS 60000
@@ -32,14 +32,7 @@ int64_t ps_rollup_horizon(int64_t now_ms, int64_t window_ms, int64_t timeout_ms)
 /* Computes and stores the rollups of game_id from where they stop up to horizon_ms (a minute
  * boundary), a day per transaction; sessions still running are seen as of now_ms. Returns 0
  * or the store's error (what was written stays written). */
-int ps_rollup_advance(ps_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
+int ps_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
                       int64_t timeout_ms);
-
-/* A thread that advances every game's rollups every period_ms (first at once). */
-typedef struct ps_rollup_worker ps_rollup_worker;
-int ps_rollup_worker_start(ps_store *store, int64_t window_ms, int64_t timeout_ms,
-                           int64_t period_ms, ps_rollup_worker **out);
-/* Stops the thread (waiting for a pass under way) and frees the worker; NULL is a no-op. */
-void ps_rollup_worker_stop(ps_rollup_worker *worker);
 
 #endif

@@ -274,23 +274,6 @@ static int means(int metric, const ps_session_interval *s, size_t n, const range
 
 /* ---- grouped metrics ---- */
 
-ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key) {
-  for (size_t i = 0; i < r->ngroups; i++)
-    if (strcmp(r->groups[i].key, key) == 0) return &r->groups[i];
-  double *values = calloc(r->nbuckets ? r->nbuckets : 1, sizeof *values);
-  ps_metric_series *grown = values ? realloc(r->groups, (r->ngroups + 1) * sizeof *grown) : NULL;
-  if (!grown) {
-    free(values);
-    return NULL;
-  }
-  r->groups = grown;
-  ps_metric_series *g = &r->groups[r->ngroups++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", key);
-  g->values = values;
-  return g;
-}
-
 static int new_group(ps_metric_result *res, const char *key) {
   return ps_metric_result_group(res, key) ? PS_OK : PS_ENOMEM;
 }
@@ -378,11 +361,4 @@ int ps_session_metric_compute(const char *name, const ps_session_interval *sessi
   }
   if (rc != PS_OK) ps_metric_result_free(out);
   return rc;
-}
-
-void ps_metric_result_free(ps_metric_result *r) {
-  free(r->whole.values);
-  for (size_t i = 0; i < r->ngroups; i++) free(r->groups[i].values);
-  free(r->groups);
-  memset(r, 0, sizeof *r);
 }

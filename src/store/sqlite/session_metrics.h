@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/metric.h"
+
 typedef struct ps_session_interval {
   const char *player;
   const int64_t *mods;
@@ -31,20 +33,6 @@ typedef struct ps_session_interval {
   int64_t start_ms, end_ms;
   int over; /* ended or timed out (has a final length) */
 } ps_session_interval;
-
-typedef struct ps_metric_series {
-  char key[130];  /* group key ("" for the whole): a platform, mod id, region, pool, ... */
-  double total;
-  double *values; /* one per bucket */
-} ps_metric_series;
-
-typedef struct ps_metric_result {
-  int64_t from_ms, interval_ms;
-  size_t nbuckets;
-  ps_metric_series whole;
-  ps_metric_series *groups; /* group-producing metrics only */
-  size_t ngroups;
-} ps_metric_result;
 
 /* The metric's name is known. */
 int ps_session_metric_known(const char *name);
@@ -56,9 +44,4 @@ int ps_session_metric_has_groups(const char *name);
 int ps_session_metric_compute(const char *name, const ps_session_interval *sessions, size_t n,
                               int64_t from_ms, int64_t to_ms, int64_t interval_ms,
                               ps_metric_result *out);
-void ps_metric_result_free(ps_metric_result *r);
-/* The group of r with key: found, or added with zeroed values (r->nbuckets of them). NULL when
- * out of memory (r unchanged). */
-ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key);
-
 #endif

@@ -79,17 +79,17 @@ static int fold_row(const ps_rollup_row *row, void *arg) {
   return 0;
 }
 
-static int peaks_from_rollups(ps_store *store, int64_t game_id, const ps_session_query *q,
+static int peaks_from_rollups(sqlite_store *store, int64_t game_id, const ps_session_query *q,
                               int64_t to_ms, ps_metric_result *out) {
   const char *platform = q->platform ? q->platform : PS_ROLLUP_ANY;
   const char *portal = q->portal ? q->portal : PS_ROLLUP_ANY;
   rollup_fold f = {out, q, 0, 0};
-  int rc = store->ops->rollup_scan(store, game_id, platform, portal, q->from_ms, to_ms,
+  int rc = ps_sqlite_rollup_scan(store, game_id, platform, portal, q->from_ms, to_ms,
                                    fold_row, &f);
   if (rc != PS_OK || !q->group_by) return rc;
   /* Groups: rows of each value of the dimension (NULL: any but the "all" row). */
   f.grouped = 1;
-  return store->ops->rollup_scan(store, game_id, q->group_by_portal ? platform : q->platform,
+  return ps_sqlite_rollup_scan(store, game_id, q->group_by_portal ? platform : q->platform,
                                  q->group_by_portal ? q->portal : portal, q->from_ms, to_ms,
                                  fold_row, &f);
 }
@@ -124,10 +124,10 @@ static int peaks_from_sessions(const ps_session_set *set, const ps_session_query
   return rc;
 }
 
-static int run_peak(ps_store *store, int64_t game_id, const ps_session_query *q, int64_t now_ms,
+static int run_peak(sqlite_store *store, int64_t game_id, const ps_session_query *q, int64_t now_ms,
                     int64_t timeout_ms, ps_metric_result *out) {
   int64_t settled = q->from_ms;
-  int rc = store->ops->rollup_settled(store, game_id, &settled);
+  int rc = ps_sqlite_rollup_settled(store, game_id, &settled);
   if (rc != PS_OK && rc != PS_ENOTFOUND) return rc;
   int64_t split = settled < q->from_ms ? q->from_ms : settled > q->to_ms ? q->to_ms : settled;
   if (split > q->from_ms && (rc = peaks_from_rollups(store, game_id, q, split, out)) != PS_OK)
@@ -163,7 +163,7 @@ static int compute_group(const ps_session_interval *items, size_t n, ps_metric_s
   return rc;
 }
 
-static int run_computed(ps_store *store, int64_t game_id, const ps_session_query *q,
+static int run_computed(sqlite_store *store, int64_t game_id, const ps_session_query *q,
                         int64_t now_ms, int64_t timeout_ms, ps_metric_result *out) {
   ps_session_set set;
   int rc = ps_session_set_load(store, game_id, q->from_ms, q->to_ms, now_ms, timeout_ms,
@@ -190,7 +190,7 @@ static int rolled_up(const ps_session_query *q) {
   return is_peak(q->metric) && !(by_platform && by_portal);
 }
 
-int ps_session_query_run(ps_store *store, int64_t game_id, const ps_session_query *q,
+int ps_session_query_run(sqlite_store *store, int64_t game_id, const ps_session_query *q,
                          int64_t now_ms, int64_t timeout_ms, ps_metric_result *out) {
   memset(out, 0, sizeof *out);
   if (!ps_session_metric_known(q->metric) || q->interval_ms < PS_ROLLUP_MINUTE_MS ||

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "store/sqlite/session_metrics.h"
-#include "store/store.h"
+#include "store/sqlite/internal.h"
 
 typedef struct ps_session_query {
   const char *metric;
@@ -24,7 +24,7 @@ typedef struct ps_session_query {
 /* Answers q into out (its groups: the metric's own, or one per platform / portal value in
  * key order when q->group_by). now_ms and timeout_ms: see session_set.h. Returns 0, PS_EINVAL,
  * PS_ENOMEM or the store's error. Free out with ps_metric_result_free. */
-int ps_session_query_run(ps_store *store, int64_t game_id, const ps_session_query *q,
+int ps_session_query_run(sqlite_store *store, int64_t game_id, const ps_session_query *q,
                          int64_t now_ms, int64_t timeout_ms, ps_metric_result *out);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "store/sqlite/session_set.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,15 +36,15 @@ static int64_t *parse_mods(const char *text, size_t *n) {
   return ids;
 }
 
-static int add_session(const ps_msession_state *m, void *ctx) {
+static int add_session(const ps_playtime_session *m, void *ctx) {
   ps_session_set *set = ctx;
   if ((set->only_platform && strcmp(set->only_platform, m->platform) != 0) ||
       (set->only_portal && strcmp(set->only_portal, m->portal) != 0))
     return 0;
   if (set->n == set->cap && grow(set) != PS_OK) return PS_ENOMEM;
   size_t nmods = 0;
-  int64_t *mods = parse_mods(m->mod_ids, &nmods);
-  char *player = strdup(m->player);
+  int64_t *mods = parse_mods(m->mod_ids ? m->mod_ids : "", &nmods);
+  char *player = strdup(m->player ? m->player : "");
   if (!mods || !player) {
     free(mods);
     free(player);
@@ -63,13 +64,13 @@ static int add_session(const ps_msession_state *m, void *ctx) {
     it->end_ms = m->last_ms > set->now_ms ? m->last_ms : set->now_ms; /* still running */
     it->over = 0;
   }
-  memcpy(set->platform[set->n], m->platform, sizeof set->platform[0]);
-  memcpy(set->portal[set->n], m->portal, sizeof set->portal[0]);
+  snprintf(set->platform[set->n], sizeof set->platform[0], "%s", m->platform ? m->platform : "");
+  snprintf(set->portal[set->n], sizeof set->portal[0], "%s", m->portal ? m->portal : "");
   set->n++;
   return 0;
 }
 
-int ps_session_set_load(ps_store *store, int64_t game_id, int64_t from_ms, int64_t to_ms,
+int ps_session_set_load(sqlite_store *store, int64_t game_id, int64_t from_ms, int64_t to_ms,
                         int64_t now_ms, int64_t timeout_ms, const char *platform,
                         const char *portal, ps_session_set *out) {
   memset(out, 0, sizeof *out);
@@ -79,7 +80,7 @@ int ps_session_set_load(ps_store *store, int64_t game_id, int64_t from_ms, int64
   out->only_portal = portal;
   /* A session still running (a request within the timeout) reaches now, whatever its last
    * session_ts. */
-  return store->ops->msessions_range(store, game_id, from_ms, to_ms, now_ms - timeout_ms,
+  return ps_sqlite_msessions_range(store, game_id, from_ms, to_ms, now_ms - timeout_ms,
                                      add_session, out);
 }
 

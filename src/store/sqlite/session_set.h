@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "store/sqlite/session_metrics.h"
-#include "store/store.h"
+#include "store/sqlite/internal.h"
 
 typedef struct ps_session_set {
   ps_session_interval *items;
@@ -29,7 +29,7 @@ typedef struct ps_session_set {
 /* Loads the sessions of game_id active at some time in [from_ms, to_ms) as seen at now_ms,
  * keeping only those of platform / portal when not NULL. Returns 0, PS_ENOMEM or the store's
  * error. Free with ps_session_set_free (also after a failure). */
-int ps_session_set_load(ps_store *store, int64_t game_id, int64_t from_ms, int64_t to_ms,
+int ps_session_set_load(sqlite_store *store, int64_t game_id, int64_t from_ms, int64_t to_ms,
                         int64_t now_ms, int64_t timeout_ms, const char *platform,
                         const char *portal, ps_session_set *out);
 void ps_session_set_free(ps_session_set *set);

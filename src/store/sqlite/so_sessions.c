@@ -3,12 +3,11 @@
  * contract, sqlite_internal.h for what it shares with sqlite.c).
  *
  * Layout:
- *   so_sessions(id, project_id, environment_id, session_id, salt, first_ms, updated_ms,
+ *   so_sessions(id, project_id, environment_id, session_id, salt (legacy, now ""), first_ms, updated_ms,
  *               match_created_ms, created_ms (generated), pool_id, pool_name, queue_id,
  *               queue_name, region_id, requested_ms, completed_ms, completion, players,
  *               backfill, key_seq)                 one row per session: its summary
  *   so_events(id, session, event_key, type, ts_ms, body)    unique (session, event_key)
- *   so_players(session, hash, number)     the anonymisation map: keyed hashes, never real ids
  *   so_tickets(session, ticket_id)        matchmaking tickets named by the session's events
  *
  * Each event merges into its session's summary with order-independent rules (minimum,
@@ -49,16 +48,13 @@ const char ps_sqlite_sessions_schema[] =
     "  type TEXT NOT NULL, ts_ms INTEGER NOT NULL, body TEXT NOT NULL,"
     "  UNIQUE(session, event_key));"
     "CREATE INDEX IF NOT EXISTS so_events_by_time ON so_events(session, ts_ms, id);"
-    "CREATE TABLE IF NOT EXISTS so_players("
-    "  session INTEGER NOT NULL, hash TEXT NOT NULL, number INTEGER NOT NULL,"
-    "  PRIMARY KEY(session, hash)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS so_tickets("
     "  session INTEGER NOT NULL, ticket_id TEXT NOT NULL,"
     "  PRIMARY KEY(session, ticket_id)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS so_tickets_by_ticket ON so_tickets(ticket_id, session);";
 
 struct ps_sqlite_sessions {
-  sqlite3_stmt *upsert_session, *insert_event, *insert_player, *insert_ticket;
+  sqlite3_stmt *upsert_session, *insert_event, *insert_ticket;
   int checkpoint_due; /* an expiry deleted rows whose old pages may still be in the WAL */
 };
 
@@ -106,9 +102,6 @@ int ps_sqlite_sessions_open(sqlite_store *s) {
                         " VALUES(?,?,?,?,?) ON CONFLICT DO NOTHING",
                         &q->insert_event) != PS_OK ||
       ps_sqlite_prepare(s->writer,
-                        "INSERT OR IGNORE INTO so_players(session, hash, number) VALUES(?,?,?)",
-                        &q->insert_player) != PS_OK ||
-      ps_sqlite_prepare(s->writer,
                         "INSERT OR IGNORE INTO so_tickets(session, ticket_id) VALUES(?,?)",
                         &q->insert_ticket) != PS_OK)
     return PS_EIO;
@@ -119,7 +112,6 @@ void ps_sqlite_sessions_close(sqlite_store *s) {
   if (!s->sessions) return;
   sqlite3_finalize(s->sessions->upsert_session);
   sqlite3_finalize(s->sessions->insert_event);
-  sqlite3_finalize(s->sessions->insert_player);
   sqlite3_finalize(s->sessions->insert_ticket);
   free(s->sessions);
   s->sessions = NULL;
@@ -142,7 +134,7 @@ static int upsert_session(sqlite_store *s, const ps_so_event_record *e, int64_t 
   sqlite3_bind_text(st, 1, e->session.project_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, e->session.environment_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, e->session.session_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, e->salt, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, "", -1, SQLITE_STATIC); /* the salt is the state store's */
   sqlite3_bind_int64(st, 5, e->ts_ms);
   bind_optional_ms(st, 6, strcmp(e->type, "match.created") == 0, e->ts_ms);
   ps_sqlite_bind_optional_text(st, 7, e->pool_id);
@@ -179,13 +171,6 @@ int ps_sqlite_sessions_write(sqlite_store *s, const ps_record *r, int *duplicate
   sqlite3_bind_text(st, 5, e->body, (int)e->body_len, SQLITE_STATIC);
   if (ps_sqlite_step_and_reset(st) != PS_OK) return PS_EIO;
   *duplicate = sqlite3_changes(s->writer) == 0;
-  for (size_t i = 0; i < e->nplayers; i++) {
-    st = q->insert_player;
-    sqlite3_bind_int64(st, 1, row);
-    sqlite3_bind_text(st, 2, e->players[i].hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, e->players[i].number);
-    if (ps_sqlite_step_and_reset(st) != PS_OK) return PS_EIO;
-  }
   for (size_t i = 0; i < e->nticket_ids; i++) {
     st = q->insert_ticket;
     sqlite3_bind_int64(st, 1, row);
@@ -260,7 +245,7 @@ static int event_row(sqlite3_stmt *st, void *arg) {
                   sqlite3_column_int64(st, 1), q->ctx);
 }
 
-int ps_sqlite_so_session_get(ps_store *base, const ps_so_key *key, ps_so_session *out,
+int ps_sqlite_so_session_get(ps_event_store *base, const ps_so_key *key, ps_so_session *out,
                              ps_so_event_visitor visit, void *ctx) {
   sqlite_store *s = (sqlite_store *)base;
   sqlite3_stmt *st = NULL;
@@ -288,44 +273,6 @@ int ps_sqlite_so_session_get(ps_store *base, const ps_so_key *key, ps_so_session
   return rc;
 }
 
-typedef struct player_rows {
-  ps_so_player_visitor visit;
-  void *ctx;
-} player_rows;
-
-static int player_row(sqlite3_stmt *st, void *arg) {
-  const player_rows *q = arg;
-  ps_so_player p = {(const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)};
-  return q->visit(&p, q->ctx);
-}
-
-int ps_sqlite_so_session_players(ps_store *base, const ps_so_key *key, char *salt,
-                                 ps_so_player_visitor visit, void *ctx) {
-  sqlite_store *s = (sqlite_store *)base;
-  sqlite3_stmt *st = NULL;
-  pthread_mutex_lock(&s->shared_lock);
-  int rc = find_session(s, key, "salt, id", &st);
-  int64_t row = 0;
-  if (rc == PS_OK) {
-    ps_sqlite_copy_text(salt, 65, st, 0);
-    row = sqlite3_column_int64(st, 1);
-  }
-  sqlite3_finalize(st);
-  st = NULL;
-  if (rc == PS_OK) {
-    rc = PS_EIO;
-    if (sqlite3_prepare_v2(s->shared, "SELECT hash, number FROM so_players WHERE session = ?",
-                           -1, &st, NULL) == SQLITE_OK) {
-      sqlite3_bind_int64(st, 1, row);
-      player_rows rows = {visit, ctx};
-      rc = ps_sqlite_each_row(st, player_row, &rows);
-    }
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
-}
-
 /* ---- searches ---- */
 
 typedef struct summaries {
@@ -340,7 +287,7 @@ static int summary_row(sqlite3_stmt *st, void *arg) {
   return 0;
 }
 
-int ps_sqlite_so_session_list(ps_store *base, const ps_so_query *q, ps_so_session **out,
+int ps_sqlite_so_session_list(ps_event_store *base, const ps_so_query *q, ps_so_session **out,
                               size_t *count, int64_t *snapshot_seq) {
   sqlite_store *s = (sqlite_store *)base;
   struct {
@@ -426,10 +373,9 @@ static int range_row(sqlite3_stmt *st, void *arg) {
   return q->visit(&summary, q->ctx);
 }
 
-int ps_sqlite_so_sessions_range(ps_store *base, const char *project_id, int64_t from_ms,
-                                int64_t to_ms, int (*visit)(const ps_so_session *s, void *ctx),
+int ps_sqlite_so_sessions_range(sqlite_store *s, const char *project_id, int64_t from_ms,
+                                int64_t to_ms, int (*visit)(const ps_so_session *session, void *ctx),
                                 void *ctx) {
-  sqlite_store *s = (sqlite_store *)base;
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
@@ -450,11 +396,10 @@ int ps_sqlite_so_sessions_range(ps_store *base, const char *project_id, int64_t 
 
 /* ---- retention ---- */
 
-int ps_sqlite_so_expire(ps_store *base, int64_t before_ms, int64_t *deleted) {
+int ps_sqlite_so_expire(ps_event_store *base, int64_t before_ms, int64_t *deleted) {
   sqlite_store *s = (sqlite_store *)base;
   static const char *const children[] = {
       "DELETE FROM so_events WHERE session IN (SELECT id FROM so_sessions WHERE created_ms < ?)",
-      "DELETE FROM so_players WHERE session IN (SELECT id FROM so_sessions WHERE created_ms < ?)",
       "DELETE FROM so_tickets WHERE session IN (SELECT id FROM so_sessions WHERE created_ms < ?)",
       "DELETE FROM so_sessions WHERE created_ms < ?",
   };

@@ -1,0 +1,54 @@
+/*
+ * catalog.h: the metric catalogue of the read API: every metric's name, the records it is
+ * computed from, the parameters it takes and how its answer groups. It is the one list the
+ * API validates against; an event store answers any entry (store/metric.h) however it likes.
+ *
+ * Analytics events (source events; daily buckets; filters and group_by over platform, build,
+ * os_version, custom_01..03, one dimension at a time):
+ *   dau, wau, mau        distinct active users on the day / the 7 / the 30 days ending with it;
+ *                        total: distinct active users over the range
+ *   new_users            users whose first `user` event is on the day; total: sum
+ *   sessions             `user` events (source=events); total: sum
+ *   avg_session_length   mean session_end length (s); total: over the range
+ *   sessions_per_user    sessions / dau; total: sessions / distinct active users
+ *   revenue              sum of business amount (as sent, cents); groups: one per currency
+ *   paying_users         distinct users with a business event; total: over the range
+ *   arpdau, arppu        revenue / dau, revenue / paying users
+ *   conversion           paying users / dau; total: distinct paying / distinct active
+ *   retention            groups: one per cohort (key "YYYY-MM-DD"), points t = 1..30 days since
+ *                        install, v = share of the cohort active that day
+ *   progression, funnel, resources, design, errors, ads   families with groups of their own and
+ *                        measure / by / prefix / steps (docs/http-api.md)
+ * Metrics sessions (source playtime; minute, hour or day; filters and group_by platform, portal):
+ *   ccu, concurrent_ugc, total_players, sessions, avg_playtime, avg_ugc_per_session,
+ *   session_length_histogram (own groups), top_mods (own groups)
+ * Multiplayer sessions (source matchmaking; group_by region, pool or queue; no filter):
+ *   matches_created, allocation_failure_rate, time_to_allocation_p50, time_to_allocation_p95,
+ *   players_per_match
+ */
+#ifndef PS_INSIGHTS_CATALOG_H
+#define PS_INSIGHTS_CATALOG_H
+
+#include "store/metric.h"
+
+enum {
+  PS_METRIC_OWN_GROUPS = 1, /* answers with groups of its own */
+  PS_METRIC_GROUPABLE = 2,  /* takes a dimension group_by */
+  PS_METRIC_FAMILY = 4,     /* takes measure, by, prefix, steps */
+};
+
+typedef struct ps_catalog_metric {
+  const char *name;
+  ps_metric_source source;
+  unsigned flags;
+} ps_catalog_metric;
+
+/* The metric called name. source: "events" or "sessions" to choose where a name is in both
+ * ("sessions"), NULL for the default (metrics sessions). NULL when unknown. */
+const ps_catalog_metric *ps_catalog_find(const char *name, const char *source);
+/* Whether dimension filters / groups the source's metrics ("platform", "portal", ...). */
+int ps_catalog_dimension(ps_metric_source source, const char *dimension);
+/* The source's dimensions, NULL-terminated (for filters read from a query string). */
+const char *const *ps_catalog_dimensions(ps_metric_source source);
+
+#endif

@@ -1,0 +1,36 @@
+/* metric.c: the helpers of metric.h. */
+#include "store/metric.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ps_metric_result_free(ps_metric_result *r) {
+  free(r->whole.values);
+  for (size_t i = 0; i < r->ngroups; i++) free(r->groups[i].values);
+  free(r->groups);
+  memset(r, 0, sizeof *r);
+}
+
+ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key) {
+  for (size_t i = 0; i < r->ngroups; i++)
+    if (strcmp(r->groups[i].key, key) == 0) return &r->groups[i];
+  double *values = calloc(r->nbuckets ? r->nbuckets : 1, sizeof *values);
+  ps_metric_series *grown = values ? realloc(r->groups, (r->ngroups + 1) * sizeof *grown) : NULL;
+  if (!grown) {
+    free(values);
+    return NULL;
+  }
+  r->groups = grown;
+  ps_metric_series *g = &r->groups[r->ngroups++];
+  memset(g, 0, sizeof *g);
+  snprintf(g->key, sizeof g->key, "%s", key);
+  g->values = values;
+  return g;
+}
+
+const char *ps_metric_query_filter(const ps_metric_query *q, const char *dimension) {
+  for (size_t i = 0; i < q->nfilters; i++)
+    if (strcmp(q->filters[i].dimension, dimension) == 0) return q->filters[i].value;
+  return NULL;
+}

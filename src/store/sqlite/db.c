@@ -1,0 +1,197 @@
+/*
+ * db.c: the SQLite backend's database file: connections, the schema and its upgrades, and the
+ * statement helpers every file of the backend uses.
+ *
+ * Durability: synchronous=FULL, so a COMMIT returns only once the WAL is fsync'ed.
+ * Concurrency: WAL lets readers (and other processes: the CLI) read while one writer writes;
+ * busy_timeout makes writers wait their turn.
+ * The write-ahead log stays small: a checkpoint runs once it holds WAL_CHECKPOINT_PAGES pages
+ * (about 4 MB), and journal_size_limit truncates the file back to that after a checkpoint
+ * that reset it, so the space a full disk needs to recover is a few MB (docs/design.md).
+ *
+ * Schema: PRAGMA user_version = SCHEMA_VERSION. Every statement of every file's schema is
+ * idempotent, so an upgrade runs them all, then the data moves of the versions it crosses,
+ * in one transaction: an interrupted upgrade leaves the previous version whole.
+ *   7: the state store's tables of their own (msession_state, so_anonymity,
+ *      so_anonymity_players, filled from msessions, so_sessions and so_players, which is
+ *      dropped), and event_games (the games the event store has records of).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "store/sqlite/internal.h"
+
+#define SCHEMA_VERSION 7
+#define WAL_CHECKPOINT_PAGES 1000
+#define WAL_SIZE_LIMIT_BYTES (4 * 1024 * 1024)
+
+int ps_sqlite_exec(sqlite3 *db, const char *sql) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    ps_error_log("sqlite: %s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return PS_EIO;
+  }
+  return PS_OK;
+}
+
+int ps_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
+    ps_error_log("sqlite: prepare %s: %s", sql, sqlite3_errmsg(db));
+    return PS_EIO;
+  }
+  return PS_OK;
+}
+
+void ps_sqlite_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
+  const unsigned char *text = sqlite3_column_text(st, col);
+  snprintf(dst, cap, "%s", text ? (const char *)text : "");
+}
+
+void ps_sqlite_bind_optional_text(sqlite3_stmt *st, int col, const char *text) {
+  if (text)
+    sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, col);
+}
+
+int ps_sqlite_step_and_reset(sqlite3_stmt *st) {
+  int step = sqlite3_step(st);
+  sqlite3_reset(st);
+  return step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+int ps_sqlite_each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int stop = row(st, ctx);
+    if (stop) return stop;
+  }
+  return step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+      *out = sqlite3_column_int64(st, 0);
+      rc = PS_OK;
+    } else if (step == SQLITE_ROW || step == SQLITE_DONE) {
+      rc = PS_ENOTFOUND;
+    }
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Data moves of version 7 (from 1..6): the state store's own copies of what the shared tables
+ * held, then the end of so_players (secure_delete zeroes its pages) and of the salts kept in
+ * so_sessions. */
+static const char upgrade_to_7[] =
+    "INSERT OR IGNORE INTO msession_state(game_id, session_id, player, max_order_id,"
+    "  last_received_ms, ended)"
+    "  SELECT game_id, session_id, player, max_order_id, last_received_ms, ended_ms IS NOT NULL"
+    "  FROM msessions;"
+    "INSERT OR IGNORE INTO so_anonymity(project_id, environment_id, session_id, salt,"
+    "  first_ms, match_created_ms)"
+    "  SELECT project_id, environment_id, session_id, salt, first_ms, match_created_ms"
+    "  FROM so_sessions;"
+    "INSERT OR IGNORE INTO so_anonymity_players(project_id, environment_id, session_id, hash,"
+    "  number)"
+    "  SELECT s.project_id, s.environment_id, s.session_id, p.hash, p.number"
+    "  FROM so_players p JOIN so_sessions s ON s.id = p.session;"
+    "DROP TABLE so_players;"
+    "UPDATE so_sessions SET salt = '';"
+    "INSERT OR IGNORE INTO event_games(game_id) SELECT id FROM games;";
+
+static int table_exists(sqlite3 *db, const char *name) {
+  sqlite3_stmt *st = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+static int migrate(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int version = 0;
+  if (ps_sqlite_exec(db, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version > SCHEMA_VERSION) {
+    ps_sqlite_exec(db, "ROLLBACK");
+    ps_error_log("sqlite: database schema version %d is newer than this playstat (%d)",
+                 version, SCHEMA_VERSION);
+    return PS_EUNSUPPORTED;
+  }
+  if (version == SCHEMA_VERSION) return ps_sqlite_exec(db, "COMMIT");
+  const char *const schemas[] = {ps_sqlite_state_schema,    ps_sqlite_accounts_schema,
+                                 ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
+                                 ps_sqlite_sessions_schema, ps_sqlite_ga_schema};
+  int rc = PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
+    rc = ps_sqlite_exec(db, schemas[i]);
+  if (rc == PS_OK && version > 0 && version < 7 && table_exists(db, "so_players"))
+    rc = ps_sqlite_exec(db, upgrade_to_7);
+  char set_version[64];
+  snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
+  if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);
+  if (rc != PS_OK) {
+    ps_sqlite_exec(db, "ROLLBACK");
+    return rc;
+  }
+  if (version > 0) ps_info("sqlite: upgraded the database from schema %d to %d", version, SCHEMA_VERSION);
+  return ps_sqlite_exec(db, "COMMIT");
+}
+
+int ps_sqlite_path(const char *dir, char *path, size_t cap) {
+  if (mkdir(dir, 0700) != 0) {
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      ps_error_log("sqlite: data directory %s cannot be created", dir);
+      return PS_EIO;
+    }
+  }
+  if ((size_t)snprintf(path, cap, "%s/playstat.db", dir) >= cap) return PS_EINVAL;
+  return PS_OK;
+}
+
+int ps_sqlite_connect(const char *path, sqlite3 **out) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2(path, &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    ps_error_log("sqlite: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return PS_EIO;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  char pragmas[320];
+  snprintf(pragmas, sizeof pragmas,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+           "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=%d;"
+           "PRAGMA journal_size_limit=%d; PRAGMA secure_delete=ON;",
+           WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES);
+  rc = ps_sqlite_exec(db, pragmas);
+  if (rc == PS_OK) rc = migrate(db);
+  if (rc != PS_OK) {
+    sqlite3_close(db);
+    return rc;
+  }
+  *out = db;
+  return PS_OK;
+}

@@ -1,0 +1,153 @@
+/*
+ * event_log.c: analytics events and rejected events in the SQLite event store.
+ *
+ *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
+ *          session_id, body)            unique (game_id, event_uuid) where uuid not null
+ *   rejected_events(id, game_id, received_ms, event_index, category, body, errors)
+ *
+ * An event is stored once per (game, event_uuid): INSERT OR IGNORE against the unique index
+ * finds a resend at once (the record's duplicate flag). The uuid is kept as its 16 bytes, so
+ * any hex case or dash layout is the same uuid. Rejected events are trimmed to the newest
+ * rejected_keep per game in the transaction that added them. Row ids grow with arrival: the
+ * event rollups (ga_rollup.c) follow them from a mark.
+ */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/errors.h"
+#include "store/sqlite/internal.h"
+
+const char ps_sqlite_event_log_schema[] =
+    "CREATE TABLE IF NOT EXISTS events("
+    "  id INTEGER PRIMARY KEY, game_id INTEGER NOT NULL, category TEXT NOT NULL,"
+    "  event_uuid BLOB, client_ts INTEGER, received_ms INTEGER NOT NULL, user_id TEXT,"
+    "  session_id TEXT, body TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_by_uuid ON events(game_id, event_uuid)"
+    "  WHERE event_uuid IS NOT NULL;"
+    "CREATE TABLE IF NOT EXISTS rejected_events("
+    "  id INTEGER PRIMARY KEY, game_id INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+    "  event_index INTEGER NOT NULL, category TEXT, body TEXT NOT NULL, errors TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS rejected_by_game ON rejected_events(game_id, id);";
+
+int ps_sqlite_event_log_prepare(sqlite_store *s) {
+  if (ps_sqlite_prepare(s->writer,
+                        "INSERT OR IGNORE INTO events(game_id, category, event_uuid, client_ts,"
+                        " received_ms, user_id, session_id, body) VALUES(?,?,?,?,?,?,?,?)",
+                        &s->insert_event) != PS_OK ||
+      ps_sqlite_prepare(s->writer,
+                        "INSERT INTO rejected_events(game_id, received_ms, event_index, category,"
+                        " body, errors) VALUES(?,?,?,?,?,?)",
+                        &s->insert_rejected) != PS_OK ||
+      ps_sqlite_prepare(s->writer,
+                        "DELETE FROM rejected_events WHERE game_id = ?1 AND id <= (SELECT id FROM"
+                        " rejected_events WHERE game_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                        &s->trim_rejected) != PS_OK)
+    return PS_EIO;
+  return PS_OK;
+}
+
+/* A UUID's 16 bytes (any hex case, dashes ignored); 0 if it is not 32 hex digits. */
+static int uuid_to_bytes(const char *uuid, unsigned char out[16]) {
+  int n = 0;
+  for (const char *p = uuid; *p; p++) {
+    if (*p == '-') continue;
+    int v = ps_hex_digit(*p);
+    if (v < 0 || n >= 32) return 0;
+    if (n % 2 == 0)
+      out[n / 2] = (unsigned char)(v << 4);
+    else
+      out[n / 2] |= (unsigned char)v;
+    n++;
+  }
+  return n == 32;
+}
+
+static int insert_event(sqlite_store *s, ps_record *r) {
+  sqlite3_stmt *st = s->insert_event;
+  unsigned char uuid[16];
+  sqlite3_bind_int64(st, 1, r->game_id);
+  sqlite3_bind_text(st, 2, r->category ? r->category : "", -1, SQLITE_STATIC);
+  if (r->event_uuid && uuid_to_bytes(r->event_uuid, uuid))
+    sqlite3_bind_blob(st, 3, uuid, 16, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, 3);
+  if (r->has_client_ts)
+    sqlite3_bind_int64(st, 4, r->client_ts);
+  else
+    sqlite3_bind_null(st, 4);
+  sqlite3_bind_int64(st, 5, r->received_ms);
+  ps_sqlite_bind_optional_text(st, 6, r->user_id);
+  ps_sqlite_bind_optional_text(st, 7, r->session_id);
+  sqlite3_bind_text(st, 8, r->body, (int)r->body_len, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (step != SQLITE_DONE) return PS_EIO;
+  r->duplicate = sqlite3_changes(s->writer) == 0;
+  return PS_OK;
+}
+
+static int insert_rejected(sqlite_store *s, const ps_record *r) {
+  sqlite3_stmt *st = s->insert_rejected;
+  sqlite3_bind_int64(st, 1, r->game_id);
+  sqlite3_bind_int64(st, 2, r->received_ms);
+  sqlite3_bind_int(st, 3, r->event_index);
+  ps_sqlite_bind_optional_text(st, 4, r->category);
+  sqlite3_bind_text(st, 5, r->body, (int)r->body_len, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, r->errors_json ? r->errors_json : "[]", -1, SQLITE_STATIC);
+  return ps_sqlite_step_and_reset(st);
+}
+
+int ps_sqlite_event_log_append(sqlite_store *s, ps_record *r) {
+  return r->kind == PS_RECORD_EVENT ? insert_event(s, r) : insert_rejected(s, r);
+}
+
+int ps_sqlite_rejected_trim(sqlite_store *s, int64_t game_id) {
+  sqlite3_stmt *st = s->trim_rejected;
+  sqlite3_bind_int64(st, 1, game_id);
+  sqlite3_bind_int64(st, 2, s->rejected_keep);
+  return ps_sqlite_step_and_reset(st);
+}
+
+typedef struct event_rows {
+  int64_t game_id;
+  ps_scan_visitor visit;
+  void *ctx;
+} event_rows;
+
+static int event_row(sqlite3_stmt *st, void *arg) {
+  const event_rows *q = arg;
+  ps_stored_event e = {
+      .game_id = q->game_id,
+      .received_ms = sqlite3_column_int64(st, 0),
+      .category = (const char *)sqlite3_column_text(st, 1),
+      .body = (const char *)sqlite3_column_text(st, 2),
+      .body_len = (size_t)sqlite3_column_bytes(st, 2),
+      .event_index = sqlite3_column_int(st, 3),
+      .errors_json = (const char *)sqlite3_column_text(st, 4),
+  };
+  ps_scan_item item = {.event = &e};
+  return q->visit(&item, q->ctx);
+}
+
+int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_visitor visit,
+                             void *ctx) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  const char *sql =
+      q->kind == PS_SCAN_REJECTED
+          ? "SELECT received_ms, category, body, event_index, errors FROM rejected_events"
+            " WHERE game_id = ?1 AND (?2 IS NULL OR category = ?2) ORDER BY id"
+          : "SELECT received_ms, category, body, 0, NULL FROM events"
+            " WHERE game_id = ?1 AND (?2 IS NULL OR category = ?2) ORDER BY id";
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, q->game_id);
+    ps_sqlite_bind_optional_text(st, 2, q->category);
+    event_rows rows = {q->game_id, visit, ctx};
+    rc = ps_sqlite_each_row(st, event_row, &rows);
+  }
+  sqlite3_finalize(st);
+  ps_sqlite_reader_release(s, db);
+  return rc;
+}

@@ -1,0 +1,281 @@
+/*
+ * events.c: the SQLite event store: its handle and ops table. It appends on the writer
+ * connection, one transaction per call (the ingest writer's group commit: one fsync for every
+ * request waiting), and answers from the tables its upkeep keeps:
+ *
+ *   analytics events   event_log.c (the events, the truth), ga_rollup.c folding them into
+ *                      ga_tables.c's day bitmaps and aggregates, ga_query.c / ga_family.c
+ *                      answering from those
+ *   metrics sessions   playtime_sessions.c (one interval per session), rollup.c (per-minute
+ *                      peaks of the settled past), session_query.c answering
+ *   multiplayer        so_sessions.c (summaries merged order-independently, events, tickets),
+ *                      match_metrics.c answering
+ *
+ * maintain() is that upkeep: every call catches the event rollups of every game up (they lag
+ * ingest by about a second), and every PLAYTIME_ROLLUP_PERIOD_MS it advances the per-minute
+ * rollups to the settled horizon (rollup.h).
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "store/sqlite/ga_query.h"
+#include "store/sqlite/ga_rollup.h"
+#include "store/sqlite/internal.h"
+#include "store/sqlite/match_metrics.h"
+#include "store/sqlite/rollup.h"
+#include "store/sqlite/session_metrics.h"
+#include "store/sqlite/session_query.h"
+#include "store/sqlite/session_set.h"
+
+#define PLAYTIME_ROLLUP_PERIOD_MS 10000
+#define DAY_MS 86400000LL
+
+/* ---- append ---- */
+
+/* Games with records in this transaction that event_games may not list yet. */
+typedef struct new_games {
+  int64_t ids[64];
+  size_t n;
+} new_games;
+
+static int note_game(sqlite_store *s, new_games *g, int64_t game_id) {
+  for (size_t i = 0; i < g->n; i++)
+    if (g->ids[i] == game_id) return PS_OK;
+  if (g->n < sizeof g->ids / sizeof *g->ids) {
+    g->ids[g->n++] = game_id;
+    return PS_OK;
+  }
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  if (sqlite3_prepare_v2(s->writer, "INSERT OR IGNORE INTO event_games(game_id) VALUES(?)", -1,
+                         &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    rc = sqlite3_step(st) == SQLITE_DONE ? PS_OK : PS_EIO;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int sqlite_append(ps_event_store *base, ps_record_span *spans, size_t nspans) {
+  sqlite_store *s = (sqlite_store *)base;
+  new_games games = {.n = 0}, rejected = {.n = 0};
+  if (ps_sqlite_exec(s->writer, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
+  int rc = PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < nspans; i++) {
+    for (size_t j = 0; rc == PS_OK && j < spans[i].count; j++) {
+      ps_record *r = &spans[i].records[j];
+      switch (r->kind) {
+        case PS_RECORD_EVENT: rc = ps_sqlite_event_log_append(s, r); break;
+        case PS_RECORD_REJECTED:
+          rc = ps_sqlite_event_log_append(s, r);
+          /* Trimmed once per game at the end; with many games at once, at once. */
+          if (rc == PS_OK && rejected.n == sizeof rejected.ids / sizeof *rejected.ids)
+            rc = ps_sqlite_rejected_trim(s, r->game_id);
+          else if (rc == PS_OK)
+            rc = note_game(s, &rejected, r->game_id);
+          break;
+        case PS_RECORD_MSESSION: rc = ps_sqlite_playtime_append(s, r); break;
+        case PS_RECORD_SO_EVENT: rc = ps_sqlite_sessions_write(s, r, &r->duplicate); break;
+      }
+      if (rc == PS_OK && r->kind != PS_RECORD_SO_EVENT) rc = note_game(s, &games, r->game_id);
+    }
+  }
+  for (size_t k = 0; rc == PS_OK && k < rejected.n; k++) rc = ps_sqlite_rejected_trim(s, rejected.ids[k]);
+  sqlite3_stmt *st = NULL;
+  if (rc == PS_OK && games.n &&
+      sqlite3_prepare_v2(s->writer, "INSERT OR IGNORE INTO event_games(game_id) VALUES(?)", -1,
+                         &st, NULL) != SQLITE_OK)
+    rc = PS_EIO;
+  for (size_t k = 0; rc == PS_OK && k < games.n; k++) {
+    sqlite3_bind_int64(st, 1, games.ids[k]);
+    rc = ps_sqlite_step_and_reset(st);
+  }
+  sqlite3_finalize(st);
+  if (rc == PS_OK) rc = ps_sqlite_exec(s->writer, "COMMIT");
+  if (rc == PS_OK) return PS_OK;
+  ps_error_log("sqlite: append failed: %s", sqlite3_errmsg(s->writer));
+  ps_sqlite_exec(s->writer, "ROLLBACK");
+  return PS_EIO;
+}
+
+/* ---- answers ---- */
+
+static int events_metric(sqlite_store *s, const ps_metric_query *q, ps_metric_result *out) {
+  ps_ga_query g = {.metric = q->metric, .from_day = q->from_ms / DAY_MS,
+                   .to_day = (q->to_ms + DAY_MS - 1) / DAY_MS, .today = q->now_ms / DAY_MS,
+                   .measure = q->measure, .by = q->by, .prefix = q->prefix, .steps = q->steps};
+  if (q->nfilters > 1) return PS_EINVAL; /* one dimension at a time (the rollups' layout) */
+  if (q->nfilters == 1) {
+    if ((g.dim = ps_ga_dim_index(q->filters[0].dimension)) < 0) return PS_EINVAL;
+    g.value = q->filters[0].value;
+  }
+  if (q->group_by && (g.group_dim = ps_ga_dim_index(q->group_by)) < 0) return PS_EINVAL;
+  return ps_ga_query_run(s, q->game_id, &g, out);
+}
+
+static int playtime_metric(sqlite_store *s, const ps_metric_query *q, ps_metric_result *out) {
+  for (size_t i = 0; i < q->nfilters; i++)
+    if (strcmp(q->filters[i].dimension, "platform") && strcmp(q->filters[i].dimension, "portal"))
+      return PS_EINVAL;
+  if (q->group_by && strcmp(q->group_by, "platform") && strcmp(q->group_by, "portal"))
+    return PS_EINVAL;
+  ps_session_query p = {.metric = q->metric, .from_ms = q->from_ms, .to_ms = q->to_ms,
+                        .interval_ms = q->interval_ms,
+                        .platform = ps_metric_query_filter(q, "platform"),
+                        .portal = ps_metric_query_filter(q, "portal"),
+                        .group_by = q->group_by != NULL,
+                        .group_by_portal = q->group_by && strcmp(q->group_by, "portal") == 0};
+  return ps_session_query_run(s, q->game_id, &p, q->now_ms, s->msession_timeout_ms, out);
+}
+
+static int sqlite_metric(ps_event_store *base, const ps_metric_query *q, ps_metric_result *out) {
+  sqlite_store *s = (sqlite_store *)base;
+  memset(out, 0, sizeof *out);
+  switch (q->source) {
+    case PS_SOURCE_EVENTS: return events_metric(s, q, out);
+    case PS_SOURCE_PLAYTIME: return playtime_metric(s, q, out);
+    case PS_SOURCE_MATCHMAKING:
+      if (q->nfilters) return PS_EINVAL;
+      return ps_match_query_run(s, q->project_id, q->metric, q->from_ms, q->to_ms,
+                                q->interval_ms, q->group_by, out);
+  }
+  return PS_EINVAL;
+}
+
+static int sqlite_live(ps_event_store *base, int64_t game_id, int64_t now_ms, ps_live *out) {
+  sqlite_store *s = (sqlite_store *)base;
+  ps_session_set set;
+  ps_metric_result ccu = {0}, ugc = {0};
+  /* Running sessions reach now (half-open), so the last millisecond is the live one. */
+  int rc = ps_session_set_load(s, game_id, now_ms - 1, now_ms, now_ms, s->msession_timeout_ms,
+                               NULL, NULL, &set);
+  if (rc == PS_OK)
+    rc = ps_session_metric_compute("ccu", set.items, set.n, now_ms - 1, now_ms, 1, &ccu);
+  if (rc == PS_OK)
+    rc = ps_session_metric_compute("concurrent_ugc", set.items, set.n, now_ms - 1, now_ms, 1, &ugc);
+  if (rc == PS_OK) {
+    out->ccu = (int64_t)ccu.whole.total;
+    out->concurrent_ugc = (int64_t)ugc.whole.total;
+  }
+  ps_metric_result_free(&ccu);
+  ps_metric_result_free(&ugc);
+  ps_session_set_free(&set);
+  return rc;
+}
+
+typedef struct scan_sessions {
+  ps_scan_visitor visit;
+  void *ctx;
+} scan_sessions;
+
+static int scan_session(const ps_playtime_session *m, void *arg) {
+  const scan_sessions *q = arg;
+  ps_scan_item item = {.session = m};
+  return q->visit(&item, q->ctx);
+}
+
+static int sqlite_scan(ps_event_store *base, const ps_scan_query *q, ps_scan_visitor visit,
+                       void *ctx) {
+  sqlite_store *s = (sqlite_store *)base;
+  if (q->kind == PS_SCAN_MSESSIONS) {
+    scan_sessions sessions = {visit, ctx};
+    return ps_sqlite_msessions_scan(s, q->game_id, scan_session, &sessions);
+  }
+  return ps_sqlite_event_log_scan(s, q, visit, ctx);
+}
+
+/* ---- upkeep ---- */
+
+static int sqlite_maintain(ps_event_store *base, int64_t now_ms) {
+  sqlite_store *s = (sqlite_store *)base;
+  int64_t *games = NULL;
+  size_t n = 0;
+  int rc = ps_sqlite_event_games(s, &games, &n);
+  if (rc != PS_OK) return rc;
+  int playtime = now_ms - s->last_playtime_rollup_ms >= PLAYTIME_ROLLUP_PERIOD_MS;
+  int64_t horizon = ps_rollup_horizon(now_ms, s->msession_window_ms, s->msession_timeout_ms);
+  for (size_t i = 0; i < n; i++) {
+    int one = ps_ga_rollup_catch_up(s, games[i]);
+    if (one != PS_OK)
+      ps_warn("event rollups: game %lld: %s (tried again later)", (long long)games[i],
+              ps_strerror(one));
+    if (playtime) {
+      int two = ps_rollup_advance(s, games[i], horizon, now_ms, s->msession_timeout_ms);
+      if (two != PS_OK)
+        ps_warn("playtime rollups: game %lld: %s (tried again later)", (long long)games[i],
+                ps_strerror(two));
+      one = one != PS_OK ? one : two;
+    }
+    rc = rc != PS_OK ? rc : one;
+  }
+  if (playtime) s->last_playtime_rollup_ms = now_ms;
+  free(games);
+  return rc;
+}
+
+/* ---- the handle ---- */
+
+static void sqlite_close(ps_event_store *base) {
+  sqlite_store *s = (sqlite_store *)base;
+  if (!s) return;
+  sqlite3_finalize(s->insert_event);
+  sqlite3_finalize(s->insert_rejected);
+  sqlite3_finalize(s->trim_rejected);
+  sqlite3_finalize(s->msession_start);
+  sqlite3_finalize(s->msession_advance);
+  ps_sqlite_sessions_close(s);
+  ps_sqlite_readers_close(s);
+  sqlite3_close(s->writer);
+  sqlite3_close(s->shared);
+  pthread_mutex_destroy(&s->shared_lock);
+  free(s);
+}
+
+extern const ps_event_store_ops ps_sqlite_event_ops;
+
+static int sqlite_open(const char *dir, const ps_store_options *options, ps_event_store **out) {
+  char path[4096];
+  int rc = ps_sqlite_path(dir, path, sizeof path);
+  if (rc != PS_OK) return rc;
+  sqlite_store *s = calloc(1, sizeof *s);
+  if (!s) return PS_ENOMEM;
+  s->base.ops = &ps_sqlite_event_ops;
+  pthread_mutex_init(&s->shared_lock, NULL);
+  ps_store_options o = options ? *options : (ps_store_options){0};
+  s->rejected_keep = o.rejected_keep_per_game > 0 ? o.rejected_keep_per_game
+                                                  : PS_STORE_DEFAULT_REJECTED_KEEP;
+  s->msession_timeout_ms = o.msession_timeout_ms > 0 ? o.msession_timeout_ms
+                                                     : PS_STORE_DEFAULT_MSESSION_TIMEOUT_MS;
+  s->msession_window_ms = o.msession_window_ms > 0 ? o.msession_window_ms
+                                                   : PS_STORE_DEFAULT_MSESSION_WINDOW_MS;
+  if ((rc = ps_sqlite_connect(path, &s->writer)) != PS_OK ||
+      (rc = ps_sqlite_connect(path, &s->shared)) != PS_OK ||
+      (rc = ps_sqlite_readers_open(s, path)) != PS_OK)
+    goto out;
+  if ((rc = ps_sqlite_event_log_prepare(s)) != PS_OK ||
+      (rc = ps_sqlite_playtime_prepare(s)) != PS_OK || (rc = ps_sqlite_sessions_open(s)) != PS_OK)
+    goto out;
+  *out = &s->base;
+  s = NULL;
+out:
+  sqlite_close(s ? &s->base : NULL);
+  return rc;
+}
+
+const ps_event_store_ops ps_sqlite_event_ops = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .append = sqlite_append,
+    .metric = sqlite_metric,
+    .live = sqlite_live,
+    .so_session_get = ps_sqlite_so_session_get,
+    .so_session_list = ps_sqlite_so_session_list,
+    .so_expire = ps_sqlite_so_expire,
+    .scan = sqlite_scan,
+    .maintain = sqlite_maintain,
+};

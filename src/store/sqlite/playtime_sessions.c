@@ -1,0 +1,288 @@
+/*
+ * playtime_sessions.c: metrics sessions in the SQLite event store, as the intervals the
+ * playtime metrics are computed from, and the tables of their per-minute rollups (rollup.h).
+ *
+ *   msessions(game_id, session_id, player, platform, portal, mod_ids, started_ms, last_ms,
+ *             ended_ms, last_received_ms, max_order_id)      one row per metrics session
+ *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
+ *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
+ *   event_games(game_id)                            the games this store has records of
+ *
+ * A start creates its row (a second one changes nothing); a heartbeat or an end moves it on
+ * with max(), so applying a request twice, or late, leaves the same row: append is idempotent.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/array.h"
+#include "common/errors.h"
+#include "store/sqlite/internal.h"
+
+const char ps_sqlite_playtime_schema[] =
+    "CREATE TABLE IF NOT EXISTS msessions("
+    "  game_id INTEGER NOT NULL, session_id TEXT NOT NULL, player TEXT NOT NULL,"
+    "  platform TEXT NOT NULL, portal TEXT NOT NULL, mod_ids TEXT NOT NULL,"
+    "  started_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    "  last_received_ms INTEGER NOT NULL, max_order_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(game_id, session_id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS msessions_by_start ON msessions(game_id, started_ms);"
+    "CREATE INDEX IF NOT EXISTS msessions_by_last ON msessions(game_id, last_ms, started_ms);"
+    "CREATE INDEX IF NOT EXISTS msessions_by_received"
+    "  ON msessions(game_id, last_received_ms) WHERE ended_ms IS NULL;"
+    "CREATE TABLE IF NOT EXISTS msession_minutes("
+    "  game_id INTEGER NOT NULL, platform TEXT NOT NULL, portal TEXT NOT NULL,"
+    "  minute_ms INTEGER NOT NULL, ccu INTEGER NOT NULL, ugc INTEGER NOT NULL,"
+    "  PRIMARY KEY(game_id, platform, portal, minute_ms)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS msession_minutes_by_portal"
+    "  ON msession_minutes(game_id, portal, minute_ms, platform, ccu, ugc);"
+    "CREATE TABLE IF NOT EXISTS rollup_state("
+    "  game_id INTEGER PRIMARY KEY, settled_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS event_games(game_id INTEGER PRIMARY KEY);";
+
+int ps_sqlite_playtime_prepare(sqlite_store *s) {
+  if (ps_sqlite_prepare(s->writer,
+                        "INSERT INTO msessions(game_id, session_id, player, platform, portal,"
+                        " mod_ids, started_ms, last_ms, ended_ms, last_received_ms, max_order_id)"
+                        " VALUES(?1,?2,?3,?4,?5,?6,?7,?7,NULL,?8,?9) ON CONFLICT DO NOTHING",
+                        &s->msession_start) != PS_OK ||
+      ps_sqlite_prepare(s->writer,
+                        "UPDATE msessions SET last_ms = max(last_ms, ?3),"
+                        " last_received_ms = max(last_received_ms, ?4),"
+                        " max_order_id = max(max_order_id, ?5),"
+                        " ended_ms = CASE WHEN ?6 THEN ?3 ELSE ended_ms END"
+                        " WHERE game_id = ?1 AND session_id = ?2",
+                        &s->msession_advance) != PS_OK)
+    return PS_EIO;
+  return PS_OK;
+}
+
+int ps_sqlite_playtime_append(sqlite_store *s, const ps_record *r) {
+  const ps_msession_record *m = r->msession;
+  sqlite3_stmt *st;
+  if (m->kind == PS_MSESSION_REC_START) {
+    st = s->msession_start;
+    sqlite3_bind_int64(st, 1, r->game_id);
+    sqlite3_bind_text(st, 2, m->session_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, m->player, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, m->platform, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, m->portal, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, m->mod_ids ? m->mod_ids : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, m->ts_ms);
+    sqlite3_bind_int64(st, 8, r->received_ms);
+    sqlite3_bind_int64(st, 9, m->order_id);
+  } else {
+    st = s->msession_advance;
+    sqlite3_bind_int64(st, 1, r->game_id);
+    sqlite3_bind_text(st, 2, m->session_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, m->ts_ms);
+    sqlite3_bind_int64(st, 4, r->received_ms);
+    sqlite3_bind_int64(st, 5, m->order_id);
+    sqlite3_bind_int(st, 6, m->kind == PS_MSESSION_REC_END);
+  }
+  return ps_sqlite_step_and_reset(st);
+}
+
+/* ---- reads ---- */
+
+#define MSESSION_COLUMNS \
+  "session_id, player, platform, portal, mod_ids, started_ms, last_ms, ended_ms," \
+  " last_received_ms"
+
+typedef struct msession_rows {
+  ps_playtime_visitor visit;
+  void *ctx;
+} msession_rows;
+
+static int msession_row(sqlite3_stmt *st, void *arg) {
+  const msession_rows *q = arg;
+  ps_playtime_session m = {
+      .session_id = (const char *)sqlite3_column_text(st, 0),
+      .player = (const char *)sqlite3_column_text(st, 1),
+      .platform = (const char *)sqlite3_column_text(st, 2),
+      .portal = (const char *)sqlite3_column_text(st, 3),
+      .mod_ids = (const char *)sqlite3_column_text(st, 4),
+      .started_ms = sqlite3_column_int64(st, 5),
+      .last_ms = sqlite3_column_int64(st, 6),
+      .ended_ms = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7),
+      .last_received_ms = sqlite3_column_int64(st, 8),
+  };
+  return q->visit(&m, q->ctx);
+}
+
+/* Visits the sessions selected by sql (game id bound as ?1, then from, to and open_since as
+ * ?2, ?3, ?4 if used). */
+static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, int64_t from_ms,
+                           int64_t to_ms, int64_t open_since_ms, ps_playtime_visitor visit,
+                           void *ctx) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    if (sqlite3_bind_parameter_count(st) >= 4) {
+      sqlite3_bind_int64(st, 2, from_ms);
+      sqlite3_bind_int64(st, 3, to_ms);
+      sqlite3_bind_int64(st, 4, open_since_ms);
+    }
+    msession_rows rows = {visit, ctx};
+    rc = ps_sqlite_each_row(st, msession_row, &rows);
+  }
+  sqlite3_finalize(st);
+  ps_sqlite_reader_release(s, db);
+  return rc;
+}
+
+int ps_sqlite_msessions_scan(sqlite_store *s, int64_t game_id, ps_playtime_visitor visit,
+                             void *ctx) {
+  return visit_msessions(s,
+                         "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+                         " ORDER BY started_ms, session_id",
+                         game_id, 0, 0, 0, visit, ctx);
+}
+
+int ps_sqlite_msessions_range(sqlite_store *s, int64_t game_id, int64_t from_ms, int64_t to_ms,
+                              int64_t open_since_ms, ps_playtime_visitor visit, void *ctx) {
+  /* A union of two index ranges (msessions_by_last, msessions_by_received): recent ranges read
+   * only recent sessions, however many the game has. The unary + keeps the planner off
+   * msessions_by_start, which the ORDER BY would otherwise tempt it into (a full scan). */
+  return visit_msessions(s,
+                         "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+                         " AND last_ms >= ?2 AND +started_ms < ?3"
+                         " UNION SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+                         " AND ended_ms IS NULL AND last_received_ms >= ?4 AND +started_ms < ?3"
+                         " ORDER BY started_ms, session_id",
+                         game_id, from_ms, to_ms, open_since_ms, visit, ctx);
+}
+
+static int reader_int64(sqlite_store *s, const char *sql, int64_t game_id, int64_t *out) {
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  int rc = ps_sqlite_query_int64(db, sql, game_id, out);
+  ps_sqlite_reader_release(s, db);
+  return rc;
+}
+
+int ps_sqlite_msessions_first_start(sqlite_store *s, int64_t game_id, int64_t *out_ms) {
+  return reader_int64(s, "SELECT min(started_ms) FROM msessions WHERE game_id = ?1", game_id,
+                      out_ms);
+}
+
+/* ---- rollups ---- */
+
+int ps_sqlite_rollup_settled(sqlite_store *s, int64_t game_id, int64_t *settled_ms) {
+  return reader_int64(s, "SELECT settled_ms FROM rollup_state WHERE game_id = ?1", game_id,
+                      settled_ms);
+}
+
+int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row *rows,
+                           size_t n, int64_t settled_ms) {
+  sqlite3_stmt *row = NULL, *state = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) goto out;
+  if (sqlite3_prepare_v2(s->shared,
+                         "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
+                         " minute_ms, ccu, ugc) VALUES(?,?,?,?,?,?)",
+                         -1, &row, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->shared,
+                         "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)",
+                         -1, &state, NULL) != SQLITE_OK)
+    goto rollback;
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_bind_int64(row, 1, game_id);
+    sqlite3_bind_text(row, 2, rows[i].platform, -1, SQLITE_STATIC);
+    sqlite3_bind_text(row, 3, rows[i].portal, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(row, 4, rows[i].minute_ms);
+    sqlite3_bind_int64(row, 5, rows[i].ccu);
+    sqlite3_bind_int64(row, 6, rows[i].ugc);
+    if (ps_sqlite_step_and_reset(row) != PS_OK) goto rollback;
+  }
+  sqlite3_bind_int64(state, 1, game_id);
+  sqlite3_bind_int64(state, 2, settled_ms);
+  if (ps_sqlite_step_and_reset(state) != PS_OK) goto rollback;
+  rc = ps_sqlite_exec(s->shared, "COMMIT");
+  if (rc == PS_OK) goto out;
+rollback:
+  ps_sqlite_exec(s->shared, "ROLLBACK");
+  rc = PS_EIO;
+out:
+  sqlite3_finalize(row);
+  sqlite3_finalize(state);
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+typedef struct rollup_rows {
+  ps_rollup_visitor visit;
+  void *ctx;
+} rollup_rows;
+
+static int rollup_row(sqlite3_stmt *st, void *arg) {
+  const rollup_rows *q = arg;
+  ps_rollup_row r;
+  ps_sqlite_copy_text(r.platform, sizeof r.platform, st, 0);
+  ps_sqlite_copy_text(r.portal, sizeof r.portal, st, 1);
+  r.minute_ms = sqlite3_column_int64(st, 2);
+  r.ccu = sqlite3_column_int64(st, 3);
+  r.ugc = sqlite3_column_int64(st, 4);
+  return q->visit(&r, q->ctx);
+}
+
+int ps_sqlite_rollup_scan(sqlite_store *s, int64_t game_id, const char *platform,
+                          const char *portal, int64_t from_ms, int64_t to_ms,
+                          ps_rollup_visitor visit, void *ctx) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  /* Plain equalities when both are given, so that the primary key serves the whole range. */
+  char sql[320];
+  snprintf(sql, sizeof sql,
+           "SELECT platform, portal, minute_ms, ccu, ugc FROM msession_minutes"
+           " WHERE game_id = ?1 AND %s AND %s AND minute_ms >= ?4 AND minute_ms < ?5",
+           platform ? "platform = ?2" : "platform <> '" PS_ROLLUP_ANY "'",
+           portal ? "portal = ?3" : "portal <> '" PS_ROLLUP_ANY "'");
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    if (platform) sqlite3_bind_text(st, 2, platform, -1, SQLITE_STATIC);
+    if (portal) sqlite3_bind_text(st, 3, portal, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, from_ms);
+    sqlite3_bind_int64(st, 5, to_ms);
+    rollup_rows rows = {visit, ctx};
+    rc = ps_sqlite_each_row(st, rollup_row, &rows);
+  }
+  sqlite3_finalize(st);
+  ps_sqlite_reader_release(s, db);
+  return rc;
+}
+
+typedef struct id_list {
+  int64_t *ids;
+  size_t n, cap;
+} id_list;
+
+static int id_row(sqlite3_stmt *st, void *arg) {
+  id_list *l = arg;
+  if (PS_ARRAY_RESERVE(l->ids, l->n, l->cap)) return PS_ENOMEM;
+  l->ids[l->n++] = sqlite3_column_int64(st, 0);
+  return 0;
+}
+
+int ps_sqlite_event_games(sqlite_store *s, int64_t **ids, size_t *count) {
+  sqlite3_stmt *st = NULL;
+  id_list l = {0};
+  int rc = PS_EIO;
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  if (sqlite3_prepare_v2(db, "SELECT game_id FROM event_games ORDER BY game_id", -1, &st,
+                         NULL) == SQLITE_OK)
+    rc = ps_sqlite_each_row(st, id_row, &l);
+  sqlite3_finalize(st);
+  ps_sqlite_reader_release(s, db);
+  if (rc != PS_OK) {
+    free(l.ids);
+    return rc;
+  }
+  *ids = l.ids;
+  *count = l.n;
+  return PS_OK;
+}

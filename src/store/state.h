@@ -1,0 +1,113 @@
+/*
+ * state.h: the state store. It holds what is looked up and updated in place, and is
+ * transactional: games and their keys, read-API tokens, service accounts, and the state that
+ * protocols check before they accept a request (a metrics session's owner, highest order id
+ * and nonces; a multiplayer session's anonymisation salt and player numbers). Everything that
+ * is appended and counted lives in the event store (events.h).
+ *
+ * Guarantees every backend keeps:
+ * - Each call is one transaction: it happens whole or not at all, and a 0 return means it is
+ *   durable.
+ * - apply() is idempotent: applying the same records again changes nothing (the ingest writer
+ *   applies them after the event store appended them, and again when a client resends after a
+ *   failure between the two).
+ * - Secrets are kept only as hashes (tokens, service-account secrets); real matchmaker player
+ *   ids never reach it (only keyed hashes).
+ * - Every call is safe from any thread and concurrently with other processes.
+ */
+#ifndef PS_STORE_STATE_H
+#define PS_STORE_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/options.h"
+#include "store/records.h"
+
+typedef struct ps_state_store ps_state_store;
+
+/* A game and its keys. Fixed-size fields: a ps_game is a plain value, freely copied. */
+typedef struct ps_game {
+  int64_t id;
+  char name[129];
+  char project_id[37];   /* UUID */
+  char game_key[33];     /* 32 hex */
+  char secret_key[41];   /* 40 hex: HMAC key of the analytics API */
+  char metrics_key[37];  /* UUID: HMAC key of metrics-session hashes */
+  char token_secret[65]; /* 64 hex: HS256 key of player bearer tokens */
+  int64_t created_ms;
+} ps_game;
+
+/* A service account: HTTP Basic key_id:secret, one role on one project (a game's project_id). */
+typedef struct ps_service_account {
+  char key_id[37];        /* UUID */
+  char project_id[37];
+  char name[129];         /* a label for people ("matchmaker"); may be empty */
+  char secret_sha256[65]; /* lowercase hex SHA-256 of the secret */
+  char role[8];           /* "viewer" or "writer" */
+  int64_t created_ms;
+} ps_service_account;
+
+/* What the metrics-session checks need of a session (ingest/metrics/registry.h). */
+typedef struct ps_msession_state {
+  char player[129];
+  int64_t max_order_id;
+  int64_t last_received_ms; /* server time of the latest accepted request */
+  int ended;
+} ps_msession_state;
+
+typedef int (*ps_nonce_visitor)(const char *nonce, void *ctx);
+typedef int (*ps_so_player_visitor)(const ps_so_player *player, void *ctx);
+
+typedef struct ps_state_store_ops {
+  const char *name; /* the URL scheme: "sqlite" */
+  /* Opens (creating or upgrading if needed) the store at location (sqlite: a directory). */
+  int (*open)(const char *location, const ps_store_options *options, ps_state_store **out);
+  void (*close)(ps_state_store *store);
+
+  /* Stores game (name and keys filled in by the caller); sets game->id and created_ms.
+   * PS_EEXIST when a key collides. */
+  int (*game_create)(ps_state_store *store, ps_game *game);
+  /* A malloc'd array (caller frees) of every game ordered by id. */
+  int (*game_list)(ps_state_store *store, ps_game **games, size_t *count);
+  /* The game with that game_key (when not NULL) or that id. PS_ENOTFOUND when none. */
+  int (*game_find)(ps_state_store *store, const char *game_key, int64_t id, ps_game *out);
+
+  /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token. create: PS_EEXIST
+   * when the hash is taken. check: 0 when a token with that hash exists, else PS_ENOTFOUND. */
+  int (*api_token_create)(ps_state_store *store, const char *token_sha256_hex, const char *name);
+  int (*api_token_check)(ps_state_store *store, const char *token_sha256_hex);
+
+  /* Service accounts (src/auth/service_auth.h). create: PS_EEXIST when the key id is taken;
+   * created_ms is stored as given (0: now); a role other than "viewer" or "writer" is
+   * PS_EINVAL (the store does not check that the project exists: the CLI does). find:
+   * PS_ENOTFOUND when unknown. list: every account (of project_id unless NULL), by creation;
+   * caller frees *out. delete: PS_ENOTFOUND when unknown. */
+  int (*service_account_create)(ps_state_store *store, const ps_service_account *account);
+  int (*service_account_find)(ps_state_store *store, const char *key_id, ps_service_account *out);
+  int (*service_account_list)(ps_state_store *store, const char *project_id,
+                              ps_service_account **out, size_t *count);
+  int (*service_account_delete)(ps_state_store *store, const char *key_id);
+
+  /* Applies, in one transaction, the protocol state the records carry: a metrics-session
+   * request creates or advances its session's state and keeps its nonce; a multiplayer
+   * session event keeps its session's salt and players. Other records carry none. */
+  int (*apply)(ps_state_store *store, const ps_record_span *spans, size_t nspans);
+  /* One metrics session's state, and every nonce it has used. PS_ENOTFOUND if unknown. */
+  int (*msession_load)(ps_state_store *store, int64_t game_id, const char *session_id,
+                       ps_msession_state *out, ps_nonce_visitor visit, void *ctx);
+  /* A multiplayer session's salt (65 bytes) and its players. PS_ENOTFOUND when unknown. */
+  int (*so_anonymity_load)(ps_state_store *store, const ps_so_key *key, char *salt,
+                           ps_so_player_visitor visit, void *ctx);
+  /* Forgets the anonymisation of every multiplayer session created before before_ms (as the
+   * event store dates it: the earliest match.created, else the earliest event), leaving no
+   * trace in the store's files. */
+  int (*so_anonymity_expire)(ps_state_store *store, int64_t before_ms);
+} ps_state_store_ops;
+
+/* Every backend's handle starts with this header. */
+struct ps_state_store {
+  const ps_state_store_ops *ops;
+};
+
+#endif
