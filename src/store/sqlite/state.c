@@ -179,100 +179,112 @@ static int sqlite_state_apply(ps_state_store *base, const ps_record_span *spans,
 
 /* ---- loads ---- */
 
-typedef struct text_rows {
+/* What a load reads: a parent row (its key bound by bind) and its child rows (the same key).
+ * parent() decodes the parent row, child() visits each child row. */
+typedef struct load {
+  const char *parent_sql, *child_sql;
+  void (*bind)(sqlite3_stmt *st, const void *key);
+  const void *key;
+  void (*parent)(sqlite3_stmt *st, void *ctx);
+  int (*child)(sqlite3_stmt *st, void *ctx);
+  void *ctx;
+} load;
+
+/* Runs l in one read transaction, so the parent and its children are of the same moment:
+ * PS_OK, PS_ENOTFOUND (no parent row), PS_EIO or what child() returned. */
+static int run_load(sqlite_state *s, const load *l) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->lock);
+  if (ps_sqlite_exec(s->db, "BEGIN") != PS_OK) goto out;
+  if (sqlite3_prepare_v2(s->db, l->parent_sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  l->bind(st, l->key);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_DONE) rc = PS_ENOTFOUND;
+  if (step != SQLITE_ROW) goto out;
+  l->parent(st, l->ctx);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (sqlite3_prepare_v2(s->db, l->child_sql, -1, &st, NULL) != SQLITE_OK) goto out;
+  l->bind(st, l->key);
+  rc = ps_sqlite_each_row(st, l->child, l->ctx);
+out:
+  sqlite3_finalize(st);
+  ps_sqlite_exec(s->db, "COMMIT");
+  pthread_mutex_unlock(&s->lock);
+  return rc;
+}
+
+typedef struct msession_key {
+  int64_t game_id;
+  const char *session_id;
+} msession_key;
+
+typedef struct msession_load_ctx {
+  ps_msession_state *out;
   ps_nonce_visitor visit;
   void *ctx;
-} text_rows;
+} msession_load_ctx;
+
+static void bind_msession(sqlite3_stmt *st, const void *key) {
+  const msession_key *k = key;
+  sqlite3_bind_int64(st, 1, k->game_id);
+  sqlite3_bind_text(st, 2, k->session_id, -1, SQLITE_STATIC);
+}
+
+static void msession_row(sqlite3_stmt *st, void *arg) {
+  ps_msession_state *out = ((msession_load_ctx *)arg)->out;
+  memset(out, 0, sizeof *out);
+  ps_sqlite_copy_text(out->player, sizeof out->player, st, 0);
+  out->max_order_id = sqlite3_column_int64(st, 1);
+  out->last_received_ms = sqlite3_column_int64(st, 2);
+  out->ended = sqlite3_column_int(st, 3) != 0;
+}
 
 static int nonce_row(sqlite3_stmt *st, void *arg) {
-  const text_rows *q = arg;
+  const msession_load_ctx *q = arg;
   const unsigned char *nonce = sqlite3_column_text(st, 0);
   return q->visit(nonce ? (const char *)nonce : "", q->ctx);
 }
 
 static int sqlite_msession_load(ps_state_store *base, int64_t game_id, const char *session_id,
                                 ps_msession_state *out, ps_nonce_visitor visit, void *ctx) {
-  sqlite_state *s = (sqlite_state *)base;
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->lock);
-  /* One read transaction: the state and its nonces are of the same moment. */
-  if (ps_sqlite_exec(s->db, "BEGIN") != PS_OK) goto out;
-  if (sqlite3_prepare_v2(s->db,
-                         "SELECT player, max_order_id, last_received_ms, ended FROM msession_state"
-                         " WHERE game_id = ? AND session_id = ?",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_bind_int64(st, 1, game_id);
-  sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_DONE) rc = PS_ENOTFOUND;
-  if (step != SQLITE_ROW) goto out;
-  memset(out, 0, sizeof *out);
-  ps_sqlite_copy_text(out->player, sizeof out->player, st, 0);
-  out->max_order_id = sqlite3_column_int64(st, 1);
-  out->last_received_ms = sqlite3_column_int64(st, 2);
-  out->ended = sqlite3_column_int(st, 3) != 0;
-  sqlite3_finalize(st);
-  st = NULL;
-  if (sqlite3_prepare_v2(s->db,
-                         "SELECT nonce FROM msession_nonces WHERE game_id = ? AND session_id = ?",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_bind_int64(st, 1, game_id);
-  sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
-  text_rows rows = {visit, ctx};
-  rc = ps_sqlite_each_row(st, nonce_row, &rows);
-out:
-  sqlite3_finalize(st);
-  ps_sqlite_exec(s->db, "COMMIT");
-  pthread_mutex_unlock(&s->lock);
-  return rc;
+  msession_key key = {game_id, session_id};
+  msession_load_ctx c = {out, visit, ctx};
+  load l = {"SELECT player, max_order_id, last_received_ms, ended FROM msession_state"
+            " WHERE game_id = ?1 AND session_id = ?2",
+            "SELECT nonce FROM msession_nonces WHERE game_id = ?1 AND session_id = ?2",
+            bind_msession, &key, msession_row, nonce_row, &c};
+  return run_load((sqlite_state *)base, &l);
 }
 
-typedef struct player_rows {
+typedef struct anonymity_load_ctx {
+  char *salt;
   ps_so_player_visitor visit;
   void *ctx;
-} player_rows;
+} anonymity_load_ctx;
+
+static void bind_so_key(sqlite3_stmt *st, const void *key) { bind_key(st, key); }
+
+static void salt_row(sqlite3_stmt *st, void *arg) {
+  ps_sqlite_copy_text(((anonymity_load_ctx *)arg)->salt, 65, st, 0);
+}
 
 static int player_row(sqlite3_stmt *st, void *arg) {
-  const player_rows *q = arg;
+  const anonymity_load_ctx *q = arg;
   ps_so_player p = {(const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)};
   return q->visit(&p, q->ctx);
 }
 
 static int sqlite_so_anonymity_load(ps_state_store *base, const ps_so_key *key, char *salt,
                                     ps_so_player_visitor visit, void *ctx) {
-  sqlite_state *s = (sqlite_state *)base;
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->lock);
-  if (ps_sqlite_exec(s->db, "BEGIN") != PS_OK) goto out;
-  if (sqlite3_prepare_v2(s->db,
-                         "SELECT salt FROM so_anonymity WHERE project_id = ?1"
-                         " AND environment_id = ?2 AND session_id = ?3",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto out;
-  bind_key(st, key);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_DONE) rc = PS_ENOTFOUND;
-  if (step != SQLITE_ROW) goto out;
-  ps_sqlite_copy_text(salt, 65, st, 0);
-  sqlite3_finalize(st);
-  st = NULL;
-  if (sqlite3_prepare_v2(s->db,
-                         "SELECT hash, number FROM so_anonymity_players WHERE project_id = ?1"
-                         " AND environment_id = ?2 AND session_id = ?3",
-                         -1, &st, NULL) != SQLITE_OK)
-    goto out;
-  bind_key(st, key);
-  player_rows rows = {visit, ctx};
-  rc = ps_sqlite_each_row(st, player_row, &rows);
-out:
-  sqlite3_finalize(st);
-  ps_sqlite_exec(s->db, "COMMIT");
-  pthread_mutex_unlock(&s->lock);
-  return rc;
+  anonymity_load_ctx c = {salt, visit, ctx};
+  load l = {"SELECT salt FROM so_anonymity WHERE project_id = ?1 AND environment_id = ?2"
+            " AND session_id = ?3",
+            "SELECT hash, number FROM so_anonymity_players WHERE project_id = ?1"
+            " AND environment_id = ?2 AND session_id = ?3",
+            bind_so_key, key, salt_row, player_row, &c};
+  return run_load((sqlite_state *)base, &l);
 }
 
 static int sqlite_so_anonymity_expire(ps_state_store *base, int64_t before_ms) {
