@@ -14,7 +14,7 @@
 // binary under test on it (which may upgrade the store in place), waits until the answers have
 // settled (rollups a newer store rebuilds in the background), and requires every recorded answer
 // again: deep equality of the parsed JSON, numbers exact, floats within 1e-9 relative. Then the
-// directory's PRAGMA user_version must be >= 6, the CLI must count the same events, rejected
+// directory's PRAGMA user_version must be >= 7 (upgraded in place), the CLI must count the same events, rejected
 // events and sessions, and the directory must open a second time with the same answers.
 
 const { describe, it, before, after } = require('node:test');
@@ -147,9 +147,16 @@ describe('a data directory of store schema version 6 (tests/data/store_v6.sql)',
     }
   });
 
-  it('is at schema version 6 or later after the server ran, and intact', () => {
-    assert.ok(userVersion(db) >= 6, `PRAGMA user_version is ${userVersion(db)}, expected >= 6`);
+  it('was upgraded in place (schema 7 or later), and is intact', () => {
+    assert.ok(userVersion(db) >= 7, `PRAGMA user_version is ${userVersion(db)}, expected >= 7`);
     assert.equal(sqlite3(db, { args: ['-batch'], input: 'PRAGMA integrity_check;\n' }).trim(), 'ok');
+    // Version 7 moved the anonymisation into the state store's tables: the v6 map is gone and
+    // the event store's session rows keep no salt.
+    const query = (sql) => sqlite3(db, { args: ['-batch'], input: `${sql};\n` }).trim();
+    assert.equal(query("SELECT count(*) FROM sqlite_master WHERE name = 'so_players'"), '0');
+    assert.equal(query("SELECT count(*) FROM so_sessions WHERE salt <> ''"), '0');
+    assert.equal(query('SELECT count(*) FROM so_anonymity'), query('SELECT count(*) FROM so_sessions'));
+    assert.ok(Number(query('SELECT count(*) FROM so_anonymity_players')) > 0);
   });
 
   it('the CLI lists the same events, rejected events and metrics sessions', async () => {
