@@ -16,7 +16,10 @@ static const char usage[] =
     "usage: playstat api-token create (--data DIR | --store URL) [--name NAME]\n"
     "\n"
     "Prints a new API token for GET /api/v1/... (send it as Authorization: Bearer <token>).\n"
-    "It is shown only now: playstat keeps just its SHA-256.\n";
+    "It is shown only now: playstat keeps just its SHA-256.\n"
+    "\n"
+    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
+    "database in DIR (playstat serve --help).\n";
 
 int ps_cmd_api_token(int argc, char **argv) {
   static const char *const actions[] = {"create", NULL};

@@ -17,7 +17,10 @@ static const char usage[] =
     "\n"
     "Prints the game's stored analytics events, one JSON object per line, as received plus\n"
     "\"received_ts\" (server receive time, unix seconds). --category keeps one category;\n"
-    "--rejected prints the events that failed validation instead, with their errors.\n";
+    "--rejected prints the events that failed validation instead, with their errors.\n"
+    "\n"
+    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
+    "database in DIR (playstat serve --help).\n";
 
 static int print_stored(const ps_scan_item *item, void *ctx) {
   const ps_stored_event *e = item->event;

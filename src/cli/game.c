@@ -20,7 +20,10 @@ static const char usage[] =
     "  game_key, secret_key  for the analytics API (GameAnalytics v2 compatible)\n"
     "  metrics_key           for metrics-session hashes\n"
     "  token_secret          to sign players' bearer tokens\n"
-    "list prints a JSON array of every game.\n";
+    "list prints a JSON array of every game.\n"
+    "\n"
+    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
+    "database in DIR (playstat serve --help).\n";
 
 static json_t *game_to_json(const ps_game *g) {
   return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)g->id, "name",

@@ -34,7 +34,10 @@ static const char usage[] =
     "create prints {\"key_id\", \"secret\", \"project_id\", \"role\", \"name\"}. The secret\n"
     "is shown only now: playstat keeps just its SHA-256.\n"
     "list prints one JSON object per account and line, without secrets.\n"
-    "delete revokes an account at once.\n";
+    "delete revokes an account at once.\n"
+    "\n"
+    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
+    "database in DIR (playstat serve --help).\n";
 
 typedef struct options {
   const char *data, *project, *role, *name, *key_id;

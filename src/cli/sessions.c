@@ -21,7 +21,10 @@ static const char usage[] =
     "\n"
     "Prints the game's metrics sessions (mod.io compatible start/heartbeat/end), one JSON\n"
     "object per line. --session-timeout (default 300, as serve) decides when a session\n"
-    "without an end is over.\n";
+    "without an end is over.\n"
+    "\n"
+    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
+    "database in DIR (playstat serve --help).\n";
 
 typedef struct print_ctx {
   int64_t now_ms, timeout_ms;

@@ -29,7 +29,10 @@ static const char usage[] =
     "  --data DIR   the data directory (default: $PLAYSTAT_DATA)\n"
     "  --game ID    the game's id\n"
     "  --player P   the player id, 1 to 128 bytes of UTF-8\n"
-    "  --ttl S      seconds the token stays valid, 1 to 31536000 (default 3600)\n";
+    "  --ttl S      seconds the token stays valid, 1 to 31536000 (default 3600)\n"
+    "\n"
+    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
+    "database in DIR (playstat serve --help).\n";
 
 int ps_cmd_token(int argc, char **argv) {
   static const struct option options[] = {{"data", required_argument, NULL, 'd'},
