@@ -14,21 +14,20 @@
 
 static int loads;
 
-static int fake_load(ps_store *s, int64_t game, const char *sid, ps_msession_state *out,
+static int fake_load(ps_state_store *s, int64_t game, const char *sid, ps_msession_state *out,
                      ps_nonce_visitor visit, void *ctx) {
   loads++;
   if (strcmp(sid, "stored") != 0) return PS_ENOTFOUND;
   memset(out, 0, sizeof *out);
-  strcpy(out->session_id, sid);
   strcpy(out->player, "p");
   out->max_order_id = 4;
-  out->ended_ms = -1;
+  out->ended = 0;
   out->last_received_ms = 1000000;
   return visit("old", ctx);
 }
 
-static const ps_store_ops fake_ops = {.name = "fake", .msession_load = fake_load};
-static ps_store fake_store = {&fake_ops};
+static const ps_state_store_ops fake_ops = {.name = "fake", .msession_load = fake_load};
+static ps_state_store fake_store = {&fake_ops};
 
 static ps_msession_request req(ps_msession_kind kind, const char *sid, const char *nonce,
                                int64_t order) {

@@ -19,6 +19,7 @@
 
 #include "auth/service_auth.h"
 #include "common/errors.h"
+#include "store/store.h"
 #include "http/app.h"
 #include "http/server.h"
 
@@ -51,7 +52,7 @@ static void problem_handler(ps_request *req, ps_app *app) {
 
 static void guarded_handler(ps_request *req, ps_app *app) {
   ps_service_account account;
-  if (ps_service_auth_require(req, app->store, ps_request_param(req, 0),
+  if (ps_service_auth_require(req, app->state, ps_request_param(req, 0),
                               PS_SERVICE_ROLE_VIEWER, &account) != 0)
     return;
   char body[128];
@@ -66,16 +67,20 @@ static const ps_route routes[] = {
 
 static char dir[256];
 static ps_app app;
+static ps_stores stores;
 static ps_server *server;
 
 static int setup(void **state) {
   snprintf(dir, sizeof dir, "/tmp/playstat-problem-XXXXXX");
   assert_non_null(mkdtemp(dir));
   memset(&app, 0, sizeof app);
-  assert_int_equal(ps_store_backend("sqlite")->open(dir, NULL, &app.store), PS_OK);
+  const char *why;
+  assert_int_equal(ps_stores_open(dir, NULL, &stores, &why), PS_OK);
+  app.state = stores.state;
+  app.events = stores.events;
   ps_service_account a = {.key_id = KEY_ID, .project_id = PROJECT, .role = "viewer"};
   ps_service_secret_hash(SECRET, strlen(SECRET), a.secret_sha256);
-  assert_int_equal(app.store->ops->service_account_create(app.store, &a), PS_OK);
+  assert_int_equal(app.state->ops->service_account_create(app.state, &a), PS_OK);
   ps_server_config config = {.listen = "127.0.0.1:0", .threads = 2};
   assert_int_equal(ps_server_start(&config, routes, sizeof routes / sizeof *routes, &app, NULL,
                                    &server),
@@ -86,7 +91,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   ps_server_quiesce(server);
   ps_server_stop(server, 1000);
-  app.store->ops->close(app.store);
+  ps_stores_close(&stores);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   return system(cmd);

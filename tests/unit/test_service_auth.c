@@ -29,7 +29,8 @@
 #define COLON_SECRET "se:cr:et"
 
 static char dir[256];
-static ps_store *store;
+static ps_stores stores;
+static ps_state_store *store;
 
 static void add_account(const char *key_id, const char *project, const char *role,
                         const char *secret) {
@@ -44,7 +45,9 @@ static void add_account(const char *key_id, const char *project, const char *rol
 static int setup(void **state) {
   snprintf(dir, sizeof dir, "/tmp/playstat-service-auth-XXXXXX");
   assert_non_null(mkdtemp(dir));
-  assert_int_equal(ps_store_backend("sqlite")->open(dir, NULL, &store), PS_OK);
+  const char *why;
+  assert_int_equal(ps_stores_open(dir, NULL, &stores, &why), PS_OK);
+  store = stores.state;
   add_account(VIEWER_KEY, PROJECT, PS_SERVICE_ROLE_VIEWER, SECRET);
   add_account(WRITER_KEY, PROJECT, PS_SERVICE_ROLE_WRITER, SECRET);
   add_account(OTHER_KEY, OTHER_PROJECT, PS_SERVICE_ROLE_VIEWER, SECRET);
@@ -53,7 +56,7 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-  store->ops->close(store);
+  ps_stores_close(&stores);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   return system(cmd);
@@ -207,13 +210,13 @@ static void the_stored_hash_is_sha256_hex(void **state) {
 }
 
 /* A store whose service-account lookups fail. */
-static int failing_find(ps_store *s, const char *key_id, ps_service_account *out) {
+static int failing_find(ps_state_store *s, const char *key_id, ps_service_account *out) {
   return PS_EIO;
 }
 
 static void a_failing_store_is_an_error(void **state) {
-  ps_store_ops ops = {.name = "failing", .service_account_find = failing_find};
-  ps_store failing = {.ops = &ops};
+  ps_state_store_ops ops = {.name = "failing", .service_account_find = failing_find};
+  ps_state_store failing = {.ops = &ops};
   char h[256];
   assert_int_equal(ps_service_auth_check(&failing, basic(h, VIEWER_CREDS), PROJECT,
                                          PS_SERVICE_ROLE_VIEWER, NULL),
