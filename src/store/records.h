@@ -24,6 +24,10 @@ typedef enum {
   PS_RECORD_SO_EVENT, /* a multiplayer session event (session observability), anonymised */
 } ps_record_kind;
 
+/* A kind as a bit of a set of kinds (state.h apply). */
+#define PS_RECORD_BIT(kind) (1u << (unsigned)(kind))
+#define PS_RECORD_ALL_KINDS (~0u)
+
 typedef enum { PS_MSESSION_REC_START, PS_MSESSION_REC_HEARTBEAT, PS_MSESSION_REC_END } ps_msession_rec_kind;
 
 /* What a metrics-session record carries (ps_record.msession). The request's checks were made

@@ -8,9 +8,13 @@
  * Guarantees every backend keeps:
  * - Each call is one transaction: it happens whole or not at all, and a 0 return means it is
  *   durable.
- * - apply() is idempotent: applying the same records again changes nothing (the ingest writer
- *   applies them after the event store appended them, and again when a client resends after a
- *   failure between the two).
+ * - apply() is idempotent: applying the same records again changes nothing (a client resends
+ *   after a failure between the state and the event store).
+ * - Order with the event store (src/ingest/queue.c): state that names things (a multiplayer
+ *   session's salt and player numbers) is applied before the records are appended, so that a
+ *   resend after a failed append is numbered the same and its event is stored once; state that
+ *   refuses repeats (a metrics session's nonces) is applied after, so that a resend after a
+ *   failed append is not refused as a replay.
  * - Secrets are kept only as hashes (tokens, service-account secrets); real matchmaker player
  *   ids never reach it (only keyed hashes).
  * - Every call is safe from any thread and concurrently with other processes.
@@ -89,10 +93,12 @@ typedef struct ps_state_store_ops {
                               ps_service_account **out, size_t *count);
   int (*service_account_delete)(ps_state_store *store, const char *key_id);
 
-  /* Applies, in one transaction, the protocol state the records carry: a metrics-session
-   * request creates or advances its session's state and keeps its nonce; a multiplayer
-   * session event keeps its session's salt and players. Other records carry none. */
-  int (*apply)(ps_state_store *store, const ps_record_span *spans, size_t nspans);
+  /* Applies, in one transaction, the protocol state carried by the records whose kind is in
+   * kinds (PS_RECORD_BIT(kind), or-ed): a metrics-session request creates or advances its
+   * session's state and keeps its nonce; a multiplayer session event keeps its session's salt
+   * and players. Other records carry none. Without a matching record it does nothing. */
+  int (*apply)(ps_state_store *store, const ps_record_span *spans, size_t nspans,
+               unsigned kinds);
   /* One metrics session's state, and every nonce it has used. PS_ENOTFOUND if unknown. */
   int (*msession_load)(ps_state_store *store, int64_t game_id, const char *session_id,
                        ps_msession_state *out, ps_nonce_visitor visit, void *ctx);

@@ -142,15 +142,18 @@ static int apply_so_event(sqlite3 *db, apply_statements *q, const ps_record *r) 
   return PS_OK;
 }
 
-static int carries_state(const ps_record *r) {
-  return r->kind == PS_RECORD_MSESSION || r->kind == PS_RECORD_SO_EVENT;
+static int carries_state(const ps_record *r, unsigned kinds) {
+  return (r->kind == PS_RECORD_MSESSION || r->kind == PS_RECORD_SO_EVENT) &&
+         (kinds & PS_RECORD_BIT(r->kind));
 }
 
-static int sqlite_state_apply(ps_state_store *base, const ps_record_span *spans, size_t nspans) {
+static int sqlite_state_apply(ps_state_store *base, const ps_record_span *spans, size_t nspans,
+                              unsigned kinds) {
   sqlite_state *s = (sqlite_state *)base;
   int any = 0;
   for (size_t i = 0; i < nspans && !any; i++)
-    for (size_t j = 0; j < spans[i].count && !any; j++) any = carries_state(&spans[i].records[j]);
+    for (size_t j = 0; j < spans[i].count && !any; j++)
+      any = carries_state(&spans[i].records[j], kinds);
   if (!any) return PS_OK;
   apply_statements q = {0};
   pthread_mutex_lock(&s->lock);
@@ -158,6 +161,7 @@ static int sqlite_state_apply(ps_state_store *base, const ps_record_span *spans,
   for (size_t i = 0; rc == PS_OK && i < nspans; i++)
     for (size_t j = 0; rc == PS_OK && j < spans[i].count; j++) {
       const ps_record *r = &spans[i].records[j];
+      if (!carries_state(r, kinds)) continue;
       if (r->kind == PS_RECORD_MSESSION)
         rc = apply_msession(s->db, &q, r);
       else if (r->kind == PS_RECORD_SO_EVENT)
