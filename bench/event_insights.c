@@ -20,6 +20,7 @@
 #include "common/errors.h"
 #include "store/sqlite/ga_query.h"
 #include "store/sqlite/ga_rollup.h"
+#include "store/sqlite/internal.h"
 #include "store/store.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
@@ -81,10 +82,21 @@ static const char *make_event(char *out, size_t cap, long user, int64_t ts, int 
 }
 
 #define BATCH 20000
+
+/* What the ingest writer does with a batch (ingest/queue.c): the state that names things,
+ * the append, then the state that refuses repeats (analytics events carry none, but a writer
+ * does not know that). */
+static int write_span(ps_stores *stores, ps_record_span *span) {
+  int rc = stores->state->ops->apply(stores->state, span, 1, PS_RECORD_BIT(PS_RECORD_SO_EVENT));
+  if (rc == PS_OK) rc = stores->events->ops->append(stores->events, span, 1);
+  if (rc == PS_OK)
+    rc = stores->state->ops->apply(stores->state, span, 1, PS_RECORD_BIT(PS_RECORD_MSESSION));
+  return rc;
+}
 #define BODY 640
 
 /* Writes about `total` events; sessions add a user and a session_end event each. */
-static int fill(ps_store *store, int64_t game_id, long total, int days, int64_t now_s) {
+static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_t now_s) {
   char (*bodies)[BODY] = malloc(BATCH * sizeof *bodies);
   ps_record *records = calloc(BATCH, sizeof *records);
   ps_record_span span = {records, 0};
@@ -120,13 +132,13 @@ static int fill(ps_store *store, int64_t game_id, long total, int days, int64_t 
                        .category = category, .client_ts = ts + k, .has_client_ts = 1,
                        .body = body, .body_len = strlen(body)};
       if (++span.count == BATCH) {
-        rc = store->ops->write(store, &span, 1);
+        rc = write_span(stores, &span);
         span.count = 0;
       }
       written++;
     }
   }
-  if (rc == PS_OK && span.count) rc = store->ops->write(store, &span, 1);
+  if (rc == PS_OK && span.count) rc = write_span(stores, &span);
   free(bodies);
   free(records);
   return rc;
@@ -158,16 +170,27 @@ int main(int argc, char **argv) {
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
-  ps_store *store;
+  ps_stores stores;
   ps_store_options options = {0};
-  if (ps_store_backend("sqlite")->open(data, &options, &store) != PS_OK) return 1;
+  const char *why = NULL;
+  if (ps_stores_open(data, &options, &stores, &why) != PS_OK) {
+    fprintf(stderr, "event_insights: cannot open the store %s%s%s\n", data, why ? ": " : "",
+            why ? why : "");
+    return 1;
+  }
+  if (strcmp(stores.events->ops->name, "sqlite") != 0) { /* the rollups timed are SQLite's */
+    fprintf(stderr, "event_insights: %s is not a SQLite store\n", data);
+    ps_stores_close(&stores);
+    return 2;
+  }
+  sqlite_store *store = (sqlite_store *)stores.events;
   int64_t now_s = ps_now_ms() / 1000;
   int64_t t0 = ps_monotonic_ns();
-  int rc = fill(store, game_id, (long)events, (int)days, now_s);
+  int rc = fill(&stores, game_id, (long)events, (int)days, now_s);
   printf("{\"step\":\"fill\",\"events\":%lld,\"days\":%lld,\"seconds\":%.1f}\n", events, days,
          (double)(ps_monotonic_ns() - t0) / 1e9);
   if (!rollup) {
-    store->ops->close(store);
+    ps_stores_close(&stores);
     return rc == PS_OK ? 0 : 1;
   }
   t0 = ps_monotonic_ns();
@@ -199,7 +222,7 @@ int main(int argc, char **argv) {
            metrics[m], days, runs, times[runs / 2], times[runs - 1], total);
   }
   free(times);
-  store->ops->close(store);
+  ps_stores_close(&stores);
   if (rc != PS_OK) fprintf(stderr, "event_insights: %s\n", ps_strerror(rc));
   return rc == PS_OK ? 0 : 1;
 }

@@ -2,6 +2,7 @@
  * against a fake store that records each transaction. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -15,7 +16,7 @@
 #include "ingest/queue.h"
 
 typedef struct fake_store {
-  ps_store base;
+  ps_event_store base;
   pthread_mutex_t lock;
   int transactions;
   size_t records;
@@ -23,7 +24,7 @@ typedef struct fake_store {
   int gate_closed; /* write() waits while set */
 } fake_store;
 
-static int fake_write(ps_store *base, ps_record_span *spans, size_t n) {
+static int fake_write(ps_event_store *base, ps_record_span *spans, size_t n) {
   fake_store *s = (fake_store *)base;
   while (atomic_load((atomic_int *)&s->gate_closed)) usleep(1000);
   pthread_mutex_lock(&s->lock);
@@ -34,7 +35,17 @@ static int fake_write(ps_store *base, ps_record_span *spans, size_t n) {
   return fail ? PS_EIO : PS_OK;
 }
 
-static const ps_store_ops fake_ops = {.name = "fake", .write = fake_write};
+static const ps_event_store_ops fake_ops = {.name = "fake", .append = fake_write};
+
+/* A state store that applies nothing: the queue's calls to it are what test_write_order
+ * watches. */
+static int no_state(ps_state_store *base, const ps_record_span *spans, size_t n, unsigned kinds) {
+  return PS_OK;
+}
+static const ps_state_store_ops no_state_ops = {.name = "fake", .apply = no_state};
+static ps_state_store no_state_store = {&no_state_ops};
+
+static ps_stores stores_of(fake_store *s) { return (ps_stores){&no_state_store, &s->base}; }
 
 typedef struct waiter {
   ps_ingest_job job;
@@ -65,7 +76,7 @@ static void commits_waiting_jobs_together(void **state) {
   fake_store s = {.base.ops = &fake_ops, .gate_closed = 1};
   pthread_mutex_init(&s.lock, NULL);
   ps_ingest_queue *q;
-  assert_int_equal(ps_ingest_queue_create(&s.base, NULL, NULL, &q), PS_OK);
+  assert_int_equal(ps_ingest_queue_create(stores_of(&s), NULL, NULL, &q), PS_OK);
   waiter w[10];
   for (int i = 0; i < 10; i++) submit(q, &w[i], 3);
   usleep(20000);
@@ -87,7 +98,7 @@ static void full_queue_refuses_and_oversized_request_fits_when_empty(void **stat
   pthread_mutex_init(&s.lock, NULL);
   ps_ingest_options o = {.capacity_records = 4};
   ps_ingest_queue *q;
-  assert_int_equal(ps_ingest_queue_create(&s.base, &o, NULL, &q), PS_OK);
+  assert_int_equal(ps_ingest_queue_create(stores_of(&s), &o, NULL, &q), PS_OK);
   assert_int_equal(ps_ingest_reserve(q, 10), PS_OK); /* larger than capacity, queue empty */
   assert_int_equal(ps_ingest_reserve(q, 1), PS_EFULL);
   ps_ingest_unreserve(q, 10);
@@ -103,7 +114,7 @@ static void store_failure_reaches_every_job(void **state) {
   fake_store s = {.base.ops = &fake_ops, .fail = 1};
   pthread_mutex_init(&s.lock, NULL);
   ps_ingest_queue *q;
-  assert_int_equal(ps_ingest_queue_create(&s.base, NULL, NULL, &q), PS_OK);
+  assert_int_equal(ps_ingest_queue_create(stores_of(&s), NULL, NULL, &q), PS_OK);
   waiter w;
   submit(q, &w, 2);
   wait_done(&w);
@@ -130,7 +141,7 @@ static void stop_commits_reserved_and_queued_then_refuses(void **state) {
   fake_store s = {.base.ops = &fake_ops};
   pthread_mutex_init(&s.lock, NULL);
   ps_ingest_queue *q;
-  assert_int_equal(ps_ingest_queue_create(&s.base, NULL, NULL, &q), PS_OK);
+  assert_int_equal(ps_ingest_queue_create(stores_of(&s), NULL, NULL, &q), PS_OK);
   waiter queued, late;
   submit(q, &queued, 1);
   /* A handler that reserved before the stop and submits after it must still be committed. */
@@ -148,12 +159,74 @@ static void stop_commits_reserved_and_queued_then_refuses(void **state) {
   ps_ingest_queue_free(q);
 }
 
+/* ---- the order of the writer's calls across the two stores ---- */
+
+typedef struct order_log {
+  ps_event_store events;
+  ps_state_store state;
+  char calls[16][16];
+  int n;
+  int fail_append;
+} order_log;
+
+static order_log *log_of_events(ps_event_store *e) {
+  return (order_log *)((char *)e - offsetof(order_log, events));
+}
+static order_log *log_of_state(ps_state_store *st) {
+  return (order_log *)((char *)st - offsetof(order_log, state));
+}
+
+static int logged_append(ps_event_store *base, ps_record_span *spans, size_t n) {
+  order_log *l = log_of_events(base);
+  snprintf(l->calls[l->n++], sizeof l->calls[0], "append");
+  return l->fail_append ? PS_EIO : PS_OK;
+}
+
+static int logged_apply(ps_state_store *base, const ps_record_span *spans, size_t n,
+                        unsigned kinds) {
+  order_log *l = log_of_state(base);
+  snprintf(l->calls[l->n++], sizeof l->calls[0], "%s",
+           kinds == PS_RECORD_BIT(PS_RECORD_SO_EVENT)   ? "names"
+           : kinds == PS_RECORD_BIT(PS_RECORD_MSESSION) ? "nonces"
+                                                        : "other");
+  return PS_OK;
+}
+
+static const ps_event_store_ops logged_events = {.name = "log", .append = logged_append};
+static const ps_state_store_ops logged_state = {.name = "log", .apply = logged_apply};
+
+/* Names (anonymisation) before the append, nonces after it; a failed append keeps no nonce
+ * (so the resend is not refused as a replay) and fails the job. */
+static void names_before_the_append_nonces_after(void **state) {
+  order_log l = {.events = {&logged_events}, .state = {&logged_state}};
+  ps_ingest_queue *q;
+  assert_int_equal(ps_ingest_queue_create((ps_stores){&l.state, &l.events}, NULL, NULL, &q), PS_OK);
+  waiter w;
+  submit(q, &w, 1);
+  wait_done(&w);
+  assert_int_equal(atomic_load(&w.result), PS_OK);
+  assert_int_equal(l.n, 3);
+  assert_string_equal(l.calls[0], "names");
+  assert_string_equal(l.calls[1], "append");
+  assert_string_equal(l.calls[2], "nonces");
+  l.n = 0;
+  l.fail_append = 1;
+  waiter failed;
+  submit(q, &failed, 1);
+  wait_done(&failed);
+  assert_int_not_equal(atomic_load(&failed.result), PS_OK);
+  assert_int_equal(l.n, 2);
+  assert_string_equal(l.calls[1], "append");
+  ps_ingest_queue_free(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(commits_waiting_jobs_together),
       cmocka_unit_test(full_queue_refuses_and_oversized_request_fits_when_empty),
       cmocka_unit_test(store_failure_reaches_every_job),
       cmocka_unit_test(stop_commits_reserved_and_queued_then_refuses),
+      cmocka_unit_test(names_before_the_append_nonces_after),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* test_session_metrics.c: every playtime metric (insights/session_metrics.h) against a
+/* test_session_metrics.c: every playtime metric (store/sqlite/session_metrics.h) against a
  * brute-force computation written independently here, on random sessions (fixed seed), plus
  * hand-made edge cases (half-open intervals, sessions straddling the range). */
 #include <setjmp.h>

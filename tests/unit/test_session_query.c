@@ -1,5 +1,5 @@
-/* test_session_query.c: the rollups of ccu and concurrent_ugc (insights/rollup.h) change no
- * answer of the insights queries (insights/session_query.h). Random sessions (fixed seed) over
+/* test_session_query.c: the rollups of ccu and concurrent_ugc (store/sqlite/rollup.h) change no
+ * answer of the insights queries (store/sqlite/session_query.h). Random sessions (fixed seed) over
  * three days are written to a real SQLite store: ended, abandoned (timed out) and still
  * running ones, across platforms and portals. Every peak query (minute, hour and day buckets;
  * no filter, each filter, both filters, group_by either way) is answered before any rollup,
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "common/errors.h"
+#include "store/sqlite/internal.h"
 #include "store/sqlite/rollup.h"
 #include "store/sqlite/session_query.h"
 #include "store/store.h"
@@ -32,7 +33,8 @@ static const char *const platforms[] = {"windows", "ps5", "switch"};
 static const char *const portals[] = {"steam", "epicgames", "none"};
 
 static char dir[] = "/tmp/playstat-query-XXXXXX";
-static ps_store *store;
+static ps_stores stores;
+static sqlite_store *store; /* the event store of stores: the SQLite backend */
 static int64_t game_id;
 
 static uint64_t rng = 7;
@@ -75,14 +77,22 @@ static void write_sessions(void) {
       spans[nspans++] = (ps_record_span){&t[i].records[k], 1};
     }
   }
-  assert_int_equal(store->ops->write(store, spans, nspans), PS_OK);
+  /* As the ingest writer (ingest/queue.c): append, then the sessions' nonces. */
+  assert_int_equal(stores.events->ops->append(stores.events, spans, nspans), PS_OK);
+  assert_int_equal(stores.state->ops->apply(stores.state, spans, nspans,
+                                            PS_RECORD_BIT(PS_RECORD_MSESSION)),
+                   PS_OK);
 }
 
 static int setup(void **state) {
   (void)state;
   assert_non_null(mkdtemp(dir));
   ps_store_options o = {0};
-  assert_int_equal(ps_store_backend("sqlite")->open(dir, &o, &store), PS_OK);
+  const char *why = NULL;
+  char url[64];
+  snprintf(url, sizeof url, "sqlite:%s", dir);
+  assert_int_equal(ps_stores_open(url, &o, &stores, &why), PS_OK);
+  store = (sqlite_store *)stores.events;
   ps_game g = {0};
   snprintf(g.name, sizeof g.name, "rollups");
   snprintf(g.project_id, sizeof g.project_id, "00000000-0000-4000-8000-000000000001");
@@ -90,7 +100,7 @@ static int setup(void **state) {
   snprintf(g.secret_key, sizeof g.secret_key, "%040d", 1);
   snprintf(g.metrics_key, sizeof g.metrics_key, "00000000-0000-4000-8000-000000000002");
   snprintf(g.token_secret, sizeof g.token_secret, "%064d", 1);
-  assert_int_equal(store->ops->game_create(store, &g), PS_OK);
+  assert_int_equal(stores.state->ops->game_create(stores.state, &g), PS_OK);
   game_id = g.id;
   write_sessions();
   return 0;
@@ -98,7 +108,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  store->ops->close(store);
+  ps_stores_close(&stores);
+  store = NULL;
   char cmd[64];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   return system(cmd);
@@ -174,7 +185,7 @@ static void rollups_change_no_answer(void **state) {
   (void)state;
   build_queries();
   int64_t settled;
-  assert_int_equal(store->ops->rollup_settled(store, game_id, &settled), PS_ENOTFOUND);
+  assert_int_equal(ps_sqlite_rollup_settled(store, game_id, &settled), PS_ENOTFOUND);
   for (size_t i = 0; i < NQUERIES; i++)
     assert_int_equal(ps_session_query_run(store, game_id, &queries[i], NOW, TIMEOUT, &before[i]),
                      PS_OK);
@@ -184,11 +195,11 @@ static void rollups_change_no_answer(void **state) {
   int64_t horizon = ps_rollup_horizon(NOW, WINDOW, TIMEOUT);
   assert_int_equal(ps_rollup_advance(store, game_id, horizon - DAY, NOW - DAY, TIMEOUT), PS_OK);
   assert_int_equal(ps_rollup_advance(store, game_id, horizon, NOW, TIMEOUT), PS_OK);
-  assert_int_equal(store->ops->rollup_settled(store, game_id, &settled), PS_OK);
+  assert_int_equal(ps_sqlite_rollup_settled(store, game_id, &settled), PS_OK);
   assert_true(settled == horizon);
   size_t rows = 0;
-  assert_int_equal(store->ops->rollup_scan(store, game_id, PS_ROLLUP_ANY, PS_ROLLUP_ANY, 0,
-                                           INT64_MAX, row_count, &rows),
+  assert_int_equal(ps_sqlite_rollup_scan(store, game_id, PS_ROLLUP_ANY, PS_ROLLUP_ANY, 0,
+                                         INT64_MAX, row_count, &rows),
                    PS_OK);
   assert_true(rows > 1000);
 
@@ -204,8 +215,8 @@ static void rollups_change_no_answer(void **state) {
    * concurrent_ugc per minute, no filter, no group). */
   minute_check c = {&before[0], &before[NQUERIES / 2], 0};
   assert_string_equal(queries[NQUERIES / 2].metric, "concurrent_ugc");
-  assert_int_equal(store->ops->rollup_scan(store, game_id, PS_ROLLUP_ANY, PS_ROLLUP_ANY,
-                                           before[0].from_ms, horizon, check_row, &c),
+  assert_int_equal(ps_sqlite_rollup_scan(store, game_id, PS_ROLLUP_ANY, PS_ROLLUP_ANY,
+                                         before[0].from_ms, horizon, check_row, &c),
                    PS_OK);
   assert_true(c.checked > 1000);
   for (size_t i = 0; i < NQUERIES; i++) ps_metric_result_free(&before[i]);

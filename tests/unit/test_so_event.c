@@ -18,6 +18,7 @@
 #include "common/rfc3339.h"
 #include "ingest/sessions/anonymizer.h"
 #include "ingest/sessions/event.h"
+#include "store/store.h"
 
 /* ---- RFC 3339 ---- */
 
@@ -175,15 +176,18 @@ static void bad_events_name_their_field(void **state) {
 
 static char dir[] = "/tmp/playstat-anon-XXXXXX";
 
-static ps_store *open_store(void) {
-  ps_store *s;
+static ps_stores open_store(void) {
+  ps_stores s;
   ps_store_options o = {0};
-  assert_int_equal(ps_store_backend("sqlite")->open(dir, &o, &s), PS_OK);
+  const char *why = NULL;
+  char url[64];
+  snprintf(url, sizeof url, "sqlite:%s", dir);
+  assert_int_equal(ps_stores_open(url, &o, &s, &why), PS_OK);
   return s;
 }
 
 /* Anonymises text (one event) for key and stores it; returns the stored body (malloc'd). */
-static char *anonymize_and_store(ps_store *store, ps_so_anonymizer *a, const ps_so_key *key,
+static char *anonymize_and_store(ps_stores *store, ps_so_anonymizer *a, const ps_so_key *key,
                                  const char *text) {
   ps_so_event ev;
   char err[256], salt[65];
@@ -202,7 +206,14 @@ static char *anonymize_and_store(ps_store *store, ps_so_anonymizer *a, const ps_
                            .region_id = ev.region_id, .backfill = ev.backfill};
   ps_record r = {.kind = PS_RECORD_SO_EVENT, .so_event = &so};
   ps_record_span span = {&r, 1};
-  assert_int_equal(store->ops->write(store, &span, 1), PS_OK);
+  /* What the ingest writer does (ingest/queue.c): the anonymisation first, then the append. */
+  assert_int_equal(store->state->ops->apply(store->state, &span, 1,
+                                            PS_RECORD_BIT(PS_RECORD_SO_EVENT)),
+                   PS_OK);
+  assert_int_equal(store->events->ops->append(store->events, &span, 1), PS_OK);
+  assert_int_equal(store->state->ops->apply(store->state, &span, 1,
+                                            PS_RECORD_BIT(PS_RECORD_MSESSION)),
+                   PS_OK);
   ps_so_anonymizer_finish(a, key, 1);
   ps_so_anonymized_free(&anon);
   ps_so_event_free(&ev);
@@ -212,9 +223,9 @@ static char *anonymize_and_store(ps_store *store, ps_so_anonymizer *a, const ps_
 static void players_are_numbered_per_session(void **state) {
   (void)state;
   assert_non_null(mkdtemp(dir));
-  ps_store *store = open_store();
+  ps_stores stores = open_store(), *store = &stores;
   ps_so_anonymizer *a;
-  assert_int_equal(ps_so_anonymizer_create(store, &a), PS_OK);
+  assert_int_equal(ps_so_anonymizer_create(store->state, &a), PS_OK);
   ps_so_key one = {"proj", "env", "session-1"}, two = {"proj", "env", "session-2"};
   char *b1 = anonymize_and_store(store, a, &one, sample_match);
   assert_non_null(strstr(b1, "\"playerIds\":[\"Player 1\",\"Player 2\"]"));
@@ -234,21 +245,22 @@ static void players_are_numbered_per_session(void **state) {
   assert_non_null(strstr(b3, "\"id\":\"Player 1\""));
   /* A restart (new anonymiser, store reopened) keeps session one's numbers. */
   ps_so_anonymizer_free(a);
-  store->ops->close(store);
-  store = open_store();
-  assert_int_equal(ps_so_anonymizer_create(store, &a), PS_OK);
+  ps_stores_close(store);
+  stores = open_store();
+  assert_int_equal(ps_so_anonymizer_create(store->state, &a), PS_OK);
   char *b4 = anonymize_and_store(store, a, &one,
       "{\"type\":\"players.disconnected\",\"timestamp\":\"2024-03-19T22:14:00.000Z\","
       "\"players\":[{\"id\":\"frank\"},{\"id\":\"gina\"}]}");
   assert_non_null(strstr(b4, "[{\"id\":\"Player 4\"},{\"id\":\"Player 5\"}]"));
   ps_so_session s;
-  assert_int_equal(store->ops->so_session_get(store, &one, &s, NULL, NULL), PS_OK);
+  assert_int_equal(store->events->ops->so_session_get(store->events, &one, &s, NULL, NULL),
+                   PS_OK);
   assert_true(s.players == 5);
   assert_string_equal(s.pool_name, "default-pool");
   assert_true(s.created_ms == 1710886367847LL);
   assert_true(s.backfill);
   ps_so_anonymizer_free(a);
-  store->ops->close(store);
+  ps_stores_close(store);
   free(b1);
   free(b2);
   free(b3);

@@ -15,6 +15,7 @@
  *   7: the state store's tables of their own (msession_state, so_anonymity,
  *      so_anonymity_players, filled from msessions, so_sessions and so_players, which is
  *      dropped), and event_games (the games the event store has records of).
+ *      And so_key_seq, the highest session-search sequence handed out (kept across expiries).
  */
 #include <sqlite3.h>
 #include <stdio.h>

@@ -51,7 +51,12 @@ const char ps_sqlite_sessions_schema[] =
     "CREATE TABLE IF NOT EXISTS so_tickets("
     "  session INTEGER NOT NULL, ticket_id TEXT NOT NULL,"
     "  PRIMARY KEY(session, ticket_id)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS so_tickets_by_ticket ON so_tickets(ticket_id, session);";
+    "CREATE INDEX IF NOT EXISTS so_tickets_by_ticket ON so_tickets(ticket_id, session);"
+    /* The highest key_seq ever handed out: an expiry may delete the session holding it, and
+     * a sequence taken again would let a search's snapshot list a later session. */
+    "CREATE TABLE IF NOT EXISTS so_key_seq(id INTEGER PRIMARY KEY CHECK (id = 0),"
+    "  n INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO so_key_seq(id, n) SELECT 0, coalesce(max(key_seq), 0) FROM so_sessions;";
 
 struct ps_sqlite_sessions {
   sqlite3_stmt *upsert_session, *insert_event, *insert_ticket;
@@ -72,7 +77,8 @@ static const char upsert_session_sql[] =
     " updated_ms, match_created_ms, pool_id, pool_name, queue_id, queue_name, region_id,"
     " requested_ms, completed_ms, completion, players, backfill, key_seq)"
     " VALUES(?1,?2,?3,?4,?5,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-    "  (SELECT coalesce(max(key_seq), 0) + 1 FROM so_sessions))"
+    "  max(coalesce((SELECT max(key_seq) FROM so_sessions), 0),"
+    "      coalesce((SELECT n FROM so_key_seq WHERE id = 0), 0)) + 1)"
     " ON CONFLICT(project_id, environment_id, session_id) DO UPDATE SET"
     "  first_ms = min(first_ms, excluded.first_ms),"
     "  updated_ms = max(updated_ms, excluded.updated_ms),"
@@ -399,6 +405,9 @@ int ps_sqlite_so_sessions_range(sqlite_store *s, const char *project_id, int64_t
 int ps_sqlite_so_expire(ps_event_store *base, int64_t before_ms, int64_t *deleted) {
   sqlite_store *s = (sqlite_store *)base;
   static const char *const children[] = {
+      /* Keeps the sequence above what the deleted sessions held (no parameter: ?1 unbound). */
+      "UPDATE so_key_seq SET n = max(n, (SELECT coalesce(max(key_seq), 0) FROM so_sessions))"
+      " WHERE id = 0",
       "DELETE FROM so_events WHERE session IN (SELECT id FROM so_sessions WHERE created_ms < ?)",
       "DELETE FROM so_tickets WHERE session IN (SELECT id FROM so_sessions WHERE created_ms < ?)",
       "DELETE FROM so_sessions WHERE created_ms < ?",
