@@ -894,6 +894,39 @@ static void ga_make(ga_event *e, int64_t game, const char *category, const char 
                      .received_ms = client_ts * 1000 + 250};
 }
 
+/* Resends as clients make them: the same body, so the same client_ts and uuid, in another
+ * call, after thousands of other events of other times (the SQLite index leads with
+ * client_ts): each is stored once. */
+static void resent_events_with_their_client_ts_are_stored_once(void **state) {
+  fixture *f = *state;
+  ps_game g = new_game(f);
+  enum { N = 3000 };
+  ga_event *sent = calloc(N, sizeof *sent);
+  assert_non_null(sent);
+  ps_record *records = calloc(N, sizeof *records);
+  assert_non_null(records);
+  for (int i = 0; i < N; i++) {
+    /* client_ts spread over a week, most near "now", as clocks and offline queues make it */
+    int64_t ts = 1800000000 + (i % 10 == 0 ? -(int64_t)(i * 97) % 604800 : i / 10);
+    ga_make(&sent[i], g.id, "design", "resender", ts, "\"event_id\":\"a:b\"");
+    snprintf(sent[i].uuid, sizeof sent[i].uuid, "%08x-0000-4000-8000-%012x", (unsigned)i * 2654435761u,
+             (unsigned)i);
+    sent[i].r.event_uuid = sent[i].uuid;
+    records[i] = sent[i].r;
+  }
+  store_records(f, records, N);
+  assert_int_equal(count_events(f, g.id), N);
+  /* Every tenth resent, in one later call and in reverse order. */
+  ps_record again[N / 10];
+  for (int i = 0; i < N / 10; i++) again[i] = sent[N - 10 - 10 * i].r;
+  store_records(f, again, N / 10);
+  if (f->sqlite)
+    for (int i = 0; i < N / 10; i++) assert_true(again[i].duplicate);
+  assert_int_equal(count_events(f, g.id), N);
+  free(records);
+  free(sent);
+}
+
 static void event_metrics_answer_a_known_data_set(void **state) {
   fixture *f = *state;
   ps_game g = new_game(f);
@@ -1537,6 +1570,7 @@ static const struct CMUnitTest cases[] = {
     CASE(so_anonymity_is_kept_per_session),
     CASE(apply_applies_only_the_kinds_asked),
     CASE(events_are_stored_once_per_game_and_uuid),
+    CASE(resent_events_with_their_client_ts_are_stored_once),
     CASE(rejected_events_keep_the_newest),
     CASE(scan_visits_in_order_and_filters_by_category),
     CASE(msession_records_applied_twice_change_nothing),

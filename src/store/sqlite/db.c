@@ -12,7 +12,8 @@
  * Schema: PRAGMA user_version = SCHEMA_VERSION. Every statement of every file's schema is
  * idempotent, so an upgrade runs them all, then the data moves of the versions it crosses,
  * in one transaction: an interrupted upgrade leaves the previous version whole.
- *   7: the state store's tables of their own (msession_state, so_anonymity,
+ *   7: events deduplicated by (game_id, client_ts, event_uuid) (events_by_ts_uuid replaces
+ *      events_by_uuid); the state store's tables of their own (msession_state, so_anonymity,
  *      so_anonymity_players, filled from msessions, so_sessions and so_players, which is
  *      dropped), and event_games (the games the event store has records of).
  *      And so_key_seq, the highest session-search sequence handed out (kept across expiries).
