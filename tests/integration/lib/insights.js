@@ -191,7 +191,9 @@ function referenceMetric(name, sessions, range) {
       return { total: Math.max(0, ...points.map((p) => p.v)), points };
     }
     case 'total_players':
-      return series((lo, hi) => new Set(sessions.filter((s) => overlapMs(s.startMs, s.endMs, lo, hi) > 0).map((s) => s.player)).size);
+      // A zero-length session (start == end) is present at its start instant.
+      return series((lo, hi) => new Set(sessions.filter((s) => overlapMs(s.startMs, s.endMs, lo, hi) > 0 ||
+        (s.startMs === s.endMs && s.startMs >= lo && s.startMs < hi)).map((s) => s.player)).size);
     case 'sessions':
       return series((lo, hi) => startedIn(lo, hi).length);
     case 'avg_playtime':
