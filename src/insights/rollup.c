@@ -15,6 +15,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/periodic.h"
+#include "insights/playtime_rollup.h"
 #include "insights/session_metrics.h"
 #include "insights/session_set.h"
 
@@ -124,6 +125,8 @@ int ps_rollup_advance(ps_store *store, int64_t game_id, int64_t horizon_ms, int6
     rc = roll_chunk(store, game_id, settled, to, now_ms, timeout_ms);
     settled = to;
   }
+  /* The hourly and daily rollups of every playtime metric follow the same horizon. */
+  if (rc == PS_OK) rc = ps_playtime_rollup_advance(store, game_id, horizon_ms, now_ms, timeout_ms);
   return rc;
 }
 

@@ -8,7 +8,7 @@
  * serialised by shared_lock. Other processes (the CLI) open their own connections;
  * WAL lets them read while the server writes, and busy_timeout makes writers wait their turn.
  *
- * Layout (PRAGMA user_version = 6; every statement is idempotent, so upgrading runs them all):
+ * Layout (PRAGMA user_version = 7; every statement is idempotent, so upgrading runs them all):
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
  *   events(id, game_id, category, event_uuid BLOB(16), client_ts, received_ms, user_id,
  *          session_id, body)            unique (game_id, event_uuid) where uuid not null
@@ -21,7 +21,7 @@
  *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
  *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
  *   session observability tables: see sqlite_sessions.c; service accounts: sqlite_accounts.c;
- *   analytics-event rollups: sqlite_ga.c
+ *   analytics-event rollups: sqlite_ga.c; playtime rollups: sqlite_playtime.c
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -38,7 +38,7 @@
 #include "store/store.h"
 
 #define DEFAULT_REJECTED_KEEP 10000
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 
 static const char schema_sql[] =
@@ -140,6 +140,7 @@ static int migrate(sqlite3 *db) {
       ps_sqlite_exec(db, ps_sqlite_sessions_schema) != PS_OK ||
       ps_sqlite_exec(db, ps_sqlite_accounts_schema) != PS_OK ||
       ps_sqlite_exec(db, ps_sqlite_ga_schema) != PS_OK ||
+      ps_sqlite_exec(db, ps_sqlite_playtime_schema) != PS_OK ||
       ps_sqlite_exec(db, set_version) != PS_OK) {
     ps_sqlite_exec(db, "ROLLBACK");
     return PS_EIO;
@@ -859,6 +860,10 @@ const ps_store_ops ps_sqlite_store_ops = {
     .rollup_settled = sqlite_rollup_settled,
     .rollup_write = sqlite_rollup_write,
     .rollup_scan = sqlite_rollup_scan,
+    .playtime_settled = ps_sqlite_playtime_settled,
+    .playtime_players = ps_sqlite_playtime_players,
+    .playtime_write = ps_sqlite_playtime_write,
+    .playtime_scan = ps_sqlite_playtime_scan,
     .service_account_create = ps_sqlite_service_account_create,
     .service_account_find = ps_sqlite_service_account_find,
     .service_account_list = ps_sqlite_service_account_list,

@@ -79,6 +79,18 @@ int ps_sqlite_service_account_list(ps_store *store, const char *project_id,
                                    ps_service_account **out, size_t *count);
 int ps_sqlite_service_account_delete(ps_store *store, const char *key_id);
 
+/* sqlite_playtime.c: playtime rollups of metrics sessions. */
+extern const char ps_sqlite_playtime_schema[];
+int ps_sqlite_playtime_settled(ps_store *store, int64_t game_id, int64_t *settled_ms);
+int ps_sqlite_playtime_players(ps_store *store, int64_t game_id, const char *const *players,
+                               size_t n, uint32_t *numbers, int assign);
+int ps_sqlite_playtime_write(ps_store *store, int64_t game_id, const ps_playtime_row *rows,
+                             size_t n, int64_t settled_ms);
+int ps_sqlite_playtime_scan(ps_store *store, int64_t game_id, int64_t span_ms,
+                            const char *platform, const char *portal, int64_t from_ms,
+                            int64_t to_ms, int with_players, ps_playtime_visitor visit,
+                            ps_playtime_mod_visitor visit_mod, void *ctx, int64_t *settled_ms);
+
 /* sqlite_ga.c: analytics-event rollups. */
 extern const char ps_sqlite_ga_schema[];
 int ps_sqlite_ga_events_after(ps_store *store, int64_t game_id, int64_t after_id, size_t limit,

@@ -216,6 +216,27 @@ typedef struct ps_rollup_row {
 } ps_rollup_row;
 
 typedef int (*ps_rollup_visitor)(const ps_rollup_row *row, void *ctx);
+
+/* ---- playtime rollups (insights/playtime_rollup.h) ---- */
+/* One hour or one day of one (platform, portal) (either may be PS_ROLLUP_ANY: all), covering
+ * [t_ms, t_ms + span_ms) or, for the day holding the settled mark, [t_ms, settled). */
+typedef struct ps_playtime_row {
+  int64_t span_ms; /* 3600000 (hour) or 86400000 (day) */
+  char platform[16];
+  char portal[16];
+  int64_t t_ms;
+  int64_t started, started_mods; /* sessions started in it; their mods added up */
+  int64_t ended, ended_ms;       /* sessions over whose end is in it; their lengths (ms) */
+  int64_t lengths[5];            /* the ended ones by session_length_histogram group */
+  int64_t ccu, ugc;              /* peaks within it */
+  const void *players;           /* portable roaring bitmap of the player numbers present */
+  size_t players_len;
+  const int64_t *mods; /* nmods (mod id, playtime ms within it) pairs, written only */
+  size_t nmods;
+} ps_playtime_row;
+typedef int (*ps_playtime_visitor)(const ps_playtime_row *row, void *ctx);
+typedef int (*ps_playtime_mod_visitor)(const char *platform, const char *portal, int64_t t_ms,
+                                       int64_t mod_id, int64_t ms, void *ctx);
 typedef int (*ps_msession_visitor)(const ps_msession_state *session, void *ctx);
 typedef int (*ps_nonce_visitor)(const char *nonce, void *ctx);
 
@@ -320,6 +341,26 @@ typedef struct ps_store_ops {
    * one (platform, portal). */
   int (*rollup_scan)(ps_store *store, int64_t game_id, const char *platform, const char *portal,
                      int64_t from_ms, int64_t to_ms, ps_rollup_visitor visit, void *ctx);
+
+  /* Playtime rollups (insights/playtime_rollup.h), beside the per-minute ones.
+   * playtime_settled: they cover every hour before it; PS_ENOTFOUND when never written.
+   * playtime_players: the dense number of each of n players of the game into numbers, with
+   * assign numbering the unknown ones (one transaction), else UINT32_MAX for them.
+   * playtime_write: rows (and their mods) replace the stored ones of the same keys, and the
+   * settled mark moves to settled_ms, in one transaction.
+   * playtime_scan: in one read transaction, *settled_ms (INT64_MIN when never written) and the
+   * rows of span_ms with t_ms in [from_ms, to_ms) whose platform and portal equal the ones
+   * given (NULL: any value, PS_ROLLUP_ANY included; their player sets only with_players, else
+   * players_len is 0), then, when visit_mod is not NULL, their mods. */
+  int (*playtime_settled)(ps_store *store, int64_t game_id, int64_t *settled_ms);
+  int (*playtime_players)(ps_store *store, int64_t game_id, const char *const *players,
+                          size_t n, uint32_t *numbers, int assign);
+  int (*playtime_write)(ps_store *store, int64_t game_id, const ps_playtime_row *rows,
+                        size_t n, int64_t settled_ms);
+  int (*playtime_scan)(ps_store *store, int64_t game_id, int64_t span_ms, const char *platform,
+                       const char *portal, int64_t from_ms, int64_t to_ms, int with_players,
+                       ps_playtime_visitor visit, ps_playtime_mod_visitor visit_mod, void *ctx,
+                       int64_t *settled_ms);
 
   /* Service accounts of the session observability API (src/auth/service_auth.h). The secret
    * is kept only as its lowercase hex SHA-256. create: PS_EEXIST when the key id is taken;
