@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/errors.h"
 #include "insights/rollup.h"
@@ -317,6 +318,29 @@ static void rollups_change_no_answer(void **state) {
                                            refs[0].from_ms, horizon, check_row, &c),
                    PS_OK);
   assert_true(c.checked > 1000);
+
+  /* A data directory written before the playtime rollups existed (schema version 6: minute
+   * rollups, no playtime tables) is upgraded on open and backfilled from its first session. */
+  store->ops->close(store);
+  char path[64];
+  snprintf(path, sizeof path, "%s/playstat.db", dir);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE playtime_players; DROP TABLE playtime_rollups;"
+                                    " DROP TABLE playtime_mods; DROP TABLE playtime_state;"
+                                    " PRAGMA user_version = 6;",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  ps_store_options o = {0};
+  assert_int_equal(ps_store_backend("sqlite")->open(dir, &o, &store), PS_OK);
+  assert_int_equal(store->ops->rollup_settled(store, game_id, &settled), PS_OK);
+  assert_int_equal(store->ops->playtime_settled(store, game_id, &settled), PS_ENOTFOUND);
+  check_all("upgraded, not yet backfilled", refs);
+  assert_int_equal(ps_rollup_advance(store, game_id, horizon, NOW, TIMEOUT), PS_OK);
+  assert_int_equal(store->ops->playtime_settled(store, game_id, &settled), PS_OK);
+  assert_true(settled == horizon - horizon % (60 * MIN));
+  check_all("upgraded and backfilled", refs);
   for (size_t i = 0; i < nqueries; i++) ps_metric_result_free(&refs[i]);
 }
 
