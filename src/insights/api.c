@@ -11,8 +11,9 @@
  * token's SHA-256. from/to are unix seconds (default: the last 24 h), widened to whole UTC
  * intervals; interval is minute, hour or day (default hour), at most 100,000 points. Errors: {"error", "message"} with 400, 401,
  * 404. Matchmaking metrics (match_metrics.h) read the game's project's multiplayer sessions.
- * Other figures come from session_query.h (rollups for the settled minutes of ccu and
- * concurrent_ugc, the stored sessions for the rest); live figures include every request
+ * Other figures come from session_query.h (rollups for what is settled: minutes of ccu and
+ * concurrent_ugc, hours and days of every playtime metric; the stored sessions for the rest);
+ * live figures include every request
  * already answered 204 (answers follow the commit).
  */
 #include <openssl/sha.h>
