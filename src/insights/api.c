@@ -7,13 +7,14 @@
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
  *   GET /api/v1/games -> {"games": [{"id", "name", "project_id"}]}   (never a key)
  *
- * Authorization: Bearer <API token> (`playstat api-token create`); the store keeps only the
- * token's SHA-256. from/to are unix seconds (default: the last 24 h), widened to whole UTC
- * intervals; interval is minute, hour or day (default hour), at most 100,000 points. Errors: {"error", "message"} with 400, 401,
- * 404. Matchmaking metrics (match_metrics.h) read the game's project's multiplayer sessions.
- * Other figures come from session_query.h (rollups for the settled minutes of ccu and
- * concurrent_ugc, the stored sessions for the rest); live figures include every request
- * already answered 204 (answers follow the commit).
+ * Authorization: Bearer <API token> (`playstat api-token create`); the state store keeps only
+ * the token's SHA-256. from/to are unix seconds (default: the last 24 h; analytics-event
+ * metrics: the last 30 days), widened to whole UTC intervals; interval is minute, hour or day
+ * (default hour; analytics-event metrics are daily), at most 100,000 points. Errors:
+ * {"error", "message"} with 400, 401, 404, 503. Which metrics exist, where they come from and
+ * which parameters they take is the catalogue's (catalog.h); this file validates a request
+ * against it, asks the event store (store/events.h: metric(), live()) and renders the answer.
+ * Live figures include every request already answered 204 (answers follow the commit).
  */
 #include <openssl/sha.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 //    portals and abandoned sessions, placed over the last 20 hours, sent through the real HTTP
 //    endpoints in every client variant; then every metric, with every filter and grouping, at
 //    day, hour and minute resolution, is compared with the values the definitions of
-//    src/insights/session_metrics.h give when computed here from the simulation's own record
+//    src/store/sqlite/session_metrics.h give when computed here from the simulation's own record
 //    (lib/insights.js referenceMetric), never from what the server stored.
 //
 // The simulation is seeded: the seed is printed; PLAYSTAT_SIM_SEED=<seed> replays the same

@@ -70,7 +70,11 @@ static double brute_players(int64_t b0, int64_t b1) {
   int seen[60] = {0};
   double n = 0;
   for (int i = 0; i < N; i++) {
-    if (!overlaps(s[i].start_ms, s[i].end_ms, b0, b1) || s[i].end_ms <= s[i].start_ms) continue;
+    /* present during [start, end), or at its start instant when zero-length */
+    int present = s[i].end_ms == s[i].start_ms ? s[i].start_ms >= b0 && s[i].start_ms < b1
+                                               : overlaps(s[i].start_ms, s[i].end_ms, b0, b1) &&
+                                                     s[i].end_ms > s[i].start_ms;
+    if (!present) continue;
     int p = atoi(s[i].player + 1);
     if (!seen[p]) {
       seen[p] = 1;
@@ -199,12 +203,61 @@ static void half_open_intervals(void **state) {
   assert_int_equal(ps_session_metric_compute("ccu", two, 2, 40, 40, 40, &r), -2);
 }
 
+/* Five players, each with one session inside the range that started and ended within the
+ * same second (seconds-resolution clients send the same session_ts): zero length, or a few
+ * ms. Each is present at its start, so total_players is 5 (the issue: 3, the zero-length ones
+ * were left out). The other metrics keep their documented handling of zero-length sessions. */
+static void zero_length_sessions(void **state) {
+  int64_t mod = 7;
+  ps_session_interval five[5] = {
+      {.player = "a", .start_ms = 5000, .end_ms = 5000, .over = 1, .mods = &mod, .nmods = 1},
+      {.player = "b", .start_ms = 6000, .end_ms = 6000, .over = 1},
+      {.player = "c", .start_ms = 7000, .end_ms = 7400, .over = 1},
+      {.player = "d", .start_ms = 59000, .end_ms = 59000, .over = 1},
+      {.player = "e", .start_ms = 60000, .end_ms = 60999, .over = 1},
+  };
+  ps_metric_result r;
+  /* one bucket [0, 2 min) */
+  assert_int_equal(ps_session_metric_compute("total_players", five, 5, 0, 120000, 120000, &r), 0);
+  assert_true(r.whole.total == 5);
+  assert_true(r.whole.values[0] == 5);
+  ps_metric_result_free(&r);
+  /* buckets of a minute: a zero-length session at 59 s counts in the first only */
+  assert_int_equal(ps_session_metric_compute("total_players", five, 5, 0, 120000, 60000, &r), 0);
+  assert_true(r.whole.values[0] == 4 && r.whole.values[1] == 1 && r.whole.total == 5);
+  ps_metric_result_free(&r);
+  /* outside the range: a zero-length session exactly at the range's end is not in it */
+  assert_int_equal(ps_session_metric_compute("total_players", five, 5, 0, 59000, 59000, &r), 0);
+  assert_true(r.whole.total == 3);
+  ps_metric_result_free(&r);
+  /* ccu: a zero-length session is never active (half-open), a 400 ms one is */
+  assert_int_equal(ps_session_metric_compute("ccu", five, 5, 0, 120000, 120000, &r), 0);
+  assert_true(r.whole.total == 1);
+  ps_metric_result_free(&r);
+  /* sessions and avg_playtime count them (started / ended in the range, length 0) */
+  assert_int_equal(ps_session_metric_compute("sessions", five, 5, 0, 120000, 120000, &r), 0);
+  assert_true(r.whole.total == 5);
+  ps_metric_result_free(&r);
+  assert_int_equal(ps_session_metric_compute("avg_playtime", five, 5, 0, 120000, 120000, &r), 0);
+  assert_float_equal(r.whole.total, (0.4 + 0.999) / 5, 1e-12);
+  ps_metric_result_free(&r);
+  /* histogram: all five in 0-5m; top_mods: mod 7 has no playtime, so it is not listed */
+  assert_int_equal(ps_session_metric_compute("session_length_histogram", five, 5, 0, 120000, 120000, &r), 0);
+  assert_true(r.groups[0].total == 5 && r.whole.total == 5);
+  ps_metric_result_free(&r);
+  assert_int_equal(ps_session_metric_compute("top_mods", five, 5, 0, 120000, 120000, &r), 0);
+  assert_int_equal(r.ngroups, 0);
+  assert_true(r.whole.total == 0);
+  ps_metric_result_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(concurrency_matches_brute_force),
       cmocka_unit_test(counts_and_means_match_brute_force),
       cmocka_unit_test(histogram_and_top_mods),
       cmocka_unit_test(half_open_intervals),
+      cmocka_unit_test(zero_length_sessions),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

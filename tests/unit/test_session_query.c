@@ -1,10 +1,13 @@
-/* test_session_query.c: the rollups of ccu and concurrent_ugc (store/sqlite/rollup.h) change no
- * answer of the insights queries (store/sqlite/session_query.h). Random sessions (fixed seed) over
- * three days are written to a real SQLite store: ended, abandoned (timed out) and still
- * running ones, across platforms and portals. Every peak query (minute, hour and day buckets;
- * no filter, each filter, both filters, group_by either way) is answered before any rollup,
- * then the rollups advance in two steps, and every answer must be exactly the same, while
- * the rollup rows must hold what the queries computed. Also the horizon arithmetic. */
+/* test_session_query.c: the rollups (store/sqlite/rollup.h: per-minute peaks; store/sqlite/
+ * playtime_rollup.h: hourly and daily rows of every playtime metric) change no answer of the
+ * insights queries (store/sqlite/session_query.h). Random sessions (fixed seed) over three days
+ * are written to a real SQLite store: ended, abandoned (timed out) and still running ones,
+ * short and zero-length ones, across platforms and portals. Every query of every playtime
+ * metric (minute, hour and day buckets; no filter, each filter, both filters, group_by either
+ * way) must equal, bit for bit, the reference computed here from every session with
+ * session_metrics.h: before any rollup, with the horizon in the middle of the range, a day
+ * behind now's and at now's; the minute rows must hold what the reference computed. Also the
+ * horizon arithmetic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +17,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/errors.h"
 #include "store/sqlite/internal.h"
 #include "store/sqlite/rollup.h"
 #include "store/sqlite/session_query.h"
+#include "store/sqlite/session_set.h"
 #include "store/store.h"
 
 #define SESSIONS 1500
@@ -117,18 +122,22 @@ static int teardown(void **state) {
 
 /* ---- the query matrix ---- */
 
-#define NQUERIES (2 * 3 * 4 * 3)
-static ps_session_query queries[NQUERIES];
-static ps_metric_result before[NQUERIES];
+static const char *const metrics[] = {"ccu", "concurrent_ugc", "total_players", "sessions",
+                                      "avg_playtime", "avg_ugc_per_session",
+                                      "session_length_histogram", "top_mods"};
+#define NMETRICS (sizeof metrics / sizeof *metrics)
+#define MAXQUERIES (NMETRICS * 3 * 4 * 3)
+static ps_session_query queries[MAXQUERIES];
+static size_t nqueries;
 
 static void build_queries(void) {
-  static const char *const metrics[] = {"ccu", "concurrent_ugc"};
   static const int64_t intervals[] = {MIN, 60 * MIN, DAY};
   size_t n = 0;
-  for (int m = 0; m < 2; m++)
+  for (size_t m = 0; m < NMETRICS; m++)
     for (int i = 0; i < 3; i++)
       for (int f = 0; f < 4; f++)     /* filters: none, platform, portal, both */
         for (int g = 0; g < 3; g++) { /* group_by: none, platform, portal */
+          if (g && ps_session_metric_has_groups(metrics[m])) continue;
           ps_session_query *q = &queries[n++];
           *q = (ps_session_query){.metric = metrics[m], .from_ms = FROM, .to_ms = TO,
                                   .interval_ms = intervals[i],
@@ -138,25 +147,88 @@ static void build_queries(void) {
           if (intervals[i] == MIN) q->from_ms = NOW - 2 * DAY; /* keep minute answers small */
           q->from_ms -= q->from_ms % q->interval_ms;
         }
+  nqueries = n;
 }
 
-static void assert_same(const ps_metric_result *a, const ps_metric_result *b, size_t qi) {
-  char what[64];
-  snprintf(what, sizeof what, "query %zu", qi);
-  assert_int_equal(a->nbuckets, b->nbuckets);
-  assert_int_equal(a->ngroups, b->ngroups);
-  for (size_t i = 0; i < a->nbuckets; i++)
-    if (a->whole.values[i] != b->whole.values[i])
-      fail_msg("%s bucket %zu: %g before rollups, %g after", what, i, a->whole.values[i],
-               b->whole.values[i]);
-  assert_true(a->whole.total == b->whole.total);
-  for (size_t g = 0; g < a->ngroups; g++) {
-    assert_string_equal(a->groups[g].key, b->groups[g].key);
-    assert_true(a->groups[g].total == b->groups[g].total);
-    for (size_t i = 0; i < a->nbuckets; i++)
-      if (a->groups[g].values[i] != b->groups[g].values[i])
-        fail_msg("%s group %s bucket %zu: %g before rollups, %g after", what, a->groups[g].key,
-                 i, a->groups[g].values[i], b->groups[g].values[i]);
+static int cmp_key(const void *a, const void *b) {
+  return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
+}
+
+/* The reference: session_metrics.h over every session of the range (session_set.h), one
+ * computation per group value for group_by, groups in key order. */
+static void reference(const ps_session_query *q, ps_metric_result *out) {
+  ps_session_set set;
+  assert_int_equal(ps_session_set_load(store, game_id, q->from_ms, q->to_ms, NOW, TIMEOUT,
+                                       q->platform, q->portal, &set),
+                   PS_OK);
+  assert_int_equal(ps_session_metric_compute(q->metric, set.items, set.n, q->from_ms, q->to_ms,
+                                             q->interval_ms, out),
+                   PS_OK);
+  for (size_t i = 0; q->group_by && i < set.n; i++) {
+    const char *key = q->group_by_portal ? set.portal[i] : set.platform[i];
+    int seen = 0;
+    for (size_t g = 0; g < out->ngroups && !seen; g++) seen = strcmp(out->groups[g].key, key) == 0;
+    if (seen) continue;
+    size_t n;
+    ps_session_interval *subset = ps_session_set_subset(&set, q->group_by_portal ? NULL : key,
+                                                        q->group_by_portal ? key : NULL, &n);
+    assert_non_null(subset);
+    ps_metric_result part;
+    assert_int_equal(ps_session_metric_compute(q->metric, subset, n, q->from_ms, q->to_ms,
+                                               q->interval_ms, &part),
+                     PS_OK);
+    ps_metric_series *g = ps_metric_result_group(out, key);
+    assert_non_null(g);
+    memcpy(g->values, part.whole.values, out->nbuckets * sizeof *g->values);
+    g->total = part.whole.total;
+    ps_metric_result_free(&part);
+    free(subset);
+  }
+  if (q->group_by && out->ngroups > 1) qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
+  ps_session_set_free(&set);
+}
+
+static void describe(const ps_session_query *q, const char *phase, char *what, size_t cap) {
+  snprintf(what, cap, "%s: %s every %lld min, platform %s, portal %s, group_by %s", phase,
+           q->metric, (long long)(q->interval_ms / MIN), q->platform ? q->platform : "-",
+           q->portal ? q->portal : "-", q->group_by ? (q->group_by_portal ? "portal" : "platform") : "-");
+}
+
+/* Figures must be equal, bit for bit. */
+static void assert_same(const ps_metric_result *want, const ps_metric_result *got,
+                        const char *what) {
+  assert_int_equal(want->nbuckets, got->nbuckets);
+  if (want->ngroups != got->ngroups)
+    fail_msg("%s: %zu groups, want %zu", what, got->ngroups, want->ngroups);
+  for (size_t i = 0; i < want->nbuckets; i++)
+    if (want->whole.values[i] != got->whole.values[i])
+      fail_msg("%s: bucket %zu: %.17g, want %.17g", what, i, got->whole.values[i],
+               want->whole.values[i]);
+  if (want->whole.total != got->whole.total)
+    fail_msg("%s: total %.17g, want %.17g", what, got->whole.total, want->whole.total);
+  for (size_t g = 0; g < want->ngroups; g++) {
+    if (strcmp(want->groups[g].key, got->groups[g].key) != 0)
+      fail_msg("%s: group %zu is %s, want %s", what, g, got->groups[g].key, want->groups[g].key);
+    if (want->groups[g].total != got->groups[g].total)
+      fail_msg("%s: group %s total %.17g, want %.17g", what, want->groups[g].key,
+               got->groups[g].total, want->groups[g].total);
+    for (size_t i = 0; i < want->nbuckets; i++)
+      if (want->groups[g].values[i] != got->groups[g].values[i])
+        fail_msg("%s: group %s bucket %zu: %.17g, want %.17g", what, want->groups[g].key, i,
+                 got->groups[g].values[i], want->groups[g].values[i]);
+  }
+}
+
+/* Every query of the matrix equals the reference. */
+static void check_all(const char *phase, ps_metric_result *refs) {
+  char what[160];
+  for (size_t i = 0; i < nqueries; i++) {
+    ps_metric_result got;
+    describe(&queries[i], phase, what, sizeof what);
+    if (ps_session_query_run(store, game_id, &queries[i], NOW, TIMEOUT, &got) != PS_OK)
+      fail_msg("%s: failed", what);
+    assert_same(&refs[i], &got, what);
+    ps_metric_result_free(&got);
   }
 }
 
@@ -181,45 +253,107 @@ static int check_row(const ps_rollup_row *row, void *ctx) {
   return 0;
 }
 
+static int playtime_row_count(const ps_playtime_row *row, void *ctx) {
+  (void)row;
+  (*(size_t *)ctx)++;
+  return 0;
+}
+
+/* Every playtime metric, at minute, hour and day buckets, with each filter and group_by, is
+ * the reference (session_metrics.h over every session) before any rollup, with the rollups'
+ * horizon in the middle of the range (and so in the middle of sessions that overlap it: some
+ * of their playtime is in rows, the rest in the live tail), and with the rollups up to the
+ * horizon of now. */
 static void rollups_change_no_answer(void **state) {
   (void)state;
   build_queries();
+  static ps_metric_result refs[MAXQUERIES];
+  for (size_t i = 0; i < nqueries; i++) reference(&queries[i], &refs[i]);
+  assert_true(refs[0].whole.total > 10); /* the data is not trivial */
   int64_t settled;
   assert_int_equal(ps_sqlite_rollup_settled(store, game_id, &settled), PS_ENOTFOUND);
-  for (size_t i = 0; i < NQUERIES; i++)
-    assert_int_equal(ps_session_query_run(store, game_id, &queries[i], NOW, TIMEOUT, &before[i]),
-                     PS_OK);
-  assert_true(before[0].whole.total > 10); /* the data is not trivial */
+  assert_int_equal(ps_sqlite_playtime_settled(store, game_id, &settled), PS_ENOTFOUND);
+  check_all("before rollups", refs);
 
-  /* Two steps: a day behind, then up to the horizon. */
+  /* The horizon inside the range, off an hour boundary, with many sessions running across it
+   * (the rollups see the world as of that time's now). */
+  int64_t mid_now = FROM + DAY + 13 * 60 * MIN + 47 * MIN + 12345;
+  int64_t mid = ps_rollup_horizon(mid_now, WINDOW, TIMEOUT);
+  size_t across = 0;
+  {
+    ps_session_set set;
+    assert_int_equal(ps_session_set_load(store, game_id, mid, mid + 1, NOW, TIMEOUT, NULL, NULL, &set), PS_OK);
+    for (size_t i = 0; i < set.n; i++) across += set.items[i].start_ms < mid && set.items[i].end_ms > mid;
+    ps_session_set_free(&set);
+  }
+  assert_true(across > 10);
+  assert_int_equal(ps_rollup_advance(store, game_id, mid, mid_now, TIMEOUT), PS_OK);
+  assert_int_equal(ps_sqlite_playtime_settled(store, game_id, &settled), PS_OK);
+  assert_true(settled == mid - mid % (60 * MIN) && settled > FROM);
+  check_all("horizon mid-range", refs);
+
+  /* Up to the horizon of now, in two steps: a day behind, then all of it. */
   int64_t horizon = ps_rollup_horizon(NOW, WINDOW, TIMEOUT);
   assert_int_equal(ps_rollup_advance(store, game_id, horizon - DAY, NOW - DAY, TIMEOUT), PS_OK);
+  check_all("horizon a day behind", refs);
   assert_int_equal(ps_rollup_advance(store, game_id, horizon, NOW, TIMEOUT), PS_OK);
   assert_int_equal(ps_sqlite_rollup_settled(store, game_id, &settled), PS_OK);
   assert_true(settled == horizon);
+  assert_int_equal(ps_sqlite_playtime_settled(store, game_id, &settled), PS_OK);
+  assert_true(settled == horizon - horizon % (60 * MIN));
   size_t rows = 0;
   assert_int_equal(ps_sqlite_rollup_scan(store, game_id, PS_ROLLUP_ANY, PS_ROLLUP_ANY, 0,
                                          INT64_MAX, row_count, &rows),
                    PS_OK);
   assert_true(rows > 1000);
+  size_t hours = 0, days = 0;
+  assert_int_equal(ps_sqlite_playtime_scan(store, game_id, 60 * MIN, PS_ROLLUP_ANY,
+                                             PS_ROLLUP_ANY, 0, INT64_MAX, 1, playtime_row_count,
+                                             NULL, &hours, &settled),
+                   PS_OK);
+  assert_int_equal(ps_sqlite_playtime_scan(store, game_id, DAY, NULL, NULL, 0, INT64_MAX, 0,
+                                             playtime_row_count, NULL, &days, &settled),
+                   PS_OK);
+  assert_true(hours > 50 && days > 7);
+  check_all("rollups up to now's horizon", refs);
+  /* Advancing again changes nothing. */
+  assert_int_equal(ps_rollup_advance(store, game_id, horizon, NOW, TIMEOUT), PS_OK);
+  check_all("advanced twice", refs);
 
-  for (size_t i = 0; i < NQUERIES; i++) {
-    ps_metric_result after;
-    assert_int_equal(ps_session_query_run(store, game_id, &queries[i], NOW, TIMEOUT, &after),
-                     PS_OK);
-    assert_same(&before[i], &after, i);
-    ps_metric_result_free(&after);
-  }
-
-  /* The rows hold the figures computed from sessions (queries 0 and 36: ccu and
-   * concurrent_ugc per minute, no filter, no group). */
-  minute_check c = {&before[0], &before[NQUERIES / 2], 0};
-  assert_string_equal(queries[NQUERIES / 2].metric, "concurrent_ugc");
+  /* The minute rows hold the figures computed from sessions (the first ccu and
+   * concurrent_ugc queries: per minute, no filter, no group). */
+  size_t ugc = 0;
+  while (strcmp(queries[ugc].metric, "concurrent_ugc") != 0) ugc++;
+  minute_check c = {&refs[0], &refs[ugc], 0};
   assert_int_equal(ps_sqlite_rollup_scan(store, game_id, PS_ROLLUP_ANY, PS_ROLLUP_ANY,
-                                         before[0].from_ms, horizon, check_row, &c),
+                                           refs[0].from_ms, horizon, check_row, &c),
                    PS_OK);
   assert_true(c.checked > 1000);
-  for (size_t i = 0; i < NQUERIES; i++) ps_metric_result_free(&before[i]);
+
+  /* A data directory written before the playtime rollups existed (schema version 6: minute
+   * rollups, no playtime tables) is upgraded on open and backfilled from its first session. */
+  ps_stores_close(&stores);
+  char path[64];
+  snprintf(path, sizeof path, "%s/playstat.db", dir);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE playtime_players; DROP TABLE playtime_rollups;"
+                                    " DROP TABLE playtime_mods; DROP TABLE playtime_state;"
+                                    " PRAGMA user_version = 6;",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  const char *why = NULL;
+  assert_int_equal(ps_stores_open(dir, NULL, &stores, &why), PS_OK);
+  store = (sqlite_store *)stores.events;
+  assert_int_equal(ps_sqlite_rollup_settled(store, game_id, &settled), PS_OK);
+  assert_int_equal(ps_sqlite_playtime_settled(store, game_id, &settled), PS_ENOTFOUND);
+  check_all("upgraded, not yet backfilled", refs);
+  assert_int_equal(ps_rollup_advance(store, game_id, horizon, NOW, TIMEOUT), PS_OK);
+  assert_int_equal(ps_sqlite_playtime_settled(store, game_id, &settled), PS_OK);
+  assert_true(settled == horizon - horizon % (60 * MIN));
+  check_all("upgraded and backfilled", refs);
+  for (size_t i = 0; i < nqueries; i++) ps_metric_result_free(&refs[i]);
 }
 
 static void horizon_is_a_settled_minute(void **state) {

@@ -16,7 +16,9 @@
  *      events_by_uuid); the state store's tables of their own (msession_state, so_anonymity,
  *      so_anonymity_players, filled from msessions, so_sessions and so_players, which is
  *      dropped), and event_games (the games the event store has records of).
- *      And so_key_seq, the highest session-search sequence handed out (kept across expiries).
+ *      And so_key_seq, the highest session-search sequence handed out (kept across expiries);
+ *      the hourly and daily playtime rollups (playtime_tables.c), backfilled from the first
+ *      session by the upkeep.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -142,6 +144,7 @@ static int migrate(sqlite3 *db) {
   if (version == SCHEMA_VERSION) return ps_sqlite_exec(db, "COMMIT");
   const char *const schemas[] = {ps_sqlite_state_schema,    ps_sqlite_accounts_schema,
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
+                                 ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)

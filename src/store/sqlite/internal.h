@@ -15,10 +15,12 @@
  *   events.c            the event store: handle, append(), metric(), live(), scan(), maintain()
  *   event_log.c         analytics events and rejected events
  *   playtime_sessions.c metrics sessions as intervals, and their per-minute rollups' tables
+ *   playtime_tables.c   the hourly and daily playtime rollups' tables
  *   ga_tables.c         the analytics-event rollups' tables;  so_sessions.c  multiplayer sessions
  *   readers.c           the read-only connections
  *   and the algorithms behind the answers: ga_rollup.c, ga_query.c, ga_family.c (analytics
- *   events), rollup.c, session_query.c, session_set.c, session_metrics.c (metrics sessions),
+ *   events), rollup.c, playtime_rollup.c, session_query.c, session_set.c, session_metrics.c
+ *   (metrics sessions),
  *   match_metrics.c (multiplayer sessions).
  */
 #ifndef PS_STORE_SQLITE_INTERNAL_H
@@ -27,6 +29,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/events.h"
 #include "store/state.h"
@@ -82,8 +85,8 @@ int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t
 
 /* The schema of each file (idempotent statements, run by the migration in db.c). */
 extern const char ps_sqlite_state_schema[], ps_sqlite_accounts_schema[],
-    ps_sqlite_event_log_schema[], ps_sqlite_playtime_schema[], ps_sqlite_sessions_schema[],
-    ps_sqlite_ga_schema[];
+    ps_sqlite_event_log_schema[], ps_sqlite_playtime_schema[], ps_sqlite_playtime_rollup_schema[],
+    ps_sqlite_sessions_schema[], ps_sqlite_ga_schema[];
 
 /* ---- readers.c: opens (PS_OK, or an error with what is open left for close) and closes the
  * read-only connections; acquire waits for a free one, release gives it back. ---- */
@@ -153,6 +156,47 @@ int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row
 int ps_sqlite_rollup_scan(sqlite_store *s, int64_t game_id, const char *platform,
                           const char *portal, int64_t from_ms, int64_t to_ms,
                           ps_rollup_visitor visit, void *ctx);
+/* ---- playtime_tables.c: the hourly and daily playtime rollups (playtime_rollup.h) ---- */
+
+/* One hour or one day of one (platform, portal) (either may be PS_ROLLUP_ANY: all), covering
+ * [t_ms, t_ms + span_ms) or, for the day holding the settled mark, [t_ms, settled). */
+typedef struct ps_playtime_row {
+  int64_t span_ms; /* 3600000 (hour) or 86400000 (day) */
+  char platform[16];
+  char portal[16];
+  int64_t t_ms;
+  int64_t started, started_mods; /* sessions started in it; their mods added up */
+  int64_t ended, ended_ms;       /* sessions over whose end is in it; their lengths (ms) */
+  int64_t lengths[5];            /* the ended ones by session_length_histogram group */
+  int64_t ccu, ugc;              /* peaks within it */
+  const void *players;           /* portable roaring bitmap of the player numbers present */
+  size_t players_len;
+  const int64_t *mods; /* nmods (mod id, playtime ms within it) pairs, written only */
+  size_t nmods;
+} ps_playtime_row;
+typedef int (*ps_playtime_row_visitor)(const ps_playtime_row *row, void *ctx);
+typedef int (*ps_playtime_mod_visitor)(const char *platform, const char *portal, int64_t t_ms,
+                                       int64_t mod_id, int64_t ms, void *ctx);
+
+/* playtime_settled: they cover every hour before it; PS_ENOTFOUND when never written.
+ * playtime_players: the dense number of each of n players of the game into numbers, with
+ * assign numbering the unknown ones (one transaction), else UINT32_MAX for them.
+ * playtime_write: rows (and their mods) replace the stored ones of the same keys, and the
+ * settled mark moves to settled_ms, in one transaction.
+ * playtime_scan: in one read transaction, *settled_ms (INT64_MIN when never written) and the
+ * rows of span_ms with t_ms in [from_ms, to_ms) whose platform and portal equal the ones
+ * given (NULL: any value, PS_ROLLUP_ANY included; their player sets only with_players, else
+ * players_len is 0), then, when visit_mod is not NULL, their mods. */
+int ps_sqlite_playtime_settled(sqlite_store *s, int64_t game_id, int64_t *settled_ms);
+int ps_sqlite_playtime_players(sqlite_store *s, int64_t game_id, const char *const *players,
+                               size_t n, uint32_t *numbers, int assign);
+int ps_sqlite_playtime_write(sqlite_store *s, int64_t game_id, const ps_playtime_row *rows,
+                             size_t n, int64_t settled_ms);
+int ps_sqlite_playtime_scan(sqlite_store *s, int64_t game_id, int64_t span_ms,
+                            const char *platform, const char *portal, int64_t from_ms,
+                            int64_t to_ms, int with_players, ps_playtime_row_visitor visit,
+                            ps_playtime_mod_visitor visit_mod, void *ctx, int64_t *settled_ms);
+
 /* The games the event store has records of (malloc'd ids, caller frees). */
 int ps_sqlite_event_games(sqlite_store *s, int64_t **ids, size_t *count);
 

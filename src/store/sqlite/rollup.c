@@ -14,6 +14,7 @@
 #include "common/array.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "store/sqlite/playtime_rollup.h"
 #include "store/sqlite/session_metrics.h"
 #include "store/sqlite/session_set.h"
 
@@ -123,5 +124,7 @@ int ps_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms, 
     rc = roll_chunk(store, game_id, settled, to, now_ms, timeout_ms);
     settled = to;
   }
+  /* The hourly and daily rollups of every playtime metric follow the same horizon. */
+  if (rc == PS_OK) rc = ps_playtime_rollup_advance(store, game_id, horizon_ms, now_ms, timeout_ms);
   return rc;
 }

@@ -30,8 +30,9 @@
 int64_t ps_rollup_horizon(int64_t now_ms, int64_t window_ms, int64_t timeout_ms);
 
 /* Computes and stores the rollups of game_id from where they stop up to horizon_ms (a minute
- * boundary), a day per transaction; sessions still running are seen as of now_ms. Returns 0
- * or the store's error (what was written stays written). */
+ * boundary), a day per transaction, then the playtime rollups (playtime_rollup.h); sessions
+ * still running are seen as of now_ms. Returns 0 or the store's error (what was written stays
+ * written). */
 int ps_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
                       int64_t timeout_ms);
 

@@ -223,7 +223,11 @@ static int total_players(const ps_session_interval *s, size_t n, const range *r,
       counted = 0;
     }
     size_t b0, b1;
-    if (!overlapped(r, it->start_ms, it->end_ms, &b0, &b1)) continue;
+    /* A zero-length session (start == end: it started and ended within the same
+     * millisecond, or the same second in seconds-resolution clients) is present at its start
+     * instant: it counts in the bucket holding its start. */
+    int64_t end = it->end_ms == it->start_ms ? it->start_ms + 1 : it->end_ms;
+    if (!overlapped(r, it->start_ms, end, &b0, &b1)) continue;
     if (!counted) {
       counted = 1;
       out->total++;
@@ -240,35 +244,40 @@ static int total_players(const ps_session_interval *s, size_t n, const range *r,
   return PS_OK;
 }
 
-/* Adds value to the bucket holding t (and to the overall sums); counts for means. */
-static void accumulate(const range *r, int64_t t, double value, ps_metric_series *sum,
-                       double *counts, double *total_count) {
+/* Adds value to the bucket holding t (and to the overall sum), and counts it. Sums are exact
+ * integers (milliseconds, mod counts); a mean is sum / count computed once at the end, with
+ * ps_metric_mean, so that sums added up in any order (rollups) give the same figure. */
+static void accumulate(const range *r, int64_t t, int64_t value, int64_t *sums, int64_t *counts,
+                       int64_t *total_sum, int64_t *total_count) {
   if (!in_range(r, t)) return;
   size_t b = bucket_at(r, t);
-  sum->values[b] += value;
-  sum->total += value;
-  if (counts) counts[b]++;
-  if (total_count) (*total_count)++;
+  sums[b] += value;
+  counts[b]++;
+  *total_sum += value;
+  (*total_count)++;
+}
+
+double ps_metric_mean(int64_t sum, int64_t count, double unit) {
+  return count ? (double)sum / unit / (double)count : 0;
 }
 
 static int means(int metric, const ps_session_interval *s, size_t n, const range *r,
                  ps_metric_series *out) {
-  double *counts = calloc(r->n ? r->n : 1, sizeof *counts), total_count = 0;
-  if (!counts) return PS_ENOMEM;
+  int64_t *sums = calloc(r->n ? 2 * r->n : 1, sizeof *sums), total_sum = 0, total_count = 0;
+  if (!sums) return PS_ENOMEM;
+  int64_t *counts = sums + r->n;
   for (size_t i = 0; i < n; i++) {
-    if (metric == M_SESSIONS)
-      accumulate(r, s[i].start_ms, 1, out, NULL, NULL);
-    else if (metric == M_AVG_UGC)
-      accumulate(r, s[i].start_ms, (double)s[i].nmods, out, counts, &total_count);
+    if (metric == M_SESSIONS || metric == M_AVG_UGC)
+      accumulate(r, s[i].start_ms, (int64_t)s[i].nmods, sums, counts, &total_sum, &total_count);
     else if (s[i].over) /* M_AVG_PLAYTIME */
-      accumulate(r, s[i].end_ms, (double)(s[i].end_ms - s[i].start_ms) / 1000.0, out, counts,
+      accumulate(r, s[i].end_ms, s[i].end_ms - s[i].start_ms, sums, counts, &total_sum,
                  &total_count);
   }
-  if (metric != M_SESSIONS) {
-    for (size_t b = 0; b < r->n; b++) out->values[b] = counts[b] ? out->values[b] / counts[b] : 0;
-    out->total = total_count ? out->total / total_count : 0;
-  }
-  free(counts);
+  double unit = metric == M_AVG_PLAYTIME ? 1000.0 : 1.0;
+  for (size_t b = 0; b < r->n; b++)
+    out->values[b] = metric == M_SESSIONS ? (double)counts[b] : ps_metric_mean(sums[b], counts[b], unit);
+  out->total = metric == M_SESSIONS ? (double)total_count : ps_metric_mean(total_sum, total_count, unit);
+  free(sums);
   return PS_OK;
 }
 
@@ -278,19 +287,32 @@ static int new_group(ps_metric_result *res, const char *key) {
   return ps_metric_result_group(res, key) ? PS_OK : PS_ENOMEM;
 }
 
+const char *const ps_length_bucket_keys[PS_LENGTH_BUCKETS] = {"0-5m", "5-30m", "30-60m", "1-2h",
+                                                               "2h+"};
+
+size_t ps_length_bucket(int64_t start_ms, int64_t end_ms) {
+  static const int64_t upper_s[] = {5 * 60, 30 * 60, 60 * 60, 2 * 3600, INT64_MAX};
+  int64_t length_s = (end_ms - start_ms) / 1000;
+  size_t k = 0;
+  while (length_s >= upper_s[k]) k++;
+  return k;
+}
+
+/* Counts one at the bucket holding t. */
+static void count_at(const range *r, int64_t t, ps_metric_series *s) {
+  if (!in_range(r, t)) return;
+  s->values[bucket_at(r, t)]++;
+  s->total++;
+}
+
 static int length_histogram(const ps_session_interval *s, size_t n, const range *r,
                             ps_metric_result *res) {
-  static const char *const keys[] = {"0-5m", "5-30m", "30-60m", "1-2h", "2h+"};
-  static const int64_t upper_s[] = {5 * 60, 30 * 60, 60 * 60, 2 * 3600, INT64_MAX};
-  for (size_t k = 0; k < 5; k++)
-    if (new_group(res, keys[k]) != PS_OK) return PS_ENOMEM;
+  for (size_t k = 0; k < PS_LENGTH_BUCKETS; k++)
+    if (new_group(res, ps_length_bucket_keys[k]) != PS_OK) return PS_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     if (!s[i].over) continue;
-    int64_t length_s = (s[i].end_ms - s[i].start_ms) / 1000;
-    size_t k = 0;
-    while (length_s >= upper_s[k]) k++;
-    accumulate(r, s[i].end_ms, 1, &res->groups[k], NULL, NULL);
-    accumulate(r, s[i].end_ms, 1, &res->whole, NULL, NULL);
+    count_at(r, s[i].end_ms, &res->groups[ps_length_bucket(s[i].start_ms, s[i].end_ms)]);
+    count_at(r, s[i].end_ms, &res->whole);
   }
   return PS_OK;
 }
@@ -301,40 +323,64 @@ static int cmp_group_total(const void *a, const void *b) {
   return strcmp(x->key, y->key);
 }
 
+/* Playtime is summed in exact milliseconds (per mod and bucket, in one array: nmods + 1 rows,
+ * the last for the whole), then turned into seconds once, so that sums added up in any order
+ * (rollups) give the same figure. Only mods with playtime in the range are listed. */
 static int top_mods(const ps_session_interval *s, size_t n, const range *r,
                     ps_metric_result *res) {
   size_t nmods;
   int64_t *mods = distinct_mods(s, n, &nmods);
   if (!mods) return PS_ENOMEM;
-  int rc = PS_OK;
-  char key[32];
-  for (size_t m = 0; m < nmods && rc == PS_OK; m++) {
-    snprintf(key, sizeof key, "%lld", (long long)mods[m]);
-    rc = new_group(res, key);
+  int64_t *ms = calloc((nmods + 1) * (r->n + 1), sizeof *ms); /* [mod][bucket], total last */
+  if (!ms) {
+    free(mods);
+    return PS_ENOMEM;
   }
-  for (size_t i = 0; i < n && rc == PS_OK; i++) {
+  size_t stride = r->n + 1;
+  int64_t *whole = ms + nmods * stride;
+  for (size_t i = 0; i < n; i++) {
     size_t b0, b1;
-    if (!overlapped(r, s[i].start_ms, s[i].end_ms, &b0, &b1)) continue;
+    if (!s[i].nmods || !overlapped(r, s[i].start_ms, s[i].end_ms, &b0, &b1)) continue;
     for (size_t b = b0; b <= b1; b++) {
       int64_t lo = r->from + (int64_t)b * r->interval, hi = lo + r->interval;
       if (lo < s[i].start_ms) lo = s[i].start_ms;
       if (hi > s[i].end_ms) hi = s[i].end_ms;
       if (hi > r->to) hi = r->to;
-      double seconds = (double)(hi - lo) / 1000.0;
       for (size_t j = 0; j < s[i].nmods; j++) {
-        ps_metric_series *g = &res->groups[mod_id(mods, nmods, s[i].mods[j])];
-        g->values[b] += seconds;
-        g->total += seconds;
-        res->whole.values[b] += seconds;
-        res->whole.total += seconds;
+        int64_t *row = ms + mod_id(mods, nmods, s[i].mods[j]) * stride;
+        row[b] += hi - lo;
+        row[r->n] += hi - lo;
+        whole[b] += hi - lo;
+        whole[r->n] += hi - lo;
       }
     }
   }
+  int rc = PS_OK;
+  char key[32];
+  for (size_t m = 0; m < nmods && rc == PS_OK; m++) {
+    const int64_t *row = ms + m * stride;
+    if (row[r->n] == 0) continue;
+    snprintf(key, sizeof key, "%lld", (long long)mods[m]);
+    ps_metric_series *g = ps_metric_result_group(res, key);
+    if (!g) {
+      rc = PS_ENOMEM;
+      break;
+    }
+    for (size_t b = 0; b < r->n; b++) g->values[b] = (double)row[b] / 1000.0;
+    g->total = (double)row[r->n] / 1000.0;
+  }
+  for (size_t b = 0; b < r->n; b++) res->whole.values[b] = (double)whole[b] / 1000.0;
+  res->whole.total = (double)whole[r->n] / 1000.0;
+  free(ms);
   free(mods);
   if (rc != PS_OK) return rc;
+  ps_metric_top_groups(res);
+  return PS_OK;
+}
+
+void ps_metric_top_groups(ps_metric_result *res) {
   if (res->ngroups > 1) qsort(res->groups, res->ngroups, sizeof *res->groups, cmp_group_total);
   while (res->ngroups > TOP_MODS) free(res->groups[--res->ngroups].values);
-  return PS_OK;
 }
 
 /* ---- entry points ---- */

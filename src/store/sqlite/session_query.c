@@ -2,7 +2,9 @@
  * session_query.c: see session_query.h. Peak metrics split the range at the rollups' settled
  * mark: minutes before it come from stored rows, minutes after it are computed from the
  * sessions that overlap them; both fold into the asked buckets by maximum (a bucket's peak is
- * the largest of its minutes' peaks).
+ * the largest of its minutes' peaks). With hour or day buckets, the hours and days settled in
+ * the playtime rollups come first from their rows, and every other metric is answered by
+ * playtime_rollup.c (settled rows plus the live tail); the rest is computed from sessions.
  */
 #include "store/sqlite/session_query.h"
 
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "store/sqlite/playtime_rollup.h"
 #include "store/sqlite/rollup.h"
 #include "store/sqlite/session_set.h"
 
@@ -126,6 +129,15 @@ static int peaks_from_sessions(const ps_session_set *set, const ps_session_query
 
 static int run_peak(sqlite_store *store, int64_t game_id, const ps_session_query *q, int64_t now_ms,
                     int64_t timeout_ms, ps_metric_result *out) {
+  /* playtime rollups: hours and days they settled come from their peak rows (playtime_rollup.h),
+   * the minutes after them as below. */
+  ps_session_query rest = *q;
+  if (ps_playtime_span(q)) {
+    int prc = ps_playtime_peaks(store, game_id, q, out, &rest.from_ms);
+    if (prc != PS_OK || rest.from_ms >= q->to_ms) return prc;
+    q = &rest;
+  }
+  /* end of playtime rollups */
   int64_t settled = q->from_ms;
   int rc = ps_sqlite_rollup_settled(store, game_id, &settled);
   if (rc != PS_OK && rc != PS_ENOTFOUND) return rc;
@@ -202,7 +214,9 @@ int ps_session_query_run(sqlite_store *store, int64_t game_id, const ps_session_
   out->nbuckets = (size_t)((q->to_ms - q->from_ms + q->interval_ms - 1) / q->interval_ms);
   if (!(out->whole.values = calloc(out->nbuckets, sizeof *out->whole.values))) return PS_ENOMEM;
   int rc = rolled_up(q) ? run_peak(store, game_id, q, now_ms, timeout_ms, out)
-                              : run_computed(store, game_id, q, now_ms, timeout_ms, out);
+           : !is_peak(q->metric) && ps_playtime_span(q) /* playtime rollups */
+               ? ps_playtime_query_run(store, game_id, q, now_ms, timeout_ms, out)
+               : run_computed(store, game_id, q, now_ms, timeout_ms, out);
   if (rc == PS_OK && q->group_by && out->ngroups > 1)
     qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
   if (rc != PS_OK) ps_metric_result_free(out);

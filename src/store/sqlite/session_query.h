@@ -1,8 +1,12 @@
 /*
  * session_query.h: one insights query over the metrics sessions of a game, answered from the
- * store: ccu and concurrent_ugc read the settled minutes from the rollups (rollup.h) and
- * compute only the rest from sessions (unless the query constrains platform and portal at
- * once); every other metric is computed from the sessions of the range. Either way the figures are those of session_metrics.h over session_set.h.
+ * store: ccu and concurrent_ugc read the settled hours / days from the playtime rollups
+ * (playtime_rollup.h, hour and day buckets) and the settled minutes from the per-minute
+ * rollups (rollup.h), and compute only the rest from sessions; every other metric reads its
+ * settled hours / days from the playtime rollups and computes the live tail from sessions with
+ * hour or day buckets, and is computed from the sessions of the range with minute buckets. A
+ * query constraining platform and portal at once is computed from sessions. Either way the
+ * figures are those of session_metrics.h over session_set.h.
  */
 #ifndef PS_STORE_SQLITE_SESSION_QUERY_H
 #define PS_STORE_SQLITE_SESSION_QUERY_H

@@ -1,7 +1,7 @@
 'use strict';
 // Helpers of the insights read API tests (issue 3): read-API tokens (`playstat api-token create`),
 // authenticated GETs of /api/v1/games/{id}/metrics/{name} and /api/v1/games/{id}/live, and a
-// reference model of the metric definitions (src/insights/session_metrics.h) that a test computes
+// reference model of the metric definitions (src/store/sqlite/session_metrics.h) that a test computes
 // from its OWN record of the sessions it sent, never from what the server stored.
 // Node >= 18 built-ins only.
 
@@ -191,7 +191,9 @@ function referenceMetric(name, sessions, range) {
       return { total: Math.max(0, ...points.map((p) => p.v)), points };
     }
     case 'total_players':
-      return series((lo, hi) => new Set(sessions.filter((s) => overlapMs(s.startMs, s.endMs, lo, hi) > 0).map((s) => s.player)).size);
+      // A zero-length session (start == end) is present at its start instant.
+      return series((lo, hi) => new Set(sessions.filter((s) => overlapMs(s.startMs, s.endMs, lo, hi) > 0 ||
+        (s.startMs === s.endMs && s.startMs >= lo && s.startMs < hi)).map((s) => s.player)).size);
     case 'sessions':
       return series((lo, hi) => startedIn(lo, hi).length);
     case 'avg_playtime':
