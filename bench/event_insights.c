@@ -171,19 +171,9 @@ int main(int argc, char **argv) {
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   ps_stores stores;
-  ps_store_options options = {0};
-  const char *why = NULL;
-  if (ps_stores_open(data, &options, &stores, &why) != PS_OK) {
-    fprintf(stderr, "event_insights: cannot open the store %s%s%s\n", data, why ? ": " : "",
-            why ? why : "");
-    return 1;
-  }
-  if (strcmp(stores.events->ops->name, "sqlite") != 0) { /* the rollups timed are SQLite's */
-    fprintf(stderr, "event_insights: %s is not a SQLite store\n", data);
-    ps_stores_close(&stores);
-    return 2;
-  }
-  sqlite_store *store = (sqlite_store *)stores.events;
+  sqlite_store *store; /* the rollups timed are SQLite's */
+  int opened = ps_sqlite_stores_open("event_insights", data, &stores, &store);
+  if (opened != PS_OK) return opened == PS_EINVAL ? 2 : 1;
   int64_t now_s = ps_now_ms() / 1000;
   int64_t t0 = ps_monotonic_ns();
   int rc = fill(&stores, game_id, (long)events, (int)days, now_s);

@@ -249,19 +249,9 @@ int main(int argc, char **argv) {
   }
   setvbuf(stdout, NULL, _IOLBF, 0); /* one line per step, as it happens */
   ps_stores stores;
-  ps_store_options options = {0};
-  const char *why = NULL;
-  if (ps_stores_open(data, &options, &stores, &why) != PS_OK) {
-    fprintf(stderr, "insights_query: cannot open the store %s%s%s\n", data, why ? ": " : "",
-            why ? why : "");
-    return 1;
-  }
-  if (strcmp(stores.events->ops->name, "sqlite") != 0) { /* the rollups timed are SQLite's */
-    fprintf(stderr, "insights_query: %s is not a SQLite store\n", data);
-    ps_stores_close(&stores);
-    return 2;
-  }
-  sqlite_store *store = (sqlite_store *)stores.events;
+  sqlite_store *store; /* the rollups timed are SQLite's */
+  int opened = ps_sqlite_stores_open("insights_query", data, &stores, &store);
+  if (opened != PS_OK) return opened == PS_EINVAL ? 2 : 1;
   int64_t now = ps_now_ms(), day = 86400000;
   int64_t to = now - now % day + day, from = to - (days + 1) * day;
   int64_t t0 = ps_monotonic_ns();

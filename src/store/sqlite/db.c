@@ -95,6 +95,20 @@ int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t
   return rc;
 }
 
+int ps_sqlite_commit_with_mark(sqlite3 *db, const char *mark_sql, int64_t game_id, int64_t mark) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, mark_sql, -1, &st, NULL) == SQLITE_OK ? PS_OK : PS_EIO;
+  if (rc == PS_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_int64(st, 2, mark);
+    rc = ps_sqlite_step_and_reset(st);
+  }
+  sqlite3_finalize(st);
+  if (rc == PS_OK) rc = ps_sqlite_exec(db, "COMMIT");
+  if (rc != PS_OK) ps_sqlite_exec(db, "ROLLBACK");
+  return rc;
+}
+
 /* Data moves of version 7 (from 1..6): the state store's own copies of what the shared tables
  * held, then the end of so_players (secure_delete zeroes its pages) and of the salts kept in
  * so_sessions. */

@@ -17,6 +17,7 @@
  */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +265,22 @@ static int sqlite_open(const char *dir, const ps_store_options *options, ps_even
 out:
   sqlite_close(s ? &s->base : NULL);
   return rc;
+}
+
+int ps_sqlite_stores_open(const char *tool, const char *url, ps_stores *out, sqlite_store **events) {
+  const char *why = NULL;
+  int rc = ps_stores_open(url, NULL, out, &why);
+  if (rc != PS_OK) {
+    fprintf(stderr, "%s: cannot open the store %s: %s\n", tool, url, why ? why : ps_strerror(rc));
+    return rc;
+  }
+  if (out->events->ops != &ps_sqlite_event_ops) {
+    fprintf(stderr, "%s: %s is not a SQLite store\n", tool, url);
+    ps_stores_close(out);
+    return PS_EINVAL;
+  }
+  *events = (sqlite_store *)out->events;
+  return PS_OK;
 }
 
 const ps_event_store_ops ps_sqlite_event_ops = {

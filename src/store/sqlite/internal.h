@@ -33,6 +33,7 @@
 
 #include "store/events.h"
 #include "store/state.h"
+#include "store/store.h"
 
 typedef struct ps_sqlite_sessions ps_sqlite_sessions;
 typedef struct ps_sqlite_readers ps_sqlite_readers;
@@ -59,6 +60,12 @@ typedef struct sqlite_state {
   pthread_mutex_t lock;
 } sqlite_state;
 
+/* For tools that time the SQLite backend's own parts (bench/): opens the stores of url (any
+ * form ps_stores_open takes) and sets *events to the event store's handle. PS_EINVAL when url
+ * names another backend (nothing stays open); else what ps_stores_open returns, with the
+ * reason printed on stderr after the tool's name. */
+int ps_sqlite_stores_open(const char *tool, const char *url, ps_stores *out, sqlite_store **events);
+
 /* ---- db.c ---- */
 
 /* Opens a read-write connection to path (WAL, synchronous=FULL, the busy timeout, a bounded
@@ -79,6 +86,10 @@ void ps_sqlite_bind_optional_text(sqlite3_stmt *st, int col, const char *text);
 int ps_sqlite_step_and_reset(sqlite3_stmt *st);
 /* Calls row() for each row until it returns nonzero (returned as is): PS_OK, PS_EIO or that. */
 int ps_sqlite_each_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx);
+/* Ends the transaction open on db by setting a game's mark (mark_sql: an upsert taking the
+ * game id and the mark as ?1 and ?2) and committing; rolls back if either fails. PS_OK or
+ * PS_EIO. */
+int ps_sqlite_commit_with_mark(sqlite3 *db, const char *mark_sql, int64_t game_id, int64_t mark);
 /* The one integer sql answers with game_id bound as ?1, on db: PS_ENOTFOUND when no row or
  * NULL. */
 int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t *out);

@@ -177,38 +177,33 @@ int ps_sqlite_rollup_settled(sqlite_store *s, int64_t game_id, int64_t *settled_
 
 int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row *rows,
                            size_t n, int64_t settled_ms) {
-  sqlite3_stmt *row = NULL, *state = NULL;
+  sqlite3_stmt *row = NULL;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
   if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) goto out;
-  if (sqlite3_prepare_v2(s->shared,
-                         "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
-                         " minute_ms, ccu, ugc) VALUES(?,?,?,?,?,?)",
-                         -1, &row, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(s->shared,
-                         "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)",
-                         -1, &state, NULL) != SQLITE_OK)
-    goto rollback;
-  for (size_t i = 0; i < n; i++) {
+  rc = sqlite3_prepare_v2(s->shared,
+                          "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
+                          " minute_ms, ccu, ugc) VALUES(?,?,?,?,?,?)",
+                          -1, &row, NULL) == SQLITE_OK
+           ? PS_OK
+           : PS_EIO;
+  for (size_t i = 0; rc == PS_OK && i < n; i++) {
     sqlite3_bind_int64(row, 1, game_id);
     sqlite3_bind_text(row, 2, rows[i].platform, -1, SQLITE_STATIC);
     sqlite3_bind_text(row, 3, rows[i].portal, -1, SQLITE_STATIC);
     sqlite3_bind_int64(row, 4, rows[i].minute_ms);
     sqlite3_bind_int64(row, 5, rows[i].ccu);
     sqlite3_bind_int64(row, 6, rows[i].ugc);
-    if (ps_sqlite_step_and_reset(row) != PS_OK) goto rollback;
+    rc = ps_sqlite_step_and_reset(row);
   }
-  sqlite3_bind_int64(state, 1, game_id);
-  sqlite3_bind_int64(state, 2, settled_ms);
-  if (ps_sqlite_step_and_reset(state) != PS_OK) goto rollback;
-  rc = ps_sqlite_exec(s->shared, "COMMIT");
-  if (rc == PS_OK) goto out;
-rollback:
-  ps_sqlite_exec(s->shared, "ROLLBACK");
-  rc = PS_EIO;
+  if (rc == PS_OK)
+    rc = ps_sqlite_commit_with_mark(
+        s->shared, "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)",
+        game_id, settled_ms);
+  else
+    ps_sqlite_exec(s->shared, "ROLLBACK");
 out:
   sqlite3_finalize(row);
-  sqlite3_finalize(state);
   pthread_mutex_unlock(&s->shared_lock);
   return rc;
 }

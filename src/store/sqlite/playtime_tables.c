@@ -142,7 +142,7 @@ int ps_sqlite_playtime_players(sqlite_store *s, int64_t game_id, const char *con
 
 int ps_sqlite_playtime_write(sqlite_store *s, int64_t game_id, const ps_playtime_row *rows,
                              size_t n, int64_t settled_ms) {
-  sqlite3_stmt *row = NULL, *drop_mods = NULL, *mod = NULL, *state = NULL;
+  sqlite3_stmt *row = NULL, *drop_mods = NULL, *mod = NULL;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
   if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) goto out;
@@ -159,10 +159,7 @@ int ps_sqlite_playtime_write(sqlite_store *s, int64_t game_id, const ps_playtime
       sqlite3_prepare_v2(s->shared,
                          "INSERT INTO playtime_mods(game_id, span_ms, platform, portal, t_ms,"
                          " mod_id, ms) VALUES(?,?,?,?,?,?,?)",
-                         -1, &mod, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(s->shared,
-                         "INSERT OR REPLACE INTO playtime_state(game_id, settled_ms) VALUES(?,?)",
-                         -1, &state, NULL) != SQLITE_OK)
+                         -1, &mod, NULL) != SQLITE_OK)
     goto rollback;
   for (size_t i = 0; i < n; i++) {
     const ps_playtime_row *r = &rows[i];
@@ -191,11 +188,10 @@ int ps_sqlite_playtime_write(sqlite_store *s, int64_t game_id, const ps_playtime
       if (ps_sqlite_step_and_reset(mod) != PS_OK) goto rollback;
     }
   }
-  sqlite3_bind_int64(state, 1, game_id);
-  sqlite3_bind_int64(state, 2, settled_ms);
-  if (ps_sqlite_step_and_reset(state) != PS_OK) goto rollback;
-  rc = ps_sqlite_exec(s->shared, "COMMIT");
-  if (rc == PS_OK) goto out;
+  rc = ps_sqlite_commit_with_mark(
+      s->shared, "INSERT OR REPLACE INTO playtime_state(game_id, settled_ms) VALUES(?,?)",
+      game_id, settled_ms);
+  goto out;
 rollback:
   ps_sqlite_exec(s->shared, "ROLLBACK");
   rc = PS_EIO;
@@ -203,7 +199,6 @@ out:
   sqlite3_finalize(row);
   sqlite3_finalize(drop_mods);
   sqlite3_finalize(mod);
-  sqlite3_finalize(state);
   pthread_mutex_unlock(&s->shared_lock);
   return rc;
 }
