@@ -141,6 +141,11 @@ function newestFirst(a, b) {
   return a.sessionId < b.sessionId ? 1 : a.sessionId > b.sessionId ? -1 : 0;
 }
 
+/* The secret with its last hex digit changed (never equal to it, whatever that digit is). */
+function otherLastDigit(secret) {
+  return secret.slice(0, -1) + (secret.endsWith('0') ? '1' : '0');
+}
+
 function filesUnder(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -185,7 +190,7 @@ describe('session observability', () => {
     const event = { type: 'allocation.succeeded', timestamp: iso(Date.now()) };
     const cases = [
       [new SoClient({ port: srv.port, projectId: game.project_id }), 401],
-      [new SoClient({ port: srv.port, projectId: game.project_id, account: { ...writer, secret: `${writer.secret.slice(0, -1)}0` } }), 401],
+      [new SoClient({ port: srv.port, projectId: game.project_id, account: { ...writer, secret: otherLastDigit(writer.secret) } }), 401],
       [new SoClient({ port: srv.port, projectId: game.project_id, account: { ...writer, key_id: crypto.randomUUID() } }), 401],
       [new SoClient({ port: srv.port, projectId: game.project_id, account: viewer }), 403],
       [new SoClient({ port: srv.port, projectId: other.project_id, account: writer }), 403],
