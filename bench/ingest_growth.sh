@@ -93,6 +93,7 @@ stop() {
 
 # drive NAME N: loadgen until N events are acknowledged; progress lines in $OUT/NAME.progress.
 drive() {
+  date +%s.%N > "$TMP/$1.t0"
   "$LOADGEN" --url "http://127.0.0.1:$PORT/v2/$GAME_KEY/events" --secret "$SECRET" \
     --batch "$BATCH" --connections "$CONNS" --threads "$THREADS" --warmup 0 \
     --requests $(($2 / BATCH)) --progress "$STEP" --json \
@@ -101,25 +102,33 @@ drive() {
   grep '^loadgen: progress ' "$OUT/$1.stderr" | awk '{ print $3, $5 }' > "$OUT/$1.progress"
 }
 
-# table NAME TITLE: one row per STEP events from NAME.progress ("events seconds" lines).
+# table NAME TITLE: one row per STEP events from NAME.progress ("events seconds" lines), with
+# the machine's highest 1-minute load average during the step, from $TMP/samples ("epoch-seconds
+# wal-bytes loadavg" lines): other work on the machine skews the figures.
 table() {
-  echo "| $2: events stored | seconds | events/s over this step |"
-  echo "| ---: | ---: | ---: |"
-  awk -v step="$STEP" '
-    { d = $2 - t; r = d > 0 ? step / d : 0; t = $2
-      printf "| %d | %.1f | %.0f |\n", $1, $2, r
-      if (NR == 1) first = r; last = r; if (NR == 1 || r < min) min = r }
-    END { if (NR > 1) printf "\nfirst step %.0f/s, last step %.0f/s (last/first %.2f), slowest step %.0f/s\n", first, last, last / first, min }' \
-    "$OUT/$1.progress"
+  echo "| $2: events stored | seconds | events/s over this step | max load avg in step |"
+  echo "| ---: | ---: | ---: | ---: |"
+  awk -v step="$STEP" -v t0="$(cat "$TMP/$1.t0")" '
+    FNR == 1 { f++ }
+    f == 1 { at[++ns] = $1 - t0; load[ns] = $3; next }
+    { d = $2 - t; r = d > 0 ? step / d : 0; m = ""
+      for (i = 1; i <= ns; i++) if (at[i] > t && at[i] <= $2 && (m == "" || load[i] + 0 > m + 0)) m = load[i]
+      t = $2
+      printf "| %d | %.1f | %.0f | %s |\n", $1, $2, r, m == "" ? "-" : m
+      if (++n == 1) first = r; last = r; if (n == 1 || r < min) min = r }
+    END { if (n > 1) printf "\nfirst step %.0f/s, last step %.0f/s (last/first %.2f), slowest step %.0f/s\n", first, last, last / first, min }' \
+    "$TMP/samples" "$OUT/$1.progress"
 }
 
 echo "bench-growth: $(nproc) CPUs; playstat $PLAYSTAT; $EVENTS events, batch $BATCH, $CONNS connections; results in ${OUT#"$ROOT"/}"
 
 # --- durable run -------------------------------------------------------------------------------
 start durable
-# The WAL's size every 0.2 s; its maximum is the peak.
-( while :; do stat -c %s "$DATA/playstat.db-wal" 2>/dev/null || echo 0; sleep 0.2; done ) \
-  > "$TMP/wal-sizes" &
+# The WAL's size (and the load average) every 0.2 s; its maximum is the peak.
+( while :; do
+    echo "$(date +%s.%N) $(stat -c %s "$DATA/playstat.db-wal" 2>/dev/null || echo 0) $(cut -d' ' -f1 /proc/loadavg)"
+    sleep 0.2
+  done ) > "$TMP/samples" &
 SAMPLER=$!
 if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
   (sleep 60; exec perf record -q -F 499 -g -p "$PID" -o "$OUT/perf.data" -- sleep 20) \
@@ -133,7 +142,8 @@ if [ -n "$PERF_PID" ]; then
   perf report -i "$OUT/perf.data" --no-children --stdio --percent-limit 1 2>/dev/null \
     | grep -v '^$' | grep -v '^#' | grep '%' | head -n 60 > "$OUT/perf.txt" || true
 fi
-wal_peak=$(sort -n "$TMP/wal-sizes" | tail -n1)
+wal_peak=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$TMP/samples")
+cp "$TMP/samples" "$OUT/durable.samples"
 stop
 {
   table durable "durable (WAL, synchronous=FULL)"
@@ -155,7 +165,11 @@ rm -rf "$TMP/durable"
 if [ "$DISCARD_EVENTS" -gt 0 ]; then
   if "$PLAYSTAT" serve --help 2>&1 | grep -q -- --debug-discard-writes; then
     start discard --debug-discard-writes
+    ( while :; do echo "$(date +%s.%N) 0 $(cut -d' ' -f1 /proc/loadavg)"; sleep 0.2; done ) \
+      > "$TMP/samples" &
+    SAMPLER=$!
     drive discard "$DISCARD_EVENTS"
+    kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=
     stop
     {
       table discard "store off (--debug-discard-writes)"
