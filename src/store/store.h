@@ -6,9 +6,9 @@
  * Guarantees every backend keeps:
  * - write() is durable: when it returns 0 every record passed is on stable storage (or was a
  *   duplicate of one that is), and a crash after that loses none of them. It is all or nothing.
- * - Analytics events are unique per (game, event_uuid): a record whose uuid is already stored
- *   for its game is counted as a duplicate and not stored again. Records without a uuid are
- *   always stored.
+ * - Analytics events are unique per (game, client_ts, event_uuid): a record whose uuid and
+ *   client_ts are already stored for its game (a resend: same body) is counted as a duplicate
+ *   and not stored again. Records without a uuid are always stored.
  * - Rejected events are kept at most options.rejected_keep_per_game per game (newest kept).
  * - write() is called from one thread at a time (the ingest writer); every other operation is
  *   safe to call from any thread, concurrently with write() and with other processes (the CLI

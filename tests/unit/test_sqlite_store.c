@@ -227,6 +227,63 @@ static void a_version_4_database_gains_service_accounts(void **state) {
   s->ops->close(s);
 }
 
+static int query_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  int v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+static void a_version_6_database_moves_to_the_client_ts_uuid_index(void **state) {
+  /* A v6 store: events deduplicated by events_by_uuid (game_id, event_uuid). */
+  ps_store *s = open_store(0);
+  ps_game g = make_game(s, "601");
+  const char *u = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+  ps_record r = event(g.id, u, "{\"n\":1}");
+  r.has_client_ts = 1;
+  r.client_ts = 1764547200;
+  ps_record_span span = {&r, 1};
+  assert_int_equal(s->ops->write(s, &span, 1), PS_OK);
+  s->ops->close(s);
+  char path[300];
+  snprintf(path, sizeof path, "%s/playstat.db", dir);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "DROP INDEX events_by_ts_uuid; CREATE UNIQUE INDEX events_by_uuid"
+                                " ON events(game_id, event_uuid) WHERE event_uuid IS NOT NULL;"
+                                " PRAGMA user_version = 6;",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+
+  /* Opening it upgrades in place: the old index dropped, the new one built over the rows. */
+  s = open_store(0);
+  s->ops->close(s);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(query_int(db, "PRAGMA user_version"), 7);
+  assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events_by_uuid'"), 0);
+  assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events_by_ts_uuid'"), 1);
+  sqlite3_close(db);
+
+  /* A resend (same uuid, same client_ts, any case) of the event written under v6 is a duplicate;
+   * without client_ts the uuid alone decides, as before. */
+  s = open_store(0);
+  ps_record again[3] = {event(g.id, "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", "{\"n\":1}"),
+                        event(g.id, u, "{\"n\":2}"), event(g.id, u, "{\"n\":3}")};
+  again[0].has_client_ts = 1;
+  again[0].client_ts = 1764547200;
+  ps_record_span span2 = {again, 3};
+  assert_int_equal(s->ops->write(s, &span2, 1), PS_OK);
+  assert_true(again[0].duplicate);
+  assert_false(again[1].duplicate);
+  assert_true(again[2].duplicate);
+  assert_int_equal(count(s, g.id, 0), 2);
+  s->ops->close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(games_are_found_by_key_and_id, setup, teardown),
@@ -236,6 +293,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_version_4_database_gains_service_accounts, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(a_version_6_database_moves_to_the_client_ts_uuid_index,
+                                      setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
