@@ -131,7 +131,7 @@ start durable
   done ) > "$TMP/samples" &
 SAMPLER=$!
 if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
-  (sleep 60; exec perf record -q -F 499 -g -p "$PID" -o "$OUT/perf.data" -- sleep 20) \
+  (sleep 60; exec perf record -q -e cpu-clock -F 499 -g -p "$PID" -o "$OUT/perf.data" -- sleep 20) \
     > "$OUT/perf.stderr" 2>&1 &
   PERF_PID=$!
 fi
