@@ -99,7 +99,7 @@ drive() {
     --requests $(($2 / BATCH)) --progress "$STEP" --json \
     > "$OUT/$1.json" 2> "$OUT/$1.stderr" || true
   [ -s "$OUT/$1.json" ] || { cat "$OUT/$1.stderr" >&2; die "loadgen produced no result ($1)"; }
-  grep '^loadgen: progress ' "$OUT/$1.stderr" | awk '{ print $3, $5 }' > "$OUT/$1.progress"
+  { grep '^loadgen: progress ' "$OUT/$1.stderr" || true; } | awk '{ print $3, $5 }' > "$OUT/$1.progress"
 }
 
 # table NAME TITLE: one row per STEP events from NAME.progress ("events seconds" lines), with
