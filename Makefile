@@ -12,7 +12,7 @@ APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
                libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libcmocka-dev libroaring-dev \
                nodejs npm nginx-light wrk chromium valgrind
 
-.PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events bench-sdk \
+.PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events bench-sdk bench-growth \
         install fuzz clean node-deps
 
 FUZZ_SECONDS ?= 60
@@ -70,6 +70,11 @@ bench-insights: build
 
 bench-events: build
 	bench/event_insights.sh
+
+# Durable ingest rate per million events stored, up to BENCH_GROWTH_EVENTS (default 20M), and
+# the store-off ceiling (bench/ingest_growth.sh; docs/PERFORMANCE.md). Takes a while.
+bench-growth: build
+	bench/ingest_growth.sh
 
 # The cost of one libplaystat event call on the game thread (median, p99; docs/PERFORMANCE.md).
 bench-sdk: build

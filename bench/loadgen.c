@@ -92,6 +92,7 @@ struct options {
     uint64_t requests;    /* measured requests to issue; 0 = unbounded (needs --duration) */
     double warmup;
     double timeout;       /* per request and for the final drain */
+    uint64_t progress;    /* print a progress line on stderr every N events acked; 0 = never */
     bool gzip;
     bool json;
     bool print_body;
@@ -124,6 +125,8 @@ static void usage(FILE *f)
         "  --requests N         stop after N measured requests (with --duration: whichever first)\n"
         "  --warmup S           unmeasured seconds before measuring (default 2)\n"
         "  --timeout S          per-request timeout and final drain limit (default 30)\n"
+        "  --progress N         every N events acknowledged (all phases), print on stderr\n"
+        "                       'loadgen: progress EVENTS events SECONDS s' (seconds since start)\n"
         "  --gzip               send bodies gzipped (Content-Encoding: gzip, HMAC over gzip bytes)\n"
         "  --json               print the results as one JSON object on stdout\n"
         "  --print-body         print one generated body on stdout and exit (no traffic)\n"
@@ -184,7 +187,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 {
     enum { O_URL = 256, O_SECRET, O_BATCH, O_CONN, O_THREADS, O_DURATION, O_REQUESTS,
            O_WARMUP, O_TIMEOUT, O_GZIP, O_JSON, O_PRINT, O_MODE, O_METRICS_KEY, O_TOKEN_SECRET,
-           O_PLAYER_PREFIX };
+           O_PLAYER_PREFIX, O_PROGRESS };
     static const struct option longopts[] = {
         {"url", required_argument, 0, O_URL},
         {"secret", required_argument, 0, O_SECRET},
@@ -202,6 +205,7 @@ static void parse_options(struct options *o, int argc, char **argv)
         {"metrics-key", required_argument, 0, O_METRICS_KEY},
         {"token-secret", required_argument, 0, O_TOKEN_SECRET},
         {"player-prefix", required_argument, 0, O_PLAYER_PREFIX},
+        {"progress", required_argument, 0, O_PROGRESS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -235,6 +239,7 @@ static void parse_options(struct options *o, int argc, char **argv)
         case O_METRICS_KEY: o->metrics_key = optarg; break;
         case O_TOKEN_SECRET: o->token_secret = optarg; break;
         case O_PLAYER_PREFIX: o->player_prefix = optarg; break;
+        case O_PROGRESS: o->progress = (uint64_t)parse_positive("progress", optarg, 1); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -565,6 +570,7 @@ static size_t render_body(const struct player *p, struct rng *r, int batch, cons
 enum phase { PH_WARMUP, PH_MEASURE, PH_STOP };
 static _Atomic int g_phase = PH_WARMUP;
 static _Atomic uint64_t g_issued;            /* measured requests issued, against --requests */
+static _Atomic uint64_t g_acked;             /* events answered 2xx, all phases (--progress) */
 static _Atomic int g_threads_done;
 static _Atomic uint64_t g_measure_start_us;  /* now_us() when the measured phase began */
 static atomic_flag g_printed_error_body = ATOMIC_FLAG_INIT; /* show one non-2xx body, for diagnosis */
@@ -1040,6 +1046,8 @@ static void record_response(struct conn *c, int status, const char *resp, size_t
     }
     w->st.requests_total++;
     w->st.events_acked_total += events;
+    if (events && w->o->progress)
+        atomic_fetch_add_explicit(&g_acked, events, memory_order_relaxed);
     if (c->measured && atomic_load(&g_phase) == PH_MEASURE) {
         w->st.requests++;
         w->st.status[status]++;
@@ -1397,7 +1405,8 @@ int main(int argc, char **argv)
         first += n;
     }
 
-    double cpu0 = cpu_seconds();
+    double cpu0 = cpu_seconds(), run0 = now_s();
+    uint64_t next_progress = o.progress;
     atomic_store(&g_measure_start_us, now_us());
     atomic_store(&g_phase, o.warmup > 0 ? PH_WARMUP : PH_MEASURE);
     for (int t = 0; t < o.threads; t++)
@@ -1414,12 +1423,22 @@ int main(int argc, char **argv)
         double left = o.duration > 0 ? t0 + o.duration - now_s() : 1;
         if (left <= 0 || atomic_load(&g_threads_done) == o.threads)
             break;
+        for (uint64_t acked = atomic_load(&g_acked); o.progress && acked >= next_progress;
+             next_progress += o.progress) {
+            fprintf(stderr, "loadgen: progress %" PRIu64 " events %.3f s\n", next_progress,
+                    now_s() - run0);
+            fflush(stderr);
+        }
         sleep_s(left < 0.005 ? left : 0.005);
     }
     double elapsed = now_s() - t0;
     atomic_store(&g_phase, PH_STOP);
     for (int t = 0; t < o.threads; t++)
         pthread_join(workers[t].tid, NULL);
+    for (uint64_t acked = atomic_load(&g_acked); o.progress && acked >= next_progress;
+         next_progress += o.progress)
+        fprintf(stderr, "loadgen: progress %" PRIu64 " events %.3f s\n", next_progress,
+                now_s() - run0);
     double cpu = cpu_seconds() - cpu0;
 
     struct stats *total = calloc(1, sizeof *total);

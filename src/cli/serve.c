@@ -60,6 +60,8 @@ static const char usage[] =
     "                             binary's directory, else the source tree's web/); uPlot comes\n"
     "                             from DIR/../node_modules (npm ci)\n"
     "  --debug-commit-delay-ms N  testing aid: wait N ms before each commit\n"
+    "  --debug-discard-writes     benchmark aid: answer events as stored WITHOUT storing them\n"
+    "                             (measures the request path alone; never use with real data)\n"
     "\n"
     "endpoints: POST /v2/{game_key}/events, POST /v2/{game_key}/init,\n"
     "           POST /remote_configs/v1/init?game_key=..., GET /healthz, GET /metrics,\n"
@@ -82,7 +84,7 @@ typedef struct serve_options {
 /* Returns 0, or the exit status for a usage error / --help (-1 for help). */
 static int parse_options(int argc, char **argv, serve_options *o) {
   enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY, O_WINDOW, O_TIMEOUT,
-         O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB };
+         O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB, O_DISCARD };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"store", required_argument, NULL, 's'},
@@ -94,6 +96,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"max-body", required_argument, NULL, O_BODY},
       {"log-level", required_argument, NULL, O_LOG},
       {"debug-commit-delay-ms", required_argument, NULL, O_DELAY},
+      {"debug-discard-writes", no_argument, NULL, O_DISCARD},
       {"session-window", required_argument, NULL, O_WINDOW},
       {"session-timeout", required_argument, NULL, O_TIMEOUT},
       {"player-rate", required_argument, NULL, O_RATE},
@@ -153,6 +156,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
         if (!(bad = ps_cli_parse_int("--debug-commit-delay-ms", optarg, 0, 60000, &v)))
           o->ingest.debug_commit_delay_ms = (int)v;
         break;
+      case O_DISCARD: o->ingest.debug_discard_writes = 1; break;
       case O_WINDOW:
         bad = ps_cli_parse_int("--session-window", optarg, 1, 86400 * 7, &o->session_window_s);
         break;
@@ -276,6 +280,8 @@ int ps_cmd_serve(int argc, char **argv) {
       ps_so_anonymizer_create(app.state, &app.so_anonymizer) != PS_OK ||
       ps_ingest_queue_create(stores, &o.ingest, app.metrics, &app.queue) != PS_OK)
     goto out;
+  if (o.ingest.debug_discard_writes)
+    ps_warn("serve: --debug-discard-writes: requests are answered as stored but NOTHING is stored");
   if (ps_store_upkeep_start(stores.events, UPKEEP_PERIOD_MS, &upkeep) != PS_OK ||
       ps_so_retention_start(stores, app.so_retention_ms, o.match_retention_check_s * 1000,
                             &retention) != PS_OK ||

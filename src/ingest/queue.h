@@ -44,6 +44,8 @@ typedef struct ps_ingest_options {
   size_t capacity_records;  /* records waiting at most (default 200000) */
   size_t max_batch_records; /* records per transaction at most (default 50000) */
   int debug_commit_delay_ms; /* testing aid: sleep before each commit (default 0) */
+  int debug_discard_writes;  /* benchmark aid: complete jobs as stored without writing them,
+                              * to measure the request path alone (never durable; default 0) */
 } ps_ingest_options;
 
 /* Starts the writer thread. metrics may be NULL. */

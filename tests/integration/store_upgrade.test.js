@@ -157,6 +157,9 @@ describe('a data directory of store schema version 6 (tests/data/store_v6.sql)',
     assert.equal(query("SELECT count(*) FROM so_sessions WHERE salt <> ''"), '0');
     assert.equal(query('SELECT count(*) FROM so_anonymity'), query('SELECT count(*) FROM so_sessions'));
     assert.ok(Number(query('SELECT count(*) FROM so_anonymity_players')) > 0);
+    // Analytics events are deduplicated by (game, client_ts, uuid) since version 7.
+    assert.equal(query("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_uuid'"), '0');
+    assert.equal(query("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_ts_uuid'"), '1');
   });
 
   it('the CLI lists the same events, rejected events and metrics sessions', async () => {
