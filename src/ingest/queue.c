@@ -67,18 +67,10 @@ static void commit_batch(ps_ingest_queue *q, ps_ingest_job *jobs, size_t njobs) 
     }
     if (q->opt.debug_commit_delay_ms > 0) sleep_ms(q->opt.debug_commit_delay_ms);
     int64_t t0 = ps_monotonic_ns();
-    /* Names first (anonymisation), then the records, then what refuses repeats (nonces):
-     * whatever fails in between, the requests get 503 and their resends are numbered the
-     * same, accepted again and stored once (state.h, records.h). --debug-discard-writes (a
-     * benchmark aid): the jobs are answered as stored without touching the stores. */
-    ps_event_store *events = q->stores.events;
-    ps_state_store *state = q->stores.state;
-    rc = PS_OK;
-    if (!q->opt.debug_discard_writes) {
-      rc = state->ops->apply(state, q->spans, njobs, PS_RECORD_BIT(PS_RECORD_SO_EVENT));
-      if (rc == PS_OK) rc = events->ops->append(events, q->spans, njobs);
-      if (rc == PS_OK) rc = state->ops->apply(state, q->spans, njobs, PS_RECORD_BIT(PS_RECORD_MSESSION));
-    }
+    /* Both stores, in the order (or the one transaction) that makes a resend after any
+     * failure harmless (store.h). --debug-discard-writes (a benchmark aid): the jobs are
+     * answered as stored without touching the stores. */
+    rc = q->opt.debug_discard_writes ? PS_OK : ps_stores_commit(&q->stores, q->spans, njobs);
     ps_metrics_observe_commit(q->metrics, ps_monotonic_ns() - t0, records);
     if (rc != PS_OK) ps_error_log("ingest: commit of %zu records failed: %s", records, ps_strerror(rc));
   } else {

@@ -7,13 +7,15 @@
 
 extern const ps_state_store_ops ps_sqlite_state_ops;
 extern const ps_event_store_ops ps_sqlite_event_ops;
+int ps_sqlite_commit(ps_stores *stores, ps_record_span *spans, size_t nspans);
 
 static const struct backend {
   const char *scheme;
   const ps_state_store_ops *state;
   const ps_event_store_ops *events;
+  int (*commit)(ps_stores *stores, ps_record_span *spans, size_t nspans); /* NULL: general */
 } backends[] = {
-    {"sqlite", &ps_sqlite_state_ops, &ps_sqlite_event_ops},
+    {"sqlite", &ps_sqlite_state_ops, &ps_sqlite_event_ops, ps_sqlite_commit},
 };
 
 #define NBACKENDS (sizeof backends / sizeof *backends)
@@ -40,6 +42,7 @@ int ps_stores_open(const char *url, const ps_store_options *options, ps_stores *
   static const char unknown[] = "unknown store scheme (known: sqlite:DIR)";
   out->state = NULL;
   out->events = NULL;
+  out->commit = NULL;
   *why = NULL;
   /* "scheme:rest" when what precedes the first ':' is a scheme's letters; else a directory. */
   const char *colon = strchr(url, ':');
@@ -59,6 +62,16 @@ int ps_stores_open(const char *url, const ps_store_options *options, ps_stores *
   int rc = b->events->open(location, options, &out->events);
   if (rc == PS_OK) rc = b->state->open(location, options, &out->state);
   if (rc != PS_OK) ps_stores_close(out);
+  else out->commit = b->commit;
+  return rc;
+}
+
+int ps_stores_commit(ps_stores *s, ps_record_span *spans, size_t nspans) {
+  if (s->commit) return s->commit(s, spans, nspans);
+  int rc = s->state->ops->apply(s->state, spans, nspans, PS_RECORD_BIT(PS_RECORD_SO_EVENT));
+  if (rc == PS_OK) rc = s->events->ops->append(s->events, spans, nspans);
+  if (rc == PS_OK)
+    rc = s->state->ops->apply(s->state, spans, nspans, PS_RECORD_BIT(PS_RECORD_MSESSION));
   return rc;
 }
 
@@ -67,4 +80,5 @@ void ps_stores_close(ps_stores *s) {
   if (s->events) s->events->ops->close(s->events);
   s->state = NULL;
   s->events = NULL;
+  s->commit = NULL;
 }

@@ -61,10 +61,9 @@ static int note_game(sqlite_store *s, new_games *g, int64_t game_id) {
   return rc;
 }
 
-static int sqlite_append(ps_event_store *base, ps_record_span *spans, size_t nspans) {
-  sqlite_store *s = (sqlite_store *)base;
+/* Appends every record on the writer, inside the transaction the caller holds. */
+static int append_records(sqlite_store *s, ps_record_span *spans, size_t nspans) {
   new_games games = {.n = 0}, rejected = {.n = 0};
-  if (ps_sqlite_exec(s->writer, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < nspans; i++) {
     for (size_t j = 0; rc == PS_OK && j < spans[i].count; j++) {
@@ -96,11 +95,30 @@ static int sqlite_append(ps_event_store *base, ps_record_span *spans, size_t nsp
     rc = ps_sqlite_step_and_reset(st);
   }
   sqlite3_finalize(st);
+  return rc;
+}
+
+/* One transaction on the writer; with_state: the records' protocol state first, in it. */
+static int in_one_transaction(sqlite_store *s, ps_record_span *spans, size_t nspans,
+                              int with_state) {
+  if (ps_sqlite_exec(s->writer, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
+  int rc = with_state
+               ? ps_sqlite_state_apply_on(s->writer, &s->apply, spans, nspans, PS_RECORD_ALL_KINDS)
+               : PS_OK;
+  if (rc == PS_OK) rc = append_records(s, spans, nspans);
   if (rc == PS_OK) rc = ps_sqlite_exec(s->writer, "COMMIT");
   if (rc == PS_OK) return PS_OK;
   ps_error_log("sqlite: append failed: %s", sqlite3_errmsg(s->writer));
   ps_sqlite_exec(s->writer, "ROLLBACK");
   return PS_EIO;
+}
+
+static int sqlite_append(ps_event_store *base, ps_record_span *spans, size_t nspans) {
+  return in_one_transaction((sqlite_store *)base, spans, nspans, 0);
+}
+
+int ps_sqlite_commit(ps_stores *stores, ps_record_span *spans, size_t nspans) {
+  return in_one_transaction((sqlite_store *)stores->events, spans, nspans, 1);
 }
 
 /* ---- answers ---- */
@@ -228,6 +246,8 @@ static void sqlite_close(ps_event_store *base) {
   sqlite3_finalize(s->trim_rejected);
   sqlite3_finalize(s->msession_start);
   sqlite3_finalize(s->msession_advance);
+  ps_sqlite_checkpointer_stop(s);
+  ps_sqlite_apply_statements_free(&s->apply);
   ps_sqlite_sessions_close(s);
   ps_sqlite_readers_close(s);
   sqlite3_close(s->writer);
@@ -255,7 +275,8 @@ static int sqlite_open(const char *dir, const ps_store_options *options, ps_even
                                                    : PS_STORE_DEFAULT_MSESSION_WINDOW_MS;
   if ((rc = ps_sqlite_connect(path, &s->writer)) != PS_OK ||
       (rc = ps_sqlite_connect(path, &s->shared)) != PS_OK ||
-      (rc = ps_sqlite_readers_open(s, path)) != PS_OK)
+      (rc = ps_sqlite_readers_open(s, path)) != PS_OK ||
+      (rc = ps_sqlite_checkpointer_start(s, path)) != PS_OK)
     goto out;
   if ((rc = ps_sqlite_event_log_prepare(s)) != PS_OK ||
       (rc = ps_sqlite_playtime_prepare(s)) != PS_OK || (rc = ps_sqlite_sessions_open(s)) != PS_OK)

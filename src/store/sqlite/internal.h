@@ -18,6 +18,7 @@
  *   playtime_tables.c   the hourly and daily playtime rollups' tables
  *   ga_tables.c         the analytics-event rollups' tables;  so_sessions.c  multiplayer sessions
  *   readers.c           the read-only connections
+ *   checkpointer.c      the thread that checkpoints the WAL off the writer's commits
  *   and the algorithms behind the answers: ga_rollup.c, ga_query.c, ga_family.c (analytics
  *   events), rollup.c, playtime_rollup.c, session_query.c, session_set.c, session_metrics.c
  *   (metrics sessions),
@@ -37,6 +38,12 @@
 
 typedef struct ps_sqlite_sessions ps_sqlite_sessions;
 typedef struct ps_sqlite_readers ps_sqlite_readers;
+typedef struct ps_sqlite_checkpointer ps_sqlite_checkpointer;
+
+/* The statements of the state's apply() on one connection, prepared on first use. */
+typedef struct ps_sqlite_apply_statements {
+  sqlite3_stmt *start, *advance, *nonce, *salt, *player;
+} ps_sqlite_apply_statements;
 
 /* The event store's handle. */
 typedef struct sqlite_store {
@@ -51,6 +58,8 @@ typedef struct sqlite_store {
   int64_t last_playtime_rollup_ms; /* maintain(): when the per-minute rollups last advanced */
   ps_sqlite_sessions *sessions; /* so_sessions.c's statements */
   ps_sqlite_readers *readers;   /* readers.c: read-only connections for metric answers */
+  ps_sqlite_checkpointer *checkpointer; /* checkpointer.c: the WAL's checkpoints */
+  ps_sqlite_apply_statements apply;     /* the state's apply() on the writer (group commit) */
 } sqlite_store;
 
 /* The state store's handle. */
@@ -58,6 +67,7 @@ typedef struct sqlite_state {
   ps_state_store base;
   sqlite3 *db;
   pthread_mutex_t lock;
+  ps_sqlite_apply_statements apply;
 } sqlite_state;
 
 /* For tools that time the SQLite backend's own parts (bench/): opens the stores of url (any
@@ -67,6 +77,9 @@ typedef struct sqlite_state {
 int ps_sqlite_stores_open(const char *tool, const char *url, ps_stores *out, sqlite_store **events);
 
 /* ---- db.c ---- */
+
+/* Pages of write-ahead log (about 4 MB) after which it is checkpointed. */
+#define WAL_CHECKPOINT_PAGES 1000
 
 /* Opens a read-write connection to path (WAL, synchronous=FULL, the busy timeout, a bounded
  * write-ahead log) and brings the schema to the current version. PS_OK or PS_EIO /
@@ -98,6 +111,24 @@ int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t
 extern const char ps_sqlite_state_schema[], ps_sqlite_accounts_schema[],
     ps_sqlite_event_log_schema[], ps_sqlite_playtime_schema[], ps_sqlite_playtime_rollup_schema[],
     ps_sqlite_sessions_schema[], ps_sqlite_ga_schema[];
+
+/* ---- state.c / events.c: one group commit in one transaction ---- */
+
+/* Applies the protocol state of the records whose kind is in kinds (state.h apply) on db,
+ * inside a transaction the caller holds: the state store's own connection, or the event
+ * store's writer when a group commit takes both stores in one transaction. */
+int ps_sqlite_state_apply_on(sqlite3 *db, ps_sqlite_apply_statements *q,
+                             const ps_record_span *spans, size_t nspans, unsigned kinds);
+void ps_sqlite_apply_statements_free(ps_sqlite_apply_statements *q);
+/* The backend's group commit (store.h ps_stores_commit): both stores share one database, so
+ * the state and the records of a group commit go in one transaction on the event store's
+ * writer, with one fsync; all of it is stored or none. */
+int ps_sqlite_commit(ps_stores *stores, ps_record_span *spans, size_t nspans);
+
+/* ---- checkpointer.c: start (after the writer is open: PS_OK, or an error with what is
+ * open left for stop) and stop the thread that checkpoints the WAL off the writer's commits. */
+int ps_sqlite_checkpointer_start(sqlite_store *s, const char *path);
+void ps_sqlite_checkpointer_stop(sqlite_store *s);
 
 /* ---- readers.c: opens (PS_OK, or an error with what is open left for close) and closes the
  * read-only connections; acquire waits for a free one, release gives it back. ---- */

@@ -52,14 +52,21 @@ const char ps_sqlite_state_schema[] =
 
 /* ---- apply ---- */
 
+/* Prepares sql into *cache once per connection (the statements stay for its life). */
 static int run(sqlite3 *db, sqlite3_stmt **cache, const char *sql) {
-  if (!*cache && sqlite3_prepare_v2(db, sql, -1, cache, NULL) != SQLITE_OK) return PS_EIO;
-  return PS_OK;
+  return *cache ? PS_OK : ps_sqlite_prepare(db, sql, cache);
 }
 
-typedef struct apply_statements {
-  sqlite3_stmt *start, *advance, *nonce, *salt, *player;
-} apply_statements;
+typedef ps_sqlite_apply_statements apply_statements;
+
+void ps_sqlite_apply_statements_free(ps_sqlite_apply_statements *q) {
+  sqlite3_finalize(q->start);
+  sqlite3_finalize(q->advance);
+  sqlite3_finalize(q->nonce);
+  sqlite3_finalize(q->salt);
+  sqlite3_finalize(q->player);
+  memset(q, 0, sizeof *q);
+}
 
 static int apply_msession(sqlite3 *db, apply_statements *q, const ps_record *r) {
   const ps_msession_record *m = r->msession;
@@ -147,36 +154,41 @@ static int carries_state(const ps_record *r, unsigned kinds) {
          (kinds & PS_RECORD_BIT(r->kind));
 }
 
-static int sqlite_state_apply(ps_state_store *base, const ps_record_span *spans, size_t nspans,
-                              unsigned kinds) {
-  sqlite_state *s = (sqlite_state *)base;
-  int any = 0;
-  for (size_t i = 0; i < nspans && !any; i++)
-    for (size_t j = 0; j < spans[i].count && !any; j++)
-      any = carries_state(&spans[i].records[j], kinds);
-  if (!any) return PS_OK;
-  apply_statements q = {0};
-  pthread_mutex_lock(&s->lock);
-  int rc = ps_sqlite_exec(s->db, "BEGIN IMMEDIATE");
+static int any_state(const ps_record_span *spans, size_t nspans, unsigned kinds) {
+  for (size_t i = 0; i < nspans; i++)
+    for (size_t j = 0; j < spans[i].count; j++)
+      if (carries_state(&spans[i].records[j], kinds)) return 1;
+  return 0;
+}
+
+int ps_sqlite_state_apply_on(sqlite3 *db, ps_sqlite_apply_statements *q, const ps_record_span *spans,
+                             size_t nspans, unsigned kinds) {
+  if (!any_state(spans, nspans, kinds)) return PS_OK;
+  int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < nspans; i++)
     for (size_t j = 0; rc == PS_OK && j < spans[i].count; j++) {
       const ps_record *r = &spans[i].records[j];
       if (!carries_state(r, kinds)) continue;
       if (r->kind == PS_RECORD_MSESSION)
-        rc = apply_msession(s->db, &q, r);
+        rc = apply_msession(db, q, r);
       else if (r->kind == PS_RECORD_SO_EVENT)
-        rc = apply_so_event(s->db, &q, r);
+        rc = apply_so_event(db, q, r);
     }
+  return rc;
+}
+
+static int sqlite_state_apply(ps_state_store *base, const ps_record_span *spans, size_t nspans,
+                              unsigned kinds) {
+  sqlite_state *s = (sqlite_state *)base;
+  if (!any_state(spans, nspans, kinds)) return PS_OK;
+  pthread_mutex_lock(&s->lock);
+  int rc = ps_sqlite_exec(s->db, "BEGIN IMMEDIATE");
+  if (rc == PS_OK) rc = ps_sqlite_state_apply_on(s->db, &s->apply, spans, nspans, kinds);
   if (rc == PS_OK) rc = ps_sqlite_exec(s->db, "COMMIT");
   if (rc != PS_OK) {
     ps_error_log("sqlite: state apply failed: %s", sqlite3_errmsg(s->db));
     ps_sqlite_exec(s->db, "ROLLBACK");
   }
-  sqlite3_finalize(q.start);
-  sqlite3_finalize(q.advance);
-  sqlite3_finalize(q.nonce);
-  sqlite3_finalize(q.salt);
-  sqlite3_finalize(q.player);
   pthread_mutex_unlock(&s->lock);
   return rc;
 }
@@ -331,6 +343,7 @@ static int sqlite_so_anonymity_expire(ps_state_store *base, int64_t before_ms) {
 static void sqlite_state_close(ps_state_store *base) {
   sqlite_state *s = (sqlite_state *)base;
   if (!s) return;
+  ps_sqlite_apply_statements_free(&s->apply);
   sqlite3_close(s->db);
   pthread_mutex_destroy(&s->lock);
   free(s);
