@@ -45,7 +45,7 @@ static int no_state(ps_state_store *base, const ps_record_span *spans, size_t n,
 static const ps_state_store_ops no_state_ops = {.name = "fake", .apply = no_state};
 static ps_state_store no_state_store = {&no_state_ops};
 
-static ps_stores stores_of(fake_store *s) { return (ps_stores){&no_state_store, &s->base}; }
+static ps_stores stores_of(fake_store *s) { return (ps_stores){.state = &no_state_store, .events = &s->base}; }
 
 typedef struct waiter {
   ps_ingest_job job;
@@ -200,7 +200,7 @@ static const ps_state_store_ops logged_state = {.name = "log", .apply = logged_a
 static void names_before_the_append_nonces_after(void **state) {
   order_log l = {.events = {&logged_events}, .state = {&logged_state}};
   ps_ingest_queue *q;
-  assert_int_equal(ps_ingest_queue_create((ps_stores){&l.state, &l.events}, NULL, NULL, &q), PS_OK);
+  assert_int_equal(ps_ingest_queue_create((ps_stores){.state = &l.state, .events = &l.events}, NULL, NULL, &q), PS_OK);
   waiter w;
   submit(q, &w, 1);
   wait_done(&w);
