@@ -37,19 +37,23 @@
 
 /* ---- append ---- */
 
-/* Games with records in this transaction that event_games may not list yet. */
-typedef struct new_games {
+/* A small set of game ids met in one transaction (games to list in event_games, games whose
+ * rejected events to trim). */
+typedef struct game_set {
   int64_t ids[64];
   size_t n;
-} new_games;
+} game_set;
 
-static int note_game(sqlite_store *s, new_games *g, int64_t game_id) {
+/* Adds game_id: 1 when it is in the set (now or before), 0 when the set is full. */
+static int remember(game_set *g, int64_t game_id) {
   for (size_t i = 0; i < g->n; i++)
-    if (g->ids[i] == game_id) return PS_OK;
-  if (g->n < sizeof g->ids / sizeof *g->ids) {
-    g->ids[g->n++] = game_id;
-    return PS_OK;
-  }
+    if (g->ids[i] == game_id) return 1;
+  if (g->n == sizeof g->ids / sizeof *g->ids) return 0;
+  g->ids[g->n++] = game_id;
+  return 1;
+}
+
+static int list_game(sqlite_store *s, int64_t game_id) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
   if (sqlite3_prepare_v2(s->writer, "INSERT OR IGNORE INTO event_games(game_id) VALUES(?)", -1,
@@ -61,40 +65,29 @@ static int note_game(sqlite_store *s, new_games *g, int64_t game_id) {
   return rc;
 }
 
-/* Appends every record on the writer, inside the transaction the caller holds. */
+/* Appends every record on the writer, inside the transaction the caller holds. The games met
+ * are listed in event_games and their rejected events trimmed once each, at the end (at once
+ * when more games than the sets hold come in one transaction). */
 static int append_records(sqlite_store *s, ps_record_span *spans, size_t nspans) {
-  new_games games = {.n = 0}, rejected = {.n = 0};
+  game_set games = {.n = 0}, rejected = {.n = 0};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < nspans; i++) {
     for (size_t j = 0; rc == PS_OK && j < spans[i].count; j++) {
       ps_record *r = &spans[i].records[j];
       switch (r->kind) {
-        case PS_RECORD_EVENT: rc = ps_sqlite_event_log_append(s, r); break;
-        case PS_RECORD_REJECTED:
-          rc = ps_sqlite_event_log_append(s, r);
-          /* Trimmed once per game at the end; with many games at once, at once. */
-          if (rc == PS_OK && rejected.n == sizeof rejected.ids / sizeof *rejected.ids)
-            rc = ps_sqlite_rejected_trim(s, r->game_id);
-          else if (rc == PS_OK)
-            rc = note_game(s, &rejected, r->game_id);
-          break;
+        case PS_RECORD_EVENT:
+        case PS_RECORD_REJECTED: rc = ps_sqlite_event_log_append(s, r); break;
         case PS_RECORD_MSESSION: rc = ps_sqlite_playtime_append(s, r); break;
         case PS_RECORD_SO_EVENT: rc = ps_sqlite_sessions_write(s, r, &r->duplicate); break;
       }
-      if (rc == PS_OK && r->kind != PS_RECORD_SO_EVENT) rc = note_game(s, &games, r->game_id);
+      if (rc == PS_OK && r->kind == PS_RECORD_REJECTED && !remember(&rejected, r->game_id))
+        rc = ps_sqlite_rejected_trim(s, r->game_id);
+      if (rc == PS_OK && r->kind != PS_RECORD_SO_EVENT && !remember(&games, r->game_id))
+        rc = list_game(s, r->game_id);
     }
   }
   for (size_t k = 0; rc == PS_OK && k < rejected.n; k++) rc = ps_sqlite_rejected_trim(s, rejected.ids[k]);
-  sqlite3_stmt *st = NULL;
-  if (rc == PS_OK && games.n &&
-      sqlite3_prepare_v2(s->writer, "INSERT OR IGNORE INTO event_games(game_id) VALUES(?)", -1,
-                         &st, NULL) != SQLITE_OK)
-    rc = PS_EIO;
-  for (size_t k = 0; rc == PS_OK && k < games.n; k++) {
-    sqlite3_bind_int64(st, 1, games.ids[k]);
-    rc = ps_sqlite_step_and_reset(st);
-  }
-  sqlite3_finalize(st);
+  for (size_t k = 0; rc == PS_OK && k < games.n; k++) rc = list_game(s, games.ids[k]);
   return rc;
 }
 

@@ -40,10 +40,6 @@ int ps_ga_metric_known(const char *name) {
   return family_of(name) >= 0;
 }
 
-int ps_ga_metric_has_groups(const char *name) {
-  return strcmp(name, "retention") == 0 || strcmp(name, "revenue") == 0 || family_of(name) >= 0;
-}
-
 /* ---- day bitmaps ---- */
 
 typedef struct days_bits {

@@ -57,9 +57,6 @@ typedef struct ps_ga_query {
 } ps_ga_query;
 
 int ps_ga_metric_known(const char *name);
-/* Whether the metric answers with groups of its own (retention, revenue by currency and the
- * families). */
-int ps_ga_metric_has_groups(const char *name);
 
 /* Answers q in out (day buckets from from_day; retention: 30 points t = 1..30). Returns 0,
  * PS_EINVAL, PS_ENOMEM or the store's error. Free out with ps_metric_result_free. */

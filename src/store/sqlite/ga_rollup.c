@@ -15,7 +15,7 @@
 #include "common/keymap.h"
 #include "common/log.h"
 
-const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
+static const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
                                             "custom_01", "custom_02", "custom_03"};
 
 int ps_ga_dim_index(const char *name) {

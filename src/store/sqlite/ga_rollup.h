@@ -23,9 +23,7 @@
 
 #include "store/sqlite/internal.h"
 
-/* The dimension names, index 1..6 ("" at 0: all events). */
-extern const char *const ps_ga_dims[PS_GA_DIMS];
-/* The index of a dimension name, or -1. */
+/* The index (1..6) of a dimension name (platform, build, os_version, custom_01..03), or -1. */
 int ps_ga_dim_index(const char *name);
 
 /* Folds up to max_events events stored after the game's mark. *done: how many (0: caught up).

@@ -26,9 +26,7 @@ static int metric_of(const char *name) {
   return -1;
 }
 
-int ps_match_metric_known(const char *name) { return metric_of(name) >= 0; }
-
-int ps_match_group_known(const char *g) {
+static int group_known(const char *g) {
   return strcmp(g, "region") == 0 || strcmp(g, "pool") == 0 || strcmp(g, "queue") == 0;
 }
 
@@ -145,7 +143,7 @@ int ps_match_query_run(sqlite_store *store, const char *project_id, const char *
                        ps_metric_result *out) {
   memset(out, 0, sizeof *out);
   int metric = metric_of(name);
-  if (metric < 0 || interval_ms <= 0 || to_ms <= from_ms || (group_by && !ps_match_group_known(group_by)))
+  if (metric < 0 || interval_ms <= 0 || to_ms <= from_ms || (group_by && !group_known(group_by)))
     return PS_EINVAL;
   items l = {.group_by = group_by};
   int rc = ps_sqlite_so_sessions_range(store, project_id, from_ms, to_ms, add_item, &l);

@@ -22,11 +22,6 @@
 #include "store/sqlite/session_metrics.h"
 #include "store/sqlite/internal.h"
 
-/* The metric's name is a matchmaking one. */
-int ps_match_metric_known(const char *name);
-/* "region", "pool" or "queue". */
-int ps_match_group_known(const char *group_by);
-
 /* Computes name over the project's sessions created in [from_ms, to_ms) (from on an interval
  * boundary), grouped when group_by is not NULL (groups in key order). Returns 0, PS_EINVAL,
  * PS_ENOMEM or the store's error. Free out with ps_metric_result_free. */

@@ -129,15 +129,14 @@ static int peaks_from_sessions(const ps_session_set *set, const ps_session_query
 
 static int run_peak(sqlite_store *store, int64_t game_id, const ps_session_query *q, int64_t now_ms,
                     int64_t timeout_ms, ps_metric_result *out) {
-  /* playtime rollups: hours and days they settled come from their peak rows (playtime_rollup.h),
-   * the minutes after them as below. */
+  /* Hours and days settled in the playtime rollups come from their peak rows
+   * (playtime_rollup.h), the minutes after them as below. */
   ps_session_query rest = *q;
   if (ps_playtime_span(q)) {
     int prc = ps_playtime_peaks(store, game_id, q, out, &rest.from_ms);
     if (prc != PS_OK || rest.from_ms >= q->to_ms) return prc;
     q = &rest;
   }
-  /* end of playtime rollups */
   int64_t settled = q->from_ms;
   int rc = ps_sqlite_rollup_settled(store, game_id, &settled);
   if (rc != PS_OK && rc != PS_ENOTFOUND) return rc;
@@ -214,7 +213,7 @@ int ps_session_query_run(sqlite_store *store, int64_t game_id, const ps_session_
   out->nbuckets = (size_t)((q->to_ms - q->from_ms + q->interval_ms - 1) / q->interval_ms);
   if (!(out->whole.values = calloc(out->nbuckets, sizeof *out->whole.values))) return PS_ENOMEM;
   int rc = rolled_up(q) ? run_peak(store, game_id, q, now_ms, timeout_ms, out)
-           : !is_peak(q->metric) && ps_playtime_span(q) /* playtime rollups */
+           : !is_peak(q->metric) && ps_playtime_span(q)
                ? ps_playtime_query_run(store, game_id, q, now_ms, timeout_ms, out)
                : run_computed(store, game_id, q, now_ms, timeout_ms, out);
   if (rc == PS_OK && q->group_by && out->ngroups > 1)
