@@ -19,8 +19,8 @@ int ps_cmd_api_token(int argc, char **argv);
 int ps_cmd_service_account(int argc, char **argv);
 int ps_cmd_simulate(int argc, char **argv);
 
-/* Opens the stores of a command: store_url (--store), else $PLAYSTAT_STORE, else data_dir
- * (--data DIR, the same as sqlite:DIR); prints the reason on failure. Returns 0, 1 (the store
+/* Opens the stores of a command: store_url (--store), else data_dir (--data DIR or
+ * $PLAYSTAT_DATA, the same as sqlite:DIR), else $PLAYSTAT_STORE; prints the reason on failure. Returns 0, 1 (the store
  * failed) or 2 (neither given, or an unknown scheme). */
 int ps_cli_open_stores(const char *store_url, const char *data_dir,
                        const ps_store_options *options, ps_stores *out);

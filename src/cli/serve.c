@@ -106,7 +106,6 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   o->data = getenv("PLAYSTAT_DATA");
-  o->store_url = getenv("PLAYSTAT_STORE");
   o->http.listen = "127.0.0.1:8080";
   o->http.max_body_bytes = 1024 * 1024;
   o->session_window_s = 900;
@@ -289,7 +288,8 @@ int ps_cmd_serve(int argc, char **argv) {
     goto out;
   const char *colon = strrchr(o.http.listen, ':');
   ps_info("listening on http://%.*s:%u (store %s)", (int)(colon - o.http.listen),
-          o.http.listen, (unsigned)ps_server_port(server), o.store_url ? o.store_url : o.data);
+          o.http.listen, (unsigned)ps_server_port(server),
+          o.store_url ? o.store_url : o.data ? o.data : getenv("PLAYSTAT_STORE"));
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -12,8 +12,9 @@
 
 int ps_cli_open_stores(const char *store_url, const char *data_dir,
                        const ps_store_options *options, ps_stores *out) {
-  if (!store_url || !*store_url) store_url = getenv("PLAYSTAT_STORE");
+  /* An explicit --data (or $PLAYSTAT_DATA) comes before $PLAYSTAT_STORE. */
   if (!store_url || !*store_url) store_url = data_dir;
+  if (!store_url || !*store_url) store_url = getenv("PLAYSTAT_STORE");
   if (!store_url || !*store_url) {
     fprintf(stderr, "playstat: --data DIR or --store URL is required (where the data is; "
                     "sqlite:DIR is the embedded database in DIR)\n");

@@ -142,9 +142,9 @@ static void respond_result(ps_request *req, const ps_metric_query *q, const char
 
 /* Reads the query's dimension filters of the metric's source into q; a problem or NULL. */
 static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_metric_query *q) {
-  static const char *const playtime_filters[] = {"platform", "portal", NULL};
-  const char *const *names = m->source == PS_SOURCE_MATCHMAKING ? playtime_filters
-                                                                : ps_catalog_dimensions(m->source);
+  /* Matchmaking metrics take no filter: the playtime ones sent to them are refused. */
+  const char *const *names = ps_catalog_dimensions(
+      m->source == PS_SOURCE_MATCHMAKING ? PS_SOURCE_PLAYTIME : m->source);
   for (const char *const *d = names; *d; d++) {
     const char *v = ps_request_query(req, *d);
     if (!v) continue;
