@@ -34,3 +34,11 @@ const char *ps_metric_query_filter(const ps_metric_query *q, const char *dimensi
     if (strcmp(q->filters[i].dimension, dimension) == 0) return q->filters[i].value;
   return NULL;
 }
+
+void ps_metric_series_raise(const ps_metric_result *r, ps_metric_series *s, int64_t t_ms,
+                            double value) {
+  if (t_ms < r->from_ms) return;
+  size_t b = (size_t)((t_ms - r->from_ms) / r->interval_ms);
+  if (b < r->nbuckets && value > s->values[b]) s->values[b] = value;
+  if (value > s->total) s->total = value;
+}

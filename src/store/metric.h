@@ -61,6 +61,10 @@ void ps_metric_result_free(ps_metric_result *r);
 /* The group of r with key: found, or added with zeroed values (r->nbuckets of them). NULL when
  * out of memory (r unchanged). */
 ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key);
+/* A peak folded in: raises the bucket of r holding t_ms (none when t_ms is before r) and the
+ * total of s to value when it is larger (a bucket's peak is the largest of its parts'). */
+void ps_metric_series_raise(const ps_metric_result *r, ps_metric_series *s, int64_t t_ms,
+                            double value);
 /* The value of the filter on dimension, or NULL. */
 const char *ps_metric_query_filter(const ps_metric_query *q, const char *dimension);
 

@@ -289,12 +289,6 @@ static int roll_combination(const ps_session_set *set, const uint32_t *numbers,
   return rc;
 }
 
-static int first_of(char (*column)[16], size_t i) {
-  for (size_t j = 0; j < i; j++)
-    if (strcmp(column[j], column[i]) == 0) return 0;
-  return 1;
-}
-
 /* Rolls up the hours [a, b) of the day starting at day (b at most its end): their hour rows,
  * and the day's row over [day, b), recomputed from the day's sessions. */
 static int roll_chunk(sqlite_store *store, int64_t game_id, int64_t day, int64_t a, int64_t b,
@@ -307,9 +301,9 @@ static int roll_chunk(sqlite_store *store, int64_t game_id, int64_t day, int64_t
   if (rc == PS_OK) rc = number_items(store, game_id, &set, 1, numbers);
   if (rc == PS_OK) rc = roll_combination(&set, numbers, NULL, NULL, day, a, b, &r);
   for (size_t i = 0; rc == PS_OK && i < set.n; i++) {
-    if (first_of(set.platform, i))
+    if (ps_session_set_first(set.platform, i))
       rc = roll_combination(&set, numbers, set.platform[i], NULL, day, a, b, &r);
-    if (rc == PS_OK && first_of(set.portal, i))
+    if (rc == PS_OK && ps_session_set_first(set.portal, i))
       rc = roll_combination(&set, numbers, NULL, set.portal[i], day, a, b, &r);
   }
   if (rc == PS_OK) rc = ps_sqlite_playtime_write(store, game_id, r.items, r.n, b);
@@ -641,13 +635,6 @@ int ps_playtime_query_run(sqlite_store *store, int64_t game_id, const ps_session
 
 /* ---- peaks ---- */
 
-static void fold_max(const ps_metric_result *r, ps_metric_series *s, int64_t t_ms, double v) {
-  if (t_ms < r->from_ms) return;
-  size_t b = (size_t)((t_ms - r->from_ms) / r->interval_ms);
-  if (b < r->nbuckets && v > s->values[b]) s->values[b] = v;
-  if (v > s->total) s->total = v;
-}
-
 int ps_playtime_peaks(sqlite_store *store, int64_t game_id, const ps_session_query *q,
                       ps_metric_result *out, int64_t *live_from) {
   answer ans = {q, out, {0}, NULL, NULL, 0, 0};
@@ -663,7 +650,7 @@ int ps_playtime_peaks(sqlite_store *store, int64_t game_id, const ps_session_que
     }
     for (size_t b = 0; b < from->n; b++)
       if (from->b[b].present)
-        fold_max(out, s, q->from_ms + (int64_t)b * q->interval_ms,
+        ps_metric_series_raise(out, s, q->from_ms + (int64_t)b * q->interval_ms,
                  (double)(ccu ? from->b[b].ccu : from->b[b].ugc));
   }
   answer_free(&ans);

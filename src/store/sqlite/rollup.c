@@ -70,12 +70,6 @@ static int roll_combination(const ps_session_interval *subset, size_t n, const c
   return rc;
 }
 
-static int first_of(char (*column)[16], size_t i) {
-  for (size_t j = 0; j < i; j++)
-    if (strcmp(column[j], column[i]) == 0) return 0;
-  return 1;
-}
-
 static int roll_subset(const ps_session_set *set, const char *platform, const char *portal,
                        int64_t from, int64_t to, rows *r) {
   size_t n;
@@ -96,8 +90,8 @@ static int roll_chunk(sqlite_store *store, int64_t game_id, int64_t from, int64_
   /* Distinct values are few (the documented platform and portal lists), so the quadratic
    * first-occurrence checks stay cheap next to the metric computations. */
   for (size_t i = 0; rc == PS_OK && i < set.n; i++) {
-    if (first_of(set.platform, i)) rc = roll_subset(&set, set.platform[i], NULL, from, to, &r);
-    if (rc == PS_OK && first_of(set.portal, i))
+    if (ps_session_set_first(set.platform, i)) rc = roll_subset(&set, set.platform[i], NULL, from, to, &r);
+    if (rc == PS_OK && ps_session_set_first(set.portal, i))
       rc = roll_subset(&set, NULL, set.portal[i], from, to, &r);
   }
   if (rc == PS_OK) rc = ps_sqlite_rollup_write(store, game_id, r.items, r.n, to);

@@ -27,13 +27,6 @@ static int cmp_key(const void *a, const void *b) {
   return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
 }
 
-/* Raises the bucket holding minute_ms (and the total) to value. */
-static void fold_peak(const ps_metric_result *r, ps_metric_series *s, int64_t minute_ms,
-                      double value) {
-  size_t b = (size_t)((minute_ms - r->from_ms) / r->interval_ms);
-  if (b < r->nbuckets && value > s->values[b]) s->values[b] = value;
-  if (value > s->total) s->total = value;
-}
 
 /* The value of the group_by dimension of set item i. */
 static const char *key_of(const ps_session_set *set, const ps_session_query *q, size_t i) {
@@ -78,7 +71,7 @@ static int fold_row(const ps_rollup_row *row, void *arg) {
   ps_metric_series *s = &f->out->whole;
   if (f->grouped && !(s = ps_metric_result_group(f->out, f->q->group_by_portal ? row->portal : row->platform)))
     return PS_ENOMEM;
-  fold_peak(f->out, s, row->minute_ms, value);
+  ps_metric_series_raise(f->out, s, row->minute_ms, value);
   return 0;
 }
 
@@ -114,7 +107,7 @@ static int fold_computed_minutes(const ps_session_interval *items, size_t n, ps_
   int rc = ps_session_metric_compute(f->metric, items, n, f->from_ms, to_ms,
                                      PS_ROLLUP_MINUTE_MS, &minutes);
   for (size_t i = 0; rc == PS_OK && i < minutes.nbuckets; i++)
-    fold_peak(f->out, s, f->from_ms + (int64_t)i * PS_ROLLUP_MINUTE_MS, minutes.whole.values[i]);
+    ps_metric_series_raise(f->out, s, f->from_ms + (int64_t)i * PS_ROLLUP_MINUTE_MS, minutes.whole.values[i]);
   ps_metric_result_free(&minutes);
   return rc;
 }

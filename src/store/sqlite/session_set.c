@@ -106,3 +106,9 @@ ps_session_interval *ps_session_set_subset(const ps_session_set *set, const char
       subset[(*n)++] = set->items[i];
   return subset;
 }
+
+int ps_session_set_first(char (*column)[16], size_t i) {
+  for (size_t j = 0; j < i; j++)
+    if (strcmp(column[j], column[i]) == 0) return 0;
+  return 1;
+}

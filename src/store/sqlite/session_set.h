@@ -34,6 +34,10 @@ int ps_session_set_load(sqlite_store *store, int64_t game_id, int64_t from_ms, i
                         const char *portal, ps_session_set *out);
 void ps_session_set_free(ps_session_set *set);
 
+/* Whether item i's value in column (set->platform or set->portal) is the first of its kind,
+ * so that a loop over the items visits each distinct value once. */
+int ps_session_set_first(char (*column)[16], size_t i);
+
 /* The sessions of platform and of portal (NULL: any), copied into a new array of *n items
  * (caller frees; the pointers inside are the set's). NULL when out of memory. */
 ps_session_interval *ps_session_set_subset(const ps_session_set *set, const char *platform,
