@@ -79,6 +79,35 @@ typedef struct ps_so_event_record {
   int backfill;          /* a backfill.match.created, players.connected or .disconnected */
 } ps_so_event_record;
 
+/* What the collector extracted from a valid analytics event in its one parse (issue 12): the
+ * members the event store indexes and rolls up, so that no backend parses the body again. The
+ * pointers are borrowed like every pointer of a record (they point into the request); a member
+ * the event does not have is NULL (strings) or has_* = 0 (numbers). Empty strings stay "".
+ * Strings are the members' decoded values (escapes resolved), NUL-terminated. */
+typedef struct ps_event_facts {
+  /* the dimensions every event carries (shared annotations) */
+  const char *platform, *build, *os_version;
+  const char *custom_01, *custom_02, *custom_03;
+  int client_ts_is_integer; /* client_ts was a JSON integer (record.client_ts holds it) */
+  /* business */
+  const char *currency;
+  int64_t amount; /* cents */
+  int has_amount;
+  /* session_end */
+  int64_t length; /* seconds */
+  int has_length;
+  /* progression, resource, design */
+  const char *event_id;
+  double value; /* design: value; resource: amount */
+  int has_value;
+  int64_t attempt_num; /* progression */
+  int has_attempt_num;
+  /* error */
+  const char *severity, *message;
+  /* ads */
+  const char *ad_action, *ad_sdk_name, *ad_type, *ad_placement;
+} ps_event_facts;
+
 /*
  * One thing to store. Pointers are borrowed: they must stay valid for the duration of the
  * call only (the ingest path points them into the request body).
@@ -94,6 +123,8 @@ typedef struct ps_record {
   const char *user_id;    /* NULL when absent */
   const char *session_id; /* NULL when absent */
   const char *body;       /* the event's JSON text exactly as received */
+  const ps_event_facts *facts; /* PS_RECORD_EVENT: what the one parse extracted; NULL from
+                                * callers that have none (a backend then reads the body) */
   size_t body_len;
   int event_index;         /* position in its request (rejected events) */
   const char *errors_json; /* JSON array of {field, code, message} (rejected events) */
