@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 
 struct ps_ingest_queue {
   ps_stores stores;
@@ -87,6 +88,7 @@ static void commit_batch(ps_ingest_queue *q, ps_ingest_job *jobs, size_t njobs) 
 }
 
 static void *writer_main(void *arg) {
+  ps_thread_set_name("ps-writer");
   ps_ingest_queue *q = arg;
   pthread_mutex_lock(&q->lock);
   for (;;) {

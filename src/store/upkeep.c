@@ -7,6 +7,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/periodic.h"
+#include "common/thread_name.h"
 
 struct ps_store_upkeep {
   ps_event_store *events;
@@ -15,6 +16,7 @@ struct ps_store_upkeep {
 
 static void run(void *arg) {
   ps_store_upkeep *u = arg;
+  ps_thread_set_name("ps-upkeep"); /* the periodic thread's first and every run: cheap */
   int rc = u->events->ops->maintain(u->events, ps_now_ms());
   if (rc != PS_OK) ps_warn("store upkeep: %s (tried again later)", ps_strerror(rc));
 }

@@ -24,6 +24,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/sqlite/internal.h"
+#include "common/thread_name.h"
 
 #define WAL_HARD_PAGES (4 * WAL_CHECKPOINT_PAGES)
 
@@ -36,6 +37,7 @@ struct ps_sqlite_checkpointer {
 };
 
 static void *run(void *arg) {
+  ps_thread_set_name("ps-checkpoint");
   ps_sqlite_checkpointer *c = arg;
   pthread_mutex_lock(&c->lock);
   for (;;) {
