@@ -37,9 +37,11 @@
  *
  * Invariants: the hot path allocates nothing; per-thread statistics are merged only after join.
  *
- * Dependencies: libc, pthreads, OpenSSL libcrypto (HMAC, base64) and zlib (--gzip only), all
- * linked by bench/CMakeLists.txt. By hand:
- *   gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L bench/loadgen.c -o loadgen -lcrypto -lz -lpthread
+ * One implementation of the rules: what must agree with the server comes from the server's own
+ * code in playstat_core (bench/CMakeLists.txt links it), never from a copy here: the body
+ * signature and the keyed HMAC (auth/hmac.h), the session hash (ingest/metrics/session_hash.h),
+ * the player tokens (auth/jwt.h), the generator and its UUIDs (sim/rng.h, common/random.h).
+ * Besides: libc, pthreads and zlib (--gzip; one deflate stream per thread, reset per body).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -64,10 +66,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <zlib.h>
+
+#include "auth/hmac.h"
+#include "auth/jwt.h"
+#include "ingest/metrics/session_hash.h"
+#include "sim/rng.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Options                                                                                      */
@@ -303,46 +307,30 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* xoshiro256** per thread, seeded from getrandom(): fast enough to draw 16 bytes per event. */
-struct rng { uint64_t s[4]; };
+/* The simulator's generator (xoshiro256**, sim/rng.h), one per thread, seeded from getrandom(). */
+struct rng { ps_sim_rng g; };
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
-    return result;
-}
+static uint64_t rng_next(struct rng *r) { return ps_sim_rng_u64(&r->g); }
 
 static void rng_seed(struct rng *r)
 {
-    if (getrandom(r->s, sizeof r->s, 0) != (ssize_t)sizeof r->s) {
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
         perror("loadgen: getrandom");
         exit(1);
     }
-    r->s[0] |= 1;
+    ps_sim_rng_init(&r->g, seed, 0);
 }
 
-static uint32_t rng_below(struct rng *r, uint32_t n) { return (uint32_t)((rng_next(r) >> 32) * n >> 32); }
+static uint32_t rng_below(struct rng *r, uint32_t n) { return (uint32_t)ps_sim_below(&r->g, n); }
 
-/* Writes a lowercase UUID v4 (36 characters, no terminator) to out. */
+/* Writes a lowercase UUID v4 (36 characters, no terminator: it patches a template in place)
+ * to out. */
 static void uuid_v4(struct rng *r, char *out)
 {
-    static const char hex[] = "0123456789abcdef";
-    uint8_t b[16];
-    uint64_t a = rng_next(r), c = rng_next(r);
-    memcpy(b, &a, 8);
-    memcpy(b + 8, &c, 8);
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    for (int i = 0, j = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[j++] = '-';
-        out[j++] = hex[b[i] >> 4];
-        out[j++] = hex[b[i] & 15];
-    }
+    char uuid[37];
+    ps_sim_uuid(&r->g, uuid);
+    memcpy(out, uuid, 36);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -626,7 +614,7 @@ struct worker {
     struct conn *conns;
     int nconns;
     struct rng rng;
-    EVP_MAC_CTX *mac;
+    ps_hmac *mac;           /* the secret key (events) or the metrics key (heartbeat) */
     z_stream z;
     size_t zcap;            /* gzip output bound of one body */
     char *body;             /* scratch for the plain body when gzipping */
@@ -650,17 +638,13 @@ static const char *current_ts10(struct worker *w)
     return w->ts10;
 }
 
-/* base64(HMAC-SHA256(secret, data)) into out (45 bytes). */
+/* base64(HMAC-SHA256(secret, data)) into out (45 bytes), as the collector checks it. */
 static void sign(struct worker *w, const char *data, size_t len, char *out)
 {
-    unsigned char mac[32];
-    size_t maclen = 0;
-    if (!EVP_MAC_init(w->mac, NULL, 0, NULL) || !EVP_MAC_update(w->mac, (const unsigned char *)data, len) ||
-        !EVP_MAC_final(w->mac, mac, &maclen, sizeof mac)) {
+    if (ps_hmac_base64(w->mac, data, len, out) != 0) {
         fprintf(stderr, "loadgen: HMAC failed\n");
         exit(1);
     }
-    EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
 }
 
 /* Gzips [in, in + len) into out (w->zcap bytes) and returns the compressed length. */
@@ -683,7 +667,6 @@ static size_t gzip_into(struct worker *w, const char *in, size_t len, char *out)
 static void build_msession_request(struct worker *w, struct conn *c)
 {
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    static const char hex[] = "0123456789abcdef";
     const struct options *o = w->o;
     struct msession *m = &c->ms;
     const char *ts = current_ts10(w);
@@ -694,22 +677,11 @@ static void build_msession_request(struct worker *w, struct conn *c)
     c->is_start = !m->started;
     uint64_t order = c->is_start ? 1 : m->next_order++;
     /* session_hash: [ids] + session_ts + session_id + session_nonce, as sent */
-    unsigned char mac[32];
-    size_t maclen = 0;
-    if (!EVP_MAC_init(w->mac, NULL, 0, NULL) ||
-        (c->is_start && !EVP_MAC_update(w->mac, (const unsigned char *)m->ids, strlen(m->ids))) ||
-        !EVP_MAC_update(w->mac, (const unsigned char *)ts, 10) ||
-        !EVP_MAC_update(w->mac, (const unsigned char *)m->session_id, 36) ||
-        !EVP_MAC_update(w->mac, (const unsigned char *)nonce, 18) ||
-        !EVP_MAC_final(w->mac, mac, &maclen, sizeof mac)) {
+    if (ps_session_hash_keyed(w->mac, c->is_start ? m->ids : NULL, ts, m->session_id, nonce,
+                              hash) != 0) {
         fprintf(stderr, "loadgen: HMAC failed\n");
         exit(1);
     }
-    for (size_t i = 0; i < 32; i++) {
-        hash[2 * i] = hex[mac[i] >> 4];
-        hash[2 * i + 1] = hex[mac[i] & 15];
-    }
-    hash[64] = 0;
     char *body = c->req + HEAD_RESERVE;
     int blen = snprintf(body, body_capacity(o),
                         "{%s%s%s\"session_id\":\"%s\",\"session_ts\":%s,\"session_hash\":\"%s\","
@@ -730,18 +702,6 @@ static void build_msession_request(struct worker *w, struct conn *c)
     memcpy(body - hlen, head, (size_t)hlen);
     c->req_off = HEAD_RESERVE - (size_t)hlen;
     c->req_len = HEAD_RESERVE + (size_t)blen;
-}
-
-/* base64url without padding of in[0..n) into out (4 * (n + 2) / 3 + 1 bytes); returns length. */
-static int b64url(const unsigned char *in, size_t n, char *out)
-{
-    int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-    while (len > 0 && out[len - 1] == '=')
-        len--;
-    out[len] = 0;
-    for (int i = 0; i < len; i++)
-        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-    return len;
 }
 
 /* Heartbeat mode: player number n of this run, with its session, mods, platform and token. */
@@ -766,25 +726,13 @@ static void msession_init(struct msession *m, const struct options *o, struct rn
     m->platform = platforms[p];
     m->portal = portals[p];
     m->next_order = 2;
-    /* JWT: base64url(header) "." base64url(payload) "." base64url(HMAC-SHA256) */
-    char payload[256], part[400];
-    long long now = (long long)time(NULL);
-    int plen = snprintf(payload, sizeof payload, "{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}",
-                        m->player, now, now + 3600);
-    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-    int tlen = b64url((const unsigned char *)header, sizeof header - 1, m->token);
-    m->token[tlen++] = '.';
-    b64url((const unsigned char *)payload, (size_t)plen, part);
-    tlen += snprintf(m->token + tlen, sizeof m->token - (size_t)tlen, "%s", part);
-    unsigned char sig[32];
-    size_t siglen = 0;
-    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, o->token_secret, strlen(o->token_secret),
-                   (const unsigned char *)m->token, (size_t)tlen, sig, sizeof sig, &siglen)) {
-        fprintf(stderr, "loadgen: HMAC failed\n");
+    /* the player's token, minted as `playstat token` does, valid for an hour */
+    int64_t now = (int64_t)time(NULL);
+    if (ps_jwt_sign_hs256(o->token_secret, m->player, now, now + 3600, m->token,
+                          sizeof m->token) != 0) {
+        fprintf(stderr, "loadgen: cannot mint the player's token (--token-secret?)\n");
         exit(1);
     }
-    m->token[tlen++] = '.';
-    b64url(sig, siglen, m->token + tlen);
 }
 
 /* Builds the next request of c into c->req: body straight after HEAD_RESERVE, head in front. */
@@ -1203,7 +1151,7 @@ static void *worker_main(void *arg)
 /* Sets up worker w for conns[0..nconns), which are connections first, first + 1, ... of the
  * run (their player numbers in heartbeat mode). */
 static void worker_init(struct worker *w, const struct options *o, const struct addrinfo *addr,
-                        struct conn *conns, int nconns, int first, EVP_MAC *hmac)
+                        struct conn *conns, int nconns, int first)
 {
     memset(w, 0, sizeof *w);
     w->o = o;
@@ -1212,13 +1160,9 @@ static void worker_init(struct worker *w, const struct options *o, const struct 
     w->nconns = nconns;
     rng_seed(&w->rng);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    w->mac = EVP_MAC_CTX_new(hmac);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-                           OSSL_PARAM_construct_end()};
     /* The body signature (events) or the session hash (heartbeat) */
     const char *key = o->mode == M_HEARTBEAT ? o->metrics_key : o->secret;
-    if (w->epfd < 0 || !w->mac ||
-        !EVP_MAC_init(w->mac, (const unsigned char *)key, strlen(key), params)) {
+    if (w->epfd < 0 || ps_hmac_create(key, strlen(key), &w->mac) != 0) {
         fprintf(stderr, "loadgen: cannot set up epoll or HMAC\n");
         exit(1);
     }
@@ -1355,12 +1299,11 @@ int main(int argc, char **argv)
 
     if (o.print_body && o.mode == M_HEARTBEAT) {
         /* The start and the first heartbeat of player 0, head and body, as they would be sent. */
-        EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
         struct worker *w = calloc(1, sizeof *w);
         struct conn *c = calloc(1, sizeof *c);
-        if (!hmac || !w || !c)
+        if (!w || !c)
             return 1;
-        worker_init(w, &o, NULL, c, 1, 0, hmac);
+        worker_init(w, &o, NULL, c, 1, 0);
         build_request(w, c);
         fwrite(c->req + c->req_off, 1, c->req_len - c->req_off, stdout);
         fputs("\n\n", stdout);
@@ -1392,16 +1335,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: %s:%s: %s\n", o.host, o.port, gai_strerror(rc));
         return 1;
     }
-    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     struct worker *workers = calloc((size_t)o.threads, sizeof *workers);
     struct conn *conns = calloc((size_t)o.connections, sizeof *conns);
-    if (!hmac || !workers || !conns) {
+    if (!workers || !conns) {
         fprintf(stderr, "loadgen: setup failed\n");
         return 1;
     }
     for (int t = 0, first = 0; t < o.threads; t++) {
         int n = o.connections / o.threads + (t < o.connections % o.threads);
-        worker_init(&workers[t], &o, addr, conns + first, n, first, hmac);
+        worker_init(&workers[t], &o, addr, conns + first, n, first);
         first += n;
     }
 
