@@ -35,6 +35,11 @@
  * committed; nginx answers 204); `events_acked_total` also counts warmup and drain, so it can be
  * compared with the number of events the server stored.
  *
+ * TLS (--tls, or an https:// URL): HTTP/1.1 over TLS (OpenSSL libssl, one client context for
+ * all threads, one session per connection made when it connects), no SNI and no certificate
+ * verification (a loopback benchmark, self-signed certificates); a failed handshake counts as a
+ * connect error. Everything else is the same, so plain and TLS figures compare directly.
+ *
  * Invariants: the hot path allocates nothing; per-thread statistics are merged only after join.
  *
  * One implementation of the rules: what must agree with the server comes from the server's own
@@ -66,6 +71,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <zlib.h>
 
 #include "auth/hmac.h"
@@ -98,6 +105,7 @@ struct options {
     double timeout;       /* per request and for the final drain */
     uint64_t progress;    /* print a progress line on stderr every N events acked; 0 = never */
     bool gzip;
+    bool tls;             /* --tls or https:// */
     bool json;
     bool print_body;
 };
@@ -116,7 +124,8 @@ static void usage(FILE *f)
         "session: a start (to the URL's path ending in /start), then heartbeats back to back, each\n"
         "with a fresh nonce, the next order id and its session_hash.\n"
         "\n"
-        "  --url URL            target, http:// only (required)\n"
+        "  --url URL            target, http:// or https:// (required)\n"
+        "  --tls                HTTP over TLS (implied by https://): no SNI, no verification\n"
         "  --mode M             events (default) or heartbeat\n"
         "  --secret KEY         events: the game's secret key, for the HMAC (required)\n"
         "  --metrics-key KEY    heartbeat: the game's metrics_key, for session_hash (required)\n"
@@ -147,9 +156,14 @@ static void usage(FILE *f)
 static bool parse_url(struct options *o, const char *url)
 {
     const char *p = url;
-    if (strncmp(p, "http://", 7) != 0)
+    if (strncmp(p, "https://", 8) == 0) {
+        o->tls = true;
+        p += 8;
+    } else if (strncmp(p, "http://", 7) == 0) {
+        p += 7;
+    } else {
         return false;
-    p += 7;
+    }
     const char *hend = p + strcspn(p, ":/");
     size_t hlen = (size_t)(hend - p);
     if (hlen == 0 || hlen >= sizeof o->host)
@@ -166,7 +180,7 @@ static bool parse_url(struct options *o, const char *url)
         o->port[plen] = 0;
         p += plen;
     } else {
-        strcpy(o->port, "80");
+        strcpy(o->port, o->tls ? "443" : "80");
     }
     if (*p == 0)
         p = "/";
@@ -191,7 +205,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 {
     enum { O_URL = 256, O_SECRET, O_BATCH, O_CONN, O_THREADS, O_DURATION, O_REQUESTS,
            O_WARMUP, O_TIMEOUT, O_GZIP, O_JSON, O_PRINT, O_MODE, O_METRICS_KEY, O_TOKEN_SECRET,
-           O_PLAYER_PREFIX, O_PROGRESS };
+           O_PLAYER_PREFIX, O_PROGRESS, O_TLS };
     static const struct option longopts[] = {
         {"url", required_argument, 0, O_URL},
         {"secret", required_argument, 0, O_SECRET},
@@ -203,6 +217,7 @@ static void parse_options(struct options *o, int argc, char **argv)
         {"warmup", required_argument, 0, O_WARMUP},
         {"timeout", required_argument, 0, O_TIMEOUT},
         {"gzip", no_argument, 0, O_GZIP},
+        {"tls", no_argument, 0, O_TLS},
         {"json", no_argument, 0, O_JSON},
         {"print-body", no_argument, 0, O_PRINT},
         {"mode", required_argument, 0, O_MODE},
@@ -228,6 +243,7 @@ static void parse_options(struct options *o, int argc, char **argv)
         case O_WARMUP: o->warmup = parse_positive("warmup", optarg, 0); break;
         case O_TIMEOUT: o->timeout = parse_positive("timeout", optarg, 0.001); break;
         case O_GZIP: o->gzip = true; break;
+        case O_TLS: o->tls = true; break;
         case O_JSON: o->json = true; break;
         case O_PRINT: o->print_body = true; break;
         case O_MODE:
@@ -254,7 +270,7 @@ static void parse_options(struct options *o, int argc, char **argv)
         exit(2);
     }
     if (!parse_url(o, o->url)) {
-        fprintf(stderr, "loadgen: --url must look like http://HOST:PORT/PATH\n");
+        fprintf(stderr, "loadgen: --url must look like http://HOST:PORT/PATH (or https://)\n");
         exit(2);
     }
     if (o->mode == M_HEARTBEAT) {
@@ -589,10 +605,11 @@ struct msession {
     bool started;            /* the start was answered 2xx */
 };
 
-enum cstate { CS_CLOSED, CS_CONNECTING, CS_WRITING, CS_READING, CS_DONE };
+enum cstate { CS_CLOSED, CS_CONNECTING, CS_HANDSHAKE, CS_WRITING, CS_READING, CS_DONE };
 
 struct conn {
     int fd;
+    SSL *ssl;               /* --tls: this connection's TLS session, else NULL */
     enum cstate state;
     bool measured;          /* the request in flight was issued during the measured phase */
     bool is_start;          /* heartbeat mode: the request in flight is the session's start */
@@ -778,6 +795,8 @@ static void ep_set(struct conn *c, uint32_t events, int op)
 
 static void conn_close(struct conn *c)
 {
+    SSL_free(c->ssl); /* no close_notify: the connection is dropped either way */
+    c->ssl = NULL;
     if (c->fd >= 0) {
         close(c->fd); /* also removes it from the epoll set */
         c->fd = -1;
@@ -851,16 +870,89 @@ static void conn_connect(struct conn *c)
     ep_set(c, EPOLLOUT, EPOLL_CTL_ADD);
 }
 
+/* What one send or receive on a connection did, over TCP or TLS alike. */
+enum io { IO_OK, IO_EOF, IO_AGAIN, IO_ERROR };
+
+static SSL_CTX *g_tls; /* --tls: the client context every connection's session comes from */
+
+static enum io tls_result(struct conn *c, int ok)
+{
+    if (ok)
+        return IO_OK;
+    switch (SSL_get_error(c->ssl, 0)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE: return IO_AGAIN;
+    case SSL_ERROR_ZERO_RETURN: return IO_EOF;
+    default: return IO_ERROR;
+    }
+}
+
+/* Sends up to len bytes of p; *n is how many went out on IO_OK. */
+static enum io io_send(struct conn *c, const char *p, size_t len, size_t *n)
+{
+    if (c->ssl) {
+        ERR_clear_error();
+        return tls_result(c, SSL_write_ex(c->ssl, p, len, n));
+    }
+    for (;;) {
+        ssize_t r = send(c->fd, p, len, MSG_NOSIGNAL);
+        if (r > 0) {
+            *n = (size_t)r;
+            return IO_OK;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? IO_AGAIN : IO_ERROR;
+    }
+}
+
+/* Receives up to len bytes into p; *n is how many came on IO_OK. */
+static enum io io_recv(struct conn *c, char *p, size_t len, size_t *n)
+{
+    if (c->ssl) {
+        ERR_clear_error();
+        return tls_result(c, SSL_read_ex(c->ssl, p, len, n));
+    }
+    for (;;) {
+        ssize_t r = recv(c->fd, p, len, 0);
+        if (r > 0) {
+            *n = (size_t)r;
+            return IO_OK;
+        }
+        if (r == 0)
+            return IO_EOF;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERROR;
+    }
+}
+
+/* --tls: drives c's handshake; once done, c starts its first request. */
+static void conn_handshake(struct conn *c)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        ep_set(c, EPOLLIN, EPOLL_CTL_MOD);
+        conn_next(c);
+        return;
+    }
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ: ep_set(c, EPOLLIN, EPOLL_CTL_MOD); break;
+    case SSL_ERROR_WANT_WRITE: ep_set(c, EPOLLOUT, EPOLL_CTL_MOD); break;
+    default: conn_fail(c, E_CONNECT); break;
+    }
+}
+
 static void conn_send(struct conn *c)
 {
     while (c->req_off < c->req_len) {
-        ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            c->req_off += (size_t)n;
+        size_t n = 0;
+        enum io r = io_send(c, c->req + c->req_off, c->req_len - c->req_off, &n);
+        if (r == IO_OK) {
+            c->req_off += n;
             c->w->st.bytes_sent += (uint64_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        } else if (r == IO_AGAIN) {
             ep_set(c, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD);
             c->state = CS_WRITING;
             return;
@@ -1019,20 +1111,21 @@ static void conn_read(struct conn *c)
                 exit(1);
             }
         }
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-        if (n > 0) {
-            c->rlen += (size_t)n;
-            if (c->rlen < c->rcap)
-                break; /* drained what was there */
+        size_t n = 0;
+        enum io r = io_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen, &n);
+        if (r == IO_OK) {
+            c->rlen += n;
+            /* a short read drained the socket; TLS hands out one record at a time, so read on
+             * until it has nothing buffered (epoll would not say so) */
+            if (c->rlen < c->rcap && !c->ssl)
+                break;
             continue;
         }
-        if (n == 0) {
+        if (r == IO_EOF) {
             eof = true;
             break;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
+        if (r == IO_AGAIN)
             break;
         conn_fail(c, E_READ);
         return;
@@ -1088,8 +1181,23 @@ static void conn_event(struct conn *c, uint32_t ev)
             conn_fail(c, E_CONNECT);
             return;
         }
+        if (g_tls) {
+            c->ssl = SSL_new(g_tls);
+            if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
+                fprintf(stderr, "loadgen: cannot set up a TLS session\n");
+                exit(1);
+            }
+            SSL_set_connect_state(c->ssl);
+            c->state = CS_HANDSHAKE;
+            conn_handshake(c);
+            return;
+        }
         ep_set(c, EPOLLIN, EPOLL_CTL_MOD);
         conn_next(c);
+        return;
+    }
+    if (c->state == CS_HANDSHAKE) {
+        conn_handshake(c);
         return;
     }
     if (c->state == CS_WRITING && (ev & EPOLLOUT)) {
@@ -1334,6 +1442,17 @@ int main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "loadgen: %s:%s: %s\n", o.host, o.port, gai_strerror(rc));
         return 1;
+    }
+    if (o.tls) {
+        /* A loopback benchmark against a self-signed certificate: nothing to verify. */
+        g_tls = SSL_CTX_new(TLS_client_method());
+        if (!g_tls) {
+            fprintf(stderr, "loadgen: cannot set up TLS\n");
+            return 1;
+        }
+        SSL_CTX_set_verify(g_tls, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_mode(g_tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        SSL_CTX_set_options(g_tls, SSL_OP_IGNORE_UNEXPECTED_EOF);
     }
     struct worker *workers = calloc((size_t)o.threads, sizeof *workers);
     struct conn *conns = calloc((size_t)o.connections, sizeof *conns);
