@@ -15,6 +15,11 @@
 #   Checks: no non-2xx, every start accepted, `playstat sessions` lists one active session per
 #   connection whose heartbeats span the measured run, and (when the sqlite3 shell is installed)
 #   the heartbeats answered 2xx equal the heartbeat rows stored.
+# tls: the events suite over TLS (HTTP/1.1 over TLS, loadgen --tls): nginx with `listen ... ssl`
+#   answering 204 beside a second playstat started with --tls-cert/--tls-key on its own port
+#   and data directory, both with a self-signed P-256 certificate generated into the temp
+#   directory (openssl req). Same durability check as events. Not in the default suites: it
+#   needs a playstat whose `serve --help` lists --tls-cert (skipped with a message otherwise).
 #
 # Builds nothing: expects build/playstat and build/bench/loadgen (`make bench` builds them and
 # runs this). Every process it starts is stopped on exit; all traffic goes to 127.0.0.1.
@@ -22,8 +27,9 @@
 # Knobs (environment):
 #   BENCH_DURATION=15         measured seconds per run
 #   BENCH_WARMUP=3            unmeasured seconds before each run
-#   BENCH_SUITES="events heartbeat"   which load tests to run
+#   BENCH_SUITES="events heartbeat"   which load tests to run (also: tls)
 #   BENCH_BATCHES="1 100"     events per request, one pair of runs per value
+#   BENCH_TLS_BATCHES="1"     the same for the tls suite
 #   BENCH_CONNECTIONS_1=64    connections for batch 1; BENCH_CONNECTIONS_<N> for batch N
 #                             (default 64 below 10 events per request, else 16)
 #   BENCH_HEARTBEAT_CONNECTIONS=64  connections (= players = sessions) of the heartbeat suite
@@ -32,6 +38,7 @@
 #   BENCH_WRK=1               1: also a 5 s wrk GET run of nginx, for reference
 #   BENCH_PERF=0              1: perf profile of playstat during each measured run
 #   BENCH_PLAYSTAT_PORT=18480 BENCH_NGINX_PORT=18481
+#   BENCH_PLAYSTAT_TLS_PORT, BENCH_NGINX_TLS_PORT   tls suite (default: the two above + 2)
 #   BENCH_OUT=bench/out       where results go;  BENCH_KEEP=0  1: keep the temp data dir
 #   BUILD=build               build directory
 set -euo pipefail
@@ -45,6 +52,7 @@ DURATION=${BENCH_DURATION:-15}
 WARMUP=${BENCH_WARMUP:-3}
 SUITES=${BENCH_SUITES:-events heartbeat}
 BATCHES=${BENCH_BATCHES:-1 100}
+TLS_BATCHES=${BENCH_TLS_BATCHES:-1}
 HB_CONNS=${BENCH_HEARTBEAT_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 GZIP=${BENCH_GZIP:-0}
@@ -52,6 +60,8 @@ WRK=${BENCH_WRK:-1}
 PERF=${BENCH_PERF:-0}
 PLAYSTAT_PORT=${BENCH_PLAYSTAT_PORT:-18480}
 NGINX_PORT=${BENCH_NGINX_PORT:-18481}
+PLAYSTAT_TLS_PORT=${BENCH_PLAYSTAT_TLS_PORT:-$((PLAYSTAT_PORT + 2))}
+NGINX_TLS_PORT=${BENCH_NGINX_TLS_PORT:-$((NGINX_PORT + 2))}
 KEEP=${BENCH_KEEP:-0}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-$ROOT/bench/out}/$STAMP
@@ -60,7 +70,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 want() { case " $SUITES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 for s in $SUITES; do
-  case $s in events|heartbeat) ;; *) die "unknown suite '$s' in BENCH_SUITES (events, heartbeat)" ;; esac
+  case $s in events|heartbeat|tls) ;; *) die "unknown suite '$s' in BENCH_SUITES (events, heartbeat, tls)" ;; esac
 done
 want events || BATCHES=
 
@@ -69,29 +79,44 @@ for f in "$PLAYSTAT" "$LOADGEN"; do
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || die "nginx is missing: 'make deps' installs nginx-light"
+if want tls; then
+  if ! "$PLAYSTAT" serve --help 2>&1 | grep -q -- '--tls-cert'; then
+    echo "bench: tls suite skipped: 'playstat serve --help' lists no --tls-cert (this playstat cannot serve TLS)" >&2
+    SUITES=${SUITES//tls/}
+  elif ! command -v openssl >/dev/null; then
+    die "the tls suite needs the openssl command (Debian package openssl) for its certificate"
+  fi
+fi
+want tls || TLS_BATCHES=
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$PLAYSTAT_PORT" "$NGINX_PORT"; do
-  ! port_in_use "$p" || die "port $p is in use (set BENCH_PLAYSTAT_PORT / BENCH_NGINX_PORT)"
+ports=("$PLAYSTAT_PORT" "$NGINX_PORT")
+if want tls; then ports+=("$PLAYSTAT_TLS_PORT" "$NGINX_TLS_PORT"); fi
+for p in "${ports[@]}"; do
+  ! port_in_use "$p" || die "port $p is in use (set BENCH_PLAYSTAT_PORT / BENCH_NGINX_PORT, BENCH_*_TLS_PORT)"
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/playstat-bench.XXXXXX")
 DATA=$TMP/data
+DATA_TLS=$TMP/data-tls
 mkdir -p "$OUT" "$DATA" "$TMP/nginx"
 PLAYSTAT_PID=
+PLAYSTAT_TLS_PID=
 NGINX_PID=
 
 # shellcheck disable=SC2317  # (invoked by the trap)
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  for pid in $PLAYSTAT_PID $NGINX_PID; do
+  for pid in $PLAYSTAT_PID $PLAYSTAT_TLS_PID $NGINX_PID; do
     kill -TERM "$pid" 2>/dev/null || true
   done
-  for pid in $PLAYSTAT_PID $NGINX_PID; do
+  for pid in $PLAYSTAT_PID $PLAYSTAT_TLS_PID $NGINX_PID; do
     wait "$pid" 2>/dev/null || true
   done
-  [ -f "$TMP/playstat.log" ] && cp "$TMP/playstat.log" "$OUT/playstat.log"
+  for f in playstat.log playstat-tls.log; do
+    if [ -f "$TMP/$f" ]; then cp "$TMP/$f" "$OUT/$f"; fi
+  done
   if [ "$KEEP" = 1 ]; then echo "bench: kept $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
@@ -140,23 +165,40 @@ machine_busy() {
 # --- nginx: a 204 for everything, config and state in $TMP/nginx ----------------------------
 sed -e "s|@DIR@|$TMP/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" "$ROOT/bench/nginx.conf.in" \
   > "$TMP/nginx/nginx.conf"
+if want tls; then
+  # One self-signed certificate for both servers (loadgen verifies nothing, sends no SNI).
+  mkdir -p "$TMP/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2> "$TMP/tls/openssl.log" \
+    || { cat "$TMP/tls/openssl.log" >&2; die "openssl could not make the test certificate"; }
+  # nginx.conf.in includes $TMP/nginx/tls*.conf: the same 204 server, over TLS.
+  sed -e "s|@DIR@|$TMP/nginx|g" -e "s|@PORT@|$NGINX_TLS_PORT|g" -e "s|@CERT@|$TMP/tls/cert.pem|g" \
+    -e "s|@KEY@|$TMP/tls/key.pem|g" "$ROOT/bench/nginx-tls.conf.in" > "$TMP/nginx/tls.conf"
+fi
 "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" \
   > "$TMP/nginx/stdout.log" 2>&1 &
 NGINX_PID=$!
 wait_port "$NGINX_PORT" || { cat "$TMP/nginx/error.log" >&2; die "nginx did not start"; }
+if want tls; then
+  wait_port "$NGINX_TLS_PORT" || { cat "$TMP/nginx/error.log" >&2; die "nginx did not listen over TLS"; }
+fi
 
 # --- playstat: one game per batch size, created before the server starts --------------------
+# GAME_ID, GAME_KEY, SECRET by run label: b<batch> (events), tls-b<batch> (tls, in $DATA_TLS).
 declare -A GAME_ID GAME_KEY SECRET
-for b in $BATCHES; do
-  "$PLAYSTAT" game create --data "$DATA" --name "bench batch $b" > "$TMP/game-$b.json" \
+# new_game LABEL DATA_DIR: creates the game of run LABEL.
+new_game() {
+  "$PLAYSTAT" game create --data "$2" --name "bench $1" > "$TMP/game-$1.json" \
     || die "playstat game create failed"
-  GAME_ID[$b]=$(jnum "$TMP/game-$b.json" id)
-  GAME_KEY[$b]=$(jstr "$TMP/game-$b.json" game_key)
-  SECRET[$b]=$(jstr "$TMP/game-$b.json" secret_key)
-  if [ -z "${GAME_KEY[$b]}" ] || [ -z "${SECRET[$b]}" ]; then
-    die "unexpected game create output: $(cat "$TMP/game-$b.json")"
+  GAME_ID[$1]=$(jnum "$TMP/game-$1.json" id)
+  GAME_KEY[$1]=$(jstr "$TMP/game-$1.json" game_key)
+  SECRET[$1]=$(jstr "$TMP/game-$1.json" secret_key)
+  if [ -z "${GAME_KEY[$1]}" ] || [ -z "${SECRET[$1]}" ]; then
+    die "unexpected game create output: $(cat "$TMP/game-$1.json")"
   fi
-done
+}
+for b in $BATCHES; do new_game "b$b" "$DATA"; done
+for b in $TLS_BATCHES; do new_game "tls-b$b" "$DATA_TLS"; done
 if want heartbeat; then
   "$PLAYSTAT" game create --data "$DATA" --name "bench heartbeats" > "$TMP/game-hb.json" \
     || die "playstat game create failed"
@@ -172,12 +214,24 @@ fi
 "$PLAYSTAT" serve --data "$DATA" --listen "127.0.0.1:$PLAYSTAT_PORT" --player-rate 1000000 \
   2> "$TMP/playstat.log" &
 PLAYSTAT_PID=$!
-for _ in $(seq 150); do
-  grep -qs "listening on http://127.0.0.1:$PLAYSTAT_PORT" "$TMP/playstat.log" && break
-  kill -0 "$PLAYSTAT_PID" 2>/dev/null || { cat "$TMP/playstat.log" >&2; die "playstat exited"; }
-  sleep 0.1
-done
-grep -q "listening on" "$TMP/playstat.log" || { cat "$TMP/playstat.log" >&2; die "playstat did not start"; }
+# wait_listening PID PORT LOG: until playstat PID logs that it listens on PORT (http or https).
+wait_listening() {
+  for _ in $(seq 150); do
+    grep -qsE "listening on https?://127.0.0.1:$2" "$3" && return 0
+    kill -0 "$1" 2>/dev/null || { cat "$3" >&2; die "playstat exited"; }
+    sleep 0.1
+  done
+  cat "$3" >&2
+  die "playstat did not start"
+}
+wait_listening "$PLAYSTAT_PID" "$PLAYSTAT_PORT" "$TMP/playstat.log"
+if want tls; then
+  # A second server over its own data: the tls suite's figures and durability stand alone.
+  "$PLAYSTAT" serve --data "$DATA_TLS" --listen "127.0.0.1:$PLAYSTAT_TLS_PORT" \
+    --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" 2> "$TMP/playstat-tls.log" &
+  PLAYSTAT_TLS_PID=$!
+  wait_listening "$PLAYSTAT_TLS_PID" "$PLAYSTAT_TLS_PORT" "$TMP/playstat-tls.log"
+fi
 
 echo "bench: $(nproc) CPUs, $DURATION s measured after $WARMUP s warmup per run, loadgen threads $THREADS, results in ${OUT#"$ROOT"/}"
 
@@ -186,9 +240,12 @@ if [ "$WRK" = 1 ] && command -v wrk >/dev/null; then
   wrk -t2 -c64 -d5s "http://127.0.0.1:$NGINX_PORT/" | tee "$OUT/wrk-nginx.txt" | grep -E 'Requests/sec|Latency' | sed 's/^ */  /'
 fi
 
-# playstat's /metrics (Prometheus text), or nothing without curl.
+# playstat's /metrics (Prometheus text) for run LABEL (the TLS server's for tls-*), or nothing
+# without curl.
 scrape() {
-  if command -v curl >/dev/null; then curl -s "http://127.0.0.1:$PLAYSTAT_PORT/metrics" || true; fi
+  local url=http://127.0.0.1:$PLAYSTAT_PORT/metrics
+  case $1 in tls-*) url=https://127.0.0.1:$PLAYSTAT_TLS_PORT/metrics ;; esac
+  if command -v curl >/dev/null; then curl -sk "$url" || true; fi
 }
 
 # writer_line LABEL: the store transactions of playstat's run LABEL, from the counters scraped
@@ -224,7 +281,7 @@ run_one() {
   # shellcheck disable=SC2086
   cpu0=$(cpu_of $pids)
   thread_ticks "$first" | sort -k1,1 > "$TMP/threads0"
-  if [ "$target" = playstat ]; then scrape > "$OUT/playstat-$label.metrics0"; fi
+  if [ "$target" = playstat ]; then scrape "$label" > "$OUT/playstat-$label.metrics0"; fi
   if [ "$PERF" = 1 ] && [ "$target" = playstat ] && command -v perf >/dev/null; then
     (sleep "$WARMUP"; exec perf record -q -F 499 -g -p "$first" -o "$OUT/perf-$label.data" -- sleep "$DURATION") \
       >/dev/null 2>&1 &
@@ -234,7 +291,7 @@ run_one() {
   # shellcheck disable=SC2086
   cpu1=$(cpu_of $pids)
   thread_ticks "$first" | sort -k1,1 > "$TMP/threads1"
-  if [ "$target" = playstat ]; then scrape > "$OUT/playstat-$label.metrics1"; fi
+  if [ "$target" = playstat ]; then scrape "$label" > "$OUT/playstat-$label.metrics1"; fi
   # Cores used by each thread of the (first) server process over warmup + measured run.
   join "$TMP/threads0" "$TMP/threads1" | awk -v s="$((DURATION + WARMUP))" -v hz="$(getconf CLK_TCK)" \
     '{ printf "%s %s %.2f\n", $1, $2, ($5 - $3) / hz / s }' > "$OUT/$target-$label.threads"
@@ -249,17 +306,26 @@ run_one() {
 }
 
 NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
-for b in $BATCHES; do
-  var=BENCH_CONNECTIONS_$b
-  conns=${!var:-$([ "$b" -lt 10 ] && echo 64 || echo 16)}
-  for t in nginx playstat; do
-    if [ "$t" = nginx ]; then port=$NGINX_PORT pids=$NGINX_PIDS; else port=$PLAYSTAT_PORT pids=$PLAYSTAT_PID; fi
-    args=(--url "http://127.0.0.1:$port/v2/${GAME_KEY[$b]}/events" --secret "${SECRET[$b]}"
-          --batch "$b" --connections "$conns")
-    if [ "$GZIP" = 1 ]; then args+=(--gzip); fi
-    run_one "$t" "b$b" "$pids" "${args[@]}"
+# events_runs PREFIX "BATCHES": the events runs (nginx, then playstat) of each batch size, as
+# runs PREFIX b<batch>; PREFIX "tls-" runs them over TLS against the TLS servers.
+events_runs() {
+  local prefix=$1 b t conns var scheme=http nport=$NGINX_PORT pport=$PLAYSTAT_PORT ppid=$PLAYSTAT_PID
+  if [ "$prefix" = tls- ]; then
+    scheme=https nport=$NGINX_TLS_PORT pport=$PLAYSTAT_TLS_PORT ppid=$PLAYSTAT_TLS_PID
+  fi
+  for b in $2; do
+    var=BENCH_CONNECTIONS_$b
+    conns=${!var:-$([ "$b" -lt 10 ] && echo 64 || echo 16)}
+    for t in nginx playstat; do
+      if [ "$t" = nginx ]; then port=$nport pids=$NGINX_PIDS; else port=$pport pids=$ppid; fi
+      args=(--url "$scheme://127.0.0.1:$port/v2/${GAME_KEY[${prefix}b$b]}/events"
+            --secret "${SECRET[${prefix}b$b]}" --batch "$b" --connections "$conns")
+      if [ "$GZIP" = 1 ]; then args+=(--gzip); fi
+      run_one "$t" "${prefix}b$b" "$pids" "${args[@]}"
+    done
   done
-done
+}
+events_runs "" "$BATCHES"
 # Heartbeats: the same game's URL on both; nginx answers 204 to the starts and heartbeats alike.
 if want heartbeat; then
   for t in nginx playstat; do
@@ -271,6 +337,8 @@ if want heartbeat; then
   done
 fi
 
+if want tls; then events_runs tls- "$TLS_BATCHES"; fi
+
 # --- the tables, the durability checks -------------------------------------------------------
 # ratio J_PLAYSTAT J_NGINX: playstat's requests/s as a percentage of nginx's.
 ratio() {
@@ -278,23 +346,25 @@ ratio() {
     'BEGIN { if (n > 0) printf "%.0f%%", 100 * p / n }'
 }
 : > "$OUT/summary.md"
-if [ -n "$BATCHES" ]; then {
+# events_table PREFIX "BATCHES" TARGET_SUFFIX: the table of events_runs PREFIX.
+events_table() {
+  local b t j r
   echo "| target | batch | connections | requests/s | events/s | p50 ms | p99 ms | non-2xx | errors | server CPU (cores) | playstat/nginx requests/s |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for b in $BATCHES; do
+  for b in $2; do
     for t in nginx playstat; do
-      j="$OUT/$t-b$b.json"
-      ratio=
-      if [ "$t" = playstat ]; then ratio=$(awk -v p="$(jnum "$j" requests_per_s)" -v n="$(jnum "$OUT/nginx-b$b.json" requests_per_s)" \
-        'BEGIN { if (n > 0) printf "%.0f%%", 100 * p / n }'); fi
-      printf '| %s | %s | %s | %.0f | %.0f | %s | %s | %s | %s | %s | %s |\n' "$t" "$b" \
+      j="$OUT/$t-${1}b$b.json"
+      r=; [ "$t" = nginx ] || r=$(ratio "$j" "$OUT/nginx-${1}b$b.json")
+      printf '| %s | %s | %s | %.0f | %.0f | %s | %s | %s | %s | %s | %s |\n' "$t$3" "$b" \
         "$(jnum "$j" connections)" "$(jnum "$j" requests_per_s)" "$(jnum "$j" events_per_s)" \
         "$(jnum "$j" p50)" "$(jnum "$j" p99)" "$(jnum "$j" non_2xx)" "$(jnum "$j" errors_total)" \
-        "$(cat "$OUT/$t-b$b.cpu")" "$ratio"
+        "$(cat "$OUT/$t-${1}b$b.cpu")" "$r"
     done
   done
   echo
-} >> "$OUT/summary.md"; fi
+}
+if [ -n "$BATCHES" ]; then events_table "" "$BATCHES" "" >> "$OUT/summary.md"; fi
+if [ -n "$TLS_BATCHES" ]; then events_table tls- "$TLS_BATCHES" " (TLS)" >> "$OUT/summary.md"; fi
 if want heartbeat; then {
   echo "| heartbeats | connections (players, sessions) | requests/s | p50 ms | p99 ms | non-2xx | errors | server CPU (cores) | playstat/nginx requests/s |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -317,20 +387,27 @@ cat "$OUT/summary.md"
 labels=()
 for b in $BATCHES; do labels+=("b$b"); done
 if want heartbeat; then labels+=(heartbeat); fi
+for b in $TLS_BATCHES; do labels+=("tls-b$b"); done
+# "b1" -> "batch 1", "tls-b1" -> "TLS batch 1"
+label_text() { local l=${1/#tls-/TLS }; echo "${l/%b[0-9]*/batch ${l##*b}}"; }
 for l in "${labels[@]}"; do
-  echo "playstat threads, ${l/#b/batch } (cores): $(awk '$3 > 0.01 { printf "%s %s=%s  ", $1, $2, $3 }' "$OUT/playstat-$l.threads")"
+  echo "playstat threads, $(label_text "$l") (cores): $(awk '$3 > 0.01 { printf "%s %s=%s  ", $1, $2, $3 }' "$OUT/playstat-$l.threads")"
   w=$(writer_line "$l")
-  if [ -n "$w" ]; then echo "playstat writer, ${l/#b/batch }: $w"; fi
+  if [ -n "$w" ]; then echo "playstat writer, $(label_text "$l"): $w"; fi
 done
 
 status=0
-for b in $BATCHES; do
-  acked=$(jnum "$OUT/playstat-b$b.json" events_acked_total)
-  stored=$("$PLAYSTAT" events --data "$DATA" --game "${GAME_ID[$b]}" | wc -l)
+# durability LABEL DATA_DIR: the events acknowledged in playstat's run LABEL against those stored.
+durability() {
+  local acked stored verdict
+  acked=$(jnum "$OUT/playstat-$1.json" events_acked_total)
+  stored=$("$PLAYSTAT" events --data "$2" --game "${GAME_ID[$1]}" | wc -l)
   if [ "$acked" = "$stored" ]; then verdict=ok; else verdict=MISMATCH; status=1; fi
-  echo "durability, batch $b: $acked events acknowledged (2xx, warmup and drain included), $stored stored: $verdict" \
+  echo "durability, $(label_text "$1"): $acked events acknowledged (2xx, warmup and drain included), $stored stored: $verdict" \
     | tee -a "$OUT/summary.md"
-done
+}
+for b in $BATCHES; do durability "b$b" "$DATA"; done
+for b in $TLS_BATCHES; do durability "tls-b$b" "$DATA_TLS"; done
 if want heartbeat; then
   # Every request answered 2xx, every start accepted; then, per `playstat sessions`, one session
   # per connection, all active, each with heartbeats across the measured run (its last
@@ -368,5 +445,11 @@ kill -TERM "$PLAYSTAT_PID"
 if wait "$PLAYSTAT_PID"; then rc=0; else rc=$?; status=1; fi
 PLAYSTAT_PID=
 echo "playstat stopped on SIGTERM with exit status $rc" | tee -a "$OUT/summary.md"
+if [ -n "$PLAYSTAT_TLS_PID" ]; then
+  kill -TERM "$PLAYSTAT_TLS_PID"
+  if wait "$PLAYSTAT_TLS_PID"; then rc=0; else rc=$?; status=1; fi
+  PLAYSTAT_TLS_PID=
+  echo "playstat (TLS) stopped on SIGTERM with exit status $rc" | tee -a "$OUT/summary.md"
+fi
 echo "bench: results in ${OUT#"$ROOT"/}/"
 exit "$status"

@@ -24,7 +24,7 @@
 #include "common/buf.h"
 #include "common/json_parse.h"
 #include "common/errors.h"
-#include "http/body.h"
+#include "common/gzip.h"
 #include "sdk/client.h"
 #include "sdk/delivery_policy.h"
 

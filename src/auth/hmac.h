@@ -26,6 +26,22 @@ int ps_hmac_sha256_base64(const char *key, const void *msg, size_t msglen,
 int ps_hmac_sha256_base64_verify(const char *key, const void *msg, size_t msglen,
                                  const char *signature);
 
+/*
+ * A key made ready once and reused for many messages: the per-message work then allocates
+ * nothing of ours (bench/loadgen's hot path, which must sign exactly as the server checks).
+ * One thread at a time per ps_hmac. create returns 0, PS_ENOMEM or PS_EIO; free takes NULL.
+ */
+typedef struct ps_hmac ps_hmac;
+int ps_hmac_create(const void *key, size_t keylen, ps_hmac **out);
+void ps_hmac_free(ps_hmac *h);
+/* A message in pieces: begin, any number of updates, end (the 32-byte MAC). Each returns 0 or
+ * PS_EIO. */
+int ps_hmac_begin(ps_hmac *h);
+int ps_hmac_update(ps_hmac *h, const void *data, size_t len);
+int ps_hmac_end(ps_hmac *h, unsigned char mac[PS_HMAC_SHA256_LEN]);
+/* ps_hmac_sha256_base64 with a prepared key. */
+int ps_hmac_base64(ps_hmac *h, const void *msg, size_t msglen, char out[PS_HMAC_BASE64_LEN + 1]);
+
 /* Constant-time equality of two byte strings of the same length n: 1 equal, 0 not. */
 int ps_secure_equal(const void *a, const void *b, size_t n);
 

@@ -1,36 +1,19 @@
 /*
- * serve.c: `playstat serve`: opens the store, starts the ingest writer and the HTTP server,
- * then waits for SIGTERM or SIGINT and shuts down without losing acknowledged data:
- *   1. stop accepting connections;
- *   2. stop the ingest queue: it commits everything queued and answers those requests;
- *      requests that arrive meanwhile on open connections get 503 + Retry-After;
- *   3. wait (bounded) until every in-flight request is answered, close, exit 0.
- * Signals are blocked in every thread and taken synchronously by sigwait() here.
+ * serve.c: `playstat serve`: parses its options, opens the stores and hands both to
+ * ps_app_serve (src/app/serve.h), which assembles the server from the module table, runs it
+ * until SIGTERM or SIGINT and shuts down without losing acknowledged data.
  */
 #include <getopt.h>
-#include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "auth/games.h"
+#include "app/serve.h"
 #include "cli/cli.h"
 #include "common/errors.h"
 #include "common/log.h"
-#include "common/metrics.h"
-#include "http/app.h"
-#include "http/routes.h"
 #include "http/server.h"
-#include "store/store.h"
-#include "store/upkeep.h"
-#include "observability/retention.h"
 #include "ingest/queue.h"
-#include "schema/validator.h"
-
-/* How often the event store's upkeep (its rollups) runs: answers follow ingest by about this. */
-#define UPKEEP_PERIOD_MS 1000
+#include "store/store.h"
 
 static const char usage[] =
     "usage: playstat serve (--data DIR | --store URL) [--listen HOST:PORT] [options]\n"
@@ -185,134 +168,27 @@ static int parse_options(int argc, char **argv, serve_options *o) {
   return 0;
 }
 
-#ifndef PLAYSTAT_WEB_DIR
-#define PLAYSTAT_WEB_DIR NULL
-#endif
-
-/* Sets app->web from --web DIR (which must exist) or, without it, from the directory found
- * (a server without one still runs; its dashboard paths answer 404). Returns 0 or 2. The
- * paths are kept in web and vendor (PATH_MAX bytes each), which outlive the server. */
-static int open_web_root(const char *dir, char *web, char *vendor, ps_app *app) {
-  char found[PATH_MAX];
-  if (!dir && ps_static_find_web_root(PLAYSTAT_WEB_DIR, found, sizeof found) == PS_OK) dir = found;
-  if (!dir) {
-    ps_warn("serve: no dashboard: no web/ directory was found (use --web DIR)");
-    return 0;
-  }
-  if (ps_static_roots_init(dir, web, vendor, PATH_MAX, &app->web) != PS_OK) {
-    fprintf(stderr, "playstat: --web %s is not a directory\n", dir);
-    return 2;
-  }
-  ps_info("dashboard: %s%s", web,
-          app->web.vendor ? "" : " (no node_modules beside it: charts need `npm ci`)");
-  return 0;
-}
-
-/* Routes that share a name (the same endpoint under two paths) share one metrics label:
- * route_label[i] is the label index of route i; the last label is "unmatched". */
-static size_t route_label[64];
-
-static void count_request(ps_app *app, size_t route, unsigned status) {
-  ps_metrics_count_request(app->metrics, route_label[route], status);
-}
-
-/* Fills labels with the distinct route names then "unmatched", and route_label; returns the
- * number of labels. */
-static size_t build_route_labels(const char **labels) {
-  size_t n = 0;
-  for (size_t i = 0; i < ps_route_count; i++) {
-    size_t k = 0;
-    while (k < n && strcmp(labels[k], ps_routes[i].name) != 0) k++;
-    if (k == n) labels[n++] = ps_routes[i].name;
-    route_label[i] = k;
-  }
-  route_label[ps_route_count] = n;
-  labels[n++] = "unmatched";
-  return n;
-}
-
 int ps_cmd_serve(int argc, char **argv) {
   serve_options o = {0};
   int rc = parse_options(argc, argv, &o);
   if (rc) return rc < 0 ? 0 : rc;
-
-  /* Before any thread starts, so that every thread inherits the mask. */
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  int status = 1;
-  ps_app app = {0};
-  ps_server *server = NULL;
   ps_stores stores = {0};
-  ps_store_upkeep *upkeep = NULL;
-  ps_so_retention *retention = NULL;
-  const char **route_names = NULL;
-  char err[256] = "";
-  app.max_body_bytes = o.http.max_body_bytes;
-  static char web_dir[PATH_MAX], vendor_dir[PATH_MAX];
-  if ((rc = open_web_root(o.web, web_dir, vendor_dir, &app)) != 0) return rc;
   o.store.msession_window_ms = o.session_window_s * 1000;
   o.store.msession_timeout_ms = o.session_timeout_s * 1000;
   if ((rc = ps_cli_open_stores(o.store_url, o.data, &o.store, &stores)) != 0) return rc;
-  app.state = stores.state;
-  app.events = stores.events;
-  if (ps_schema_set_create_embedded(&app.schemas, err, sizeof err) != PS_OK) {
-    ps_error_log("serve: schemas: %s", err);
-    goto out;
-  }
-  route_names = calloc(ps_route_count + 1, sizeof *route_names);
-  if (!route_names || ps_route_count >= sizeof route_label / sizeof *route_label) goto out;
-  size_t nlabels = build_route_labels(route_names);
-  size_t ncategories = 0;
-  const char *const *categories = ps_schema_categories(app.schemas, &ncategories);
-  app.msession_window_ms = o.session_window_s * 1000;
-  app.msession_timeout_ms = o.session_timeout_s * 1000;
-  app.so_retention_ms = o.match_retention_days * 86400000LL;
-  if (ps_metrics_create(route_names, nlabels, categories, ncategories, &app.metrics) != PS_OK ||
-      ps_msession_registry_create(app.state, o.session_timeout_s * 1000, &app.msessions) != PS_OK ||
-      ps_rate_limit_create((unsigned)o.player_rate, &app.player_rate) != PS_OK ||
-      ps_game_cache_create(app.state, &app.games) != PS_OK ||
-      ps_so_anonymizer_create(app.state, &app.so_anonymizer) != PS_OK ||
-      ps_ingest_queue_create(stores, &o.ingest, app.metrics, &app.queue) != PS_OK)
-    goto out;
-  if (o.ingest.debug_discard_writes)
-    ps_warn("serve: --debug-discard-writes: requests are answered as stored but NOTHING is stored");
-  if (ps_store_upkeep_start(stores.events, UPKEEP_PERIOD_MS, &upkeep) != PS_OK ||
-      ps_so_retention_start(stores, app.so_retention_ms, o.match_retention_check_s * 1000,
-                            &retention) != PS_OK ||
-      ps_server_start(&o.http, ps_routes, ps_route_count, &app, count_request, &server) != PS_OK)
-    goto out;
-  const char *colon = strrchr(o.http.listen, ':');
-  ps_info("listening on http://%.*s:%u (store %s)", (int)(colon - o.http.listen),
-          o.http.listen, (unsigned)ps_server_port(server),
-          o.store_url ? o.store_url : o.data ? o.data : getenv("PLAYSTAT_STORE"));
-
-  int sig = 0;
-  sigwait(&signals, &sig);
-  ps_info("received %s: stopping (committing queued events first)",
-          sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  ps_server_quiesce(server);
-  ps_ingest_queue_stop(app.queue);
-  ps_server_stop(server, 10000);
-  server = NULL;
-  ps_info("stopped cleanly");
-  status = 0;
-out:
-  if (server) ps_server_stop(server, 0);
-  ps_store_upkeep_stop(upkeep);
-  ps_so_retention_stop(retention);
-  ps_ingest_queue_free(app.queue);
-  ps_game_cache_free(app.games);
-  ps_msession_registry_free(app.msessions);
-  ps_so_anonymizer_free(app.so_anonymizer);
-  ps_rate_limit_free(app.player_rate);
-  ps_metrics_free(app.metrics);
-  ps_schema_set_free(app.schemas);
-  free(route_names);
+  ps_app_config config = {
+      .stores = stores,
+      .store_name = o.store_url ? o.store_url : o.data ? o.data : getenv("PLAYSTAT_STORE"),
+      .http = o.http,
+      .ingest = o.ingest,
+      .web_dir = o.web,
+      .msession_window_ms = o.session_window_s * 1000,
+      .msession_timeout_ms = o.session_timeout_s * 1000,
+      .player_rate = (unsigned)o.player_rate,
+      .so_retention_ms = o.match_retention_days * 86400000LL,
+      .so_retention_check_ms = o.match_retention_check_s * 1000,
+  };
+  int status = ps_app_serve(&config);
   ps_stores_close(&stores);
   return status;
 }

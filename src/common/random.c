@@ -3,7 +3,6 @@
 
 #include <openssl/rand.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/encoding.h"
@@ -25,12 +24,16 @@ int ps_random_uuid_v4(char out[37]) {
 }
 
 void ps_uuid_v4_format(const unsigned char bytes[16], char out[37]) {
+  static const unsigned char group[] = {4, 2, 2, 2, 6}; /* bytes per dash-separated group */
   unsigned char b[16];
   memcpy(b, bytes, sizeof b);
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-  snprintf(out, 37,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-           b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-           b[15]);
+  const unsigned char *p = b;
+  for (size_t g = 0; g < sizeof group; g++) {
+    if (g) *out++ = '-'; /* over the NUL the previous group ended with */
+    ps_hex_encode(p, group[g], out);
+    out += 2 * group[g];
+    p += group[g];
+  }
 }

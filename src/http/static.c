@@ -16,8 +16,6 @@
 #include <unistd.h>
 
 #include "common/errors.h"
-#include "http/app.h"
-#include "http/handlers.h"
 
 /* npm packages served under /vendor/<name>/: the files of <name>/<dir>/. */
 static const struct {
@@ -177,9 +175,9 @@ out:
   return rc;
 }
 
-void ps_static_handler(ps_request *req, ps_app *app) {
+void ps_static_respond(ps_request *req, const ps_static_roots *roots) {
   char file[PATH_MAX];
-  int rc = ps_static_resolve(&app->web, ps_request_path(req), file, sizeof file);
+  int rc = ps_static_resolve(roots, ps_request_path(req), file, sizeof file);
   if (rc == PS_EINVAL) {
     ps_request_respond_error(req, 400, "bad_request",
                              "this path is not allowed (see docs/http-api.md, Dashboard)");
@@ -190,9 +188,9 @@ void ps_static_handler(ps_request *req, ps_app *app) {
   if (rc == PS_OK) rc = read_file(file, &data, &len);
   if (rc == PS_ENOTFOUND || rc == PS_ETOOBIG) {
     ps_request_respond_error(req, 404, "not_found",
-                             app->web.web ? "no such file"
-                                          : "no such file (the dashboard's directory was not "
-                                            "found: start playstat serve with --web DIR)");
+                             roots->web ? "no such file"
+                                        : "no such file (the dashboard's directory was not "
+                                          "found: start playstat serve with --web DIR)");
     return;
   }
   if (rc != PS_OK) {

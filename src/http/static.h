@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "http/request.h"
+
 /* The largest file served (the dashboard's largest, uPlot, is about 130 KiB). */
 #define PS_STATIC_MAX_FILE (8u * 1024 * 1024)
 
@@ -46,5 +48,10 @@ int ps_static_find_web_root(const char *compile_time_dir, char *out, size_t cap)
  * Returns 0 or PS_ENOTFOUND when web_dir is not a directory. */
 int ps_static_roots_init(const char *web_dir, char *web, char *vendor, size_t cap,
                          ps_static_roots *roots);
+
+/* Answers req (GET) with the file its path names under roots (ps_static_resolve): 200 with
+ * the file, 400 for a refused path, 404 when no file answers, 503 when it cannot be read.
+ * roots must outlive the answer. */
+void ps_static_respond(ps_request *req, const ps_static_roots *roots);
 
 #endif

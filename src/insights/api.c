@@ -25,9 +25,8 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/errors.h"
-#include "http/app.h"
-#include "http/handlers.h"
 #include "insights/catalog.h"
+#include "insights/module.h"
 
 #define MAX_POINTS 100000
 

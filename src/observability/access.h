@@ -9,7 +9,7 @@
 #ifndef PS_OBSERVABILITY_ACCESS_H
 #define PS_OBSERVABILITY_ACCESS_H
 
-#include "http/app.h"
+#include "app/app.h"
 #include "http/request.h"
 
 typedef enum { PS_SO_VIEWER, PS_SO_WRITER } ps_so_role;

@@ -23,8 +23,7 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "common/rfc3339.h"
-#include "http/app.h"
-#include "http/handlers.h"
+#include "ingest/sessions/module.h"
 #include "observability/access.h"
 #include "observability/document.h"
 
@@ -34,7 +33,8 @@
 
 static void respond_document(ps_request *req, ps_app *app, const ps_so_key *key) {
   ps_buf b = {0};
-  int rc = ps_so_document_render(app->events, key, ps_now_ms() - app->so_retention_ms, &b);
+  int64_t oldest = ps_now_ms() - ps_so_state_of(app)->retention_ms;
+  int rc = ps_so_document_render(app->events, key, oldest, &b);
   if (rc == PS_OK) {
     size_t len = b.len;
     ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
@@ -128,7 +128,7 @@ void ps_so_sessions_handler(ps_request *req, ps_app *app) {
     return;
   }
   /* Sessions past the retention period are gone even before the retention thread says so. */
-  int64_t oldest = ps_now_ms() - app->so_retention_ms;
+  int64_t oldest = ps_now_ms() - ps_so_state_of(app)->retention_ms;
   if (q.created_after_ms < oldest - 1) q.created_after_ms = oldest - 1;
   /* One more than asked tells whether a next page exists. */
   size_t asked = q.limit;

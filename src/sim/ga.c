@@ -22,7 +22,7 @@
 
 #include "auth/hmac.h"
 #include "common/errors.h"
-#include "http/body.h"
+#include "common/gzip.h"
 #include "sim/ga_session.h"
 #include "sim/sim.h"
 

@@ -1,5 +1,5 @@
 /* test_gunzip.c: request-body inflation with an output limit, and the gzip compression of
- * clients (http/body.h). */
+ * clients (common/gzip.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "common/errors.h"
-#include "http/body.h"
+#include "common/gzip.h"
 
 /* gzip-compresses len bytes of in with ps_gzip into a malloc'd buffer. */
 static unsigned char *gzip(const void *in, size_t len, size_t *outlen) {

@@ -20,7 +20,7 @@
 #include "auth/service_auth.h"
 #include "common/errors.h"
 #include "store/store.h"
-#include "http/app.h"
+#include "app/app.h"
 #include "http/server.h"
 
 #define PROJECT "11111111-1111-4111-8111-111111111111"

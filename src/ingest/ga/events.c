@@ -21,9 +21,8 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/errors.h"
-#include "http/app.h"
-#include "http/handlers.h"
 #include "ingest/ga/batch.h"
+#include "ingest/ga/module.h"
 #include "ingest/ga/signed_request.h"
 #include "ingest/queue.h"
 

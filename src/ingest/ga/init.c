@@ -15,8 +15,7 @@
 
 #include "common/clock.h"
 #include "common/encoding.h"
-#include "http/app.h"
-#include "http/handlers.h"
+#include "ingest/ga/module.h"
 #include "ingest/ga/signed_request.h"
 
 /* Answers 400 unless the decoded body is a JSON object. */

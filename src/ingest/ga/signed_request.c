@@ -7,7 +7,7 @@
 #include "auth/hmac.h"
 #include "common/errors.h"
 #include "common/log.h"
-#include "http/body.h"
+#include "common/gzip.h"
 
 int ps_ga_open_signed_request(ps_request *req, ps_app *app, const char *game_key,
                               ps_ga_body *out) {

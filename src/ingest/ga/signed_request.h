@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
+#include "app/app.h"
 #include "common/buf.h"
-#include "http/app.h"
 #include "http/request.h"
 
 typedef struct ps_ga_body {

@@ -15,9 +15,8 @@
 #include "auth/jwt.h"
 #include "common/clock.h"
 #include "common/errors.h"
-#include "http/app.h"
-#include "http/handlers.h"
 #include "ingest/metrics/modio_error.h"
+#include "ingest/metrics/module.h"
 #include "ingest/metrics/platforms.h"
 #include "ingest/metrics/registry.h"
 #include "ingest/metrics/request.h"
@@ -123,12 +122,12 @@ static int check_window(ps_request *req, const ps_app *app, const ps_msession_re
                         int64_t now_ms) {
   int64_t skew = parsed->ts_ms - now_ms;
   if (skew < 0) skew = -skew;
-  if (skew <= app->msession_window_ms) return 0;
+  if (skew <= ps_msession_state_of(app)->window_ms) return 0;
   ps_field_errors errors = {.count = 1};
   snprintf(errors.items[0].field, sizeof errors.items[0].field, "session_ts");
   snprintf(errors.items[0].message, sizeof errors.items[0].message,
            "session_ts is %lld s away from the server's clock; at most %lld s are allowed",
-           (long long)(skew / 1000), (long long)(app->msession_window_ms / 1000));
+           (long long)(skew / 1000), (long long)(ps_msession_state_of(app)->window_ms / 1000));
   ps_modio_respond_error(req, 422, PS_MODIO_VALIDATION,
                          "Validation Failed. Please see below to fix invalid input:", &errors, 0);
   return -1;
@@ -174,8 +173,8 @@ static int check_state(ps_request *req, ps_msr_result result) {
 /* Writer thread: the request's record is committed (result 0) or not. */
 static void on_committed(ps_ingest_job *job, int result) {
   msession_job *j = job->ctx;
-  ps_msession_registry_finish(j->app->msessions, j->stored.game_id, j->parsed.session_id,
-                              result == PS_OK);
+  ps_msession_registry_finish(ps_msession_state_of(j->app)->registry, j->stored.game_id,
+                              j->parsed.session_id, result == PS_OK);
   if (result != PS_OK) {
     ps_modio_respond_error(j->req, 503, PS_MODIO_METRICS_INTERNAL,
                            "The request could not be stored, retry later.", NULL, 1);
@@ -201,7 +200,8 @@ static void handle(ps_request *req, ps_app *app, ps_msession_kind kind) {
   j->app = app;
   if (find_game(req, app, &game) || authenticate(req, &game, j->player, sizeof j->player)) return;
   int64_t now = ps_now_ms();
-  unsigned wait = ps_rate_limit_take(app->player_rate, game.id, j->player, now);
+  unsigned wait =
+      ps_rate_limit_take(ps_msession_state_of(app)->player_rate, game.id, j->player, now);
   if (wait) {
     ps_modio_respond_error(req, 429, PS_MODIO_RATE_LIMITED,
                            "Too many requests from this player; see Retry-After.", NULL, wait);
@@ -214,8 +214,8 @@ static void handle(ps_request *req, ps_app *app, ps_msession_kind kind) {
     ps_modio_respond_error(req, 503, PS_MODIO_METRICS_INTERNAL, "Busy, retry later.", NULL, 1);
     return;
   }
-  if (check_state(req, ps_msession_registry_begin(app->msessions, game.id, j->player, &j->parsed,
-                                                  now))) {
+  if (check_state(req, ps_msession_registry_begin(ps_msession_state_of(app)->registry, game.id,
+                                                  j->player, &j->parsed, now))) {
     ps_ingest_unreserve(app->queue, 1);
     return;
   }

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "auth/hmac.h"
-#include "common/buf.h"
 #include "common/encoding.h"
 #include "common/errors.h"
 
@@ -16,17 +15,24 @@ int ps_session_hash(const char *metrics_key, const char *ids_text, const char *t
   size_t len = (ids_text ? strlen(ids_text) : 0) + strlen(ts_text) + strlen(session_id) +
                strlen(nonce);
   if (len > MAX_MESSAGE) return PS_ETOOBIG;
-  ps_buf message = {0};
-  int rc = PS_ENOMEM;
-  if ((!ids_text || ps_buf_append_str(&message, ids_text) == PS_OK) &&
-      ps_buf_append_str(&message, ts_text) == PS_OK &&
-      ps_buf_append_str(&message, session_id) == PS_OK &&
-      ps_buf_append_str(&message, nonce) == PS_OK) {
-    unsigned char mac[PS_HMAC_SHA256_LEN];
-    rc = ps_hmac_sha256(metrics_key, strlen(metrics_key), message.data, message.len, mac);
-    if (rc == PS_OK) ps_hex_encode(mac, PS_HMAC_SHA256_LEN, out);
-  }
-  ps_buf_free(&message);
+  ps_hmac *key = NULL;
+  int rc = ps_hmac_create(metrics_key, strlen(metrics_key), &key);
+  if (rc == PS_OK) rc = ps_session_hash_keyed(key, ids_text, ts_text, session_id, nonce, out);
+  ps_hmac_free(key);
+  return rc;
+}
+
+int ps_session_hash_keyed(ps_hmac *metrics_key, const char *ids_text, const char *ts_text,
+                          const char *session_id, const char *nonce,
+                          char out[PS_SESSION_HASH_HEX_LEN + 1]) {
+  unsigned char mac[PS_HMAC_SHA256_LEN];
+  int rc = ps_hmac_begin(metrics_key);
+  if (rc == PS_OK && ids_text) rc = ps_hmac_update(metrics_key, ids_text, strlen(ids_text));
+  if (rc == PS_OK) rc = ps_hmac_update(metrics_key, ts_text, strlen(ts_text));
+  if (rc == PS_OK) rc = ps_hmac_update(metrics_key, session_id, strlen(session_id));
+  if (rc == PS_OK) rc = ps_hmac_update(metrics_key, nonce, strlen(nonce));
+  if (rc == PS_OK) rc = ps_hmac_end(metrics_key, mac);
+  if (rc == PS_OK) ps_hex_encode(mac, PS_HMAC_SHA256_LEN, out);
   return rc;
 }
 

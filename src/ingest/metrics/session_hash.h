@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "auth/hmac.h"
+
 #define PS_SESSION_HASH_HEX_LEN 64
 
 /* ids_text is "1,2,3" for start requests and NULL for heartbeat and end. Writes 64 lowercase
@@ -19,6 +21,12 @@
 int ps_session_hash(const char *metrics_key, const char *ids_text, const char *ts_text,
                     const char *session_id, const char *nonce,
                     char out[PS_SESSION_HASH_HEX_LEN + 1]);
+
+/* The same with the metrics key prepared once (ps_hmac_create): allocates nothing of ours, for
+ * a client that hashes every request (bench/loadgen). Returns 0 or PS_EIO. */
+int ps_session_hash_keyed(ps_hmac *metrics_key, const char *ids_text, const char *ts_text,
+                          const char *session_id, const char *nonce,
+                          char out[PS_SESSION_HASH_HEX_LEN + 1]);
 
 /* 1 when given (hex, any case) is the hash of the same inputs, else 0. */
 int ps_session_hash_verify(const char *metrics_key, const char *ids_text, const char *ts_text,

@@ -20,10 +20,9 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/errors.h"
-#include "http/app.h"
-#include "http/handlers.h"
 #include "ingest/sessions/anonymizer.h"
 #include "ingest/sessions/event.h"
+#include "ingest/sessions/module.h"
 #include "observability/access.h"
 
 #define MAX_EVENTS 1000
@@ -62,7 +61,7 @@ static void so_job_free(void *arg) {
 
 static void on_committed(ps_ingest_job *job, int result) {
   so_job *j = job->ctx;
-  ps_so_anonymizer_finish(j->app->so_anonymizer, &j->key, result == PS_OK);
+  ps_so_anonymizer_finish(ps_so_state_of(j->app)->anonymizer, &j->key, result == PS_OK);
   if (result != PS_OK) {
     ps_request_respond_problem(j->req, 503, "Service Unavailable",
                           "The events could not be stored; retry later.");
@@ -194,11 +193,12 @@ void ps_so_events_handler(ps_request *req, ps_app *app) {
   }
   int rc = (j->anon = calloc(j->n, sizeof *j->anon)) ? PS_OK : PS_ENOMEM;
   if (rc == PS_OK)
-    rc = ps_so_anonymizer_apply(app->so_anonymizer, &j->key, j->events, j->n, j->anon, j->salt);
+    rc = ps_so_anonymizer_apply(ps_so_state_of(app)->anonymizer, &j->key, j->events, j->n,
+                                j->anon, j->salt);
   if (rc == PS_OK) rc = build_records(j);
   if (rc != PS_OK) {
     ps_ingest_unreserve(app->queue, j->n);
-    ps_so_anonymizer_finish(app->so_anonymizer, &j->key, 0);
+    ps_so_anonymizer_finish(ps_so_state_of(app)->anonymizer, &j->key, 0);
     ps_request_respond_problem(req, 503, "Service Unavailable", "Out of resources; retry later.");
     return;
   }

@@ -1,5 +1,5 @@
-/* body.c: see body.h. */
-#include "http/body.h"
+/* gzip.c: see gzip.h. */
+#include "common/gzip.h"
 
 #include <zlib.h>
 

@@ -1,7 +1,8 @@
-/* body.h: request body coding shared by the protocols (Content-Encoding): the server inflates,
- * clients (playstat simulate) compress. */
-#ifndef PS_HTTP_BODY_H
-#define PS_HTTP_BODY_H
+/* gzip.h: gzip coding (zlib) shared by the server and its clients: the protocols inflate request
+ * bodies (Content-Encoding: gzip), clients (playstat simulate, libplaystat, bench/loadgen)
+ * compress them. Knows nothing of HTTP. */
+#ifndef PS_COMMON_GZIP_H
+#define PS_COMMON_GZIP_H
 
 #include <stddef.h>
 
