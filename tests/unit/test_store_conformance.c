@@ -147,10 +147,13 @@ static void store_records(fixture *f, ps_record *records, size_t n) {
   assert_int_equal(f->s.state->ops->apply(f->s.state, &span, 1, REFUSING), PS_OK);
 }
 
+/* The facts of the bodies of event() below: none of the members they would name. */
+static const ps_event_facts no_facts;
+
 static ps_record event(int64_t game, const char *uuid, const char *category, const char *body) {
   return (ps_record){.kind = PS_RECORD_EVENT, .game_id = game, .category = category,
                      .event_uuid = uuid, .body = body, .body_len = strlen(body),
-                     .received_ms = 1700000000000LL};
+                     .facts = &no_facts, .received_ms = 1700000000000LL};
 }
 
 /* What a scan visited. */
@@ -884,23 +887,75 @@ static void msession_records_applied_twice_change_nothing(void **state) {
 
 /* ---- event store: metric answers ---- */
 
-/* An analytics event of user at day d + seconds s, its body as the rollups read it. */
+/* An analytics event of user (NULL: none) at client_ts, its body written from the same values
+ * as the facts the collector would hand over with it (records.h). */
 typedef struct ga_event {
-  char body[256];
+  char body[640];
   char uuid[40];
+  char session[40];
+  ps_event_facts facts;
   ps_record r;
 } ga_event;
 
-static void ga_make(ga_event *e, int64_t game, const char *category, const char *user,
-                    int64_t client_ts, const char *extra) {
-  snprintf(e->body, sizeof e->body,
-           "{\"v\":2,\"category\":\"%s\",\"user_id\":\"%s\",\"client_ts\":%lld,"
-           "\"platform\":\"ios\",\"session_id\":\"s-%s\"%s%s}",
-           category, user, (long long)client_ts, user, extra ? "," : "", extra ? extra : "");
+/* Appends "name":"s" (JSON-escaped) to body. */
+static void body_text(char *body, size_t cap, const char *name, const char *s) {
+  size_t n = strlen(body);
+  n += (size_t)snprintf(body + n, cap - n, ",\"%s\":\"", name);
+  for (; *s && n + 3 < cap; s++) {
+    if (*s == '"' || *s == '\\') body[n++] = '\\', body[n++] = *s;
+    else if (*s == '\n') body[n++] = '\\', body[n++] = 'n';
+    else body[n++] = *s;
+  }
+  snprintf(body + n, cap - n, "\"");
+}
+
+static void body_number(char *body, size_t cap, const char *name, double v) {
+  size_t n = strlen(body);
+  snprintf(body + n, cap - n, ",\"%s\":%.17g", name, v);
+}
+
+/* members: the category's members (event_id, currency, amount, ...) and any dimension besides
+ * platform "ios" (NULL: none). float_ts: client_ts is sent as a fraction (x.5 s), so the
+ * rollups count the receive time, which is two days later. */
+static void ga_make_full(ga_event *e, int64_t game, const char *category, const char *user,
+                         int64_t client_ts, const ps_event_facts *members, int float_ts) {
+  ps_event_facts *f = &e->facts;
+  *f = members ? *members : (ps_event_facts){0};
+  if (!f->platform) f->platform = "ios";
+  f->client_ts_is_integer = !float_ts;
+  snprintf(e->session, sizeof e->session, "s-%s", user ? user : "none");
+  snprintf(e->body, sizeof e->body, "{\"v\":2,\"category\":\"%s\"", category);
+  const size_t cap = sizeof e->body;
+  if (user) body_text(e->body, cap, "user_id", user);
+  size_t n = strlen(e->body);
+  snprintf(e->body + n, cap - n, float_ts ? ",\"client_ts\":%lld.5" : ",\"client_ts\":%lld",
+           (long long)client_ts);
+  body_text(e->body, cap, "session_id", e->session);
+  const char *const dims[][2] = {{"platform", f->platform},   {"build", f->build},
+                                 {"os_version", f->os_version}, {"custom_01", f->custom_01},
+                                 {"custom_02", f->custom_02}, {"custom_03", f->custom_03},
+                                 {"currency", f->currency},   {"event_id", f->event_id},
+                                 {"severity", f->severity},   {"message", f->message},
+                                 {"ad_action", f->ad_action}, {"ad_sdk_name", f->ad_sdk_name},
+                                 {"ad_type", f->ad_type},     {"ad_placement", f->ad_placement}};
+  for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
+    if (dims[i][1]) body_text(e->body, cap, dims[i][0], dims[i][1]);
+  if (f->has_amount) body_number(e->body, cap, "amount", (double)f->amount);
+  if (f->has_length) body_number(e->body, cap, "length", (double)f->length);
+  if (f->has_attempt_num) body_number(e->body, cap, "attempt_num", (double)f->attempt_num);
+  if (f->has_value) body_number(e->body, cap, strcmp(category, "resource") ? "value" : "amount", f->value);
+  n = strlen(e->body);
+  snprintf(e->body + n, cap - n, "}");
   e->r = (ps_record){.kind = PS_RECORD_EVENT, .game_id = game, .category = category,
                      .body = e->body, .body_len = strlen(e->body), .user_id = user,
-                     .client_ts = client_ts, .has_client_ts = 1,
-                     .received_ms = client_ts * 1000 + 250};
+                     .session_id = e->session, .client_ts = client_ts, .has_client_ts = 1,
+                     .facts = f,
+                     .received_ms = (client_ts + (float_ts ? 2 * 86400 : 0)) * 1000 + 250};
+}
+
+static void ga_make(ga_event *e, int64_t game, const char *category, const char *user,
+                    int64_t client_ts, const ps_event_facts *members) {
+  ga_make_full(e, game, category, user, client_ts, members, 0);
 }
 
 /* Resends as clients make them: the same body, so the same client_ts and uuid, in another
@@ -917,7 +972,7 @@ static void resent_events_with_their_client_ts_are_stored_once(void **state) {
   for (int i = 0; i < N; i++) {
     /* client_ts spread over a week, most near "now", as clocks and offline queues make it */
     int64_t ts = 1800000000 + (i % 10 == 0 ? -(int64_t)(i * 97) % 604800 : i / 10);
-    ga_make(&sent[i], g.id, "design", "resender", ts, "\"event_id\":\"a:b\"");
+    ga_make(&sent[i], g.id, "design", "resender", ts, &(ps_event_facts){.event_id = "a:b"});
     snprintf(sent[i].uuid, sizeof sent[i].uuid, "%08x-0000-4000-8000-%012x", (unsigned)i * 2654435761u,
              (unsigned)i);
     sent[i].r.event_uuid = sent[i].uuid;
@@ -943,24 +998,20 @@ static void event_metrics_answer_a_known_data_set(void **state) {
   ga_event e[10];
   /* day 0: u1 starts a session and plays; u2 starts one and pays 500 EUR and 199 USD. */
   ga_make(&e[0], g.id, "user", "u1", s0 + 3600, NULL);
-  ga_make(&e[1], g.id, "design", "u1", s0 + 3700, "\"event_id\":\"UI:Open\"");
+  ga_make(&e[1], g.id, "design", "u1", s0 + 3700, &(ps_event_facts){.event_id = "UI:Open"});
   ga_make(&e[2], g.id, "user", "u2", s0 + 7200, NULL);
   ga_make(&e[3], g.id, "business", "u2", s0 + 7300,
-          "\"event_id\":\"Gems:g1\",\"currency\":\"EUR\",\"amount\":500,\"transaction_num\":1,"
-          "\"cart_type\":\"shop\"");
+          &(ps_event_facts){.event_id = "Gems:g1", .currency = "EUR", .amount = 500, .has_amount = 1});
   ga_make(&e[4], g.id, "business", "u2", s0 + 7400,
-          "\"event_id\":\"Gems:g2\",\"currency\":\"USD\",\"amount\":199,\"transaction_num\":2,"
-          "\"cart_type\":\"shop\"");
+          &(ps_event_facts){.event_id = "Gems:g2", .currency = "USD", .amount = 199, .has_amount = 1});
   /* day 1: u1 comes back and pays 99 USD; u3 installs, plays and pays 100 USD. */
   ga_make(&e[5], g.id, "user", "u1", s1 + 100, NULL);
   ga_make(&e[6], g.id, "business", "u1", s1 + 200,
-          "\"event_id\":\"Gems:g3\",\"currency\":\"USD\",\"amount\":99,\"transaction_num\":1,"
-          "\"cart_type\":\"shop\"");
+          &(ps_event_facts){.event_id = "Gems:g3", .currency = "USD", .amount = 99, .has_amount = 1});
   ga_make(&e[7], g.id, "user", "u3", s1 + 300, NULL);
-  ga_make(&e[8], g.id, "design", "u3", s1 + 400, "\"event_id\":\"UI:Close\"");
+  ga_make(&e[8], g.id, "design", "u3", s1 + 400, &(ps_event_facts){.event_id = "UI:Close"});
   ga_make(&e[9], g.id, "business", "u3", s1 + 500,
-          "\"event_id\":\"Gems:g4\",\"currency\":\"USD\",\"amount\":100,\"transaction_num\":1,"
-          "\"cart_type\":\"shop\"");
+          &(ps_event_facts){.event_id = "Gems:g4", .currency = "USD", .amount = 100, .has_amount = 1});
   snprintf(e[3].uuid, sizeof e[3].uuid, "11111111-2222-4333-8444-555555555555");
   e[3].r.event_uuid = e[3].uuid;
   ps_record r[11];
@@ -1132,6 +1183,155 @@ static void maintain_brings_new_records_into_the_answers(void **state) {
   assert_int_equal(f->s.events->ops->maintain(f->s.events, now + 3 * HOUR), PS_OK);
   q.metric = "dau";
   check_metric(f, q, 2, (double[]){2, 2}, 3, NULL);
+}
+
+/* The events of one game of facts_or_bodies_give_the_same_answers: six users over three days,
+ * events of every category with every member the rollups read (dimensions empty and absent, a
+ * fractional client_ts, an error message of two lines, a progression id without a colon, a
+ * payment without currency, an event without user), part 0 or the later part 1 (which brings
+ * an earlier first `user` event of u2: the user moves between the "new" bitmaps). */
+static size_t ga_data_set(ga_event *e, int64_t game, int64_t d0, int part) {
+  static const char *const users[] = {"u1", "u2", "u3", "u4", "u5", "u6"};
+  size_t n = 0;
+  for (int k = 0; k < 6; k++) {
+    for (int d = 0; d < 3; d++) {
+      if ((k + d) % 3 == 0 || (part == 1) != (d == 2)) continue;
+      const char *u = users[k];
+      int64_t t = (d0 + d) * 86400 + 3600 * (k + 1);
+      ps_event_facts dims = {.platform = k % 2 ? "ios" : "android", .build = k < 3 ? "1.0" : "1.1",
+                             .os_version = k % 2 ? "ios 17.1" : "android 14",
+                             .custom_01 = k % 3 == 0 ? "" : "ninja",
+                             .custom_02 = k == 4 ? "gold" : NULL};
+      ps_event_facts f = dims;
+      ga_make(&e[n++], game, "user", u, t, &f);
+      f = dims, f.length = 100 * k + d, f.has_length = 1;
+      ga_make(&e[n++], game, "session_end", u, t + 600, &f);
+      f = dims, f.event_id = "UI:Shop:Open", f.value = 1.25 * k, f.has_value = 1;
+      ga_make(&e[n++], game, "design", u, t + 10, &f);
+      f = dims, f.event_id = "UI:Shop:Close"; /* no value: counts 0 */
+      ga_make(&e[n++], game, "design", u, t + 11, &f);
+      f = dims, f.event_id = d % 2 ? "Complete:World1:Level1" : "Fail:World1:Level2";
+      f.attempt_num = k + 1, f.has_attempt_num = 1;
+      ga_make(&e[n++], game, "progression", u, t + 20, &f);
+      f = dims, f.event_id = "Start:World1:Level1";
+      ga_make(&e[n++], game, "progression", u, t + 21, &f);
+      f = dims, f.event_id = "Nocolon";
+      ga_make(&e[n++], game, "progression", u, t + 22, &f);
+      f = dims, f.event_id = k % 2 ? "Sink:Gold:Loot:Chest" : "Source:Gems:IAP:Pack";
+      f.value = 12.5 + k, f.has_value = 1;
+      ga_make(&e[n++], game, "resource", u, t + 30, &f);
+      f = dims, f.event_id = "Gems:g1", f.currency = k % 2 ? "USD" : "EUR";
+      f.amount = 99 * (k + 1), f.has_amount = 1;
+      ga_make(&e[n++], game, "business", u, t + 40, &f);
+      f = dims, f.event_id = "Gems:g2", f.amount = 5, f.has_amount = 1; /* no currency */
+      ga_make(&e[n++], game, "business", u, t + 41, &f);
+      f = dims, f.severity = k % 2 ? "error" : "warning";
+      f.message = k % 2 ? "NullReference at Shop.Open()\n  at Level.Update()" : "low memory";
+      ga_make(&e[n++], game, "error", u, t + 50, &f);
+      f = dims, f.severity = "critical"; /* no message: no key */
+      ga_make(&e[n++], game, "error", u, t + 51, &f);
+      f = dims, f.ad_action = "show", f.ad_sdk_name = "admob", f.ad_type = k % 2 ? "video" : "rewarded";
+      f.ad_placement = k == 2 ? NULL : "end_of_level";
+      ga_make(&e[n++], game, "ads", u, t + 60, &f);
+      f = dims, f.event_id = "UI:Late", f.value = 3, f.has_value = 1;
+      ga_make_full(&e[n++], game, "design", u, t + 70, &f, 1);
+      ga_make(&e[n++], game, "sdk_error", NULL, t + 80, &dims);
+    }
+  }
+  if (part == 1) { /* u2's first session, a day before the one stored first */
+    ps_event_facts f = {.platform = "ios", .build = "1.0", .custom_01 = "ninja"};
+    ga_make(&e[n++], game, "user", "u2", d0 * 86400 + 60, &f);
+  }
+  return n;
+}
+
+static int same_number(double a, double b) { return a == b || (a != a && b != b); }
+
+static void assert_same_series(const char *what, const ps_metric_series *a,
+                               const ps_metric_series *b, size_t n) {
+  if (strcmp(a->key, b->key)) fail_msg("%s: group %s, the other %s", what, a->key, b->key);
+  if (!same_number(a->total, b->total))
+    fail_msg("%s %s: total %.17g, the other %.17g", what, a->key, a->total, b->total);
+  for (size_t i = 0; i < n; i++)
+    if (!same_number(a->values[i], b->values[i]))
+      fail_msg("%s %s: bucket %zu %.17g, the other %.17g", what, a->key, i, a->values[i], b->values[i]);
+}
+
+/* The SQLite backend keeps a digest of each event made from its facts, or from its body when a
+ * caller has none (records.h): both ways, every event metric answers the same. */
+static void facts_or_bodies_give_the_same_answers(void **state) {
+  fixture *f = *state;
+  ps_game with = new_game(f), without = new_game(f);
+  const int64_t d0 = 20100, now = (d0 + 5) * DAY;
+  enum { MAX = 400 };
+  ga_event *e = calloc(MAX, sizeof *e);
+  ps_record *r = calloc(MAX, sizeof *r);
+  assert_non_null(e);
+  assert_non_null(r);
+  for (int part = 0; part < 2; part++) {
+    for (int k = 0; k < 2; k++) {
+      size_t n = ga_data_set(e, k ? without.id : with.id, d0, part);
+      assert_true(n <= MAX);
+      for (size_t i = 0; i < n; i++) {
+        r[i] = e[i].r;
+        if (k) r[i].facts = NULL;
+      }
+      store_records(f, r, n);
+    }
+    assert_int_equal(f->s.events->ops->maintain(f->s.events, now), PS_OK);
+  }
+  static const struct {
+    const char *metric, *measure, *by, *prefix, *steps, *group_by, *dim, *value;
+  } asked[] = {
+      {.metric = "dau"}, {.metric = "wau"}, {.metric = "mau"}, {.metric = "new_users"}, {.metric = "sessions"}, {.metric = "avg_session_length"},
+      {.metric = "sessions_per_user"}, {.metric = "revenue"}, {.metric = "paying_users"}, {.metric = "arpdau"}, {.metric = "arppu"},
+      {.metric = "conversion"}, {.metric = "retention"},
+      {.metric = "dau", .group_by = "platform"}, {.metric = "dau", .group_by = "custom_01"},
+      {.metric = "new_users", .group_by = "build"}, {.metric = "revenue", .group_by = "os_version"},
+      {.metric = "sessions", .dim = "custom_01", .value = "ninja"}, {.metric = "dau", .dim = "custom_02", .value = "gold"},
+      {.metric = "avg_session_length", .dim = "build", .value = "1.1"},
+      {.metric = "retention", .dim = "platform", .value = "ios"},
+      {.metric = "progression"}, {.metric = "progression", .measure = "starts"}, {.metric = "progression", .measure = "fails"},
+      {.metric = "progression", .measure = "attempts"}, {.metric = "progression", .prefix = "World1"},
+      {.metric = "funnel", .steps = "World1:Level1,World1:Level2"},
+      {.metric = "resources"}, {.metric = "resources", .by = "item_type"}, {.metric = "resources", .by = "item_id", .measure = "count"},
+      {.metric = "design"}, {.metric = "design", .measure = "sum"}, {.metric = "design", .measure = "mean", .prefix = "UI"},
+      {.metric = "design", .measure = "min"}, {.metric = "design", .measure = "max", .dim = "platform", .value = "android"},
+      {.metric = "errors"}, {.metric = "errors", .by = "message"}, {.metric = "ads"}, {.metric = "ads", .by = "network"},
+      {.metric = "ads", .by = "type"}, {.metric = "ads", .by = "placement"},
+  };
+  double dau_total = -1;
+  for (size_t i = 0; i < sizeof asked / sizeof *asked; i++) {
+    ps_metric_result answers[2];
+    for (int k = 0; k < 2; k++) {
+      const ps_game *g = k ? &without : &with;
+      ps_metric_query q = {.source = PS_SOURCE_EVENTS, .metric = asked[i].metric,
+                           .game_id = g->id, .project_id = g->project_id, .from_ms = d0 * DAY,
+                           .to_ms = (d0 + 4) * DAY, .interval_ms = DAY, .now_ms = now,
+                           .measure = asked[i].measure, .by = asked[i].by,
+                           .prefix = asked[i].prefix, .steps = asked[i].steps,
+                           .group_by = asked[i].group_by};
+      if (asked[i].dim) q.filters[0] = (ps_metric_filter){asked[i].dim, asked[i].value}, q.nfilters = 1;
+      int rc = f->s.events->ops->metric(f->s.events, &q, &answers[k]);
+      if (rc != PS_OK) fail_msg("metric %s: %s", q.metric, ps_strerror(rc));
+    }
+    char what[64];
+    snprintf(what, sizeof what, "%s (query %zu)", asked[i].metric, i);
+    assert_int_equal(answers[0].nbuckets, answers[1].nbuckets);
+    assert_int_equal(answers[0].ngroups, answers[1].ngroups);
+    assert_same_series(what, &answers[0].whole, &answers[1].whole, answers[0].nbuckets);
+    for (size_t k = 0; k < answers[0].ngroups; k++)
+      assert_same_series(what, &answers[0].groups[k], &answers[1].groups[k], answers[0].nbuckets);
+    if (i == 0) dau_total = answers[0].whole.total;
+    if (!strcmp(asked[i].metric, "errors") && !asked[i].by) assert_int_equal(answers[0].ngroups, 2);
+    if (!strcmp(asked[i].metric, "ads") && asked[i].by && !strcmp(asked[i].by, "placement"))
+      assert_int_equal(answers[0].ngroups, 2); /* end_of_level and "" */
+    ps_metric_result_free(&answers[0]);
+    ps_metric_result_free(&answers[1]);
+  }
+  assert_true(dau_total == 6); /* not an empty answer twice */
+  free(r);
+  free(e);
 }
 
 /* ---- event store: multiplayer sessions ---- */
@@ -1587,6 +1787,7 @@ static const struct CMUnitTest cases[] = {
     CASE(playtime_metrics_answer_a_known_data_set),
     CASE(live_counts_what_is_played_now),
     CASE(maintain_brings_new_records_into_the_answers),
+    CASE(facts_or_bodies_give_the_same_answers),
     CASE(so_session_get_merges_events_in_any_order),
     CASE(so_session_list_pages_against_a_snapshot),
     CASE(so_session_list_filters),
