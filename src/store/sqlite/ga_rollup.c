@@ -63,6 +63,39 @@ typedef struct pass {
 
 /* ---- the pass's maps ---- */
 
+/* A key of the maps being written: parts joined by \x1f, NUL-terminated and cut at cap - 1
+ * bytes, the string snprintf("%c\x1f%d\x1f%s...") would make (a pass makes ten of them per
+ * event, which printf's format parsing made a third of a pass's time). */
+typedef struct name_buf {
+  char *s;
+  size_t n, cap;
+} name_buf;
+
+static void put_text(name_buf *b, const char *t) {
+  while (*t && b->n + 1 < b->cap) b->s[b->n++] = *t++;
+  b->s[b->n] = '\0';
+}
+
+static void put_int(name_buf *b, int64_t v) {
+  char digits[24], *d = digits + sizeof digits;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  *--d = '\0';
+  do *--d = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0) *--d = '-';
+  put_text(b, d);
+}
+
+static void put_separated(name_buf *b, const char *t) {
+  put_text(b, "\x1f");
+  put_text(b, t);
+}
+
+static void put_separated_int(name_buf *b, int64_t v) {
+  put_text(b, "\x1f");
+  put_int(b, v);
+}
+
 static user_entry *user_of(pass *p, const char *user_id) {
   ps_keymap_entry *e = ps_keymap_find(&p->users, 0, user_id);
   if (e) return ps_keymap_owner(e, user_entry, key);
@@ -95,8 +128,12 @@ static int edit_bit(pass *p, char kind, int dim, const char *value, int64_t day,
                     int on) {
   int64_t chunk = idx / PS_GA_CHUNK_BITS, bit = idx % PS_GA_CHUNK_BITS;
   char name[128];
-  snprintf(name, sizeof name, "%c\x1f%d\x1f%s\x1f%lld\x1f%lld", kind, dim, value, (long long)day,
-           (long long)chunk);
+  name_buf b = {name, 0, sizeof name};
+  put_text(&b, (char[]){kind, '\0'});
+  put_separated_int(&b, dim);
+  put_separated(&b, value);
+  put_separated_int(&b, day);
+  put_separated_int(&b, chunk);
   ps_keymap_entry *e = ps_keymap_find(&p->chunks, 0, name);
   chunk_entry *c = e ? ps_keymap_owner(e, chunk_entry, key) : NULL;
   if (!c) {
@@ -128,7 +165,12 @@ static int edit_bit(pass *p, char kind, int dim, const char *value, int64_t day,
 static int add_agg(pass *p, const char *kind, int dim, const char *value, int64_t day,
                    const char *key, double sum) {
   char name[256];
-  snprintf(name, sizeof name, "%s\x1f%d\x1f%s\x1f%lld\x1f%s", kind, dim, value, (long long)day, key);
+  name_buf b = {name, 0, sizeof name};
+  put_text(&b, kind);
+  put_separated_int(&b, dim);
+  put_separated(&b, value);
+  put_separated_int(&b, day);
+  put_separated(&b, key);
   ps_keymap_entry *e = ps_keymap_find(&p->aggs, 0, name);
   agg_entry *a = e ? ps_keymap_owner(e, agg_entry, key) : NULL;
   if (!a) {
@@ -237,7 +279,8 @@ static int fold_event(pass *p, const stored_event *e, const char *text) {
   char values[PS_GA_DIMS][65] = {{0}};
   int present[PS_GA_DIMS] = {1};
   for (int d = 1; d < PS_GA_DIMS; d++)
-    if ((present[d] = e->dims[d] != NONE)) snprintf(values[d], sizeof values[d], "%s", text + e->dims[d]);
+    if ((present[d] = e->dims[d] != NONE))
+      put_text(&(name_buf){values[d], 0, sizeof values[d]}, text + e->dims[d]);
   const char *aggregate = e->key != NONE ? e->family : NULL, *key = aggregate ? text + e->key : NULL;
   int rc = PS_OK;
   for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {

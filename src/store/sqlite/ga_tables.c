@@ -128,9 +128,13 @@ int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
                           ps_ga_user *out) {
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
-  sqlite3_stmt *st = prepare_shared(
-      s, "SELECT idx, first_day, dim1, dim2, dim3, dim4, dim5, dim6 FROM ga_users"
-         " WHERE game_id = ? AND user_id = ?");
+  /* Kept prepared (a pass looks up every user it meets; a prepare cost more than the lookup). */
+  if (!s->ga_user_get)
+    ps_sqlite_prepare(s->shared,
+                      "SELECT idx, first_day, dim1, dim2, dim3, dim4, dim5, dim6 FROM ga_users"
+                      " WHERE game_id = ? AND user_id = ?",
+                      &s->ga_user_get);
+  sqlite3_stmt *st = s->ga_user_get;
   if (st) {
     sqlite3_bind_int64(st, 1, game_id);
     sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
@@ -147,7 +151,7 @@ int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
       rc = PS_ENOTFOUND;
     }
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   pthread_mutex_unlock(&s->shared_lock);
   return rc;
 }

@@ -52,7 +52,8 @@ typedef struct sqlite_store {
   sqlite3 *writer; /* append() only: the ingest writer thread */
   sqlite3 *shared; /* upkeep and lookups, any thread, under shared_lock */
   pthread_mutex_t shared_lock;
-  sqlite3_stmt *insert_event, *insert_rejected, *trim_rejected;
+  sqlite3_stmt *insert_event, *insert_rejected, *trim_rejected, *list_game; /* writer */
+  sqlite3_stmt *ga_user_get; /* shared, prepared on first use (ga_tables.c) */
   sqlite3_stmt *msession_start, *msession_advance;
   int64_t rejected_keep;
   int64_t msession_timeout_ms, msession_window_ms;
