@@ -1257,81 +1257,106 @@ static void assert_same_series(const char *what, const ps_metric_series *a,
       fail_msg("%s %s: bucket %zu %.17g, the other %.17g", what, a->key, i, a->values[i], b->values[i]);
 }
 
-/* The SQLite backend keeps a digest of each event made from its facts, or from its body when a
- * caller has none (records.h): both ways, every event metric answers the same. */
-static void facts_or_bodies_give_the_same_answers(void **state) {
-  fixture *f = *state;
-  ps_game with = new_game(f), without = new_game(f);
-  const int64_t d0 = 20100, now = (d0 + 5) * DAY;
+static void assert_same_answer(const char *what, const ps_metric_result *a, const ps_metric_result *b) {
+  assert_int_equal(a->nbuckets, b->nbuckets);
+  assert_int_equal(a->ngroups, b->ngroups);
+  assert_same_series(what, &a->whole, &b->whole, a->nbuckets);
+  for (size_t k = 0; k < a->ngroups; k++) assert_same_series(what, &a->groups[k], &b->groups[k], a->nbuckets);
+}
+
+/* Every event metric, with the family parameters, filters and group_by the rollups serve. */
+static const struct {
+  const char *metric, *measure, *by, *prefix, *steps, *group_by, *dim, *value;
+} event_questions[] = {
+    {.metric = "dau"}, {.metric = "wau"}, {.metric = "mau"}, {.metric = "new_users"},
+    {.metric = "sessions"}, {.metric = "avg_session_length"}, {.metric = "sessions_per_user"},
+    {.metric = "revenue"}, {.metric = "paying_users"}, {.metric = "arpdau"}, {.metric = "arppu"},
+    {.metric = "conversion"}, {.metric = "retention"},
+    {.metric = "dau", .group_by = "platform"}, {.metric = "dau", .group_by = "custom_01"},
+    {.metric = "new_users", .group_by = "build"}, {.metric = "revenue", .group_by = "os_version"},
+    {.metric = "sessions", .dim = "custom_01", .value = "ninja"},
+    {.metric = "dau", .dim = "custom_02", .value = "gold"},
+    {.metric = "avg_session_length", .dim = "build", .value = "1.1"},
+    {.metric = "retention", .dim = "platform", .value = "ios"},
+    {.metric = "progression"}, {.metric = "progression", .measure = "starts"},
+    {.metric = "progression", .measure = "fails"}, {.metric = "progression", .measure = "attempts"},
+    {.metric = "progression", .prefix = "World1"},
+    {.metric = "funnel", .steps = "World1:Level1,World1:Level2"},
+    {.metric = "resources"}, {.metric = "resources", .by = "item_type"},
+    {.metric = "resources", .by = "item_id", .measure = "count"},
+    {.metric = "design"}, {.metric = "design", .measure = "sum"},
+    {.metric = "design", .measure = "mean", .prefix = "UI"}, {.metric = "design", .measure = "min"},
+    {.metric = "design", .measure = "max", .dim = "platform", .value = "android"},
+    {.metric = "errors"}, {.metric = "errors", .by = "message"}, {.metric = "ads"},
+    {.metric = "ads", .by = "network"}, {.metric = "ads", .by = "type"},
+    {.metric = "ads", .by = "placement"},
+};
+#define NQUESTIONS (sizeof event_questions / sizeof *event_questions)
+
+/* Question i about game g over the four days from d0. */
+static void ask_event_question(fixture *f, const ps_game *g, size_t i, int64_t d0, int64_t now,
+                               ps_metric_result *out) {
+  ps_metric_query q = {.source = PS_SOURCE_EVENTS, .metric = event_questions[i].metric,
+                       .game_id = g->id, .project_id = g->project_id, .from_ms = d0 * DAY,
+                       .to_ms = (d0 + 4) * DAY, .interval_ms = DAY, .now_ms = now,
+                       .measure = event_questions[i].measure, .by = event_questions[i].by,
+                       .prefix = event_questions[i].prefix, .steps = event_questions[i].steps,
+                       .group_by = event_questions[i].group_by};
+  if (event_questions[i].dim) {
+    q.filters[0] = (ps_metric_filter){event_questions[i].dim, event_questions[i].value};
+    q.nfilters = 1;
+  }
+  int rc = f->s.events->ops->metric(f->s.events, &q, out);
+  if (rc != PS_OK) fail_msg("metric %s: %s", q.metric, ps_strerror(rc));
+}
+
+/* Appends ga_data_set's two parts for each game of games (with facts, or none for those
+ * without_facts says), maintaining after each part. */
+static void store_data_set(fixture *f, const ps_game *games, const int *without_facts,
+                           size_t ngames, int64_t d0, int64_t now) {
   enum { MAX = 400 };
   ga_event *e = calloc(MAX, sizeof *e);
   ps_record *r = calloc(MAX, sizeof *r);
   assert_non_null(e);
   assert_non_null(r);
   for (int part = 0; part < 2; part++) {
-    for (int k = 0; k < 2; k++) {
-      size_t n = ga_data_set(e, k ? without.id : with.id, d0, part);
+    for (size_t k = 0; k < ngames; k++) {
+      size_t n = ga_data_set(e, games[k].id, d0, part);
       assert_true(n <= MAX);
       for (size_t i = 0; i < n; i++) {
         r[i] = e[i].r;
-        if (k) r[i].facts = NULL;
+        if (without_facts[k]) r[i].facts = NULL;
       }
       store_records(f, r, n);
     }
     assert_int_equal(f->s.events->ops->maintain(f->s.events, now), PS_OK);
   }
-  static const struct {
-    const char *metric, *measure, *by, *prefix, *steps, *group_by, *dim, *value;
-  } asked[] = {
-      {.metric = "dau"}, {.metric = "wau"}, {.metric = "mau"}, {.metric = "new_users"}, {.metric = "sessions"}, {.metric = "avg_session_length"},
-      {.metric = "sessions_per_user"}, {.metric = "revenue"}, {.metric = "paying_users"}, {.metric = "arpdau"}, {.metric = "arppu"},
-      {.metric = "conversion"}, {.metric = "retention"},
-      {.metric = "dau", .group_by = "platform"}, {.metric = "dau", .group_by = "custom_01"},
-      {.metric = "new_users", .group_by = "build"}, {.metric = "revenue", .group_by = "os_version"},
-      {.metric = "sessions", .dim = "custom_01", .value = "ninja"}, {.metric = "dau", .dim = "custom_02", .value = "gold"},
-      {.metric = "avg_session_length", .dim = "build", .value = "1.1"},
-      {.metric = "retention", .dim = "platform", .value = "ios"},
-      {.metric = "progression"}, {.metric = "progression", .measure = "starts"}, {.metric = "progression", .measure = "fails"},
-      {.metric = "progression", .measure = "attempts"}, {.metric = "progression", .prefix = "World1"},
-      {.metric = "funnel", .steps = "World1:Level1,World1:Level2"},
-      {.metric = "resources"}, {.metric = "resources", .by = "item_type"}, {.metric = "resources", .by = "item_id", .measure = "count"},
-      {.metric = "design"}, {.metric = "design", .measure = "sum"}, {.metric = "design", .measure = "mean", .prefix = "UI"},
-      {.metric = "design", .measure = "min"}, {.metric = "design", .measure = "max", .dim = "platform", .value = "android"},
-      {.metric = "errors"}, {.metric = "errors", .by = "message"}, {.metric = "ads"}, {.metric = "ads", .by = "network"},
-      {.metric = "ads", .by = "type"}, {.metric = "ads", .by = "placement"},
-  };
-  double dau_total = -1;
-  for (size_t i = 0; i < sizeof asked / sizeof *asked; i++) {
+  free(r);
+  free(e);
+}
+
+/* The SQLite backend keeps a digest of each event made from its facts, or from its body when a
+ * caller has none (records.h): both ways, every event metric answers the same. */
+static void facts_or_bodies_give_the_same_answers(void **state) {
+  fixture *f = *state;
+  const int64_t d0 = 20100, now = (d0 + 5) * DAY;
+  ps_game games[2] = {new_game(f), new_game(f)};
+  store_data_set(f, games, (int[]){0, 1}, 2, d0, now);
+  for (size_t i = 0; i < NQUESTIONS; i++) {
     ps_metric_result answers[2];
-    for (int k = 0; k < 2; k++) {
-      const ps_game *g = k ? &without : &with;
-      ps_metric_query q = {.source = PS_SOURCE_EVENTS, .metric = asked[i].metric,
-                           .game_id = g->id, .project_id = g->project_id, .from_ms = d0 * DAY,
-                           .to_ms = (d0 + 4) * DAY, .interval_ms = DAY, .now_ms = now,
-                           .measure = asked[i].measure, .by = asked[i].by,
-                           .prefix = asked[i].prefix, .steps = asked[i].steps,
-                           .group_by = asked[i].group_by};
-      if (asked[i].dim) q.filters[0] = (ps_metric_filter){asked[i].dim, asked[i].value}, q.nfilters = 1;
-      int rc = f->s.events->ops->metric(f->s.events, &q, &answers[k]);
-      if (rc != PS_OK) fail_msg("metric %s: %s", q.metric, ps_strerror(rc));
-    }
+    for (int k = 0; k < 2; k++) ask_event_question(f, &games[k], i, d0, now, &answers[k]);
     char what[64];
-    snprintf(what, sizeof what, "%s (query %zu)", asked[i].metric, i);
-    assert_int_equal(answers[0].nbuckets, answers[1].nbuckets);
-    assert_int_equal(answers[0].ngroups, answers[1].ngroups);
-    assert_same_series(what, &answers[0].whole, &answers[1].whole, answers[0].nbuckets);
-    for (size_t k = 0; k < answers[0].ngroups; k++)
-      assert_same_series(what, &answers[0].groups[k], &answers[1].groups[k], answers[0].nbuckets);
-    if (i == 0) dau_total = answers[0].whole.total;
-    if (!strcmp(asked[i].metric, "errors") && !asked[i].by) assert_int_equal(answers[0].ngroups, 2);
-    if (!strcmp(asked[i].metric, "ads") && asked[i].by && !strcmp(asked[i].by, "placement"))
+    snprintf(what, sizeof what, "%s (question %zu)", event_questions[i].metric, i);
+    assert_same_answer(what, &answers[0], &answers[1]);
+    /* not an empty answer twice */
+    if (i == 0) assert_true(answers[0].whole.total == 6);
+    if (!strcmp(event_questions[i].metric, "errors") && !event_questions[i].by)
+      assert_int_equal(answers[0].ngroups, 2);
+    if (event_questions[i].by && !strcmp(event_questions[i].by, "placement"))
       assert_int_equal(answers[0].ngroups, 2); /* end_of_level and "" */
     ps_metric_result_free(&answers[0]);
     ps_metric_result_free(&answers[1]);
   }
-  assert_true(dau_total == 6); /* not an empty answer twice */
-  free(r);
-  free(e);
 }
 
 /* ---- event store: multiplayer sessions ---- */
@@ -1717,6 +1742,58 @@ static void sqlite_a_version_4_database_gains_service_accounts(void **state) {
   assert_int_equal(f->s.state->ops->service_account_create(f->s.state, &a), PS_OK);
 }
 
+/* A store of schema version 7 (events without their digest columns, rollups to rebuild) is
+ * upgraded in place: the digests made from the bodies give the answers it gave before. */
+static void sqlite_a_version_7_database_gains_event_digests(void **state) {
+  fixture *f = *state;
+  if (!f->sqlite || !f->dir[0]) skip();
+  const int64_t d0 = 20200, now = (d0 + 5) * DAY;
+  ps_game g = new_game(f);
+  store_data_set(f, &g, (int[]){0}, 1, d0, now);
+  ps_metric_result before[NQUESTIONS];
+  for (size_t i = 0; i < NQUESTIONS; i++) ask_event_question(f, &g, i, d0, now, &before[i]);
+  ps_stores_close(&f->s);
+  char path[300];
+  snprintf(path, sizeof path, "%s/playstat.db", f->dir);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "ALTER TABLE events DROP COLUMN day; ALTER TABLE events DROP COLUMN platform;"
+                   "ALTER TABLE events DROP COLUMN build; ALTER TABLE events DROP COLUMN os_version;"
+                   "ALTER TABLE events DROP COLUMN custom_01; ALTER TABLE events DROP COLUMN custom_02;"
+                   "ALTER TABLE events DROP COLUMN custom_03; ALTER TABLE events DROP COLUMN agg_key;"
+                   "ALTER TABLE events DROP COLUMN agg_value; DELETE FROM ga_users; DELETE FROM ga_bits;"
+                   "DELETE FROM ga_aggs; DELETE FROM ga_mark; PRAGMA user_version = 7;",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  open_stores(f);
+  assert_int_equal(f->s.events->ops->maintain(f->s.events, now), PS_OK);
+  for (size_t i = 0; i < NQUESTIONS; i++) {
+    ps_metric_result after;
+    ask_event_question(f, &g, i, d0, now, &after);
+    char what[64];
+    snprintf(what, sizeof what, "%s (question %zu) after the upgrade", event_questions[i].metric, i);
+    assert_same_answer(what, &before[i], &after);
+    ps_metric_result_free(&after);
+    ps_metric_result_free(&before[i]);
+  }
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                          " count(day), count(*) FROM events",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_true(sqlite3_column_int(st, 0) >= 8);
+  assert_true(sqlite3_column_int(st, 1) > 0);
+  assert_true(sqlite3_column_int(st, 1) < sqlite3_column_int(st, 2)); /* sdk_error: no user */
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 /* ---- the backend table (once, not per backend) ---- */
 
 static void stores_open_knows_its_schemes(void **state) {
@@ -1794,6 +1871,7 @@ static const struct CMUnitTest cases[] = {
     CASE(so_session_list_snapshot_outlives_an_expiry),
     CASE(expiry_forgets_sessions_and_their_anonymity),
     CASE(sqlite_a_version_4_database_gains_service_accounts),
+    CASE(sqlite_a_version_7_database_gains_event_digests),
 };
 
 int main(void) {
