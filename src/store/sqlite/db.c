@@ -23,6 +23,9 @@
  *      And so_key_seq, the highest session-search sequence handed out (kept across expiries);
  *      the hourly and daily playtime rollups (playtime_tables.c), backfilled from the first
  *      session by the upkeep.
+ *   8: each event's digest for the event rollups in columns of its row (event_log.c,
+ *      ga_facts.h), made at append from the collector's facts; filled for the events stored
+ *      before from their bodies (one parse each, in the upgrade's transaction).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -33,7 +36,7 @@
 #include "common/log.h"
 #include "store/sqlite/internal.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -168,6 +171,7 @@ static int migrate(sqlite3 *db) {
     rc = ps_sqlite_exec(db, schemas[i]);
   if (rc == PS_OK && version > 0 && version < 7 && table_exists(db, "so_players"))
     rc = ps_sqlite_exec(db, upgrade_to_7);
+  if (rc == PS_OK && version > 0 && version < 8) rc = ps_sqlite_event_log_upgrade_to_8(db);
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);

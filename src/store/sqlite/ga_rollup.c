@@ -1,11 +1,12 @@
 /*
- * ga_rollup.c: see ga_rollup.h. One pass: read events after the mark, parse each (jansson),
- * and gather, in keymaps, the users it touches, the bitmap chunk edits and the aggregate
- * additions; then hand the whole delta to the store in one transaction.
+ * ga_rollup.c: see ga_rollup.h. One pass: read the digests (ga_facts.h) of the events after
+ * the mark, and gather, in keymaps, the users they touch, the bitmap chunk edits and the
+ * aggregate additions; then hand the whole delta to the store in one transaction with the new
+ * mark. No body is parsed here: what an event adds was decided when it was appended.
  */
 #include "store/sqlite/ga_rollup.h"
 
-#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,6 @@ int ps_ga_dim_index(const char *name) {
   return -1;
 }
 
-#define DAY_MS 86400000LL
 #define NBUCKETS 4096 /* the keymaps grow as a pass fills them */
 
 typedef struct user_entry {
@@ -63,6 +63,39 @@ typedef struct pass {
 
 /* ---- the pass's maps ---- */
 
+/* A key of the maps being written: parts joined by \x1f, NUL-terminated and cut at cap - 1
+ * bytes, the string snprintf("%c\x1f%d\x1f%s...") would make (a pass makes ten of them per
+ * event, which printf's format parsing made a third of a pass's time). */
+typedef struct name_buf {
+  char *s;
+  size_t n, cap;
+} name_buf;
+
+static void put_text(name_buf *b, const char *t) {
+  while (*t && b->n + 1 < b->cap) b->s[b->n++] = *t++;
+  b->s[b->n] = '\0';
+}
+
+static void put_int(name_buf *b, int64_t v) {
+  char digits[24], *d = digits + sizeof digits;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  *--d = '\0';
+  do *--d = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0) *--d = '-';
+  put_text(b, d);
+}
+
+static void put_separated(name_buf *b, const char *t) {
+  put_text(b, "\x1f");
+  put_text(b, t);
+}
+
+static void put_separated_int(name_buf *b, int64_t v) {
+  put_text(b, "\x1f");
+  put_int(b, v);
+}
+
 static user_entry *user_of(pass *p, const char *user_id) {
   ps_keymap_entry *e = ps_keymap_find(&p->users, 0, user_id);
   if (e) return ps_keymap_owner(e, user_entry, key);
@@ -95,8 +128,12 @@ static int edit_bit(pass *p, char kind, int dim, const char *value, int64_t day,
                     int on) {
   int64_t chunk = idx / PS_GA_CHUNK_BITS, bit = idx % PS_GA_CHUNK_BITS;
   char name[128];
-  snprintf(name, sizeof name, "%c\x1f%d\x1f%s\x1f%lld\x1f%lld", kind, dim, value, (long long)day,
-           (long long)chunk);
+  name_buf b = {name, 0, sizeof name};
+  put_text(&b, (char[]){kind, '\0'});
+  put_separated_int(&b, dim);
+  put_separated(&b, value);
+  put_separated_int(&b, day);
+  put_separated_int(&b, chunk);
   ps_keymap_entry *e = ps_keymap_find(&p->chunks, 0, name);
   chunk_entry *c = e ? ps_keymap_owner(e, chunk_entry, key) : NULL;
   if (!c) {
@@ -128,7 +165,12 @@ static int edit_bit(pass *p, char kind, int dim, const char *value, int64_t day,
 static int add_agg(pass *p, const char *kind, int dim, const char *value, int64_t day,
                    const char *key, double sum) {
   char name[256];
-  snprintf(name, sizeof name, "%s\x1f%d\x1f%s\x1f%lld\x1f%s", kind, dim, value, (long long)day, key);
+  name_buf b = {name, 0, sizeof name};
+  put_text(&b, kind);
+  put_separated_int(&b, dim);
+  put_separated(&b, value);
+  put_separated_int(&b, day);
+  put_separated(&b, key);
   ps_keymap_entry *e = ps_keymap_find(&p->aggs, 0, name);
   agg_entry *a = e ? ps_keymap_owner(e, agg_entry, key) : NULL;
   if (!a) {
@@ -157,80 +199,98 @@ static int add_agg(pass *p, const char *kind, int dim, const char *value, int64_
 
 /* ---- one event ---- */
 
-static const char *member_text(json_t *event, const char *name) {
-  return json_string_value(json_object_get(event, name));
+/* Events are copied out of the scan first: folding them reads the store (users), which the
+ * scan's lock would forbid. What is copied is the digest (event_log.c keeps it in the row), its
+ * strings into one growing buffer, so a pass makes no allocation per event and parses nothing. */
+#define NONE SIZE_MAX /* an absent string */
+
+typedef enum { CAT_OTHER, CAT_USER, CAT_BUSINESS, CAT_SESSION_END, CAT_FAMILY } category_kind;
+
+typedef struct stored_event {
+  int64_t id, day;
+  int folds;
+  category_kind kind;
+  const char *family;          /* the aggregate kind of agg_key (CAT_FAMILY: the family) */
+  size_t user, dims[PS_GA_DIMS], key; /* offsets into the list's text, or NONE */
+  double value;
+} stored_event;
+
+typedef struct event_list {
+  stored_event *v;
+  size_t n, cap;
+  char *text;
+  size_t len, text_cap;
+} event_list;
+
+/* Copies s (NULL: none) into l's text; its offset in *at. PS_OK or PS_ENOMEM. */
+static int keep_text(event_list *l, const char *s, size_t *at) {
+  *at = NONE;
+  if (!s) return PS_OK;
+  size_t n = strlen(s) + 1;
+  if (l->len + n > l->text_cap) {
+    size_t cap = l->text_cap ? l->text_cap : 65536;
+    while (cap < l->len + n) cap *= 2;
+    char *grown = realloc(l->text, cap);
+    if (!grown) return PS_ENOMEM;
+    l->text = grown;
+    l->text_cap = cap;
+  }
+  memcpy(l->text + l->len, s, n);
+  *at = l->len;
+  l->len += n;
+  return PS_OK;
 }
 
-/* The aggregate of the event's family (progression, resource, design, error, ads), if any:
- * its kind, key and value (ga_query.h says how keys read). */
-static const char *family_of(json_t *event, const char *category, char *key, size_t cap,
-                             double *value) {
-  const char *id = member_text(event, "event_id");
-  *value = 0;
-  if (!strcmp(category, "progression") && id) {
-    const char *colon = strchr(id, ':');
-    if (!colon) return NULL;
-    snprintf(key, cap, "%.*s|%s", (int)(colon - id), id, colon + 1);
-    *value = (double)json_integer_value(json_object_get(event, "attempt_num"));
-    return "progression";
-  }
-  if ((!strcmp(category, "resource") || !strcmp(category, "design")) && id) {
-    snprintf(key, cap, "%s", id);
-    *value = json_number_value(json_object_get(event, !strcmp(category, "resource") ? "amount" : "value"));
-    return !strcmp(category, "resource") ? "resource" : "design";
-  }
-  if (!strcmp(category, "error")) {
-    const char *severity = member_text(event, "severity"), *message = member_text(event, "message");
-    if (!severity || !message) return NULL;
-    size_t line = strcspn(message, "\r\n"); /* the first line: what people group errors by */
-    snprintf(key, cap, "%s|%.*s", severity, (int)(line < 100 ? line : 100), message);
-    return "error";
-  }
-  if (!strcmp(category, "ads")) {
-    snprintf(key, cap, "%s|%s|%s|%s", member_text(event, "ad_action") ? member_text(event, "ad_action") : "",
-             member_text(event, "ad_sdk_name") ? member_text(event, "ad_sdk_name") : "",
-             member_text(event, "ad_type") ? member_text(event, "ad_type") : "",
-             member_text(event, "ad_placement") ? member_text(event, "ad_placement") : "");
-    return "ads";
-  }
-  return NULL;
+/* What a category counts beyond its active bits, and the aggregate its digest's key adds to. */
+static category_kind kind_of(const char *category, const char **aggregate) {
+  static const char *const families[] = {"progression", "resource", "design", "error", "ads"};
+  *aggregate = NULL;
+  if (!strcmp(category, "user")) return CAT_USER;
+  if (!strcmp(category, "business")) return *aggregate = "revenue", CAT_BUSINESS;
+  if (!strcmp(category, "session_end")) return *aggregate = "length", CAT_SESSION_END;
+  for (size_t i = 0; i < sizeof families / sizeof *families; i++)
+    if (!strcmp(category, families[i])) return *aggregate = families[i], CAT_FAMILY;
+  return CAT_OTHER;
 }
 
-static int fold_event(pass *p, json_t *event, int64_t received_ms) {
-  const char *category = member_text(event, "category");
-  const char *user_id = member_text(event, "user_id");
-  if (!category || !user_id || !*user_id) return PS_OK; /* sdk_error and the like: no user */
-  json_t *ts = json_object_get(event, "client_ts");
-  int64_t seconds = json_is_integer(ts) ? (int64_t)json_integer_value(ts) : received_ms / 1000;
-  int64_t day = seconds >= 0 ? seconds / 86400 : 0;
-  user_entry *u = user_of(p, user_id);
+static int collect_event(const ps_ga_stored_event *e, void *ctx) {
+  event_list *l = ctx;
+  if (PS_ARRAY_RESERVE(l->v, l->n, l->cap)) return PS_ENOMEM;
+  stored_event *s = &l->v[l->n];
+  *s = (stored_event){.id = e->id, .folds = e->folds && e->category && e->user_id && *e->user_id};
+  if (s->folds) {
+    s->day = e->day;
+    s->kind = kind_of(e->category, &s->family);
+    s->value = e->agg_value;
+    s->dims[0] = NONE;
+    int rc = keep_text(l, e->user_id, &s->user);
+    for (int d = 1; rc == PS_OK && d < PS_GA_DIMS; d++) rc = keep_text(l, e->dims[d], &s->dims[d]);
+    if (rc == PS_OK) rc = keep_text(l, e->agg_key, &s->key);
+    if (rc != PS_OK) return rc;
+  }
+  l->n++;
+  return 0;
+}
+
+static int fold_event(pass *p, const stored_event *e, const char *text) {
+  user_entry *u = user_of(p, text + e->user);
   if (!u) return p->rc ? p->rc : PS_ENOMEM;
+  int64_t day = e->day;
   char values[PS_GA_DIMS][65] = {{0}};
   int present[PS_GA_DIMS] = {1};
-  for (int d = 1; d < PS_GA_DIMS; d++) {
-    const char *v = member_text(event, ps_ga_dims[d]);
-    if ((present[d] = v && *v)) snprintf(values[d], sizeof values[d], "%s", v);
-  }
-  char family_key[256];
-  double family_value;
-  const char *family = family_of(event, category, family_key, sizeof family_key, &family_value);
-  int business = strcmp(category, "business") == 0;
-  const char *currency = business ? member_text(event, "currency") : NULL;
-  json_t *amount = json_object_get(event, "amount"), *length = json_object_get(event, "length");
+  for (int d = 1; d < PS_GA_DIMS; d++)
+    if ((present[d] = e->dims[d] != NONE))
+      put_text(&(name_buf){values[d], 0, sizeof values[d]}, text + e->dims[d]);
+  const char *aggregate = e->key != NONE ? e->family : NULL, *key = aggregate ? text + e->key : NULL;
   int rc = PS_OK;
   for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
     if (!present[d]) continue;
     rc = edit_bit(p, 'a', d, values[d], day, u->user.idx, 1);
-    if (rc == PS_OK && business) rc = edit_bit(p, 'p', d, values[d], day, u->user.idx, 1);
-    if (rc == PS_OK && business && currency)
-      rc = add_agg(p, "revenue", d, values[d], day, currency, (double)json_integer_value(amount));
-    if (rc == PS_OK && strcmp(category, "user") == 0) rc = add_agg(p, "sessions", d, values[d], day, "", 0);
-    if (rc == PS_OK && strcmp(category, "session_end") == 0 && json_is_integer(length))
-      rc = add_agg(p, "length", d, values[d], day, "", (double)json_integer_value(length));
-    if (rc == PS_OK && family) rc = add_agg(p, family, d, values[d], day, family_key, family_value);
+    if (rc == PS_OK && e->kind == CAT_BUSINESS) rc = edit_bit(p, 'p', d, values[d], day, u->user.idx, 1);
+    if (rc == PS_OK && e->kind == CAT_USER) rc = add_agg(p, "sessions", d, values[d], day, "", 0);
+    if (rc == PS_OK && aggregate) rc = add_agg(p, aggregate, d, values[d], day, key, e->value);
   }
-  if (rc == PS_OK && strcmp(category, "user") == 0 &&
-      (u->user.first_day < 0 || day < u->user.first_day)) {
+  if (rc == PS_OK && e->kind == CAT_USER && (u->user.first_day < 0 || day < u->user.first_day)) {
     /* A new first day: the user moves between the "new" bitmaps. */
     for (int d = 0; rc == PS_OK && u->user.first_day >= 0 && d < PS_GA_DIMS; d++)
       if (d == 0 || u->user.first_dims[d][0])
@@ -244,36 +304,9 @@ static int fold_event(pass *p, json_t *event, int64_t received_ms) {
   return rc;
 }
 
-/* Events are copied out of the scan first: folding them reads the store (users), which the
- * scan's lock would forbid. */
-typedef struct stored_event {
-  int64_t id, received_ms;
-  char *body;
-  size_t len;
-} stored_event;
-
-typedef struct event_list {
-  stored_event *v;
-  size_t n, cap;
-} event_list;
-
-static int collect_event(int64_t id, int64_t received_ms, const char *body, size_t len,
-                         void *ctx) {
-  event_list *l = ctx;
-  if (PS_ARRAY_RESERVE(l->v, l->n, l->cap)) return PS_ENOMEM;
-  char *copy = malloc(len + 1);
-  if (!copy) return PS_ENOMEM;
-  memcpy(copy, body, len);
-  copy[len] = 0;
-  l->v[l->n++] = (stored_event){id, received_ms, copy, len};
-  return 0;
-}
-
 static int fold_events(pass *p, const event_list *l) {
   for (size_t i = 0; i < l->n; i++) {
-    json_t *event = json_loadb(l->v[i].body, l->v[i].len, 0, NULL);
-    int rc = event ? fold_event(p, event, l->v[i].received_ms) : PS_OK; /* stored events parse */
-    json_decref(event);
+    int rc = l->v[i].folds ? fold_event(p, &l->v[i], l->text) : PS_OK;
     if (rc != PS_OK) return rc;
     p->last_id = l->v[i].id;
     p->events++;
@@ -296,8 +329,8 @@ int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, s
   event_list events = {0};
   if (rc == PS_OK) rc = ps_sqlite_ga_events_after(store, game_id, p.last_id, max_events, collect_event, &events);
   if (rc == PS_OK) rc = fold_events(&p, &events);
-  for (size_t i = 0; i < events.n; i++) free(events.v[i].body);
   free(events.v);
+  free(events.text);
   ps_ga_user *users = NULL;
   const ps_ga_chunk_edit **chunks = NULL;
   const ps_ga_agg_add **aggs = NULL;

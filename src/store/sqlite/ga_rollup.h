@@ -1,8 +1,9 @@
 /*
  * ga_rollup.h: the rollups of analytics events (GameAnalytics v2) behind the event insights
  * (ga_query.h), maintained right behind ingest: a background thread reads the events stored
- * since its mark (the events table stays the truth) and folds them, per UTC day of the event's
- * client_ts (its receive time when it has none), into:
+ * since its mark (the events table stays the truth; what it reads of each is the digest made
+ * when it was appended, ga_facts.h, never the body) and folds them, per UTC day of the event's
+ * client_ts (its receive time when it is not an integer), into:
  *
  *   users       a dense number per user_id and game, and the day of its first `user` event
  *   bitmaps     per day, one bit per user: active (any event), paying (a business event),

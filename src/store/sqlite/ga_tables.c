@@ -52,11 +52,23 @@ typedef struct event_rows {
   void *ctx;
 } event_rows;
 
+static const char *optional_text(sqlite3_stmt *st, int col) {
+  return (const char *)sqlite3_column_text(st, col); /* NULL for NULL */
+}
+
 static int event_row(sqlite3_stmt *st, void *arg) {
   const event_rows *q = arg;
-  return q->visit(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                  (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-                  q->ctx);
+  ps_ga_stored_event e = {.id = sqlite3_column_int64(st, 0),
+                          .category = optional_text(st, 1),
+                          .user_id = optional_text(st, 2),
+                          .folds = sqlite3_column_type(st, 3) != SQLITE_NULL};
+  if (e.folds) {
+    e.day = sqlite3_column_int64(st, 3);
+    for (int d = 1; d < PS_GA_DIMS; d++) e.dims[d] = optional_text(st, 3 + d);
+    e.agg_key = optional_text(st, 10);
+    e.agg_value = sqlite3_column_double(st, 11);
+  }
+  return q->visit(&e, q->ctx);
 }
 
 int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id, size_t limit,
@@ -65,7 +77,9 @@ int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id
   pthread_mutex_lock(&s->shared_lock);
   /* events has no index on (game_id, id): the rowid range keeps this an id-ordered scan. */
   sqlite3_stmt *st = prepare_shared(
-      s, "SELECT id, received_ms, body FROM events WHERE id > ? AND game_id = ? ORDER BY id LIMIT ?");
+      s, "SELECT id, category, user_id, day, platform, build, os_version, custom_01, custom_02,"
+         " custom_03, agg_key, agg_value"
+         " FROM events WHERE id > ? AND game_id = ? ORDER BY id LIMIT ?");
   if (st) {
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int64(st, 2, game_id);
@@ -114,9 +128,13 @@ int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
                           ps_ga_user *out) {
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
-  sqlite3_stmt *st = prepare_shared(
-      s, "SELECT idx, first_day, dim1, dim2, dim3, dim4, dim5, dim6 FROM ga_users"
-         " WHERE game_id = ? AND user_id = ?");
+  /* Kept prepared (a pass looks up every user it meets; a prepare cost more than the lookup). */
+  if (!s->ga_user_get)
+    ps_sqlite_prepare(s->shared,
+                      "SELECT idx, first_day, dim1, dim2, dim3, dim4, dim5, dim6 FROM ga_users"
+                      " WHERE game_id = ? AND user_id = ?",
+                      &s->ga_user_get);
+  sqlite3_stmt *st = s->ga_user_get;
   if (st) {
     sqlite3_bind_int64(st, 1, game_id);
     sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
@@ -133,7 +151,7 @@ int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
       rc = PS_ENOTFOUND;
     }
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   pthread_mutex_unlock(&s->shared_lock);
   return rc;
 }

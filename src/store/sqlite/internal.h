@@ -17,6 +17,7 @@
  *   playtime_sessions.c metrics sessions as intervals, and their per-minute rollups' tables
  *   playtime_tables.c   the hourly and daily playtime rollups' tables
  *   ga_tables.c         the analytics-event rollups' tables;  so_sessions.c  multiplayer sessions
+ *   ga_facts.c          what the rollups need of one analytics event, made when it is appended
  *   readers.c           the read-only connections
  *   checkpointer.c      the thread that checkpoints the WAL off the writer's commits
  *   and the algorithms behind the answers: ga_rollup.c, ga_query.c, ga_family.c (analytics
@@ -51,7 +52,8 @@ typedef struct sqlite_store {
   sqlite3 *writer; /* append() only: the ingest writer thread */
   sqlite3 *shared; /* upkeep and lookups, any thread, under shared_lock */
   pthread_mutex_t shared_lock;
-  sqlite3_stmt *insert_event, *insert_rejected, *trim_rejected;
+  sqlite3_stmt *insert_event, *insert_rejected, *trim_rejected, *list_game; /* writer */
+  sqlite3_stmt *ga_user_get; /* shared, prepared on first use (ga_tables.c) */
   sqlite3_stmt *msession_start, *msession_advance;
   int64_t rejected_keep;
   int64_t msession_timeout_ms, msession_window_ms;
@@ -158,6 +160,10 @@ int ps_sqlite_event_log_append(sqlite_store *s, ps_record *r);
 int ps_sqlite_rejected_trim(sqlite_store *s, int64_t game_id);
 int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_visitor visit,
                              void *ctx);
+/* The data move of schema version 8 on db, inside the migration's transaction: the digest's
+ * columns (ALTER TABLE, those the table lacks) and, for every stored event, its digest made
+ * from its body (one parse each). PS_OK, PS_ENOMEM or PS_EIO (logged). */
+int ps_sqlite_event_log_upgrade_to_8(sqlite3 *db);
 
 /* ---- playtime_sessions.c: metrics sessions (intervals) and their per-minute rollups ---- */
 
@@ -303,8 +309,19 @@ typedef struct ps_ga_delta {
   int64_t last_event_id; /* the events up to this id are rolled up */
 } ps_ga_delta;
 
-typedef int (*ps_ga_event_visitor)(int64_t id, int64_t received_ms, const char *body,
-                                   size_t len, void *ctx);
+/* One stored event as the rollups read it: its row id, category and user, and the digest kept
+ * in its row (event_log.c, ga_facts.h). Strings are the row's, valid during the visit only. */
+typedef struct ps_ga_stored_event {
+  int64_t id;
+  const char *category, *user_id;
+  int folds;   /* 0: the rollups skip it (and nothing below is set) */
+  int64_t day;
+  const char *dims[PS_GA_DIMS]; /* [1..6]; NULL when absent; [0] unused */
+  const char *agg_key;          /* NULL: no aggregate but its category's counts */
+  double agg_value;
+} ps_ga_stored_event;
+
+typedef int (*ps_ga_event_visitor)(const ps_ga_stored_event *event, void *ctx);
 typedef int (*ps_ga_chunk_visitor)(const char *value, int64_t day, int64_t chunk,
                                    const unsigned char *bits, size_t len, void *ctx);
 typedef int (*ps_ga_agg_visitor)(const char *value, int64_t day, const char *key, int64_t n,
