@@ -63,6 +63,8 @@ static int grow(void **buf, size_t *cap, size_t need, size_t unit, size_t first)
 /* Appends a node of type t starting at r->p; its index, or -1 (recorded). */
 static int64_t push(parser *r, ps_json_type t) {
   ps_json_doc *d = r->doc;
+  if (d->max_nodes && d->count >= d->max_nodes)
+    return fail(r, PS_ETOOBIG, "more than %zu values", d->max_nodes);
   if (d->count == d->cap &&
       grow((void **)&d->nodes, &d->cap, d->count + 1, sizeof *d->nodes, 64))
     return fail(r, PS_ENOMEM, "out of memory");
@@ -473,10 +475,13 @@ void ps_json_doc_init(ps_json_doc *doc, unsigned flags) {
 }
 
 void ps_json_doc_free(ps_json_doc *doc) {
+  unsigned flags = doc->flags;
+  size_t max_nodes = doc->max_nodes;
   free(doc->nodes);
   free(doc->strings);
   free(doc->scratch);
-  ps_json_doc_init(doc, doc->flags);
+  ps_json_doc_init(doc, flags);
+  doc->max_nodes = max_nodes;
 }
 
 int ps_json_doc_parse(ps_json_doc *doc, const char *text, size_t len, char *err, size_t errlen) {

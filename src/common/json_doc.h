@@ -78,6 +78,8 @@ typedef struct ps_json_doc {
   const char *text;
   size_t len;
   unsigned flags;
+  size_t max_nodes; /* set by the owner: a text with more values (and keys) than this is
+                       PS_ETOOBIG; 0 (ps_json_doc_init's) for no limit */
   ps_json_node *nodes;
   size_t count, cap;
   char *strings; /* decoded strings that had escapes, each NUL-terminated */
@@ -88,13 +90,14 @@ typedef struct ps_json_doc {
 
 /* Makes doc an empty document (no memory held yet); flags: PS_JSON_DOC_*. Cannot fail. */
 void ps_json_doc_init(ps_json_doc *doc, unsigned flags);
-/* Releases doc's buffers; doc may be parsed into again (it keeps its flags). */
+/* Releases doc's buffers; doc may be parsed into again (it keeps flags and max_nodes). */
 void ps_json_doc_free(ps_json_doc *doc);
 
 /*
  * Parses text[0..len) into doc, replacing what it held (its buffers are reused). Returns PS_OK
  * (the root is node 0), PS_EINVAL when the text is not accepted (err, if errlen > 0, says what
- * and where: "'}' expected at position 17"), or PS_ENOMEM (doc holds nothing usable then).
+ * and where: "'}' expected at position 17"), PS_ETOOBIG when it holds more than doc->max_nodes
+ * values and keys, or PS_ENOMEM; doc holds no nodes after a failure.
  * Texts of 4 GiB or more are PS_EINVAL.
  */
 int ps_json_doc_parse(ps_json_doc *doc, const char *text, size_t len, char *err, size_t errlen);
