@@ -39,6 +39,7 @@
 #include "http/app.h"
 #include "http/handlers.h"
 #include "ingest/ga/batch.h"
+#include "ingest/ga/facts.h"
 #include "ingest/ga/signed_request.h"
 #include "ingest/queue.h"
 
@@ -133,109 +134,9 @@ static char *errors_to_json(const ps_violations *v) {
   return ps_buf_steal(&b);
 }
 
-/* Where a member's value goes (extract's table). */
-typedef enum {
-  TO_FACT_STRING, /* a const char * of ps_event_facts, at offset */
-  TO_EVENT_UUID,
-  TO_USER_ID,
-  TO_SESSION_ID,
-  TO_CLIENT_TS,
-  TO_AMOUNT,
-  TO_VALUE, /* design's value */
-  TO_LENGTH,
-  TO_ATTEMPT_NUM,
-} member_target;
-
-typedef struct member_rule {
-  const char *name;
-  size_t len;
-  member_target to;
-  size_t offset; /* TO_FACT_STRING */
-} member_rule;
-
-#define FACT(name) {#name, sizeof #name - 1, TO_FACT_STRING, offsetof(ps_event_facts, name)}
-#define FIELD(name, to) {#name, sizeof #name - 1, to, 0}
-static const member_rule member_rules[] = {
-    FIELD(event_uuid, TO_EVENT_UUID), FIELD(user_id, TO_USER_ID),
-    FIELD(session_id, TO_SESSION_ID), FIELD(client_ts, TO_CLIENT_TS),
-    FACT(platform), FACT(build), FACT(os_version), FACT(custom_01), FACT(custom_02),
-    FACT(custom_03), FACT(currency), FIELD(amount, TO_AMOUNT), FIELD(length, TO_LENGTH),
-    FACT(event_id), FIELD(value, TO_VALUE), FIELD(attempt_num, TO_ATTEMPT_NUM),
-    FACT(severity), FACT(message), FACT(ad_action), FACT(ad_sdk_name), FACT(ad_type),
-    FACT(ad_placement),
-};
-
-/* A string member's value copied to the arena: 0 (and *out, NULL when v is not a string), or
- * PS_ENOMEM. */
-static int string_value(ga_batch *b, ps_json_ref v, const char **out) {
-  size_t len;
-  const char *s = ps_json_string(&b->doc, v, &len);
-  *out = NULL;
-  if (!s) return PS_OK;
-  return (*out = arena_copy(b, s, len)) ? PS_OK : PS_ENOMEM;
-}
-
-/*
- * Fills record r and its facts f from the valid event at the root of b->doc, in one pass over
- * its members. Each member means what the SQLite rollup read from it with jansson: strings
- * only when they are strings (json_string_value), integers only when JSON integers
- * (json_integer_value), value from "amount" for resource and "value" for design
- * (json_number_value). Returns 0 or PS_ENOMEM.
- */
-static int extract(ga_batch *b, ps_record *r, ps_event_facts *f) {
-  const ps_json_doc *d = &b->doc;
-  int resource = strcmp(r->category, "resource") == 0;
-  int design = strcmp(r->category, "design") == 0;
-  int rc = PS_OK;
-  for (ps_json_ref k = ps_json_member_first(d, 0); k && rc == PS_OK;
-       k = ps_json_member_next(d, 0, k)) {
-    size_t keylen;
-    const char *key = ps_json_string(d, k, &keylen);
-    const member_rule *m = NULL;
-    for (size_t i = 0; i < sizeof member_rules / sizeof *member_rules; i++) {
-      if (member_rules[i].len == keylen && memcmp(member_rules[i].name, key, keylen) == 0) {
-        m = &member_rules[i];
-        break;
-      }
-    }
-    if (!m) continue;
-    ps_json_ref v = ps_json_member_value(d, k);
-    ps_json_type t = ps_json_type_of(d, v);
-    switch (m->to) {
-    case TO_FACT_STRING: rc = string_value(b, v, (const char **)((char *)f + m->offset)); break;
-    case TO_EVENT_UUID: rc = string_value(b, v, &r->event_uuid); break;
-    case TO_USER_ID: rc = string_value(b, v, &r->user_id); break;
-    case TO_SESSION_ID: rc = string_value(b, v, &r->session_id); break;
-    case TO_CLIENT_TS:
-      r->has_client_ts = ps_json_is_number(d, v);
-      f->client_ts_is_integer = t == PS_JSON_INTEGER;
-      r->client_ts = t == PS_JSON_INTEGER ? ps_json_integer(d, v) : (int64_t)ps_json_number(d, v);
-      break;
-    case TO_AMOUNT:
-      f->has_amount = t == PS_JSON_INTEGER;
-      f->amount = ps_json_integer(d, v);
-      if (resource) {
-        f->has_value = ps_json_is_number(d, v);
-        f->value = ps_json_number(d, v);
-      }
-      break;
-    case TO_VALUE:
-      if (design) {
-        f->has_value = ps_json_is_number(d, v);
-        f->value = ps_json_number(d, v);
-      }
-      break;
-    case TO_LENGTH:
-      f->has_length = t == PS_JSON_INTEGER;
-      f->length = ps_json_integer(d, v);
-      break;
-    case TO_ATTEMPT_NUM:
-      f->has_attempt_num = t == PS_JSON_INTEGER;
-      f->attempt_num = ps_json_integer(d, v);
-      break;
-    }
-  }
-  return rc;
+/* arena_copy as a ps_ga_copy_fn. */
+static const char *copy_to_arena(void *ctx, const char *s, size_t len) {
+  return arena_copy(ctx, s, len);
 }
 
 /* Records element i as rejected with its violations: stored while fewer than
@@ -248,10 +149,10 @@ static int reject(ga_batch *b, size_t i, const char *category, const ps_violatio
   ps_record *r = &b->records[at];
   r->kind = PS_RECORD_REJECTED;
   r->category = category;
-  if (!category && b->doc.count) {
-    ps_json_ref c = ps_json_get(&b->doc, 0, "category");
-    if (c && string_value(b, c, &r->category) != PS_OK) return PS_ENOMEM;
-  }
+  size_t len;
+  ps_json_ref member = !category && b->doc.count ? ps_json_get(&b->doc, 0, "category") : 0;
+  const char *raw = member ? ps_json_string(&b->doc, member, &len) : NULL;
+  if (raw && !(r->category = arena_copy(b, raw, len))) return PS_ENOMEM;
   if (!(b->errors_json[at] = errors_to_json(violations))) return PS_ENOMEM;
   r->errors_json = b->errors_json[at];
   b->kept_rejected++;
@@ -291,7 +192,7 @@ static int read_element(ga_batch *b, size_t i, int64_t game_id, int64_t now_ms) 
   r->kind = PS_RECORD_EVENT;
   r->category = category;
   r->facts = f;
-  rc = extract(b, r, f);
+  rc = ps_ga_extract(&b->doc, 0, r, f, copy_to_arena, b);
   if (rc == PS_OK) b->nrecords++;
   return rc;
 }
