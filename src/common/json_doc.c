@@ -187,6 +187,19 @@ static int decode_escaped(parser *r, size_t n, const unsigned char *s, const uns
   return 0;
 }
 
+/* Bytes a string's scan passes over without a look: printable ASCII but '"' and '\\'. */
+static const unsigned char plain[256] = {
+#define PLAIN4(c) ((c) >= 0x20 && (c) < 0x80 && (c) != '"' && (c) != '\\'), \
+    ((c) + 1 >= 0x20 && (c) + 1 < 0x80 && (c) + 1 != '"' && (c) + 1 != '\\'), \
+    ((c) + 2 >= 0x20 && (c) + 2 < 0x80 && (c) + 2 != '"' && (c) + 2 != '\\'), \
+    ((c) + 3 >= 0x20 && (c) + 3 < 0x80 && (c) + 3 != '"' && (c) + 3 != '\\')
+#define PLAIN16(c) PLAIN4(c), PLAIN4((c) + 4), PLAIN4((c) + 8), PLAIN4((c) + 12)
+    PLAIN16(0x00), PLAIN16(0x10), PLAIN16(0x20), PLAIN16(0x30), PLAIN16(0x40), PLAIN16(0x50),
+    PLAIN16(0x60), PLAIN16(0x70),
+#undef PLAIN16
+#undef PLAIN4
+};
+
 /* A string at r->p (its opening quote): one node. Returns its index or -1 (recorded). */
 static int64_t read_string(parser *r, int is_key) {
   int64_t n = push(r, PS_JSON_STRING);
@@ -195,7 +208,7 @@ static int64_t read_string(parser *r, int is_key) {
   int escaped = 0;
   for (;;) {
     /* The common case first: printable ASCII that is neither a quote nor a backslash. */
-    while (r->p < end && *r->p >= 0x20 && *r->p < 0x80 && *r->p != '"' && *r->p != '\\') r->p++;
+    while (r->p < end && plain[*r->p]) r->p++;
     if (r->p >= end) return fail(r, PS_EINVAL, "premature end of input in a string");
     unsigned c = *r->p;
     if (c == '"') break;
@@ -310,12 +323,16 @@ static int same_key(const ps_json_doc *d, uint32_t a, uint32_t b) {
   return alen == blen && memcmp(as, bs, alen) == 0;
 }
 
+/* A cheap hash of a key's decoded bytes: its length, first 8 and last 8 bytes, mixed. Keys
+ * differing elsewhere collide, which only costs a comparison. */
 static uint32_t key_hash(const ps_json_doc *d, uint32_t k) {
   size_t len;
-  const unsigned char *s = (const unsigned char *)ps_json_string(d, k, &len);
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) h = (h ^ s[i]) * 16777619u;
-  return h;
+  const char *s = ps_json_string(d, k, &len);
+  uint64_t head = 0, tail = 0;
+  memcpy(&head, s, len < 8 ? len : 8);
+  if (len > 8) memcpy(&tail, s + len - 8, 8);
+  uint64_t h = (head ^ (tail * 0x9E3779B97F4A7C15ull) ^ len) * 0xFF51AFD7ED558CCDull;
+  return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Marks the later occurrences of a key as shadowed and points its first occurrence at the last
@@ -328,9 +345,10 @@ static int64_t resolve_duplicates(parser *r, uint32_t *keys, size_t nkeys) {
   if (nkeys <= PAIRWISE_KEYS) {
     for (size_t j = 1; j < nkeys; j++) {
       for (size_t i = 0; i < j; i++) {
-        if (d->nodes[keys[i]].flags & PS_JSON_F_SHADOWED || !same_key(d, keys[i], keys[j]))
+        if (d->nodes[keys[i]].u.key.hash != d->nodes[keys[j]].u.key.hash ||
+            d->nodes[keys[i]].flags & PS_JSON_F_SHADOWED || !same_key(d, keys[i], keys[j]))
           continue;
-        d->nodes[keys[i]].u.value = d->nodes[keys[j]].u.value;
+        d->nodes[keys[i]].u.key.value = d->nodes[keys[j]].u.key.value;
         d->nodes[keys[j]].flags |= PS_JSON_F_SHADOWED;
         distinct--;
         break;
@@ -346,13 +364,15 @@ static int64_t resolve_duplicates(parser *r, uint32_t *keys, size_t nkeys) {
   uint32_t *slots = d->scratch + nkeys;
   memset(slots, 0, nslots * sizeof *slots); /* 0: empty (a key is never node 0) */
   for (size_t j = 0; j < nkeys; j++) {
-    size_t at = key_hash(d, keys[j]) & (nslots - 1);
-    while (slots[at] && !same_key(d, slots[at], keys[j])) at = (at + 1) & (nslots - 1);
+    uint32_t h = d->nodes[keys[j]].u.key.hash;
+    size_t at = h & (nslots - 1);
+    while (slots[at] && (d->nodes[slots[at]].u.key.hash != h || !same_key(d, slots[at], keys[j])))
+      at = (at + 1) & (nslots - 1);
     if (!slots[at]) {
       slots[at] = keys[j];
       continue;
     }
-    d->nodes[slots[at]].u.value = d->nodes[keys[j]].u.value;
+    d->nodes[slots[at]].u.key.value = d->nodes[keys[j]].u.key.value;
     d->nodes[keys[j]].flags |= PS_JSON_F_SHADOWED;
     distinct--;
   }
@@ -377,7 +397,7 @@ static int64_t read_object(parser *r, int64_t obj) {
     r->p++;
     int64_t value = read_value(r);
     if (value < 0) return -1;
-    d->nodes[key].u.value = (uint32_t)value;
+    d->nodes[key].u.key.value = (uint32_t)value;
     nkeys++;
     skip_space(r);
     if (r->p < r->end && *r->p == ',') {
@@ -395,8 +415,10 @@ static int64_t read_object(parser *r, int64_t obj) {
     if (grow((void **)&d->scratch, &d->scratch_cap, nkeys, sizeof *d->scratch, 64))
       return fail(r, PS_ENOMEM, "out of memory");
     size_t i = 0;
-    for (uint32_t k = (uint32_t)obj + 1; k < d->count; k = d->nodes[k + 1].end)
+    for (uint32_t k = (uint32_t)obj + 1; k < d->count; k = d->nodes[k + 1].end) {
+      d->nodes[k].u.key.hash = key_hash(d, k);
       d->scratch[i++] = k;
+    }
     distinct = resolve_duplicates(r, d->scratch, nkeys);
     if (distinct < 0) return -1;
   }
@@ -524,7 +546,7 @@ ps_json_ref ps_json_get_n(const ps_json_doc *d, ps_json_ref object, const char *
     const ps_json_node *n = &d->nodes[k];
     if (n->len != keylen || n->flags & PS_JSON_F_SHADOWED) continue;
     const char *s = (n->flags & PS_JSON_F_DECODED ? d->strings : d->text) + n->off;
-    if (memcmp(s, key, keylen) == 0) return n->u.value;
+    if (memcmp(s, key, keylen) == 0) return n->u.key.value;
   }
   return PS_JSON_NONE;
 }

@@ -70,7 +70,10 @@ typedef struct ps_json_node {
     int64_t i;     /* PS_JSON_INTEGER */
     double d;      /* PS_JSON_REAL */
     uint32_t size; /* arrays: elements; objects: distinct keys */
-    uint32_t value; /* an object key: index of its value (the last one given for the key) */
+    struct {
+      uint32_t value; /* an object key: index of its value (the last one given for the key) */
+      uint32_t hash;  /* of its decoded bytes (finding duplicates) */
+    } key;
   } u;
 } ps_json_node;
 
@@ -145,7 +148,7 @@ static inline ps_json_ref ps_json_next(const ps_json_doc *d, ps_json_ref parent,
 ps_json_ref ps_json_member_first(const ps_json_doc *d, ps_json_ref object);
 ps_json_ref ps_json_member_next(const ps_json_doc *d, ps_json_ref object, ps_json_ref key);
 static inline ps_json_ref ps_json_member_value(const ps_json_doc *d, ps_json_ref key) {
-  return d->nodes[key].u.value;
+  return d->nodes[key].u.key.value;
 }
 
 /* The value of member key (keylen bytes, compared with the decoded key) of object, or
