@@ -136,4 +136,17 @@ describe('ga collector amplification bounds', () => {
     assert.equal((await ps.readEvents(srv.dataDir, game.id)).length, 0);
     assert.equal((await ps.readEvents(srv.dataDir, game.id, { rejected: true })).length, 0);
   });
+
+  it('an element of very many values is one rejected event; its valid sibling is stored', async () => {
+    const game = await ps.createGame(srv.dataDir, 'Amplification Wide');
+    const session = ev.newSession();
+    const good = ev.makeEvent('design', session);
+    const wide = `{"category":"design","custom":[${Array(100000).fill('0').join(',')}]}`;
+    const res = await ps.postEvents(srv.port, game, Buffer.from(`[${wide},${JSON.stringify(good)}]`));
+    assert.equal(res.status, 400, ps.describeRes(res));
+    assert.deepEqual(res.json.map((x) => x.event_index), [0]);
+    assert.match(res.json[0].errors[0].message, /at most \d+ values/);
+    const stored = await ps.readEvents(srv.dataDir, game.id);
+    assert.deepEqual(stored.map((r) => r.obj.event_uuid), [good.event_uuid]);
+  });
 });

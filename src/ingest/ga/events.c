@@ -180,7 +180,11 @@ static int read_element(ga_batch *b, size_t i, int64_t game_id, int64_t now_ms) 
     ps_violation *v = &violations.items[violations.count++];
     v->field[0] = '\0';
     v->code = PS_VIOLATION_TYPE;
-    snprintf(v->message, sizeof v->message, "event is not valid JSON: %s", jerr);
+    if (rc == PS_ETOOBIG)
+      snprintf(v->message, sizeof v->message, "an event holds at most %d values",
+               PS_GA_MAX_EVENT_VALUES);
+    else
+      snprintf(v->message, sizeof v->message, "event is not valid JSON: %s", jerr);
     return reject(b, i, NULL, &violations);
   }
   const char *category = NULL;
