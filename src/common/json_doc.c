@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/utf8.h"
 
 /* Objects with more keys than this find duplicates through hash slots, not pairwise. */
 #define PAIRWISE_KEYS 24
@@ -83,64 +84,6 @@ static void skip_space(parser *r) {
     r->p++;
 }
 
-/* The length of the UTF-8 sequence at p (valid, shortest form, no surrogates), or 0. */
-static size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
-  unsigned c = p[0];
-  size_t n;
-  uint32_t v;
-  if (c >= 0xC2 && c <= 0xDF) n = 2, v = c & 0x1F;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3, v = c & 0x0F;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4, v = c & 0x07;
-  else return 0;
-  if ((size_t)(end - p) < n) return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (p[i] & 0x3F);
-  }
-  if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-      (v >= 0xD800 && v <= 0xDFFF))
-    return 0;
-  return n;
-}
-
-static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out) {
-  if (end - p < 4) return -1;
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) {
-    unsigned c = p[i];
-    v <<= 4;
-    if (c >= '0' && c <= '9') v |= c - '0';
-    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-    else return -1;
-  }
-  *out = v;
-  return 0;
-}
-
-static size_t put_utf8(char *o, uint32_t v) {
-  if (v < 0x80) {
-    o[0] = (char)v;
-    return 1;
-  }
-  if (v < 0x800) {
-    o[0] = (char)(0xC0 | (v >> 6));
-    o[1] = (char)(0x80 | (v & 0x3F));
-    return 2;
-  }
-  if (v < 0x10000) {
-    o[0] = (char)(0xE0 | (v >> 12));
-    o[1] = (char)(0x80 | ((v >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (v & 0x3F));
-    return 3;
-  }
-  o[0] = (char)(0xF0 | (v >> 18));
-  o[1] = (char)(0x80 | ((v >> 12) & 0x3F));
-  o[2] = (char)(0x80 | ((v >> 6) & 0x3F));
-  o[3] = (char)(0x80 | (v & 0x3F));
-  return 4;
-}
-
 /* Decodes the escaped string body [s, e) (already validated) into the strings buffer; node n
  * then points there. is_key: a \u0000 is an error. Returns 0 or -1 (recorded). */
 static int decode_escaped(parser *r, size_t n, const unsigned char *s, const unsigned char *e,
@@ -164,16 +107,16 @@ static int decode_escaped(parser *r, size_t n, const unsigned char *s, const uns
     case 'r': *o++ = '\r'; break;
     case 't': *o++ = '\t'; break;
     case 'u': {
-      uint32_t v, low;
-      hex4(s, e, &v);
+      uint32_t v = 0, low = 0xDC00; /* the scan validated both */
+      ps_hex4(s, e, &v);
       s += 4;
       if (v >= 0xD800 && v <= 0xDBFF) {
-        hex4(s + 2, e, &low);
+        ps_hex4(s + 2, e, &low);
         s += 6;
         v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00);
       }
       if (v == 0 && is_key) return fail(r, PS_EINVAL, "NUL byte in object key not supported");
-      o += put_utf8(o, v);
+      o += ps_utf8_put(o, v);
       break;
     }
     default: *o++ = (char)c; break; /* " \ / */
@@ -214,7 +157,7 @@ static int64_t read_string(parser *r, int is_key) {
     if (c == '"') break;
     if (c < 0x20) return fail(r, PS_EINVAL, "control character in a string");
     if (c >= 0x80) {
-      size_t k = utf8_sequence(r->p, end);
+      size_t k = ps_utf8_sequence(r->p, end);
       if (!k) return fail(r, PS_EINVAL, "invalid UTF-8 in a string");
       r->p += k;
       continue;
@@ -229,10 +172,10 @@ static int64_t read_string(parser *r, int is_key) {
       continue;
     }
     uint32_t v, low;
-    if (e != 'u' || hex4(r->p + 2, end, &v)) return fail(r, PS_EINVAL, "invalid escape");
+    if (e != 'u' || ps_hex4(r->p + 2, end, &v)) return fail(r, PS_EINVAL, "invalid escape");
     if (v >= 0xDC00 && v <= 0xDFFF) return fail(r, PS_EINVAL, "invalid Unicode escape (lone low surrogate)");
     if (v >= 0xD800 && v <= 0xDBFF) {
-      if (end - r->p < 12 || r->p[6] != '\\' || r->p[7] != 'u' || hex4(r->p + 8, end, &low) ||
+      if (end - r->p < 12 || r->p[6] != '\\' || r->p[7] != 'u' || ps_hex4(r->p + 8, end, &low) ||
           low < 0xDC00 || low > 0xDFFF)
         return fail(r, PS_EINVAL, "invalid Unicode escape (lone high surrogate)");
       r->p += 6;
