@@ -9,12 +9,12 @@
  * cJSON has the same shape (a malloc'd node per value, every string copied); simdjson is C++.
  * This reader keeps strings as slices of the text (decoded at parse time only when they hold
  * an escape) and numbers as their value; a node is 24 bytes in one array. Measured with
- * bench/json_parse.c (best of 5, a shared 2-core machine under load, so ratios more than
- * absolutes), per event:
+ * bench/json_parse.c (best of 5 runs of 0.2 s, on a shared 2-core machine at load ~3.4, so
+ * ratios more than absolutes), per event:
  *                               100 realistic events (456 B)   fuzz/corpus/events (53 B)
- *   jansson json_loadb                 13.5 us                        3.4 us
- *   cJSON_ParseWithLength               2.8 us                        0.9 us
- *   json_doc, reused document           1.1 us                        0.4 us
+ *   jansson json_loadb                 11.7 us                        1.59 us
+ *   cJSON_ParseWithLength               2.9 us                        0.43 us
+ *   json_doc, reused document           1.3 us                        0.16 us
  * and no allocation once a request's document has grown to its largest event.
  *
  * What it accepts is exactly what json_loadb(text, len, JSON_DECODE_ANY | flags) accepts, with
