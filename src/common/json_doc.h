@@ -26,7 +26,9 @@
  *    in an object key (jansson: "NUL byte in object key not supported");
  *  - integers (no fraction, no exponent) that fit json_int_t, else an error; other numbers are
  *    reals (strtod), an error when they overflow to +-HUGE_VAL (underflow is accepted);
- *  - nesting at most PS_JSON_DOC_MAX_DEPTH (jansson's 2048).
+ *  - nesting at most PS_JSON_DOC_MAX_DEPTH (jansson's 2048);
+ *  - one deliberate difference: a raw NUL byte outside a string is always refused, where
+ *    jansson sometimes takes it for the end of its input ("1\0", even "[null,null\0").
  * Duplicate object keys behave as in jansson by default: the member keeps the position of the
  * key's first occurrence and the value of its last; size counts distinct keys.
  *
