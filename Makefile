@@ -87,14 +87,17 @@ install: build
 
 # libFuzzer over the ingest path's untrusted-input code (fuzz/), with ASan and UBSan; new
 # inputs that reach new code are added to fuzz/corpus/events; then the OOM-safe JSON reader
-# against jansson's (fuzz/corpus/json).
+# against jansson's (fuzz/corpus/json); then the collector's reader (json_doc) against jansson,
+# seeded with both corpora (new inputs go to build-fuzz/corpus-json-doc).
 fuzz: deps
 	@command -v clang >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq clang; }
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPLAYSTAT_FUZZ=ON >/dev/null
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_events fuzz_json_parse
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_events fuzz_json_parse fuzz_json_doc
 	build-fuzz/fuzz/fuzz_events -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/events
 	mkdir -p fuzz/corpus/json && cp -n schemas/*.json fuzz/corpus/json/
 	build-fuzz/fuzz/fuzz_json_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus/json
+	mkdir -p build-fuzz/corpus-json-doc
+	build-fuzz/fuzz/fuzz_json_doc -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-json-doc fuzz/corpus/json fuzz/corpus/events
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/utf8.h"
 
 typedef struct reader {
   const unsigned char *p, *end, *start;
@@ -66,65 +67,10 @@ static int reserve(reader *r, size_t len, size_t n) {
   return 0;
 }
 
-/* The length of the UTF-8 sequence at p (valid, shortest form, no surrogates), or 0. */
-static size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
-  unsigned c = p[0];
-  size_t n;
-  uint32_t v;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) n = 2, v = c & 0x1F;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3, v = c & 0x0F;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4, v = c & 0x07;
-  else return 0;
-  if ((size_t)(end - p) < n) return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (p[i] & 0x3F);
-  }
-  if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-      (v >= 0xD800 && v <= 0xDFFF))
-    return 0;
-  return n;
-}
-
-static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out) {
-  if (end - p < 4) return -1;
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) {
-    unsigned c = p[i];
-    v <<= 4;
-    if (c >= '0' && c <= '9') v |= c - '0';
-    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-    else return -1;
-  }
-  *out = v;
-  return 0;
-}
-
 /* Appends code point v as UTF-8 to the scratch at *len. */
 static int put_utf8(reader *r, size_t *len, uint32_t v) {
   if (reserve(r, *len, 4)) return -1;
-  char *o = r->buf + *len;
-  if (v < 0x80) {
-    o[0] = (char)v;
-    *len += 1;
-  } else if (v < 0x800) {
-    o[0] = (char)(0xC0 | (v >> 6));
-    o[1] = (char)(0x80 | (v & 0x3F));
-    *len += 2;
-  } else if (v < 0x10000) {
-    o[0] = (char)(0xE0 | (v >> 12));
-    o[1] = (char)(0x80 | ((v >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (v & 0x3F));
-    *len += 3;
-  } else {
-    o[0] = (char)(0xF0 | (v >> 18));
-    o[1] = (char)(0x80 | ((v >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((v >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (v & 0x3F));
-    *len += 4;
-  }
+  *len += ps_utf8_put(r->buf + *len, v);
   return 0;
 }
 
@@ -141,7 +87,7 @@ static int read_string(reader *r, size_t *len) {
     }
     if (c < 0x20) return fail(r, PS_EINVAL, "control character in a string"), -1;
     if (c != '\\') {
-      size_t n = utf8_sequence(r->p, r->end);
+      size_t n = ps_utf8_sequence(r->p, r->end);
       if (!n) return fail(r, PS_EINVAL, "invalid UTF-8"), -1;
       if (reserve(r, *len, n)) return -1;
       memcpy(r->buf + *len, r->p, n);
@@ -160,10 +106,10 @@ static int read_string(reader *r, size_t *len) {
       continue;
     }
     uint32_t v, low;
-    if (e != 'u' || hex4(r->p, r->end, &v)) return fail(r, PS_EINVAL, "invalid escape"), -1;
+    if (e != 'u' || ps_hex4(r->p, r->end, &v)) return fail(r, PS_EINVAL, "invalid escape"), -1;
     r->p += 4;
     if (v >= 0xD800 && v <= 0xDBFF) {
-      if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, r->end, &low) ||
+      if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || ps_hex4(r->p + 2, r->end, &low) ||
           low < 0xDC00 || low > 0xDFFF)
         return fail(r, PS_EINVAL, "invalid surrogate pair"), -1;
       r->p += 6;

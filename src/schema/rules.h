@@ -21,6 +21,7 @@
 #include <pcre2.h>
 #include <stddef.h>
 
+#include "common/json_doc.h"
 #include "schema/validator.h"
 
 /* JSON types a "type" keyword may allow; a rule whose mask is 0 allows any type. */
@@ -34,29 +35,51 @@ enum {
   PS_T_NULL = 1 << 6,
 };
 
-/* Whether v is a JSON number with an integral value (what "integer" accepts). */
-static inline int ps_json_is_integral(const json_t *v) {
-  if (json_is_integer(v)) return 1;
-  if (!json_is_real(v)) return 0;
-  double d = json_real_value(v);
-  return isfinite(d) && d == floor(d);
-}
+/* Whether a JSON real has an integral value (what "integer" accepts of reals). */
+static inline int ps_real_is_integral(double d) { return isfinite(d) && d == floor(d); }
 
-/* Whether v is of one of the types in mask (a PS_T_* mask; 0 allows anything). */
-static inline int ps_json_type_ok(unsigned mask, const json_t *v) {
+/* Whether a value of JSON type t (a ps_json_type; real: its value when t is PS_JSON_REAL) is
+ * of one of the types in mask (a PS_T_* mask; 0 allows anything). The one definition of what
+ * "type" accepts, for the validator (json_doc values) and the loader (jansson values). */
+static inline int ps_type_ok(unsigned mask, ps_json_type t, double real) {
   if (!mask) return 1;
-  switch (json_typeof(v)) {
-  case JSON_STRING: return (mask & PS_T_STRING) != 0;
-  case JSON_INTEGER: return (mask & (PS_T_INTEGER | PS_T_NUMBER)) != 0;
-  case JSON_REAL:
-    return (mask & PS_T_NUMBER) || ((mask & PS_T_INTEGER) && ps_json_is_integral(v));
-  case JSON_TRUE:
-  case JSON_FALSE: return (mask & PS_T_BOOLEAN) != 0;
-  case JSON_OBJECT: return (mask & PS_T_OBJECT) != 0;
-  case JSON_ARRAY: return (mask & PS_T_ARRAY) != 0;
-  case JSON_NULL: return (mask & PS_T_NULL) != 0;
+  switch (t) {
+  case PS_JSON_STRING: return (mask & PS_T_STRING) != 0;
+  case PS_JSON_INTEGER: return (mask & (PS_T_INTEGER | PS_T_NUMBER)) != 0;
+  case PS_JSON_REAL:
+    return (mask & PS_T_NUMBER) || ((mask & PS_T_INTEGER) && ps_real_is_integral(real));
+  case PS_JSON_TRUE:
+  case PS_JSON_FALSE: return (mask & PS_T_BOOLEAN) != 0;
+  case PS_JSON_OBJECT: return (mask & PS_T_OBJECT) != 0;
+  case PS_JSON_ARRAY: return (mask & PS_T_ARRAY) != 0;
+  case PS_JSON_NULL: return (mask & PS_T_NULL) != 0;
   }
   return 0;
+}
+
+/* The ps_json_type of a jansson value. */
+static inline ps_json_type ps_jansson_type(const json_t *v) {
+  switch (json_typeof(v)) {
+  case JSON_STRING: return PS_JSON_STRING;
+  case JSON_INTEGER: return PS_JSON_INTEGER;
+  case JSON_REAL: return PS_JSON_REAL;
+  case JSON_TRUE: return PS_JSON_TRUE;
+  case JSON_FALSE: return PS_JSON_FALSE;
+  case JSON_OBJECT: return PS_JSON_OBJECT;
+  case JSON_ARRAY: return PS_JSON_ARRAY;
+  case JSON_NULL: break;
+  }
+  return PS_JSON_NULL;
+}
+
+/* Whether v is a JSON number with an integral value (what "integer" accepts). */
+static inline int ps_json_is_integral(const json_t *v) {
+  return json_is_integer(v) || (json_is_real(v) && ps_real_is_integral(json_real_value(v)));
+}
+
+/* ps_type_ok for a jansson value (schema files: enum values). */
+static inline int ps_json_type_ok(unsigned mask, const json_t *v) {
+  return ps_type_ok(mask, ps_jansson_type(v), json_is_real(v) ? json_real_value(v) : 0);
 }
 
 /* A "minimum" or "maximum": kept as a double, and exactly when it is an integer. */

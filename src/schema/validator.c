@@ -1,10 +1,11 @@
 /*
  * validator.c: checks one event against the compiled rules of rules.h; implements
- * ps_schema_validate_event and ps_violation_code_name of validator.h.
+ * ps_schema_validate_doc, ps_schema_validate_event and ps_violation_code_name of validator.h.
+ * It reads events as json_doc documents (common/json_doc.h), the collector's one parse.
  *
  * Guarantees:
  *  - reads the set and the event only, so any number of threads may validate at once;
- *  - allocates nothing: violations go into the caller's fixed ps_violations, patterns run
+ *  - ps_schema_validate_doc allocates nothing: violations go into the caller's fixed ps_violations, patterns run
  *    through a stack ps_matcher (matcher.h);
  *  - reports every violation of the event (up to PS_MAX_VIOLATIONS), in the order of the
  *    schema's rules, at most one per keyword of a field; a field of the wrong type gets only
@@ -29,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/errors.h"
 
 #include "schema/matcher.h"
 #include "schema/rules.h"
@@ -82,24 +85,37 @@ static void copy_text(char *dst, size_t size, const char *src, size_t len) {
   memcpy(dst + keep, ellipsis, strlen(ellipsis) + 1);
 }
 
-/* Code points in a valid UTF-8 string (jansson only holds valid UTF-8). */
+/* Code points in a valid UTF-8 string (json_doc only holds valid UTF-8). */
 static size_t utf8_length(const char *s, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
   return n;
 }
 
-static const char *json_type_name(const json_t *v) {
-  if (!v) return "nothing";
-  switch (json_typeof(v)) {
-  case JSON_STRING: return "string";
-  case JSON_INTEGER: return "integer";
-  case JSON_REAL: return "number";
-  case JSON_TRUE:
-  case JSON_FALSE: return "boolean";
-  case JSON_OBJECT: return "object";
-  case JSON_ARRAY: return "array";
-  case JSON_NULL: return "null";
+/* One value of the event: the document and the node. */
+typedef struct jv {
+  const ps_json_doc *d;
+  ps_json_ref at;
+} jv;
+
+static ps_json_type type_of(jv v) { return ps_json_type_of(v.d, v.at); }
+static double real_of(jv v) { return v.d->nodes[v.at].u.d; }
+
+static int type_ok(unsigned mask, jv v) {
+  ps_json_type t = type_of(v);
+  return ps_type_ok(mask, t, t == PS_JSON_REAL ? real_of(v) : 0);
+}
+
+static const char *json_type_name(ps_json_type t) {
+  switch (t) {
+  case PS_JSON_STRING: return "string";
+  case PS_JSON_INTEGER: return "integer";
+  case PS_JSON_REAL: return "number";
+  case PS_JSON_TRUE:
+  case PS_JSON_FALSE: return "boolean";
+  case PS_JSON_OBJECT: return "object";
+  case PS_JSON_ARRAY: return "array";
+  case PS_JSON_NULL: return "null";
   }
   return "?";
 }
@@ -122,27 +138,29 @@ static size_t integer_text(long long i, char *buf) {
 
 /* The decimal form of a number, as "pattern" sees it and messages print it (buf: 32 bytes or
  * more); returns its length. */
-static size_t number_text(const json_t *v, char *buf, size_t size) {
-  double d = json_number_value(v);
-  if (json_is_integer(v)) return integer_text((long long)json_integer_value(v), buf);
-  if (ps_json_is_integral(v) && d >= -9.2e18 && d <= 9.2e18)
-    return integer_text((long long)d, buf);
+static size_t number_text(jv v, char *buf, size_t size) {
+  if (type_of(v) == PS_JSON_INTEGER) return integer_text((long long)ps_json_integer(v.d, v.at), buf);
+  double d = real_of(v);
+  if (ps_real_is_integral(d) && d >= -9.2e18 && d <= 9.2e18) return integer_text((long long)d, buf);
   int n = snprintf(buf, size, "%.17g", d);
   return n < 0 ? 0 : strlen(buf);
 }
 
 /* A short, printable rendering of a client value for messages: "\"abc\"", 12, true, array. */
-static void value_text(const json_t *v, char *buf, size_t size) {
-  if (json_is_string(v)) {
+static void value_text(jv v, char *buf, size_t size) {
+  ps_json_type t = type_of(v);
+  if (t == PS_JSON_STRING) {
     char inner[QUOTE_BYTES + 4];
-    copy_text(inner, sizeof inner, json_string_value(v), json_string_length(v));
+    size_t len;
+    const char *s = ps_json_string(v.d, v.at, &len);
+    copy_text(inner, sizeof inner, s, len);
     snprintf(buf, size, "\"%s\"", inner);
-  } else if (json_is_number(v)) {
+  } else if (t == PS_JSON_INTEGER || t == PS_JSON_REAL) {
     number_text(v, buf, size);
-  } else if (json_is_boolean(v)) {
-    snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
+  } else if (t == PS_JSON_TRUE || t == PS_JSON_FALSE) {
+    snprintf(buf, size, "%s", t == PS_JSON_TRUE ? "true" : "false");
   } else {
-    snprintf(buf, size, "%s", json_type_name(v));
+    snprintf(buf, size, "%s", json_type_name(t));
   }
 }
 
@@ -171,18 +189,53 @@ __attribute__((format(printf, 4, 5))) static void report(vctx *c, const char *fi
   copy_text(v->message, sizeof v->message, message, n < 0 ? 0 : strlen(message));
 }
 
+/* json_equal(v, e) for a document value and a schema's (jansson) value, numbers excepted. */
+static int equal(jv v, const json_t *e) {
+  ps_json_type t = type_of(v);
+  if (t != ps_jansson_type(e)) return 0;
+  switch (t) {
+  case PS_JSON_STRING: {
+    size_t len;
+    const char *s = ps_json_string(v.d, v.at, &len);
+    return len == json_string_length(e) && memcmp(s, json_string_value(e), len) == 0;
+  }
+  case PS_JSON_INTEGER: return ps_json_integer(v.d, v.at) == json_integer_value(e);
+  case PS_JSON_REAL: return real_of(v) == json_real_value(e);
+  case PS_JSON_ARRAY: {
+    if (ps_json_size(v.d, v.at) != json_array_size(e)) return 0;
+    size_t i = 0;
+    for (ps_json_ref x = ps_json_first(v.d, v.at); x; x = ps_json_next(v.d, v.at, x))
+      if (!equal((jv){v.d, x}, json_array_get(e, i++))) return 0;
+    return 1;
+  }
+  case PS_JSON_OBJECT: {
+    if (ps_json_size(v.d, v.at) != json_object_size(e)) return 0;
+    for (ps_json_ref k = ps_json_member_first(v.d, v.at); k; k = ps_json_member_next(v.d, v.at, k)) {
+      size_t len;
+      const char *key = ps_json_string(v.d, k, &len);
+      const json_t *other = json_object_getn(e, key, len);
+      if (!other || !equal((jv){v.d, ps_json_member_value(v.d, k)}, other)) return 0;
+    }
+    return 1;
+  }
+  default: return 1; /* true, false, null */
+  }
+}
+
 /* Numbers compare by value (2 equals 2.0); everything else as jansson compares it. */
-static int enum_has(const ps_rule *r, const json_t *v) {
+static int enum_has(const ps_rule *r, jv v) {
   size_t i;
   json_t *e;
+  ps_json_type t = type_of(v);
+  int number = t == PS_JSON_INTEGER || t == PS_JSON_REAL;
   json_array_foreach(r->enum_values, i, e) {
-    if (json_is_number(v) && json_is_number(e)) {
-      if (json_is_integer(v) && json_is_integer(e)) {
-        if (json_integer_value(v) == json_integer_value(e)) return 1;
-      } else if (json_number_value(v) == json_number_value(e)) {
+    if (number && json_is_number(e)) {
+      if (t == PS_JSON_INTEGER && json_is_integer(e)) {
+        if (ps_json_integer(v.d, v.at) == json_integer_value(e)) return 1;
+      } else if (ps_json_number(v.d, v.at) == json_number_value(e)) {
         return 1;
       }
-    } else if (json_equal(v, e)) {
+    } else if (equal(v, e)) {
       return 1;
     }
   }
@@ -210,18 +263,18 @@ static void check_string(vctx *c, const ps_rule *r, const char *field, int is_ke
   }
 }
 
-static int below(const ps_bound *b, const json_t *v) {
-  if (json_is_integer(v) && b->integral) return json_integer_value(v) < b->i;
-  return json_number_value(v) < b->d;
+static int below(const ps_bound *b, jv v) {
+  if (type_of(v) == PS_JSON_INTEGER && b->integral) return ps_json_integer(v.d, v.at) < b->i;
+  return ps_json_number(v.d, v.at) < b->d;
 }
 
-static int above(const ps_bound *b, const json_t *v) {
-  if (json_is_integer(v) && b->integral) return json_integer_value(v) > b->i;
-  return json_number_value(v) > b->d;
+static int above(const ps_bound *b, jv v) {
+  if (type_of(v) == PS_JSON_INTEGER && b->integral) return ps_json_integer(v.d, v.at) > b->i;
+  return ps_json_number(v.d, v.at) > b->d;
 }
 
 /* "pattern" (on the decimal form), "minimum" and "maximum" on a number. */
-static void check_number(vctx *c, const ps_rule *r, const char *field, const json_t *v) {
+static void check_number(vctx *c, const ps_rule *r, const char *field, jv v) {
   char text[40], limit[40];
   if (!r->pattern && !r->minimum.set && !r->maximum.set) return;
   size_t len = number_text(v, text, sizeof text);
@@ -238,26 +291,27 @@ static void check_number(vctx *c, const ps_rule *r, const char *field, const jso
   }
 }
 
-static void check_value(vctx *c, const ps_rule *r, const char *field, const json_t *v);
+static void check_value(vctx *c, const ps_rule *r, const char *field, jv v);
 
 /* Checks member r of obj: present, or absent and not required. */
-static void check_member(vctx *c, const ps_rule *r, const json_t *obj) {
-  const json_t *v = json_object_get(obj, r->name);
+static void check_member(vctx *c, const ps_rule *r, jv obj) {
+  ps_json_ref v = ps_json_get(obj.d, obj.at, r->name);
   if (v)
-    check_value(c, r, r->path, v);
+    check_value(c, r, r->path, (jv){obj.d, v});
   else if (r->required)
     report(c, r->path, PS_VIOLATION_REQUIRED, "%s is required", r->path);
 }
 
-static int named(const ps_rule *r, const char *key) {
+static int named(const ps_rule *r, const char *key, size_t keylen) {
   for (size_t i = 0; i < r->nproperties; i++)
-    if (strcmp(r->properties[i].name, key) == 0) return 1;
+    if (strlen(r->properties[i].name) == keylen && memcmp(r->properties[i].name, key, keylen) == 0)
+      return 1;
   return 0;
 }
 
 /* "maxProperties", nested "properties", "propertyNames" and "additionalProperties". */
-static void check_object(vctx *c, const ps_rule *r, const char *field, const json_t *obj) {
-  size_t size = json_object_size(obj);
+static void check_object(vctx *c, const ps_rule *r, const char *field, jv obj) {
+  size_t size = ps_json_size(obj.d, obj.at);
   if (r->max_properties >= 0 && size > (size_t)r->max_properties)
     report(c, field, PS_VIOLATION_MAXIMUM, "%s must have at most %lld entries, got %zu", field,
            r->max_properties, size);
@@ -269,83 +323,120 @@ static void check_object(vctx *c, const ps_rule *r, const char *field, const jso
   if (prefix > sizeof member - 8) prefix = utf8_cut(field, sizeof member - 8);
   memcpy(member, field, prefix);
   member[prefix++] = '.';
-  for (void *it = json_object_iter((json_t *)obj); it && !full(c);
-       it = json_object_iter_next((json_t *)obj, it)) {
-    const char *key = json_object_iter_key(it);
-    size_t keylen = json_object_iter_key_len(it);
+  for (ps_json_ref k = ps_json_member_first(obj.d, obj.at); k && !full(c);
+       k = ps_json_member_next(obj.d, obj.at, k)) {
+    size_t keylen;
+    const char *key = ps_json_string(obj.d, k, &keylen);
     copy_text(member + prefix, sizeof member - prefix, key, keylen);
     if (r->property_names) check_string(c, r->property_names, member, 1, key, keylen);
-    if (r->additional && !named(r, key))
-      check_value(c, r->additional, member, json_object_iter_value(it));
+    if (r->additional && !named(r, key, keylen))
+      check_value(c, r->additional, member, (jv){obj.d, ps_json_member_value(obj.d, k)});
   }
 }
 
 /* Every keyword of r on a value v that is present; field names it in violations. */
-static void check_value(vctx *c, const ps_rule *r, const char *field, const json_t *v) {
+static void check_value(vctx *c, const ps_rule *r, const char *field, jv v) {
   char got[QUOTE_BYTES + 8];
-  if (!ps_json_type_ok(r->types, v)) {
+  if (!type_ok(r->types, v)) {
     report(c, field, PS_VIOLATION_TYPE, "%s must be %s, got %s", field, r->type_text,
-           json_type_name(v));
+           json_type_name(type_of(v)));
     return;
   }
   if (r->enum_values && !enum_has(r, v)) {
     value_text(v, got, sizeof got);
     report(c, field, PS_VIOLATION_ENUM, "%s is %s, must be one of %s", field, got, r->enum_text);
   }
-  switch (json_typeof(v)) {
-  case JSON_STRING:
-    check_string(c, r, field, 0, json_string_value(v), json_string_length(v));
+  switch (type_of(v)) {
+  case PS_JSON_STRING: {
+    size_t len;
+    const char *s = ps_json_string(v.d, v.at, &len);
+    check_string(c, r, field, 0, s, len);
     break;
-  case JSON_INTEGER:
-  case JSON_REAL: check_number(c, r, field, v); break;
-  case JSON_OBJECT: check_object(c, r, field, v); break;
+  }
+  case PS_JSON_INTEGER:
+  case PS_JSON_REAL: check_number(c, r, field, v); break;
+  case PS_JSON_OBJECT: check_object(c, r, field, v); break;
   default: break;
   }
 }
 
+typedef struct name_key {
+  const char *s;
+  size_t len;
+} name_key;
+
 static int compare_category(const void *key, const void *elem) {
-  const json_t *name = key;
+  const name_key *name = key;
   const ps_schema *const *s = elem;
-  const char *a = json_string_value(name), *b = (*s)->id;
-  size_t alen = json_string_length(name), blen = strlen(b);
-  int cmp = memcmp(a, b, alen < blen ? alen : blen);
-  return cmp ? cmp : (alen > blen) - (alen < blen);
+  const char *b = (*s)->id;
+  size_t blen = strlen(b);
+  int cmp = memcmp(name->s, b, name->len < blen ? name->len : blen);
+  return cmp ? cmp : (name->len > blen) - (name->len < blen);
 }
 
-size_t ps_schema_validate_event(const ps_schema_set *set, const json_t *event,
-                                ps_violations *out, const char **category_out) {
+size_t ps_schema_validate_doc(const ps_schema_set *set, const ps_json_doc *doc,
+                              ps_json_ref event, ps_violations *out,
+                              const char **category_out) {
   vctx c = {.out = out};
   char got[QUOTE_BYTES + 8];
   out->count = 0;
   if (category_out) *category_out = NULL;
   ps_matcher_init(&c.matcher);
-  if (!json_is_object(event)) {
+  jv e = {doc, event};
+  if (!doc || type_of(e) != PS_JSON_OBJECT) {
     report(&c, "", PS_VIOLATION_TYPE, "an event must be a JSON object, got %s",
-           json_type_name(event));
+           doc ? json_type_name(type_of(e)) : "nothing");
     goto out;
   }
-  const json_t *category = json_object_get(event, "category");
+  ps_json_ref category = ps_json_get(doc, event, "category");
   if (!category) {
     report(&c, "category", PS_VIOLATION_REQUIRED, "category is required");
     goto out;
   }
-  if (!json_is_string(category)) {
+  jv cat = {doc, category};
+  if (type_of(cat) != PS_JSON_STRING) {
     report(&c, "category", PS_VIOLATION_TYPE, "category must be string, got %s",
-           json_type_name(category));
+           json_type_name(type_of(cat)));
     goto out;
   }
-  const ps_schema *const *found = bsearch(category, set->categories, set->ncategories,
+  name_key name;
+  name.s = ps_json_string(doc, category, &name.len);
+  const ps_schema *const *found = bsearch(&name, set->categories, set->ncategories,
                                           sizeof *set->categories, compare_category);
   if (!found) {
-    value_text(category, got, sizeof got);
+    value_text(cat, got, sizeof got);
     report(&c, "category", PS_VIOLATION_ENUM, "category is %s, must be one of %s", got,
            set->categories_text);
     goto out;
   }
   const ps_schema *schema = *found;
   if (category_out) *category_out = schema->id;
-  for (size_t i = 0; i < schema->nflat && !full(&c); i++) check_member(&c, schema->flat[i], event);
+  for (size_t i = 0; i < schema->nflat && !full(&c); i++) check_member(&c, schema->flat[i], e);
 out:
   ps_matcher_release(&c.matcher);
   return out->count;
+}
+
+size_t ps_schema_validate_event(const ps_schema_set *set, const json_t *event,
+                                ps_violations *out, const char **category_out) {
+  ps_json_doc doc;
+  ps_json_doc_init(&doc, PS_JSON_DOC_ALLOW_NUL);
+  char *text = event ? json_dumps(event, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+  size_t n;
+  char err[128] = "out of memory";
+  if (event && (!text || ps_json_doc_parse(&doc, text, strlen(text), err, sizeof err) != PS_OK)) {
+    /* Out of memory, or a value no JSON text can carry (a NUL in a key): not valid. */
+    out->count = 0;
+    if (category_out) *category_out = NULL;
+    ps_violation *v = &out->items[out->count++];
+    v->field[0] = '\0';
+    v->code = PS_VIOLATION_TYPE;
+    snprintf(v->message, sizeof v->message, "the event could not be checked: %s", err);
+    n = out->count;
+  } else {
+    n = ps_schema_validate_doc(set, event ? &doc : NULL, 0, out, category_out);
+  }
+  free(text);
+  ps_json_doc_free(&doc);
+  return n;
 }

@@ -18,14 +18,17 @@
  *  - members no schema names are allowed.
  *
  * A loaded ps_schema_set is immutable and may be used by many threads at once.
- * Validation never fails for want of memory: it reports into a fixed-size ps_violations, and
- * allocates nothing.
+ * Events are read as json_doc documents (common/json_doc.h: the collector parses each event
+ * once, without an allocation per value). ps_schema_validate_doc never fails for want of
+ * memory: it reports into a fixed-size ps_violations, and allocates nothing.
  */
 #ifndef PS_SCHEMA_VALIDATOR_H
 #define PS_SCHEMA_VALIDATOR_H
 
 #include <jansson.h>
 #include <stddef.h>
+
+#include "common/json_doc.h"
 
 #include "schema/embedded.h"
 
@@ -71,13 +74,23 @@ int ps_schema_set_create_embedded(ps_schema_set **out, char *err, size_t errlen)
 void ps_schema_set_free(ps_schema_set *set);
 
 /*
- * Validates one event: picks the schema by the event's "category", then checks every rule.
- * A non-object event (or NULL) is one violation (field "", code type); a missing, non-string
- * or unknown category is one violation of field "category" (code required, type or enum)
- * and nothing else is checked. Otherwise every violation is reported, in schema order, up to
- * PS_MAX_VIOLATIONS. Returns the number of violations written to out (0 = valid).
- * If category_out is not NULL it receives the event's category when it is a known one, else
- * NULL (the pointer stays valid as long as set lives).
+ * Validates one event, the node event of doc: picks the schema by the event's "category", then
+ * checks every rule. A non-object event (or a NULL doc) is one violation (field "", code type);
+ * a missing, non-string or unknown category is one violation of field "category" (code
+ * required, type or enum) and nothing else is checked. Otherwise every violation is reported,
+ * in schema order, up to PS_MAX_VIOLATIONS. Returns the number of violations written to out
+ * (0 = valid). If category_out is not NULL it receives the event's category when it is a known
+ * one, else NULL (the pointer stays valid as long as set lives). Allocates nothing.
+ */
+size_t ps_schema_validate_doc(const ps_schema_set *set, const ps_json_doc *doc,
+                              ps_json_ref event, ps_violations *out,
+                              const char **category_out);
+
+/*
+ * The same for a jansson value (NULL: no event), for callers that hold one (libplaystat, tests):
+ * it serialises the value and parses the text into a document, so unlike
+ * ps_schema_validate_doc it allocates; should that fail, the event gets one violation (field
+ * "", code type) saying it could not be checked.
  */
 size_t ps_schema_validate_event(const ps_schema_set *set, const json_t *event,
                                 ps_violations *out, const char **category_out);

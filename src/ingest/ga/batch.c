@@ -22,7 +22,8 @@ static int push(ps_json_slice **slices, size_t *count, size_t *cap, const char *
   return PS_OK;
 }
 
-int ps_json_array_split(const char *body, size_t len, ps_json_slice **slices, size_t *count) {
+int ps_json_array_split(const char *body, size_t len, size_t max, ps_json_slice **slices,
+                        size_t *count) {
   size_t i = 0, n = 0, cap = 0;
   ps_json_slice *out = NULL;
   int rc = PS_EPARSE;
@@ -53,6 +54,10 @@ int ps_json_array_split(const char *body, size_t len, ps_json_slice **slices, si
       depth--;
     } else if (depth == 0 && (c == ',' || c == ']')) {
       while (start < body + i && is_blank(*start)) start++;
+      if (max && n == max) {
+        rc = PS_ETOOBIG;
+        goto fail;
+      }
       if ((rc = push(&out, &n, &cap, start, (size_t)(body + i - start))) != PS_OK) goto fail;
       rc = PS_EPARSE;
       start = body + i + 1;

@@ -18,8 +18,11 @@ typedef struct ps_json_slice {
 /*
  * On success returns 0 and a malloc'd array of count slices (pointing into body; caller frees
  * the array). PS_EPARSE when body is not one JSON array (leading/trailing blanks allowed) or is
- * structurally broken; PS_ENOMEM. An empty array gives count 0 and *slices NULL.
+ * structurally broken; PS_ETOOBIG as soon as it finds more than max elements (0: no limit),
+ * so that an array of many tiny elements costs no more than max slices; PS_ENOMEM. An empty
+ * array gives count 0 and *slices NULL.
  */
-int ps_json_array_split(const char *body, size_t len, ps_json_slice **slices, size_t *count);
+int ps_json_array_split(const char *body, size_t len, size_t max, ps_json_slice **slices,
+                        size_t *count);
 
 #endif
