@@ -7,7 +7,8 @@
  * (event.h; 400 problem+json listing each bad event, and then nothing is stored) ->
  * anonymised (anonymizer.h) -> one record per event through the ingest queue -> answered
  * after the commit: 200 {"stored": <new events>, "duplicates": <events already stored>}.
- * A full queue answers 503 with Retry-After. Player ids are never logged, even in errors.
+ * A full queue answers 503 with Retry-After. Player ids are never logged nor echoed, even in
+ * errors: a syntax error is told by its byte offset, line and column, never by the text near it.
  */
 #include <jansson.h>
 #include <openssl/sha.h>
@@ -93,6 +94,27 @@ static int check_ids(ps_request *req, const ps_so_key *key) {
   return 0;
 }
 
+/* Describes a JSON syntax error by its kind and where it is (byte offset, line, column), never
+ * by the text around it: jansson's own message quotes the input ("near '\"real-player-..."),
+ * and a body's strings are player ids, which must not reach an answer or a log. */
+static void syntax_detail(const json_error_t *jerr, char *out, size_t cap) {
+  const char *what;
+  switch (json_error_code(jerr)) {
+    case json_error_invalid_utf8: what = "invalid UTF-8"; break;
+    case json_error_premature_end_of_input: what = "unexpected end of input"; break;
+    case json_error_end_of_input_expected: what = "text after the JSON value"; break;
+    case json_error_null_character: what = "a NUL character in a string"; break;
+    case json_error_duplicate_key: what = "a duplicate object key"; break;
+    case json_error_numeric_overflow: what = "a number out of range"; break;
+    case json_error_stack_overflow: what = "nesting too deep"; break;
+    case json_error_out_of_memory: what = "out of memory"; break;
+    default: what = "invalid syntax (a control character in a string, a missing quote, comma or "
+                    "bracket, or a bad literal)"; break;
+  }
+  snprintf(out, cap, "The body is not JSON: %s at byte offset %d (line %d, column %d)", what,
+           jerr->position, jerr->line, jerr->column);
+}
+
 /* Parses the body into j->events (all valid) or answers 400/415. */
 static int parse_events(ps_request *req, so_job *j) {
   const char *type = ps_request_header(req, "Content-Type");
@@ -105,9 +127,8 @@ static int parse_events(ps_request *req, so_job *j) {
   json_error_t jerr;
   json_t *root = json_loadb(body->data ? body->data : "", body->len, JSON_REJECT_DUPLICATES, &jerr);
   if (!root) {
-    char detail[256];
-    snprintf(detail, sizeof detail, "The body is not JSON: %s (line %d, column %d)", jerr.text,
-             jerr.line, jerr.column);
+    char detail[192];
+    syntax_detail(&jerr, detail, sizeof detail);
     ps_request_respond_problem(req, 400, "Bad Request", detail);
     return -1;
   }

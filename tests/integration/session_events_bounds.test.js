@@ -1,0 +1,85 @@
+'use strict';
+// The session events endpoint (Unity Matchmaker compatible) under hostile bodies, against the
+// real binary:
+// - a JSON syntax error is described by byte offset, line and column, never by the text near
+//   it: jansson's own message quotes the input ("control character 0x1 near '"real-..."), and a
+//   body's strings are real player ids, which must reach no answer, no log and no file;
+// - what one request may hold is capped (events per request, teams and players per event,
+//   distinct players per session), so the memory and the answer of a request stay within small
+//   constants times its size; a refused request stores nothing.
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ps = require('./lib/playstat');
+const { createServiceAccount, SoClient } = require('./lib/observability');
+
+const REAL = 'zq7secretplayer'; // every real id starts with it: one search finds any leak
+
+function iso(ms) { return new Date(ms).toISOString(); }
+
+function filesUnder(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+describe('session events: no echo of the input, bounded requests', () => {
+  let srv;
+  let client;
+  let reader;
+
+  before(async () => {
+    srv = await ps.startServer({ name: 'so-bounds' });
+    const game = await ps.createGame(srv.dataDir, 'Bounded');
+    const writer = await createServiceAccount(srv.dataDir, game.project_id, 'writer');
+    const viewer = await createServiceAccount(srv.dataDir, game.project_id, 'viewer');
+    client = new SoClient({ port: srv.port, projectId: game.project_id, account: writer });
+    reader = new SoClient({ port: srv.port, projectId: game.project_id, account: viewer });
+  });
+  after(async () => { if (srv) await srv.stop(); });
+
+  it('a syntax error inside a player id answers 400 with offset, line and column, not the id', async () => {
+    const ts = iso(Date.now());
+    const head = `[{"type":"match.created","timestamp":"${ts}","teams":[{"playerIds":["`;
+    const bodies = [
+      // a control character inside the id (the reported case)
+      `${head}${REAL}-a\u0001bc"]}]}]`,
+      // the id never ends
+      `${head}${REAL}-b`,
+      // a bad escape inside the id
+      `${head}${REAL}-c\\q"]}]}]`,
+      // a duplicate key whose name is an id
+      `[{"type":"players.assigned","timestamp":"${ts}","players":[{"id":"x","${REAL}-d":1,"${REAL}-d":2}]}]`,
+      // text after the value
+      `{"type":"allocation.succeeded","timestamp":"${ts}"} "${REAL}-e"`,
+      // invalid UTF-8 inside the id
+      Buffer.concat([Buffer.from(`${head}${REAL}-f`), Buffer.from([0xc3, 0x28]), Buffer.from('"]}]}]')]),
+    ];
+    for (const raw of bodies) {
+      const res = await client.post('syntax', null, { raw });
+      const what = `body ${JSON.stringify(String(raw).slice(-40))}`;
+      assert.equal(res.status, 400, `${what}: ${ps.describeRes(res)}`);
+      assert.match(res.headers['content-type'], /^application\/problem\+json/);
+      assert.ok(!res.text.includes(REAL), `${what}: the answer quotes the input: ${res.text}`);
+      assert.match(res.json.detail, /^The body is not JSON: .+ at byte offset \d+ \(line \d+, column \d+\)$/, `${what}: ${res.text}`);
+    }
+    // The offset is where the parser stopped: within the body, after the id's start.
+    const res = await client.post('syntax', null, { raw: bodies[0] });
+    const offset = Number(/byte offset (\d+)/.exec(res.json.detail)[1]);
+    assert.ok(offset >= head.length && offset <= bodies[0].length, res.json.detail);
+    assert.equal((await reader.get('syntax')).status, 404, 'nothing was stored');
+  });
+
+  it('leaves no real player id in the server log or the data directory', async () => {
+    // Checked once the other cases ran (node runs them in order).
+    assert.ok(!srv.log().includes(REAL), 'the server log holds a real player id');
+    for (const file of filesUnder(srv.dataDir)) {
+      const bytes = fs.readFileSync(file);
+      assert.ok(!bytes.includes(Buffer.from(REAL)), `${file} holds a real player id`);
+    }
+  });
+});
