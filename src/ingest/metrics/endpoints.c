@@ -5,7 +5,10 @@
  *   game (404 14001) -> bearer token (401 11005) -> player rate (429 11008 + Retry-After) ->
  *   body (415 13005/13006, 400 13004, 422 13009) -> session_ts window (422) ->
  *   session hash (403 29101) -> session state (registry.h: 409 13010/13011/13012, 404 14000)
- * An accepted request goes through the ingest queue and is answered 204 once committed.
+ * An accepted request goes through the ingest queue and is answered 204 once committed. So is
+ * a resend of an accepted request (same session, nonce, kind, order id, session_ts, ids): it is
+ * a success that changes nothing (registry.h), as the collector and the matchmaker API treat
+ * duplicates, so a client whose 204 was lost (a crash, a dropped connection) is not refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,8 +166,10 @@ static const struct {
     [PS_MSR_ERROR] = {503, PS_MODIO_METRICS_INTERNAL, "Session state unavailable, retry later."},
 };
 
+/* 0 when the registry accepted the request (new, or a resend of one it accepted), else answers
+ * the refusal and returns -1. */
 static int check_state(ps_request *req, ps_msr_result result) {
-  if (result == PS_MSR_OK) return 0;
+  if (result == PS_MSR_OK || result == PS_MSR_DUPLICATE) return 0;
   ps_modio_respond_error(req, state_refusals[result].status, state_refusals[result].error_ref,
                          state_refusals[result].message, NULL,
                          state_refusals[result].status == 503 ? 1 : 0);
@@ -214,8 +219,9 @@ static void handle(ps_request *req, ps_app *app, ps_msession_kind kind) {
     ps_modio_respond_error(req, 503, PS_MODIO_METRICS_INTERNAL, "Busy, retry later.", NULL, 1);
     return;
   }
+  int64_t accepted_ms = now;
   if (check_state(req, ps_msession_registry_begin(app->msessions, game.id, j->player, &j->parsed,
-                                                  now))) {
+                                                  now, &accepted_ms))) {
     ps_ingest_unreserve(app->queue, 1);
     return;
   }
@@ -230,8 +236,10 @@ static void handle(ps_request *req, ps_app *app, ps_msession_kind kind) {
       .ts_ms = j->parsed.ts_ms,
       .order_id = j->parsed.order_id,
   };
-  j->stored = (ps_record){.kind = PS_RECORD_MSESSION, .game_id = game.id, .received_ms = now,
-                          .msession = &j->record};
+  /* A resend is stored again as first received: the stores keep it once and change nothing,
+   * and it is answered only once that is durable, like the first (registry.h). */
+  j->stored = (ps_record){.kind = PS_RECORD_MSESSION, .game_id = game.id,
+                          .received_ms = accepted_ms, .msession = &j->record};
   j->job = (ps_ingest_job){.records = &j->stored, .count = 1, .done = on_committed, .ctx = j};
   ps_request_defer(req);
   ps_ingest_submit(app->queue, &j->job);
