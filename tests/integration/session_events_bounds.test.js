@@ -74,6 +74,24 @@ describe('session events: no echo of the input, bounded requests', () => {
     assert.equal((await reader.get('syntax')).status, 404, 'nothing was stored');
   });
 
+  it('anonymises teams and players in every event type, also where the type does not define them', async () => {
+    const t = Date.now();
+    const res = await client.post('extra-members', [
+      { type: 'match.created', timestamp: iso(t), teams: [{ playerIds: [`${REAL}-m1`, `${REAL}-m2`] }] },
+      { type: 'allocation.failed', timestamp: iso(t + 1), reason: 'x', players: [{ id: `${REAL}-m3` }] },
+      { type: 'allocation.succeeded', timestamp: iso(t + 2), teams: [{ playerIds: [`${REAL}-m1`] }] },
+      { type: 'players.assigned', timestamp: iso(t + 3), players: [{ id: `${REAL}-m2` }], teams: [{ playerIds: [`${REAL}-m4`] }] },
+    ]);
+    assert.equal(res.status, 200, ps.describeRes(res));
+    const doc = await reader.get('extra-members');
+    assert.equal(doc.status, 200, ps.describeRes(doc));
+    assert.ok(!doc.text.includes(REAL), `a real id is served: ${doc.text}`);
+    const byType = Object.fromEntries(doc.json.sessionEvents.map((e) => [e.type, e]));
+    assert.deepEqual(byType['allocation.failed'].players, [{ id: 'Player 3' }]);
+    assert.deepEqual(byType['allocation.succeeded'].teams, [{ playerIds: ['Player 1'] }]);
+    assert.deepEqual(byType['players.assigned'].teams, [{ playerIds: ['Player 4'] }]);
+  });
+
   it('leaves no real player id in the server log or the data directory', async () => {
     // Checked once the other cases ran (node runs them in order).
     assert.ok(!srv.log().includes(REAL), 'the server log holds a real player id');

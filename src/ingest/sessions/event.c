@@ -168,19 +168,35 @@ static int check_backfill_players(parse *p, json_t *event) {
   return check_players(p, event);
 }
 
+#define HAS_TEAMS 1u   /* the type's check reads "teams" (required) */
+#define HAS_PLAYERS 2u /* the type's check reads "players" (required) */
+
 static const struct {
   const char *type;
   int (*check)(parse *p, json_t *event);
+  unsigned reads;
 } types[] = {
-    {"match.created", check_match},
-    {"allocation.requested", check_allocation_requested},
-    {"allocation.succeeded", check_nothing},
-    {"allocation.failed", check_allocation_failed},
-    {"players.assigned", check_assigned},
-    {"backfill.match.created", check_backfill_match},
-    {"players.connected", check_backfill_players},
-    {"players.disconnected", check_backfill_players},
+    {"match.created", check_match, HAS_TEAMS},
+    {"allocation.requested", check_allocation_requested, 0},
+    {"allocation.succeeded", check_nothing, 0},
+    {"allocation.failed", check_allocation_failed, 0},
+    {"players.assigned", check_assigned, HAS_PLAYERS},
+    {"backfill.match.created", check_backfill_match, HAS_TEAMS},
+    {"players.connected", check_backfill_players, HAS_PLAYERS},
+    {"players.disconnected", check_backfill_players, HAS_PLAYERS},
 };
+
+/* "teams" and "players" hold real player ids in whatever event they appear: a type that does
+ * not define them (an allocation event with a "players" member, a players event with "teams")
+ * keeps them as extra fields, so they are checked and anonymised there too, never stored as
+ * sent. (The fuzzer found such ids passing through untouched.) */
+static int check_player_members(parse *p, json_t *event, unsigned read) {
+  int rc = PS_OK;
+  if (!(read & HAS_TEAMS) && json_object_get(event, "teams")) rc = check_teams(p, event);
+  if (rc == PS_OK && !(read & HAS_PLAYERS) && json_object_get(event, "players"))
+    rc = check_players(p, event);
+  return rc;
+}
 
 int ps_so_event_parse(json_t *value, ps_so_event *ev, char *err, size_t errlen) {
   memset(ev, 0, sizeof *ev);
@@ -214,6 +230,7 @@ int ps_so_event_parse(json_t *value, ps_so_event *ev, char *err, size_t errlen) 
     goto out;
   }
   rc = types[t].check(&p, ev->body);
+  if (rc == PS_OK) rc = check_player_members(&p, ev->body, types[t].reads);
 out:
   if (rc != PS_OK) ps_so_event_free(ev);
   return rc;

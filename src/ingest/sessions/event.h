@@ -17,6 +17,9 @@
  *                          | Timeout
  *   players.connected, players.disconnected    players (required), as above
  *
+ * "teams" and "players" are checked as above, and their ids anonymised, in every event that
+ * has them, also in a type that does not define them (they are then optional extra fields).
+ *
  * Parsing normalises the timestamp to UTC with milliseconds and lists, in order of appearance,
  * the JSON strings holding real player ids (teams[].playerIds[], players[].id), which the
  * anonymiser then overwrites. Nothing here logs or keeps a player id.
