@@ -8,7 +8,8 @@
  *   2  the input is a subject: signed with ps_jwt_sign_hs256, the token must verify to the same
  *      subject, and every single-byte change of it must be refused.
  * Checked on every input: the result is 0, PS_EEXPIRED or PS_EAUTH (never PS_EIO or anything
- * else); on 0 the claims hold a non-empty subject of at most PS_JWT_MAX_SUBJECT bytes and an
+ * else), and ps_jwt_verify_hs256_cached gives the same code and claims, twice; on 0 the
+ * claims hold a non-empty subject of at most PS_JWT_MAX_SUBJECT bytes and an
  * exp after now; on failure the claims are zeroed. Run with `make fuzz`.
  */
 #include <openssl/evp.h>
@@ -34,6 +35,11 @@ static const int64_t NOW = 1750000000;
 
 static int verify(const char *token, ps_jwt_claims *claims) {
   int rc = ps_jwt_verify_hs256(SECRET, token, NOW, claims);
+  for (int i = 0; i < 2; i++) { /* the cached form agrees, on first sight and from its cache */
+    ps_jwt_claims cached;
+    CHECK(ps_jwt_verify_hs256_cached(SECRET, token, NOW, &cached) == rc);
+    CHECK(memcmp(&cached, claims, sizeof cached) == 0);
+  }
   CHECK(rc == PS_OK || rc == PS_EEXPIRED || rc == PS_EAUTH);
   if (rc == PS_OK) {
     size_t n = strnlen(claims->subject, sizeof claims->subject);
