@@ -101,6 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case PS_MSESSION_MALFORMED:
       CHECK(strcmp(type, "application/x-www-form-urlencoded") != 0);
       break;
+    case PS_MSESSION_TOO_LARGE:
+      CHECK(size - 1 > PS_MSESSION_MAX_BODY);
+      break;
     case PS_MSESSION_NO_MEMORY:
       break;
     default:

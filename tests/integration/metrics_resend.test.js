@@ -99,3 +99,35 @@ describe('metrics sessions: resends', () => {
     assert.equal(got.state, 'timed_out', `the resend moved the last receipt: ${JSON.stringify(got)}`);
   });
 });
+
+describe('metrics sessions: bounded requests', () => {
+  let srv;
+  let game;
+
+  before(async () => {
+    srv = await ps.startServer({ name: 'msession-bounds' });
+    game = await ps.createGame(srv.dataDir, 'Bounded Metrics');
+  });
+  after(async () => { if (srv) await srv.stop(); });
+
+  it('413 13013 for a body over 64 KiB, 422 for more than 1024 ids; the answers stay small', async () => {
+    const who = newPlayer(game, 'bounds');
+    const s = new m.Session({ port: srv.port, game, token: who.token });
+    const ids = Array.from({ length: 1025 }, (_, k) => k + 1);
+    const tooMany = await s.start({ ids, orderId: 1 });
+    m.assertModioError(tooMany, 422, 13009, '1025 ids', { fields: ['ids'] });
+    assert.ok(tooMany.text.length < 2048, `a 422 is small: ${tooMany.text.length} bytes`);
+    const fields = s.build('start', { ids: [1, 2], orderId: 1 });
+    const padded = JSON.stringify({ ...fields, pad: 'x'.repeat(64 * 1024) });
+    const big = await s.start({ body: padded });
+    m.assertModioError(big, 413, 13013, 'a 64 KiB body');
+    const form = await s.start({ body: `${m.toForm(fields)}&pad=${'x'.repeat(64 * 1024)}`, contentType: 'application/x-www-form-urlencoded' });
+    m.assertModioError(form, 413, 13013, 'a 64 KiB form');
+    // Many unknown and bad fields: at most one message per field, a bounded answer.
+    const junk = Object.fromEntries(Array.from({ length: 2000 }, (_, k) => [`f${k}`, k]));
+    const bad = await s.start({ body: JSON.stringify({ ...junk, ids: 'x', session_id: 1, session_ts: 'y', session_hash: 2, session_nonce: 3, session_order_id: 'z' }) });
+    m.assertModioError(bad, 422, 13009, 'every field wrong');
+    assert.ok(Object.keys(bad.json.error.errors).length <= 8 && bad.text.length < 4096, bad.text);
+    m.assertNoContent(await s.start({ fields: s.build('start', { ids: Array.from({ length: 1024 }, (_, k) => k + 1), orderId: 1 }) }), '1024 ids');
+  });
+});

@@ -92,6 +92,42 @@ describe('session events: no echo of the input, bounded requests', () => {
     assert.deepEqual(byType['players.assigned'].teams, [{ playerIds: ['Player 4'] }]);
   });
 
+  it('caps what one request and one session may name; a refused request stores nothing', async () => {
+    const t = Date.now();
+    const assigned = (sid, from, count) => ({ type: 'players.assigned', timestamp: iso(t + from),
+      players: Array.from({ length: count }, (_, k) => ({ id: `${REAL}-${sid}-${from + k}` })) });
+    // events per request
+    const many = Array.from({ length: 1001 }, (_, k) => ({ type: 'allocation.succeeded', timestamp: iso(t + k) }));
+    let res = await client.post('cap-events', many);
+    assert.equal(res.status, 400, ps.describeRes(res));
+    assert.match(res.json.detail, /1 to 1000 events/);
+    // players per event
+    res = await client.post('cap-event', [assigned('e', 0, 1001)]);
+    assert.equal(res.status, 400, ps.describeRes(res));
+    assert.match(res.json.detail, /events\[0\]\.players: at most 1000 player ids per event/);
+    assert.ok(!res.text.includes(REAL), res.text);
+    // player ids per request: 11 events of 1000
+    res = await client.post('cap-request', Array.from({ length: 11 }, (_, k) => assigned('r', k * 1000, 1000)));
+    assert.equal(res.status, 400, ps.describeRes(res));
+    assert.match(res.json.detail, /at most 10000 player ids/);
+    // distinct players per session: 1000 are taken, the 1001st is refused with its request
+    res = await client.post('cap-session', [assigned('s', 0, 600)]);
+    assert.equal(res.status, 200, ps.describeRes(res));
+    res = await client.post('cap-session', [assigned('s', 600, 400)]);
+    assert.equal(res.status, 200, ps.describeRes(res));
+    res = await client.post('cap-session', [assigned('s', 1000, 1), { type: 'allocation.succeeded', timestamp: iso(t + 5000) }]);
+    assert.equal(res.status, 400, ps.describeRes(res));
+    assert.match(res.json.detail, /at most 1000 distinct players/);
+    // the players already named still are, and the refused request left nothing
+    res = await client.post('cap-session', [assigned('s', 0, 2)]);
+    assert.equal(res.status, 200, ps.describeRes(res));
+    const doc = await reader.get('cap-session');
+    assert.equal(doc.status, 200, ps.describeRes(doc));
+    assert.equal(doc.json.sessionEvents.length, 3, 'the refused request stored none of its events');
+    assert.ok(!doc.json.sessionEvents.some((e) => e.type === 'allocation.succeeded'));
+    for (const name of ['cap-events', 'cap-event', 'cap-request']) assert.equal((await reader.get(name)).status, 404, name);
+  });
+
   it('leaves no real player id in the server log or the data directory', async () => {
     // Checked once the other cases ran (node runs them in order).
     assert.ok(!srv.log().includes(REAL), 'the server log holds a real player id');

@@ -156,6 +156,43 @@ static void player_members_of_any_type_are_slots(void **state) {
   assert_non_null(strstr(err, "players[0].id"));
 }
 
+/* An event names at most PS_SO_MAX_PLAYERS_PER_EVENT players in at most PS_SO_MAX_TEAMS teams. */
+static void events_are_bounded(void **state) {
+  (void)state;
+  for (int n = PS_SO_MAX_PLAYERS_PER_EVENT; n <= PS_SO_MAX_PLAYERS_PER_EVENT + 1; n++) {
+    json_t *ids = json_array(), *players = json_array();
+    for (int i = 0; i < n; i++) {
+      char id[16];
+      snprintf(id, sizeof id, "p%d", i);
+      if (i % 2) json_array_append_new(ids, json_string(id));
+      else json_array_append_new(players, json_pack("{s:s}", "id", id));
+    }
+    json_t *ev = json_pack("{s:s,s:s,s:o,s:[{s:o}]}", "type", "players.assigned", "timestamp",
+                           "2024-03-19T22:12:48Z", "players", players, "teams", "playerIds", ids);
+    ps_so_event out;
+    char err[256] = "";
+    int rc = ps_so_event_parse(ev, &out, err, sizeof err);
+    if (n == PS_SO_MAX_PLAYERS_PER_EVENT) {
+      assert_int_equal(rc, PS_OK);
+      assert_int_equal(out.nplayer_slots, n);
+      ps_so_event_free(&out);
+    } else {
+      assert_int_equal(rc, PS_EINVAL);
+      assert_non_null(strstr(err, "at most 1000 player ids"));
+    }
+    json_decref(ev);
+  }
+  json_t *teams = json_array();
+  for (int i = 0; i <= PS_SO_MAX_TEAMS; i++) json_array_append_new(teams, json_pack("{s:[]}", "playerIds"));
+  json_t *ev = json_pack("{s:s,s:s,s:o}", "type", "match.created", "timestamp",
+                         "2024-03-19T22:12:48Z", "teams", teams);
+  ps_so_event out;
+  char err[256] = "";
+  assert_int_equal(ps_so_event_parse(ev, &out, err, sizeof err), PS_EINVAL);
+  assert_non_null(strstr(err, "teams: at most 100 teams"));
+  json_decref(ev);
+}
+
 static void bad_events_name_their_field(void **state) {
   (void)state;
   static const struct {
@@ -312,6 +349,7 @@ int main(void) {
       cmocka_unit_test(match_created_is_prepared),
       cmocka_unit_test(every_type_is_accepted),
       cmocka_unit_test(player_members_of_any_type_are_slots),
+      cmocka_unit_test(events_are_bounded),
       cmocka_unit_test(bad_events_name_their_field),
       cmocka_unit_test(players_are_numbered_per_session),
   };

@@ -3,7 +3,7 @@
  * g-{game_id}.<domain> or under the path prefix /g-{game_id}. Checks run cheapest first and
  * each refusal answers in mod.io's error shape (modio_error.h):
  *   game (404 14001) -> bearer token (401 11005) -> player rate (429 11008 + Retry-After) ->
- *   body (415 13005/13006, 400 13004, 422 13009) -> session_ts window (422) ->
+ *   body (415 13005/13006, 413 13013, 400 13004, 422 13009) -> session_ts window (422) ->
  *   session hash (403 29101) -> session state (registry.h: 409 13010/13011/13012, 404 14000)
  * An accepted request goes through the ingest queue and is answered 204 once committed. So is
  * a resend of an accepted request (same session, nonce, kind, order id, session_ts, ids): it is
@@ -110,6 +110,11 @@ static int decode(ps_request *req, ps_msession_kind kind, ps_msession_request *p
     case PS_MSESSION_MALFORMED:
       ps_modio_respond_error(req, 400, PS_MODIO_MALFORMED_JSON,
                              "The body is not a valid JSON object.", NULL, 0);
+      return -1;
+    case PS_MSESSION_TOO_LARGE:
+      ps_modio_respond_error(req, 413, PS_MODIO_TOO_LARGE,
+                             "The body is larger than a metrics-session request can be (64 KiB).",
+                             NULL, 0);
       return -1;
     case PS_MSESSION_INVALID_FIELDS:
       ps_modio_respond_error(req, 422, PS_MODIO_VALIDATION,

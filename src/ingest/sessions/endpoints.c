@@ -4,7 +4,9 @@
  *
  * Flow: the writer role on the project (HTTP Basic service account; 401/403) -> JSON body (415
  * without a JSON content type, 400 when it does not parse) -> every event checked
- * (event.h; 400 problem+json listing each bad event, and then nothing is stored) ->
+ * (event.h; 400 problem+json listing each bad event, at most 20, and then nothing is stored;
+ * caps: 1000 events, 10000 player ids per request, event.h's per event, anonymizer.h's per
+ * session) ->
  * anonymised (anonymizer.h) -> one record per event through the ingest queue -> answered
  * after the commit: 200 {"stored": <new events>, "duplicates": <events already stored>}.
  * A full queue answers 503 with Retry-After. Player ids are never logged nor echoed, even in
@@ -29,6 +31,9 @@
 
 #define MAX_EVENTS 1000
 #define MAX_ID_BYTES 128
+/* Player ids one request may name (each event at most PS_SO_MAX_PLAYERS_PER_EVENT): what the
+ * anonymiser hashes and keeps per request is then bounded whatever the events' count. */
+#define MAX_PLAYERS_PER_REQUEST 10000
 
 typedef struct so_job {
   ps_request *req;
@@ -157,6 +162,15 @@ static int parse_events(ps_request *req, so_job *j) {
   if (bad) {
     ps_request_respond_problem(req, 400, "Bad Request", problems.data);
     rc = -1;
+    goto out;
+  }
+  size_t players = 0;
+  for (size_t i = 0; i < n; i++) players += j->events[i].nplayer_slots;
+  if (players > MAX_PLAYERS_PER_REQUEST) {
+    ps_request_respond_problem(req, 400, "Bad Request",
+                               "A request may name at most 10000 player ids (teams[].playerIds "
+                               "and players[] of all its events)");
+    rc = -1;
   }
   goto out;
 oom:
@@ -220,7 +234,11 @@ void ps_so_events_handler(ps_request *req, ps_app *app) {
   if (rc != PS_OK) {
     ps_ingest_unreserve(app->queue, j->n);
     ps_so_anonymizer_finish(app->so_anonymizer, &j->key, 0);
-    ps_request_respond_problem(req, 503, "Service Unavailable", "Out of resources; retry later.");
+    if (rc == PS_ETOOBIG)
+      ps_request_respond_problem(req, 400, "Bad Request",
+                                 "A session may name at most 1000 distinct players");
+    else
+      ps_request_respond_problem(req, 503, "Service Unavailable", "Out of resources; retry later.");
     return;
   }
   j->job = (ps_ingest_job){.records = j->records, .count = j->n, .done = on_committed, .ctx = j};

@@ -26,8 +26,12 @@ static int fail(parse *p, const char *fmt, ...) {
   return PS_EINVAL;
 }
 
+/* Lists one player id slot: PS_OK, PS_ENOMEM, or PS_EINVAL past PS_SO_MAX_PLAYERS_PER_EVENT. */
 static int add_slot(parse *p, json_t *slot) {
   ps_so_event *ev = p->ev;
+  if (ev->nplayer_slots == PS_SO_MAX_PLAYERS_PER_EVENT)
+    return fail(p, "players: at most %d player ids per event (teams[].playerIds and players)",
+                PS_SO_MAX_PLAYERS_PER_EVENT);
   if (PS_ARRAY_RESERVE(ev->player_slots, ev->nplayer_slots, p->slots_cap)) return PS_ENOMEM;
   ev->player_slots[ev->nplayer_slots++] = slot;
   return PS_OK;
@@ -54,6 +58,8 @@ static int optional(parse *p, json_t *object, const char *where, const char *nam
 static int check_teams(parse *p, json_t *event) {
   json_t *teams = json_object_get(event, "teams");
   if (!json_is_array(teams)) return fail(p, "teams: required, an array of teams");
+  if (json_array_size(teams) > PS_SO_MAX_TEAMS)
+    return fail(p, "teams: at most %d teams per event", PS_SO_MAX_TEAMS);
   size_t i, j;
   json_t *team, *player;
   json_array_foreach(teams, i, team) {
@@ -68,7 +74,7 @@ static int check_teams(parse *p, json_t *event) {
     json_array_foreach(ids, j, player) {
       if (!non_empty_string(player))
         return fail(p, "teams[%zu].playerIds[%zu]: must be a non-empty string", i, j);
-      if (add_slot(p, player) != PS_OK) return PS_ENOMEM;
+      if ((rc = add_slot(p, player)) != PS_OK) return rc;
     }
   }
   json_t *rules = json_object_get(event, "appliedRules");
@@ -94,8 +100,8 @@ static int check_players(parse *p, json_t *event) {
     if (rc == PS_OK) rc = optional(p, player, where, "qosResults", JSON_ARRAY);
     if (rc != PS_OK) return rc;
     json_t *ticket = json_object_get(player, "ticketId");
-    if ((ticket && add_ticket(p, json_string_value(ticket)) != PS_OK) || add_slot(p, id) != PS_OK)
-      return PS_ENOMEM;
+    if (ticket && add_ticket(p, json_string_value(ticket)) != PS_OK) return PS_ENOMEM;
+    if ((rc = add_slot(p, id)) != PS_OK) return rc;
   }
   return PS_OK;
 }

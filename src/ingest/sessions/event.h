@@ -31,6 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What one event may name: its memory (the slots here, their anonymised hashes) is then a small
+ * constant times its size, and its anonymisation (linear in the session's players) bounded. */
+#define PS_SO_MAX_TEAMS 100
+#define PS_SO_MAX_PLAYERS_PER_EVENT 1000 /* teams[].playerIds[] and players[] together */
+
 typedef struct ps_so_event {
   json_t *body; /* the event as it will be served (own reference) */
   const char *type; /* static */
