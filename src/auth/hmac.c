@@ -130,8 +130,8 @@ int ps_hmac_sha256_keyed(const void *key, size_t keylen, const void *msg, size_t
   kept_key *k = t ? kept_find(t, key, keylen) : NULL;
   if (!k) return ps_hmac_sha256(key, keylen, msg, msglen, mac);
   size_t len = 0;
-  if (!EVP_MAC_update(k->ctx, msg, msglen) || !EVP_MAC_final(k->ctx, mac, &len, PS_HMAC_SHA256_LEN) ||
-      len != PS_HMAC_SHA256_LEN) {
+  if (!EVP_MAC_update(k->ctx, msg, msglen) ||
+      !EVP_MAC_final(k->ctx, mac, &len, PS_HMAC_SHA256_LEN) || len != PS_HMAC_SHA256_LEN) {
     kept_slot_clear(k);
     return PS_EIO;
   }

@@ -2,9 +2,9 @@
  * registry.c: see registry.h. Sessions live in a keymap keyed by (game, session id); each
  * session keeps the requests it has accepted (kind, order id, session_ts, receive time, its
  * nonce in one text buffer per session) in an array indexed by an open-addressing hash table
- * of their nonces, so a replay or resend check costs the same after 10 heartbeats or 10,000. Sessions that are over
- * are dropped from memory once their timeout has passed again (they stay in the store, where
- * a late request finds them over).
+ * of their nonces, so a replay or resend check costs the same after 10 heartbeats or 10,000.
+ * Sessions that are over are dropped from memory once their timeout has passed again (they
+ * stay in the store, where a late request, or a resend, finds them).
  */
 #include "ingest/metrics/registry.h"
 

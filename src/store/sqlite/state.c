@@ -260,7 +260,8 @@ static void msession_row(sqlite3_stmt *st, void *arg) {
 static int nonce_row(sqlite3_stmt *st, void *arg) {
   const msession_load_ctx *q = arg;
   const unsigned char *nonce = sqlite3_column_text(st, 0);
-  ps_msession_nonce n = {nonce ? (const char *)nonce : "", (ps_msession_rec_kind)sqlite3_column_int(st, 1),
+  ps_msession_nonce n = {nonce ? (const char *)nonce : "",
+                         (ps_msession_rec_kind)sqlite3_column_int(st, 1),
                          sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
                          sqlite3_column_int64(st, 4)};
   return q->visit(&n, q->ctx);
