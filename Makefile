@@ -13,7 +13,7 @@ APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
                nodejs npm nginx-light wrk chromium valgrind
 
 .PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events bench-sdk bench-growth \
-        install fuzz clean node-deps
+        install fuzz fuzz-hardening clean node-deps
 
 FUZZ_SECONDS ?= 60
 PREFIX       ?= /usr/local
@@ -98,6 +98,17 @@ fuzz: deps
 	build-fuzz/fuzz/fuzz_json_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus/json
 	mkdir -p build-fuzz/corpus-json-doc
 	build-fuzz/fuzz/fuzz_json_doc -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-json-doc fuzz/corpus/json fuzz/corpus/events
+	$(MAKE) fuzz-hardening
+
+# The hardening targets (issue 12): what they find new goes to build-fuzz/corpus/<name>, so the
+# checked-in seeds of fuzz/corpus/<name> stay small.
+FUZZ_HARDENING = metrics_request so_event jwt
+fuzz-hardening:
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPLAYSTAT_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_HARDENING:%=fuzz_%)
+	@for t in $(FUZZ_HARDENING); do mkdir -p build-fuzz/corpus/$$t && \
+	  build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

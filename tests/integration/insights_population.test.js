@@ -208,7 +208,7 @@ describe('insights read API: tokens, errors, live, half-open buckets, refused he
     assert.deepEqual(problems, [], `half-open [start, end) buckets (M = ${M})`);
   });
 
-  it('replayed nonces, lower order ids, requests to an ended session and a late older heartbeat change no metric', async () => {
+  it('replayed nonces, resends, lower order ids, requests to an ended session and a late older heartbeat change no metric', async () => {
     const game = await ps.createGame(srv.dataDir, 'Refusals Game');
     const p1 = newPlayer(game, 'dup-1');
     const p2 = newPlayer(game, 'dup-2');
@@ -257,12 +257,13 @@ describe('insights read API: tokens, errors, live, half-open buckets, refused he
 
     const replayed = s2.build('heartbeat', { nonce: s2Beat.session_nonce, ts: (now + 800) * 1000, orderId: 9 });
     m.assertModioError(await s2.heartbeat({ fields: replayed }), 409, 13010, 'S2 heartbeat replaying a nonce (later ts, higher order id)');
-    m.assertModioError(await s2.heartbeat({ fields: s2Beat }), 409, 13010, 'S2 heartbeat sent twice, byte for byte');
+    m.assertNoContent(await s2.heartbeat({ fields: s2Beat }), 'S2 heartbeat sent twice, byte for byte (a resend: 204, changes nothing)');
     m.assertModioError(await s2.heartbeat({ ts: (now + 850) * 1000, orderId: 3 }), 409, 13011, 'S2 heartbeat with a lower order id (3 < 4)');
     m.assertModioError(await s2.end({ ts: (now + 900) * 1000, orderId: 1 }), 409, 13011, 'S2 end with a lower order id');
     m.assertModioError(await s3.heartbeat({ ts: now + 500, orderId: 1 }), 409, 13011, 'S3 heartbeat with a lower order id (1 < 2)');
-    m.assertModioError(await s2.start({ fields: s2Start }), 409, 13012, 'S2 start sent again');
-    m.assertModioError(await s1.end({ fields: s1End }), 404, 14000, 'S1 end sent again after the end');
+    m.assertNoContent(await s2.start({ fields: s2Start }), 'S2 start sent again (a resend)');
+    m.assertModioError(await s2.start({ fields: { ...s2Start, session_order_id: 1 } }), 409, 13012, 'S2 start nonce with another order id');
+    m.assertNoContent(await s1.end({ fields: s1End }), 'S1 end sent again after the end (a resend)');
     m.assertModioError(await s1.heartbeat({ ts: now - 40, orderId: 5 }), 404, 14000, 'S1 heartbeat after its end');
     // Delivered late: the same order id as the newest heartbeat, an older session_ts. Accepted
     // (order ids only must not go back), and the session keeps its latest time.

@@ -78,9 +78,17 @@ static void forge(const char *secret, const char *header, const char *payload, c
   forge_opt(secret, header, payload, 0, out);
 }
 
-/* Verifies token at NOW under SECRET; returns the code and leaves the claims in *claims. */
+/* Verifies token at now under SECRET; returns the code and leaves the claims in *claims. Every
+ * case also goes through ps_jwt_verify_hs256_cached twice (a first sight, then one the cache
+ * may answer), which must give the same code and claims. */
 static int verify_at(const char *token, int64_t now, ps_jwt_claims *claims) {
-  return ps_jwt_verify_hs256(SECRET, token, now, claims);
+  int rc = ps_jwt_verify_hs256(SECRET, token, now, claims);
+  for (int i = 0; i < 2; i++) {
+    ps_jwt_claims cached;
+    assert_int_equal(ps_jwt_verify_hs256_cached(SECRET, token, now, &cached), rc);
+    assert_memory_equal(&cached, claims, sizeof cached);
+  }
+  return rc;
 }
 
 static int verify(const char *token) {
@@ -514,9 +522,30 @@ static void subject_rules(void **state) {
   assert_int_equal(verify_payload("", &claims), PS_EAUTH);
 }
 
+/* A token the cache knows is still checked in full: its signature under the secret given now
+ * (not the one that verified it before), its expiry and nbf against now. */
+static void cached_tokens_are_checked_again(void **state) {
+  (void)state;
+  char token[PS_JWT_MAX_LEN * 2];
+  ps_jwt_claims claims;
+  forge(SECRET, HS256_HEADER, "{\"sub\":\"cached\",\"exp\":1700000100,\"nbf\":1699999950}", token);
+  assert_int_equal(ps_jwt_verify_hs256_cached(SECRET, token, NOW, &claims), PS_OK);
+  assert_string_equal(claims.subject, "cached");
+  assert_int_equal(ps_jwt_verify_hs256_cached(OTHER_SECRET, token, NOW, &claims), PS_EAUTH);
+  assert_int_equal(ps_jwt_verify_hs256_cached(SECRET, token, NOW + 100, &claims), PS_EEXPIRED);
+  assert_int_equal(ps_jwt_verify_hs256_cached(SECRET, token, NOW - 100, &claims), PS_EAUTH);
+  assert_int_equal(ps_jwt_verify_hs256_cached(SECRET, token, NOW, &claims), PS_OK);
+  /* the same header and payload with another signature is not the cached token */
+  size_t len = strlen(token);
+  token[len - 2] = token[len - 2] == 'A' ? 'B' : 'A';
+  assert_int_equal(ps_jwt_verify_hs256_cached(SECRET, token, NOW, &claims), PS_EAUTH);
+  assert_string_equal(claims.subject, "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip),
+      cmocka_unit_test(cached_tokens_are_checked_again),
       cmocka_unit_test(known_vector),
       cmocka_unit_test(sign_refuses_bad_arguments),
       cmocka_unit_test(sign_reports_small_buffer),

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -170,6 +171,48 @@ static void content_types_and_malformed_bodies(void **state) {
   assert_int_equal(parse(PS_MSESSION_END, "application/json", "[1]", &r, &e), PS_MSESSION_MALFORMED);
 }
 
+/* What one request may hold is capped: its body (refused before parsing), its ids (the 1024th
+ * is taken, the 1025th refused) and its errors (one per field, at most PS_MSESSION_MAX_ERRORS). */
+static void requests_are_bounded(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  static char body[PS_MSESSION_MAX_BODY + 64];
+  /* a start with n ids of "1", padded with blanks to exactly len bytes */
+  for (int n = PS_MSESSION_MAX_MODS; n <= PS_MSESSION_MAX_MODS + 1; n++) {
+    size_t at = (size_t)snprintf(body, sizeof body, "{\"ids\":[");
+    for (int i = 0; i < n; i++) at += (size_t)snprintf(body + at, sizeof body - at, "%s1", i ? "," : "");
+    snprintf(body + at, sizeof body - at,
+             "],\"session_id\":\"s\",\"session_ts\":1721714604,\"session_hash\":\"%s\","
+             "\"session_nonce\":\"n\",\"session_order_id\":1}", HASH);
+    int rc = parse(PS_MSESSION_START, "application/json", body, &r, &e);
+    if (n == PS_MSESSION_MAX_MODS) {
+      assert_int_equal(rc, PS_MSESSION_OK);
+      assert_int_equal(r.nmods, PS_MSESSION_MAX_MODS);
+      ps_msession_request_free(&r);
+    } else {
+      assert_int_equal(rc, PS_MSESSION_INVALID_FIELDS);
+      assert_true(has_error(&e, "ids"));
+    }
+  }
+  memset(body, ' ', sizeof body - 1);
+  body[sizeof body - 1] = '\0';
+  memcpy(body, "{}", 2);
+  body[PS_MSESSION_MAX_BODY] = '\0'; /* exactly the limit: parsed */
+  assert_int_equal(parse(PS_MSESSION_END, "application/json", body, &r, &e),
+                   PS_MSESSION_INVALID_FIELDS);
+  body[PS_MSESSION_MAX_BODY] = ' ';
+  body[PS_MSESSION_MAX_BODY + 1] = '\0'; /* one byte over: refused unparsed */
+  assert_int_equal(parse(PS_MSESSION_END, "application/json", body, &r, &e), PS_MSESSION_TOO_LARGE);
+  assert_int_equal(parse(PS_MSESSION_END, "application/x-www-form-urlencoded", body, &r, &e),
+                   PS_MSESSION_TOO_LARGE);
+  /* many bad fields still make at most PS_MSESSION_MAX_ERRORS errors */
+  const char *bad = "{\"ids\":0,\"session_id\":1,\"session_ts\":\"x\",\"session_hash\":2,"
+                    "\"session_nonce\":3,\"session_order_id\":\"y\",\"a\":1,\"b\":2}";
+  assert_int_equal(parse(PS_MSESSION_START, "application/json", bad, &r, &e),
+                   PS_MSESSION_INVALID_FIELDS);
+  assert_true(e.count >= 1 && e.count <= PS_MSESSION_MAX_ERRORS);
+}
+
 static void platforms_and_portals_fold_case(void **state) {
   assert_string_equal(ps_modio_platform("Windows"), "windows");
   assert_string_equal(ps_modio_platform("PS5"), "ps5");
@@ -191,6 +234,7 @@ int main(void) {
       cmocka_unit_test(heartbeat_needs_no_ids),
       cmocka_unit_test(field_errors_are_reported_per_field),
       cmocka_unit_test(content_types_and_malformed_bodies),
+      cmocka_unit_test(requests_are_bounded),
       cmocka_unit_test(platforms_and_portals_fold_case),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

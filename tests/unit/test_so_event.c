@@ -123,6 +123,76 @@ static void every_type_is_accepted(void **state) {
   ps_so_event_free(&ev);
 }
 
+/* teams and players hold real ids in any event: an event type that does not define them still
+ * has them checked and listed as player slots (found by fuzz_so_event: they were kept as
+ * unknown extra fields and stored as sent). */
+static void player_members_of_any_type_are_slots(void **state) {
+  (void)state;
+  static const struct {
+    const char *text;
+    size_t slots;
+  } cases[] = {
+      {"{\"type\":\"allocation.failed\",\"timestamp\":\"2024-03-19T22:12:48Z\","
+       "\"players\":[{\"id\":\"real-1\"}]}", 1},
+      {"{\"type\":\"allocation.succeeded\",\"timestamp\":\"2024-03-19T22:12:48Z\","
+       "\"teams\":[{\"playerIds\":[\"real-1\",\"real-2\"]}],\"players\":[{\"id\":\"real-3\"}]}", 3},
+      {"{\"type\":\"players.connected\",\"timestamp\":\"2024-03-19T22:12:48Z\","
+       "\"players\":[{\"id\":\"real-1\"}],\"teams\":[{\"playerIds\":[\"real-2\"]}]}", 2},
+      {"{\"type\":\"match.created\",\"timestamp\":\"2024-03-19T22:12:48Z\","
+       "\"teams\":[{\"playerIds\":[\"real-1\"]}],\"players\":[{\"id\":\"real-2\"}]}", 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    ps_so_event ev;
+    char err[256] = "";
+    if (parse_text(cases[i].text, &ev, err) != PS_OK) fail_msg("refused %s: %s", cases[i].text, err);
+    assert_int_equal(ev.nplayer_slots, cases[i].slots);
+    ps_so_event_free(&ev);
+  }
+  /* and they must be well-formed there too */
+  ps_so_event ev;
+  char err[256] = "";
+  assert_int_equal(parse_text("{\"type\":\"allocation.failed\",\"timestamp\":\"2024-03-19T22:12:48Z\","
+                              "\"players\":[{\"id\":7}]}", &ev, err), PS_EINVAL);
+  assert_non_null(strstr(err, "players[0].id"));
+}
+
+/* An event names at most PS_SO_MAX_PLAYERS_PER_EVENT players in at most PS_SO_MAX_TEAMS teams. */
+static void events_are_bounded(void **state) {
+  (void)state;
+  for (int n = PS_SO_MAX_PLAYERS_PER_EVENT; n <= PS_SO_MAX_PLAYERS_PER_EVENT + 1; n++) {
+    json_t *ids = json_array(), *players = json_array();
+    for (int i = 0; i < n; i++) {
+      char id[16];
+      snprintf(id, sizeof id, "p%d", i);
+      if (i % 2) json_array_append_new(ids, json_string(id));
+      else json_array_append_new(players, json_pack("{s:s}", "id", id));
+    }
+    json_t *ev = json_pack("{s:s,s:s,s:o,s:[{s:o}]}", "type", "players.assigned", "timestamp",
+                           "2024-03-19T22:12:48Z", "players", players, "teams", "playerIds", ids);
+    ps_so_event out;
+    char err[256] = "";
+    int rc = ps_so_event_parse(ev, &out, err, sizeof err);
+    if (n == PS_SO_MAX_PLAYERS_PER_EVENT) {
+      assert_int_equal(rc, PS_OK);
+      assert_int_equal(out.nplayer_slots, n);
+      ps_so_event_free(&out);
+    } else {
+      assert_int_equal(rc, PS_EINVAL);
+      assert_non_null(strstr(err, "at most 1000 player ids"));
+    }
+    json_decref(ev);
+  }
+  json_t *teams = json_array();
+  for (int i = 0; i <= PS_SO_MAX_TEAMS; i++) json_array_append_new(teams, json_pack("{s:[]}", "playerIds"));
+  json_t *ev = json_pack("{s:s,s:s,s:o}", "type", "match.created", "timestamp",
+                         "2024-03-19T22:12:48Z", "teams", teams);
+  ps_so_event out;
+  char err[256] = "";
+  assert_int_equal(ps_so_event_parse(ev, &out, err, sizeof err), PS_EINVAL);
+  assert_non_null(strstr(err, "teams: at most 100 teams"));
+  json_decref(ev);
+}
+
 static void bad_events_name_their_field(void **state) {
   (void)state;
   static const struct {
@@ -278,6 +348,8 @@ int main(void) {
       cmocka_unit_test(rfc3339_round_trips),
       cmocka_unit_test(match_created_is_prepared),
       cmocka_unit_test(every_type_is_accepted),
+      cmocka_unit_test(player_members_of_any_type_are_slots),
+      cmocka_unit_test(events_are_bounded),
       cmocka_unit_test(bad_events_name_their_field),
       cmocka_unit_test(players_are_numbered_per_session),
   };

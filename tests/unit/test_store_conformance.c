@@ -412,11 +412,16 @@ static ps_record msession_record(int64_t game, int64_t received_ms, const ps_mse
 typedef struct nonces {
   int n;
   char v[8][32];
+  ps_msession_nonce got[8]; /* got[i].nonce points to v[i] */
 } nonces;
 
-static int nonce_visit(const char *nonce, void *ctx) {
+static int nonce_visit(const ps_msession_nonce *nonce, void *ctx) {
   nonces *l = ctx;
-  if (l->n < 8) snprintf(l->v[l->n], sizeof l->v[0], "%s", nonce);
+  if (l->n < 8) {
+    snprintf(l->v[l->n], sizeof l->v[0], "%s", nonce->nonce);
+    l->got[l->n] = *nonce;
+    l->got[l->n].nonce = l->v[l->n];
+  }
   l->n++;
   return 0;
 }
@@ -461,6 +466,9 @@ static void msession_state_follows_its_requests(void **state) {
   assert_false(st.ended);
   assert_int_equal(l.n, 1);
   assert_true(has_nonce(&l, "n1"));
+  /* Each nonce comes with the request that used it (what tells a resend from a reuse). */
+  assert_int_equal(l.got[0].kind, PS_MSESSION_REC_START);
+  assert_true(l.got[0].order_id == 1 && l.got[0].ts_ms == t && l.got[0].received_ms == t + 100);
 
   store_records(f, &r[1], 1); /* heartbeat */
   st = load_msession(f, g.id, "sess-1", &l);

@@ -3,9 +3,12 @@
  * g-{game_id}.<domain> or under the path prefix /g-{game_id}. Checks run cheapest first and
  * each refusal answers in mod.io's error shape (modio_error.h):
  *   game (404 14001) -> bearer token (401 11005) -> player rate (429 11008 + Retry-After) ->
- *   body (415 13005/13006, 400 13004, 422 13009) -> session_ts window (422) ->
+ *   body (415 13005/13006, 413 13013, 400 13004, 422 13009) -> session_ts window (422) ->
  *   session hash (403 29101) -> session state (registry.h: 409 13010/13011/13012, 404 14000)
- * An accepted request goes through the ingest queue and is answered 204 once committed.
+ * An accepted request goes through the ingest queue and is answered 204 once committed. So is
+ * a resend of an accepted request (same session, nonce, kind, order id, session_ts, ids): it is
+ * a success that changes nothing (registry.h), as the collector and the matchmaker API treat
+ * duplicates, so a client whose 204 was lost (a crash, a dropped connection) is not refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +76,9 @@ static int authenticate(ps_request *req, const ps_game *game, char *player, size
     ps_jwt_claims claims;
     const char *token = auth + 7;
     while (*token == ' ') token++; /* RFC 7235 allows several spaces after the scheme */
-    int rc = ps_jwt_verify_hs256(game->token_secret, token, ps_now_ms() / 1000, &claims);
+    /* Every check runs on every request; the cached form only skips re-decoding the claims
+     * of a token whose signature it has just verified again (jwt.h). */
+    int rc = ps_jwt_verify_hs256_cached(game->token_secret, token, ps_now_ms() / 1000, &claims);
     if (rc == PS_OK) {
       snprintf(player, cap, "%s", claims.subject);
       return 0;
@@ -104,6 +109,11 @@ static int decode(ps_request *req, ps_msession_kind kind, ps_msession_request *p
     case PS_MSESSION_MALFORMED:
       ps_modio_respond_error(req, 400, PS_MODIO_MALFORMED_JSON,
                              "The body is not a valid JSON object.", NULL, 0);
+      return -1;
+    case PS_MSESSION_TOO_LARGE:
+      ps_modio_respond_error(req, 413, PS_MODIO_TOO_LARGE,
+                             "The body is larger than a metrics-session request can be (64 KiB).",
+                             NULL, 0);
       return -1;
     case PS_MSESSION_INVALID_FIELDS:
       ps_modio_respond_error(req, 422, PS_MODIO_VALIDATION,
@@ -162,8 +172,10 @@ static const struct {
     [PS_MSR_ERROR] = {503, PS_MODIO_METRICS_INTERNAL, "Session state unavailable, retry later."},
 };
 
+/* 0 when the registry accepted the request (new, or a resend of one it accepted), else answers
+ * the refusal and returns -1. */
 static int check_state(ps_request *req, ps_msr_result result) {
-  if (result == PS_MSR_OK) return 0;
+  if (result == PS_MSR_OK || result == PS_MSR_DUPLICATE) return 0;
   ps_modio_respond_error(req, state_refusals[result].status, state_refusals[result].error_ref,
                          state_refusals[result].message, NULL,
                          state_refusals[result].status == 503 ? 1 : 0);
@@ -214,8 +226,9 @@ static void handle(ps_request *req, ps_app *app, ps_msession_kind kind) {
     ps_modio_respond_error(req, 503, PS_MODIO_METRICS_INTERNAL, "Busy, retry later.", NULL, 1);
     return;
   }
-  if (check_state(req, ps_msession_registry_begin(ps_msession_state_of(app)->registry, game.id,
-                                                  j->player, &j->parsed, now))) {
+  int64_t accepted_ms = now;
+  if (check_state(req, ps_msession_registry_begin(ps_msession_state_of(app)->registry, game.id, j->player, &j->parsed,
+                                                  now, &accepted_ms))) {
     ps_ingest_unreserve(app->queue, 1);
     return;
   }
@@ -230,8 +243,10 @@ static void handle(ps_request *req, ps_app *app, ps_msession_kind kind) {
       .ts_ms = j->parsed.ts_ms,
       .order_id = j->parsed.order_id,
   };
-  j->stored = (ps_record){.kind = PS_RECORD_MSESSION, .game_id = game.id, .received_ms = now,
-                          .msession = &j->record};
+  /* A resend is stored again as first received: the stores keep it once and change nothing,
+   * and it is answered only once that is durable, like the first (registry.h). */
+  j->stored = (ps_record){.kind = PS_RECORD_MSESSION, .game_id = game.id,
+                          .received_ms = accepted_ms, .msession = &j->record};
   j->job = (ps_ingest_job){.records = &j->stored, .count = 1, .done = on_committed, .ctx = j};
   ps_request_defer(req);
   ps_ingest_submit(app->queue, &j->job);

@@ -21,6 +21,7 @@ enum {
   PS_MODIO_NONCE_REPLAYED = 13010,  /* 409: playstat's own: session_nonce already used */
   PS_MODIO_ORDER_REGRESSED = 13011, /* 409: playstat's own: session_order_id went back */
   PS_MODIO_SESSION_EXISTS = 13012,  /* 409: playstat's own: second start of a session */
+  PS_MODIO_TOO_LARGE = 13013,       /* 413: playstat's own: body over PS_MSESSION_MAX_BODY */
   PS_MODIO_NOT_FOUND = 14000,       /* 404 */
   PS_MODIO_GAME_NOT_FOUND = 14001,  /* 404 */
   PS_MODIO_METRICS_INTERNAL = 29100, /* 5xx */

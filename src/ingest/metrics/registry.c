@@ -1,9 +1,10 @@
 /*
  * registry.c: see registry.h. Sessions live in a keymap keyed by (game, session id); each
- * session keeps the nonces it has used in an array indexed by an open-addressing hash table,
- * so a replay check costs the same after 10 heartbeats or 10,000. Sessions that are over
- * are dropped from memory once their timeout has passed again (they stay in the store, where
- * a late request finds them over).
+ * session keeps the requests it has accepted (kind, order id, session_ts, receive time, its
+ * nonce in one text buffer per session) in an array indexed by an open-addressing hash table
+ * of their nonces, so a replay or resend check costs the same after 10 heartbeats or 10,000.
+ * Sessions that are over are dropped from memory once their timeout has passed again (they
+ * stay in the store, where a late request, or a resend, finds them).
  */
 #include "ingest/metrics/registry.h"
 
@@ -12,11 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
+#include "common/buf.h"
 #include "common/errors.h"
 #include "common/keymap.h"
 
 #define NBUCKETS 16384
 #define SWEEP_EVERY 4096 /* decisions between two sweeps of sessions that are long over */
+
+/* One accepted request, as its nonce: what tells a resend from a reuse of the nonce. */
+typedef struct accepted {
+  uint64_t hash;      /* of the nonce */
+  uint32_t at;        /* the nonce's offset in session.text */
+  int kind;           /* ps_msession_kind */
+  int ids_known;      /* ids_hash is set (a start accepted here, not loaded from the store) */
+  uint64_t ids_hash;  /* a start's ids text */
+  int64_t order_id, ts_ms, received_ms;
+} accepted;
 
 typedef struct session {
   ps_keymap_entry key; /* (game id, session id) */
@@ -25,11 +38,11 @@ typedef struct session {
   int64_t max_order_id;
   int64_t last_received_ms;
   int ended;
-  char **nonces;    /* every nonce used, in arrival order */
-  uint64_t *hashes; /* hashes[i] is the hash of nonces[i] */
-  size_t nnonces, cap;
-  uint32_t *index;  /* open addressing: 0 empty, else position in nonces + 1 */
-  size_t index_cap; /* a power of two, more than twice nnonces */
+  accepted *requests; /* every request accepted, in arrival order */
+  size_t nrequests, cap;
+  ps_buf text;        /* their nonces, each NUL-terminated: one allocation, not one per nonce */
+  uint32_t *index;    /* open addressing: 0 empty, else position in requests + 1 */
+  size_t index_cap;   /* a power of two, more than twice nrequests */
 } session;
 
 struct ps_msession_registry {
@@ -42,9 +55,8 @@ struct ps_msession_registry {
 };
 
 static void session_free(session *s) {
-  for (size_t i = 0; i < s->nnonces; i++) free(s->nonces[i]);
-  free(s->nonces);
-  free(s->hashes);
+  ps_buf_free(&s->text);
+  free(s->requests);
   free(s->index);
   free(s);
 }
@@ -66,25 +78,30 @@ static session *find(ps_msession_registry *reg, int64_t game_id, const char *ses
   return e ? ps_keymap_owner(e, session, key) : NULL;
 }
 
-static uint64_t nonce_hash(const char *nonce) {
+static uint64_t text_hash(const char *text) {
   uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-  for (; *nonce; nonce++) h = (h ^ (unsigned char)*nonce) * 1099511628211ULL;
+  for (; *text; text++) h = (h ^ (unsigned char)*text) * 1099511628211ULL;
   return h;
 }
+
+static const char *nonce_of(const session *s, const accepted *a) { return s->text.data + a->at; }
 
 /* The index slot holding nonce, or the empty slot where it would go. */
 static size_t nonce_slot(const session *s, const char *nonce, uint64_t h) {
   size_t mask = s->index_cap - 1, pos = (size_t)h & mask;
   while (s->index[pos]) {
-    size_t i = s->index[pos] - 1;
-    if (s->hashes[i] == h && strcmp(s->nonces[i], nonce) == 0) break;
+    const accepted *a = &s->requests[s->index[pos] - 1];
+    if (a->hash == h && strcmp(nonce_of(s, a), nonce) == 0) break;
     pos = (pos + 1) & mask;
   }
   return pos;
 }
 
-static int has_nonce(const session *s, const char *nonce) {
-  return s->index_cap && s->index[nonce_slot(s, nonce, nonce_hash(nonce))] != 0;
+/* The request that used nonce, or NULL. */
+static const accepted *find_nonce(const session *s, const char *nonce) {
+  if (!s->index_cap) return NULL;
+  uint32_t i = s->index[nonce_slot(s, nonce, text_hash(nonce))];
+  return i ? &s->requests[i - 1] : NULL;
 }
 
 /* Doubles the index and re-slots every nonce. */
@@ -95,30 +112,43 @@ static int grow_index(session *s) {
   free(s->index);
   s->index = index;
   s->index_cap = cap;
-  for (size_t i = 0; i < s->nnonces; i++)
-    s->index[nonce_slot(s, s->nonces[i], s->hashes[i])] = (uint32_t)(i + 1);
+  for (size_t i = 0; i < s->nrequests; i++)
+    s->index[nonce_slot(s, nonce_of(s, &s->requests[i]), s->requests[i].hash)] = (uint32_t)(i + 1);
   return PS_OK;
 }
 
-/* Records a nonce not already present. Returns 0 or PS_ENOMEM (nothing recorded then). */
-static int add_nonce(session *s, const char *nonce) {
-  if (s->nnonces == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 8;
-    char **nonces = realloc(s->nonces, cap * sizeof *nonces);
-    if (!nonces) return PS_ENOMEM;
-    s->nonces = nonces;
-    uint64_t *hashes = realloc(s->hashes, cap * sizeof *hashes);
-    if (!hashes) return PS_ENOMEM;
-    s->hashes = hashes;
-    s->cap = cap;
-  }
-  if (2 * (s->nnonces + 1) > s->index_cap && grow_index(s) != PS_OK) return PS_ENOMEM;
-  if (s->nnonces >= UINT32_MAX - 1 || !(s->nonces[s->nnonces] = strdup(nonce))) return PS_ENOMEM;
-  uint64_t h = nonce_hash(nonce);
-  s->hashes[s->nnonces] = h;
-  s->index[nonce_slot(s, nonce, h)] = (uint32_t)(s->nnonces + 1);
-  s->nnonces++;
+/* Records a request whose nonce is not already present (a->hash and a->at are set here).
+ * Returns 0 or PS_ENOMEM (nothing recorded then). */
+static int add_request(session *s, const char *nonce, accepted a) {
+  size_t len = strlen(nonce) + 1, at = s->text.len;
+  if (s->nrequests >= UINT32_MAX - 1 || at > UINT32_MAX - len) return PS_ENOMEM;
+  if (PS_ARRAY_RESERVE(s->requests, s->nrequests, s->cap) != PS_OK) return PS_ENOMEM;
+  if (2 * (s->nrequests + 1) > s->index_cap && grow_index(s) != PS_OK) return PS_ENOMEM;
+  if (ps_buf_append(&s->text, nonce, len) != PS_OK) return PS_ENOMEM;
+  a.hash = text_hash(nonce);
+  a.at = (uint32_t)at;
+  s->requests[s->nrequests] = a;
+  s->index[nonce_slot(s, nonce, a.hash)] = (uint32_t)(s->nrequests + 1);
+  s->nrequests++;
   return PS_OK;
+}
+
+/* What is kept of req, accepted at now_ms. */
+static accepted accepted_of(const ps_msession_request *req, int64_t now_ms) {
+  accepted a = {.kind = (int)req->kind, .order_id = req->order_id, .ts_ms = req->ts_ms,
+                .received_ms = now_ms};
+  if (req->kind == PS_MSESSION_START && req->ids_text) {
+    a.ids_known = 1;
+    a.ids_hash = text_hash(req->ids_text);
+  }
+  return a;
+}
+
+/* 1 when req is the request a accepted (a resend of it), else 0. */
+static int same_request(const accepted *a, const ps_msession_request *req) {
+  if (a->kind != (int)req->kind || a->order_id != req->order_id || a->ts_ms != req->ts_ms)
+    return 0;
+  return !a->ids_known || !req->ids_text || a->ids_hash == text_hash(req->ids_text);
 }
 
 static int is_over(const ps_msession_registry *reg, const session *s, int64_t now_ms) {
@@ -131,7 +161,18 @@ static int is_long_over(ps_keymap_entry *e, void *ctx) {
   return reg->now_ms - ps_keymap_owner(e, session, key)->last_received_ms > 2 * reg->timeout_ms;
 }
 
-static int load_nonce(const char *nonce, void *ctx) { return add_nonce(ctx, nonce); }
+static int load_nonce(const ps_msession_nonce *n, void *ctx) {
+  static const ps_msession_kind kinds[] = {
+      [PS_MSESSION_REC_START] = PS_MSESSION_START,
+      [PS_MSESSION_REC_HEARTBEAT] = PS_MSESSION_HEARTBEAT,
+      [PS_MSESSION_REC_END] = PS_MSESSION_END,
+  };
+  session *s = ctx;
+  if ((unsigned)n->kind > PS_MSESSION_REC_END || find_nonce(s, n->nonce)) return PS_OK;
+  accepted a = {.kind = (int)kinds[n->kind], .order_id = n->order_id, .ts_ms = n->ts_ms,
+                .received_ms = n->received_ms};
+  return add_request(s, n->nonce, a);
+}
 
 /* Loads a session from the store (without the lock held). NULL with *rc set when absent or on
  * failure. */
@@ -179,24 +220,34 @@ void ps_msession_registry_free(ps_msession_registry *reg) {
   free(reg);
 }
 
-/* Checks and applies a request to an existing session (lock held). */
+/* Checks and applies a request to an existing session (lock held); sets *accepted_ms as
+ * ps_msession_registry_begin says. */
 static ps_msr_result advance(ps_msession_registry *reg, session *s, const char *player,
-                             const ps_msession_request *req, int64_t now_ms) {
+                             const ps_msession_request *req, int64_t now_ms,
+                             int64_t *accepted_ms) {
+  const accepted *used = find_nonce(s, req->nonce);
+  int own = strcmp(s->player, player) == 0;
+  if (own && used && same_request(used, req)) {
+    *accepted_ms = used->received_ms;
+    return PS_MSR_DUPLICATE;
+  }
   if (req->kind == PS_MSESSION_START) return PS_MSR_EXISTS;
-  if (strcmp(s->player, player) != 0 || is_over(reg, s, now_ms)) return PS_MSR_UNKNOWN;
-  if (has_nonce(s, req->nonce)) return PS_MSR_REPLAY;
+  if (!own || is_over(reg, s, now_ms)) return PS_MSR_UNKNOWN;
+  if (used) return PS_MSR_REPLAY;
   if (req->order_id < s->max_order_id) return PS_MSR_ORDER;
-  if (add_nonce(s, req->nonce) != PS_OK) return PS_MSR_ERROR;
+  if (add_request(s, req->nonce, accepted_of(req, now_ms)) != PS_OK) return PS_MSR_ERROR;
   s->max_order_id = req->order_id;
   s->last_received_ms = now_ms;
   s->ended = req->kind == PS_MSESSION_END;
+  *accepted_ms = now_ms;
   return PS_MSR_OK;
 }
 
 ps_msr_result ps_msession_registry_begin(ps_msession_registry *reg, int64_t game_id,
                                          const char *player, const ps_msession_request *req,
-                                         int64_t now_ms) {
+                                         int64_t now_ms, int64_t *accepted_ms) {
   ps_msr_result result;
+  int64_t when = now_ms;
   pthread_mutex_lock(&reg->lock);
   if (++reg->decisions % SWEEP_EVERY == 0) {
     reg->now_ms = now_ms;
@@ -219,13 +270,13 @@ ps_msr_result ps_msession_registry_begin(ps_msession_registry *reg, int64_t game
     }
   }
   if (s) {
-    result = advance(reg, s, player, req, now_ms);
+    result = advance(reg, s, player, req, now_ms, &when);
   } else if (req->kind != PS_MSESSION_START) {
     result = PS_MSR_UNKNOWN;
   } else {
     result = PS_MSR_ERROR;
     s = session_new(game_id, req->session_id);
-    if (s && add_nonce(s, req->nonce) == PS_OK) {
+    if (s && add_request(s, req->nonce, accepted_of(req, now_ms)) == PS_OK) {
       snprintf(s->player, sizeof s->player, "%s", player);
       s->max_order_id = req->order_id;
       s->last_received_ms = now_ms;
@@ -236,6 +287,7 @@ ps_msr_result ps_msession_registry_begin(ps_msession_registry *reg, int64_t game
     }
   }
   pthread_mutex_unlock(&reg->lock);
+  if (accepted_ms && (result == PS_MSR_OK || result == PS_MSR_DUPLICATE)) *accepted_ms = when;
   return result;
 }
 

@@ -250,6 +250,7 @@ ps_msession_parse_result ps_msession_request_parse(ps_msession_kind kind,
   errors->count = 0;
   out->kind = kind;
   if (!content_type || !*content_type) return PS_MSESSION_NO_CONTENT_TYPE;
+  if (len > PS_MSESSION_MAX_BODY) return PS_MSESSION_TOO_LARGE;
   if (media_type_is(content_type, "application/json")) {
     json_error_t jerr;
     doc = json_loadb(body, len, 0, &jerr);

@@ -18,6 +18,11 @@ typedef enum { PS_MSESSION_START, PS_MSESSION_HEARTBEAT, PS_MSESSION_END } ps_ms
 
 #define PS_MSESSION_MAX_MODS 1024
 #define PS_MSESSION_MAX_TEXT 128
+/* The largest body decoded: a start with PS_MSESSION_MAX_MODS ids of 20 digits and every text
+ * field at its longest, in JSON, fits in 24 KiB; forms escape more. A larger body is refused
+ * before it is parsed, so a request's decoding memory is a small multiple of this, not of the
+ * server's 1 MiB limit. */
+#define PS_MSESSION_MAX_BODY (64 * 1024)
 
 typedef struct ps_msession_request {
   ps_msession_kind kind;
@@ -48,6 +53,7 @@ typedef enum {
   PS_MSESSION_BAD_CONTENT_TYPE,   /* 415, error_ref 13006 */
   PS_MSESSION_MALFORMED,          /* 400, error_ref 13004: not JSON / not an object */
   PS_MSESSION_INVALID_FIELDS,     /* 422, error_ref 13009: see errors */
+  PS_MSESSION_TOO_LARGE,          /* 413, error_ref 13013: body over PS_MSESSION_MAX_BODY */
   PS_MSESSION_NO_MEMORY,
 } ps_msession_parse_result;
 

@@ -130,6 +130,7 @@ static int number_of(session *s, const char *id, char hash[65], int64_t *number)
       return PS_OK;
     }
   }
+  if (s->nplayers >= PS_SO_MAX_PLAYERS_PER_SESSION) return PS_ETOOBIG;
   *number = (int64_t)s->nplayers + 1;
   return add_player(s, hash, *number);
 }

@@ -20,6 +20,10 @@
 #include "ingest/sessions/event.h"
 #include "store/state.h"
 
+/* The most distinct players one session may name (a match has tens): it bounds a session's
+ * state in memory and in the store, and the cost of numbering a player. */
+#define PS_SO_MAX_PLAYERS_PER_SESSION 1000
+
 typedef struct ps_so_anonymizer ps_so_anonymizer;
 
 /* What anonymising one event produced: the players it names (hash, number), in order. */
@@ -34,7 +38,9 @@ void ps_so_anonymizer_free(ps_so_anonymizer *a);
 
 /* Replaces every player id slot of the n events (of one session) by its "Player N", fills
  * out[i] for events[i] (free each with ps_so_anonymized_free) and the session's salt (65
- * bytes). Returns 0, PS_ENOMEM or the store's error (then nothing changed). */
+ * bytes). Returns 0, PS_ETOOBIG when the session would name more than
+ * PS_SO_MAX_PLAYERS_PER_SESSION distinct players, PS_ENOMEM or the store's error (then
+ * nothing changed). */
 int ps_so_anonymizer_apply(ps_so_anonymizer *a, const ps_so_key *key, ps_so_event *events,
                            size_t n, ps_so_anonymized *out, char *salt);
 /* committed: 1 when the events' records are durable, 0 when their commit failed. */

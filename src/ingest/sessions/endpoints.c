@@ -4,10 +4,13 @@
  *
  * Flow: the writer role on the project (HTTP Basic service account; 401/403) -> JSON body (415
  * without a JSON content type, 400 when it does not parse) -> every event checked
- * (event.h; 400 problem+json listing each bad event, and then nothing is stored) ->
+ * (event.h; 400 problem+json listing each bad event, at most 20, and then nothing is stored;
+ * caps: 1000 events, 10000 player ids per request, event.h's per event, anonymizer.h's per
+ * session) ->
  * anonymised (anonymizer.h) -> one record per event through the ingest queue -> answered
  * after the commit: 200 {"stored": <new events>, "duplicates": <events already stored>}.
- * A full queue answers 503 with Retry-After. Player ids are never logged, even in errors.
+ * A full queue answers 503 with Retry-After. Player ids are never logged nor echoed, even in
+ * errors: a syntax error is told by its byte offset, line and column, never by the text near it.
  */
 #include <jansson.h>
 #include <openssl/sha.h>
@@ -27,6 +30,9 @@
 
 #define MAX_EVENTS 1000
 #define MAX_ID_BYTES 128
+/* Player ids one request may name (each event at most PS_SO_MAX_PLAYERS_PER_EVENT): what the
+ * anonymiser hashes and keeps per request is then bounded whatever the events' count. */
+#define MAX_PLAYERS_PER_REQUEST 10000
 
 typedef struct so_job {
   ps_request *req;
@@ -92,6 +98,27 @@ static int check_ids(ps_request *req, const ps_so_key *key) {
   return 0;
 }
 
+/* Describes a JSON syntax error by its kind and where it is (byte offset, line, column), never
+ * by the text around it: jansson's own message quotes the input ("near '\"real-player-..."),
+ * and a body's strings are player ids, which must not reach an answer or a log. */
+static void syntax_detail(const json_error_t *jerr, char *out, size_t cap) {
+  const char *what;
+  switch (json_error_code(jerr)) {
+    case json_error_invalid_utf8: what = "invalid UTF-8"; break;
+    case json_error_premature_end_of_input: what = "unexpected end of input"; break;
+    case json_error_end_of_input_expected: what = "text after the JSON value"; break;
+    case json_error_null_character: what = "a NUL character in a string"; break;
+    case json_error_duplicate_key: what = "a duplicate object key"; break;
+    case json_error_numeric_overflow: what = "a number out of range"; break;
+    case json_error_stack_overflow: what = "nesting too deep"; break;
+    case json_error_out_of_memory: what = "out of memory"; break;
+    default: what = "invalid syntax (a control character in a string, a missing quote, comma or "
+                    "bracket, or a bad literal)"; break;
+  }
+  snprintf(out, cap, "The body is not JSON: %s at byte offset %d (line %d, column %d)", what,
+           jerr->position, jerr->line, jerr->column);
+}
+
 /* Parses the body into j->events (all valid) or answers 400/415. */
 static int parse_events(ps_request *req, so_job *j) {
   const char *type = ps_request_header(req, "Content-Type");
@@ -104,9 +131,8 @@ static int parse_events(ps_request *req, so_job *j) {
   json_error_t jerr;
   json_t *root = json_loadb(body->data ? body->data : "", body->len, JSON_REJECT_DUPLICATES, &jerr);
   if (!root) {
-    char detail[256];
-    snprintf(detail, sizeof detail, "The body is not JSON: %s (line %d, column %d)", jerr.text,
-             jerr.line, jerr.column);
+    char detail[192];
+    syntax_detail(&jerr, detail, sizeof detail);
     ps_request_respond_problem(req, 400, "Bad Request", detail);
     return -1;
   }
@@ -134,6 +160,15 @@ static int parse_events(ps_request *req, so_job *j) {
   }
   if (bad) {
     ps_request_respond_problem(req, 400, "Bad Request", problems.data);
+    rc = -1;
+    goto out;
+  }
+  size_t players = 0;
+  for (size_t i = 0; i < n; i++) players += j->events[i].nplayer_slots;
+  if (players > MAX_PLAYERS_PER_REQUEST) {
+    ps_request_respond_problem(req, 400, "Bad Request",
+                               "A request may name at most 10000 player ids (teams[].playerIds "
+                               "and players[] of all its events)");
     rc = -1;
   }
   goto out;
@@ -199,7 +234,11 @@ void ps_so_events_handler(ps_request *req, ps_app *app) {
   if (rc != PS_OK) {
     ps_ingest_unreserve(app->queue, j->n);
     ps_so_anonymizer_finish(ps_so_state_of(app)->anonymizer, &j->key, 0);
-    ps_request_respond_problem(req, 503, "Service Unavailable", "Out of resources; retry later.");
+    if (rc == PS_ETOOBIG)
+      ps_request_respond_problem(req, 400, "Bad Request",
+                                 "A session may name at most 1000 distinct players");
+    else
+      ps_request_respond_problem(req, 503, "Service Unavailable", "Out of resources; retry later.");
     return;
   }
   j->job = (ps_ingest_job){.records = j->records, .count = j->n, .done = on_committed, .ctx = j};

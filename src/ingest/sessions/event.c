@@ -26,8 +26,12 @@ static int fail(parse *p, const char *fmt, ...) {
   return PS_EINVAL;
 }
 
+/* Lists one player id slot: PS_OK, PS_ENOMEM, or PS_EINVAL past PS_SO_MAX_PLAYERS_PER_EVENT. */
 static int add_slot(parse *p, json_t *slot) {
   ps_so_event *ev = p->ev;
+  if (ev->nplayer_slots == PS_SO_MAX_PLAYERS_PER_EVENT)
+    return fail(p, "players: at most %d player ids per event (teams[].playerIds and players)",
+                PS_SO_MAX_PLAYERS_PER_EVENT);
   if (PS_ARRAY_RESERVE(ev->player_slots, ev->nplayer_slots, p->slots_cap)) return PS_ENOMEM;
   ev->player_slots[ev->nplayer_slots++] = slot;
   return PS_OK;
@@ -54,6 +58,8 @@ static int optional(parse *p, json_t *object, const char *where, const char *nam
 static int check_teams(parse *p, json_t *event) {
   json_t *teams = json_object_get(event, "teams");
   if (!json_is_array(teams)) return fail(p, "teams: required, an array of teams");
+  if (json_array_size(teams) > PS_SO_MAX_TEAMS)
+    return fail(p, "teams: at most %d teams per event", PS_SO_MAX_TEAMS);
   size_t i, j;
   json_t *team, *player;
   json_array_foreach(teams, i, team) {
@@ -68,7 +74,7 @@ static int check_teams(parse *p, json_t *event) {
     json_array_foreach(ids, j, player) {
       if (!non_empty_string(player))
         return fail(p, "teams[%zu].playerIds[%zu]: must be a non-empty string", i, j);
-      if (add_slot(p, player) != PS_OK) return PS_ENOMEM;
+      if ((rc = add_slot(p, player)) != PS_OK) return rc;
     }
   }
   json_t *rules = json_object_get(event, "appliedRules");
@@ -94,8 +100,8 @@ static int check_players(parse *p, json_t *event) {
     if (rc == PS_OK) rc = optional(p, player, where, "qosResults", JSON_ARRAY);
     if (rc != PS_OK) return rc;
     json_t *ticket = json_object_get(player, "ticketId");
-    if ((ticket && add_ticket(p, json_string_value(ticket)) != PS_OK) || add_slot(p, id) != PS_OK)
-      return PS_ENOMEM;
+    if (ticket && add_ticket(p, json_string_value(ticket)) != PS_OK) return PS_ENOMEM;
+    if ((rc = add_slot(p, id)) != PS_OK) return rc;
   }
   return PS_OK;
 }
@@ -168,19 +174,35 @@ static int check_backfill_players(parse *p, json_t *event) {
   return check_players(p, event);
 }
 
+#define HAS_TEAMS 1u   /* the type's check reads "teams" (required) */
+#define HAS_PLAYERS 2u /* the type's check reads "players" (required) */
+
 static const struct {
   const char *type;
   int (*check)(parse *p, json_t *event);
+  unsigned reads;
 } types[] = {
-    {"match.created", check_match},
-    {"allocation.requested", check_allocation_requested},
-    {"allocation.succeeded", check_nothing},
-    {"allocation.failed", check_allocation_failed},
-    {"players.assigned", check_assigned},
-    {"backfill.match.created", check_backfill_match},
-    {"players.connected", check_backfill_players},
-    {"players.disconnected", check_backfill_players},
+    {"match.created", check_match, HAS_TEAMS},
+    {"allocation.requested", check_allocation_requested, 0},
+    {"allocation.succeeded", check_nothing, 0},
+    {"allocation.failed", check_allocation_failed, 0},
+    {"players.assigned", check_assigned, HAS_PLAYERS},
+    {"backfill.match.created", check_backfill_match, HAS_TEAMS},
+    {"players.connected", check_backfill_players, HAS_PLAYERS},
+    {"players.disconnected", check_backfill_players, HAS_PLAYERS},
 };
+
+/* "teams" and "players" hold real player ids in whatever event they appear: a type that does
+ * not define them (an allocation event with a "players" member, a players event with "teams")
+ * keeps them as extra fields, so they are checked and anonymised there too, never stored as
+ * sent. (The fuzzer found such ids passing through untouched.) */
+static int check_player_members(parse *p, json_t *event, unsigned read) {
+  int rc = PS_OK;
+  if (!(read & HAS_TEAMS) && json_object_get(event, "teams")) rc = check_teams(p, event);
+  if (rc == PS_OK && !(read & HAS_PLAYERS) && json_object_get(event, "players"))
+    rc = check_players(p, event);
+  return rc;
+}
 
 int ps_so_event_parse(json_t *value, ps_so_event *ev, char *err, size_t errlen) {
   memset(ev, 0, sizeof *ev);
@@ -214,6 +236,7 @@ int ps_so_event_parse(json_t *value, ps_so_event *ev, char *err, size_t errlen) 
     goto out;
   }
   rc = types[t].check(&p, ev->body);
+  if (rc == PS_OK) rc = check_player_members(&p, ev->body, types[t].reads);
 out:
   if (rc != PS_OK) ps_so_event_free(ev);
   return rc;

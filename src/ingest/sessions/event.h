@@ -17,6 +17,9 @@
  *                          | Timeout
  *   players.connected, players.disconnected    players (required), as above
  *
+ * "teams" and "players" are checked as above, and their ids anonymised, in every event that
+ * has them, also in a type that does not define them (they are then optional extra fields).
+ *
  * Parsing normalises the timestamp to UTC with milliseconds and lists, in order of appearance,
  * the JSON strings holding real player ids (teams[].playerIds[], players[].id), which the
  * anonymiser then overwrites. Nothing here logs or keeps a player id.
@@ -27,6 +30,11 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* What one event may name: its memory (the slots here, their anonymised hashes) is then a small
+ * constant times its size, and its anonymisation (linear in the session's players) bounded. */
+#define PS_SO_MAX_TEAMS 100
+#define PS_SO_MAX_PLAYERS_PER_EVENT 1000 /* teams[].playerIds[] and players[] together */
 
 typedef struct ps_so_event {
   json_t *body; /* the event as it will be served (own reference) */

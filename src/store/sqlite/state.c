@@ -260,7 +260,11 @@ static void msession_row(sqlite3_stmt *st, void *arg) {
 static int nonce_row(sqlite3_stmt *st, void *arg) {
   const msession_load_ctx *q = arg;
   const unsigned char *nonce = sqlite3_column_text(st, 0);
-  return q->visit(nonce ? (const char *)nonce : "", q->ctx);
+  ps_msession_nonce n = {nonce ? (const char *)nonce : "",
+                         (ps_msession_rec_kind)sqlite3_column_int(st, 1),
+                         sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                         sqlite3_column_int64(st, 4)};
+  return q->visit(&n, q->ctx);
 }
 
 static int sqlite_msession_load(ps_state_store *base, int64_t game_id, const char *session_id,
@@ -269,7 +273,8 @@ static int sqlite_msession_load(ps_state_store *base, int64_t game_id, const cha
   msession_load_ctx c = {out, visit, ctx};
   load l = {"SELECT player, max_order_id, last_received_ms, ended FROM msession_state"
             " WHERE game_id = ?1 AND session_id = ?2",
-            "SELECT nonce FROM msession_nonces WHERE game_id = ?1 AND session_id = ?2",
+            "SELECT nonce, kind, order_id, ts_ms, received_ms FROM msession_nonces"
+            " WHERE game_id = ?1 AND session_id = ?2",
             bind_msession, &key, msession_row, nonce_row, &c};
   return run_load((sqlite_state *)base, &l);
 }
