@@ -48,6 +48,8 @@ typedef enum playstat_status {
   PLAYSTAT_E_PENDING = -9,    /* shutdown: events remain queued; they go on the next launch */
   PLAYSTAT_E_STATE = -10,     /* the call does not fit the current state (no metrics
                                  session open, a metrics session already open, ...) */
+  PLAYSTAT_E_DISABLED = -11,  /* the collector's init answered enabled: false: nothing is
+                                 recorded nor sent until a later init enables the game */
 } playstat_status;
 
 /* A static English description of status (never NULL, also for unknown codes). */

@@ -40,6 +40,7 @@ static const char *status_name(int s) {
   case PLAYSTAT_E_FULL: return "E_FULL";
   case PLAYSTAT_E_PENDING: return "E_PENDING";
   case PLAYSTAT_E_STATE: return "E_STATE";
+  case PLAYSTAT_E_DISABLED: return "E_DISABLED";
   }
   return "E_UNKNOWN";
 }
