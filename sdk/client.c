@@ -94,6 +94,33 @@ int ps_sdk_journal_item(playstat *ps, int type, int64_t number, const char *a, c
              : PLAYSTAT_E_NOMEM;
 }
 
+/* Admits the event whose JSON text is in ps->text (bound, journal item). Under lock. */
+static int admit(playstat *ps, const char *category, int64_t client_ts, ps_sdk_notes *notes) {
+  size_t len = ps->text.len;
+  int priority = ps_sdk_category_priority(category);
+  uint64_t max = ps->cfg.c.max_queue_bytes;
+  uint64_t total = queued_upto(ps, PS_SDK_PRIORITIES - 1);
+  /* Evicting every event at or below this one's priority must make room, or it is refused
+   * (queue_db.h: an event never pushes out a more valuable one). */
+  if (len > max || (total + len > max && total - queued_upto(ps, priority) + len > max)) {
+    ps->stats.events_dropped++;
+    ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_WARN,
+                "queue at its bound of %" PRIu64 " bytes and full of events worth more: "
+                "this %s event was dropped", max, category);
+    return PLAYSTAT_E_FULL;
+  }
+  if (ps_jrec_add(&ps->rec, PS_JI_EVENT, client_ts, category, strlen(category), ps->text.data,
+                  len) != PS_OK)
+    return PLAYSTAT_E_NOMEM;
+  ps->call.events++;
+  ps->call.bytes[priority] += len;
+  if (strcmp(category, "user") == 0 || strcmp(category, "session_end") == 0)
+    ps->call.flush = 1; /* a session's edges go at once */
+  return PLAYSTAT_OK;
+}
+
+static int text_status(int rc) { return rc == PS_ENOMEM ? PLAYSTAT_E_NOMEM : PLAYSTAT_E_INVALID; }
+
 int ps_sdk_queue_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
   if (ps->disabled) return PLAYSTAT_E_DISABLED;
   ps_violations violations;
@@ -102,57 +129,81 @@ int ps_sdk_queue_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
     note_violations(ps, notes, json_string_value(json_object_get(event, "category")), &violations);
     return PLAYSTAT_E_INVALID;
   }
-  char *text = json_dumps(event, JSON_COMPACT);
-  if (!text) return PLAYSTAT_E_NOMEM;
-  size_t len = strlen(text);
-  int priority = ps_sdk_category_priority(category);
-  uint64_t max = ps->cfg.c.max_queue_bytes;
-  uint64_t total = queued_upto(ps, PS_SDK_PRIORITIES - 1);
-  /* Evicting every event at or below this one's priority must make room, or it is refused
-   * (queue_db.h: an event never pushes out a more valuable one). */
-  if (len > max || (total + len > max && total - queued_upto(ps, priority) + len > max)) {
-    free(text);
-    ps->stats.events_dropped++;
-    ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_WARN,
-                "queue at its bound of %" PRIu64 " bytes and full of events worth more: "
-                "this %s event was dropped", max, category);
-    return PLAYSTAT_E_FULL;
+  ps_buf_reset(&ps->text);
+  int rc = ps_sdk_json_append(&ps->text, event);
+  if (rc != PS_OK) return text_status(rc);
+  return admit(ps, category, (int64_t)json_integer_value(json_object_get(event, "client_ts")), notes);
+}
+
+void ps_sdk_annotations_changed(playstat *ps) { ps->annotations_dirty = 1; }
+
+/* Rebuilds the cached annotations and validates them as a whole event would be. */
+static int refresh_annotations(playstat *ps, ps_sdk_notes *notes) {
+  json_t *a = ps_sdk_annotations_locked(ps);
+  json_t *probe = a ? json_deep_copy(a) : NULL;
+  int rc = probe ? PLAYSTAT_OK : PLAYSTAT_E_NOMEM;
+  if (rc == PLAYSTAT_OK && (set(probe, "category", json_string("user")) |
+                            set(probe, "client_ts", json_integer(ps_sdk_client_ts(ps)))))
+    rc = PLAYSTAT_E_NOMEM;
+  if (rc == PLAYSTAT_OK) {
+    ps_violations v;
+    if (ps_schema_validate_event(ps->schemas, probe, &v, NULL) != 0) {
+      note_violations(ps, notes, "an", &v);
+      rc = PLAYSTAT_E_INVALID;
+    }
   }
-  int rc = ps_jrec_add(&ps->rec, PS_JI_EVENT,
-                       (int64_t)json_integer_value(json_object_get(event, "client_ts")), category,
-                       strlen(category), text, len) == PS_OK
-               ? PLAYSTAT_OK
-               : PLAYSTAT_E_NOMEM;
-  free(text);
-  if (rc != PLAYSTAT_OK) return rc;
-  ps->call.events++;
-  ps->call.bytes[priority] += len;
-  if (strcmp(category, "user") == 0 || strcmp(category, "session_end") == 0)
-    ps->call.flush = 1; /* a session's edges go at once */
+  if (rc == PLAYSTAT_OK) {
+    ps_buf_reset(&ps->annotations_text);
+    int t = ps_sdk_json_append_members(&ps->annotations_text, a);
+    if (t != PS_OK) rc = text_status(t);
+  }
+  json_decref(probe);
+  if (rc != PLAYSTAT_OK) {
+    json_decref(a);
+    return rc;
+  }
+  json_decref(ps->annotations);
+  ps->annotations = a;
+  ps->annotations_dirty = 0;
   return PLAYSTAT_OK;
 }
 
 int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
   if (!ps->st.session_open) return PLAYSTAT_E_NO_SESSION;
-  json_t *annotations = ps_sdk_annotations_locked(ps);
+  if (ps->disabled) return PLAYSTAT_E_DISABLED;
+  int rc = PLAYSTAT_OK;
+  if ((ps->annotations_dirty || !ps->annotations) && (rc = refresh_annotations(ps, notes)) != PLAYSTAT_OK)
+    return rc;
   char uuid[37];
   int64_t ts = ps_sdk_client_ts(ps);
-  if (!annotations) return PLAYSTAT_E_NOMEM;
-  if (ps_random_uuid_v4(uuid) != PS_OK) {
-    json_decref(annotations);
+  if (ps_sdk_uuid(&ps->uuids, uuid) != PS_OK) return PLAYSTAT_E_NOMEM;
+  if (set(event, "event_uuid", json_string(uuid)) | set(event, "client_ts", json_integer(ts)))
     return PLAYSTAT_E_NOMEM;
+  ps_violations violations;
+  const char *category = NULL;
+  size_t bad = ps_schema_validate_event(ps->own_schemas, event, &violations, &category);
+  if (!category) { /* no own schema for this category: validate it whole (event_text.h) */
+    if (json_object_update_missing(event, ps->annotations)) return PLAYSTAT_E_NOMEM;
+    return ps_sdk_queue_locked(ps, event, notes);
   }
-  int bad = json_object_update_missing(event, annotations) |
-            set(event, "event_uuid", json_string(uuid)) |
-            set(event, "client_ts", json_integer(ts));
-  json_decref(annotations);
-  if (bad) return PLAYSTAT_E_NOMEM;
-  return ps_sdk_queue_locked(ps, event, notes);
+  if (bad) {
+    note_violations(ps, notes, category, &violations);
+    return PLAYSTAT_E_INVALID;
+  }
+  ps_buf_reset(&ps->text);
+  int t = ps_buf_append(&ps->text, "{", 1);
+  if (t == PS_OK) t = ps_sdk_json_append_members(&ps->text, event);
+  if (t == PS_OK) t = ps_buf_append(&ps->text, ",", 1);
+  if (t == PS_OK) t = ps_buf_append(&ps->text, ps->annotations_text.data, ps->annotations_text.len);
+  if (t == PS_OK) t = ps_buf_append(&ps->text, "}", 1);
+  if (t != PS_OK) return text_status(t);
+  return admit(ps, category, ts, notes);
 }
 
 /* Restores what the failed call changed in memory. */
 static void roll_back(playstat *ps, const ps_sdk_counters *saved) {
   ps->st = *saved;
+  ps->annotations_dirty = 1;
   while (ps->call.undo_count) {
     ps->call.undo_count--;
     ps->attempts[ps->call.undo[ps->call.undo_count].index].attempts =
@@ -270,6 +321,10 @@ static void handle_free(playstat *ps) {
   ps_journal_close(ps->journal);
   ps_jrec_free(&ps->rec);
   ps_buf_free(&ps->move_buf);
+  ps_buf_free(&ps->text);
+  ps_buf_free(&ps->annotations_text);
+  json_decref(ps->annotations);
+  ps_schema_set_free(ps->own_schemas);
   ps_qdb_close(ps->reader);
   ps_qdb_close(ps->db);
   ps_schema_set_free(ps->schemas);
@@ -355,7 +410,8 @@ int playstat_create(const playstat_config *cfg, playstat **out) {
       return PLAYSTAT_E_NOMEM;
     }
   }
-  if (ps_schema_set_create_embedded(&ps->schemas, why, sizeof why) != PS_OK) {
+  if (ps_schema_set_create_embedded(&ps->schemas, why, sizeof why) != PS_OK ||
+      ps_sdk_own_schemas_create(&ps->own_schemas, why, sizeof why) != PS_OK) {
     ps_sdk_log(c, PLAYSTAT_LOG_ERROR, "schemas: %s", why);
     handle_free(ps);
     return PLAYSTAT_E_NOMEM;
@@ -466,6 +522,7 @@ static int set_dimension_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
   dimension_change *d = ctx;
   char *old = ps->custom[d->index - 1];
   ps->custom[d->index - 1] = d->value;
+  ps_sdk_annotations_changed(ps);
   int rc = ps_sdk_session_annotate_locked(ps);
   if (rc != PLAYSTAT_OK) {
     ps->custom[d->index - 1] = old;
@@ -485,6 +542,7 @@ int playstat_set_custom_dimension(playstat *ps, int index, const char *value) {
     pthread_mutex_lock(&ps->lock);
     char *mine = ps->custom[index - 1];
     ps->custom[index - 1] = d.value;
+    ps_sdk_annotations_changed(ps);
     d.value = mine;
     pthread_mutex_unlock(&ps->lock);
   }

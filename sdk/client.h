@@ -27,6 +27,7 @@
 #include "schema/validator.h"
 #include "sdk/config.h"
 #include "sdk/error_throttle.h"
+#include "sdk/event_text.h"
 #include "sdk/journal.h"
 #include "sdk/log.h"
 #include "sdk/metrics_session.h"
@@ -66,6 +67,7 @@ typedef struct ps_sdk_call {
 struct playstat {
   ps_sdk_config cfg;
   ps_schema_set *schemas; /* immutable after create: used without the lock */
+  ps_schema_set *own_schemas; /* the events' own members (event_text.h); immutable too */
   ps_queue_db *reader;    /* the library thread's own connection (peek, checkpoint): no lock */
 
   pthread_mutex_t db_lock;
@@ -77,6 +79,11 @@ struct playstat {
   pthread_cond_t wake; /* signals the sender: stop, flush, move, new metrics request */
   ps_journal *journal;
   ps_jrec rec;           /* the record of the call in progress */
+  ps_buf text;           /* the JSON text of the event being recorded */
+  ps_sdk_uuid_pool uuids;
+  int annotations_dirty; /* the session or a dimension changed: rebuild the two below */
+  json_t *annotations;   /* the open session's default annotations, validated */
+  ps_buf annotations_text; /* the same as JSON members without braces */
   ps_sdk_call call;
   uint64_t next_seq;     /* of the next journal record */
   uint64_t journal_records; /* appended and not yet moved into the database */
@@ -125,6 +132,8 @@ int ps_sdk_journal_item(playstat *ps, int type, int64_t number, const char *a, c
 /* The default annotations of the open session (a new object), client_ts excluded; NULL when
  * out of memory. Under lock. */
 json_t *ps_sdk_annotations_locked(const playstat *ps);
+/* The cached annotations are stale (a new session, a dimension, a rollback). Under lock. */
+void ps_sdk_annotations_changed(playstat *ps);
 
 /* Progression attempts (events.c), under lock inside a call: fail stores and returns
  * attempts + 1 (1 for a new id); complete returns attempts + 1 and forgets the id. Both

@@ -75,6 +75,7 @@ int ps_sdk_session_start_locked(playstat *ps, ps_sdk_notes *notes) {
   snprintf(num, sizeof num, "%lld", (long long)ps->st.session_num);
   ps->st.session_start_ts = ps_sdk_client_ts(ps);
   ps->st.session_open = 1;
+  ps_sdk_annotations_changed(ps);
   char *text = annotations_text(ps);
   json_t *user = json_object();
   if (!text || !user || json_object_set_new(user, "category", json_string("user")))
