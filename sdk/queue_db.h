@@ -23,12 +23,12 @@
  * explicit ps_qdb_begin/ps_qdb_commit are each their own transaction. Every function returns 0
  * or PS_EIO (SQLite error), PS_ENOMEM, PS_EFULL as documented.
  *
- * Checkpoints: the game's connection never checkpoints the write-ahead log (that is what made
- * a rare event call take milliseconds); the library's thread does, on a second connection of
- * its own (ps_qdb_open_reader), which also reads the batches to send: in WAL mode neither
- * waits for the game's writes, so the sender needs the handle's lock only to delete. The game's
- * connection says when its log has grown (ps_qdb_on_log_growth), so that checkpoints keep it
- * short (a long log makes every read and every fsync of it slower).
+ * Checkpoints: the writing connection (the library's thread, which moves the call journal in
+ * and deletes what was sent) never checkpoints the write-ahead log itself; the library's
+ * thread does, on a second connection of its own (ps_qdb_open_reader), which also reads the
+ * batches to send: in WAL mode neither waits for the other's writes. The writing connection
+ * says when its log has grown (ps_qdb_on_log_growth), so that checkpoints keep it short (a
+ * long log makes every read and every fsync of it slower).
  */
 #ifndef PS_SDK_QUEUE_DB_H
 #define PS_SDK_QUEUE_DB_H
