@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -17,10 +18,13 @@
 #define MAGIC 0x314a5350u /* "PSJ1" read as a little-endian u32 */
 #define ITEM_HEADER 24
 #define MAX_PAYLOAD (64u * 1024 * 1024)
+#define INITIAL_CAP ((size_t)4 * 1024 * 1024)
 
 struct ps_journal {
   int fd[2];
-  uint64_t size[2]; /* bytes in each file, as far as we wrote or read them */
+  char *map[2];     /* each file mapped whole (MAP_SHARED) */
+  size_t cap[2];    /* the mappings' (and files') sizes */
+  uint64_t size[2]; /* bytes of records in each file */
   int active;
   int dirty[2]; /* drained but not cleared: must be drained again before reuse */
   int durable;
@@ -124,8 +128,14 @@ int ps_journal_parse(const char *data, size_t len, ps_jread **out, size_t *n, si
   while (off < len) {
     ps_jread rec;
     size_t size = record_at(data + off, len - off, &rec);
-    if (!size) { /* torn or foreign bytes: scan on for the next header */
-      (*skipped)++;
+    if (!size) { /* torn or foreign bytes: scan on for the next header; zeros are the
+                  * mapped file's room not written yet */
+      uint64_t w;
+      if (len - off >= 8 && (memcpy(&w, data + off, 8), w == 0)) {
+        off += 8; /* no record starts inside 8 zero bytes (its magic's first byte is not 0) */
+        continue;
+      }
+      if (data[off]) (*skipped)++;
       off++;
       continue;
     }
@@ -156,7 +166,7 @@ static int open_file(const char *db_path, int i, int *fd, char *err, size_t errl
     return PS_ENOMEM;
   }
   snprintf(path, n, "%s-calls.%d", db_path, i);
-  *fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   int rc = PS_OK;
   if (*fd < 0) {
     snprintf(err, errlen, "journal %s: %s", path, strerror(errno));
@@ -164,6 +174,40 @@ static int open_file(const char *db_path, int i, int *fd, char *err, size_t errl
   }
   free(path);
   return rc;
+}
+
+/* Maps file i with at least want bytes: the blocks allocated (fallocate, so that a store into
+ * the mapping can never meet a full disk, which would be SIGBUS) and every page touched once
+ * (so that the game's stores do not take page faults). Keeps what the file holds. */
+static int map_file(ps_journal *j, int i, size_t want) {
+  size_t cap = j->cap[i] ? j->cap[i] : INITIAL_CAP;
+  while (cap < want) cap *= 2;
+  if (cap == j->cap[i]) return PS_OK;
+  int e = posix_fallocate(j->fd[i], 0, (off_t)cap);
+  if (e != 0) return PS_EIO;
+  void *m = j->map[i] ? mremap(j->map[i], j->cap[i], cap, MREMAP_MAYMOVE)
+                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd[i], 0);
+  if (m == MAP_FAILED) return PS_EIO;
+  j->map[i] = m;
+  for (size_t off = j->cap[i]; off < cap; off += 4096) { /* dirty each page, keep its bytes */
+    volatile char *p = (volatile char *)m + off;
+    *p = *p;
+  }
+  j->cap[i] = cap;
+  return PS_OK;
+}
+
+/* Where the data of a mapped file ends: after its last non-zero byte. */
+static size_t data_end(const char *m, size_t cap) {
+  size_t end = cap;
+  while (end >= 8) {
+    uint64_t w;
+    memcpy(&w, m + end - 8, 8);
+    if (w) break;
+    end -= 8;
+  }
+  while (end && !m[end - 1]) end--;
+  return end;
 }
 
 int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *err,
@@ -185,12 +229,15 @@ int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *er
   }
   for (int i = 0; i < 2 && rc == PS_OK; i++) {
     struct stat st;
-    if (fstat(j->fd[i], &st) != 0) {
-      snprintf(err, errlen, "journal: %s", strerror(errno));
+    if (fstat(j->fd[i], &st) != 0 || map_file(j, i, (size_t)st.st_size) != PS_OK) {
+      snprintf(err, errlen, "journal of %s: %s", db_path, strerror(errno));
       rc = PS_EIO;
     } else {
-      j->size[i] = (uint64_t)st.st_size;
-      j->dirty[i] = st.st_size > 0; /* what the last launch left: drained at launch */
+      /* a record may end in up to 23 zero bytes (an item with a zero number and no
+       * strings): the data the next launch reads runs a little past the last non-zero byte */
+      size_t end = data_end(j->map[i], j->cap[i]);
+      j->size[i] = end ? (end + 64 < j->cap[i] ? end + 64 : j->cap[i]) : 0;
+      j->dirty[i] = j->size[i] > 0; /* what the last launch left: drained at launch */
     }
   }
   if (rc != PS_OK) {
@@ -204,8 +251,10 @@ int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *er
 
 void ps_journal_close(ps_journal *j) {
   if (!j) return;
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 2; i++) {
+    if (j->map[i]) munmap(j->map[i], j->cap[i]);
     if (j->fd[i] >= 0) close(j->fd[i]);
+  }
   free(j);
 }
 
@@ -213,6 +262,9 @@ int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
   if (r->buf.len < PS_JOURNAL_HEADER) return PS_EINVAL;
   size_t plen = r->buf.len - PS_JOURNAL_HEADER;
   if (plen > MAX_PAYLOAD) return PS_EIO;
+  int a = j->active;
+  if (j->size[a] + r->buf.len > j->cap[a] && map_file(j, a, j->size[a] + r->buf.len) != PS_OK)
+    return PS_EIO;
   uint32_t magic = MAGIC, len32 = (uint32_t)plen, zero = 0;
   uint32_t crc = checksum(seq, r->buf.data + PS_JOURNAL_HEADER, plen);
   char *h = r->buf.data;
@@ -221,20 +273,13 @@ int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
   memcpy(h + 8, &seq, 8);
   memcpy(h + 16, &crc, 4);
   memcpy(h + 20, &zero, 4);
-  int fd = j->fd[j->active];
-  ssize_t w;
-  do w = write(fd, r->buf.data, r->buf.len);
-  while (w < 0 && errno == EINTR);
-  if (w != (ssize_t)r->buf.len) {
-    if (w > 0 && ftruncate(fd, (off_t)j->size[j->active]) != 0) {
-      /* the torn bytes stay: the reader skips them (journal.h) */
-      struct stat st;
-      if (fstat(fd, &st) == 0) j->size[j->active] = (uint64_t)st.st_size;
-    }
-    return PS_EIO;
+  char *at = j->map[a] + j->size[a];
+  memcpy(at, r->buf.data, r->buf.len); /* in the page cache: survives the process */
+  j->size[a] += r->buf.len;
+  if (j->durable) {
+    uintptr_t page = (uintptr_t)at & ~(uintptr_t)4095;
+    if (msync((void *)page, (size_t)((uintptr_t)at + r->buf.len - page), MS_SYNC) != 0) return 1;
   }
-  j->size[j->active] += r->buf.len;
-  if (j->durable && fdatasync(fd) != 0) return 1; /* written, maybe not on disk */
   return PS_OK;
 }
 
@@ -251,24 +296,13 @@ int ps_journal_swap(ps_journal *j) {
 
 int ps_journal_read(ps_journal *j, int idx, ps_buf *out) {
   ps_buf_reset(out);
-  struct stat st;
-  if (fstat(j->fd[idx], &st) != 0) return PS_EIO;
-  size_t size = (size_t)st.st_size;
-  if (ps_buf_reserve(out, size + 1) != PS_OK) return PS_ENOMEM;
-  size_t got = 0;
-  while (got < size) {
-    ssize_t r = pread(j->fd[idx], out->data + got, size - got, (off_t)got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
-  }
-  out->len = got;
-  out->data[got] = '\0';
-  return got == size ? PS_OK : PS_EIO;
+  return ps_buf_append(out, j->map[idx], (size_t)j->size[idx]);
 }
 
 int ps_journal_clear(ps_journal *j, int idx) {
-  if (ftruncate(j->fd[idx], 0) != 0) return PS_EIO;
+  /* zeroes rather than a truncation: the pages stay allocated, mapped and dirty for the
+   * next stores into them */
+  memset(j->map[idx], 0, (size_t)j->size[idx]);
   j->size[idx] = 0;
   j->dirty[idx] = 0;
   return PS_OK;

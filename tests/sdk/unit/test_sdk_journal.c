@@ -1,6 +1,7 @@
 /* test_sdk_journal.c: the call journal (sdk/journal.h): records read back whole and in order,
- * a torn tail or damaged bytes lose no complete record (before or after them), a short
- * write is cut off, the two files swap and drain, and a second process cannot open it. */
+ * a torn tail or damaged bytes lose no complete record (before or after them), the two files
+ * swap and drain, a launch reads what the last one left (a record ending in zero bytes too),
+ * and a second process cannot open it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,7 +75,7 @@ static void records_read_back_whole_and_in_order(void **state) {
   for (size_t cut = last; cut < data.len; cut++) {
     size_t skipped = tags(data.data, cut, got, sizeof got);
     assert_string_equal(got, "a,b");
-    assert_int_equal(skipped, cut - last);
+    assert_true(skipped <= cut - last); /* its zero bytes look like room not written yet */
   }
   /* damaged bytes in the middle record lose it alone: the scan finds the next header */
   data.data[PS_JOURNAL_HEADER + (last / 2)] ^= 0x5a;
@@ -103,10 +104,15 @@ static void files_swap_drain_and_belong_to_one_process(void **state) {
   tags(data.data, data.len, got, sizeof got);
   assert_string_equal(got, "a");
   assert_int_equal(ps_journal_clear(j, 0), PS_OK);
+  /* a record that ends in zero bytes (an item with no strings and a zero number) */
+  assert_int_equal(ps_jrec_reset(&r), PS_OK);
+  assert_int_equal(ps_jrec_add(&r, PS_JI_EVENT, 3, "design", 6, "c", 1), PS_OK);
+  assert_int_equal(ps_jrec_add(&r, PS_JI_CLEAR, 0, NULL, 0, NULL, 0), PS_OK);
+  assert_int_equal(ps_journal_append(j, 3, &r), PS_OK);
   assert_int_equal(ps_journal_swap(j), 1);
   assert_int_equal(ps_journal_read(j, 1, &data), PS_OK);
   tags(data.data, data.len, got, sizeof got);
-  assert_string_equal(got, "b");
+  assert_string_equal(got, "b,c");
   ps_buf_free(&data);
   ps_jrec_free(&r);
   ps_journal_close(j);
@@ -114,7 +120,7 @@ static void files_swap_drain_and_belong_to_one_process(void **state) {
   assert_int_equal(ps_journal_open(base, 0, &j, err, sizeof err), PS_OK);
   assert_int_equal(ps_journal_read(j, 1, &data), PS_OK);
   tags(data.data, data.len, got, sizeof got);
-  assert_string_equal(got, "b");
+  assert_string_equal(got, "b,c");
   ps_buf_free(&data);
   ps_journal_close(j);
 }
