@@ -199,7 +199,7 @@ int ps_sdk_journal_recover(playstat *ps, ps_sdk_notes *notes) {
   if (rc == PS_OK && n[0] + n[1] && !(all = malloc((n[0] + n[1]) * sizeof *all))) rc = PS_ENOMEM;
   uint64_t last = ps->applied_seq, fresh = 0;
   if (rc == PS_OK && all) {
-    memcpy(all, recs[0], n[0] * sizeof *all);
+    if (n[0]) memcpy(all, recs[0], n[0] * sizeof *all);
     if (n[1]) memcpy(all + n[0], recs[1], n[1] * sizeof *all);
     qsort(all, n[0] + n[1], sizeof *all, by_seq);
     for (size_t i = 0; i < n[0] + n[1]; i++) {
