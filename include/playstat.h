@@ -7,7 +7,8 @@
  *  - Every function returns a playstat_status: PLAYSTAT_OK (0) or a negative code that
  *    playstat_strerror() names. Nothing aborts the process, running out of memory included.
  *  - An event call that returns PLAYSTAT_OK has appended the event (with the counters it used)
- *    to the call journal beside the database with one write(2) before returning: a crash or
+ *    to the call journal beside the database (a store into a MAP_SHARED file mapping, which
+ *    is in the kernel's page cache at once) before returning: a crash or
  *    a kill -9 right after it does not lose the event, and it is delivered exactly once (the
  *    library's thread moves journal records into the SQLite queue exactly once; the server
  *    stores one copy per event_uuid). With durable_sync it is also fsync'ed: a power loss does
@@ -101,7 +102,7 @@ typedef struct playstat_config {
   uint32_t retry_initial_ms;    /* first backoff after a failed send; default 1000 */
   uint32_t retry_max_ms;        /* backoff cap; default 300000 (5 min) */
   uint64_t max_queue_bytes;     /* bound of the queued events' size; default 16 MiB */
-  int durable_sync;             /* 1: fdatasync every event call's journal record (survives
+  int durable_sync;             /* 1: msync every event call's journal record (survives
                                    power loss; the call then costs a disk flush);
                                    0 (default): survives crashes and kill -9 of the game */
 

@@ -2,7 +2,8 @@
  * client.c: the life of a playstat handle (create, shutdown, flush, stats, custom dimensions)
  * and the one path by which every event reaches the queue: annotate, validate with the
  * collector's own schema files (the JSON files of schemas/, built into the library), and
- * append to the call journal (journal.h) with the state the call changed, in one write(2).
+ * append to the call journal (journal.h) with the state the call changed, in one store into
+ * its mapping.
  *
  * Guarantees: a call that returns PLAYSTAT_OK has its record in the kernel (and on disk with
  * durable_sync); a call that fails leaves no record and the in-memory state as it was (the
@@ -226,7 +227,7 @@ int ps_sdk_transaction_locked(playstat *ps, ps_sdk_locked_fn fn, void *ctx, ps_s
     } else {
       if (w == 1)
         ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_WARN,
-                    "journal: fdatasync failed: this call may not survive a power loss");
+                    "journal: msync failed: this call may not survive a power loss");
       ps->journal_records++;
       ps->journal_events += ps->call.events;
       for (int p = 0; p < PS_SDK_PRIORITIES; p++) ps->journal_bytes[p] += ps->call.bytes[p];

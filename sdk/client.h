@@ -5,7 +5,7 @@
  * the call journal into the database and sends. Two locks, never held across the network:
  *  - lock guards the in-memory state (session, counters, attempt numbers, dimensions, stats)
  *    and the journal's active file. An event call holds it for its validation and one
- *    write(2) of its record (journal.h): it does no SQLite work. The library's thread holds it
+ *    store of its record into the journal's mapping (journal.h): it does no SQLite work. The library's thread holds it
  *    only to swap the journal's files and to update counters, a few instructions each.
  *  - db_lock guards db, the database connection that the library's thread writes (moving
  *    journal records in, deleting what was sent). Event calls never take it; only
@@ -180,8 +180,7 @@ int ps_sdk_journal_recover(playstat *ps, ps_sdk_notes *notes);
 typedef int (*ps_sdk_prepare_fn)(playstat *ps, json_t *event, void *ctx, ps_sdk_notes *notes);
 int ps_sdk_submit(playstat *ps, json_t *event, ps_sdk_prepare_fn prepare, void *ctx);
 
-/* Runs fn(ps, ctx, notes) under the lock as one call: its record is written with one write(2)
- * to the journal when fn returns PLAYSTAT_OK (and it added anything), and the in-memory state
+/* Runs fn(ps, ctx, notes) under the lock as one call: its record is stored into the journal when fn returns PLAYSTAT_OK (and it added anything), and the in-memory state
  * is rolled back otherwise. Logs the notes after unlocking. Returns fn's status,
  * PLAYSTAT_E_STORAGE when the record could not be written, PLAYSTAT_E_DISABLED when the
  * collector disabled the game, PLAYSTAT_E_ARG for a NULL ps. */

@@ -8,7 +8,7 @@
  * Guarantees:
  *  - A record is applied whole (its events and state items) in the same transaction that
  *    stores its sequence number as "journal_seq"; records at or below the stored number are
- *    skipped, so a crash anywhere between the commit and the truncation of the file never
+ *    skipped, so a crash anywhere between the commit and the zeroing of the file never
  *    applies a record twice, and a record is never lost before it was committed.
  *  - Events enter the bounded queue in journal order with the queue's own eviction
  *    (queue_db.h), the same order the call decided admission in (client.c); what the bound
@@ -98,7 +98,7 @@ static int apply_records(playstat *ps, const ps_jread *recs, size_t n, tally *t)
   t->applied_seq = ps->applied_seq;
   int rc = ps_qdb_begin(ps->db);
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
-    if (recs[i].seq <= t->applied_seq) continue; /* moved before a crash cut the truncation */
+    if (recs[i].seq <= t->applied_seq) continue; /* moved before a crash cut the zeroing */
     size_t off = 0;
     ps_jitem it;
     int more;
