@@ -63,6 +63,6 @@ for round in $(seq "$ROUNDS"); do
 done
 echo "libplaystat, server down (nothing listens; the thread retries), at $PACE a second:"
 ps_run down "$(( CALLS / 4 ))" normal "$PACE" "http://127.0.0.1:9"
-echo "libplaystat, durable_sync (fdatasync per call), back to back and at $PACE a second:"
+echo "libplaystat, durable_sync (msync per call), back to back and at $PACE a second:"
 ps_run durable "$(( CALLS / 10 ))" durable 0
 ps_run paced-durable "$(( CALLS / 10 ))" durable "$PACE"
