@@ -6,9 +6,14 @@
  * What it guarantees (docs/sdk.md has the whole guide):
  *  - Every function returns a playstat_status: PLAYSTAT_OK (0) or a negative code that
  *    playstat_strerror() names. Nothing aborts the process, running out of memory included.
- *  - An event call that returns PLAYSTAT_OK has stored the event in the local SQLite database
- *    (WAL) before returning: a crash or a kill right after it does not lose the event, and it
- *    is delivered exactly once (the server stores one copy per event_uuid).
+ *  - An event call that returns PLAYSTAT_OK has appended the event (with the counters it used)
+ *    to the call journal beside the database (a store into a MAP_SHARED file mapping, which
+ *    is in the kernel's page cache at once) before returning: a crash or
+ *    a kill -9 right after it does not lose the event, and it is delivered exactly once (the
+ *    library's thread moves journal records into the SQLite queue exactly once; the server
+ *    stores one copy per event_uuid). With durable_sync it is also fsync'ed: a power loss does
+ *    not lose it either. The call does no SQLite work and never waits for the network, a
+ *    checkpoint or the library's thread.
  *  - Sending happens on the library's own thread: event calls never wait for the network.
  *  - playstat_shutdown() returns within its timeout (default 2 s) even when the server does not
  *    answer; what could not be sent stays in the database and goes on the next launch.
@@ -48,6 +53,8 @@ typedef enum playstat_status {
   PLAYSTAT_E_PENDING = -9,    /* shutdown: events remain queued; they go on the next launch */
   PLAYSTAT_E_STATE = -10,     /* the call does not fit the current state (no metrics
                                  session open, a metrics session already open, ...) */
+  PLAYSTAT_E_DISABLED = -11,  /* the collector's init answered enabled: false: nothing is
+                                 recorded nor sent until a later init enables the game */
 } playstat_status;
 
 /* A static English description of status (never NULL, also for unknown codes). */
@@ -74,7 +81,8 @@ typedef struct playstat_config {
                                 "http://127.0.0.1:8080": events go to {base_url}/v2/{key}/events */
   const char *game_key;
   const char *secret_key;
-  const char *database_path; /* the SQLite file; created when missing */
+  const char *database_path; /* the SQLite file; created when missing (with the call journal
+                                beside it: database_path-calls.0 and -calls.1) */
 
   /* Optional annotations of every event (validated like the server does). */
   const char *build;          /* "1.4.2" */
@@ -94,8 +102,9 @@ typedef struct playstat_config {
   uint32_t retry_initial_ms;    /* first backoff after a failed send; default 1000 */
   uint32_t retry_max_ms;        /* backoff cap; default 300000 (5 min) */
   uint64_t max_queue_bytes;     /* bound of the queued events' size; default 16 MiB */
-  int durable_sync;             /* 1: fsync every event (survives power loss, slower);
-                                   0 (default): survives crashes and kills of the game */
+  int durable_sync;             /* 1: msync every event call's journal record (survives
+                                   power loss; the call then costs a disk flush);
+                                   0 (default): survives crashes and kill -9 of the game */
 
   /* Playtime metrics sessions (mod.io compatible); all NULL when unused. */
   const char *metrics_url; /* e.g. "https://g-123.modapi.io" or "http://host:port/g-123":
@@ -154,7 +163,9 @@ typedef struct playstat_fields {
 
 /*
  * Events. Each one is validated with the collector's rules (PLAYSTAT_E_INVALID, with the
- * reasons in the log), annotated, and stored before the call returns. fields may be NULL.
+ * reasons in the log), annotated, and journalled before the call returns. fields may be NULL.
+ * While the collector's init answers enabled: false they record nothing and answer
+ * PLAYSTAT_E_DISABLED (so does playstat_session_start).
  */
 
 /* event_id: 1 to 5 parts "a:b:c"; value: sent when has_value is non-zero. */
@@ -221,7 +232,8 @@ PLAYSTAT_API int playstat_metrics_start(playstat *ps, const char *bearer_token,
 PLAYSTAT_API int playstat_metrics_set_token(playstat *ps, const char *bearer_token);
 PLAYSTAT_API int playstat_metrics_end(playstat *ps);
 
-/* Counters since playstat_create (a snapshot). */
+/* Counters since playstat_create (a snapshot). It first moves the call journal into the
+ * database so that the totals are exact: unlike an event call, it costs a SQLite transaction. */
 typedef struct playstat_stats {
   uint64_t events_recorded;  /* event calls (and automatic events) stored */
   uint64_t events_sent;      /* acknowledged by the collector */
@@ -231,7 +243,7 @@ typedef struct playstat_stats {
   uint64_t send_failures;    /* requests that failed (network, 5xx, 429, ...) and will retry */
   uint64_t metrics_requests_sent;
   uint64_t metrics_requests_failed;
-  uint64_t queued_events;    /* in the database now */
+  uint64_t queued_events;    /* waiting to be sent now (database and journal) */
   uint64_t queued_bytes;
 } playstat_stats;
 

@@ -1,10 +1,11 @@
 /*
  * events.c: the public event calls. Each builds the category's own fields as JSON and hands
  * them to ps_sdk_submit (client.c), which adds the annotations, validates with the collector's
- * schemas and stores the event before returning. The per-category state the seed asks a
- * client to keep lives in the same database transaction as the event: transaction_num
- * (business), attempt_num per progression and the ongoing attempt (progression), so an event
- * and its counter are stored together or not at all.
+ * schemas and journals the event before returning. The per-category state the seed asks a
+ * client to keep is held in memory and journalled in the same record as the event:
+ * transaction_num (business), attempt_num per progression and the ongoing attempt
+ * (progression), so an event and its counter are stored together or not at all, and a
+ * counter never repeats across a crash (the record that used it is the one that moves it).
  */
 #include <math.h>
 #include <stdio.h>
@@ -73,8 +74,12 @@ int playstat_design(playstat *ps, const char *event_id, int has_value, double va
 }
 
 static int business_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
-  int64_t n = 0;
-  int rc = ps_sdk_status_of(ps_qdb_state_increment(ps->db, "transaction_num", &n));
+  (void)ctx;
+  (void)notes;
+  char text[24];
+  int64_t n = ++ps->st.transaction_num; /* restored by the caller if the call fails */
+  snprintf(text, sizeof text, "%lld", (long long)n);
+  int rc = ps_sdk_journal_item(ps, PS_JI_STATE, 0, "transaction_num", text);
   if (rc == PLAYSTAT_OK && put(e, "transaction_num", json_integer(n))) rc = PLAYSTAT_E_NOMEM;
   return rc;
 }
@@ -106,10 +111,77 @@ typedef struct progression_call {
 
 #define ONGOING_KEY "progression_ongoing"
 
+/* The index of id in the attempts table, adding it (with 0 attempts) when add is set; -1 when
+ * missing (or out of memory while adding). */
+static long attempt_index(playstat *ps, const char *id, int add) {
+  for (size_t i = 0; i < ps->nattempts; i++)
+    if (strcmp(ps->attempts[i].id, id) == 0) return (long)i;
+  if (!add) return -1;
+  if (ps->nattempts == ps->attempts_cap) {
+    size_t cap = ps->attempts_cap ? ps->attempts_cap * 2 : 16;
+    ps_sdk_attempt *grown = realloc(ps->attempts, cap * sizeof *grown);
+    if (!grown) return -1;
+    ps->attempts = grown;
+    ps->attempts_cap = cap;
+  }
+  char *copy = strdup(id);
+  if (!copy) return -1;
+  ps->attempts[ps->nattempts] = (ps_sdk_attempt){.id = copy, .attempts = 0};
+  return (long)ps->nattempts++;
+}
+
+/* Sets the attempts of entry i, journals it and keeps the old value to undo. */
+static int attempt_set(playstat *ps, size_t i, int64_t attempts) {
+  if (ps->call.undo_count >= sizeof ps->call.undo / sizeof ps->call.undo[0]) return PLAYSTAT_E_NOMEM;
+  int rc = ps_sdk_journal_item(ps, PS_JI_ATTEMPTS, attempts, ps->attempts[i].id, NULL);
+  if (rc != PLAYSTAT_OK) return rc;
+  ps->call.undo[ps->call.undo_count].index = i;
+  ps->call.undo[ps->call.undo_count].attempts = ps->attempts[i].attempts;
+  ps->call.undo_count++;
+  ps->attempts[i].attempts = attempts;
+  return PLAYSTAT_OK;
+}
+
+int ps_sdk_attempt_fail(playstat *ps, const char *id, int64_t *attempt) {
+  long i = attempt_index(ps, id, 1);
+  if (i < 0) return PLAYSTAT_E_NOMEM;
+  int64_t n = ps->attempts[i].attempts + 1;
+  int rc = attempt_set(ps, (size_t)i, n);
+  if (rc == PLAYSTAT_OK) *attempt = n;
+  return rc;
+}
+
+int ps_sdk_attempt_complete(playstat *ps, const char *id, int64_t *attempt) {
+  long i = attempt_index(ps, id, 0);
+  int64_t n = i < 0 ? 0 : ps->attempts[i].attempts;
+  int rc = i < 0 || n == 0 ? PLAYSTAT_OK : attempt_set(ps, (size_t)i, 0);
+  if (rc == PLAYSTAT_OK) *attempt = n + 1;
+  return rc;
+}
+
+static int load_one(void *ctx, const char *id, int64_t attempts) {
+  playstat *ps = ctx;
+  long i = attempt_index(ps, id, 1);
+  if (i < 0) return PS_ENOMEM;
+  ps->attempts[i].attempts = attempts;
+  return PS_OK;
+}
+
+int ps_sdk_attempts_load(playstat *ps) {
+  return ps_sdk_status_of(ps_qdb_progression_each(ps->db, load_one, ps));
+}
+
+void ps_sdk_attempts_free(playstat *ps) {
+  for (size_t i = 0; i < ps->nattempts; i++) free(ps->attempts[i].id);
+  free(ps->attempts);
+  ps->attempts = NULL;
+  ps->nattempts = ps->attempts_cap = 0;
+}
+
 /* Records the Fail of the ongoing attempt at progression (a Start came before its end). */
 static int fail_ongoing(playstat *ps, const char *progression, ps_sdk_notes *notes) {
   int64_t attempt = 0;
-  int rc = ps_sdk_status_of(ps_qdb_progression_fail(ps->db, progression, &attempt));
+  int rc = ps_sdk_attempt_fail(ps, progression, &attempt);
   if (rc != PLAYSTAT_OK) return rc;
   char id[300];
   snprintf(id, sizeof id, "Fail:%s", progression);
@@ -121,26 +193,31 @@ static int fail_ongoing(playstat *ps, const char *progression, ps_sdk_notes *not
   return rc;
 }
 
+/* Sets the ongoing attempt (restored with the counters if the call fails) and journals it. */
+static int set_ongoing(playstat *ps, const char *progression) {
+  snprintf(ps->st.ongoing, sizeof ps->st.ongoing, "%s", progression);
+  return ps_sdk_journal_item(ps, PS_JI_STATE, 0, ONGOING_KEY, progression);
+}
+
 static int progression_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
   const progression_call *call = ctx;
-  char ongoing[256];
-  int rc = ps_qdb_state_get(ps->db, ONGOING_KEY, ongoing, sizeof ongoing);
-  if (rc < 0) return ps_sdk_status_of(rc);
+  char ongoing[PS_SDK_PROGRESSION_MAX];
+  memcpy(ongoing, ps->st.ongoing, sizeof ongoing);
   int64_t attempt = 0;
+  int rc = PLAYSTAT_OK;
   switch (call->status) {
   case PLAYSTAT_PROGRESSION_START:
     if (ongoing[0] && (rc = fail_ongoing(ps, ongoing, notes)) != PLAYSTAT_OK) return rc;
-    return ps_sdk_status_of(ps_qdb_state_set(ps->db, ONGOING_KEY, call->progression));
+    return set_ongoing(ps, call->progression);
   case PLAYSTAT_PROGRESSION_FAIL:
-    rc = ps_qdb_progression_fail(ps->db, call->progression, &attempt);
+    rc = ps_sdk_attempt_fail(ps, call->progression, &attempt);
     break;
   case PLAYSTAT_PROGRESSION_COMPLETE:
-    rc = ps_qdb_progression_complete(ps->db, call->progression, &attempt);
+    rc = ps_sdk_attempt_complete(ps, call->progression, &attempt);
     break;
   }
-  if (rc == PS_OK && strcmp(ongoing, call->progression) == 0)
-    rc = ps_qdb_state_set(ps->db, ONGOING_KEY, "");
-  if (rc != PS_OK) return ps_sdk_status_of(rc);
+  if (rc == PLAYSTAT_OK && strcmp(ongoing, call->progression) == 0) rc = set_ongoing(ps, "");
+  if (rc != PLAYSTAT_OK) return rc;
   return put(e, "attempt_num", json_integer(attempt)) ? PLAYSTAT_E_NOMEM : PLAYSTAT_OK;
 }
 

@@ -27,7 +27,7 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_INSERT] = "INSERT INTO events(category, priority, size, body) VALUES (?, ?, ?, ?)",
     [ST_VICTIM] = "SELECT id, priority, size FROM events WHERE priority <= ?"
                   " ORDER BY priority, id LIMIT 1",
-    [ST_DELETE] = "DELETE FROM events WHERE id = ? RETURNING size",
+    [ST_DELETE] = "DELETE FROM events WHERE id = ? RETURNING size, priority",
     [ST_TOUCH] = "UPDATE session SET last_ts = max(last_ts, ?) WHERE slot = 1",
 };
 
@@ -40,6 +40,7 @@ struct ps_queue_db {
   int in_tx;
   uint64_t events; /* queued count and total size, kept in step with the table */
   uint64_t bytes;
+  uint64_t bytes_at[4]; /* the total size by priority */
 };
 
 int ps_sdk_category_priority(const char *category) {
@@ -74,12 +75,22 @@ static int run(ps_queue_db *db, sqlite3_stmt *st) {
 static int read_totals(ps_queue_db *db) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
-  if (sqlite3_prepare_v2(db->db, "SELECT count(*), coalesce(sum(size), 0) FROM events", -1, &st,
-                         NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db->db, "SELECT priority, count(*), coalesce(sum(size), 0) FROM events"
+                         " GROUP BY priority", -1, &st, NULL) != SQLITE_OK)
     return fail(db);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    db->events = (uint64_t)sqlite3_column_int64(st, 0);
-    db->bytes = (uint64_t)sqlite3_column_int64(st, 1);
+  uint64_t events = 0, bytes = 0, at[4] = {0};
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int p = sqlite3_column_int(st, 0);
+    uint64_t size = (uint64_t)sqlite3_column_int64(st, 2);
+    events += (uint64_t)sqlite3_column_int64(st, 1);
+    bytes += size;
+    at[p < 0 ? 0 : p > 3 ? 3 : p] += size;
+  }
+  if (step == SQLITE_DONE) {
+    db->events = events;
+    db->bytes = bytes;
+    memcpy(db->bytes_at, at, sizeof at);
     rc = PS_OK;
   }
   sqlite3_finalize(st);
@@ -294,7 +305,12 @@ static int delete_one(ps_queue_db *db, int64_t id, uint64_t *size) {
   *size = 0;
   int step = sqlite3_step(st);
   int found = step == SQLITE_ROW;
-  if (found) *size = (uint64_t)sqlite3_column_int64(st, 0);
+  int p = 0;
+  if (found) {
+    *size = (uint64_t)sqlite3_column_int64(st, 0);
+    p = sqlite3_column_int(st, 1);
+    p = p < 0 ? 0 : p > 3 ? 3 : p;
+  }
   while (step == SQLITE_ROW) step = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -302,6 +318,7 @@ static int delete_one(ps_queue_db *db, int64_t id, uint64_t *size) {
   if (found) {
     db->events--;
     db->bytes -= *size;
+    db->bytes_at[p] -= *size;
   }
   return PS_OK;
 }
@@ -362,6 +379,7 @@ int ps_qdb_append(ps_queue_db *db, const char *category, const char *body, size_
   if (rc != PS_OK) return rc;
   db->events++;
   db->bytes += len;
+  db->bytes_at[priority] += len;
   return PS_OK;
 }
 
@@ -425,6 +443,33 @@ int ps_qdb_delete(ps_queue_db *db, const ps_qdb_row *rows, size_t n) {
 
 uint64_t ps_qdb_queued_events(const ps_queue_db *db) { return db->events; }
 uint64_t ps_qdb_queued_bytes(const ps_queue_db *db) { return db->bytes; }
+
+uint64_t ps_qdb_queued_bytes_at(const ps_queue_db *db, int priority) {
+  return priority >= 0 && priority < 4 ? db->bytes_at[priority] : 0;
+}
+
+int ps_qdb_progression_set(ps_queue_db *db, const char *id, int64_t attempts) {
+  if (attempts <= 0) return exec_with_id(db, "DELETE FROM progression WHERE id = ?", id, 0);
+  return exec_with_id(db,
+                      "INSERT INTO progression(id, attempts) VALUES (?, ?)"
+                      " ON CONFLICT(id) DO UPDATE SET attempts = excluded.attempts",
+                      id, attempts);
+}
+
+int ps_qdb_progression_each(ps_queue_db *db, int (*fn)(void *ctx, const char *id, int64_t attempts),
+                            void *ctx) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(db, "SELECT id, attempts FROM progression", &st);
+  if (rc != PS_OK) return rc;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    if (id && (rc = fn(ctx, id, sqlite3_column_int64(st, 1))) != PS_OK) break;
+  }
+  if (rc == PS_OK && step != SQLITE_DONE) rc = fail(db);
+  sqlite3_finalize(st);
+  return rc;
+}
 
 int ps_qdb_session_put(ps_queue_db *db, const char *session_id, int64_t start_ts,
                        const char *annotations) {

@@ -17,16 +17,18 @@
  * business and session events last); when only more valuable events are left, the new event is
  * refused.
  *
- * Not thread-safe: the caller serialises every call (the handle's lock). Writes outside an
+ * Not thread-safe: the caller serialises every call (the handle's db_lock). The game's event
+ * calls do not come here: they append to the call journal (journal.h), which the library's
+ * thread moves in, many records per transaction (mover.c). Writes outside an
  * explicit ps_qdb_begin/ps_qdb_commit are each their own transaction. Every function returns 0
  * or PS_EIO (SQLite error), PS_ENOMEM, PS_EFULL as documented.
  *
- * Checkpoints: the game's connection never checkpoints the write-ahead log (that is what made
- * a rare event call take milliseconds); the library's thread does, on a second connection of
- * its own (ps_qdb_open_reader), which also reads the batches to send: in WAL mode neither
- * waits for the game's writes, so the sender needs the handle's lock only to delete. The game's
- * connection says when its log has grown (ps_qdb_on_log_growth), so that checkpoints keep it
- * short (a long log makes every read and every fsync of it slower).
+ * Checkpoints: the writing connection (the library's thread, which moves the call journal in
+ * and deletes what was sent) never checkpoints the write-ahead log itself; the library's
+ * thread does, on a second connection of its own (ps_qdb_open_reader), which also reads the
+ * batches to send: in WAL mode neither waits for the other's writes. The writing connection
+ * says when its log has grown (ps_qdb_on_log_growth), so that checkpoints keep it short (a
+ * long log makes every read and every fsync of it slower).
  */
 #ifndef PS_SDK_QUEUE_DB_H
 #define PS_SDK_QUEUE_DB_H
@@ -75,6 +77,11 @@ int ps_qdb_state_increment(ps_queue_db *db, const char *key, int64_t *out);
  * complete: attempts + 1 is returned (1 for a new id) and the id forgotten. */
 int ps_qdb_progression_fail(ps_queue_db *db, const char *id, int64_t *attempt);
 int ps_qdb_progression_complete(ps_queue_db *db, const char *id, int64_t *attempt);
+/* Stores the attempts of id (0 or less: forgets it), as the journal says (mover.c). */
+int ps_qdb_progression_set(ps_queue_db *db, const char *id, int64_t attempts);
+/* Calls fn for each stored id; stops at (and returns) fn's first non-zero answer. */
+int ps_qdb_progression_each(ps_queue_db *db, int (*fn)(void *ctx, const char *id, int64_t attempts),
+                            void *ctx);
 
 /* What ps_qdb_append had to drop to make room. */
 typedef struct ps_qdb_evicted {
@@ -100,9 +107,10 @@ void ps_qdb_rows_free(ps_qdb_row *rows, size_t n);
 /* Deletes the events with these ids (ids already gone are ignored), in one transaction. */
 int ps_qdb_delete(ps_queue_db *db, const ps_qdb_row *rows, size_t n);
 
-/* Queue totals (kept in memory, exact). */
+/* Queue totals (kept in memory, exact): all, and the bytes of one priority (0..3). */
 uint64_t ps_qdb_queued_events(const ps_queue_db *db);
 uint64_t ps_qdb_queued_bytes(const ps_queue_db *db);
+uint64_t ps_qdb_queued_bytes_at(const ps_queue_db *db, int priority);
 
 /* The open session. get returns 1 and fills the outputs (annotations: malloc'd JSON text),
  * 0 when there is none. */

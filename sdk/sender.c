@@ -11,10 +11,21 @@
  * it at worst, and the collector stores an event_uuid once. While the collector is unreachable
  * or refuses with 5xx/429, the thread backs off with jitter and honours Retry-After.
  *
+ * Before each flush, and whenever the game's calls have journalled enough (client.c), the
+ * thread moves the call journal into the database in one transaction (mover.c). It holds
+ * db_lock for database work and the handle's lock only for a few instructions at a time, so
+ * the game's event calls never wait for a send, a move, a checkpoint or a retry.
+ *
+ * enabled: false in the init answer (PROTOCOLS.md §1) disables the game: the thread logs it,
+ * keeps it in the database, stops sending, and the game's calls record nothing
+ * (PLAYSTAT_E_DISABLED); it asks init again with the retry backoff until an answer enables
+ * the game again, which it logs too.
+ *
  * On playstat_shutdown the thread stops waiting, sends the metrics requests still queued and
  * makes one more attempt at the queue, all cut off at the shutdown deadline (transport.h).
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +45,7 @@ typedef struct sender {
   playstat *ps;
   ps_sdk_transport *transport;
   ps_sdk_answer_info answer;
-  int initialized;        /* init answered this launch */
+  int initialized;        /* init answered (and enabled the game) this launch */
   unsigned attempt;       /* failed attempts in a row */
   int64_t retry_at_ms;    /* no events request before this */
   size_t batch_limit;     /* events per request (lowered after a 413) */
@@ -79,7 +90,28 @@ static void back_off(sender *s, const char *what) {
              s->attempt, wait);
 }
 
-/* init: 1 when answered with a usable server_ts (the clock offset is then updated), else 0. */
+/* Records the init answer's verdict (under the locks, logged after). */
+static void set_disabled(sender *s, int disabled) {
+  playstat *ps = s->ps;
+  pthread_mutex_lock(&ps->lock);
+  int was = ps->disabled;
+  ps->disabled = disabled;
+  pthread_mutex_unlock(&ps->lock);
+  if (was == disabled) return;
+  pthread_mutex_lock(&ps->db_lock);
+  ps_qdb_state_set(ps->db, "disabled", disabled ? "1" : "0");
+  pthread_mutex_unlock(&ps->db_lock);
+  if (disabled)
+    ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_WARN,
+               "the collector disabled this game (init answered enabled: false): nothing is "
+               "recorded nor sent until an init enables it again");
+  else
+    ps_sdk_log(&ps->cfg.c, PLAYSTAT_LOG_INFO,
+               "the collector enabled this game (init): recording and sending again");
+}
+
+/* init: 1 when answered with a usable server_ts (the clock offset is then updated) and the
+ * game enabled, 2 when the answer disables the game, else 0. */
 static int send_init(sender *s, int64_t deadline_ms) {
   playstat *ps = s->ps;
   const playstat_config *c = &ps->cfg.c;
@@ -91,6 +123,7 @@ static int send_init(sender *s, int64_t deadline_ms) {
   json_t *doc = NULL;
   ps_json_parse(s->answer.body.data ? s->answer.body.data : "", s->answer.body.len, 0, &doc, NULL, 0);
   json_int_t server_ts = json_integer_value(json_object_get(doc, "server_ts"));
+  int disabled = json_is_false(json_object_get(doc, "enabled"));
   json_decref(doc);
   if (server_ts <= 0) return 0;
   int64_t offset = (int64_t)server_ts - ps_now_ms() / 1000;
@@ -98,11 +131,14 @@ static int send_init(sender *s, int64_t deadline_ms) {
   snprintf(text, sizeof text, "%lld", (long long)offset);
   pthread_mutex_lock(&ps->lock);
   ps->clock_offset_s = offset;
-  ps_qdb_state_set(ps->db, "clock_offset", text);
   pthread_mutex_unlock(&ps->lock);
-  ps_sdk_log(c, PLAYSTAT_LOG_DEBUG, "init: server_ts %lld, clock offset %lld s",
-             (long long)server_ts, (long long)offset);
-  return 1;
+  pthread_mutex_lock(&ps->db_lock);
+  ps_qdb_state_set(ps->db, "clock_offset", text);
+  pthread_mutex_unlock(&ps->db_lock);
+  ps_sdk_log(c, PLAYSTAT_LOG_DEBUG, "init: server_ts %lld, clock offset %lld s%s",
+             (long long)server_ts, (long long)offset, disabled ? ", enabled: false" : "");
+  set_disabled(s, disabled);
+  return disabled ? 2 : 1;
 }
 
 /* Logs the reasons of a 400 and returns how many events it names (all k when it names none). */
@@ -131,21 +167,49 @@ static size_t log_rejections(sender *s, size_t k) {
 /* Deletes rows[0..k) and counts them as sent (minus rejected). */
 static void forget(sender *s, const ps_qdb_row *rows, size_t k, size_t rejected) {
   playstat *ps = s->ps;
+  pthread_mutex_lock(&ps->db_lock);
+  int rc = ps_qdb_delete(ps->db, rows, k);
+  uint64_t events = ps_qdb_queued_events(ps->db), bytes[PS_SDK_PRIORITIES];
+  for (int p = 0; p < PS_SDK_PRIORITIES; p++) bytes[p] = ps_qdb_queued_bytes_at(ps->db, p);
+  pthread_mutex_unlock(&ps->db_lock);
   pthread_mutex_lock(&ps->lock);
-  if (ps_qdb_delete(ps->db, rows, k) == PS_OK) {
+  if (rc == PS_OK) {
     ps->stats.events_sent += k - rejected;
     ps->stats.events_rejected += rejected;
   }
+  ps->db_events = events;
+  memcpy(ps->db_bytes, bytes, sizeof bytes);
   pthread_mutex_unlock(&ps->lock);
+}
+
+/* Moves the journal into the database (mover.c) and logs what it says. */
+static void move_journal(playstat *ps) {
+  ps_sdk_notes notes = {.count = 0};
+  pthread_mutex_lock(&ps->db_lock);
+  ps_sdk_journal_move(ps, &notes);
+  pthread_mutex_unlock(&ps->db_lock);
+  ps_sdk_notes_emit(&ps->cfg.c, &notes);
 }
 
 /* Sends batches until the queue is empty, a request fails, the deadline passes or (when not
  * final) the handle starts stopping. */
 static void flush_queue(sender *s, int64_t deadline_ms, int final) {
   playstat *ps = s->ps;
-  if (!s->initialized && !(s->initialized = send_init(s, deadline_ms))) {
-    back_off(s, "init");
-    return;
+  if (!s->initialized) {
+    int init = send_init(s, deadline_ms);
+    if (init == 0) {
+      back_off(s, "init");
+      return;
+    }
+    if (init == 2) { /* disabled: ask again later, quietly (set_disabled logged it) */
+      s->attempt++;
+      double r = (double)rand_r(&s->rand_state) / ((double)RAND_MAX + 1.0);
+      s->retry_at_ms = ps_now_ms() + (int64_t)ps_sdk_backoff_ms(s->attempt, ps->cfg.c.retry_initial_ms,
+                                                                ps->cfg.c.retry_max_ms, r, 0);
+      return;
+    }
+    s->initialized = 1;
+    s->attempt = 0;
   }
   for (;;) {
     ps_qdb_row *rows = NULL;
@@ -238,19 +302,31 @@ void *ps_sdk_sender_main(void *arg) {
     int flush_due = now >= flush_at;
     /* the log is checkpointed here, not by the game's commits: when they have grown it, at
      * every flush, and at least once a flush interval, offline too */
-    int checkpoint_due = flush_due || now >= next_checkpoint || ps->checkpoint_requested;
-    ps->checkpoint_requested = 0;
-    if (!checkpoint_due && !ps->metrics.head) {
+    int checkpoint_due = flush_due || now >= next_checkpoint ||
+                         atomic_exchange(&ps->checkpoint_requested, 0);
+    /* the journal is moved at every flush (a flush asked for early moves the session's edges
+     * at once) and whenever the calls have journalled enough */
+    int move_due = flush_due || ps->move_requested;
+    if (!checkpoint_due && !move_due && !ps->metrics.head) {
       struct timespec ts = at_ms(min64(min64(flush_at, next_heartbeat), next_checkpoint));
       pthread_cond_timedwait(&ps->wake, &ps->lock, &ts);
       continue;
     }
+    int touch = 0;
+    int64_t touch_ts = 0;
     if (flush_due) {
       ps->flush_requested = 0;
       next_flush = now + c->flush_interval_ms;
-      if (ps->session_open) ps_qdb_session_touch(ps->db, ps_sdk_client_ts(ps));
+      touch = ps->st.session_open;
+      touch_ts = ps_sdk_client_ts(ps);
     }
     pthread_mutex_unlock(&ps->lock);
+    if (move_due) move_journal(ps);
+    if (touch) {
+      pthread_mutex_lock(&ps->db_lock);
+      ps_qdb_session_touch(ps->db, touch_ts);
+      pthread_mutex_unlock(&ps->db_lock);
+    }
     ps_sdk_metrics_send(ps, s.transport, &s.answer, now + REQUEST_TIMEOUT_MS);
     if (flush_due) flush_queue(&s, now + REQUEST_TIMEOUT_MS, 0);
     if (checkpoint_due) {
@@ -261,6 +337,7 @@ void *ps_sdk_sender_main(void *arg) {
     pthread_mutex_lock(&ps->lock);
   }
   pthread_mutex_unlock(&ps->lock);
+  move_journal(ps); /* the shutdown's session_end, and what came since the last move */
   if (s.transport && c->shutdown_timeout_ms > 0) {
     int64_t deadline = atomic_load(&ps->abort_at_ms);
     ps_sdk_metrics_send(ps, s.transport, &s.answer, deadline);

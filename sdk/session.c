@@ -3,14 +3,18 @@
  *
  *  - start: session_num + 1 (kept in the database), a fresh session id, the user event first;
  *    the session is written to the session table with its start time and annotations;
- *  - every recorded event, and the library's thread at each flush interval, moves the
- *    session's last-activity time forward (client.c, sender.c);
+ *  - every recorded event (its client_ts, when the library's thread moves it into the
+ *    database), and the library's thread at each flush interval, move the session's
+ *    last-activity time forward (mover.c, sender.c);
  *  - end: session_end with length = now - start, and the session row is deleted;
  *  - a custom dimension set during the session rewrites the row's annotations, so that they
  *    are always those of the session's last event (the seed's last_event_default_annotations);
  *  - launch: a session row still there was never ended (crash, kill, power loss): its
  *    session_end is queued with length = last activity - start and the session's last
  *    annotations, so each session gets exactly one session_end.
+ * Every change to the session table goes through the call's journal record (journal.h) with
+ * the events of the call, so a session's user event, its row and session_num are recorded
+ * together or not at all.
  * Times are corrected unix seconds (client.h); lengths are clamped to the schema's 0..172800.
  */
 #include <stdio.h>
@@ -29,17 +33,17 @@ static int64_t clamp_length(int64_t seconds) {
 }
 
 int ps_sdk_session_end_locked(playstat *ps, ps_sdk_notes *notes) {
-  if (!ps->session_open) return PLAYSTAT_E_NO_SESSION;
+  if (!ps->st.session_open) return PLAYSTAT_E_NO_SESSION;
   json_t *event = json_object();
   if (!event) return PLAYSTAT_E_NOMEM;
-  int64_t length = clamp_length(ps_sdk_client_ts(ps) - ps->session_start_ts);
+  int64_t length = clamp_length(ps_sdk_client_ts(ps) - ps->st.session_start_ts);
   int rc = json_object_set_new(event, "category", json_string("session_end")) |
                    json_object_set_new(event, "length", json_integer(length))
                ? PLAYSTAT_E_NOMEM
                : ps_sdk_record_locked(ps, event, notes);
   json_decref(event);
-  if (rc == PLAYSTAT_OK) rc = ps_sdk_status_of(ps_qdb_session_clear(ps->db));
-  if (rc == PLAYSTAT_OK) ps->session_open = 0;
+  if (rc == PLAYSTAT_OK) rc = ps_sdk_journal_item(ps, PS_JI_CLEAR, 0, NULL, NULL);
+  if (rc == PLAYSTAT_OK) ps->st.session_open = 0;
   return rc;
 }
 
@@ -52,34 +56,35 @@ static char *annotations_text(const playstat *ps) {
 }
 
 int ps_sdk_session_annotate_locked(playstat *ps) {
-  if (!ps->session_open) return PLAYSTAT_OK;
+  if (!ps->st.session_open) return PLAYSTAT_OK;
   char *text = annotations_text(ps);
   if (!text) return PLAYSTAT_E_NOMEM;
-  int rc = ps_sdk_status_of(ps_qdb_session_annotate(ps->db, text));
+  int rc = ps_sdk_journal_item(ps, PS_JI_ANNOTATE, 0, NULL, text);
   free(text);
   return rc;
 }
 
 int ps_sdk_session_start_locked(playstat *ps, ps_sdk_notes *notes) {
   int rc = PLAYSTAT_OK;
-  if (ps->session_open && (rc = ps_sdk_session_end_locked(ps, notes)) != PLAYSTAT_OK) return rc;
-  int64_t num = 0;
-  char sid[37];
-  if ((rc = ps_sdk_status_of(ps_qdb_state_increment(ps->db, "session_num", &num))) != PLAYSTAT_OK)
-    return rc;
+  if (ps->disabled) return PLAYSTAT_E_DISABLED;
+  if (ps->st.session_open && (rc = ps_sdk_session_end_locked(ps, notes)) != PLAYSTAT_OK) return rc;
+  char sid[37], num[24];
   if (ps_random_uuid_v4(sid) != PS_OK) return PLAYSTAT_E_NOMEM;
-  memcpy(ps->session_id, sid, sizeof sid);
-  ps->session_num = num;
-  ps->session_start_ts = ps_sdk_client_ts(ps);
-  ps->session_open = 1;
+  memcpy(ps->st.session_id, sid, sizeof sid);
+  ps->st.session_num++;
+  snprintf(num, sizeof num, "%lld", (long long)ps->st.session_num);
+  ps->st.session_start_ts = ps_sdk_client_ts(ps);
+  ps->st.session_open = 1;
+  ps_sdk_annotations_changed(ps);
   char *text = annotations_text(ps);
   json_t *user = json_object();
   if (!text || !user || json_object_set_new(user, "category", json_string("user")))
     rc = PLAYSTAT_E_NOMEM;
+  if (rc == PLAYSTAT_OK) rc = ps_sdk_journal_item(ps, PS_JI_STATE, 0, "session_num", num);
   if (rc == PLAYSTAT_OK)
-    rc = ps_sdk_status_of(ps_qdb_session_put(ps->db, sid, ps->session_start_ts, text));
+    rc = ps_sdk_journal_item(ps, PS_JI_SESSION, ps->st.session_start_ts, sid, text);
   if (rc == PLAYSTAT_OK) rc = ps_sdk_record_locked(ps, user, notes);
-  if (rc != PLAYSTAT_OK) ps->session_open = 0; /* the caller rolls the database back */
+  /* on failure the caller restores the counters (session_num, the open session) */
   json_decref(user);
   free(text);
   return rc;
@@ -114,10 +119,11 @@ int ps_sdk_session_recover_locked(playstat *ps, ps_sdk_notes *notes) {
       ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_INFO,
                   "the last launch did not end session %s: session_end queued, length %lld s",
                   sid, (long long)length);
-    if (rc == PLAYSTAT_E_INVALID || rc == PLAYSTAT_E_FULL) rc = PLAYSTAT_OK; /* noted; give up */
+    if (rc == PLAYSTAT_E_INVALID || rc == PLAYSTAT_E_FULL || rc == PLAYSTAT_E_DISABLED)
+      rc = PLAYSTAT_OK; /* noted (or the collector wants none); give up */
   }
   json_decref(event);
-  if (rc == PLAYSTAT_OK) rc = ps_sdk_status_of(ps_qdb_session_clear(ps->db));
+  if (rc == PLAYSTAT_OK) rc = ps_sdk_journal_item(ps, PS_JI_CLEAR, 0, NULL, NULL);
   return rc;
 }
 

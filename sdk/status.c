@@ -15,7 +15,8 @@
   X(PLAYSTAT_E_THROTTLED, "error event dropped: at most 10 per launch, one per message type") \
   X(PLAYSTAT_E_FULL, "database at its size bound; this event was dropped")                   \
   X(PLAYSTAT_E_PENDING, "events remain queued; they will be sent on the next launch")        \
-  X(PLAYSTAT_E_STATE, "the call does not fit the current state")
+  X(PLAYSTAT_E_STATE, "the call does not fit the current state")                            \
+  X(PLAYSTAT_E_DISABLED, "the collector disabled this game (init: enabled false); nothing was recorded")
 
 const char *playstat_strerror(int status) {
   switch (status) {

@@ -222,6 +222,61 @@ describe('libplaystat against the real server', () => {
     assert.deepEqual(byCategory(events, 'user').map((e) => e.session_num), [1, 2, 3, 4, 5, 6]);
   });
 
+  it('kill -9 right after N calls returned: the relaunch delivers all N exactly once, also past a torn record', async () => {
+    const game = await ps.createGame(srv.dataDir, 'SDK kill after N');
+    const closed = await freePort();
+    const file = db('kill-after-n');
+    const n = 500;
+    // Offline: nothing can leave before the kill, so every event is only in the call journal
+    // (or moved into the database by the library's thread).
+    const first = spawnDriver([...driverArgs({ port: closed, game, db: file }), 'start', `many=${n}=Burst:A`, 'hang']);
+    await ps.waitFor(() => first.out().includes('hanging'), { timeoutMs: 30000, what: 'the calls to return' });
+    assert.match(first.out(), new RegExp(`many=${n}=Burst:A -> OK`));
+    first.proc.kill('SIGKILL');
+    assert.equal((await first.done).signal, 'SIGKILL');
+    // A kill in the middle of a record's copy leaves its first bytes after the last record:
+    // put the start of a whole record there (its header promises more than follows).
+    const files = [0, 1].map((i) => `${file}-calls.${i}`).filter((f) => fs.existsSync(f));
+    let torn = Buffer.concat([Buffer.from('PSJ1'), Buffer.alloc(60, 0x41)]);
+    for (const f of files) {
+      const b = fs.readFileSync(f);
+      if (b.subarray(0, 4).toString('latin1') === 'PSJ1') { torn = Buffer.from(b.subarray(0, 64)); break; }
+    }
+    const journal = `${file}-calls.0`;
+    const bytes = fs.readFileSync(journal);
+    let end = bytes.length;
+    while (end > 0 && bytes[end - 1] === 0) end--;
+    const fd = fs.openSync(journal, 'r+');
+    fs.writeSync(fd, torn, 0, torn.length, end + 32); // a record may end in up to 23 zero bytes
+    fs.closeSync(fd);
+    // Online, moving and sending every 30 ms while the calls are made: killed right after
+    // they returned, whatever the library's thread was doing.
+    const second = spawnDriver([...driverArgs({ port: srv.port, game, db: file, extra: ['--flush-ms', '30'] }),
+      'start', `many=${n}=Burst:B`, 'hang']);
+    await ps.waitFor(() => second.out().includes('hanging'), { timeoutMs: 30000, what: 'the second calls to return' });
+    second.proc.kill('SIGKILL');
+    const r2 = await second.done;
+    assert.equal(r2.signal, 'SIGKILL');
+    assert.match(r2.stderr, /journal: \d+ byte\(s\) of a torn record .* were skipped/, 'the torn tail was reported');
+    const last = await runDriver([...driverArgs({ port: srv.port, game, db: file }), 'wait-sent=60000', 'shutdown']);
+    assert.equal(last.status('wait-sent=60000'), 'OK', last.describe());
+    const events = await stored(srv, game);
+    for (const prefix of ['Burst:A', 'Burst:B']) {
+      const count = new Map();
+      for (const e of events) if (e.event_id && e.event_id.startsWith(`${prefix}:`)) count.set(e.event_id, (count.get(e.event_id) || 0) + 1);
+      const wrong = [];
+      for (let i = 0; i < n; i++) if (count.get(`${prefix}:${i}`) !== 1) wrong.push(`${prefix}:${i}: ${count.get(`${prefix}:${i}`) || 0}`);
+      assert.deepEqual(wrong, [], `every one of the ${n} ${prefix} calls is stored exactly once`);
+    }
+    assert.equal(new Set(events.map((e) => e.event_uuid)).size, events.length, 'no event_uuid twice');
+    const users = byCategory(events, 'user');
+    assert.equal(users.length, 2);
+    for (const u of users) {
+      assert.equal(events.filter((e) => e.category === 'session_end' && e.session_id === u.session_id).length, 1,
+        'each killed session was ended once');
+    }
+  });
+
   it('a session killed before its end gets its session_end on the next launch with the length and last annotations it had', async () => {
     const game = await ps.createGame(srv.dataDir, 'SDK recovery');
     const file = db('recovery');
@@ -475,6 +530,45 @@ describe('libplaystat against a scripted collector: wire format, clock, Retry-Af
       assert.ok(skew > 3500 && skew <= 3601, `client_ts follows the server's clock (+3600 s): ${skew}`);
     } finally {
       await c.close();
+    }
+  });
+
+  it('init answering enabled: false stops recording and sending until a later init enables the game', async () => {
+    let enabled = false;
+    const requests = [];
+    const server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        requests.push({ url: req.url, enabled, raw: Buffer.concat(chunks) });
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(req.url.endsWith('/init') ? JSON.stringify({ enabled, server_ts: ps.nowSec(), flags: [] }) : '{}');
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = server.address().port;
+    try {
+      const file = path.join(tmp, 'disabled.db');
+      const child = spawnDriver([...driverArgs({ port, game, db: file }), 'flush', 'sleep=600', 'start', 'design=While:Off',
+        'flag', 'sleep=2500', 'start', 'design=Back:On', 'wait-sent=30000', 'shutdown']);
+      await ps.waitFor(() => child.out().includes('flag'), { timeoutMs: 30000, what: 'the disabled calls' });
+      enabled = true; // the library asks init again (with its backoff) and is enabled
+      const r = await child.done;
+      assert.equal(r.code, 0, r.describe());
+      assert.equal(r.status('start', 0), 'E_DISABLED', r.describe());
+      assert.equal(r.status('design=While:Off'), 'E_NO_SESSION', 'no session could start');
+      assert.match(r.stderr, /disabled this game \(init answered enabled: false\)/, 'the log says so');
+      assert.match(r.stderr, /enabled this game \(init\)/, 'and says when it is enabled again');
+      assert.equal(r.status('start', 1), 'OK');
+      assert.equal(r.status('design=Back:On'), 'OK');
+      assert.equal(r.status('wait-sent=30000'), 'OK', r.describe());
+      const posts = requests.filter((q) => q.url.endsWith('/events'));
+      assert.ok(posts.every((q) => q.enabled), 'nothing was sent while the game was disabled');
+      const sent = posts.flatMap((q) => JSON.parse(zlib.gunzipSync(q.raw).toString('utf8')));
+      assert.deepEqual(sent.map((e) => e.event_id || e.category), ['user', 'Back:On', 'session_end'], 'only what came after');
+      assert.ok(requests.filter((q) => q.url.endsWith('/init')).length >= 2, 'init was asked again');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -57,7 +57,7 @@ void free(void *p) { __libc_free(p); }
 
 static char db_path[128];
 
-static int known(int status) { return status <= 0 && status >= PLAYSTAT_E_STATE; }
+static int known(int status) { return status <= 0 && status >= PLAYSTAT_E_DISABLED; }
 
 static void remove_database(void) {
   char side[160];
@@ -66,6 +66,10 @@ static void remove_database(void) {
   unlink(side);
   snprintf(side, sizeof side, "%s-shm", db_path);
   unlink(side);
+  for (int i = 0; i < 2; i++) { /* the call journal (sdk/journal.h) */
+    snprintf(side, sizeof side, "%s-calls.%d", db_path, i);
+    unlink(side);
+  }
 }
 
 /* Plays a launch; returns 0, or 1 after printing which call answered an unknown status. */

@@ -8,7 +8,7 @@
  *   --flush-ms N --retry-initial-ms N --retry-max-ms N --max-queue-bytes N --shutdown-ms N
  *   --heartbeat-ms N --metrics-url U --metrics-key K --token T --build B --record FILE
  * Commands:
- *   start | end | flush | stats | shutdown | ad | impression | hang
+ *   start | end | flush | stats | shutdown | ad | impression | hang | flag (prints "flag")
  *   dimension=INDEX=VALUE (playstat_set_custom_dimension)
  *   design=ID[=VALUE]  design-custom=ID=KEY=TEXT  business=ID=AMOUNT=CUR  resource=ID=AMOUNT
  *   progression=start|fail|complete=PROGRESSION[=SCORE]  error=SEVERITY=MESSAGE
@@ -40,6 +40,7 @@ static const char *status_name(int s) {
   case PLAYSTAT_E_FULL: return "E_FULL";
   case PLAYSTAT_E_PENDING: return "E_PENDING";
   case PLAYSTAT_E_STATE: return "E_STATE";
+  case PLAYSTAT_E_DISABLED: return "E_DISABLED";
   }
   return "E_UNKNOWN";
 }
@@ -108,6 +109,10 @@ static int run(playstat **handle, const char *token, char *cmd) {
   if (!strcmp(c, "start")) return playstat_session_start(ps);
   if (!strcmp(c, "end")) return playstat_session_end(ps);
   if (!strcmp(c, "flush")) return playstat_flush(ps);
+  if (!strcmp(c, "flag")) { /* a mark in the output for the test to wait for */
+    printf("flag\n");
+    return PLAYSTAT_OK;
+  }
   if (!strcmp(c, "stats")) {
     print_stats(ps);
     return PLAYSTAT_OK;

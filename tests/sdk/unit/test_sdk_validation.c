@@ -43,6 +43,10 @@ static int teardown(void **state) {
   unlink(side);
   snprintf(side, sizeof side, "%s-shm", db_path);
   unlink(side);
+  for (int i = 0; i < 2; i++) { /* the call journal (sdk/journal.h) */
+    snprintf(side, sizeof side, "%s-calls.%d", db_path, i);
+    unlink(side);
+  }
   return 0;
 }
 

@@ -1,0 +1,48 @@
+/*
+ * event_text.h: the fast half of an event call: the event's JSON text without jansson's
+ * dumper, validation of the event's own members only, and event_uuids from a pool.
+ *
+ * Why: with the SQLite commit gone from the call (journal.h), what was left was mostly
+ * json_dumps (printf for every number), validating the ~10 default annotations again on
+ * every event, and one RAND_bytes call per event_uuid.
+ *
+ * Guarantees:
+ *  - Validation is the collector's own (src/schema/), and exact: every rule of the schema
+ *    dialect applies to one member (validator.h), so an event is valid exactly when its
+ *    annotations are and its own members are. The annotations change only with the session or
+ *    a custom dimension: they are validated (as a whole event, with the full schemas) when
+ *    they change. Each call validates its own members with "own" schemas derived at create
+ *    from the same embedded files: the category's properties plus the shared properties a
+ *    call sets itself (event_uuid, client_ts, custom_fields). A category whose schema
+ *    redefines a shared property, or that does not extend "shared", has no own schema: its
+ *    events are validated whole, as before.
+ *  - The text is JSON the collector reads back to the same values: strings escaped,
+ *    integers exact, other numbers in the shortest of %.15g / %.17g that reads back equal.
+ */
+#ifndef PS_SDK_EVENT_TEXT_H
+#define PS_SDK_EVENT_TEXT_H
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "schema/validator.h"
+
+/* Appends v as compact JSON. PS_OK, PS_ENOMEM, or PS_EINVAL (a non-finite number). */
+int ps_sdk_json_append(ps_buf *b, const json_t *v);
+/* Appends the members of object v without its braces ("a":1,"b":2). */
+int ps_sdk_json_append_members(ps_buf *b, const json_t *v);
+
+/* The "own" schemas (above) from the embedded files. PS_OK, PS_ENOMEM or PS_EINVAL (err). */
+int ps_sdk_own_schemas_create(ps_schema_set **out, char *err, size_t errlen);
+
+/* A pool of random bytes for event_uuids, refilled from OpenSSL's RAND_bytes. */
+typedef struct ps_sdk_uuid_pool {
+  unsigned char bytes[1024];
+  size_t used; /* sizeof bytes: empty (the zeroed pool is empty too, see ps_sdk_uuid) */
+  int filled;
+} ps_sdk_uuid_pool;
+
+/* A fresh UUID v4 into out. PS_OK or PS_EIO (no randomness). */
+int ps_sdk_uuid(ps_sdk_uuid_pool *pool, char out[37]);
+
+#endif

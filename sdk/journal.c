@@ -1,0 +1,309 @@
+/* journal.c: see journal.h. */
+#define _GNU_SOURCE
+#include "sdk/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "common/errors.h"
+
+#define MAGIC 0x314a5350u /* "PSJ1" read as a little-endian u32 */
+#define ITEM_HEADER 24
+#define MAX_PAYLOAD (64u * 1024 * 1024)
+#define INITIAL_CAP ((size_t)4 * 1024 * 1024)
+
+struct ps_journal {
+  int fd[2];
+  char *map[2];     /* each file mapped whole (MAP_SHARED) */
+  size_t cap[2];    /* the mappings' (and files') sizes */
+  uint64_t size[2]; /* bytes of records in each file */
+  int active;
+  int dirty[2]; /* drained but not cleared: must be drained again before reuse */
+  int durable;
+};
+
+int ps_jrec_reset(ps_jrec *r) {
+  ps_buf_reset(&r->buf);
+  r->items = 0;
+  if (ps_buf_reserve(&r->buf, PS_JOURNAL_HEADER + 512) != PS_OK) return PS_ENOMEM;
+  memset(r->buf.data, 0, PS_JOURNAL_HEADER);
+  r->buf.len = PS_JOURNAL_HEADER;
+  return PS_OK;
+}
+
+int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, const char *b,
+                size_t blen) {
+  if (r->buf.len < PS_JOURNAL_HEADER && ps_jrec_reset(r) != PS_OK) return PS_ENOMEM;
+  if (alen > UINT32_MAX || blen > UINT32_MAX) return PS_ENOMEM;
+  if (ps_buf_reserve(&r->buf, ITEM_HEADER + alen + blen) != PS_OK) return PS_ENOMEM;
+  unsigned char h[ITEM_HEADER] = {0};
+  uint32_t la = (uint32_t)alen, lb = (uint32_t)blen;
+  h[0] = (unsigned char)type;
+  memcpy(h + 8, &number, 8);
+  memcpy(h + 16, &la, 4);
+  memcpy(h + 20, &lb, 4);
+  char *p = r->buf.data + r->buf.len;
+  memcpy(p, h, ITEM_HEADER);
+  if (alen) memcpy(p + ITEM_HEADER, a, alen);
+  if (blen) memcpy(p + ITEM_HEADER + alen, b, blen);
+  r->buf.len += ITEM_HEADER + alen + blen;
+  r->buf.data[r->buf.len] = '\0';
+  r->items++;
+  return PS_OK;
+}
+
+void ps_jrec_free(ps_jrec *r) {
+  ps_buf_free(&r->buf);
+  r->items = 0;
+}
+
+int ps_jitem_next(const char *payload, size_t len, size_t *off, ps_jitem *item) {
+  if (*off == len) return 0;
+  if (len - *off < ITEM_HEADER) return -1;
+  const char *p = payload + *off;
+  uint32_t la, lb;
+  memcpy(&item->number, p + 8, 8);
+  memcpy(&la, p + 16, 4);
+  memcpy(&lb, p + 20, 4);
+  if ((uint64_t)la + lb > len - *off - ITEM_HEADER) return -1;
+  item->type = (unsigned char)p[0];
+  item->a = p + ITEM_HEADER;
+  item->alen = la;
+  item->b = p + ITEM_HEADER + la;
+  item->blen = lb;
+  *off += ITEM_HEADER + (size_t)la + lb;
+  return 1;
+}
+
+static uint32_t checksum(uint64_t seq, const char *payload, size_t len) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  c = crc32(c, (const Bytef *)&seq, sizeof seq);
+  while (len) { /* crc32 takes a uInt length */
+    uInt step = len > (1u << 30) ? (1u << 30) : (uInt)len;
+    c = crc32(c, (const Bytef *)payload, step);
+    payload += step;
+    len -= step;
+  }
+  return (uint32_t)c;
+}
+
+/* A valid record at data[0..len)? Fills *rec and returns its whole size, or 0. */
+static size_t record_at(const char *data, size_t len, ps_jread *rec) {
+  if (len < PS_JOURNAL_HEADER) return 0;
+  uint32_t magic, plen, crc;
+  uint64_t seq;
+  memcpy(&magic, data, 4);
+  memcpy(&plen, data + 4, 4);
+  memcpy(&seq, data + 8, 8);
+  memcpy(&crc, data + 16, 4);
+  if (magic != MAGIC || plen > len - PS_JOURNAL_HEADER) return 0;
+  if (checksum(seq, data + PS_JOURNAL_HEADER, plen) != crc) return 0;
+  /* every item must be whole, too (the checksum vouches for it; this guards the reader) */
+  size_t off = 0;
+  ps_jitem item;
+  int more;
+  while ((more = ps_jitem_next(data + PS_JOURNAL_HEADER, plen, &off, &item)) == 1) {
+  }
+  if (more < 0) return 0;
+  rec->seq = seq;
+  rec->payload = data + PS_JOURNAL_HEADER;
+  rec->len = plen;
+  return PS_JOURNAL_HEADER + (size_t)plen;
+}
+
+int ps_journal_parse(const char *data, size_t len, ps_jread **out, size_t *n, size_t *skipped) {
+  *out = NULL;
+  *n = 0;
+  *skipped = 0;
+  ps_jread *recs = NULL;
+  size_t count = 0, cap = 0, off = 0;
+  while (off < len) {
+    ps_jread rec;
+    size_t size = record_at(data + off, len - off, &rec);
+    if (!size) { /* torn or foreign bytes: scan on for the next header; zeros are the
+                  * mapped file's room not written yet */
+      uint64_t w;
+      if (len - off >= 8 && (memcpy(&w, data + off, 8), w == 0)) {
+        off += 8; /* no record starts inside 8 zero bytes (its magic's first byte is not 0) */
+        continue;
+      }
+      if (data[off]) (*skipped)++;
+      off++;
+      continue;
+    }
+    if (count == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      ps_jread *grown = realloc(recs, ncap * sizeof *recs);
+      if (!grown) {
+        free(recs);
+        return PS_ENOMEM;
+      }
+      recs = grown;
+      cap = ncap;
+    }
+    recs[count++] = rec;
+    off += size;
+  }
+  *out = recs;
+  *n = count;
+  return PS_OK;
+}
+
+/* Opens one file at "{db_path}-calls.{i}". */
+static int open_file(const char *db_path, int i, int *fd, char *err, size_t errlen) {
+  size_t n = strlen(db_path) + 16;
+  char *path = malloc(n);
+  if (!path) {
+    snprintf(err, errlen, "out of memory");
+    return PS_ENOMEM;
+  }
+  snprintf(path, n, "%s-calls.%d", db_path, i);
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int rc = PS_OK;
+  if (*fd < 0) {
+    snprintf(err, errlen, "journal %s: %s", path, strerror(errno));
+    rc = PS_EIO;
+  }
+  free(path);
+  return rc;
+}
+
+/* Maps file i with at least want bytes: the blocks allocated (fallocate, so that a store into
+ * the mapping can never meet a full disk, which would be SIGBUS) and every page touched once
+ * (so that the game's stores do not take page faults). Keeps what the file holds. */
+static int map_file(ps_journal *j, int i, size_t want) {
+  size_t cap = j->cap[i] ? j->cap[i] : INITIAL_CAP;
+  while (cap < want) cap *= 2;
+  if (cap == j->cap[i]) return PS_OK;
+  int e = posix_fallocate(j->fd[i], 0, (off_t)cap);
+  if (e != 0) return PS_EIO;
+  void *m = j->map[i] ? mremap(j->map[i], j->cap[i], cap, MREMAP_MAYMOVE)
+                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd[i], 0);
+  if (m == MAP_FAILED) return PS_EIO;
+  j->map[i] = m;
+  for (size_t off = j->cap[i]; off < cap; off += 4096) { /* dirty each page, keep its bytes */
+    volatile char *p = (volatile char *)m + off;
+    *p = *p;
+  }
+  j->cap[i] = cap;
+  return PS_OK;
+}
+
+/* Where the data of a mapped file ends: after its last non-zero byte. */
+static size_t data_end(const char *m, size_t cap) {
+  size_t end = cap;
+  while (end >= 8) {
+    uint64_t w;
+    memcpy(&w, m + end - 8, 8);
+    if (w) break;
+    end -= 8;
+  }
+  while (end && !m[end - 1]) end--;
+  return end;
+}
+
+int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *err,
+                    size_t errlen) {
+  *out = NULL;
+  ps_journal *j = calloc(1, sizeof *j);
+  if (!j) {
+    snprintf(err, errlen, "out of memory");
+    return PS_ENOMEM;
+  }
+  j->fd[0] = j->fd[1] = -1;
+  j->durable = durable;
+  int rc = PS_OK;
+  for (int i = 0; i < 2 && rc == PS_OK; i++) rc = open_file(db_path, i, &j->fd[i], err, errlen);
+  if (rc == PS_OK && flock(j->fd[0], LOCK_EX | LOCK_NB) != 0) {
+    snprintf(err, errlen, "journal of %s: %s (is another process using this database?)",
+             db_path, strerror(errno));
+    rc = errno == EWOULDBLOCK ? PS_EEXIST : PS_EIO;
+  }
+  for (int i = 0; i < 2 && rc == PS_OK; i++) {
+    struct stat st;
+    if (fstat(j->fd[i], &st) != 0 || map_file(j, i, (size_t)st.st_size) != PS_OK) {
+      snprintf(err, errlen, "journal of %s: %s", db_path, strerror(errno));
+      rc = PS_EIO;
+    } else {
+      /* a record may end in up to 23 zero bytes (an item with a zero number and no
+       * strings): the data the next launch reads runs a little past the last non-zero byte */
+      size_t end = data_end(j->map[i], j->cap[i]);
+      j->size[i] = end ? (end + 64 < j->cap[i] ? end + 64 : j->cap[i]) : 0;
+      j->dirty[i] = j->size[i] > 0; /* what the last launch left: drained at launch */
+    }
+  }
+  if (rc != PS_OK) {
+    ps_journal_close(j);
+    return rc;
+  }
+  j->active = 0;
+  *out = j;
+  return PS_OK;
+}
+
+void ps_journal_close(ps_journal *j) {
+  if (!j) return;
+  for (int i = 0; i < 2; i++) {
+    if (j->map[i]) munmap(j->map[i], j->cap[i]);
+    if (j->fd[i] >= 0) close(j->fd[i]);
+  }
+  free(j);
+}
+
+int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
+  if (r->buf.len < PS_JOURNAL_HEADER) return PS_EINVAL;
+  size_t plen = r->buf.len - PS_JOURNAL_HEADER;
+  if (plen > MAX_PAYLOAD) return PS_EIO;
+  int a = j->active;
+  if (j->size[a] + r->buf.len > j->cap[a] && map_file(j, a, j->size[a] + r->buf.len) != PS_OK)
+    return PS_EIO;
+  uint32_t magic = MAGIC, len32 = (uint32_t)plen, zero = 0;
+  uint32_t crc = checksum(seq, r->buf.data + PS_JOURNAL_HEADER, plen);
+  char *h = r->buf.data;
+  memcpy(h, &magic, 4);
+  memcpy(h + 4, &len32, 4);
+  memcpy(h + 8, &seq, 8);
+  memcpy(h + 16, &crc, 4);
+  memcpy(h + 20, &zero, 4);
+  char *at = j->map[a] + j->size[a];
+  memcpy(at, r->buf.data, r->buf.len); /* in the page cache: survives the process */
+  j->size[a] += r->buf.len;
+  if (j->durable) {
+    uintptr_t page = (uintptr_t)at & ~(uintptr_t)4095;
+    if (msync((void *)page, (size_t)((uintptr_t)at + r->buf.len - page), MS_SYNC) != 0) return 1;
+  }
+  return PS_OK;
+}
+
+uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }
+
+int ps_journal_swap(ps_journal *j) {
+  int other = 1 - j->active;
+  if (j->dirty[other]) return other;
+  if (j->size[j->active] == 0) return -1;
+  j->dirty[j->active] = 1;
+  j->active = other;
+  return 1 - other;
+}
+
+int ps_journal_read(ps_journal *j, int idx, ps_buf *out) {
+  ps_buf_reset(out);
+  return ps_buf_append(out, j->map[idx], (size_t)j->size[idx]);
+}
+
+int ps_journal_clear(ps_journal *j, int idx) {
+  /* zeroes rather than a truncation: the pages stay allocated, mapped and dirty for the
+   * next stores into them */
+  memset(j->map[idx], 0, (size_t)j->size[idx]);
+  j->size[idx] = 0;
+  j->dirty[idx] = 0;
+  return PS_OK;
+}
