@@ -191,6 +191,7 @@ void ps_ga_events_handler(ps_request *req, ps_app *app) {
   b->req = req;
   b->app = app;
   if (ps_ga_open_signed_request(req, app, ps_request_param(req, 0), &b->body) != 0) return;
+  ps_request_note_game(req, b->body.game.id);
   int rc = ps_json_array_split(b->body.text, b->body.len, &b->slices, &b->count);
   if (rc == PS_EPARSE) {
     ps_request_respond_error(req, 400, "bad_request", "body must be a JSON array of events");
