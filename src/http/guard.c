@@ -166,22 +166,27 @@ int ps_guard_admit(ps_guard *g, const struct sockaddr *addr, socklen_t addrlen) 
   pthread_mutex_lock(&g->lock);
   size_t live = g->nslots - g->nfree - g->closing;
   if (live >= g->config.max_connections) {
-    /* Full: make room by closing the connection that has waited longest without sending a
-     * request (headers unfinished, or idle between requests). */
-    ps_guard_conn *oldest = NULL;
-    long long oldest_since = 0;
+    /* Full: make room by closing a connection that is not sending a request (headers
+     * unfinished, or idle between requests): of the address holding the most connections,
+     * so that a flood from a few addresses evicts itself and not the one connection of a
+     * healthy client; among those, the one that has waited longest. */
+    ps_guard_conn *victim = NULL;
+    unsigned victim_count = 0;
+    long long victim_since = 0;
     for (size_t i = 0; i < g->nslots; i++) {
       ps_guard_conn *c = &g->slots[i];
       if (!c->used || c->closing) continue;
       int phase = atomic_load(&c->phase);
       if (phase != PS_GUARD_HEADERS && phase != PS_GUARD_IDLE) continue;
+      unsigned count = atomic_load(&g->counts[c->bucket]);
       long long since = atomic_load(&c->since_ms);
-      if (!oldest || since < oldest_since) {
-        oldest = c;
-        oldest_since = since;
+      if (!victim || count > victim_count || (count == victim_count && since < victim_since)) {
+        victim = c;
+        victim_count = count;
+        victim_since = since;
       }
     }
-    if (oldest && g->nfree > 0) shut(g, oldest);
+    if (victim && g->nfree > 0) shut(g, victim);
     else admit = 0;
   }
   if (g->nfree == 0) admit = 0;

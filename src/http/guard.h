@@ -11,8 +11,9 @@
  *     answer waiting for the store) is never limited here;
  *   - a cap on the connections one client address holds at once;
  *   - room for new clients: when the server holds max_connections, a new connection is
- *     admitted by closing the connection that has waited longest for its headers or sat idle
- *     longest between requests (never one that is sending a body or being answered).
+ *     admitted by closing one that is waiting for its headers or idle between requests
+ *     (never one that is sending a body or being answered): one of the address that holds
+ *     the most connections, the one of them that has waited longest.
  *
  * Guarantees: a connection past a deadline, or evicted, is closed within about 250 ms
  * (shutdown(2) of its socket, which its event thread then sees as the peer's close). A
