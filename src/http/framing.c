@@ -14,11 +14,13 @@ void ps_framing_add(ps_framing *f, const char *name, const char *value) {
   unsigned long long v = 0;
   int digits = 0;
   for (; *p >= '0' && *p <= '9'; p++, digits++) {
-    if (v > (~0ull - 9) / 10) {
-      f->content_length_bad = 1; /* beyond any body we would take */
+    unsigned long long d = (unsigned long long)(*p - '0');
+    if (v > (~0ull - d) / 10) { /* past 2^64 - 1: beyond any body we would take */
+      f->content_length_bad = 1;
+      while (*p >= '0' && *p <= '9') p++;
       break;
     }
-    v = v * 10 + (unsigned long long)(*p - '0');
+    v = v * 10 + d;
   }
   while (*p == ' ' || *p == '\t') p++;
   if (!digits || *p) f->content_length_bad = 1;

@@ -25,6 +25,10 @@ static void framing_verdicts(void **state) {
   const char *ok2[] = {"content-length", "12", "Content-Length", "12", NULL}; /* equal: one */
   const char *ok3[] = {"Transfer-Encoding", "chunked", NULL};
   const char *ok4[] = {"Content-Length", " 7 ", NULL};
+  const char *ok5[] = {"Content-Length", "0018446744073709551615", NULL}; /* 2^64 - 1 */
+  const char *past[] = {"Content-Length", "18446744073709551616", NULL};
+  assert_null(verdict_of(ok5));
+  assert_non_null(verdict_of(past));
   assert_null(verdict_of(ok1));
   assert_null(verdict_of(ok2));
   assert_null(verdict_of(ok3));
