@@ -101,7 +101,9 @@ static void *sweep(void *arg) {
       int phase = atomic_load(&c->phase);
       long long age = now - atomic_load(&c->since_ms);
       if ((phase == PS_GUARD_HEADERS && age > (long long)g->config.header_timeout_ms) ||
-          (phase == PS_GUARD_BODY && age > (long long)g->config.body_timeout_ms))
+          (phase == PS_GUARD_BODY && age > (long long)g->config.body_timeout_ms) ||
+          (phase == PS_GUARD_IDLE &&
+           age > (long long)g->config.idle_timeout_ms + g->config.header_timeout_ms))
         shut(g, c);
     }
   }

@@ -5,10 +5,11 @@
  * Why: libmicrohttpd's only clock is an idle timeout that every received byte resets, so a
  * client sending one byte a second keeps a connection forever, and 4,096 such connections
  * (the connection limit) locked every other client out. The guard adds what MHD lacks:
- *   - a deadline for a request's headers (from the connection's start, or from the end of the
- *     previous answer on a keep-alive connection, until the headers are complete) and one for
- *     its body (from the headers until the last body byte). A handler's own time (a deferred
- *     answer waiting for the store) is never limited here;
+ *   - a deadline for a request's headers (from the connection's start until the headers are
+ *     complete; on a keep-alive connection, the next request's headers must be complete
+ *     within idle + header timeout of the previous answer) and one for its body (from the
+ *     headers until the last body byte). A handler's own time (a deferred answer waiting for
+ *     the store) is never limited here;
  *   - a cap on the connections one client address holds at once;
  *   - room for new clients: when the server holds max_connections, a new connection is
  *     admitted by closing one that is waiting for its headers or idle between requests
@@ -38,6 +39,7 @@ typedef struct ps_guard_config {
   unsigned per_address;     /* connections one client address may hold at once */
   unsigned header_timeout_ms;
   unsigned body_timeout_ms;
+  unsigned idle_timeout_ms; /* MHD's own idle timeout (added to the header deadline on IDLE) */
 } ps_guard_config;
 
 typedef enum {

@@ -588,7 +588,8 @@ int ps_server_start(const ps_server_config *config, const ps_route *routes, size
       .per_address = config->max_connections_per_address ? config->max_connections_per_address
                                                          : 256u,
       .header_timeout_ms = (config->header_timeout_s ? config->header_timeout_s : 10u) * 1000u,
-      .body_timeout_ms = (config->body_timeout_s ? config->body_timeout_s : 60u) * 1000u};
+      .body_timeout_ms = (config->body_timeout_s ? config->body_timeout_s : 60u) * 1000u,
+      .idle_timeout_ms = (config->idle_timeout_s ? config->idle_timeout_s : 60u) * 1000u};
   if ((rc = ps_guard_create(&guard, &s->guard)) != PS_OK) goto out;
   /* Every connection is a descriptor: lift the soft limit (often 1024) towards the hard one. */
   struct rlimit files;
