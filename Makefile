@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc)
 
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libpcre2-dev \
-               libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libcmocka-dev libroaring-dev \
+               libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libcmocka-dev libroaring-dev openssl \
                nodejs npm nginx-light wrk chromium valgrind
 
 .PHONY: all deps build run test test-asan bench bench-ingest bench-insights bench-events bench-sdk bench-growth \
@@ -102,7 +102,7 @@ fuzz: deps
 
 # The hardening targets (issue 12): what they find new goes to build-fuzz/corpus/<name>, so the
 # checked-in seeds of fuzz/corpus/<name> stay small.
-FUZZ_HARDENING = metrics_request so_event jwt
+FUZZ_HARDENING = metrics_request so_event jwt static http_framing
 fuzz-hardening:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPLAYSTAT_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_HARDENING:%=fuzz_%)

@@ -106,8 +106,8 @@ int ps_app_serve(const ps_app_config *config) {
     goto out;
   const char *listen = config->http.listen;
   const char *colon = strrchr(listen, ':');
-  ps_info("listening on http://%.*s:%u (store %s)", (int)(colon - listen), listen,
-          (unsigned)ps_server_port(server), config->store_name);
+  ps_info("listening on %s://%.*s:%u (store %s)", config->http.tls_cert_file ? "https" : "http",
+          (int)(colon - listen), listen, (unsigned)ps_server_port(server), config->store_name);
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -27,7 +27,18 @@ static const char usage[] =
     "                             SQLite database in DIR (the default)\n"
     "  --listen HOST:PORT         address to listen on (default 127.0.0.1:8080; port 0 = any\n"
     "                             free port; the chosen one is logged)\n"
-    "  --threads N                HTTP event threads (default: number of CPUs)\n"
+    "  --threads N                HTTP event threads (default: number of CPUs), each with its\n"
+    "                             own listening socket (SO_REUSEPORT)\n"
+    "  --tls-cert FILE            serve HTTPS (HTTP/1.1 over TLS) on the listen address with\n"
+    "  --tls-key FILE             this PEM certificate chain and key (both, or neither)\n"
+    "  --access-log FILE|-        one line per request to FILE (appended) or standard output:\n"
+    "                             time client method path status bytes microseconds game;\n"
+    "                             path parameters show as {} and query values are dropped\n"
+    "  --max-connections N        open connections at most (4096); when full, the longest\n"
+    "                             idle or unfinished connection makes room for a new one\n"
+    "  --max-connections-per-ip N open connections per client address (256)\n"
+    "  --header-timeout S         a request's headers must arrive within S seconds (10)\n"
+    "  --body-timeout S           its body within S seconds after them (60)\n"
     "  --queue-capacity N         records waiting for commit before answering 503 (200000)\n"
     "  --max-batch N              records per store transaction at most (50000)\n"
     "  --rejected-keep N          rejected events kept per game for inspection (10000)\n"
@@ -67,7 +78,8 @@ typedef struct serve_options {
 /* Returns 0, or the exit status for a usage error / --help (-1 for help). */
 static int parse_options(int argc, char **argv, serve_options *o) {
   enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY, O_WINDOW, O_TIMEOUT,
-         O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB, O_DISCARD };
+         O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB, O_DISCARD, O_TLS_CERT, O_TLS_KEY,
+         O_ACCESS_LOG, O_MAX_CONN, O_MAX_CONN_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"store", required_argument, NULL, 's'},
@@ -86,6 +98,13 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"match-retention-days", required_argument, NULL, O_RETENTION},
       {"match-retention-check", required_argument, NULL, O_RETENTION_CHECK},
       {"web", required_argument, NULL, O_WEB},
+      {"tls-cert", required_argument, NULL, O_TLS_CERT},
+      {"tls-key", required_argument, NULL, O_TLS_KEY},
+      {"access-log", required_argument, NULL, O_ACCESS_LOG},
+      {"max-connections", required_argument, NULL, O_MAX_CONN},
+      {"max-connections-per-ip", required_argument, NULL, O_MAX_CONN_IP},
+      {"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
+      {"body-timeout", required_argument, NULL, O_BODY_TIMEOUT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   o->data = getenv("PLAYSTAT_DATA");
@@ -156,10 +175,33 @@ static int parse_options(int argc, char **argv, serve_options *o) {
                                &o->match_retention_check_s);
         break;
       case O_WEB: o->web = optarg; break;
+      case O_TLS_CERT: o->http.tls_cert_file = optarg; break;
+      case O_TLS_KEY: o->http.tls_key_file = optarg; break;
+      case O_ACCESS_LOG: o->http.access_log = optarg; break;
+      case O_MAX_CONN:
+        if (!(bad = ps_cli_parse_int("--max-connections", optarg, 1, 1000000, &v)))
+          o->http.max_connections = (unsigned)v;
+        break;
+      case O_MAX_CONN_IP:
+        if (!(bad = ps_cli_parse_int("--max-connections-per-ip", optarg, 1, 1000000, &v)))
+          o->http.max_connections_per_address = (unsigned)v;
+        break;
+      case O_HEADER_TIMEOUT:
+        if (!(bad = ps_cli_parse_int("--header-timeout", optarg, 1, 3600, &v)))
+          o->http.header_timeout_s = (unsigned)v;
+        break;
+      case O_BODY_TIMEOUT:
+        if (!(bad = ps_cli_parse_int("--body-timeout", optarg, 1, 86400, &v)))
+          o->http.body_timeout_s = (unsigned)v;
+        break;
       case 'h': fputs(usage, stdout); return -1;
       default: fputs(usage, stderr); return 2;
     }
     if (bad) return bad;
+  }
+  if (!o->http.tls_cert_file != !o->http.tls_key_file) {
+    fprintf(stderr, "playstat: --tls-cert and --tls-key go together\n");
+    return 2;
   }
   if (optind < argc) {
     fprintf(stderr, "playstat: unexpected argument '%s'\n%s", argv[optind], usage);

@@ -15,6 +15,7 @@
 #define PS_HTTP_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/buf.h"
 
@@ -33,6 +34,10 @@ const char *ps_request_query(ps_request *req, const char *name);
 const ps_buf *ps_request_body(const ps_request *req);
 
 void ps_request_set_state(ps_request *req, void *state, void (*free_state)(void *));
+
+/* Names the game the request is about (its id in the state store), for the access log;
+ * the last call wins. From the handler's call, or from the thread that answers. */
+void ps_request_note_game(ps_request *req, int64_t game_id);
 
 /* Suspends the connection until ps_request_respond*() is called (from any thread). Only from
  * the handler's own call. */

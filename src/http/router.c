@@ -23,7 +23,8 @@ static int match(const char *pattern, const char *path, ps_route_params *params)
     size_t plen = pend ? (size_t)(pend - pattern) : strlen(pattern);
     size_t slen = send ? (size_t)(send - path) : strlen(path);
     if (plen == 2 && pattern[0] == '*' && pattern[1] == '*' && pattern[2] == '\0')
-      return slen > 0; /* the rest of the path, whatever it is */
+      return *path != '\0'; /* the rest, whatever it is: "//etc/passwd" must reach the
+                               static files, which refuse it (400), not miss every route */
     if (plen == 2 && pattern[0] == '{' && pattern[1] == '}') {
       if (slen == 0 || params->count == PS_ROUTE_MAX_PARAMS) return 0;
       if (!decode_segment(path, slen, params->values[params->count],

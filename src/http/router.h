@@ -1,7 +1,8 @@
 /*
  * router.h: matches a method and a path against a fixed table of routes.
  * Patterns are literal segments and "{}" placeholders ("/v2/{}/events"); a placeholder matches
- * one non-empty segment. A final "**" matches one or more remaining segments (catch-alls).
+ * one non-empty segment. A final "**" matches whatever non-empty rest of the path remains,
+ * empty segments included (a "/" "**" row takes "//etc/passwd") (catch-alls).
  * Matching is otherwise exact (a trailing slash matters); the first matching row wins, except
  * that a catch-all row yields to an earlier row without "**" that matches the path under
  * another method (GET /v2/k/events stays a 405 although a GET catch-all row follows).

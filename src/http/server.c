@@ -1,9 +1,18 @@
 /*
  * server.c: libmicrohttpd glue. See server.h and request.h.
  *
+ * Why one MHD daemon per event thread: with MHD's own thread pool every worker polls one
+ * shared listening socket, and under load one worker took nearly every connection (0.56
+ * cores against 0.01 in a batch-100 run). Each daemon here has a listening socket of its own,
+ * all bound to the same address with SO_REUSEPORT, so the kernel spreads new connections
+ * over the threads. Limits that must hold for the whole server (connections, connections per
+ * client address, header and body deadlines) live in one ps_guard (guard.h) that every
+ * daemon consults; framing rules MHD lacks are in framing.h.
+ *
  * One ps_request per HTTP request, created on MHD's first call and freed by its
  * "request completed" notification. MHD calls the access handler:
- *   1. once with the headers (we create the request, check Content-Length),
+ *   1. once with the headers (we create the request, check the framing, the header size and
+ *      Content-Length; a request that fails is answered at once and its connection closed),
  *   2. once per body chunk (we append, or count and discard past the limit),
  *   3. once when the body is complete (we route and call the handler),
  *   4. again after a deferred request is resumed (we queue the prepared answer).
@@ -13,26 +22,49 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "http/access_log.h"
+#include "http/framing.h"
+#include "http/guard.h"
 #include "http/request.h"
 
 /* A body past the limit is read and discarded up to this many bytes so that the client sees
  * the 413 answer; past it the connection is answered at once and closed. */
 #define DISCARD_CAP (16u * 1024 * 1024)
 
+/* MHD's memory per connection: the request's headers (at most PS_HTTP_MAX_HEADER_BYTES, a
+ * larger one is answered 431 by us or, when it does not even fit, by MHD) plus room to build
+ * the answer's headers. With 16 KiB, headers just under the limit left no room for any answer
+ * and MHD closed the connection silently. Not more: MHD 0.9.75 clears the whole pool after
+ * every request (a memset of this size; 36 KiB cost 7% of the CPU at batch 1).
+ * Known gap: headers whose end falls within the pool's last ~130 bytes (about 20,100-20,230
+ * bytes of headers) still get no answer, as MHD has no room left to build one and closes;
+ * below the gap we answer 431, above it MHD does. */
+#define CONNECTION_MEMORY (PS_HTTP_MAX_HEADER_BYTES + 4096)
+
+#define MAX_DAEMONS 256
+
 struct ps_server {
-  struct MHD_Daemon *daemon;
+  struct MHD_Daemon *daemons[MAX_DAEMONS];
+  unsigned ndaemons;
+  int tls;
+  char *tls_cert, *tls_key; /* PEM, read whole; MHD reads them when a daemon starts */
+  ps_guard *guard;
+  ps_access_log *access_log;
   const ps_route *routes;
   size_t nroutes;
   ps_app *app;
@@ -46,6 +78,9 @@ struct ps_server {
 struct ps_request {
   ps_server *server;
   struct MHD_Connection *conn;
+  ps_guard_conn *guarded;
+  struct timespec started; /* headers complete */
+  int64_t game_id;         /* ps_request_note_game; -1 unknown */
   const char *method;
   const char *path;
   ps_buf body;
@@ -63,6 +98,8 @@ struct ps_request {
   const char *content_type;
   char *answer;
   size_t answer_len;
+  int sent;                 /* the answer was queued; answer_len stays its size */
+  int close_after;          /* Connection: close (a framing error) */
   unsigned retry_after_s;
   ps_buf extra_headers; /* "name\0value\0" pairs of ps_request_add_header() */
 };
@@ -84,6 +121,8 @@ const char *ps_request_header(ps_request *req, const char *name) {
 const char *ps_request_query(ps_request *req, const char *name) {
   return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
+
+void ps_request_note_game(ps_request *req, int64_t game_id) { req->game_id = game_id; }
 
 void ps_request_set_state(ps_request *req, void *state, void (*free_state)(void *)) {
   req->state = state;
@@ -160,8 +199,11 @@ static enum MHD_Result queue_answer(ps_request *req) {
       req->answer_len, req->answer ? req->answer : (char *)"", MHD_RESPMEM_MUST_FREE);
   req->answer = NULL; /* MHD owns it now (or it was NULL) */
   if (!resp) return MHD_NO;
-  if (req->content_type) MHD_add_response_header(resp, "Content-Type", req->content_type);
-  MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+  /* A 431's headers barely left room in the connection's memory: only what it must carry. */
+  int lean = req->status == 431;
+  if (req->content_type && !lean)
+    MHD_add_response_header(resp, "Content-Type", req->content_type);
+  if (!lean) MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
   if (req->retry_after_s) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%u", req->retry_after_s);
@@ -173,8 +215,10 @@ static enum MHD_Result queue_answer(ps_request *req) {
     MHD_add_response_header(resp, name, value);
     at = (size_t)(value + strlen(value) + 1 - req->extra_headers.data);
   }
-  if (atomic_load(&s->quiescing)) MHD_add_response_header(resp, "Connection", "close");
+  if (req->close_after || atomic_load(&s->quiescing))
+    MHD_add_response_header(resp, "Connection", "close");
   if (s->on_request) s->on_request(s->app, req->route, req->status);
+  req->sent = 1;
   enum MHD_Result rc = MHD_queue_response(req->conn, req->status, resp);
   MHD_destroy_response(resp);
   return rc;
@@ -189,6 +233,8 @@ static void answer_preflight(ps_request *req) {
                           "Authorization, Content-Type, Content-Encoding, X-Modio-Platform, "
                           "X-Modio-Portal");
   MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+  req->status = 204;
+  req->sent = 1;
   MHD_queue_response(req->conn, 204, resp);
   MHD_destroy_response(resp);
 }
@@ -212,6 +258,45 @@ static void dispatch(ps_request *req) {
   }
 }
 
+static enum MHD_Result add_framing(void *cls, enum MHD_ValueKind kind, const char *name,
+                                   const char *value) {
+  (void)kind;
+  ps_framing_add(cls, name, value ? value : "");
+  return MHD_YES;
+}
+
+/* The checks on complete headers. Returns 1 when req has been answered (an error: the
+ * connection closes after it), 0 to go on reading the body. */
+static int first_call(ps_request *req) {
+  ps_server *s = req->server;
+  ps_framing framing = {0};
+  MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_framing, &framing);
+  const char *why = ps_framing_verdict(&framing);
+  const union MHD_ConnectionInfo *size =
+      MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  if (!why && size && size->header_size > PS_HTTP_MAX_HEADER_BYTES) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "the request's headers are larger than %u bytes",
+             PS_HTTP_MAX_HEADER_BYTES);
+    req->close_after = 1;
+    req->dispatched = 1;
+    ps_request_respond_error(req, 431, "header_too_large", msg);
+    return 1;
+  }
+  if (why) {
+    req->close_after = 1;
+    req->dispatched = 1;
+    ps_request_respond_error(req, 400, "bad_framing", why);
+    return 1;
+  }
+  if (framing.content_lengths) {
+    if (framing.content_length > s->max_body_bytes) req->too_large = 1;
+    else if (framing.content_length) /* one allocation; without memory the appends say so */
+      (void)ps_buf_reserve(&req->body, framing.content_length + 1);
+  }
+  return 0;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size,
@@ -226,11 +311,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     req->method = method;
     req->path = url;
     req->route = s->nroutes;
+    req->game_id = -1;
+    clock_gettime(CLOCK_MONOTONIC, &req->started);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->guarded = info ? info->socket_context : NULL;
+    ps_guard_phase(req->guarded, PS_GUARD_BODY);
     *con_cls = req;
     atomic_fetch_add(&s->in_flight, 1);
-    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (length && strtoull(length, NULL, 10) > s->max_body_bytes) req->too_large = 1;
-    return MHD_YES;
+    return first_call(req) ? queue_answer(req) : MHD_YES;
   }
   if (*upload_data_size) {
     req->body_seen += *upload_data_size;
@@ -247,6 +336,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
   if (req->answered) return queue_answer(req);
   if (req->dispatched) return MHD_YES; /* deferred and not answered yet */
   req->dispatched = 1;
+  ps_guard_phase(req->guarded, PS_GUARD_HANDLER);
   if (strcmp(method, "OPTIONS") == 0) {
     answer_preflight(req);
     return MHD_YES;
@@ -259,11 +349,53 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
   return queue_answer(req);
 }
 
+static enum MHD_Result add_query_name(void *cls, enum MHD_ValueKind kind, const char *name,
+                                      const char *value) {
+  (void)kind;
+  (void)value;
+  ps_access_entry *e = cls;
+  if (e->nquery == 16) return MHD_NO;
+  ((const char **)e->query_names)[e->nquery++] = name;
+  return MHD_YES;
+}
+
+/* One access-log line for req (see access_log.h for what is and is not written). */
+static void log_access(ps_server *s, ps_request *req) {
+  const char *names[16];
+  char client[INET6_ADDRSTRLEN] = "-";
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info && info->client_addr) {
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+      inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof client);
+    else if (sa->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof client);
+  }
+  ps_access_entry e = {.client = client, .method = req->method, .path = req->path,
+                       .query_names = names, .status = req->sent ? req->status : 0,
+                       .bytes = req->sent ? req->answer_len : 0, .game_id = req->game_id};
+  if (req->route < s->nroutes && strstr(s->routes[req->route].pattern, "{}")) {
+    e.path = s->routes[req->route].pattern; /* its parameters may be keys */
+    e.path_is_pattern = 1;
+  }
+  MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_query_name, &e);
+  e.micros = (long long)(now.tv_sec - req->started.tv_sec) * 1000000 +
+             (now.tv_nsec - req->started.tv_nsec) / 1000;
+  ps_access_log_write(s->access_log, &e);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code) {
+  (void)conn;
+  (void)code;
   ps_server *s = cls;
   ps_request *req = *con_cls;
   if (!req) return;
+  if (s->access_log) log_access(s, req);
+  ps_guard_phase(req->guarded, PS_GUARD_IDLE);
   if (req->free_state) req->free_state(req->state);
   ps_buf_free(&req->body);
   ps_buf_free(&req->extra_headers);
@@ -273,7 +405,38 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* Registers every connection with the guard (its deadlines) and unregisters it before MHD
+ * closes its socket. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  ps_server *s = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+    ps_guard_close(s->guard, *socket_context);
+    *socket_context = NULL;
+    return;
+  }
+  const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const union MHD_ConnectionInfo *addr =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!fd) return;
+  *socket_context = ps_guard_open(s->guard, fd->connect_fd, addr ? addr->client_addr : NULL);
+  if (!*socket_context) shutdown(fd->connect_fd, SHUT_RDWR); /* no room to watch it: refuse */
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
+  ps_server *s = cls;
+  if (atomic_load(&s->quiescing)) return MHD_NO;
+  return ps_guard_admit(s->guard, addr, addrlen) ? MHD_YES : MHD_NO;
+}
+
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s) {
+  (void)cls;
+  (void)conn;
+  return ps_http_unescape(s);
+}
+
 static void log_mhd(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
   size_t n = strlen(line);
@@ -282,7 +445,7 @@ static void log_mhd(void *cls, const char *fmt, va_list ap) {
 }
 
 /* Parses "host:port" / "[v6]:port" into a socket address. */
-static int parse_listen(const char *listen, struct sockaddr_storage *addr) {
+static int parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *addrlen) {
   char host[256];
   const char *colon = strrchr(listen, ':');
   if (!colon || colon == listen) return PS_EINVAL;
@@ -305,19 +468,90 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr) {
   snprintf(service, sizeof service, "%lu", port);
   if (getaddrinfo(hlen ? host : NULL, service, &hints, &res) != 0 || !res) return PS_EINVAL;
   memcpy(addr, res->ai_addr, res->ai_addrlen);
+  *addrlen = res->ai_addrlen;
   freeaddrinfo(res);
   return PS_OK;
+}
+
+static void set_port(struct sockaddr_storage *addr, uint16_t port) {
+  if (addr->ss_family == AF_INET) ((struct sockaddr_in *)addr)->sin_port = htons(port);
+  else ((struct sockaddr_in6 *)addr)->sin6_port = htons(port);
+}
+
+/* A non-blocking listening socket on addr; shared with the server's other sockets
+ * (SO_REUSEPORT) when reuse. Returns the descriptor or -1 (errno set). */
+static int open_listener(const struct sockaddr_storage *addr, socklen_t addrlen, int reuse) {
+  int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (addr->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
+      bind(fd, (const struct sockaddr *)addr, addrlen) != 0 || (reuse && listen(fd, 1024) != 0)) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+/* Reads a whole file (a PEM certificate or key) into a NUL-terminated malloc'd string. */
+static char *read_pem(const char *file) {
+  FILE *f = fopen(file, "rb");
+  ps_buf b = {0};
+  char chunk[4096];
+  size_t n;
+  if (!f) return NULL;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    if (ps_buf_append(&b, chunk, n) != PS_OK) break;
+  int failed = ferror(f) || !feof(f);
+  fclose(f);
+  if (failed || !b.len) {
+    ps_buf_free(&b);
+    return NULL;
+  }
+  return ps_buf_steal(&b);
+}
+
+/* Starts one daemon on the listening socket fd (which it then owns). */
+static struct MHD_Daemon *start_daemon(ps_server *s, const ps_server_config *config, int fd) {
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_ITC;
+  unsigned max = config->max_connections ? config->max_connections : 4096u;
+  struct MHD_OptionItem tls[] = {
+      {s->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
+      {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+      {MHD_OPTION_END, 0, NULL}};
+  if (s->tls) flags |= MHD_USE_TLS;
+  struct MHD_Daemon *d = MHD_start_daemon(
+      flags, 0, on_accept, s, on_access, s, MHD_OPTION_LISTEN_SOCKET, fd,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+      s, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+      config->idle_timeout_s ? config->idle_timeout_s : 60u,
+      /* The guard admits at most max over all daemons, plus those it is closing. */
+      MHD_OPTION_CONNECTION_LIMIT, max + 256, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)CONNECTION_MEMORY, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_ARRAY,
+      tls, MHD_OPTION_END);
+  if (!d) close(fd);
+  return d;
 }
 
 int ps_server_start(const ps_server_config *config, const ps_route *routes, size_t nroutes,
                     ps_app *app, void (*on_request)(ps_app *app, size_t route, unsigned status),
                     ps_server **out) {
   struct sockaddr_storage addr;
+  socklen_t addrlen = 0;
   memset(&addr, 0, sizeof addr);
-  if (parse_listen(config->listen, &addr) != PS_OK) {
+  if (parse_listen(config->listen, &addr, &addrlen) != PS_OK) {
     ps_error_log("http: cannot parse listen address '%s' (want HOST:PORT)", config->listen);
     return PS_EINVAL;
   }
+  if (!config->tls_cert_file != !config->tls_key_file) {
+    ps_error_log("http: TLS wants both a certificate and a key");
+    return PS_EINVAL;
+  }
+  int rc = PS_ENOMEM;
   ps_server *s = calloc(1, sizeof *s);
   if (!s) return PS_ENOMEM;
   s->routes = routes;
@@ -330,33 +564,94 @@ int ps_server_start(const ps_server_config *config, const ps_route *routes, size
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     threads = cpus > 0 ? (unsigned)cpus : 2;
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                   MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-  if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-  s->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-      MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-      MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s ? config->idle_timeout_s : 60u,
-      MHD_OPTION_CONNECTION_LIMIT, config->max_connections ? config->max_connections : 4096u,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-      1024u, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_END);
-  if (!s->daemon) {
-    ps_error_log("http: cannot listen on %s", config->listen);
-    free(s);
-    return PS_EIO;
+  if (threads > MAX_DAEMONS) threads = MAX_DAEMONS;
+  if (config->tls_cert_file) {
+    s->tls = 1;
+    rc = PS_EIO;
+    if (!(s->tls_cert = read_pem(config->tls_cert_file))) {
+      ps_error_log("http: cannot read the TLS certificate %s", config->tls_cert_file);
+      goto out;
+    }
+    if (!(s->tls_key = read_pem(config->tls_key_file))) {
+      ps_error_log("http: cannot read the TLS key %s", config->tls_key_file);
+      goto out;
+    }
   }
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  s->port = info ? info->port : 0;
+  if (config->access_log) {
+    rc = ps_access_log_open(config->access_log, &s->access_log);
+    if (rc != PS_OK) {
+      ps_error_log("http: cannot open the access log %s: %s", config->access_log,
+                   strerror(errno));
+      goto out;
+    }
+  }
+  ps_guard_config guard = {
+      .max_connections = config->max_connections ? config->max_connections : 4096u,
+      .per_address = config->max_connections_per_address ? config->max_connections_per_address
+                                                         : 256u,
+      .header_timeout_ms = (config->header_timeout_s ? config->header_timeout_s : 10u) * 1000u,
+      .body_timeout_ms = (config->body_timeout_s ? config->body_timeout_s : 60u) * 1000u,
+      .idle_timeout_ms = (config->idle_timeout_s ? config->idle_timeout_s : 60u) * 1000u};
+  if ((rc = ps_guard_create(&guard, &s->guard)) != PS_OK) goto out;
+  /* Every connection is a descriptor: lift the soft limit (often 1024) towards the hard one. */
+  struct rlimit files;
+  rlim_t want = (rlim_t)guard.max_connections + 256;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < want) {
+    files.rlim_cur = files.rlim_max < want ? files.rlim_max : want;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur < want)
+      ps_warn("http: only %llu file descriptors (RLIMIT_NOFILE) for %u connections",
+              (unsigned long long)files.rlim_cur, guard.max_connections);
+  }
+
+  /* A fixed port must be free: a socket of another process that also set SO_REUSEPORT would
+   * otherwise let us bind beside it and share its traffic. A probe without SO_REUSEPORT
+   * fails then. */
+  rc = PS_EIO;
+  if (((struct sockaddr_in *)&addr)->sin_port != 0) {
+    int probe = open_listener(&addr, addrlen, 0);
+    if (probe < 0) {
+      ps_error_log("http: cannot listen on %s: %s", config->listen, strerror(errno));
+      goto out;
+    }
+    close(probe);
+  }
+  for (unsigned i = 0; i < threads; i++) {
+    int fd = open_listener(&addr, addrlen, 1);
+    if (fd < 0) {
+      ps_error_log("http: cannot listen on %s: %s", config->listen, strerror(errno));
+      goto out;
+    }
+    if (i == 0) { /* port 0: the others join the port the first one got */
+      struct sockaddr_storage bound;
+      socklen_t blen = sizeof bound;
+      if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+        s->port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                   : ((struct sockaddr_in6 *)&bound)->sin6_port);
+      set_port(&addr, s->port);
+    }
+    if (!(s->daemons[i] = start_daemon(s, config, fd))) {
+      ps_error_log("http: cannot start an event thread on %s%s", config->listen,
+                   s->tls ? " (is the TLS certificate or key malformed?)" : "");
+      goto out;
+    }
+    s->ndaemons++;
+  }
   *out = s;
-  return PS_OK;
+  s = NULL;
+  rc = PS_OK;
+out:
+  if (s) ps_server_stop(s, 0);
+  return rc;
 }
 
 uint16_t ps_server_port(const ps_server *server) { return server->port; }
 
 void ps_server_quiesce(ps_server *server) {
   atomic_store(&server->quiescing, 1);
-  MHD_socket fd = MHD_quiesce_daemon(server->daemon);
-  if (fd != MHD_INVALID_SOCKET) close(fd);
+  for (unsigned i = 0; i < server->ndaemons; i++) {
+    MHD_socket fd = MHD_quiesce_daemon(server->daemons[i]);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+  }
 }
 
 void ps_server_stop(ps_server *server, int grace_ms) {
@@ -368,6 +663,10 @@ void ps_server_stop(ps_server *server, int grace_ms) {
   if (atomic_load(&server->in_flight) > 0)
     ps_warn("http: closing %d unfinished request(s) at shutdown",
             atomic_load(&server->in_flight));
-  MHD_stop_daemon(server->daemon);
+  for (unsigned i = 0; i < server->ndaemons; i++) MHD_stop_daemon(server->daemons[i]);
+  ps_guard_free(server->guard);
+  ps_access_log_close(server->access_log);
+  free(server->tls_cert);
+  free(server->tls_key);
   free(server);
 }

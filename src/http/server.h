@@ -1,5 +1,6 @@
 /*
- * server.h: the HTTP server (libmicrohttpd, epoll, a small pool of event threads).
+ * server.h: the HTTP server (libmicrohttpd, epoll, one event thread per CPU, each with its
+ * own listening socket: SO_REUSEPORT lets the kernel spread connections over them).
  *
  * It reads each request body into memory up to max_body_bytes (a larger body is read and
  * thrown away, up to a hard cap, then answered 413), finds the route and calls its handler.
@@ -25,7 +26,13 @@ typedef struct ps_server_config {
   unsigned threads;         /* event threads (default: number of CPUs) */
   size_t max_body_bytes;    /* larger bodies get 413 (default 1 MiB) */
   unsigned idle_timeout_s;  /* idle keep-alive connections are closed after (default 60) */
-  unsigned max_connections; /* default 4096 */
+  unsigned max_connections; /* default 4096, over all threads (guard.h: the oldest idle or
+                               unfinished connection makes room for a new one) */
+  unsigned max_connections_per_address; /* per client IP address (default 256) */
+  unsigned header_timeout_s; /* a request's headers must be complete within (default 10) */
+  unsigned body_timeout_s;   /* its body within this after the headers (default 60) */
+  const char *tls_cert_file, *tls_key_file; /* both: HTTPS (PEM files); neither: HTTP */
+  const char *access_log;    /* NULL: none; "-": standard output; else a file (access_log.h) */
 } ps_server_config;
 
 /* routes must outlive the server; app is passed to every handler; on_request (may be NULL)

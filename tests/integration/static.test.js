@@ -84,13 +84,16 @@ test('traversal is refused however it is spelt, and nothing outside a root is se
     '/js/%2e%2e/%2e%2e/secret.txt', '/%252e%252e/secret.txt', '/..%2fsecret.txt',
     '/js%2f..%2f..%2fsecret.txt', '/.env', '/%2eenv', '/js/..%5c..%5csecret.txt',
     '/vendor/uplot/../package.json', '/vendor/uplot/%2e%2e/package.json',
+    // an empty segment and a NUL are refused as docs/http-api.md says (they were a 404 and
+    // index.html: the router missed "//..." and libmicrohttpd's decoding cut the path at %00)
+    '//secret.txt', '//etc/passwd', '/js//app.js', '/index.html%00.js', '/index.html%00',
   ];
   for (const p of refused) {
     const res = await get(p);
     assertJsonError(res, 400, p);
     assert.doesNotMatch(res.text, /outside the web root|SECRET|"name":"uplot"/, `${p}: no content leaks`);
   }
-  for (const p of ['/escape.txt', '/vendor/uplot/package.json', '/vendor/other/x.js', '//secret.txt']) {
+  for (const p of ['/escape.txt', '/vendor/uplot/package.json', '/vendor/other/x.js']) {
     const res = await get(p);
     assertJsonError(res, 404, p);
     assert.doesNotMatch(res.text, /outside the web root|"name":"uplot"/, `${p}: no content leaks`);

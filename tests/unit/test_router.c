@@ -90,6 +90,11 @@ static void catch_all_yields_to_other_methods(void **state) {
   assert_int_equal(ps_route_find(r, 5, "POST", "/js/app.js", &i, &p), PS_ROUTE_FOUND);
   assert_int_equal(i, 2);
   assert_int_equal(ps_route_find(r, 5, "POST", "/index.html", &i, &p), PS_ROUTE_WRONG_METHOD);
+  /* empty segments are the static files' to refuse (400), not a miss of every route (404) */
+  assert_int_equal(ps_route_find(r, 5, "GET", "//etc/passwd", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 4);
+  assert_int_equal(ps_route_find(r, 5, "GET", "/js//app.js", &i, &p), PS_ROUTE_FOUND);
+  assert_int_equal(i, 4);
 }
 
 int main(void) {

@@ -271,6 +271,7 @@ void ps_ga_events_handler(ps_request *req, ps_app *app) {
   ps_json_doc_init(&b->doc, PS_JSON_DOC_ALLOW_NUL);
   b->doc.max_nodes = PS_GA_MAX_EVENT_VALUES;
   if (ps_ga_open_signed_request(req, app, ps_request_param(req, 0), &b->body) != 0) return;
+  ps_request_note_game(req, b->body.game.id);
   int rc = ps_json_array_split(b->body.text, b->body.len, PS_GA_MAX_EVENTS, &b->slices,
                                &b->count);
   if (rc == PS_EPARSE) {

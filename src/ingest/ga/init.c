@@ -32,6 +32,7 @@ void ps_ga_init_handler(ps_request *req, ps_app *app) {
   ps_ga_body body = {0};
   if (ps_ga_open_signed_request(req, app, ps_request_param(req, 0), &body) == 0 &&
       require_object(req, &body) == 0) {
+    ps_request_note_game(req, body.game.id);
     char answer[96];
     snprintf(answer, sizeof answer, "{\"enabled\":true,\"server_ts\":%lld,\"flags\":[]}",
              (long long)(ps_now_ms() / 1000));
@@ -50,6 +51,7 @@ void ps_ga_remote_configs_handler(ps_request *req, ps_app *app) {
   ps_ga_body body = {0};
   if (ps_ga_open_signed_request(req, app, ps_request_query(req, "game_key"), &body) == 0 &&
       require_object(req, &body) == 0) {
+    ps_request_note_game(req, body.game.id);
     static const char configs[] = "[]";
     char hash[65], answer[256];
     configs_hash(configs, hash);

@@ -211,6 +211,7 @@ static void handle(ps_request *req, ps_app *app, ps_msession_kind kind) {
   j->req = req;
   j->app = app;
   if (find_game(req, app, &game) || authenticate(req, &game, j->player, sizeof j->player)) return;
+  ps_request_note_game(req, game.id);
   int64_t now = ps_now_ms();
   unsigned wait =
       ps_rate_limit_take(ps_msession_state_of(app)->player_rate, game.id, j->player, now);

@@ -25,9 +25,11 @@
 //   Node version).
 
 const http = require('node:http');
+const https = require('node:https'); // for https:// base URLs (tls.test.js)
 const nodeCrypto = require('node:crypto');
 
 const traffic = [];          // one entry per request the SDK made
+const httpsOptions = {};     // merged into https requests (tls.test.js puts its CA here)
 let pendingRequests = 0;     // requests sent and not yet answered
 let nextId = 1;
 const windowListeners = {};
@@ -106,13 +108,15 @@ class XMLHttpRequest {
         }
       }
     };
-    const req = http.request({
+    const tls = this._url.protocol === 'https:';
+    const req = (tls ? https : http).request({
       host: this._url.hostname,
-      port: this._url.port || 80,
+      port: this._url.port || (tls ? 443 : 80),
       method: this._method,
       path: this._url.pathname + this._url.search,
       headers,
       agent: false,
+      ...(tls ? httpsOptions : {}),
     }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -161,5 +165,5 @@ function fireWindowEvent(type) {
 
 module.exports = {
   XMLHttpRequest, installBrowserGlobals, fireWindowEvent, traffic,
-  pending: () => pendingRequests, USER_AGENT,
+  pending: () => pendingRequests, USER_AGENT, httpsOptions,
 };

@@ -99,7 +99,7 @@ async function startServer(opts = {}) {
       reject(new Error(`playstat serve did not print "listening on" within ${readyTimeoutMs} ms; output:\n${output}`));
     }, readyTimeoutMs);
     const check = () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         proc.stderr.off('data', check);
