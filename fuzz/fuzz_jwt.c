@@ -22,13 +22,7 @@
 #include "auth/jwt.h"
 #include "common/errors.h"
 
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) {  \
-      fprintf(stderr, "check failed: %s\n", #cond); \
-      abort();      \
-    }               \
-  } while (0)
+#include "fuzz_check.h"
 
 static const char SECRET[] = "5f2b8c0e9a7d4e31b6c8f0a2d4e6f8a1c3e5b7d9f1a3c5e7b9d1f3a5c7e9b1d3";
 static const int64_t NOW = 1750000000;

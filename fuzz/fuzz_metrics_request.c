@@ -22,13 +22,7 @@
 #include "ingest/metrics/request.h"
 #include "ingest/metrics/session_hash.h"
 
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) {  \
-      fprintf(stderr, "check failed: %s\n", #cond); \
-      abort();      \
-    }               \
-  } while (0)
+#include "fuzz_check.h"
 
 static const char *const content_types[] = {
     "application/json", "application/x-www-form-urlencoded", "application/json; charset=utf-8",

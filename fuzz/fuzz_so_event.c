@@ -25,13 +25,7 @@
 #include "common/rfc3339.h"
 #include "ingest/sessions/event.h"
 
-#define CHECK(cond) \
-  do {              \
-    if (!(cond)) {  \
-      fprintf(stderr, "check failed: %s\n", #cond); \
-      abort();      \
-    }               \
-  } while (0)
+#include "fuzz_check.h"
 
 /* Every player-id string of the event, in the order event.c lists them. */
 static size_t expected_slots(json_t *event, json_t **out, size_t cap) {

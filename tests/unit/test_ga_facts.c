@@ -24,6 +24,7 @@
 #include "sim/ga_session.h"
 #include "sim/population.h"
 #include "sim/rng.h"
+#include "read_file.h"
 
 static ps_schema_set *set;
 static size_t checked;
@@ -123,22 +124,6 @@ static void crafted(void **state) {
   ps_json_doc_free(&doc);
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)size + 1);
-  if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = (size_t)size;
-  return buf;
-}
-
 static void events_corpus(void **state) {
   const char *root = getenv("PLAYSTAT_SOURCE_DIR");
   char dir[1024];
@@ -154,7 +139,7 @@ static void events_corpus(void **state) {
     char path[2048];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = ps_test_read_file(path, &len);
     if (!text) continue;
     ps_json_slice *slices = NULL;
     size_t count = 0;

@@ -24,6 +24,7 @@
 #include "common/json_doc.h"
 #include "ingest/ga/batch.h"
 #include "json_doc_same.h"
+#include "read_file.h"
 
 static size_t compared, accepted;
 
@@ -113,22 +114,6 @@ static void edge_cases(void **state) {
   ps_json_doc_free(&doc);
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)size + 1);
-  if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = (size_t)size;
-  return buf;
-}
-
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t next_random(void) {
   rng ^= rng << 13;
@@ -171,7 +156,7 @@ static void events_corpus(void **state) {
     char path[2048];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = ps_test_read_file(path, &len);
     if (!text) continue;
     files++;
     agree(&doc, e->d_name, text, len);
