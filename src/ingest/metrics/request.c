@@ -13,9 +13,11 @@
  * Guarantees:
  *  - what is accepted, and every result, message and field error, is what the jansson decoder
  *    gave: json_doc accepts what json_loadb(body, len, 0) accepts for an object (no \u0000,
- *    duplicate keys: the last value wins; one deliberate difference, a raw NUL byte after the
- *    object, which jansson could take for the end of its input, is refused), and a form key or
- *    value is cut at its first decoded NUL byte, as jansson's json_string did;
+ *    duplicate keys: the last value wins, integers fit int64_t, 1.0 is a real; one deliberate
+ *    difference: a raw NUL byte outside a string, which jansson sometimes skipped, is refused);
+ *    a form key or value is cut at its first decoded NUL byte, as jansson's json_string did,
+ *    and one that is not UTF-8 is still PS_MSESSION_NO_MEMORY; a failed allocation while
+ *    parsing JSON is now PS_MSESSION_NO_MEMORY (json_loadb's NULL made it MALFORMED);
  *  - memory: a decode allocates nothing per value. The thread's document and buffers grow to
  *    the largest body decoded and are reused; after a body larger than the largest valid start
  *    they are released, so a thread keeps at most KEEP_NODES nodes and KEEP_BYTES per buffer.
@@ -136,7 +138,7 @@ static int is_ids_key(const char *key) {
  * on OOM. */
 static const char *form_decode(decoder *d, const char *text, size_t len) {
   ps_buf_reset(&d->scratch);
-  if (ps_buf_reserve(&d->scratch, len + 1) != PS_OK) return NULL;
+  if (ps_buf_reserve(&d->scratch, len) != PS_OK) return NULL; /* len + 1 bytes */
   ps_percent_decode(text, len, 1, d->scratch.data);
   return d->scratch.data;
 }
