@@ -1,5 +1,6 @@
 /* test_metrics_request.c: metrics-session request decoding (every client variant), the session
  * hash (the seed's test vector), and platform/portal folding. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -213,6 +214,167 @@ static void requests_are_bounded(void **state) {
   assert_true(e.count >= 1 && e.count <= PS_MSESSION_MAX_ERRORS);
 }
 
+/* A heartbeat body around the given session_id (a JSON value) and session_order_id. */
+static ps_msession_parse_result heartbeat_with(const char *sid, const char *order,
+                                               ps_msession_request *r, ps_field_errors *e) {
+  char body[512];
+  snprintf(body, sizeof body,
+           "{\"session_id\":%s,\"session_ts\":1721714604,\"session_hash\":\"%s\","
+           "\"session_nonce\":\"n\",\"session_order_id\":%s}", sid, HASH, order);
+  return parse(PS_MSESSION_HEARTBEAT, "application/json", body, r, e);
+}
+
+/* The edge cases jansson decided before the decoder moved to json_doc, kept as they were. */
+static void json_edge_cases(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  /* duplicate keys: the last value wins */
+  const char *dup = "{\"session_id\":\"first\",\"session_ts\":1721714604,\"session_hash\":\"x\","
+                    "\"session_nonce\":\"n\",\"session_order_id\":1,\"session_id\":\"last\","
+                    "\"session_hash\":\"" "ffb0e4d9504f791a2484bce797e3c8d529d48461d30fe33ce54b11823f02793b" "\"}";
+  assert_int_equal(parse(PS_MSESSION_HEARTBEAT, "application/json", dup, &r, &e), PS_MSESSION_OK);
+  assert_string_equal(r.session_id, "last");
+  ps_msession_request_free(&r);
+  /* escapes are decoded; \u0000 is not JSON the decoder takes (json_loadb without ALLOW_NUL) */
+  assert_int_equal(heartbeat_with("\"a\\\"b\\u00e9\\/\"", "1", &r, &e), PS_MSESSION_OK);
+  assert_string_equal(r.session_id, "a\"b\xc3\xa9/");
+  ps_msession_request_free(&r);
+  assert_int_equal(heartbeat_with("\"a\\u0000b\"", "1", &r, &e), PS_MSESSION_MALFORMED);
+  /* a session_id of exactly PS_MSESSION_MAX_TEXT bytes, then one more */
+  char sid[PS_MSESSION_MAX_TEXT + 8];
+  memset(sid, 'x', sizeof sid);
+  sid[0] = '"';
+  memcpy(sid + PS_MSESSION_MAX_TEXT + 1, "\"", 2);
+  assert_int_equal(heartbeat_with(sid, "1", &r, &e), PS_MSESSION_OK);
+  assert_int_equal(strlen(r.session_id), PS_MSESSION_MAX_TEXT);
+  ps_msession_request_free(&r);
+  memcpy(sid + PS_MSESSION_MAX_TEXT + 1, "x\"", 3);
+  assert_int_equal(heartbeat_with(sid, "1", &r, &e), PS_MSESSION_INVALID_FIELDS);
+  assert_string_equal(e.items[0].message, "session_id must be at most 128 characters");
+  /* integers only: a real (even 1.0 or 1e0) is not an order id; nor true, null or nested */
+  const char *not_ids[] = {"1.0", "1e0", "true", "null", "[1]", "{\"a\":1}", "\"\"", "\"1x\"",
+                           "\"-1\"", "\" 1\""};
+  for (size_t i = 0; i < sizeof not_ids / sizeof not_ids[0]; i++) {
+    assert_int_equal(heartbeat_with("\"s\"", not_ids[i], &r, &e), PS_MSESSION_INVALID_FIELDS);
+    assert_int_equal(e.count, 1);
+    assert_string_equal(e.items[0].message, "session_order_id must be an integer of 1 or more");
+  }
+  /* an integer beyond int64 is not JSON the decoder takes (jansson: "too big integer") */
+  assert_int_equal(heartbeat_with("\"s\"", "99999999999999999999", &r, &e), PS_MSESSION_MALFORMED);
+  assert_int_equal(heartbeat_with("\"s\"", "\"9223372036854775807\"", &r, &e), PS_MSESSION_OK);
+  assert_int_equal(r.order_id, INT64_MAX);
+  ps_msession_request_free(&r);
+  /* a session_id that is not a string */
+  assert_int_equal(heartbeat_with("[\"s\"]", "1", &r, &e), PS_MSESSION_INVALID_FIELDS);
+  assert_string_equal(e.items[0].message, "session_id must be a non-empty string");
+  /* a raw NUL byte outside a string is refused; the one change from jansson, which took the
+   * second of these for a number's end and then skipped it (json_doc.h) */
+  const char nul[] = "{}\0", nul_in_array[] = "{\"a\":[2.5\0]}";
+  assert_int_equal(ps_msession_request_parse(PS_MSESSION_END, "application/json", nul,
+                                             sizeof nul - 1, &r, &e),
+                   PS_MSESSION_MALFORMED);
+  assert_int_equal(ps_msession_request_parse(PS_MSESSION_END, "application/json", nul_in_array,
+                                             sizeof nul_in_array - 1, &r, &e),
+                   PS_MSESSION_MALFORMED);
+}
+
+/* A start body around the given ids (a JSON value): its result, and e's first message. */
+static ps_msession_parse_result start_with_ids(const char *ids, ps_msession_request *r,
+                                               ps_field_errors *e) {
+  char body[512];
+  snprintf(body, sizeof body,
+           "{\"ids\":%s,\"session_id\":\"s\",\"session_ts\":1721714604,\"session_hash\":\"%s\","
+           "\"session_nonce\":\"n\",\"session_order_id\":1}", ids, HASH);
+  return parse(PS_MSESSION_START, "application/json", body, r, e);
+}
+
+static void ids_edge_cases(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  const struct {
+    const char *ids, *text; /* text: the ids as hashed, or the error message */
+  } cases[] = {
+      {"[1,\"2\",3]", "1,2,3"},
+      {"\"5,7,\"", "5,7"}, /* a trailing comma is allowed */
+      {"\"007\"", "007"},  /* hashed as sent */
+      {"[]", "ids must hold at least one mod id"},
+      {"\"\"", "ids must hold at least one mod id"},
+      {"\"5,,7\"", "ids must be mod ids separated by commas"},
+      {"\",5\"", "ids must be mod ids separated by commas"},
+      {"\"5, 7\"", "ids must be mod ids separated by commas"},
+      {"[[1]]", "ids must hold mod ids (integers)"},
+      {"[1.0]", "ids must hold mod ids (integers)"},
+      {"[-1]", "ids must hold mod ids (integers)"},
+      {"[1,0]", "ids must be mod ids of 1 or more, got 0"},
+      {"{\"0\":1}", "ids must be an array of mod ids"},
+      {"7", "ids must be an array of mod ids"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ps_msession_parse_result rc = start_with_ids(cases[i].ids, &r, &e);
+    if (rc == PS_MSESSION_OK) {
+      assert_string_equal(r.ids_text, cases[i].text);
+      ps_msession_request_free(&r);
+    } else {
+      assert_int_equal(rc, PS_MSESSION_INVALID_FIELDS);
+      assert_int_equal(e.count, 1);
+      assert_string_equal(e.items[0].message, cases[i].text);
+    }
+  }
+}
+
+static void form_edge_cases(void **state) {
+  ps_msession_request r;
+  ps_field_errors e;
+  const char *form_type = "application/x-www-form-urlencoded";
+  char form[512];
+  /* the last of a repeated key wins; one ids[] is the string form; a NUL byte cuts a value and
+   * a key (as jansson's json_string did); quotes, backslashes and control bytes are plain text */
+  snprintf(form, sizeof form,
+           "session_id=one&ids[]=4,5&session_id=a%%22b%%5C%%01c%%00cut&session_ts=1721714604"
+           "&session_hash=%s&session_nonce%%00x=n&session_order_id=2&empty&=v", HASH);
+  assert_int_equal(parse(PS_MSESSION_START, form_type, form, &r, &e), PS_MSESSION_OK);
+  assert_string_equal(r.session_id, "a\"b\\\x01" "c");
+  assert_string_equal(r.nonce, "n");
+  assert_string_equal(r.ids_text, "4,5");
+  ps_msession_request_free(&r);
+  /* every form value is a string: digits are taken, anything else is a field error */
+  snprintf(form, sizeof form,
+           "ids=1&ids[0]=x&session_id=&session_ts=1.5&session_hash=%s&session_nonce=n"
+           "&session_order_id=%%2B1", HASH);
+  assert_int_equal(parse(PS_MSESSION_START, form_type, form, &r, &e), PS_MSESSION_INVALID_FIELDS);
+  assert_int_equal(e.count, 4);
+  assert_true(has_error(&e, "ids") && has_error(&e, "session_id") && has_error(&e, "session_ts") &&
+              has_error(&e, "session_order_id"));
+  /* a key or value that is not UTF-8 (even one no rule reads): jansson refused it, and the
+   * form decoder has always answered PS_MSESSION_NO_MEMORY (the endpoint's 503) */
+  assert_int_equal(parse(PS_MSESSION_END, form_type, "x=%FF", &r, &e), PS_MSESSION_NO_MEMORY);
+  assert_int_equal(parse(PS_MSESSION_END, form_type, "%C0%80=1", &r, &e), PS_MSESSION_NO_MEMORY);
+  assert_int_equal(parse(PS_MSESSION_END, form_type, "x=%C3%A9&&", &r, &e),
+                   PS_MSESSION_INVALID_FIELDS);
+  assert_int_equal(parse(PS_MSESSION_END, form_type, "", &r, &e), PS_MSESSION_INVALID_FIELDS);
+  assert_int_equal(e.count, 5);
+}
+
+/* The decoder each thread keeps: decoding in a thread that then exits releases it (the
+ * sanitizer build's leak check), and a thread's large body does not stay held. */
+static void *decode_in_thread(void *arg) {
+  ps_msession_request r;
+  ps_field_errors e;
+  (void)arg;
+  if (start_with_ids("[1,2]", &r, &e) != PS_MSESSION_OK) return (void *)1;
+  ps_msession_request_free(&r);
+  return NULL;
+}
+
+static void decoders_are_per_thread(void **state) {
+  pthread_t t;
+  void *rc = (void *)1;
+  assert_int_equal(pthread_create(&t, NULL, decode_in_thread, NULL), 0);
+  assert_int_equal(pthread_join(t, &rc), 0);
+  assert_null(rc);
+  assert_null(decode_in_thread(NULL));
+}
+
 static void platforms_and_portals_fold_case(void **state) {
   assert_string_equal(ps_modio_platform("Windows"), "windows");
   assert_string_equal(ps_modio_platform("PS5"), "ps5");
@@ -235,6 +397,10 @@ int main(void) {
       cmocka_unit_test(field_errors_are_reported_per_field),
       cmocka_unit_test(content_types_and_malformed_bodies),
       cmocka_unit_test(requests_are_bounded),
+      cmocka_unit_test(json_edge_cases),
+      cmocka_unit_test(ids_edge_cases),
+      cmocka_unit_test(form_edge_cases),
+      cmocka_unit_test(decoders_are_per_thread),
       cmocka_unit_test(platforms_and_portals_fold_case),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

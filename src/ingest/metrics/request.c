@@ -1,11 +1,32 @@
 /*
- * request.c: see request.h. A form body is first turned into the same JSON object a JSON client
- * would send (every value a string, ids an array), so that one set of field rules serves both.
+ * request.c: see request.h.
+ *
+ * Why: a heartbeat is the most frequent request the collector answers, and its decode used to be
+ * jansson's json_loadb (a malloc per value and per key, a hashtable per object: ~24 allocations
+ * and most of the decode's time per heartbeat). It now reads the body with the hot path's reader,
+ * common/json_doc.h, into a document each thread keeps and reuses.
+ *
+ * One set of field rules: a form body is first written as the JSON text a JSON client would send
+ * (every value a string, ids an array, or a string when given once), into a buffer the thread
+ * keeps, and read by the same reader; the rules below only ever see a ps_json_doc.
+ *
+ * Guarantees:
+ *  - what is accepted, and every result, message and field error, is what the jansson decoder
+ *    gave: json_doc accepts what json_loadb(body, len, 0) accepts for an object (no \u0000,
+ *    duplicate keys: the last value wins, integers fit int64_t, 1.0 is a real; one deliberate
+ *    difference: a raw NUL byte outside a string, which jansson sometimes skipped, is refused);
+ *    a form key or value is cut at its first decoded NUL byte, as jansson's json_string did,
+ *    and one that is not UTF-8 is still PS_MSESSION_NO_MEMORY; a failed allocation while
+ *    parsing JSON is now PS_MSESSION_NO_MEMORY (json_loadb's NULL made it MALFORMED);
+ *  - memory: a decode allocates nothing per value. The thread's document and buffers grow to
+ *    the largest body decoded and are reused; after a body larger than the largest valid start
+ *    they are released, so a thread keeps at most KEEP_NODES nodes and KEEP_BYTES per buffer.
+ *    Only a start allocates (its mod ids and ids text, which the caller owns).
  */
 #include "ingest/metrics/request.h"
 
 #include <ctype.h>
-#include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +34,14 @@
 #include <strings.h>
 
 #include "common/buf.h"
-#include "common/errors.h"
 #include "common/encoding.h"
+#include "common/errors.h"
+#include "common/json_doc.h"
+
+/* What a thread's decoder keeps between requests: enough for a start with
+ * PS_MSESSION_MAX_MODS ids (about 1040 nodes, 24 KiB of JSON); more is released after use. */
+#define KEEP_NODES 2048
+#define KEEP_BYTES (32 * 1024)
 
 static void add_error(ps_field_errors *errors, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -32,14 +59,69 @@ static void add_error(ps_field_errors *errors, const char *field, const char *fm
   errors->count++;
 }
 
-/* ---- form bodies ---- */
+/* ---- the thread's decoder ---- */
 
-/* Percent- and plus-decodes text[0..len) into a new NUL-terminated string (NULL on OOM). */
-static char *form_decode(const char *text, size_t len) {
-  char *out = malloc(len + 1);
-  if (out) ps_percent_decode(text, len, 1, out);
-  return out;
+typedef struct decoder {
+  ps_json_doc doc; /* the body (or the form's JSON text) */
+  ps_buf text;     /* a form body as JSON */
+  ps_buf ids;      /* a form body's ids: JSON strings joined by commas */
+  ps_buf scratch;  /* one percent-decoded form key or value */
+} decoder;
+
+static void decoder_init(decoder *d) {
+  memset(d, 0, sizeof *d);
+  ps_json_doc_init(&d->doc, 0); /* as json_loadb's flags 0: no \u0000 in strings */
 }
+
+static void decoder_free(decoder *d) {
+  ps_json_doc_free(&d->doc);
+  ps_buf_free(&d->text);
+  ps_buf_free(&d->ids);
+  ps_buf_free(&d->scratch);
+}
+
+static void decoder_destroy(void *arg) {
+  if (!arg) return;
+  decoder_free(arg);
+  free(arg);
+}
+
+/* Releases what grew past what a valid request needs, so that one large body does not stay
+ * held by the thread. */
+static void decoder_trim(decoder *d) {
+  if (d->doc.cap > KEEP_NODES || d->doc.scratch_cap > KEEP_NODES ||
+      d->doc.strings_cap > KEEP_BYTES)
+    ps_json_doc_free(&d->doc);
+  ps_buf *bufs[] = {&d->text, &d->ids, &d->scratch};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    if (bufs[i]->cap > KEEP_BYTES) ps_buf_free(bufs[i]);
+}
+
+static pthread_key_t decoder_tls;
+static pthread_once_t decoder_once = PTHREAD_ONCE_INIT;
+static int decoder_ready;
+
+static void decoder_tls_init(void) {
+  decoder_ready = pthread_key_create(&decoder_tls, decoder_destroy) == 0;
+}
+
+/* The calling thread's decoder, created on first use (freed when the thread exits); NULL when
+ * it cannot be (the caller then uses one of its own for the call). */
+static decoder *decoder_of_thread(void) {
+  pthread_once(&decoder_once, decoder_tls_init);
+  if (!decoder_ready) return NULL;
+  decoder *d = pthread_getspecific(decoder_tls);
+  if (d) return d;
+  if (!(d = malloc(sizeof *d))) return NULL;
+  decoder_init(d);
+  if (pthread_setspecific(decoder_tls, d) != 0) {
+    decoder_destroy(d);
+    return NULL;
+  }
+  return d;
+}
+
+/* ---- form bodies ---- */
 
 /* ids[]=1, ids[0]=1 and ids=1 all name the ids. */
 static int is_ids_key(const char *key) {
@@ -51,56 +133,87 @@ static int is_ids_key(const char *key) {
   return key[i] == ']' && key[i + 1] == '\0';
 }
 
-/* Builds the JSON object equivalent of a form body; NULL on OOM. */
-static json_t *form_to_json(const char *body, size_t len) {
-  json_t *doc = json_object(), *ids = NULL;
-  if (!doc) return NULL;
+/* Percent- and plus-decodes text[0..len) into d->scratch, cut at its first NUL byte (as
+ * jansson's json_string took it); returns the decoded text (valid until the next call), or NULL
+ * on OOM. */
+static const char *form_decode(decoder *d, const char *text, size_t len) {
+  ps_buf_reset(&d->scratch);
+  if (ps_buf_reserve(&d->scratch, len) != PS_OK) return NULL; /* len + 1 bytes */
+  ps_percent_decode(text, len, 1, d->scratch.data);
+  return d->scratch.data;
+}
+
+/* Appends the decoded text[0..len) to out as a JSON string literal; PS_OK or PS_ENOMEM. */
+static int form_append(decoder *d, ps_buf *out, const char *text, size_t len) {
+  const char *decoded = form_decode(d, text, len);
+  if (!decoded) return PS_ENOMEM;
+  return ps_buf_append_json_string(out, decoded, strlen(decoded));
+}
+
+/* Writes the JSON object equivalent of a form body into d->text: its pairs in order (a key
+ * given twice is given twice, and the reader keeps the last value), then "ids", an array of
+ * the ids values, or the one value itself when there is one (ids=1,2,3: the string form).
+ * Bytes that are not UTF-8 are copied as they are, so that the reader refuses the text.
+ * Returns PS_OK or PS_ENOMEM. */
+static int form_to_json(decoder *d, const char *body, size_t len) {
   const char *p = body, *end = body + len;
+  size_t nids = 0;
+  ps_buf_reset(&d->text);
+  ps_buf_reset(&d->ids);
+  if (ps_buf_append(&d->text, "{", 1) != PS_OK) return PS_ENOMEM;
   while (p < end) {
     const char *amp = memchr(p, '&', (size_t)(end - p));
     const char *pair_end = amp ? amp : end;
     const char *eq = memchr(p, '=', (size_t)(pair_end - p));
     if (pair_end > p) {
-      char *key = form_decode(p, (size_t)((eq ? eq : pair_end) - p));
-      char *value = eq ? form_decode(eq + 1, (size_t)(pair_end - eq - 1)) : strdup("");
-      int ok = key && value;
-      if (ok && is_ids_key(key)) {
-        if (!ids && (!(ids = json_array()) || json_object_set_new(doc, "ids", ids) != 0)) ok = 0;
-        if (ok) ok = json_array_append_new(ids, json_string(value)) == 0;
-      } else if (ok) {
-        ok = json_object_set_new(doc, key, json_string(value)) == 0;
+      const char *key_end = eq ? eq : pair_end, *value = eq ? eq + 1 : pair_end;
+      const char *key = form_decode(d, p, (size_t)(key_end - p));
+      ps_buf *out = &d->text;
+      int rc = PS_OK;
+      if (!key) return PS_ENOMEM;
+      if (is_ids_key(key)) {
+        out = &d->ids;
+        if (nids++) rc = ps_buf_append(out, ",", 1);
+      } else {
+        if (d->text.len > 1) rc = ps_buf_append(out, ",", 1);
+        if (rc == PS_OK) rc = ps_buf_append_json_string(out, key, strlen(key));
+        if (rc == PS_OK) rc = ps_buf_append(out, ":", 1);
       }
-      free(key);
-      free(value);
-      if (!ok) {
-        json_decref(doc);
-        return NULL;
-      }
+      if (rc == PS_OK) rc = form_append(d, out, value, (size_t)(pair_end - value));
+      if (rc != PS_OK) return rc;
     }
     p = pair_end + 1;
   }
-  /* ids=1,2,3 as one value: the string form, handled like a JSON string. */
-  if (ids && json_array_size(ids) == 1) {
-    json_t *only = json_incref(json_array_get(ids, 0));
-    json_object_set_new(doc, "ids", only);
-  }
-  return doc;
+  if (nids && ((d->text.len > 1 && ps_buf_append(&d->text, ",", 1) != PS_OK) ||
+               ps_buf_append_str(&d->text, nids == 1 ? "\"ids\":" : "\"ids\":[") != PS_OK ||
+               ps_buf_append(&d->text, d->ids.data, d->ids.len) != PS_OK ||
+               (nids > 1 && ps_buf_append(&d->text, "]", 1) != PS_OK)))
+    return PS_ENOMEM;
+  return ps_buf_append(&d->text, "}", 1);
 }
 
-/* ---- field rules ---- */
+/* ---- field rules (over the body's document; its root is an object) ---- */
+
+/* The value of a field of the body, PS_JSON_NONE when it has none. */
+static ps_json_ref field_of(const ps_json_doc *doc, const char *field) {
+  return ps_json_get(doc, 0, field);
+}
 
 /* A required string of 1..max bytes copied into out. */
-static void take_text(json_t *doc, const char *field, size_t max, char *out,
+static void take_text(const ps_json_doc *doc, const char *field, size_t max, char *out,
                       ps_field_errors *errors) {
-  json_t *v = json_object_get(doc, field);
+  ps_json_ref v = field_of(doc, field);
+  size_t n;
+  const char *s = v ? ps_json_string(doc, v, &n) : NULL;
   if (!v) {
     add_error(errors, field, "%s is required", field);
-  } else if (!json_is_string(v) || json_string_length(v) == 0) {
+  } else if (!s || n == 0) {
     add_error(errors, field, "%s must be a non-empty string", field);
-  } else if (json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v)) {
+  } else if (n > max || memchr(s, '\0', n)) {
     add_error(errors, field, "%s must be at most %zu characters", field, max);
   } else {
-    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    memcpy(out, s, n);
+    out[n] = '\0';
   }
 }
 
@@ -114,25 +227,27 @@ static int digits_text(const char *s, size_t n, char *out, size_t cap) {
   return 1;
 }
 
-/* The decimal text of a non-negative integer sent as a JSON integer or as a string of digits;
- * 0 if the value is neither. */
-static int integer_text(json_t *v, char *out, size_t cap) {
-  if (json_is_integer(v)) {
-    if (json_integer_value(v) < 0) return 0;
-    snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+/* The decimal text of a non-negative integer sent as a JSON integer (not a real, even 1.0) or
+ * as a string of digits; 0 if the value is neither. */
+static int integer_text(const ps_json_doc *doc, ps_json_ref v, char *out, size_t cap) {
+  if (ps_json_type_of(doc, v) == PS_JSON_INTEGER) {
+    if (ps_json_integer(doc, v) < 0) return 0;
+    snprintf(out, cap, "%lld", (long long)ps_json_integer(doc, v));
     return 1;
   }
-  if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) return 0;
-  return digits_text(json_string_value(v), json_string_length(v), out, cap);
+  size_t n;
+  const char *s = ps_json_string(doc, v, &n);
+  return s && digits_text(s, n, out, cap);
 }
 
-static void take_timestamp(json_t *doc, ps_msession_request *out, ps_field_errors *errors) {
-  json_t *v = json_object_get(doc, "session_ts");
+static void take_timestamp(const ps_json_doc *doc, ps_msession_request *out,
+                           ps_field_errors *errors) {
+  ps_json_ref v = field_of(doc, "session_ts");
   if (!v) {
     add_error(errors, "session_ts", "session_ts is required");
     return;
   }
-  if (!integer_text(v, out->ts_text, sizeof out->ts_text)) {
+  if (!integer_text(doc, v, out->ts_text, sizeof out->ts_text)) {
     add_error(errors, "session_ts", "session_ts must be a unix timestamp (digits)");
     return;
   }
@@ -147,17 +262,20 @@ static void take_timestamp(json_t *doc, ps_msession_request *out, ps_field_error
               "session_ts must be unix seconds (10 digits) or milliseconds (13 digits)");
 }
 
-static void take_order_id(json_t *doc, ps_msession_request *out, ps_field_errors *errors) {
+static void take_order_id(const ps_json_doc *doc, ps_msession_request *out,
+                          ps_field_errors *errors) {
   char text[24];
-  json_t *v = json_object_get(doc, "session_order_id");
+  ps_json_ref v = field_of(doc, "session_order_id");
   if (!v) {
     add_error(errors, "session_order_id", "session_order_id is required");
-  } else if (!integer_text(v, text, sizeof text) || (out->order_id = strtoll(text, NULL, 10)) < 1) {
+  } else if (!integer_text(doc, v, text, sizeof text) ||
+             (out->order_id = strtoll(text, NULL, 10)) < 1) {
     add_error(errors, "session_order_id", "session_order_id must be an integer of 1 or more");
   }
 }
 
-static void take_hash(json_t *doc, ps_msession_request *out, ps_field_errors *errors) {
+static void take_hash(const ps_json_doc *doc, ps_msession_request *out,
+                      ps_field_errors *errors) {
   take_text(doc, "session_hash", 64, out->hash, errors);
   if (!out->hash[0]) return;
   size_t n = strlen(out->hash);
@@ -190,38 +308,41 @@ static int add_mod_id(const char *text, ps_msession_request *out, ps_buf *ids_te
 }
 
 /* Returns 0, or PS_ENOMEM. Field problems go to errors. */
-static int take_ids(json_t *doc, ps_msession_request *out, ps_field_errors *errors) {
-  json_t *v = json_object_get(doc, "ids");
+static int take_ids(const ps_json_doc *doc, ps_msession_request *out, ps_field_errors *errors) {
+  ps_json_ref v = field_of(doc, "ids");
   ps_buf ids_text = {0};
   char text[24];
+  size_t n;
+  const char *s;
   if (!v) {
     add_error(errors, "ids", "ids is required: the mod ids of the session");
     return PS_OK;
   }
   if (!(out->mod_ids = calloc(PS_MSESSION_MAX_MODS, sizeof *out->mod_ids))) return PS_ENOMEM;
   int bad = 0;
-  if (json_is_array(v)) {
-    size_t i;
-    json_t *item;
-    json_array_foreach(v, i, item) {
-      if (!integer_text(item, text, sizeof text)) {
+  if (ps_json_type_of(doc, v) == PS_JSON_ARRAY) {
+    for (ps_json_ref item = ps_json_first(doc, v); item && !bad;
+         item = ps_json_next(doc, v, item)) {
+      if (!integer_text(doc, item, text, sizeof text)) {
         add_error(errors, "ids", "ids must hold mod ids (integers)");
         bad = 1;
-        break;
+      } else {
+        bad = add_mod_id(text, out, &ids_text, errors) != 0;
       }
-      if ((bad = add_mod_id(text, out, &ids_text, errors) != 0)) break;
     }
-  } else if (json_is_string(v)) {
-    const char *p = json_string_value(v);
-    while (*p && !bad) {
-      size_t n = strcspn(p, ",");
-      if (!digits_text(p, n, text, sizeof text)) {
+  } else if ((s = ps_json_string(doc, v, &n))) {
+    /* "1,2,3" (a trailing comma is allowed, an empty id is not) */
+    const char *end = s + n;
+    while (s < end && !bad) {
+      const char *comma = memchr(s, ',', (size_t)(end - s));
+      size_t len = (size_t)((comma ? comma : end) - s);
+      if (!digits_text(s, len, text, sizeof text)) {
         add_error(errors, "ids", "ids must be mod ids separated by commas");
         bad = 1;
       } else {
         bad = add_mod_id(text, out, &ids_text, errors) != 0;
       }
-      p += n + (p[n] == ',');
+      s += len + (comma != NULL);
     }
   } else {
     add_error(errors, "ids", "ids must be an array of mod ids");
@@ -244,36 +365,48 @@ ps_msession_parse_result ps_msession_request_parse(ps_msession_kind kind,
                                                    const char *content_type, const char *body,
                                                    size_t len, ps_msession_request *out,
                                                    ps_field_errors *errors) {
-  json_t *doc = NULL;
+  decoder local, *d = NULL;
   ps_msession_parse_result result;
   memset(out, 0, sizeof *out);
   errors->count = 0;
   out->kind = kind;
   if (!content_type || !*content_type) return PS_MSESSION_NO_CONTENT_TYPE;
   if (len > PS_MSESSION_MAX_BODY) return PS_MSESSION_TOO_LARGE;
-  if (media_type_is(content_type, "application/json")) {
-    json_error_t jerr;
-    doc = json_loadb(body, len, 0, &jerr);
-    if (!json_is_object(doc)) {
-      json_decref(doc);
-      return PS_MSESSION_MALFORMED;
-    }
-  } else if (media_type_is(content_type, "application/x-www-form-urlencoded")) {
-    if (!(doc = form_to_json(body, len))) return PS_MSESSION_NO_MEMORY;
-  } else {
+  int json = media_type_is(content_type, "application/json");
+  if (!json && !media_type_is(content_type, "application/x-www-form-urlencoded"))
     return PS_MSESSION_BAD_CONTENT_TYPE;
+  if (!(d = decoder_of_thread())) {
+    decoder_init(&local);
+    d = &local;
   }
-  take_text(doc, "session_id", PS_MSESSION_MAX_TEXT, out->session_id, errors);
-  take_timestamp(doc, out, errors);
-  take_hash(doc, out, errors);
-  take_text(doc, "session_nonce", PS_MSESSION_MAX_TEXT, out->nonce, errors);
-  take_order_id(doc, out, errors);
+  if (json) {
+    int rc = ps_json_doc_parse(&d->doc, body, len, NULL, 0);
+    if (rc != PS_OK || ps_json_type_of(&d->doc, 0) != PS_JSON_OBJECT) {
+      result = rc == PS_ENOMEM ? PS_MSESSION_NO_MEMORY : PS_MSESSION_MALFORMED;
+      goto out;
+    }
+  } else if (form_to_json(d, body, len) != PS_OK ||
+             ps_json_doc_parse(&d->doc, d->text.data, d->text.len, NULL, 0) != PS_OK) {
+    /* Out of memory, or a key or value that is not UTF-8: jansson's json_string refused those
+     * and the form decoder has always answered PS_MSESSION_NO_MEMORY for them (kept as is). */
+    result = PS_MSESSION_NO_MEMORY;
+    goto out;
+  }
+  take_text(&d->doc, "session_id", PS_MSESSION_MAX_TEXT, out->session_id, errors);
+  take_timestamp(&d->doc, out, errors);
+  take_hash(&d->doc, out, errors);
+  take_text(&d->doc, "session_nonce", PS_MSESSION_MAX_TEXT, out->nonce, errors);
+  take_order_id(&d->doc, out, errors);
   result = PS_MSESSION_OK;
-  if (kind == PS_MSESSION_START && take_ids(doc, out, errors) != PS_OK)
+  if (kind == PS_MSESSION_START && take_ids(&d->doc, out, errors) != PS_OK)
     result = PS_MSESSION_NO_MEMORY;
   else if (errors->count)
     result = PS_MSESSION_INVALID_FIELDS;
-  json_decref(doc);
+out:
+  if (d == &local)
+    decoder_free(&local);
+  else
+    decoder_trim(d);
   if (result != PS_MSESSION_OK) ps_msession_request_free(out);
   return result;
 }
