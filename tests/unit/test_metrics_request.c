@@ -345,10 +345,10 @@ static void form_edge_cases(void **state) {
   assert_int_equal(e.count, 4);
   assert_true(has_error(&e, "ids") && has_error(&e, "session_id") && has_error(&e, "session_ts") &&
               has_error(&e, "session_order_id"));
-  /* a key or value that is not UTF-8 (even one no rule reads): jansson refused it, and the
-   * form decoder has always answered PS_MSESSION_NO_MEMORY (the endpoint's 503) */
-  assert_int_equal(parse(PS_MSESSION_END, form_type, "x=%FF", &r, &e), PS_MSESSION_NO_MEMORY);
-  assert_int_equal(parse(PS_MSESSION_END, form_type, "%C0%80=1", &r, &e), PS_MSESSION_NO_MEMORY);
+  /* a key or value that is not UTF-8 (even one no rule reads) is a malformed body (400), not
+   * a 503 the client would retry for ever */
+  assert_int_equal(parse(PS_MSESSION_END, form_type, "x=%FF", &r, &e), PS_MSESSION_MALFORMED);
+  assert_int_equal(parse(PS_MSESSION_END, form_type, "%C0%80=1", &r, &e), PS_MSESSION_MALFORMED);
   assert_int_equal(parse(PS_MSESSION_END, form_type, "x=%C3%A9&&", &r, &e),
                    PS_MSESSION_INVALID_FIELDS);
   assert_int_equal(parse(PS_MSESSION_END, form_type, "", &r, &e), PS_MSESSION_INVALID_FIELDS);

@@ -16,8 +16,8 @@
  *    duplicate keys: the last value wins, integers fit int64_t, 1.0 is a real; one deliberate
  *    difference: a raw NUL byte outside a string, which jansson sometimes skipped, is refused);
  *    a form key or value is cut at its first decoded NUL byte, as jansson's json_string did,
- *    and one that is not UTF-8 is still PS_MSESSION_NO_MEMORY; a failed allocation while
- *    parsing JSON is now PS_MSESSION_NO_MEMORY (json_loadb's NULL made it MALFORMED);
+ *    and one that is not UTF-8 is PS_MSESSION_MALFORMED (a 400; it was a 503 the client
+ *    retried for ever); a failed allocation while parsing is PS_MSESSION_NO_MEMORY (503);
  *  - memory: a decode allocates nothing per value. The thread's document and buffers grow to
  *    the largest body decoded and are reused; after a body larger than the largest valid start
  *    they are released, so a thread keeps at most KEEP_NODES nodes and KEEP_BYTES per buffer.
@@ -385,12 +385,15 @@ ps_msession_parse_result ps_msession_request_parse(ps_msession_kind kind,
       result = rc == PS_ENOMEM ? PS_MSESSION_NO_MEMORY : PS_MSESSION_MALFORMED;
       goto out;
     }
-  } else if (form_to_json(d, body, len) != PS_OK ||
-             ps_json_doc_parse(&d->doc, d->text.data, d->text.len, NULL, 0) != PS_OK) {
-    /* Out of memory, or a key or value that is not UTF-8: jansson's json_string refused those
-     * and the form decoder has always answered PS_MSESSION_NO_MEMORY for them (kept as is). */
-    result = PS_MSESSION_NO_MEMORY;
-    goto out;
+  } else {
+    /* form_to_json fails only for want of memory; the reader then refuses a key or value
+     * that is not UTF-8: that is the client's error (400), never a 503 it would retry. */
+    int rc = form_to_json(d, body, len);
+    if (rc == PS_OK) rc = ps_json_doc_parse(&d->doc, d->text.data, d->text.len, NULL, 0);
+    if (rc != PS_OK) {
+      result = rc == PS_ENOMEM ? PS_MSESSION_NO_MEMORY : PS_MSESSION_MALFORMED;
+      goto out;
+    }
   }
   take_text(&d->doc, "session_id", PS_MSESSION_MAX_TEXT, out->session_id, errors);
   take_timestamp(&d->doc, out, errors);

@@ -60,8 +60,8 @@ typedef enum {
 /* Parses body (len bytes) sent with content_type (parameters such as charset ignored).
  * On PS_MSESSION_OK out is filled and must be released with ps_msession_request_free; on any
  * other result out holds nothing to free. errors is filled on PS_MSESSION_INVALID_FIELDS.
- * PS_MSESSION_NO_MEMORY also answers a form key or value that is not UTF-8 (kept from the
- * jansson decoder). Safe from any thread: each thread keeps its own reusable decoding buffers
+ * A form key or value that is not UTF-8 is PS_MSESSION_MALFORMED, like JSON that does not
+ * parse. Safe from any thread: each thread keeps its own reusable decoding buffers
  * (a few KiB, released when the thread exits); out owns nothing of them. */
 ps_msession_parse_result ps_msession_request_parse(ps_msession_kind kind,
                                                    const char *content_type, const char *body,
