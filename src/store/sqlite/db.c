@@ -171,7 +171,11 @@ static int migrate(sqlite3 *db) {
     rc = ps_sqlite_exec(db, schemas[i]);
   if (rc == PS_OK && version > 0 && version < 7 && table_exists(db, "so_players"))
     rc = ps_sqlite_exec(db, upgrade_to_7);
-  if (rc == PS_OK && version > 0 && version < 8) rc = ps_sqlite_event_log_upgrade_to_8(db);
+  if (rc == PS_OK && version > 0 && version < 8) {
+    ps_info("sqlite: upgrading from schema %d: deriving each stored analytics event's rollup"
+            " digest once (one parse per event; minutes for tens of millions of events)", version);
+    rc = ps_sqlite_event_log_upgrade_to_8(db);
+  }
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);
