@@ -10,7 +10,7 @@
 #include "common/errors.h"
 #include "schema/embedded.h"
 
-static int append_real(ps_buf *b, double v) {
+int ps_sdk_json_append_real(ps_buf *b, double v) {
   if (!isfinite(v)) return PS_EINVAL;
   if (v == (double)(long long)v && fabs(v) < 9007199254740992.0) return ps_buf_append_json_number(b, v);
   char text[40];
@@ -57,7 +57,7 @@ int ps_sdk_json_append(ps_buf *b, const json_t *v) {
     int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, i);
     return ps_buf_append(b, text, (size_t)n);
   }
-  case JSON_REAL: return append_real(b, json_real_value(v));
+  case JSON_REAL: return ps_sdk_json_append_real(b, json_real_value(v));
   case JSON_TRUE: return ps_buf_append(b, "true", 4);
   case JSON_FALSE: return ps_buf_append(b, "false", 5);
   default: return ps_buf_append(b, "null", 4);

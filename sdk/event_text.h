@@ -29,6 +29,9 @@
 
 /* Appends v as compact JSON. PS_OK, PS_ENOMEM, or PS_EINVAL (a non-finite number). */
 int ps_sdk_json_append(ps_buf *b, const json_t *v);
+/* Appends a double as jansson's json_real would hold it. PS_OK, PS_ENOMEM, PS_EINVAL (not
+ * finite: jansson refuses such a real). */
+int ps_sdk_json_append_real(ps_buf *b, double v);
 /* Appends the members of object v without its braces ("a":1,"b":2). */
 int ps_sdk_json_append_members(ps_buf *b, const json_t *v);
 
