@@ -20,8 +20,11 @@
  * that is still being written.
  *
  * Record: a 24-byte header, then the payload:
- *   u32 magic "PSJ1" | u32 payload length | u64 sequence number | u32 crc32(seq, payload) |
- *   u32 reserved (0) | payload: items
+ *   u32 magic "PSJ1" | u32 payload length | u64 sequence number | u32 checksum(seq, payload) |
+ *   u32 checksum kind | payload: items
+ * The kind is 1 for CRC-32C, computed with the SSE4.2 crc32 instruction where the CPU has it
+ * (8 bytes a step, ~0.1 us a record), else 0 for zlib's CRC-32 (what the first journals held,
+ * so that a journal left by an older library is still read). Any other kind is not a record.
  * Item: u8 type | 3 pad | i64 number | u32 length a | u32 length b | a bytes | b bytes.
  * One record is one call's whole effect (its events and the state they change: session_num,
  * transaction_num, attempt numbers, the open session), so it is applied whole or not at all.
