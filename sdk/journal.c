@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ struct ps_journal {
   int active;
   int dirty[2]; /* drained but not cleared: must be drained again before reuse */
   int durable;
+  /* Held to change map[]/cap[] after open (an append that grows a file) and by
+   * ps_journal_keep_ahead while it touches a mapping without the caller's lock. */
+  pthread_mutex_t map_lock;
 };
 
 int ps_jrec_reset(ps_jrec *r) {
@@ -237,15 +241,20 @@ static int map_file(ps_journal *j, int i, size_t want) {
   if (cap == j->cap[i]) return PS_OK;
   int e = posix_fallocate(j->fd[i], 0, (off_t)cap);
   if (e != 0) return PS_EIO;
+  pthread_mutex_lock(&j->map_lock); /* the old mapping may move: not while it is touched */
   void *m = j->map[i] ? mremap(j->map[i], j->cap[i], cap, MREMAP_MAYMOVE)
                       : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd[i], 0);
-  if (m == MAP_FAILED) return PS_EIO;
+  if (m == MAP_FAILED) {
+    pthread_mutex_unlock(&j->map_lock);
+    return PS_EIO;
+  }
   j->map[i] = m;
   for (size_t off = j->cap[i]; off < cap; off += 4096) { /* dirty each page, keep its bytes */
     volatile char *p = (volatile char *)m + off;
     *p = *p;
   }
   j->cap[i] = cap;
+  pthread_mutex_unlock(&j->map_lock);
   return PS_OK;
 }
 
@@ -272,6 +281,7 @@ int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *er
   }
   j->fd[0] = j->fd[1] = -1;
   j->durable = durable;
+  pthread_mutex_init(&j->map_lock, NULL);
   int rc = PS_OK;
   for (int i = 0; i < 2 && rc == PS_OK; i++) rc = open_file(db_path, i, &j->fd[i], err, errlen);
   if (rc == PS_OK && flock(j->fd[0], LOCK_EX | LOCK_NB) != 0) {
@@ -307,6 +317,7 @@ void ps_journal_close(ps_journal *j) {
     if (j->map[i]) munmap(j->map[i], j->cap[i]);
     if (j->fd[i] >= 0) close(j->fd[i]);
   }
+  pthread_mutex_destroy(&j->map_lock);
   free(j);
 }
 
@@ -327,12 +338,31 @@ int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
   memcpy(h + 20, &kind, 4);
   char *at = j->map[a] + j->size[a];
   memcpy(at, r->buf.data, r->buf.len); /* in the page cache: survives the process */
-  j->size[a] += r->buf.len;
+  __atomic_store_n(&j->size[a], j->size[a] + r->buf.len, __ATOMIC_RELAXED); /* keep_ahead */
   if (j->durable) {
     uintptr_t page = (uintptr_t)at & ~(uintptr_t)4095;
     if (msync((void *)page, (size_t)((uintptr_t)at + r->buf.len - page), MS_SYNC) != 0) return 1;
   }
   return PS_OK;
+}
+
+/* Dirties the pages of file i's mapping in [from, to) without changing a byte: an atomic
+ * "or 0" is a store for the MMU (so a page that writeback made clean and read-only faults
+ * here, not in the game's next store), and it cannot undo a concurrent store of the game
+ * into the same byte (the processor orders the two). Under map_lock. */
+static void touch(ps_journal *j, int i, uint64_t from, uint64_t to) {
+  if (to > j->cap[i]) to = j->cap[i];
+  for (uint64_t off = from & ~(uint64_t)4095; off < to; off += 4096)
+    __atomic_fetch_or((unsigned char *)j->map[i] + off, 0, __ATOMIC_RELAXED);
+}
+
+void ps_journal_keep_ahead(ps_journal *j, size_t window) {
+  pthread_mutex_lock(&j->map_lock);
+  int a = j->active;
+  touch(j, a, __atomic_load_n(&j->size[a], __ATOMIC_RELAXED), 
+        __atomic_load_n(&j->size[a], __ATOMIC_RELAXED) + window);
+  if (!j->dirty[1 - a] && j->size[1 - a] == 0) touch(j, 1 - a, 0, window); /* the next one */
+  pthread_mutex_unlock(&j->map_lock);
 }
 
 uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }

@@ -115,6 +115,14 @@ void ps_journal_close(ps_journal *j);
  * Sequence numbers must not be reused after any of these: gaps are harmless. */
 int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r);
 
+/* Dirties (without changing them) the pages of the active file's next window bytes, and the
+ * first window bytes of the other file when it is empty, so that the game's next stores do
+ * not fault: writeback (every ~30 s) leaves written-back pages of a shared mapping clean and
+ * write-protected, and the next store into one takes a fault (ext4's page_mkwrite, which can
+ * wait for its journal). Called by the library's thread without the lock the appends take,
+ * but under the one that excludes swap, read and clear (the caller's db_lock). */
+void ps_journal_keep_ahead(ps_journal *j, size_t window);
+
 /* Bytes appended to the active file so far. */
 uint64_t ps_journal_active_bytes(const ps_journal *j);
 
