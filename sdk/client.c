@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/json_parse.h"
 #include "common/random.h"
 
 int ps_sdk_status_of(int code) {
@@ -227,8 +228,8 @@ int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
   const char *category = NULL;
   size_t bad = ps_schema_validate_doc(ps->own_schemas, &ps->own_doc, 0, &violations, &category);
   if (!category) { /* no own schema for this category: the jansson way (event_text.h) */
-    json_t *event = json_loadb(t->data, t->len, 0, NULL);
-    if (!event) return PLAYSTAT_E_NOMEM;
+    json_t *event = NULL; /* not jansson's reader: it asserts when out of memory (docs/sdk.md) */
+    if (ps_json_parse(t->data, t->len, 0, &event, NULL, 0) != PS_OK) return PLAYSTAT_E_NOMEM;
     json_object_del(event, "event_uuid");
     json_object_del(event, "client_ts");
     rc = ps_sdk_record_locked(ps, event, notes);

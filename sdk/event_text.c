@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/json_parse.h"
 #include "schema/embedded.h"
 
 int ps_sdk_json_append_real(ps_buf *b, double v) {
@@ -69,7 +70,8 @@ static const char *const call_members[] = {"event_uuid", "client_ts", "custom_fi
 
 /* The own schema of doc (a new string), NULL when it has none (*oom set when out of memory). */
 static char *own_schema(const char *text, size_t len, const json_t *shared, int *oom) {
-  json_t *doc = json_loadb(text, len, 0, NULL);
+  json_t *doc = NULL; /* json_parse.h, not jansson's reader, which asserts when out of memory */
+  if (ps_json_parse(text, len, 0, &doc, NULL, 0) != PS_OK) doc = NULL;
   json_t *props = json_object_get(doc, "properties");
   const json_t *shared_props = json_object_get(shared, "properties");
   char *out = NULL;
@@ -105,7 +107,9 @@ int ps_sdk_own_schemas_create(ps_schema_set **out, char *err, size_t errlen) {
   int rc = docs ? PS_OK : PS_ENOMEM;
   for (size_t i = 0; rc == PS_OK && i < n; i++)
     if (strcmp(ps_embedded_schemas[i].name, "shared") == 0)
-      shared = json_loadb(ps_embedded_schemas[i].text, ps_embedded_schemas[i].len, 0, NULL);
+      if (ps_json_parse(ps_embedded_schemas[i].text, ps_embedded_schemas[i].len, 0, &shared, NULL,
+                        0) != PS_OK)
+        shared = NULL;
   if (rc == PS_OK && !shared) rc = PS_ENOMEM;
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
     if (strcmp(ps_embedded_schemas[i].name, "shared") == 0) continue;
