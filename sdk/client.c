@@ -226,7 +226,12 @@ int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
   if (w != PS_OK) return PLAYSTAT_E_NOMEM;
   ps_violations violations;
   const char *category = NULL;
-  size_t bad = ps_schema_validate_doc(ps->own_schemas, &ps->own_doc, 0, &violations, &category);
+  /* the library's own event_uuid and an already checked client_ts need not be matched again
+   * (event_text.h): the verdict is the same */
+  int fast = ps->fast_schemas && ts == ps->ts_checked && ts != 0;
+  size_t bad = ps_schema_validate_doc(fast ? ps->fast_schemas : ps->own_schemas, &ps->own_doc, 0,
+                                      &violations, &category);
+  if (!fast && category && !bad) ps->ts_checked = ts;
   if (!category) { /* no own schema for this category: the jansson way (event_text.h) */
     json_t *event = NULL; /* not jansson's reader: it asserts when out of memory (docs/sdk.md) */
     if (ps_json_parse(t->data, t->len, 0, &event, NULL, 0) != PS_OK) return PLAYSTAT_E_NOMEM;
@@ -375,6 +380,7 @@ static void handle_free(playstat *ps) {
   ps_buf_free(&ps->annotations_text);
   json_decref(ps->annotations);
   ps_schema_set_free(ps->own_schemas);
+  ps_schema_set_free(ps->fast_schemas);
   ps_qdb_close(ps->reader);
   ps_qdb_close(ps->db);
   ps_schema_set_free(ps->schemas);
@@ -462,7 +468,7 @@ int playstat_create(const playstat_config *cfg, playstat **out) {
     }
   }
   if (ps_schema_set_create_embedded(&ps->schemas, why, sizeof why) != PS_OK ||
-      ps_sdk_own_schemas_create(&ps->own_schemas, why, sizeof why) != PS_OK) {
+      ps_sdk_own_schemas_create2(&ps->own_schemas, &ps->fast_schemas, why, sizeof why) != PS_OK) {
     ps_sdk_log(c, PLAYSTAT_LOG_ERROR, "schemas: %s", why);
     handle_free(ps);
     return PLAYSTAT_E_NOMEM;

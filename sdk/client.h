@@ -68,6 +68,8 @@ struct playstat {
   ps_sdk_config cfg;
   ps_schema_set *schemas; /* immutable after create: used without the lock */
   ps_schema_set *own_schemas; /* the events' own members (event_text.h); immutable too */
+  ps_schema_set *fast_schemas; /* the same without event_uuid and client_ts, or NULL */
+  int64_t ts_checked;          /* a client_ts that passed own_schemas (0: none); lock */
   ps_queue_db *reader;    /* the library thread's own connection (peek, checkpoint): no lock */
 
   pthread_mutex_t db_lock;
