@@ -9,11 +9,15 @@
  * the default). Prints the median, p90, p99, p99.9 and max in microseconds as one JSON line.
  * "durable" sets durable_sync (an fsync per call). PER_S paces the calls (that many a second,
  * as a game spreads its events over frames; default 0: back to back, the worst case for the
- * database, whose write-ahead log then never rests). Run by bench/sdk_event_call.sh.
+ * database, whose write-ahead log then never rests). Paced runs also count the calls that
+ * took a page fault (getrusage around each call, outside the timing). Run by
+ * bench/sdk_event_call.sh.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +27,13 @@ static double now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Page faults of the calling thread so far (minor + major). */
+static long faults(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_minflt + ru.ru_majflt;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -58,6 +69,8 @@ int main(int argc, char **argv) {
     snprintf(id, sizeof id, "Warmup:Kill:Orc%ld", i % 50);
     playstat_design(ps, id, 1, (double)i, NULL);
   }
+  long faulting = 0, fault_total = 0; /* calls that took a page fault (paced runs only) */
+  double fault_us = 0;
   double start = now_us();
   for (long i = 0; i < calls; i++) {
     snprintf(id, sizeof id, "Gameplay:Kill:Orc%ld", i % 50);
@@ -65,9 +78,18 @@ int main(int argc, char **argv) {
       double wait = start + (double)i * 1e6 / per_s - now_us();
       if (wait > 0) usleep((useconds_t)wait);
     }
+    long f0 = per_s > 0 ? faults() : 0;
     double t0 = now_us();
     int rc = playstat_design(ps, id, 1, (double)i, NULL);
     us[i] = now_us() - t0;
+    if (per_s > 0) {
+      long f = faults() - f0;
+      if (f > 0) {
+        faulting++;
+        fault_total += f;
+        if (us[i] > fault_us) fault_us = us[i];
+      }
+    }
     if (rc != PLAYSTAT_OK) {
       fprintf(stderr, "call %ld: %s\n", i, playstat_strerror(rc));
       return 1;
@@ -76,8 +98,10 @@ int main(int argc, char **argv) {
   qsort(us, (size_t)calls, sizeof *us, by_value);
 #define AT(q) us[(size_t)((double)(calls - 1) * (q))]
   printf("{\"calls\":%ld,\"durable_sync\":%d,\"per_s\":%g,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
-         "\"p999_us\":%.1f,\"max_us\":%.1f}\n",
-         calls, durable, per_s, AT(0.5), AT(0.9), AT(0.99), AT(0.999), us[calls - 1]);
+         "\"p999_us\":%.1f,\"max_us\":%.1f,\"calls_faulting\":%ld,\"faults\":%ld,"
+         "\"max_faulting_us\":%.1f}\n",
+         calls, durable, per_s, AT(0.5), AT(0.9), AT(0.99), AT(0.999), us[calls - 1], faulting,
+         fault_total, fault_us);
   int left = playstat_shutdown(ps);
   fprintf(stderr, "shutdown: %s\n", playstat_strerror(left));
   free(us);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/json_parse.h"
 #include "common/random.h"
 
 int ps_sdk_status_of(int code) {
@@ -201,6 +202,57 @@ int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
   return admit(ps, category, ts, notes);
 }
 
+int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
+                                 ps_sdk_notes *notes) {
+  if (!ps->st.session_open) return PLAYSTAT_E_NO_SESSION;
+  if (ps->disabled) return PLAYSTAT_E_DISABLED;
+  int rc = PLAYSTAT_OK;
+  if ((ps->annotations_dirty || !ps->annotations) && (rc = refresh_annotations(ps, notes)) != PLAYSTAT_OK)
+    return rc;
+  char uuid[37];
+  int64_t ts = ps_sdk_client_ts(ps);
+  if (ps_sdk_uuid(&ps->uuids, uuid) != PS_OK) return PLAYSTAT_E_NOMEM;
+  ps_buf *t = &ps->text;
+  ps_buf_reset(t);
+  int w = ps_buf_append(t, "{", 1);
+  if (w == PS_OK) w = ps_buf_append(t, members, len);
+  if (w == PS_OK) w = ps_buf_append(t, ",\"event_uuid\":\"", 15);
+  if (w == PS_OK) w = ps_buf_append(t, uuid, 36);
+  if (w == PS_OK) w = ps_buf_append(t, "\",\"client_ts\":", 14);
+  if (w == PS_OK) w = ps_buf_append_json_number(t, (double)ts);
+  if (w == PS_OK) w = ps_buf_append(t, "}", 1);
+  if (w != PS_OK) return PLAYSTAT_E_NOMEM;
+  w = ps_json_doc_parse(&ps->own_doc, t->data, t->len, NULL, 0);
+  if (w != PS_OK) return PLAYSTAT_E_NOMEM;
+  ps_violations violations;
+  const char *category = NULL;
+  /* the library's own event_uuid and an already checked client_ts need not be matched again
+   * (event_text.h): the verdict is the same */
+  int fast = ps->fast_schemas && ts == ps->ts_checked && ts != 0;
+  size_t bad = ps_schema_validate_doc(fast ? ps->fast_schemas : ps->own_schemas, &ps->own_doc, 0,
+                                      &violations, &category);
+  if (!fast && category && !bad) ps->ts_checked = ts;
+  if (!category) { /* no own schema for this category: the jansson way (event_text.h) */
+    json_t *event = NULL; /* not jansson's reader: it asserts when out of memory (docs/sdk.md) */
+    if (ps_json_parse(t->data, t->len, 0, &event, NULL, 0) != PS_OK) return PLAYSTAT_E_NOMEM;
+    json_object_del(event, "event_uuid");
+    json_object_del(event, "client_ts");
+    rc = ps_sdk_record_locked(ps, event, notes);
+    json_decref(event);
+    return rc;
+  }
+  if (bad) {
+    note_violations(ps, notes, category, &violations);
+    return PLAYSTAT_E_INVALID;
+  }
+  t->len--; /* the closing brace: the annotations follow */
+  w = ps_buf_append(t, ",", 1);
+  if (w == PS_OK) w = ps_buf_append(t, ps->annotations_text.data, ps->annotations_text.len);
+  if (w == PS_OK) w = ps_buf_append(t, "}", 1);
+  if (w != PS_OK) return PLAYSTAT_E_NOMEM;
+  return admit(ps, category, ts, notes);
+}
+
 /* Restores what the failed call changed in memory. */
 static void roll_back(playstat *ps, const ps_sdk_counters *saved) {
   ps->st = *saved;
@@ -323,9 +375,12 @@ static void handle_free(playstat *ps) {
   ps_jrec_free(&ps->rec);
   ps_buf_free(&ps->move_buf);
   ps_buf_free(&ps->text);
+  ps_buf_free(&ps->members);
+  ps_json_doc_free(&ps->own_doc);
   ps_buf_free(&ps->annotations_text);
   json_decref(ps->annotations);
   ps_schema_set_free(ps->own_schemas);
+  ps_schema_set_free(ps->fast_schemas);
   ps_qdb_close(ps->reader);
   ps_qdb_close(ps->db);
   ps_schema_set_free(ps->schemas);
@@ -396,6 +451,7 @@ int playstat_create(const playstat_config *cfg, playstat **out) {
     return PLAYSTAT_E_NOMEM;
   }
   ps->cfg = copy;
+  ps_json_doc_init(&ps->own_doc, PS_JSON_DOC_ALLOW_NUL);
   /* The config's copies of strings that point into cfg itself must follow the move. */
   if (ps->cfg.c.os_version == copy.os_version_default) ps->cfg.c.os_version = ps->cfg.os_version_default;
   pthread_mutex_init(&ps->lock, NULL);
@@ -412,7 +468,7 @@ int playstat_create(const playstat_config *cfg, playstat **out) {
     }
   }
   if (ps_schema_set_create_embedded(&ps->schemas, why, sizeof why) != PS_OK ||
-      ps_sdk_own_schemas_create(&ps->own_schemas, why, sizeof why) != PS_OK) {
+      ps_sdk_own_schemas_create2(&ps->own_schemas, &ps->fast_schemas, why, sizeof why) != PS_OK) {
     ps_sdk_log(c, PLAYSTAT_LOG_ERROR, "schemas: %s", why);
     handle_free(ps);
     return PLAYSTAT_E_NOMEM;

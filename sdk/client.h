@@ -68,6 +68,8 @@ struct playstat {
   ps_sdk_config cfg;
   ps_schema_set *schemas; /* immutable after create: used without the lock */
   ps_schema_set *own_schemas; /* the events' own members (event_text.h); immutable too */
+  ps_schema_set *fast_schemas; /* the same without event_uuid and client_ts, or NULL */
+  int64_t ts_checked;          /* a client_ts that passed own_schemas (0: none); lock */
   ps_queue_db *reader;    /* the library thread's own connection (peek, checkpoint): no lock */
 
   pthread_mutex_t db_lock;
@@ -80,6 +82,8 @@ struct playstat {
   ps_journal *journal;
   ps_jrec rec;           /* the record of the call in progress */
   ps_buf text;           /* the JSON text of the event being recorded */
+  ps_buf members;        /* a text-built event's own members (ps_sdk_record_members_locked) */
+  ps_json_doc own_doc;   /* that event parsed back for validation (buffers reused) */
   ps_sdk_uuid_pool uuids;
   int annotations_dirty; /* the session or a dimension changed: rebuild the two below */
   json_t *annotations;   /* the open session's default annotations, validated */
@@ -121,6 +125,16 @@ int64_t ps_sdk_client_ts(const playstat *ps);
  * (reasons in notes), PLAYSTAT_E_FULL or PLAYSTAT_E_NOMEM. event is not consumed.
  */
 int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes);
+
+/* As ps_sdk_record_locked for an event given as the text of its own members without braces
+ * ("category":"design","event_id":"A:b"), written by the caller with the event_text writer:
+ * no jansson value is built. Adds event_uuid and client_ts, parses the text back into a
+ * reused document and validates it with the own schemas (event_text.h), exactly as
+ * ps_sdk_record_locked would the same members. A category without an own schema goes the
+ * jansson way. Text that does not parse (invalid UTF-8 from the game) is PLAYSTAT_E_NOMEM, as
+ * jansson's refusal of such a string was before. */
+int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
+                                 ps_sdk_notes *notes);
 
 /* As ps_sdk_record_locked for an event that already carries its annotations (a recovered
  * session_end): validates it and adds it to the call's record. */

@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/json_parse.h"
 #include "schema/embedded.h"
 
-static int append_real(ps_buf *b, double v) {
+int ps_sdk_json_append_real(ps_buf *b, double v) {
   if (!isfinite(v)) return PS_EINVAL;
   if (v == (double)(long long)v && fabs(v) < 9007199254740992.0) return ps_buf_append_json_number(b, v);
   char text[40];
@@ -57,7 +58,7 @@ int ps_sdk_json_append(ps_buf *b, const json_t *v) {
     int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, i);
     return ps_buf_append(b, text, (size_t)n);
   }
-  case JSON_REAL: return append_real(b, json_real_value(v));
+  case JSON_REAL: return ps_sdk_json_append_real(b, json_real_value(v));
   case JSON_TRUE: return ps_buf_append(b, "true", 4);
   case JSON_FALSE: return ps_buf_append(b, "false", 5);
   default: return ps_buf_append(b, "null", 4);
@@ -68,8 +69,10 @@ int ps_sdk_json_append(ps_buf *b, const json_t *v) {
 static const char *const call_members[] = {"event_uuid", "client_ts", "custom_fields"};
 
 /* The own schema of doc (a new string), NULL when it has none (*oom set when out of memory). */
-static char *own_schema(const char *text, size_t len, const json_t *shared, int *oom) {
-  json_t *doc = json_loadb(text, len, 0, NULL);
+static char *own_schema(const char *text, size_t len, const json_t *shared, int minimal,
+                        int *oom) {
+  json_t *doc = NULL; /* json_parse.h, not jansson's reader, which asserts when out of memory */
+  if (ps_json_parse(text, len, 0, &doc, NULL, 0) != PS_OK) doc = NULL;
   json_t *props = json_object_get(doc, "properties");
   const json_t *shared_props = json_object_get(shared, "properties");
   char *out = NULL;
@@ -83,7 +86,7 @@ static char *own_schema(const char *text, size_t len, const json_t *shared, int 
     if (json_object_get(shared_props, key)) goto out; /* redefines an annotation: validate whole */
   }
   json_object_del(doc, "extends");
-  for (size_t i = 0; i < sizeof call_members / sizeof *call_members; i++) {
+  for (size_t i = minimal ? 2 : 0; i < sizeof call_members / sizeof *call_members; i++) {
     json_t *rule = json_object_get(shared_props, call_members[i]);
     if (rule && json_object_set(props, call_members[i], rule)) {
       *oom = 1;
@@ -97,27 +100,68 @@ out:
   return out;
 }
 
+/* The event_uuid rule every UUID of ps_sdk_uuid meets (lowercase hex, 8-4-4-4-12). */
+static int uuid_rule_known(const json_t *shared) {
+  static const char pattern[] = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+                                "-[0-9a-fA-F]{12}$";
+  const json_t *rule = json_object_get(json_object_get(shared, "properties"), "event_uuid");
+  const char *key;
+  json_t *v;
+  if (!json_is_object(rule)) return 0;
+  json_object_foreach((json_t *)rule, key, v) {
+    if (strcmp(key, "description") == 0 || strcmp(key, "required") == 0) continue;
+    if (strcmp(key, "type") == 0 && json_is_string(v) && strcmp(json_string_value(v), "string") == 0)
+      continue;
+    if (strcmp(key, "pattern") == 0 && json_is_string(v) && strcmp(json_string_value(v), pattern) == 0)
+      continue;
+    return 0; /* any other rule: validate every uuid */
+  }
+  return 1;
+}
+
 int ps_sdk_own_schemas_create(ps_schema_set **out, char *err, size_t errlen) {
+  return ps_sdk_own_schemas_create2(out, NULL, err, errlen);
+}
+
+int ps_sdk_own_schemas_create2(ps_schema_set **out, ps_schema_set **fast, char *err,
+                               size_t errlen) {
   *out = NULL;
+  if (fast) *fast = NULL;
   size_t n = ps_embedded_schema_count, k = 0;
   ps_embedded_schema *docs = calloc(n ? n : 1, sizeof *docs);
   json_t *shared = NULL;
   int rc = docs ? PS_OK : PS_ENOMEM;
   for (size_t i = 0; rc == PS_OK && i < n; i++)
     if (strcmp(ps_embedded_schemas[i].name, "shared") == 0)
-      shared = json_loadb(ps_embedded_schemas[i].text, ps_embedded_schemas[i].len, 0, NULL);
+      if (ps_json_parse(ps_embedded_schemas[i].text, ps_embedded_schemas[i].len, 0, &shared, NULL,
+                        0) != PS_OK)
+        shared = NULL;
   if (rc == PS_OK && !shared) rc = PS_ENOMEM;
-  for (size_t i = 0; rc == PS_OK && i < n; i++) {
-    if (strcmp(ps_embedded_schemas[i].name, "shared") == 0) continue;
-    int oom = 0;
-    char *text = own_schema(ps_embedded_schemas[i].text, ps_embedded_schemas[i].len, shared, &oom);
-    if (oom) rc = PS_ENOMEM;
-    if (text)
-      docs[k++] = (ps_embedded_schema){.name = ps_embedded_schemas[i].name, .text = text,
-                                       .len = strlen(text)};
+  for (int minimal = 0; minimal <= (fast ? 1 : 0) && rc == PS_OK; minimal++) {
+    if (minimal && !uuid_rule_known(shared)) break;
+    for (size_t i = 0; docs && i < k; i++) free((char *)docs[i].text);
+    k = 0;
+    for (size_t i = 0; rc == PS_OK && i < n; i++) {
+      if (strcmp(ps_embedded_schemas[i].name, "shared") == 0) continue;
+      int oom = 0;
+      char *text = own_schema(ps_embedded_schemas[i].text, ps_embedded_schemas[i].len, shared,
+                              minimal, &oom);
+      if (oom) rc = PS_ENOMEM;
+      if (text)
+        docs[k++] = (ps_embedded_schema){.name = ps_embedded_schemas[i].name, .text = text,
+                                         .len = strlen(text)};
+    }
+    if (rc == PS_OK) rc = ps_schema_set_create(docs, k, minimal ? fast : out, err, errlen);
+    else snprintf(err, errlen, "out of memory");
   }
-  if (rc == PS_OK) rc = ps_schema_set_create(docs, k, out, err, errlen);
-  else snprintf(err, errlen, "out of memory");
+  if (rc != PS_OK) {
+    ps_schema_set_free(*out);
+    *out = NULL;
+    if (fast) {
+      ps_schema_set_free(*fast);
+      *fast = NULL;
+    }
+  }
   for (size_t i = 0; docs && i < k; i++) free((char *)docs[i].text);
   free(docs);
   json_decref(shared);

@@ -29,11 +29,21 @@
 
 /* Appends v as compact JSON. PS_OK, PS_ENOMEM, or PS_EINVAL (a non-finite number). */
 int ps_sdk_json_append(ps_buf *b, const json_t *v);
+/* Appends a double as jansson's json_real would hold it. PS_OK, PS_ENOMEM, PS_EINVAL (not
+ * finite: jansson refuses such a real). */
+int ps_sdk_json_append_real(ps_buf *b, double v);
 /* Appends the members of object v without its braces ("a":1,"b":2). */
 int ps_sdk_json_append_members(ps_buf *b, const json_t *v);
 
 /* The "own" schemas (above) from the embedded files. PS_OK, PS_ENOMEM or PS_EINVAL (err). */
 int ps_sdk_own_schemas_create(ps_schema_set **out, char *err, size_t errlen);
+/* The same, and into *fast the "own" schemas without event_uuid and client_ts: the library
+ * makes those two itself, so a call needs not match them each time when (a) the shared rule
+ * of event_uuid is the one every UUID of ps_sdk_uuid meets (type string and the hex 8-4-4-4-12
+ * pattern; else *fast stays NULL) and (b) the same client_ts already passed the full own
+ * schema (the caller keeps that value). Both sets are freed on failure. */
+int ps_sdk_own_schemas_create2(ps_schema_set **out, ps_schema_set **fast, char *err,
+                               size_t errlen);
 
 /* A pool of random bytes for event_uuids, refilled from OpenSSL's RAND_bytes. */
 typedef struct ps_sdk_uuid_pool {

@@ -64,9 +64,46 @@ static int put(json_t *e, const char *key, json_t *v) {
   return v ? json_object_set_new(e, key, v) : -1;
 }
 
+/* The fast path of a design or resource event without custom fields: its members written as
+ * text under the lock (ps_sdk_record_members_locked), no jansson value. */
+typedef struct text_call {
+  const char *category; /* the members' opening, "category":"design","event_id": */
+  size_t category_len;
+  const char *event_id;
+  const char *number_key; /* ,"value": or ,"amount":, NULL for none */
+  size_t number_key_len;
+  double number;
+} text_call;
+
+static int text_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
+  const text_call *c = ctx;
+  ps_buf *m = &ps->members;
+  ps_buf_reset(m);
+  int w = ps_buf_append(m, c->category, c->category_len);
+  if (w == PS_OK) w = ps_buf_append_json_string(m, c->event_id, strlen(c->event_id));
+  if (w == PS_OK && c->number_key) {
+    w = ps_buf_append(m, c->number_key, c->number_key_len);
+    /* a non-finite number: jansson's json_real refused it, which the jansson way reported as
+     * out of memory; kept so */
+    if (w == PS_OK) w = ps_sdk_json_append_real(m, c->number);
+  }
+  if (w != PS_OK) return PLAYSTAT_E_NOMEM;
+  return ps_sdk_record_members_locked(ps, m->data, m->len, notes);
+}
+
+#define LIT(s) s, sizeof s - 1
+
 int playstat_design(playstat *ps, const char *event_id, int has_value, double value,
                     const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
+  if (!fields || fields->count == 0) {
+    text_call c = {LIT("\"category\":\"design\",\"event_id\":"), event_id, NULL, 0, value};
+    if (has_value) {
+      c.number_key = ",\"value\":";
+      c.number_key_len = 9;
+    }
+    return ps_sdk_transaction(ps, text_locked, &c);
+  }
   json_t *e;
   int rc = new_event("design", event_id, fields, &e);
   if (rc != PLAYSTAT_OK) return rc;
@@ -98,6 +135,11 @@ int playstat_business(playstat *ps, const char *event_id, int64_t amount, const 
 int playstat_resource(playstat *ps, const char *event_id, double amount,
                       const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
+  if (!fields || fields->count == 0) {
+    text_call c = {LIT("\"category\":\"resource\",\"event_id\":"), event_id,
+                   LIT(",\"amount\":"), amount};
+    return ps_sdk_transaction(ps, text_locked, &c);
+  }
   json_t *e;
   int rc = new_event("resource", event_id, fields, &e);
   if (rc != PLAYSTAT_OK) return rc;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ struct ps_journal {
   int active;
   int dirty[2]; /* drained but not cleared: must be drained again before reuse */
   int durable;
+  /* Held to change map[]/cap[] after open (an append that grows a file) and by
+   * ps_journal_keep_ahead while it touches a mapping without the caller's lock. */
+  pthread_mutex_t map_lock;
 };
 
 int ps_jrec_reset(ps_jrec *r) {
@@ -83,7 +87,11 @@ int ps_jitem_next(const char *payload, size_t len, size_t *off, ps_jitem *item) 
   return 1;
 }
 
-static uint32_t checksum(uint64_t seq, const char *payload, size_t len) {
+/* Checksum kinds (the header's fourth word). */
+#define CK_CRC32 0u  /* zlib's CRC-32: the first journals, and machines without SSE4.2 */
+#define CK_CRC32C 1u /* CRC-32C (Castagnoli) by the SSE4.2 crc32 instruction, 8 bytes a step */
+
+static uint32_t crc32_zlib(uint64_t seq, const char *payload, size_t len) {
   uLong c = crc32(0L, Z_NULL, 0);
   c = crc32(c, (const Bytef *)&seq, sizeof seq);
   while (len) { /* crc32 takes a uInt length */
@@ -95,17 +103,65 @@ static uint32_t checksum(uint64_t seq, const char *payload, size_t len) {
   return (uint32_t)c;
 }
 
+/* CRC-32C a bit at a time: only to read a CK_CRC32C record where the instruction is missing. */
+static uint32_t crc32c_soft(uint32_t c, const unsigned char *p, size_t n) {
+  while (n--) {
+    c ^= *p++;
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1u)));
+  }
+  return c;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+#define HAVE_CRC32C_HW 1
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint64_t seq, const char *p,
+                                                             size_t n) {
+  uint64_t c = _mm_crc32_u64(0xffffffffu, seq);
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    c = _mm_crc32_u64(c, w);
+  }
+  uint32_t c32 = (uint32_t)c;
+  for (; n; n--) c32 = _mm_crc32_u8(c32, (unsigned char)*p++);
+  return ~c32;
+}
+static int have_hw(void) {
+  static int cached = -1; /* a benign race: every thread computes the same answer */
+  if (cached < 0) cached = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+  return cached;
+}
+#else
+#define HAVE_CRC32C_HW 0
+static int have_hw(void) { return 0; }
+#endif
+
+static uint32_t crc32c(uint64_t seq, const char *payload, size_t len) {
+#if HAVE_CRC32C_HW
+  if (have_hw()) return crc32c_hw(seq, payload, len);
+#endif
+  uint32_t c = crc32c_soft(0xffffffffu, (const unsigned char *)&seq, sizeof seq);
+  return ~crc32c_soft(c, (const unsigned char *)payload, len);
+}
+
+/* The checksum of kind over seq and the payload (kind is CK_CRC32 or CK_CRC32C). */
+static uint32_t checksum(uint32_t kind, uint64_t seq, const char *payload, size_t len) {
+  return kind == CK_CRC32C ? crc32c(seq, payload, len) : crc32_zlib(seq, payload, len);
+}
+
 /* A valid record at data[0..len)? Fills *rec and returns its whole size, or 0. */
 static size_t record_at(const char *data, size_t len, ps_jread *rec) {
   if (len < PS_JOURNAL_HEADER) return 0;
-  uint32_t magic, plen, crc;
+  uint32_t magic, plen, crc, kind;
   uint64_t seq;
   memcpy(&magic, data, 4);
   memcpy(&plen, data + 4, 4);
   memcpy(&seq, data + 8, 8);
   memcpy(&crc, data + 16, 4);
+  memcpy(&kind, data + 20, 4);
   if (magic != MAGIC || plen > len - PS_JOURNAL_HEADER) return 0;
-  if (checksum(seq, data + PS_JOURNAL_HEADER, plen) != crc) return 0;
+  if (kind > CK_CRC32C || checksum(kind, seq, data + PS_JOURNAL_HEADER, plen) != crc) return 0;
   /* every item must be whole, too (the checksum vouches for it; this guards the reader) */
   size_t off = 0;
   ps_jitem item;
@@ -185,15 +241,20 @@ static int map_file(ps_journal *j, int i, size_t want) {
   if (cap == j->cap[i]) return PS_OK;
   int e = posix_fallocate(j->fd[i], 0, (off_t)cap);
   if (e != 0) return PS_EIO;
+  pthread_mutex_lock(&j->map_lock); /* the old mapping may move: not while it is touched */
   void *m = j->map[i] ? mremap(j->map[i], j->cap[i], cap, MREMAP_MAYMOVE)
                       : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd[i], 0);
-  if (m == MAP_FAILED) return PS_EIO;
+  if (m == MAP_FAILED) {
+    pthread_mutex_unlock(&j->map_lock);
+    return PS_EIO;
+  }
   j->map[i] = m;
   for (size_t off = j->cap[i]; off < cap; off += 4096) { /* dirty each page, keep its bytes */
     volatile char *p = (volatile char *)m + off;
     *p = *p;
   }
   j->cap[i] = cap;
+  pthread_mutex_unlock(&j->map_lock);
   return PS_OK;
 }
 
@@ -220,6 +281,7 @@ int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *er
   }
   j->fd[0] = j->fd[1] = -1;
   j->durable = durable;
+  pthread_mutex_init(&j->map_lock, NULL);
   int rc = PS_OK;
   for (int i = 0; i < 2 && rc == PS_OK; i++) rc = open_file(db_path, i, &j->fd[i], err, errlen);
   if (rc == PS_OK && flock(j->fd[0], LOCK_EX | LOCK_NB) != 0) {
@@ -255,6 +317,7 @@ void ps_journal_close(ps_journal *j) {
     if (j->map[i]) munmap(j->map[i], j->cap[i]);
     if (j->fd[i] >= 0) close(j->fd[i]);
   }
+  pthread_mutex_destroy(&j->map_lock);
   free(j);
 }
 
@@ -265,22 +328,41 @@ int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
   int a = j->active;
   if (j->size[a] + r->buf.len > j->cap[a] && map_file(j, a, j->size[a] + r->buf.len) != PS_OK)
     return PS_EIO;
-  uint32_t magic = MAGIC, len32 = (uint32_t)plen, zero = 0;
-  uint32_t crc = checksum(seq, r->buf.data + PS_JOURNAL_HEADER, plen);
+  uint32_t magic = MAGIC, len32 = (uint32_t)plen, kind = have_hw() ? CK_CRC32C : CK_CRC32;
+  uint32_t crc = checksum(kind, seq, r->buf.data + PS_JOURNAL_HEADER, plen);
   char *h = r->buf.data;
   memcpy(h, &magic, 4);
   memcpy(h + 4, &len32, 4);
   memcpy(h + 8, &seq, 8);
   memcpy(h + 16, &crc, 4);
-  memcpy(h + 20, &zero, 4);
+  memcpy(h + 20, &kind, 4);
   char *at = j->map[a] + j->size[a];
   memcpy(at, r->buf.data, r->buf.len); /* in the page cache: survives the process */
-  j->size[a] += r->buf.len;
+  __atomic_store_n(&j->size[a], j->size[a] + r->buf.len, __ATOMIC_RELAXED); /* keep_ahead */
   if (j->durable) {
     uintptr_t page = (uintptr_t)at & ~(uintptr_t)4095;
     if (msync((void *)page, (size_t)((uintptr_t)at + r->buf.len - page), MS_SYNC) != 0) return 1;
   }
   return PS_OK;
+}
+
+/* Dirties the pages of file i's mapping in [from, to) without changing a byte: an atomic
+ * "or 0" is a store for the MMU (so a page that writeback made clean and read-only faults
+ * here, not in the game's next store), and it cannot undo a concurrent store of the game
+ * into the same byte (the processor orders the two). Under map_lock. */
+static void touch(ps_journal *j, int i, uint64_t from, uint64_t to) {
+  if (to > j->cap[i]) to = j->cap[i];
+  for (uint64_t off = from & ~(uint64_t)4095; off < to; off += 4096)
+    __atomic_fetch_or((unsigned char *)j->map[i] + off, 0, __ATOMIC_RELAXED);
+}
+
+void ps_journal_keep_ahead(ps_journal *j, size_t window) {
+  pthread_mutex_lock(&j->map_lock);
+  int a = j->active;
+  touch(j, a, __atomic_load_n(&j->size[a], __ATOMIC_RELAXED), 
+        __atomic_load_n(&j->size[a], __ATOMIC_RELAXED) + window);
+  if (!j->dirty[1 - a] && j->size[1 - a] == 0) touch(j, 1 - a, 0, window); /* the next one */
+  pthread_mutex_unlock(&j->map_lock);
 }
 
 uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }

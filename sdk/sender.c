@@ -183,10 +183,22 @@ static void forget(sender *s, const ps_qdb_row *rows, size_t k, size_t rejected)
 }
 
 /* Moves the journal into the database (mover.c) and logs what it says. */
+/* How far ahead of the calls, and how often, the journal's pages are kept dirty
+ * (ps_journal_keep_ahead): a window well past what 500 calls/s write in a period. */
+#define KEEP_AHEAD_BYTES ((size_t)1024 * 1024)
+#define KEEP_AHEAD_MS 200
+
+static void keep_ahead(playstat *ps) {
+  pthread_mutex_lock(&ps->db_lock);
+  ps_journal_keep_ahead(ps->journal, KEEP_AHEAD_BYTES);
+  pthread_mutex_unlock(&ps->db_lock);
+}
+
 static void move_journal(playstat *ps) {
   ps_sdk_notes notes = {.count = 0};
   pthread_mutex_lock(&ps->db_lock);
   ps_sdk_journal_move(ps, &notes);
+  ps_journal_keep_ahead(ps->journal, KEEP_AHEAD_BYTES);
   pthread_mutex_unlock(&ps->db_lock);
   ps_sdk_notes_emit(&ps->cfg.c, &notes);
 }
@@ -290,6 +302,7 @@ void *ps_sdk_sender_main(void *arg) {
   s.transport = ps_sdk_transport_create(&ps->abort_at_ms);
   int64_t next_flush = 0; /* at once: what the last launch left goes first */
   int64_t next_checkpoint = ps_now_ms() + c->flush_interval_ms;
+  int64_t next_keep = 0;
   pthread_mutex_lock(&ps->lock);
   while (s.transport && !ps->stopping) {
     int64_t now = ps_now_ms();
@@ -307,8 +320,16 @@ void *ps_sdk_sender_main(void *arg) {
     /* the journal is moved at every flush (a flush asked for early moves the session's edges
      * at once) and whenever the calls have journalled enough */
     int move_due = flush_due || ps->move_requested;
+    if (now >= next_keep) {
+      next_keep = now + KEEP_AHEAD_MS;
+      pthread_mutex_unlock(&ps->lock);
+      keep_ahead(ps);
+      pthread_mutex_lock(&ps->lock);
+      continue;
+    }
     if (!checkpoint_due && !move_due && !ps->metrics.head) {
-      struct timespec ts = at_ms(min64(min64(flush_at, next_heartbeat), next_checkpoint));
+      struct timespec ts =
+          at_ms(min64(min64(min64(flush_at, next_heartbeat), next_checkpoint), next_keep));
       pthread_cond_timedwait(&ps->wake, &ps->lock, &ts);
       continue;
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "common/errors.h"
 #include "sdk/journal.h"
@@ -86,6 +87,52 @@ static void records_read_back_whole_and_in_order(void **state) {
   ps_journal_close(j);
 }
 
+/* Checksum kinds (journal.h): a record of the first journals (kind 0, zlib's CRC-32) is still
+ * read; a kind-1 record is CRC-32C; an unknown kind or a checksum of the other kind is no
+ * record. */
+static void records_of_either_checksum_kind_are_read(void **state) {
+  (void)state;
+  ps_jrec r = {0};
+  assert_int_equal(ps_jrec_reset(&r), PS_OK);
+  assert_int_equal(ps_jrec_add(&r, PS_JI_EVENT, 7, "design", 6, "old", 3), PS_OK);
+  char *h = r.buf.data;
+  const char *payload = h + PS_JOURNAL_HEADER;
+  uint32_t plen = (uint32_t)(r.buf.len - PS_JOURNAL_HEADER), magic = 0x314a5350u, kind = 0;
+  uint64_t seq = 7;
+  uLong c = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)&seq, 8);
+  uint32_t crc = (uint32_t)crc32(c, (const Bytef *)payload, plen);
+  memcpy(h, &magic, 4);
+  memcpy(h + 4, &plen, 4);
+  memcpy(h + 8, &seq, 8);
+  memcpy(h + 16, &crc, 4);
+  memcpy(h + 20, &kind, 4);
+  char got[64];
+  assert_int_equal(tags(h, r.buf.len, got, sizeof got), 0);
+  assert_string_equal(got, "old");
+  kind = 1; /* the same CRC-32 read as CRC-32C: not a record */
+  memcpy(h + 20, &kind, 4);
+  tags(h, r.buf.len, got, sizeof got);
+  assert_string_equal(got, "");
+  /* CRC-32C of the same bytes, computed bit by bit here (poly 0x82f63b78, reflected) */
+  uint32_t k = 0xffffffffu;
+  const unsigned char *parts[2] = {(const unsigned char *)&seq, (const unsigned char *)payload};
+  size_t lens[2] = {8, plen};
+  for (int p = 0; p < 2; p++)
+    for (size_t i = 0; i < lens[p]; i++) {
+      k ^= parts[p][i];
+      for (int b = 0; b < 8; b++) k = (k >> 1) ^ (0x82f63b78u & (0u - (k & 1u)));
+    }
+  k = ~k;
+  memcpy(h + 16, &k, 4);
+  assert_int_equal(tags(h, r.buf.len, got, sizeof got), 0);
+  assert_string_equal(got, "old");
+  kind = 2; /* unknown */
+  memcpy(h + 20, &kind, 4);
+  tags(h, r.buf.len, got, sizeof got);
+  assert_string_equal(got, "");
+  ps_jrec_free(&r);
+}
+
 static void files_swap_drain_and_belong_to_one_process(void **state) {
   ps_journal *j, *other;
   char err[256], got[256];
@@ -129,6 +176,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(records_read_back_whole_and_in_order, setup, teardown),
       cmocka_unit_test_setup_teardown(files_swap_drain_and_belong_to_one_process, setup, teardown),
+      cmocka_unit_test(records_of_either_checksum_kind_are_read),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
