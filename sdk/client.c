@@ -170,15 +170,23 @@ static int refresh_annotations(playstat *ps, ps_sdk_notes *notes) {
   return PLAYSTAT_OK;
 }
 
-int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
+/* What every recorded call starts with: an open session, an enabled game, current
+ * annotations, the event's uuid and client_ts. Returns PLAYSTAT_OK or the call's status. */
+static int begin_record(playstat *ps, ps_sdk_notes *notes, char uuid[37], int64_t *ts) {
   if (!ps->st.session_open) return PLAYSTAT_E_NO_SESSION;
   if (ps->disabled) return PLAYSTAT_E_DISABLED;
   int rc = PLAYSTAT_OK;
   if ((ps->annotations_dirty || !ps->annotations) && (rc = refresh_annotations(ps, notes)) != PLAYSTAT_OK)
     return rc;
+  *ts = ps_sdk_client_ts(ps);
+  return ps_sdk_uuid(&ps->uuids, uuid) == PS_OK ? PLAYSTAT_OK : PLAYSTAT_E_NOMEM;
+}
+
+int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
   char uuid[37];
-  int64_t ts = ps_sdk_client_ts(ps);
-  if (ps_sdk_uuid(&ps->uuids, uuid) != PS_OK) return PLAYSTAT_E_NOMEM;
+  int64_t ts = 0;
+  int rc = begin_record(ps, notes, uuid, &ts);
+  if (rc != PLAYSTAT_OK) return rc;
   if (set(event, "event_uuid", json_string(uuid)) | set(event, "client_ts", json_integer(ts)))
     return PLAYSTAT_E_NOMEM;
   ps_violations violations;
@@ -204,14 +212,10 @@ int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
 
 int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
                                  ps_sdk_notes *notes) {
-  if (!ps->st.session_open) return PLAYSTAT_E_NO_SESSION;
-  if (ps->disabled) return PLAYSTAT_E_DISABLED;
-  int rc = PLAYSTAT_OK;
-  if ((ps->annotations_dirty || !ps->annotations) && (rc = refresh_annotations(ps, notes)) != PLAYSTAT_OK)
-    return rc;
   char uuid[37];
-  int64_t ts = ps_sdk_client_ts(ps);
-  if (ps_sdk_uuid(&ps->uuids, uuid) != PS_OK) return PLAYSTAT_E_NOMEM;
+  int64_t ts = 0;
+  int rc = begin_record(ps, notes, uuid, &ts);
+  if (rc != PLAYSTAT_OK) return rc;
   ps_buf *t = &ps->text;
   ps_buf_reset(t);
   int w = ps_buf_append(t, "{", 1);
