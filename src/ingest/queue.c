@@ -1,5 +1,8 @@
 /* queue.c: see queue.h. One mutex guards the job list and the reservation count; the writer
- * holds it only to take the waiting jobs, never during the store transaction. */
+ * holds it only to take the waiting jobs, never during the store transaction. A second mutex
+ * guards the committed jobs that wait for the flush: the writer commits a group
+ * (ps_stores_commit_pending) and hands its jobs to the syncer thread, which flushes
+ * (ps_stores_sync) and completes them, while the writer already stores the next group. */
 #include "ingest/queue.h"
 
 #include <pthread.h>
@@ -22,6 +25,12 @@ struct ps_ingest_queue {
   int stopping;
   int joined;
   pthread_t writer;
+  /* committed, waiting for the flush: the syncer's */
+  pthread_mutex_t sync_lock;
+  pthread_cond_t sync_wake;
+  ps_ingest_job *sync_head, *sync_tail;
+  int sync_stopping;
+  pthread_t syncer;
   ps_record_span *spans; /* writer-only scratch */
   size_t spans_cap;
 };
@@ -57,6 +66,8 @@ static int ensure_spans(ps_ingest_queue *q, size_t n) {
   return PS_OK;
 }
 
+static void complete(ps_ingest_job *jobs, int rc);
+
 static void commit_batch(ps_ingest_queue *q, ps_ingest_job *jobs, size_t njobs) {
   size_t records = 0, i = 0;
   int rc = ensure_spans(q, njobs);
@@ -71,7 +82,8 @@ static void commit_batch(ps_ingest_queue *q, ps_ingest_job *jobs, size_t njobs) 
     /* Both stores, in the order (or the one transaction) that makes a resend after any
      * failure harmless (store.h). --debug-discard-writes (a benchmark aid): the jobs are
      * answered as stored without touching the stores. */
-    rc = q->opt.debug_discard_writes ? PS_OK : ps_stores_commit(&q->stores, q->spans, njobs);
+    rc = q->opt.debug_discard_writes ? PS_OK
+                                     : ps_stores_commit_pending(&q->stores, q->spans, njobs);
     ps_metrics_observe_commit(q->metrics, ps_monotonic_ns() - t0, records);
     if (rc != PS_OK) ps_error_log("ingest: commit of %zu records failed: %s", records, ps_strerror(rc));
   } else {
@@ -80,11 +92,50 @@ static void commit_batch(ps_ingest_queue *q, ps_ingest_job *jobs, size_t njobs) 
   pthread_mutex_lock(&q->lock);
   q->reserved -= records;
   pthread_mutex_unlock(&q->lock);
+  if (rc == PS_OK && !q->opt.debug_discard_writes) {
+    /* Stored, not yet flushed: the syncer completes them after the next flush. */
+    ps_ingest_job *last = jobs;
+    while (last->next) last = last->next;
+    pthread_mutex_lock(&q->sync_lock);
+    if (q->sync_tail)
+      q->sync_tail->next = jobs;
+    else
+      q->sync_head = jobs;
+    q->sync_tail = last;
+    pthread_cond_signal(&q->sync_wake);
+    pthread_mutex_unlock(&q->sync_lock);
+    return;
+  }
+  complete(jobs, rc);
+}
+
+/* Calls done() of every job of the list with rc. */
+static void complete(ps_ingest_job *jobs, int rc) {
   while (jobs) {
     ps_ingest_job *next = jobs->next; /* done() may free the job */
     jobs->done(jobs, rc);
     jobs = next;
   }
+}
+
+/* The syncer: one flush for every group committed before it began, then their answers. */
+static void *syncer_main(void *arg) {
+  ps_thread_set_name("ps-sync");
+  ps_ingest_queue *q = arg;
+  pthread_mutex_lock(&q->sync_lock);
+  for (;;) {
+    while (!q->sync_head && !q->sync_stopping) pthread_cond_wait(&q->sync_wake, &q->sync_lock);
+    if (!q->sync_head) break; /* stopping, and the writer has handed over its last group */
+    ps_ingest_job *jobs = q->sync_head;
+    q->sync_head = q->sync_tail = NULL;
+    pthread_mutex_unlock(&q->sync_lock);
+    int rc = ps_stores_sync(&q->stores);
+    if (rc != PS_OK) ps_error_log("ingest: flushing committed records failed: %s", ps_strerror(rc));
+    complete(jobs, rc);
+    pthread_mutex_lock(&q->sync_lock);
+  }
+  pthread_mutex_unlock(&q->sync_lock);
+  return NULL;
 }
 
 static void *writer_main(void *arg) {
@@ -104,6 +155,8 @@ static void *writer_main(void *arg) {
   return NULL;
 }
 
+static void stop_syncer(ps_ingest_queue *q);
+
 int ps_ingest_queue_create(ps_stores stores, const ps_ingest_options *options,
                            ps_metrics *metrics, ps_ingest_queue **out) {
   ps_ingest_queue *q = calloc(1, sizeof *q);
@@ -115,14 +168,31 @@ int ps_ingest_queue_create(ps_stores stores, const ps_ingest_options *options,
   if (!q->opt.max_batch_records) q->opt.max_batch_records = 50000;
   pthread_mutex_init(&q->lock, NULL);
   pthread_cond_init(&q->wake, NULL);
+  pthread_mutex_init(&q->sync_lock, NULL);
+  pthread_cond_init(&q->sync_wake, NULL);
+  if (pthread_create(&q->syncer, NULL, syncer_main, q) != 0) goto fail;
   if (pthread_create(&q->writer, NULL, writer_main, q) != 0) {
-    pthread_cond_destroy(&q->wake);
-    pthread_mutex_destroy(&q->lock);
-    free(q);
-    return PS_ENOMEM;
+    stop_syncer(q);
+    goto fail;
   }
   *out = q;
   return PS_OK;
+fail:
+  pthread_cond_destroy(&q->sync_wake);
+  pthread_mutex_destroy(&q->sync_lock);
+  pthread_cond_destroy(&q->wake);
+  pthread_mutex_destroy(&q->lock);
+  free(q);
+  return PS_ENOMEM;
+}
+
+/* Lets the syncer flush and complete what it holds, then joins it. */
+static void stop_syncer(ps_ingest_queue *q) {
+  pthread_mutex_lock(&q->sync_lock);
+  q->sync_stopping = 1;
+  pthread_cond_signal(&q->sync_wake);
+  pthread_mutex_unlock(&q->sync_lock);
+  pthread_join(q->syncer, NULL);
 }
 
 void ps_ingest_queue_stop(ps_ingest_queue *q) {
@@ -132,12 +202,15 @@ void ps_ingest_queue_stop(ps_ingest_queue *q) {
   pthread_cond_signal(&q->wake);
   pthread_mutex_unlock(&q->lock);
   pthread_join(q->writer, NULL);
+  stop_syncer(q); /* after the writer: it hands over its last groups first */
   q->joined = 1;
 }
 
 void ps_ingest_queue_free(ps_ingest_queue *q) {
   if (!q) return;
   ps_ingest_queue_stop(q);
+  pthread_cond_destroy(&q->sync_wake);
+  pthread_mutex_destroy(&q->sync_lock);
   pthread_cond_destroy(&q->wake);
   pthread_mutex_destroy(&q->lock);
   free(q->spans);

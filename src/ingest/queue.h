@@ -2,11 +2,13 @@
  * queue.h: the ingest queue and its writer thread (group commit).
  *
  * Request handlers hand records to the queue as jobs; one writer thread takes every job that
- * is waiting (up to max_batch_records), appends them to the event store in one call and applies
- * the protocol state they carry to the state store in one more and then
- * completes each job. A job's done() callback is therefore called only after its records are
- * durable (result 0) or definitely not stored (result < 0): this is what lets a handler answer
- * 2xx only for durably stored data.
+ * is waiting (up to max_batch_records) and stores them with the protocol state they carry
+ * (ps_stores_commit_pending), then hands them to a syncer thread, which flushes
+ * (ps_stores_sync) and completes each job while the writer stores the next group. A job's
+ * done() callback is therefore called only after its records are durable (result 0) or not
+ * acknowledged (result < 0: not stored, or stored but not known to be flushed; either way a
+ * resend is stored once): this is what lets a handler answer 2xx only for durably stored
+ * data. done() runs on the writer thread (failed commits) or the syncer thread.
  *
  * Admission is two-step so that a handler can prepare before its job can complete:
  * ps_ingest_reserve() claims room for n records or fails (PS_EFULL: answer 503 with
@@ -33,8 +35,8 @@ typedef struct ps_ingest_queue ps_ingest_queue;
 struct ps_ingest_job {
   ps_record *records; /* borrowed; must stay valid until done() */
   size_t count;
-  /* Called once from the writer thread with result 0 (stored) or a negative code. After done()
-   * returns, the queue no longer touches the job. */
+  /* Called once, from the writer or the syncer thread, with result 0 (durably stored) or a
+   * negative code. After done() returns, the queue no longer touches the job. */
   void (*done)(ps_ingest_job *job, int result);
   void *ctx;
   ps_ingest_job *next; /* queue-internal */

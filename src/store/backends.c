@@ -7,15 +7,17 @@
 
 extern const ps_state_store_ops ps_sqlite_state_ops;
 extern const ps_event_store_ops ps_sqlite_event_ops;
-int ps_sqlite_commit(ps_stores *stores, ps_record_span *spans, size_t nspans);
+int ps_sqlite_commit_pending(ps_stores *stores, ps_record_span *spans, size_t nspans);
+int ps_sqlite_sync(ps_stores *stores);
 
 static const struct backend {
   const char *scheme;
   const ps_state_store_ops *state;
   const ps_event_store_ops *events;
-  int (*commit)(ps_stores *stores, ps_record_span *spans, size_t nspans); /* NULL: general */
+  int (*commit_pending)(ps_stores *stores, ps_record_span *spans, size_t nspans); /* NULL: general */
+  int (*sync)(ps_stores *stores); /* NULL: commit_pending is durable itself */
 } backends[] = {
-    {"sqlite", &ps_sqlite_state_ops, &ps_sqlite_event_ops, ps_sqlite_commit},
+    {"sqlite", &ps_sqlite_state_ops, &ps_sqlite_event_ops, ps_sqlite_commit_pending, ps_sqlite_sync},
 };
 
 #define NBACKENDS (sizeof backends / sizeof *backends)
@@ -42,7 +44,8 @@ int ps_stores_open(const char *url, const ps_store_options *options, ps_stores *
   static const char unknown[] = "unknown store scheme (known: sqlite:DIR)";
   out->state = NULL;
   out->events = NULL;
-  out->commit = NULL;
+  out->commit_pending = NULL;
+  out->sync = NULL;
   *why = NULL;
   /* "scheme:rest" when what precedes the first ':' is a scheme's letters; else a directory. */
   const char *colon = strchr(url, ':');
@@ -62,12 +65,15 @@ int ps_stores_open(const char *url, const ps_store_options *options, ps_stores *
   int rc = b->events->open(location, options, &out->events);
   if (rc == PS_OK) rc = b->state->open(location, options, &out->state);
   if (rc != PS_OK) ps_stores_close(out);
-  else out->commit = b->commit;
+  else {
+    out->commit_pending = b->commit_pending;
+    out->sync = b->sync;
+  }
   return rc;
 }
 
-int ps_stores_commit(ps_stores *s, ps_record_span *spans, size_t nspans) {
-  if (s->commit) return s->commit(s, spans, nspans);
+int ps_stores_commit_pending(ps_stores *s, ps_record_span *spans, size_t nspans) {
+  if (s->commit_pending) return s->commit_pending(s, spans, nspans);
   int rc = s->state->ops->apply(s->state, spans, nspans, PS_RECORD_BIT(PS_RECORD_SO_EVENT));
   if (rc == PS_OK) rc = s->events->ops->append(s->events, spans, nspans);
   if (rc == PS_OK)
@@ -75,10 +81,18 @@ int ps_stores_commit(ps_stores *s, ps_record_span *spans, size_t nspans) {
   return rc;
 }
 
+int ps_stores_sync(ps_stores *s) { return s->sync ? s->sync(s) : PS_OK; }
+
+int ps_stores_commit(ps_stores *s, ps_record_span *spans, size_t nspans) {
+  int rc = ps_stores_commit_pending(s, spans, nspans);
+  return rc == PS_OK ? ps_stores_sync(s) : rc;
+}
+
 void ps_stores_close(ps_stores *s) {
   if (s->state) s->state->ops->close(s->state);
   if (s->events) s->events->ops->close(s->events);
   s->state = NULL;
   s->events = NULL;
-  s->commit = NULL;
+  s->commit_pending = NULL;
+  s->sync = NULL;
 }

@@ -19,8 +19,10 @@ struct ps_stores {
   ps_state_store *state;
   ps_event_store *events;
   /* The backend's own group commit when its two stores share a transaction (set by
-   * ps_stores_open; NULL: the general order of ps_stores_commit). */
-  int (*commit)(ps_stores *stores, ps_record_span *spans, size_t nspans);
+   * ps_stores_open; NULL: the general order of ps_stores_commit), and the flush that makes
+   * what it committed durable (NULL: commit_pending is durable when it returns). */
+  int (*commit_pending)(ps_stores *stores, ps_record_span *spans, size_t nspans);
+  int (*sync)(ps_stores *stores);
 };
 
 /* Opens both stores that url names. PS_EINVAL when the scheme is unknown (*why says so, a
@@ -28,12 +30,20 @@ struct ps_stores {
 int ps_stores_open(const char *url, const ps_store_options *options, ps_stores *out,
                    const char **why);
 /* Stores one group commit (the ingest writer's: one span per waiting request) in both stores:
- * durable when it returns 0. With a backend of its own (stores->commit), in one transaction.
+ * durable when it returns 0. With a backend of its own (stores->commit_pending), in one transaction.
  * Otherwise in the order that keeps a resend after any failure harmless: the state that names
  * things (a multiplayer session's salt and player numbers) before the append, so that a
  * resend is numbered the same and stored once; the state that refuses repeats (a metrics
  * session's nonces) after it, so that a resend is not refused as a replay. */
 int ps_stores_commit(ps_stores *stores, ps_record_span *spans, size_t nspans);
+/* ps_stores_commit in two steps, so that a writer can store the next group while this one is
+ * flushed: ps_stores_commit_pending stores the group as ps_stores_commit does (visible to
+ * readers, in the same order and transactions) but may return before it is durable;
+ * ps_stores_sync returns 0 once everything committed before the call is durable (the
+ * SQLite backend: one fdatasync of its write-ahead log). ps_stores_commit is the two in a
+ * row. Nothing may be acknowledged between the two. */
+int ps_stores_commit_pending(ps_stores *stores, ps_record_span *spans, size_t nspans);
+int ps_stores_sync(ps_stores *stores);
 /* Closes what is open (either may be NULL) and zeroes s. */
 void ps_stores_close(ps_stores *s);
 

@@ -229,7 +229,8 @@ static char *rejected_answer(const ga_batch *b, size_t *len) {
   return ps_buf_steal(&out);
 }
 
-/* Writer thread: the job is committed (result 0) or not. Answers; touches nothing after. */
+/* Writer or syncer thread (queue.h): the job is durably stored (result 0) or not. Answers;
+ * touches nothing after. */
 static void on_committed(ps_ingest_job *job, int result) {
   ga_batch *b = job->ctx;
   ps_request *req = b->req;

@@ -182,7 +182,7 @@ static int check_state(ps_request *req, ps_msr_result result) {
   return -1;
 }
 
-/* Writer thread: the request's record is committed (result 0) or not. */
+/* Writer or syncer thread (queue.h): the request's record is durably stored (result 0) or not. */
 static void on_committed(ps_ingest_job *job, int result) {
   msession_job *j = job->ctx;
   ps_msession_registry_finish(ps_msession_state_of(j->app)->registry, j->stored.game_id,

@@ -2,7 +2,9 @@
  * db.c: the SQLite backend's database file: connections, the schema and its upgrades, and the
  * statement helpers every file of the backend uses.
  *
- * Durability: synchronous=FULL, so a COMMIT returns only once the WAL is fsync'ed.
+ * Durability: synchronous=FULL, so a COMMIT returns only once the WAL is fsync'ed; except on
+ * the event store's writer connection, which commits with synchronous=NORMAL and is flushed by
+ * ps_sqlite_sync (wal_sync.c).
  * Concurrency: WAL lets readers (and other processes: the CLI) read while one writer writes;
  * busy_timeout makes writers wait their turn.
  * The write-ahead log stays small: it is checkpointed once it holds WAL_CHECKPOINT_PAGES pages

@@ -105,11 +105,16 @@ static int in_one_transaction(sqlite_store *s, ps_record_span *spans, size_t nsp
   return PS_EIO;
 }
 
+/* The writer commits with synchronous=NORMAL (wal_sync.c): a durable append is the
+ * transaction and then the log's flush. */
 static int sqlite_append(ps_event_store *base, ps_record_span *spans, size_t nspans) {
-  return in_one_transaction((sqlite_store *)base, spans, nspans, 0);
+  sqlite_store *s = (sqlite_store *)base;
+  int rc = in_one_transaction(s, spans, nspans, 0);
+  ps_stores one = {.events = base};
+  return rc == PS_OK ? ps_sqlite_sync(&one) : rc;
 }
 
-int ps_sqlite_commit(ps_stores *stores, ps_record_span *spans, size_t nspans) {
+int ps_sqlite_commit_pending(ps_stores *stores, ps_record_span *spans, size_t nspans) {
   return in_one_transaction((sqlite_store *)stores->events, spans, nspans, 1);
 }
 
@@ -244,6 +249,7 @@ static void sqlite_close(ps_event_store *base) {
   ps_sqlite_apply_statements_free(&s->apply);
   ps_sqlite_sessions_close(s);
   ps_sqlite_readers_close(s);
+  ps_sqlite_wal_sync_close(s);
   sqlite3_close(s->writer);
   sqlite3_close(s->shared);
   pthread_mutex_destroy(&s->shared_lock);
@@ -267,7 +273,10 @@ static int sqlite_open(const char *dir, const ps_store_options *options, ps_even
                                                      : PS_STORE_DEFAULT_MSESSION_TIMEOUT_MS;
   s->msession_window_ms = o.msession_window_ms > 0 ? o.msession_window_ms
                                                    : PS_STORE_DEFAULT_MSESSION_WINDOW_MS;
-  if ((rc = ps_sqlite_connect(path, &s->writer)) != PS_OK ||
+  s->wal_fd = -1;
+  if ((rc = ps_sqlite_wal_sync_init(s, path)) != PS_OK ||
+      (rc = ps_sqlite_connect(path, &s->writer)) != PS_OK ||
+      (rc = ps_sqlite_exec(s->writer, "PRAGMA synchronous=NORMAL")) != PS_OK ||
       (rc = ps_sqlite_connect(path, &s->shared)) != PS_OK ||
       (rc = ps_sqlite_readers_open(s, path)) != PS_OK ||
       (rc = ps_sqlite_checkpointer_start(s, path)) != PS_OK)

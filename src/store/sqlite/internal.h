@@ -62,6 +62,8 @@ typedef struct sqlite_store {
   ps_sqlite_readers *readers;   /* readers.c: read-only connections for metric answers */
   ps_sqlite_checkpointer *checkpointer; /* checkpointer.c: the WAL's checkpoints */
   ps_sqlite_apply_statements apply;     /* the state's apply() on the writer (group commit) */
+  int wal_fd;          /* wal_sync.c: the write-ahead log, flushed by ps_sqlite_sync */
+  char wal_path[4100]; /* DIR/playstat.db-wal */
 } sqlite_store;
 
 /* The state store's handle. */
@@ -77,6 +79,16 @@ typedef struct sqlite_state {
  * names another backend (nothing stays open); else what ps_stores_open returns, with the
  * reason printed on stderr after the tool's name. */
 int ps_sqlite_stores_open(const char *tool, const char *url, ps_stores *out, sqlite_store **events);
+
+/* ---- wal_sync.c ---- */
+
+/* The writer commits with synchronous=NORMAL and the write-ahead log is flushed by
+ * ps_sqlite_sync (wal_sync.c says why and what it guarantees). init names the log of the
+ * database at db_path; close closes its descriptor. */
+int ps_sqlite_wal_sync_init(sqlite_store *s, const char *db_path);
+void ps_sqlite_wal_sync_close(sqlite_store *s);
+/* Returns 0 once every transaction the writer committed before the call is durable; PS_EIO. */
+int ps_sqlite_sync(ps_stores *stores);
 
 /* ---- db.c ---- */
 
