@@ -220,6 +220,66 @@ static void names_before_the_append_nonces_after(void **state) {
   ps_ingest_queue_free(q);
 }
 
+/* ---- the flush: a job completes only after a sync that began after its commit ---- */
+
+typedef struct synced_store {
+  ps_event_store events;
+  atomic_int commits;       /* commit_pending calls that returned */
+  atomic_int sync_gate;     /* sync waits while set */
+  atomic_int syncs_begun;   /* sync calls entered */
+  atomic_int commits_at_sync; /* commits returned when the last sync began */
+  atomic_int fail_sync;
+} synced_store;
+
+static synced_store *synced_of(ps_stores *s) { return (synced_store *)s->events; }
+
+static int synced_commit(ps_stores *s, ps_record_span *spans, size_t n) {
+  atomic_fetch_add(&synced_of(s)->commits, 1);
+  return PS_OK;
+}
+
+static int synced_sync(ps_stores *s) {
+  synced_store *st = synced_of(s);
+  atomic_store(&st->commits_at_sync, atomic_load(&st->commits));
+  atomic_fetch_add(&st->syncs_begun, 1);
+  while (atomic_load(&st->sync_gate)) usleep(1000);
+  return atomic_load(&st->fail_sync) ? PS_EIO : PS_OK;
+}
+
+static void answers_only_after_the_flush(void **state) {
+  synced_store st = {.events = {&fake_ops}};
+  ps_stores stores = {.state = &no_state_store, .events = &st.events,
+                      .commit_pending = synced_commit, .sync = synced_sync};
+  ps_ingest_queue *q;
+  assert_int_equal(ps_ingest_queue_create(stores, NULL, NULL, &q), PS_OK);
+  atomic_store(&st.sync_gate, 1);
+  waiter a, b;
+  submit(q, &a, 1);
+  for (int i = 0; i < 5000 && !atomic_load(&st.syncs_begun); i++) usleep(1000);
+  assert_int_equal(atomic_load(&st.syncs_begun), 1); /* the flush of a's group is running */
+  submit(q, &b, 1); /* the writer commits b's group while a's flush runs */
+  for (int i = 0; i < 5000 && atomic_load(&st.commits) < 2; i++) usleep(1000);
+  assert_int_equal(atomic_load(&st.commits), 2);
+  usleep(20000);
+  assert_false(atomic_load(&a.done)); /* committed, not flushed: not answered */
+  assert_false(atomic_load(&b.done));
+  atomic_store(&st.sync_gate, 0);
+  wait_done(&a);
+  wait_done(&b);
+  assert_int_equal(atomic_load(&a.result), PS_OK);
+  assert_int_equal(atomic_load(&b.result), PS_OK);
+  /* b was answered after a flush that began once b's group had committed */
+  assert_int_equal(atomic_load(&st.syncs_begun), 2);
+  assert_int_equal(atomic_load(&st.commits_at_sync), 2);
+  /* a failed flush fails its jobs: nothing is acknowledged that may not be on the disk */
+  atomic_store(&st.fail_sync, 1);
+  waiter c;
+  submit(q, &c, 1);
+  wait_done(&c);
+  assert_int_not_equal(atomic_load(&c.result), PS_OK);
+  ps_ingest_queue_free(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(commits_waiting_jobs_together),
@@ -227,6 +287,7 @@ int main(void) {
       cmocka_unit_test(store_failure_reaches_every_job),
       cmocka_unit_test(stop_commits_reserved_and_queued_then_refuses),
       cmocka_unit_test(names_before_the_append_nonces_after),
+      cmocka_unit_test(answers_only_after_the_flush),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
