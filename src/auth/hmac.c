@@ -10,11 +10,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/thread_slot.h"
 
 int ps_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
                    unsigned char mac[PS_HMAC_SHA256_LEN]) {
@@ -114,10 +114,6 @@ typedef struct kept_keys {
   unsigned next; /* the slot a new key replaces (round robin) */
 } kept_keys;
 
-static pthread_key_t kept_tls;
-static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
-static int kept_ready;
-
 static void kept_slot_clear(kept_key *k) {
   ps_hmac_free(k->hmac);
   OPENSSL_cleanse(k, sizeof *k);
@@ -130,21 +126,12 @@ static void kept_free(void *arg) {
   free(t);
 }
 
-static void kept_init(void) { kept_ready = pthread_key_create(&kept_tls, kept_free) == 0; }
+static void *kept_make(void) { return calloc(1, sizeof(kept_keys)); }
+
+static ps_thread_slot kept_slot = PS_THREAD_SLOT_INIT(kept_make, kept_free);
 
 /* The calling thread's kept keys, created on first use; NULL when they cannot be. */
-static kept_keys *kept_of_thread(void) {
-  pthread_once(&kept_once, kept_init);
-  if (!kept_ready) return NULL;
-  kept_keys *t = pthread_getspecific(kept_tls);
-  if (t) return t;
-  if (!(t = calloc(1, sizeof *t))) return NULL;
-  if (pthread_setspecific(kept_tls, t) != 0) {
-    kept_free(t);
-    return NULL;
-  }
-  return t;
-}
+static kept_keys *kept_of_thread(void) { return ps_thread_slot_get(&kept_slot); }
 
 ps_hmac *ps_hmac_kept(const void *key, size_t keylen) {
   kept_keys *t = keylen <= PS_HMAC_KEEP_MAX ? kept_of_thread() : NULL;

@@ -26,7 +26,6 @@
 #include "ingest/metrics/request.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "common/buf.h"
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "common/thread_slot.h"
 #include "common/json_doc.h"
 
 /* What a thread's decoder keeps between requests: enough for a start with
@@ -97,29 +97,17 @@ static void decoder_trim(decoder *d) {
     if (bufs[i]->cap > KEEP_BYTES) ps_buf_free(bufs[i]);
 }
 
-static pthread_key_t decoder_tls;
-static pthread_once_t decoder_once = PTHREAD_ONCE_INIT;
-static int decoder_ready;
-
-static void decoder_tls_init(void) {
-  decoder_ready = pthread_key_create(&decoder_tls, decoder_destroy) == 0;
+static void *decoder_make(void) {
+  decoder *d = malloc(sizeof *d);
+  if (d) decoder_init(d);
+  return d;
 }
+
+static ps_thread_slot decoder_slot = PS_THREAD_SLOT_INIT(decoder_make, decoder_destroy);
 
 /* The calling thread's decoder, created on first use (freed when the thread exits); NULL when
  * it cannot be (the caller then uses one of its own for the call). */
-static decoder *decoder_of_thread(void) {
-  pthread_once(&decoder_once, decoder_tls_init);
-  if (!decoder_ready) return NULL;
-  decoder *d = pthread_getspecific(decoder_tls);
-  if (d) return d;
-  if (!(d = malloc(sizeof *d))) return NULL;
-  decoder_init(d);
-  if (pthread_setspecific(decoder_tls, d) != 0) {
-    decoder_destroy(d);
-    return NULL;
-  }
-  return d;
-}
+static decoder *decoder_of_thread(void) { return ps_thread_slot_get(&decoder_slot); }
 
 /* ---- form bodies ---- */
 
