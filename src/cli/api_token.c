@@ -18,13 +18,12 @@ static const char usage[] =
     "Prints a new API token for GET /api/v1/... (send it as Authorization: Bearer <token>).\n"
     "It is shown only now: playstat keeps just its SHA-256.\n"
     "\n"
-    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
-    "database in DIR (playstat serve --help).\n";
+    PS_CLI_STORE_USAGE;
 
 int ps_cmd_api_token(int argc, char **argv) {
   static const char *const actions[] = {"create", NULL};
-  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *name = "api";
-  const ps_cli_option opts[] = {{"data", &data}, {"store", &store_url}, {"name", &name}, {NULL, NULL}};
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *state_url = NULL, *name = "api";
+  const ps_cli_option opts[] = {{"data", &data}, {"store", &store_url}, {"state", &state_url}, {"name", &name}, {NULL, NULL}};
   int action = 0;
   int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
   if (rc >= 0) return rc;
@@ -37,7 +36,7 @@ int ps_cmd_api_token(int argc, char **argv) {
   SHA256((const unsigned char *)token, strlen(token), digest);
   ps_hex_encode(digest, sizeof digest, hex);
   ps_stores stores;
-  if ((rc = ps_cli_open_stores(store_url, data, NULL, &stores))) return rc;
+  if ((rc = ps_cli_open_stores(store_url, state_url, data, NULL, &stores))) return rc;
   rc = stores.state->ops->api_token_create(stores.state, hex, name);
   ps_stores_close(&stores);
   if (rc != PS_OK) {

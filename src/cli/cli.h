@@ -20,16 +20,24 @@ int ps_cmd_service_account(int argc, char **argv);
 int ps_cmd_simulate(int argc, char **argv);
 
 /* Opens the stores of a command: store_url (--store), else data_dir (--data DIR or
- * $PLAYSTAT_DATA, the same as sqlite:DIR), else $PLAYSTAT_STORE; prints the reason on failure. Returns 0, 1 (the store
- * failed) or 2 (neither given, or an unknown scheme). */
-int ps_cli_open_stores(const char *store_url, const char *data_dir,
+ * $PLAYSTAT_DATA, the same as sqlite:DIR), else $PLAYSTAT_STORE; with the state store of
+ * state_url (--state, else $PLAYSTAT_STATE; neither: the event store's backend holds it).
+ * Prints the reason on failure. Returns 0, 1 (the store failed) or 2 (neither given, or an
+ * unknown scheme). */
+int ps_cli_open_stores(const char *store_url, const char *state_url, const char *data_dir,
                        const ps_store_options *options, ps_stores *out);
 /* For commands that act on one game: parses game_text (--game), opens the stores and finds the
  * game. Returns 0 with *stores open (the caller closes them) and *game filled, or the exit
  * status after printing why (2: bad --game, 1: no such game or store failure; nothing stays
  * open). */
-int ps_cli_open_game(const char *store_url, const char *data_dir, const char *game_text,
-                     ps_stores *stores, ps_game *game);
+int ps_cli_open_game(const char *store_url, const char *state_url, const char *data_dir,
+                     const char *game_text, ps_stores *stores, ps_game *game);
+/* The usage lines every command that opens the stores shares. */
+#define PS_CLI_STORE_USAGE                                                                     \
+  "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"    \
+  "database, clickhouse://HOST:PORT/DB keeps events in ClickHouse; --state URL (or\n"          \
+  "$PLAYSTAT_STATE) names the state store apart: postgres://USER@HOST:PORT/DB, shared by\n"     \
+  "every node (needed with ClickHouse). playstat serve --help and docs/deploy.md say more.\n"
 /* A string option of a subcommand: --name ARG sets *value to ARG. */
 typedef struct ps_cli_option {
   const char *name;

@@ -19,8 +19,7 @@ static const char usage[] =
     "\"received_ts\" (server receive time, unix seconds). --category keeps one category;\n"
     "--rejected prints the events that failed validation instead, with their errors.\n"
     "\n"
-    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
-    "database in DIR (playstat serve --help).\n";
+    PS_CLI_STORE_USAGE;
 
 static int print_stored(const ps_scan_item *item, void *ctx) {
   const ps_stored_event *e = item->event;
@@ -48,12 +47,13 @@ static int print_rejected(const ps_scan_item *item, void *ctx) {
 int ps_cmd_events(int argc, char **argv) {
   static const struct option options[] = {{"data", required_argument, NULL, 'd'},
                                           {"store", required_argument, NULL, 's'},
+                                          {"state", required_argument, NULL, 'S'},
                                           {"game", required_argument, NULL, 'g'},
                                           {"category", required_argument, NULL, 'c'},
                                           {"rejected", no_argument, NULL, 'r'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *game = NULL;
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *state_url = NULL, *game = NULL;
   ps_scan_query query = {.kind = PS_SCAN_EVENTS};
   int c;
   optind = 1;
@@ -61,6 +61,7 @@ int ps_cmd_events(int argc, char **argv) {
     switch (c) {
       case 'd': data = optarg; break;
       case 's': store_url = optarg; break;
+      case 'S': state_url = optarg; break;
       case 'g': game = optarg; break;
       case 'c': query.category = optarg; break;
       case 'r': query.kind = PS_SCAN_REJECTED; break;
@@ -74,7 +75,7 @@ int ps_cmd_events(int argc, char **argv) {
   }
   ps_stores stores;
   ps_game g;
-  int rc = ps_cli_open_game(store_url, data, game, &stores, &g);
+  int rc = ps_cli_open_game(store_url, state_url, data, game, &stores, &g);
   if (rc) return rc;
   query.game_id = g.id;
   rc = stores.events->ops->scan(stores.events, &query,

@@ -22,8 +22,7 @@ static const char usage[] =
     "  token_secret          to sign players' bearer tokens\n"
     "list prints a JSON array of every game.\n"
     "\n"
-    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
-    "database in DIR (playstat serve --help).\n";
+    PS_CLI_STORE_USAGE;
 
 static json_t *game_to_json(const ps_game *g) {
   return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)g->id, "name",
@@ -77,8 +76,8 @@ static int list(ps_state_store *store) {
 
 int ps_cmd_game(int argc, char **argv) {
   static const char *const actions[] = {"create", "list", NULL};
-  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *name = NULL;
-  const ps_cli_option opts[] = {{"data", &data}, {"store", &store_url}, {"name", &name}, {NULL, NULL}};
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *state_url = NULL, *name = NULL;
+  const ps_cli_option opts[] = {{"data", &data}, {"store", &store_url}, {"state", &state_url}, {"name", &name}, {NULL, NULL}};
   int action = 0;
   int rc = ps_cli_parse(argc, argv, actions, &action, opts, usage);
   if (rc >= 0) return rc;
@@ -88,7 +87,7 @@ int ps_cmd_game(int argc, char **argv) {
     return 2;
   }
   ps_stores stores;
-  if ((rc = ps_cli_open_stores(store_url, data, NULL, &stores))) return rc;
+  if ((rc = ps_cli_open_stores(store_url, state_url, data, NULL, &stores))) return rc;
   rc = creating ? create(stores.state, name) : list(stores.state);
   ps_stores_close(&stores);
   return rc;

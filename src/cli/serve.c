@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 static const char usage[] =
-    "usage: playstat serve (--data DIR | --store URL) [--listen HOST:PORT] [options]\n"
+    "usage: playstat serve (--data DIR | --store URL [--state URL]) [--listen HOST:PORT] [options]\n"
     "\n"
     "Runs the playstat HTTP server over its stores.\n"
     "\n"
@@ -24,7 +24,15 @@ static const char usage[] =
     "  --data DIR                 data directory, created if missing (or $PLAYSTAT_DATA): the\n"
     "                             same as --store sqlite:DIR\n"
     "  --store URL                the stores (or $PLAYSTAT_STORE): sqlite:DIR, the embedded\n"
-    "                             SQLite database in DIR (the default)\n"
+    "                             SQLite database in DIR (the default); or\n"
+    "                             clickhouse://HOST:PORT[,HOST:PORT...]/DB[?cluster=NAME&\n"
+    "                             user=U&password_file=F&spool=DIR&spool_max_mb=N]: events in\n"
+    "                             ClickHouse (HTTP port; with cluster=, one HOST:PORT per\n"
+    "                             shard), acknowledged once fsync'ed in the local spool DIR\n"
+    "                             (default ./playstat-spool) and shipped every second\n"
+    "  --state URL                the state store (or $PLAYSTAT_STATE) when not the store's:\n"
+    "                             postgres://USER[:PASS]@HOST:PORT/DB (libpq URI), shared by\n"
+    "                             every node; needed with ClickHouse\n"
     "  --listen HOST:PORT         address to listen on (default 127.0.0.1:8080; port 0 = any\n"
     "                             free port; the chosen one is logged)\n"
     "  --threads N                HTTP event threads (default: number of CPUs), each with its\n"
@@ -66,7 +74,7 @@ static const char usage[] =
     "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
 
 typedef struct serve_options {
-  const char *data, *store_url;
+  const char *data, *store_url, *state_url;
   const char *web; /* NULL: found (ps_static_find_web_root) */
   long long session_window_s, session_timeout_s, player_rate;
   long long match_retention_days, match_retention_check_s;
@@ -83,6 +91,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"store", required_argument, NULL, 's'},
+      {"state", required_argument, NULL, 'S'},
       {"listen", required_argument, NULL, 'l'},
       {"threads", required_argument, NULL, O_THREADS},
       {"queue-capacity", required_argument, NULL, O_QUEUE},
@@ -123,6 +132,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
     switch (c) {
       case 'd': o->data = optarg; break;
       case 's': o->store_url = optarg; break;
+      case 'S': o->state_url = optarg; break;
       case 'l': o->http.listen = optarg; break;
       case O_THREADS:
         if (!(bad = ps_cli_parse_int("--threads", optarg, 1, 256, &v))) o->http.threads = (unsigned)v;
@@ -217,7 +227,7 @@ int ps_cmd_serve(int argc, char **argv) {
   ps_stores stores = {0};
   o.store.msession_window_ms = o.session_window_s * 1000;
   o.store.msession_timeout_ms = o.session_timeout_s * 1000;
-  if ((rc = ps_cli_open_stores(o.store_url, o.data, &o.store, &stores)) != 0) return rc;
+  if ((rc = ps_cli_open_stores(o.store_url, o.state_url, o.data, &o.store, &stores)) != 0) return rc;
   ps_app_config config = {
       .stores = stores,
       .store_name = o.store_url ? o.store_url : o.data ? o.data : getenv("PLAYSTAT_STORE"),

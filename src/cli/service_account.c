@@ -36,8 +36,7 @@ static const char usage[] =
     "list prints one JSON object per account and line, without secrets.\n"
     "delete revokes an account at once.\n"
     "\n"
-    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
-    "database in DIR (playstat serve --help).\n";
+    PS_CLI_STORE_USAGE;
 
 typedef struct options {
   const char *data, *project, *role, *name, *key_id;
@@ -138,8 +137,8 @@ static int check_options(const char *action, const options *o) {
 int ps_cmd_service_account(int argc, char **argv) {
   static const char *const actions[] = {"create", "list", "delete", NULL};
   options o = {.data = getenv("PLAYSTAT_DATA")};
-  const char *store_url = NULL;
-  const ps_cli_option opts[] = {{"data", &o.data},     {"store", &store_url},     {"project", &o.project},
+  const char *store_url = NULL, *state_url = NULL;
+  const ps_cli_option opts[] = {{"data", &o.data},     {"store", &store_url}, {"state", &state_url},     {"project", &o.project},
                                 {"role", &o.role},     {"name", &o.name},
                                 {"key-id", &o.key_id}, {NULL, NULL}};
   int action = 0;
@@ -147,7 +146,7 @@ int ps_cmd_service_account(int argc, char **argv) {
   if (rc >= 0) return rc;
   if ((rc = check_options(actions[action], &o))) return rc;
   ps_stores stores;
-  if ((rc = ps_cli_open_stores(store_url, o.data, NULL, &stores))) return rc;
+  if ((rc = ps_cli_open_stores(store_url, state_url, o.data, NULL, &stores))) return rc;
   ps_state_store *store = stores.state;
   rc = action == 0 ? create(store, &o) : action == 1 ? list(store, &o) : delete(store, &o);
   ps_stores_close(&stores);

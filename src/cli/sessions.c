@@ -23,8 +23,7 @@ static const char usage[] =
     "object per line. --session-timeout (default 300, as serve) decides when a session\n"
     "without an end is over.\n"
     "\n"
-    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
-    "database in DIR (playstat serve --help).\n";
+    PS_CLI_STORE_USAGE;
 
 typedef struct print_ctx {
   int64_t now_ms, timeout_ms;
@@ -68,11 +67,12 @@ static int print_session(const ps_scan_item *item, void *arg) {
 int ps_cmd_sessions(int argc, char **argv) {
   static const struct option options[] = {{"data", required_argument, NULL, 'd'},
                                           {"store", required_argument, NULL, 's'},
+                                          {"state", required_argument, NULL, 'S'},
                                           {"game", required_argument, NULL, 'g'},
                                           {"session-timeout", required_argument, NULL, 't'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *game = NULL;
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *state_url = NULL, *game = NULL;
   long long timeout_s = 300;
   int c;
   optind = 1;
@@ -80,6 +80,7 @@ int ps_cmd_sessions(int argc, char **argv) {
     switch (c) {
       case 'd': data = optarg; break;
       case 's': store_url = optarg; break;
+      case 'S': state_url = optarg; break;
       case 'g': game = optarg; break;
       case 't':
         if (ps_cli_parse_int("--session-timeout", optarg, 1, 86400, &timeout_s)) return 2;
@@ -94,7 +95,7 @@ int ps_cmd_sessions(int argc, char **argv) {
   }
   ps_stores stores;
   ps_game g;
-  int rc = ps_cli_open_game(store_url, data, game, &stores, &g);
+  int rc = ps_cli_open_game(store_url, state_url, data, game, &stores, &g);
   if (rc) return rc;
   print_ctx ctx = {ps_now_ms(), timeout_s * 1000};
   ps_scan_query query = {.kind = PS_SCAN_MSESSIONS, .game_id = g.id};

@@ -31,18 +31,18 @@ static const char usage[] =
     "  --player P   the player id, 1 to 128 bytes of UTF-8\n"
     "  --ttl S      seconds the token stays valid, 1 to 31536000 (default 3600)\n"
     "\n"
-    "--store URL (or $PLAYSTAT_STORE) may stand for --data DIR: sqlite:DIR is the embedded\n"
-    "database in DIR (playstat serve --help).\n";
+    PS_CLI_STORE_USAGE;
 
 int ps_cmd_token(int argc, char **argv) {
   static const struct option options[] = {{"data", required_argument, NULL, 'd'},
                                           {"store", required_argument, NULL, 's'},
+                                          {"state", required_argument, NULL, 'S'},
                                           {"game", required_argument, NULL, 'g'},
                                           {"player", required_argument, NULL, 'p'},
                                           {"ttl", required_argument, NULL, 't'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *game = NULL, *player = NULL;
+  const char *data = getenv("PLAYSTAT_DATA"), *store_url = NULL, *state_url = NULL, *game = NULL, *player = NULL;
   const char *ttl_text = NULL;
   int c;
   optind = 1;
@@ -50,6 +50,7 @@ int ps_cmd_token(int argc, char **argv) {
     switch (c) {
       case 'd': data = optarg; break;
       case 's': store_url = optarg; break;
+      case 'S': state_url = optarg; break;
       case 'g': game = optarg; break;
       case 'p': player = optarg; break;
       case 't': ttl_text = optarg; break;
@@ -76,7 +77,7 @@ int ps_cmd_token(int argc, char **argv) {
 
   ps_stores stores;
   ps_game g;
-  int rc = ps_cli_open_game(store_url, data, game, &stores, &g);
+  int rc = ps_cli_open_game(store_url, state_url, data, game, &stores, &g);
   if (rc) return rc;
   ps_stores_close(&stores);
   if (!g.token_secret[0]) {

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "common/errors.h"
 
-int ps_cli_open_stores(const char *store_url, const char *data_dir,
+int ps_cli_open_stores(const char *store_url, const char *state_url, const char *data_dir,
                        const ps_store_options *options, ps_stores *out) {
   /* An explicit --data (or $PLAYSTAT_DATA) comes before $PLAYSTAT_STORE. */
   if (!store_url || !*store_url) store_url = data_dir;
@@ -20,8 +20,10 @@ int ps_cli_open_stores(const char *store_url, const char *data_dir,
                     "sqlite:DIR is the embedded database in DIR)\n");
     return 2;
   }
+  if (!state_url || !*state_url) state_url = getenv("PLAYSTAT_STATE");
+  if (state_url && !*state_url) state_url = NULL;
   const char *why = NULL;
-  int rc = ps_stores_open(store_url, options, out, &why);
+  int rc = ps_stores_open(store_url, state_url, options, out, &why);
   if (rc != PS_OK) {
     fprintf(stderr, "playstat: cannot open the store %s: %s\n", store_url,
             why ? why : ps_strerror(rc));
@@ -44,11 +46,11 @@ int ps_cli_parse_int(const char *option, const char *text, long long min, long l
   return 0;
 }
 
-int ps_cli_open_game(const char *store_url, const char *data_dir, const char *game_text,
-                     ps_stores *stores, ps_game *game) {
+int ps_cli_open_game(const char *store_url, const char *state_url, const char *data_dir,
+                     const char *game_text, ps_stores *stores, ps_game *game) {
   long long id;
   if (ps_cli_parse_int("--game", game_text, 1, INT64_MAX, &id)) return 2;
-  int rc = ps_cli_open_stores(store_url, data_dir, NULL, stores);
+  int rc = ps_cli_open_stores(store_url, state_url, data_dir, NULL, stores);
   if (rc) return rc;
   rc = stores->state->ops->game_find(stores->state, NULL, id, game);
   if (rc == PS_OK) return 0;

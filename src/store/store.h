@@ -6,6 +6,12 @@
  *
  *   sqlite:DIR     the embedded default: both stores in the data directory DIR
  *   DIR            the same (what --data DIR means)
+ *   clickhouse://HOST:PORT[,HOST:PORT]/DB[?...]   events in ClickHouse (store/clickhouse/); its
+ *                  state store is named apart (`--state`): postgres://... for every node
+ *   postgres://... (state only) the state store in PostgreSQL, shared by every node
+ *
+ * A deployment's state store comes from the state URL when one is given (`--state`), else from
+ * the event store's backend (sqlite: the same directory).
  */
 #ifndef PS_STORE_STORE_H
 #define PS_STORE_STORE_H
@@ -25,10 +31,11 @@ struct ps_stores {
   int (*sync)(ps_stores *stores);
 };
 
-/* Opens both stores that url names. PS_EINVAL when the scheme is unknown (*why says so, a
- * static string), else the backend's error; nothing stays open on failure. */
-int ps_stores_open(const char *url, const ps_store_options *options, ps_stores *out,
-                   const char **why);
+/* Opens the event store that url names and the state store of state_url (NULL: url's backend's
+ * own). PS_EINVAL when a scheme is unknown or its backend has no store of that kind (*why
+ * says so, a static string), else the backend's error; nothing stays open on failure. */
+int ps_stores_open(const char *url, const char *state_url, const ps_store_options *options,
+                   ps_stores *out, const char **why);
 /* Stores one group commit (the ingest writer's: one span per waiting request) in both stores:
  * durable when it returns 0. With a backend of its own (stores->commit_pending), in one transaction.
  * Otherwise in the order that keeps a resend after any failure harmless: the state that names
@@ -47,7 +54,7 @@ int ps_stores_sync(ps_stores *stores);
 /* Closes what is open (either may be NULL) and zeroes s. */
 void ps_stores_close(ps_stores *s);
 
-/* The backend of a scheme ("sqlite"), or NULL. */
+/* The backend of a scheme ("sqlite"), or NULL (also when it has no store of that kind). */
 const ps_state_store_ops *ps_state_backend(const char *scheme);
 const ps_event_store_ops *ps_event_backend(const char *scheme);
 

@@ -75,7 +75,7 @@ static int setup(void **state) {
   assert_non_null(mkdtemp(dir));
   memset(&app, 0, sizeof app);
   const char *why;
-  assert_int_equal(ps_stores_open(dir, NULL, &stores, &why), PS_OK);
+  assert_int_equal(ps_stores_open(dir, NULL, NULL, &stores, &why), PS_OK);
   app.state = stores.state;
   app.events = stores.events;
   ps_service_account a = {.key_id = KEY_ID, .project_id = PROJECT, .role = "viewer"};

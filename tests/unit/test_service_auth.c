@@ -46,7 +46,7 @@ static int setup(void **state) {
   snprintf(dir, sizeof dir, "/tmp/playstat-service-auth-XXXXXX");
   assert_non_null(mkdtemp(dir));
   const char *why;
-  assert_int_equal(ps_stores_open(dir, NULL, &stores, &why), PS_OK);
+  assert_int_equal(ps_stores_open(dir, NULL, NULL, &stores, &why), PS_OK);
   store = stores.state;
   add_account(VIEWER_KEY, PROJECT, PS_SERVICE_ROLE_VIEWER, SECRET);
   add_account(WRITER_KEY, PROJECT, PS_SERVICE_ROLE_WRITER, SECRET);

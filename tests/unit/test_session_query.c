@@ -96,7 +96,7 @@ static int setup(void **state) {
   const char *why = NULL;
   char url[64];
   snprintf(url, sizeof url, "sqlite:%s", dir);
-  assert_int_equal(ps_stores_open(url, &o, &stores, &why), PS_OK);
+  assert_int_equal(ps_stores_open(url, NULL, &o, &stores, &why), PS_OK);
   store = (sqlite_store *)stores.events;
   ps_game g = {0};
   snprintf(g.name, sizeof g.name, "rollups");
@@ -344,7 +344,7 @@ static void rollups_change_no_answer(void **state) {
                    SQLITE_OK);
   sqlite3_close(db);
   const char *why = NULL;
-  assert_int_equal(ps_stores_open(dir, NULL, &stores, &why), PS_OK);
+  assert_int_equal(ps_stores_open(dir, NULL, NULL, &stores, &why), PS_OK);
   store = (sqlite_store *)stores.events;
   assert_int_equal(ps_sqlite_rollup_settled(store, game_id, &settled), PS_OK);
   assert_int_equal(ps_sqlite_playtime_settled(store, game_id, &settled), PS_ENOTFOUND);

@@ -252,7 +252,7 @@ static ps_stores open_store(void) {
   const char *why = NULL;
   char url[64];
   snprintf(url, sizeof url, "sqlite:%s", dir);
-  assert_int_equal(ps_stores_open(url, &o, &s, &why), PS_OK);
+  assert_int_equal(ps_stores_open(url, NULL, &o, &s, &why), PS_OK);
   return s;
 }
 

@@ -1,7 +1,8 @@
 /* test_store_conformance.c: the contract of the two stores (store/state.h, store/events.h,
  * store/records.h), checked the same way against every backend. Each case gets stores opened
- * from a URL of `backends` below, plus any URL of $PLAYSTAT_TEST_STORES (separated by spaces
- * or commas); "{tmp}" in a URL is replaced by a fresh temporary directory per case, which the
+ * from a URL of `backends` below, plus any URL of $PLAYSTAT_TEST_STORES (separated by spaces);
+ * "EVENTS|STATE" opens the event store of EVENTS with the state store of STATE (as --store and
+ * --state do). "{tmp}" in a URL is replaced by a fresh temporary directory per case, which the
  * case's teardown removes. A URL without "{tmp}" names a store shared by every case and every
  * run, so cases never rely on an empty store: each creates its own games, uses keys unique to
  * the run, and dates what an expiry must not touch far from what it expires.
@@ -48,6 +49,7 @@ static const char *const backends[] = {
 typedef struct fixture {
   char dir[256];  /* the fresh directory ("" when the URL names a shared store) */
   char url[1024]; /* what ps_stores_open is given */
+  char state_url[1024]; /* "" when url's backend holds the state too */
   ps_store_options options;
   ps_stores s;
   int sqlite;     /* the SQLite backend: sets `duplicate`, has the files checked below */
@@ -63,7 +65,7 @@ static unsigned run_counter;
 
 static void open_stores(fixture *f) {
   const char *why = NULL;
-  int rc = ps_stores_open(f->url, &f->options, &f->s, &why);
+  int rc = ps_stores_open(f->url, f->state_url[0] ? f->state_url : NULL, &f->options, &f->s, &why);
   if (rc != PS_OK) fail_msg("ps_stores_open(%s): %s (%s)", f->url, ps_strerror(rc), why ? why : "");
   assert_non_null(f->s.state);
   assert_non_null(f->s.events);
@@ -78,18 +80,32 @@ static void reopen(fixture *f, ps_store_options options) {
   open_stores(f);
 }
 
+/* out = the len bytes of url with each "{tmp}" replaced by dir. */
+static void with_tmp(char *out, size_t cap, const char *url, size_t len, const char *dir) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && o + 1 < cap;) {
+    if (len - i >= 5 && strncmp(url + i, "{tmp}", 5) == 0) {
+      o += (size_t)snprintf(out + o, cap - o, "%s", dir);
+      if (o >= cap) o = cap - 1;
+      i += 5;
+    } else {
+      out[o++] = url[i++];
+    }
+  }
+  out[o] = '\0';
+}
+
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   assert_non_null(f);
-  const char *tmp = strstr(current_url, "{tmp}");
-  if (tmp) {
+  if (strstr(current_url, "{tmp}")) {
     snprintf(f->dir, sizeof f->dir, "/tmp/playstat-conformance-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(f->url, sizeof f->url, "%.*s%s%s", (int)(tmp - current_url), current_url, f->dir,
-             tmp + strlen("{tmp}"));
-  } else {
-    snprintf(f->url, sizeof f->url, "%s", current_url);
   }
+  const char *bar = strchr(current_url, '|');
+  size_t events_len = bar ? (size_t)(bar - current_url) : strlen(current_url);
+  with_tmp(f->url, sizeof f->url, current_url, events_len, f->dir);
+  if (bar) with_tmp(f->state_url, sizeof f->state_url, bar + 1, strlen(bar + 1), f->dir);
   f->sqlite = strncmp(current_url, "sqlite:", 7) == 0 || !strchr(current_url, ':');
   open_stores(f);
   *state = f;
@@ -1808,12 +1824,12 @@ static void stores_open_knows_its_schemes(void **state) {
   (void)state;
   ps_stores s = {.state = (ps_state_store *)1, .events = (ps_event_store *)1};
   const char *why = NULL;
-  assert_int_equal(ps_stores_open("nosuch:/tmp/x", NULL, &s, &why), PS_EINVAL);
+  assert_int_equal(ps_stores_open("nosuch:/tmp/x", NULL, NULL, &s, &why), PS_EINVAL);
   assert_non_null(why);
   assert_null(s.state);
   assert_null(s.events);
   why = NULL;
-  assert_int_equal(ps_stores_open("sqlite:", NULL, &s, &why), PS_EINVAL);
+  assert_int_equal(ps_stores_open("sqlite:", NULL, NULL, &s, &why), PS_EINVAL);
   assert_non_null(why);
   assert_null(s.state);
   assert_null(s.events);
@@ -1889,8 +1905,8 @@ int main(void) {
   static char extra[4096];
   const char *env = getenv("PLAYSTAT_TEST_STORES");
   snprintf(extra, sizeof extra, "%s", env ? env : "");
-  for (char *save = NULL, *u = strtok_r(extra, " ,\t\n", &save); u && n < MAX_BACKENDS;
-       u = strtok_r(NULL, " ,\t\n", &save))
+  for (char *save = NULL, *u = strtok_r(extra, " \t\n", &save); u && n < MAX_BACKENDS;
+       u = strtok_r(NULL, " \t\n", &save))
     urls[n++] = u;
   snprintf(run_id, sizeof run_id, "%08x",
            (unsigned)(time(NULL) * 2654435761u) ^ (unsigned)getpid() * 40503u);

@@ -34,7 +34,7 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "common/log.h"
-#include "store/sqlite/ga_facts.h"
+#include "store/ga_digest.h"
 #include "store/sqlite/internal.h"
 
 /* The digest's columns, in the order bind_digest binds them. */

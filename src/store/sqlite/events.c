@@ -293,7 +293,7 @@ out:
 
 int ps_sqlite_stores_open(const char *tool, const char *url, ps_stores *out, sqlite_store **events) {
   const char *why = NULL;
-  int rc = ps_stores_open(url, NULL, out, &why);
+  int rc = ps_stores_open(url, NULL, NULL, out, &why);
   if (rc != PS_OK) {
     fprintf(stderr, "%s: cannot open the store %s: %s\n", tool, url, why ? why : ps_strerror(rc));
     return rc;

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "store/events.h"
+#include "store/ga_digest.h"
 #include "store/state.h"
 #include "store/store.h"
 
@@ -278,7 +279,6 @@ int ps_sqlite_so_expire(ps_event_store *store, int64_t before_ms, int64_t *delet
 
 #define PS_GA_CHUNK_BITS 32768 /* users per bitmap chunk */
 #define PS_GA_CHUNK_BYTES (PS_GA_CHUNK_BITS / 8)
-#define PS_GA_DIMS 7           /* 0: all events; 1..6: platform, build, os_version, custom_01..03 */
 
 /* A user as the rollups know it: a dense number per game and the first day (UTC day number)
  * of its first `user` event (-1 when none yet), with that event's dimension values. */

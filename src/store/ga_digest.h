@@ -1,7 +1,8 @@
 /*
- * ga_facts.h: what the event rollups (ga_rollup.h) need of one analytics event, its digest,
- * worked out once when the event is appended and kept in the event's row (event_log.c), so
- * that a rollup pass reads a few columns instead of parsing every body again (issue 12).
+ * ga_digest.h: what every event store counts of one analytics event, its digest, worked out
+ * once when the event is appended and kept beside it in typed columns (SQLite: the event's
+ * row, read by the rollups of sqlite/ga_rollup.h; ClickHouse: the events table, read by SQL),
+ * so that no metric parses a body again (issue 12). Both backends use this one definition.
  *
  * A digest comes from the record's category, user_id, client_ts and received time and from
  * its facts (records.h: what the collector's one parse extracted). A caller without facts
@@ -10,14 +11,17 @@
  * stored event's body, and both ways end in ps_ga_digest_make, the one place that says what
  * the rollups count.
  */
-#ifndef PS_STORE_SQLITE_GA_FACTS_H
-#define PS_STORE_SQLITE_GA_FACTS_H
+#ifndef PS_STORE_GA_DIGEST_H
+#define PS_STORE_GA_DIGEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store/records.h"
-#include "store/sqlite/internal.h"
+
+/* Dimensions of a digest: 0 stands for all events; 1..6: platform, build, os_version,
+ * custom_01..03 (the event dimensions of insights/catalog.c, in that order). */
+#define PS_GA_DIMS 7
 
 /* The family key of ga_query.h is at most this long (bytes, NUL included). */
 #define PS_GA_KEY_CAP 256

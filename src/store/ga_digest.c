@@ -1,5 +1,5 @@
 /*
- * ga_facts.c: see ga_facts.h. What an analytics event adds to the rollups, decided once per
+ * ga_digest.c: see ga_digest.h. What an analytics event adds to the metrics, decided once per
  * event when it is appended.
  *
  * Guarantees: the rollups fold a digest exactly as they folded the parsed body before version
@@ -9,7 +9,7 @@
  * value counts 0). The one difference: a body with a \u0000 escape, which the collector
  * accepts, parses here too; the rollups skipped such events before.
  */
-#include "store/sqlite/ga_facts.h"
+#include "store/ga_digest.h"
 
 #include <jansson.h>
 #include <stdio.h>
