@@ -3,7 +3,8 @@
  * from a URL of `backends` below, plus any URL of $PLAYSTAT_TEST_STORES (separated by spaces);
  * "EVENTS|STATE" opens the event store of EVENTS with the state store of STATE (as --store and
  * --state do). "{tmp}" in a URL is replaced by a fresh temporary directory per case, which the
- * case's teardown removes. A URL without "{tmp}" names a store shared by every case and every
+ * case's teardown removes, and "{case}" by a name unique to the case and run (a database name:
+ * clickhouse://127.0.0.1:8123/t_{case}?spool={tmp} gives each case a fresh database). A URL without "{tmp}" names a store shared by every case and every
  * run, so cases never rely on an empty store: each creates its own games, uses keys unique to
  * the run, and dates what an expiry must not touch far from what it expires.
  *
@@ -62,6 +63,7 @@ static const char *current_url; /* the backend of the group running */
 static int via_group_commit;
 static char run_id[9];          /* 8 hex, unique to this run: keys of a shared store */
 static unsigned run_counter;
+static unsigned case_counter;   /* "{case}" */
 
 static void open_stores(fixture *f) {
   const char *why = NULL;
@@ -80,14 +82,19 @@ static void reopen(fixture *f, ps_store_options options) {
   open_stores(f);
 }
 
-/* out = the len bytes of url with each "{tmp}" replaced by dir. */
-static void with_tmp(char *out, size_t cap, const char *url, size_t len, const char *dir) {
+/* out = the len bytes of url with each "{tmp}" replaced by dir and each "{case}" by name. */
+static void with_tmp(char *out, size_t cap, const char *url, size_t len, const char *dir,
+                     const char *name) {
   size_t o = 0;
   for (size_t i = 0; i < len && o + 1 < cap;) {
     if (len - i >= 5 && strncmp(url + i, "{tmp}", 5) == 0) {
       o += (size_t)snprintf(out + o, cap - o, "%s", dir);
       if (o >= cap) o = cap - 1;
       i += 5;
+    } else if (len - i >= 6 && strncmp(url + i, "{case}", 6) == 0) {
+      o += (size_t)snprintf(out + o, cap - o, "%s", name);
+      if (o >= cap) o = cap - 1;
+      i += 6;
     } else {
       out[o++] = url[i++];
     }
@@ -104,8 +111,10 @@ static int setup(void **state) {
   }
   const char *bar = strchr(current_url, '|');
   size_t events_len = bar ? (size_t)(bar - current_url) : strlen(current_url);
-  with_tmp(f->url, sizeof f->url, current_url, events_len, f->dir);
-  if (bar) with_tmp(f->state_url, sizeof f->state_url, bar + 1, strlen(bar + 1), f->dir);
+  char name[32]; /* unique to the case and run: a fresh database of a server ("{case}") */
+  snprintf(name, sizeof name, "c%s_%u", run_id, ++case_counter);
+  with_tmp(f->url, sizeof f->url, current_url, events_len, f->dir, name);
+  if (bar) with_tmp(f->state_url, sizeof f->state_url, bar + 1, strlen(bar + 1), f->dir, name);
   f->sqlite = strncmp(current_url, "sqlite:", 7) == 0 || !strchr(current_url, ':');
   open_stores(f);
   *state = f;
