@@ -22,7 +22,8 @@
  *     custom_01 String, custom_02 String, custom_03 String, has_agg UInt8, agg_key String,
  *     agg_value Float64   -- the digest of store/ga_digest.h: folds = 0 means the SQLite
  *                            rollups skip the event; a dimension that is absent is ''.
- *     keep UInt64  -- 2^62 - received_ms: of two copies, FINAL keeps the first one received.
+ *     keep UInt64  -- higher for earlier arrival (rows.c): of two copies of one uuid, FINAL keeps
+ *                     the first one received, as the SQLite store keeps the first.
  *
  *   rejected    rejected events. ReplacingMergeTree ORDER BY (game_id, received_ms, rid).
  *     game_id Int64, date Date, rid String (random, made when spooled), received_ms Int64,
@@ -104,6 +105,10 @@ void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap);
 /* Runs sql on the queried server; answer as in ps_ch_exec. Logs ClickHouse's error (never
  * the password) and returns PS_EIO on failure. */
 int ps_ch_query(ch_store *s, const char *sql, ps_buf *answer);
+
+/* Ships what this process spooled and has not shipped yet (nothing when it spooled nothing),
+ * so that a read that must see every record appended before it (scan) does. */
+void ps_ch_ship_own(ch_store *s);
 
 /* ---- schema.c ---- */
 int ps_ch_schema_ensure(ch_store *s);
