@@ -42,7 +42,7 @@
 #include "store/clickhouse/internal.h"
 
 #define SEGMENT_BYTES (64LL << 20) /* a new segment once the active one is this large */
-#define BLOCK_BYTES (32LL << 20)   /* rows per INSERT at most (all tables together) */
+#define BLOCK_BYTES (8LL << 20)    /* rows per INSERT at most (all tables together): ~20k events */
 #define FRAME_HEADER 8
 
 struct ps_ch_spool {
