@@ -338,6 +338,7 @@ static int pg_state_open(const char *location, const ps_store_options *options,
 
 const ps_state_store_ops ps_postgres_state_ops = {
     .name = "postgres",
+    .shared = 1,
     .open = pg_state_open,
     .close = pg_state_close,
     .game_create = ps_pg_game_create,
