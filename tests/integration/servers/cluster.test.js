@@ -107,7 +107,7 @@ describe('two nodes, one ClickHouse cluster, one PostgreSQL', { timeout: 300000 
     const iso = (t) => new Date(t).toISOString();
     let res = await soA.post(sid, { type: 'match.created', timestamp: iso(t0), teams: [{ id: 'red', playerIds: ['real-alice', 'real-bob'] }] });
     assert.ok(res.status >= 200 && res.status < 300, `match.created on a: ${res.status} ${res.text}`);
-    res = await soB.post(sid, { type: 'players.connected', timestamp: iso(t0 + 5000), playerIds: ['real-bob', 'real-carol'] });
+    res = await soB.post(sid, { type: 'players.connected', timestamp: iso(t0 + 5000), players: [{ id: 'real-bob' }, { id: 'real-carol' }] });
     assert.ok(res.status >= 200 && res.status < 300, `players.connected on b: ${res.status} ${res.text}`);
 
     // Both nodes answer the same, once the spools have shipped (every second).
