@@ -1848,6 +1848,19 @@ static void stores_open_knows_its_schemes(void **state) {
   assert_string_equal(ps_event_backend("sqlite")->name, "sqlite");
   assert_null(ps_state_backend("nosuch"));
   assert_null(ps_event_backend("nosuch"));
+  /* ClickHouse holds events only, PostgreSQL state only: each needs the other half named. */
+  assert_null(ps_state_backend("clickhouse"));
+  assert_non_null(ps_event_backend("clickhouse"));
+  assert_null(ps_event_backend("postgres"));
+  assert_non_null(ps_state_backend("postgres"));
+  why = NULL;
+  assert_int_equal(ps_stores_open("clickhouse://127.0.0.1:1/db", NULL, NULL, &s, &why), PS_EINVAL);
+  assert_non_null(strstr(why, "--state"));
+  assert_null(s.events);
+  why = NULL;
+  assert_int_equal(ps_stores_open("postgres://127.0.0.1:1/db", NULL, NULL, &s, &why), PS_EINVAL);
+  assert_non_null(why);
+  assert_null(s.state);
   ps_stores_close(&s); /* closing nothing is fine */
   /* A table entry's callbacks are all there. */
   for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {

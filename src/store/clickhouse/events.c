@@ -1,13 +1,302 @@
-/* events.c: the ClickHouse event store's ops table (being built: open fails). */
+/*
+ * events.c: the ClickHouse event store (store/events.h), its ops table and the parts that are
+ * neither SQL for a metric nor the spool: open (the URL, the tables), append (rows into the
+ * spool), maintain (shipping), scan (export and the CLI, page by page).
+ *
+ * What it guarantees beyond events.h: append() is durable in the node's spool (spool.c); a
+ * record is in ClickHouse, and so in every answer, once maintain() has run after its append
+ * (serve calls it every second) while ClickHouse is reachable; until then the spool keeps it,
+ * across restarts. Every read deduplicates (FINAL), so a record is counted once however often
+ * it was shipped, and whichever node took it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/errors.h"
+#include "common/log.h"
 #include "store/clickhouse/internal.h"
 
-static int open_store(const char *location, const ps_store_options *options,
-                      ps_event_store **out) {
-  (void)location;
-  (void)options;
-  *out = NULL;
-  return PS_EUNSUPPORTED;
+#define SCAN_PAGE 5000
+
+extern const ps_event_store_ops ps_clickhouse_event_ops;
+
+int ps_ch_query(ch_store *s, const char *sql, ps_buf *answer) {
+  char err[1024];
+  int rc = ps_ch_exec(&s->config.servers[0], sql, answer, err, sizeof err, 0);
+  if (rc != PS_OK) ps_error_log("clickhouse query failed: %s", err);
+  return rc;
 }
 
-const ps_event_store_ops ps_clickhouse_event_ops = {.name = "clickhouse", .open = open_store};
+void ps_ch_ship_own(ch_store *s) {
+  pthread_mutex_lock(&s->spool_lock);
+  ps_ch_spool *sp = s->spool;
+  pthread_mutex_unlock(&s->spool_lock);
+  if (sp && ps_ch_spool_pending(sp) > 0) ps_ch_spool_ship(sp, s);
+}
+
+static void ch_close(ps_event_store *store) {
+  ch_store *s = (ch_store *)store;
+  if (!s) return;
+  if (s->spool) {
+    /* Best effort: what is left ships at the next start. */
+    if (ps_ch_spool_pending(s->spool) > 0) ps_ch_spool_ship(s->spool, s);
+    ps_ch_spool_close(s->spool);
+  }
+  pthread_mutex_destroy(&s->spool_lock);
+  free(s);
+}
+
+static int ch_open(const char *location, const ps_store_options *options, ps_event_store **out) {
+  *out = NULL;
+  ch_store *s = calloc(1, sizeof *s);
+  if (!s) return PS_ENOMEM;
+  const char *why = NULL;
+  int rc = ps_ch_config_parse(location, &s->config, &why);
+  if (rc != PS_OK) {
+    ps_error_log("%s", why);
+    free(s);
+    return rc;
+  }
+  s->base.ops = &ps_clickhouse_event_ops;
+  pthread_mutex_init(&s->spool_lock, NULL);
+  ps_store_options o = options ? *options : (ps_store_options){0};
+  s->rejected_keep = o.rejected_keep_per_game > 0 ? o.rejected_keep_per_game
+                                                  : PS_STORE_DEFAULT_REJECTED_KEEP;
+  s->msession_timeout_ms = o.msession_timeout_ms > 0 ? o.msession_timeout_ms
+                                                     : PS_STORE_DEFAULT_MSESSION_TIMEOUT_MS;
+  s->msession_window_ms = o.msession_window_ms > 0 ? o.msession_window_ms
+                                                   : PS_STORE_DEFAULT_MSESSION_WINDOW_MS;
+  rc = ps_ch_schema_ensure(s);
+  if (rc != PS_OK) {
+    ps_error_log("clickhouse: cannot prepare database %s on %s:%d (is ClickHouse running, and "
+                 "the HTTP port given?)",
+                 s->config.database, s->config.servers[0].host, s->config.servers[0].port);
+    ch_close(&s->base);
+    return PS_EIO;
+  }
+  *out = &s->base;
+  return PS_OK;
+}
+
+static int ch_append(ps_event_store *store, ps_record_span *spans, size_t nspans) {
+  ch_store *s = (ch_store *)store;
+  ps_ch_spool *sp;
+  int rc = ps_ch_spool_of(s, &sp);
+  if (rc != PS_OK) return rc;
+  ps_buf rows[PS_CH_NTABLES] = {{0}};
+  for (size_t i = 0; rc == PS_OK && i < nspans; i++)
+    for (size_t j = 0; rc == PS_OK && j < spans[i].count; j++) {
+      spans[i].records[j].duplicate = 0; /* found later, by FINAL (records.h) */
+      rc = ps_ch_row_of_record(&spans[i].records[j], rows);
+    }
+  if (rc == PS_OK) rc = ps_ch_spool_append(sp, rows);
+  for (int t = 0; t < PS_CH_NTABLES; t++) ps_buf_free(&rows[t]);
+  return rc;
+}
+
+/* Keeps the newest rejected_keep rejected events of each game (events.h): scans already read
+ * no more than those; this bounds what the tables hold. */
+static int trim_rejected(ch_store *s) {
+  char table[160], sql[512];
+  ps_ch_table(s, "rejected", table, sizeof table);
+  snprintf(sql, sizeof sql,
+           "SELECT game_id FROM %s FINAL GROUP BY game_id HAVING count() > %" PRId64, table,
+           s->rejected_keep);
+  ps_buf games = {0}, cut = {0};
+  int rc = ps_ch_query(s, sql, &games);
+  ps_ch_rows rows;
+  ps_ch_rows_init(&rows, &games);
+  while (rc == PS_OK && ps_ch_rows_next(&rows)) {
+    int64_t game = ps_ch_field_int(&rows, 0);
+    /* the newest kept one's key: everything strictly older goes */
+    snprintf(sql, sizeof sql,
+             "SELECT received_ms FROM %s FINAL WHERE game_id = %" PRId64
+             " ORDER BY received_ms DESC LIMIT 1 OFFSET %" PRId64,
+             table, game, s->rejected_keep - 1);
+    rc = ps_ch_query(s, sql, &cut);
+    if (rc == PS_OK && cut.len) {
+      char where[128];
+      snprintf(where, sizeof where, "game_id = %" PRId64 " AND received_ms < %s", game, cut.data);
+      where[strcspn(where, "\n")] = '\0';
+      rc = ps_ch_delete_where(s, "rejected", where);
+    }
+  }
+  ps_buf_free(&games);
+  ps_buf_free(&cut);
+  return rc;
+}
+
+#define TRIM_EVERY_MS (10 * 60 * 1000)
+
+static int ch_maintain(ps_event_store *store, int64_t now_ms) {
+  ch_store *s = (ch_store *)store;
+  ps_ch_spool *sp;
+  int rc = ps_ch_spool_of(s, &sp);
+  if (rc == PS_OK) rc = ps_ch_spool_ship(sp, s);
+  if (rc == PS_OK && now_ms - s->last_trim_ms >= TRIM_EVERY_MS) {
+    s->last_trim_ms = now_ms;
+    rc = trim_rejected(s);
+  }
+  return rc;
+}
+
+static int ch_metric(ps_event_store *store, const ps_metric_query *q, ps_metric_result *out) {
+  ch_store *s = (ch_store *)store;
+  switch (q->source) {
+    case PS_SOURCE_EVENTS: return ps_ch_ga_metric(s, q, out);
+    case PS_SOURCE_PLAYTIME: return ps_ch_playtime_metric(s, q, out);
+    case PS_SOURCE_MATCHMAKING: return ps_ch_match_metric(s, q, out);
+  }
+  return PS_EINVAL;
+}
+
+static int ch_live(ps_event_store *store, int64_t game_id, int64_t now_ms, ps_live *out) {
+  return ps_ch_playtime_live((ch_store *)store, game_id, now_ms, out);
+}
+
+static int ch_so_get(ps_event_store *store, const ps_so_key *key, ps_so_session *out,
+                     ps_so_event_visitor visit, void *ctx) {
+  return ps_ch_so_session_get((ch_store *)store, key, out, visit, ctx);
+}
+
+static int ch_so_list(ps_event_store *store, const ps_so_query *q, ps_so_session **out,
+                      size_t *count, int64_t *snapshot_seq) {
+  return ps_ch_so_session_list((ch_store *)store, q, out, count, snapshot_seq);
+}
+
+static int ch_so_expire(ps_event_store *store, int64_t before_ms, int64_t *deleted) {
+  return ps_ch_so_expire((ch_store *)store, before_ms, deleted);
+}
+
+/* ---- scan: page by page in a total order, so that memory stays one page ---- */
+
+/* The columns and order of each scan kind; the last two columns are the page key. */
+static int scan_sql(ch_store *s, const ps_scan_query *q, const ps_buf *after, ps_buf *sql) {
+  char table[160];
+  int rc = PS_OK;
+  switch (q->kind) {
+    case PS_SCAN_EVENTS:
+      ps_ch_table(s, "events", table, sizeof table);
+      rc = ps_buf_printf(sql,
+                         "SELECT game_id, received_ms, category, body, received_ms, dedup_key"
+                         " FROM %s FINAL WHERE game_id = %" PRId64,
+                         table, q->game_id);
+      break;
+    case PS_SCAN_REJECTED:
+      ps_ch_table(s, "rejected", table, sizeof table);
+      /* the newest rejected_keep only (events.h): older ones are trimmed by maintain */
+      rc = ps_buf_printf(sql,
+                         "SELECT game_id, received_ms, category, body, event_index, errors,"
+                         " has_category, received_ms, rid FROM (SELECT * FROM %s FINAL"
+                         " WHERE game_id = %" PRId64
+                         " ORDER BY received_ms DESC, event_index DESC, rid DESC LIMIT %" PRId64
+                         ") WHERE 1",
+                         table, q->game_id, s->rejected_keep);
+      break;
+    case PS_SCAN_MSESSIONS:
+      ps_ch_table(s, "msession_requests", table, sizeof table);
+      rc = ps_buf_printf(sql,
+                         "SELECT session_id, player, platform, portal, mod_ids, started, last,"
+                         " ended, last_received, started, session_id FROM (SELECT session_id,"
+                         " anyIf(player, kind = 0) AS player, anyIf(platform, kind = 0) AS platform,"
+                         " anyIf(portal, kind = 0) AS portal, anyIf(mod_ids, kind = 0) AS mod_ids,"
+                         " minIf(ts_ms, kind = 0) AS started, max(ts_ms) AS last,"
+                         " if(countIf(kind = 2) > 0, minIf(ts_ms, kind = 2), -1) AS ended,"
+                         " max(received_ms) AS last_received FROM %s FINAL WHERE game_id = %" PRId64
+                         " GROUP BY session_id HAVING countIf(kind = 0) > 0) WHERE 1",
+                         table, q->game_id);
+      break;
+  }
+  if (rc == PS_OK && q->category && q->kind != PS_SCAN_MSESSIONS) {
+    rc = ps_buf_append_str(sql, " AND category = ");
+    if (rc == PS_OK) rc = ps_ch_sql_string(sql, q->category, strlen(q->category));
+  }
+  const char *k1 = q->kind == PS_SCAN_MSESSIONS ? "started" : "received_ms";
+  const char *k2 = q->kind == PS_SCAN_EVENTS      ? "dedup_key"
+                   : q->kind == PS_SCAN_REJECTED ? "rid"
+                                                 : "session_id";
+  if (rc == PS_OK && after->len) {
+    /* after = "K1\tK2" of the previous page's last row: k1 > v1 OR (k1 = v1 AND k2 > 'v2') */
+    const char *tab = strchr(after->data, '\t');
+    int v1 = (int)(tab - after->data);
+    rc = ps_buf_printf(sql, " AND (%s > %.*s OR (%s = %.*s AND %s > ", k1, v1, after->data, k1,
+                       v1, after->data, k2);
+    if (rc == PS_OK) rc = ps_ch_sql_string(sql, tab + 1, strlen(tab + 1));
+    if (rc == PS_OK) rc = ps_buf_append_str(sql, "))");
+  }
+  if (rc == PS_OK)
+    rc = ps_buf_printf(sql, " ORDER BY %s, %s LIMIT %d", k1, k2, SCAN_PAGE);
+  return rc;
+}
+
+static int ch_scan(ps_event_store *store, const ps_scan_query *q, ps_scan_visitor visit,
+                   void *ctx) {
+  ch_store *s = (ch_store *)store;
+  ps_ch_ship_own(s); /* a scan (an export) sees every record appended before it */
+  ps_buf sql = {0}, answer = {0}, after = {0};
+  int rc = PS_OK;
+  for (;;) {
+    ps_buf_reset(&sql);
+    rc = scan_sql(s, q, &after, &sql);
+    if (rc == PS_OK) rc = ps_ch_query(s, sql.data, &answer);
+    if (rc != PS_OK) break;
+    ps_ch_rows rows;
+    ps_ch_rows_init(&rows, &answer);
+    size_t n = 0;
+    while (rc == PS_OK && ps_ch_rows_next(&rows)) {
+      n++;
+      ps_scan_item item = {0};
+      ps_stored_event e = {0};
+      ps_playtime_session m = {0};
+      size_t key = rows.nfields - 2;
+      if (q->kind == PS_SCAN_MSESSIONS) {
+        m.session_id = ps_ch_field(&rows, 0);
+        m.player = ps_ch_field(&rows, 1);
+        m.platform = ps_ch_field(&rows, 2);
+        m.portal = ps_ch_field(&rows, 3);
+        m.mod_ids = ps_ch_field(&rows, 4);
+        m.started_ms = ps_ch_field_int(&rows, 5);
+        m.last_ms = ps_ch_field_int(&rows, 6);
+        m.ended_ms = ps_ch_field_int(&rows, 7);
+        m.last_received_ms = ps_ch_field_int(&rows, 8);
+        item.session = &m;
+      } else {
+        e.game_id = ps_ch_field_int(&rows, 0);
+        e.received_ms = ps_ch_field_int(&rows, 1);
+        e.category = ps_ch_field(&rows, 2);
+        e.body = ps_ch_field(&rows, 3);
+        e.body_len = rows.lens[3];
+        if (q->kind == PS_SCAN_REJECTED) {
+          e.event_index = (int)ps_ch_field_int(&rows, 4);
+          e.errors_json = ps_ch_field(&rows, 5);
+          if (!ps_ch_field_int(&rows, 6)) e.category = NULL;
+        }
+        item.event = &e;
+      }
+      ps_buf_reset(&after);
+      rc = ps_buf_printf(&after, "%s\t%s", ps_ch_field(&rows, key), ps_ch_field(&rows, key + 1));
+      if (rc == PS_OK) rc = visit(&item, ctx);
+    }
+    if (rc != PS_OK || n < SCAN_PAGE) break;
+  }
+  ps_buf_free(&sql);
+  ps_buf_free(&answer);
+  ps_buf_free(&after);
+  return rc;
+}
+
+const ps_event_store_ops ps_clickhouse_event_ops = {
+    .name = "clickhouse",
+    .open = ch_open,
+    .close = ch_close,
+    .append = ch_append,
+    .metric = ch_metric,
+    .live = ch_live,
+    .so_session_get = ch_so_get,
+    .so_session_list = ch_so_list,
+    .so_expire = ch_so_expire,
+    .scan = ch_scan,
+    .maintain = ch_maintain,
+};

@@ -22,7 +22,8 @@
  *     custom_01 String, custom_02 String, custom_03 String, has_agg UInt8, agg_key String,
  *     agg_value Float64   -- the digest of store/ga_digest.h: folds = 0 means the SQLite
  *                            rollups skip the event; a dimension that is absent is ''.
- *     keep UInt64  -- 2^62 - received_ms: of two copies, FINAL keeps the first one received.
+ *     keep UInt64  -- higher for earlier arrival (rows.c): of two copies of one uuid, FINAL keeps
+ *                     the first one received, as the SQLite store keeps the first.
  *
  *   rejected    rejected events. ReplacingMergeTree ORDER BY (game_id, received_ms, rid).
  *     game_id Int64, date Date, rid String (random, made when spooled), received_ms Int64,
@@ -96,6 +97,7 @@ typedef struct ch_store {
   int64_t msession_timeout_ms, msession_window_ms;
   pthread_mutex_t spool_lock; /* guards opening the spool */
   ps_ch_spool *spool;         /* opened on the first append() or maintain() */
+  int64_t last_trim_ms;       /* maintain(): when the rejected events were last trimmed */
 } ch_store;
 
 /* The table to read and insert: "db.events" (the Distributed one on a cluster). */
@@ -105,8 +107,16 @@ void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap);
  * the password) and returns PS_EIO on failure. */
 int ps_ch_query(ch_store *s, const char *sql, ps_buf *answer);
 
+/* Ships what this process spooled and has not shipped yet (nothing when it spooled nothing),
+ * so that a read that must see every record appended before it (scan) does. */
+void ps_ch_ship_own(ch_store *s);
+
 /* ---- schema.c ---- */
 int ps_ch_schema_ensure(ch_store *s);
+/* Deletes the rows of table (a name of internal.h) matching where (SQL), on every shard: an
+ * ALTER TABLE ... DELETE mutation of the local tables, which ClickHouse applies in the
+ * background (the rows stop being read once it has). */
+int ps_ch_delete_where(ch_store *s, const char *table, const char *where);
 
 /* ---- rows.c: records as rows of the tables (appended to the table's buffer) ---- */
 typedef enum { PS_CH_EVENTS, PS_CH_REJECTED, PS_CH_MSESSIONS, PS_CH_SO_EVENTS, PS_CH_NTABLES } ps_ch_table_id;

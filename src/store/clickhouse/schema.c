@@ -1,0 +1,134 @@
+/*
+ * schema.c: creates and upgrades the tables of internal.h on every server of the store.
+ *
+ * Without a cluster the one server holds the tables themselves. With cluster=NAME every
+ * listed server (one per shard) holds NAME_local tables, and a Distributed table of the plain
+ * name over them, sharded so that one player's rows (one multiplayer session's) stay on one
+ * shard; every read and insert goes through the Distributed table. Statements are
+ * CREATE ... IF NOT EXISTS, so nodes starting together, or again, agree. The schema's version
+ * is kept in playstat_schema on each server; version 1 is the first.
+ *
+ * The SQL runs on ClickHouse 18.16 (Debian 12) and current releases: MergeTree's
+ * PARTITION BY / ORDER BY syntax, ReplacingMergeTree(version), Distributed with a sharding
+ * expression, no ON CLUSTER (which needs ZooKeeper), no LowCardinality or Nullable columns
+ * (absent values are '' or 0 with a has_ flag), no TTL (retention drops partitions).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "store/clickhouse/internal.h"
+
+#define SCHEMA_VERSION 1
+
+static const struct table {
+  const char *name;
+  const char *columns;
+  const char *engine; /* after ENGINE = */
+  const char *shard_key;
+} tables[] = {
+    {"events",
+     "game_id Int64, date Date, category String, dedup_key String, user_id String,"
+     " session_id String, client_ts Int64, has_client_ts UInt8, received_ms Int64, body String,"
+     " folds UInt8, day Int32, platform String, build String, os_version String,"
+     " custom_01 String, custom_02 String, custom_03 String, has_agg UInt8, agg_key String,"
+     " agg_value Float64, keep UInt64",
+     "ReplacingMergeTree(keep) PARTITION BY toYYYYMM(date)"
+     " ORDER BY (game_id, date, category, dedup_key)",
+     "cityHash64(game_id, user_id)"},
+    {"rejected",
+     "game_id Int64, date Date, rid String, received_ms Int64, event_index Int32,"
+     " category String, has_category UInt8, body String, errors String",
+     "ReplacingMergeTree PARTITION BY toYYYYMM(date) ORDER BY (game_id, received_ms, rid)",
+     "cityHash64(game_id, rid)"},
+    {"msession_requests",
+     "game_id Int64, date Date, session_id String, nonce String, kind UInt8, player String,"
+     " platform String, portal String, mod_ids String, ts_ms Int64, order_id Int64,"
+     " received_ms Int64",
+     "ReplacingMergeTree PARTITION BY toYYYYMM(date) ORDER BY (game_id, session_id, nonce)",
+     "cityHash64(game_id, player)"},
+    {"so_events",
+     "project_id String, environment_id String, session_id String, event_key String,"
+     " type String, ts_ms Int64, received_ms Int64, date Date, body String, pool_id String,"
+     " pool_name String, queue_id String, queue_name String, region_id String, has_pool UInt8,"
+     " backfill UInt8, player_hashes Array(String), player_numbers Array(Int64),"
+     " ticket_ids Array(String)",
+     "ReplacingMergeTree PARTITION BY toYYYYMM(date)"
+     " ORDER BY (project_id, environment_id, session_id, event_key)",
+     "cityHash64(project_id, environment_id, session_id)"},
+};
+
+void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap) {
+  snprintf(out, cap, "%s.%s", s->config.database, name);
+}
+
+static int run(ch_store *s, const ps_ch_server *server, const char *sql) {
+  char err[1024];
+  int rc = ps_ch_exec(server, sql, NULL, err, sizeof err, 0);
+  if (rc != PS_OK) ps_error_log("clickhouse %s:%d: %s", server->host, server->port, err);
+  (void)s;
+  return rc;
+}
+
+static int ensure_on(ch_store *s, const ps_ch_server *server) {
+  const char *db = s->config.database, *cluster = s->config.cluster;
+  char sql[2048];
+  snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", db);
+  int rc = run(s, server, sql);
+  for (size_t i = 0; rc == PS_OK && i < sizeof tables / sizeof *tables; i++) {
+    const struct table *t = &tables[i];
+    snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s.%s%s (%s) ENGINE = %s", db, t->name,
+             cluster[0] ? "_local" : "", t->columns, t->engine);
+    rc = run(s, server, sql);
+    if (rc == PS_OK && cluster[0]) {
+      snprintf(sql, sizeof sql,
+               "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local"
+               " ENGINE = Distributed(%s, %s, %s_local, %s)",
+               db, t->name, db, t->name, cluster, db, t->name, t->shard_key);
+      rc = run(s, server, sql);
+    }
+  }
+  if (rc == PS_OK) {
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE IF NOT EXISTS %s.playstat_schema (version UInt32) ENGINE = TinyLog", db);
+    rc = run(s, server, sql);
+  }
+  if (rc == PS_OK) {
+    ps_buf answer = {0};
+    char err[1024];
+    snprintf(sql, sizeof sql, "SELECT max(version) FROM %s.playstat_schema", db);
+    rc = ps_ch_exec(server, sql, &answer, err, sizeof err, 0);
+    long have = rc == PS_OK && answer.data ? strtol(answer.data, NULL, 10) : 0;
+    ps_buf_free(&answer);
+    if (rc == PS_OK && have > SCHEMA_VERSION) {
+      ps_error_log("clickhouse %s:%d: database %s has schema version %ld, newer than this "
+                   "playstat knows (%d): upgrade playstat",
+                   server->host, server->port, db, have, SCHEMA_VERSION);
+      rc = PS_EINVAL;
+    } else if (rc == PS_OK && have < SCHEMA_VERSION) {
+      snprintf(sql, sizeof sql, "INSERT INTO %s.playstat_schema VALUES (%d)", db, SCHEMA_VERSION);
+      rc = run(s, server, sql);
+    }
+  }
+  return rc;
+}
+
+int ps_ch_schema_ensure(ch_store *s) {
+  for (size_t i = 0; i < s->config.nservers; i++) {
+    int rc = ensure_on(s, &s->config.servers[i]);
+    if (rc != PS_OK) return rc;
+  }
+  return PS_OK;
+}
+
+int ps_ch_delete_where(ch_store *s, const char *table, const char *where) {
+  ps_buf sql = {0};
+  int rc = ps_buf_printf(&sql, "ALTER TABLE %s.%s%s DELETE WHERE %s", s->config.database, table,
+                         s->config.cluster[0] ? "_local" : "", where);
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
+    rc = run(s, &s->config.servers[i], sql.data);
+  ps_buf_free(&sql);
+  return rc;
+}
