@@ -43,9 +43,10 @@
  *        (tupleElement, toInt64 / toFloat64 on every column), which both versions accept;
  *   PREWHERE with FINAL                        unreliable in 18.16: plain WHERE.
  * Known limits: new_users and retention read every `user` event of the game before the
- * range's end (a first day needs all of them), so their date bound is open below; among a
- * user's `user` events of its first day with the same received_ms, which one gives the first
- * dimensions is ClickHouse's choice (SQLite takes the first appended); sums of fractional
+ * range's end (a first day needs all of them), so their date bound is open below; the first
+ * of a user's `user` events on its first day is the one with the largest keep (the first
+ * received; within one millisecond the first appended by one node: two nodes receiving in
+ * the same millisecond may order them otherwise than one SQLite store would); sums of fractional
  * values may differ in the last bit where the addition order differs (amounts, lengths and
  * attempts are integers: exact).
  */
@@ -190,12 +191,13 @@ static void put_window_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int width)
 
 /* The first `user` event of every user who has one before the range's end: its day (fd) and,
  * when the scope has a dimension, that event's value of it (fv). Ties on the day go to the
- * first received. Open below: a first day needs every earlier `user` event. */
+ * first received (keep, rows.c, is larger for an earlier arrival, and for the earlier append
+ * within a millisecond). Open below: a first day needs every earlier `user` event. */
 static void put_first_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_sql_put(sql, "SELECT user_id, min(day) AS fd, argMin(");
   if (sc->mode == PS_CH_GA_WHOLE) ps_ch_sql_put(sql, "''");
   else ps_ch_ga_dimension(sql, sc);
-  ps_ch_sql_put(sql, ", (day, received_ms)) AS fv");
+  ps_ch_sql_put(sql, ", (day, -toInt64(keep))) AS fv");
   ps_ch_ga_from(sql, sc, 0, sc->to_day, 0);
   ps_ch_sql_put(sql, " AND category = 'user' GROUP BY user_id");
 }
@@ -459,7 +461,7 @@ static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_sql_put(sql,
                 "SELECT toInt64(fd), toInt64(t), toFloat64(count()) FROM (SELECT user_id,"
                 " minIf(day, category = 'user') AS fd,"
-                " argMinIf(%s, (day, received_ms), category = 'user') AS fv,"
+                " argMinIf(%s, (day, -toInt64(keep)), category = 'user') AS fv,"
                 " groupUniqArrayIf(day, %s) AS active",
                 sc->column ? expr : "''", active);
   ps_ch_ga_from(sql, sc, 0, sc->to_day + RETENTION_DAYS, 0);

@@ -69,11 +69,14 @@ void ps_ch_sql_free(ps_ch_sql *sql) {
   sql->rc = PS_OK;
 }
 
-/* toDate('YYYY-MM-DD') of a day number, clamped to what a Date holds (1970-01-01 ..
- * 2149-06-06). A string, not toDate(number): current releases read a large number as a time. */
+/* The last day a Date holds (2106-02-07): rows.c stores later days' events on it. */
+#define LAST_DATE_DAY 49710
+
+/* toDate('YYYY-MM-DD') of a day number, clamped as rows.c clamps the date column. A string,
+ * not toDate(number): current releases read a large number as a unix time. */
 static void put_date(ps_ch_sql *sql, int64_t day) {
   if (day < 0) day = 0;
-  if (day > 65535) day = 65535;
+  if (day > LAST_DATE_DAY) day = LAST_DATE_DAY;
   char text[PS_RFC3339_LEN + 1];
   ps_rfc3339_format(day * PS_CH_GA_DAY_MS, text);
   ps_ch_sql_put(sql, "toDate('%.10s')", text);
@@ -101,7 +104,7 @@ void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, i
   ps_ch_sql_put(sql, " FROM %s FINAL WHERE game_id = %lld AND date >= ", sc->table,
                 (long long)sc->game_id);
   put_date(sql, from_day);
-  if (to_day <= 65535) { /* a day past what a Date holds is stored at its last one */
+  if (to_day <= LAST_DATE_DAY) { /* later days are stored on the last date: no bound then */
     ps_ch_sql_put(sql, " AND date < ");
     put_date(sql, to_day);
   }
