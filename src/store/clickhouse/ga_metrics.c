@@ -224,9 +224,10 @@ static void put_currency_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_sql_put(sql, " AND category = 'business' AND has_agg = 1 GROUP BY k, d");
 }
 
-/* The parts of one slicing: the whole (sc not grouped) or the groups (sc grouped). */
-static void put_parts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *metric,
-                      unsigned needs) {
+/* The parts of one slicing: the whole (sc not grouped) or the groups (sc grouped); revenue's
+ * currencies with the whole of a query without group_by. */
+static void put_parts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs,
+                      int with_currencies) {
   if (needs & (NEED_DAU | NEED_PAYING | NEED_SESSIONS | NEED_LENGTH | NEED_REVENUE))
     put_day_part(sql, sc, needs);
   if (needs & NEED_TOTALS) put_total_part(sql, sc);
@@ -234,7 +235,7 @@ static void put_parts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *metr
   if (needs & NEED_MONTH) put_window_part(sql, sc, 30);
   if (needs & NEED_NEW) put_new_part(sql, sc);
   if (sc->mode == PS_CH_GA_GROUPED) put_group_part(sql, sc);
-  else if (!strcmp(metric, "revenue")) put_currency_part(sql, sc);
+  if (with_currencies) put_currency_part(sql, sc);
 }
 
 /* ---- the answer ---- */
@@ -420,8 +421,8 @@ static int daily_metric(const ps_ch_ga_scope *sc, const char *metric, unsigned n
   ps_buf reply = {0};
   ps_ch_ga_scope whole = *sc;
   if (whole.mode == PS_CH_GA_GROUPED) whole.mode = PS_CH_GA_WHOLE;
-  put_parts(&sql, &whole, metric, needs);
-  if (sc->mode == PS_CH_GA_GROUPED) put_parts(&sql, sc, metric, needs);
+  put_parts(&sql, &whole, needs, sc->mode != PS_CH_GA_GROUPED && !strcmp(metric, "revenue"));
+  if (sc->mode == PS_CH_GA_GROUPED) put_parts(&sql, sc, needs, 0);
   rc = slice_init(&a, &a.whole, "");
   if (rc == PS_OK) rc = ps_ch_ga_run(sc, &sql, &reply);
   ps_ch_rows rows;
