@@ -1,0 +1,134 @@
+/* ga_sql.c: see ga_sql.h. The scope of an analytics-event metric query and the clauses every
+ * query of ga_metrics.c and ga_families.c is built from. */
+#include "store/clickhouse/ga_sql.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "common/rfc3339.h"
+
+/* The event dimensions (insights/catalog.c) are the events table's columns of the same name. */
+static const char *const dimension_columns[] = {"platform",  "build",     "os_version",
+                                                "custom_01", "custom_02", "custom_03"};
+
+static const char *column_of(const char *dimension) {
+  for (size_t i = 0; i < sizeof dimension_columns / sizeof *dimension_columns; i++)
+    if (strcmp(dimension_columns[i], dimension) == 0) return dimension_columns[i];
+  return NULL;
+}
+
+int ps_ch_ga_scope_of(ch_store *s, const ps_metric_query *q, ps_ch_ga_scope *out) {
+  memset(out, 0, sizeof *out);
+  out->store = s;
+  ps_ch_table(s, "events", out->table, sizeof out->table);
+  out->game_id = q->game_id;
+  /* as the SQLite backend (sqlite/events.c) rounds them: the days touched by [from, to) */
+  out->from_day = q->from_ms / PS_CH_GA_DAY_MS;
+  out->to_day = (q->to_ms + PS_CH_GA_DAY_MS - 1) / PS_CH_GA_DAY_MS;
+  out->today = q->now_ms / PS_CH_GA_DAY_MS ? q->now_ms / PS_CH_GA_DAY_MS : out->to_day;
+  if (out->to_day <= out->from_day || q->nfilters > 1 || (q->nfilters && q->group_by))
+    return PS_EINVAL;
+  if (q->nfilters == 1) {
+    if (!(out->column = column_of(q->filters[0].dimension)) || !q->filters[0].value)
+      return PS_EINVAL;
+    out->mode = PS_CH_GA_FILTERED;
+    out->value = q->filters[0].value;
+  } else if (q->group_by) {
+    if (!(out->column = column_of(q->group_by))) return PS_EINVAL;
+    out->mode = PS_CH_GA_GROUPED;
+  }
+  return PS_OK;
+}
+
+void ps_ch_sql_put(ps_ch_sql *sql, const char *fmt, ...) {
+  if (sql->rc != PS_OK) return;
+  va_list ap;
+  va_start(ap, fmt);
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || ps_buf_reserve(&sql->text, (size_t)n + 1) != PS_OK) {
+    sql->rc = PS_ENOMEM;
+  } else {
+    vsnprintf(sql->text.data + sql->text.len, (size_t)n + 1, fmt, again);
+    sql->text.len += (size_t)n;
+  }
+  va_end(again);
+}
+
+void ps_ch_sql_literal(ps_ch_sql *sql, const char *text) {
+  if (sql->rc == PS_OK) sql->rc = ps_ch_sql_string(&sql->text, text, strlen(text));
+}
+
+void ps_ch_sql_free(ps_ch_sql *sql) {
+  ps_buf_free(&sql->text);
+  sql->rc = PS_OK;
+}
+
+/* The last day a Date holds (2106-02-07): rows.c stores later days' events on it. */
+#define LAST_DATE_DAY 49710
+
+/* toDate('YYYY-MM-DD') of a day number, clamped as rows.c clamps the date column. A string,
+ * not toDate(number): current releases read a large number as a unix time. */
+static void put_date(ps_ch_sql *sql, int64_t day) {
+  if (day < 0) day = 0;
+  if (day > LAST_DATE_DAY) day = LAST_DATE_DAY;
+  char text[PS_RFC3339_LEN + 1];
+  ps_rfc3339_format(day * PS_CH_GA_DAY_MS, text);
+  ps_ch_sql_put(sql, "toDate('%.10s')", text);
+}
+
+void ps_ch_ga_dimension(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
+  ps_ch_sql_put(sql, "substring(%s, 1, %d)", sc->column, PS_CH_GA_VALUE_BYTES);
+}
+
+void ps_ch_ga_value_condition(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *expr) {
+  if (sc->mode == PS_CH_GA_WHOLE) {
+    ps_ch_sql_put(sql, "1");
+    return;
+  }
+  ps_ch_sql_put(sql, "(%s != ''", expr);
+  if (sc->mode == PS_CH_GA_FILTERED) {
+    ps_ch_sql_put(sql, " AND %s = ", expr);
+    ps_ch_sql_literal(sql, sc->value);
+  }
+  ps_ch_sql_put(sql, ")");
+}
+
+void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, int64_t to_day,
+                   int sliced) {
+  ps_ch_sql_put(sql, " FROM %s FINAL WHERE game_id = %lld AND date >= ", sc->table,
+                (long long)sc->game_id);
+  put_date(sql, from_day);
+  if (to_day <= LAST_DATE_DAY) { /* later days are stored on the last date: no bound then */
+    ps_ch_sql_put(sql, " AND date < ");
+    put_date(sql, to_day);
+  }
+  ps_ch_sql_put(sql, " AND folds = 1 AND day >= %lld AND day < %lld", (long long)from_day,
+                (long long)to_day);
+  if (sliced && sc->mode != PS_CH_GA_WHOLE) {
+    char expr[64];
+    snprintf(expr, sizeof expr, "substring(%s, 1, %d)", sc->column, PS_CH_GA_VALUE_BYTES);
+    ps_ch_sql_put(sql, " AND ");
+    ps_ch_ga_value_condition(sql, sc, expr);
+  }
+}
+
+int ps_ch_ga_run(const ps_ch_ga_scope *sc, const ps_ch_sql *sql, ps_buf *answer) {
+  if (sql->rc != PS_OK) return sql->rc;
+  if (!sql->text.data) return PS_EINVAL;
+  return ps_ch_query(sc->store, sql->text.data, answer);
+}
+
+int ps_ch_ga_result_days(const ps_ch_ga_scope *sc, ps_metric_result *out) {
+  memset(out, 0, sizeof *out);
+  out->from_ms = sc->from_day * PS_CH_GA_DAY_MS;
+  out->interval_ms = PS_CH_GA_DAY_MS;
+  out->nbuckets = (size_t)(sc->to_day - sc->from_day);
+  out->whole.values = calloc(out->nbuckets, sizeof *out->whole.values);
+  return out->whole.values ? PS_OK : PS_ENOMEM;
+}

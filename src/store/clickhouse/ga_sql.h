@@ -1,0 +1,78 @@
+/*
+ * ga_sql.h: what the SQL of the analytics-event metrics (ga_metrics.c, ga_families.c) shares:
+ * the scope of a query (game, days, the one dimension filtered or grouped by), the WHERE
+ * clause that bounds it on the events table's primary key, and the dimension as the SQLite
+ * rollups key it.
+ *
+ * Guarantees: every clause written here reads `FROM <events> FINAL` (a record shipped twice
+ * counts once), bounds game_id and date (the primary key's first columns) and keeps only the
+ * events the SQLite rollups fold (folds = 1, day in the range asked). A dimension reads as the
+ * rollups keep it: absent ('') never matches, and a value is its first 64 bytes (ps_ga_user's
+ * first_dims, ps_ga_chunk_edit's value), so a filter or a group matches what SQLite's does.
+ */
+#ifndef PS_STORE_CLICKHOUSE_GA_SQL_H
+#define PS_STORE_CLICKHOUSE_GA_SQL_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "store/clickhouse/internal.h"
+
+#define PS_CH_GA_DAY_MS 86400000LL
+#define PS_CH_GA_VALUE_BYTES 64 /* a dimension value as the rollups keep it */
+#define PS_CH_GA_KEY_BYTES 128  /* an aggregate key (currency, family key) as they keep it */
+
+typedef enum { PS_CH_GA_WHOLE, PS_CH_GA_FILTERED, PS_CH_GA_GROUPED } ps_ch_ga_mode;
+
+typedef struct ps_ch_ga_scope {
+  ch_store *store;
+  char table[256];          /* "db.events" */
+  int64_t game_id;
+  int64_t from_day, to_day; /* UTC day numbers, [from, to) */
+  int64_t today;            /* retention: days after it have not happened */
+  ps_ch_ga_mode mode;
+  const char *column;       /* FILTERED, GROUPED: the dimension's column */
+  const char *value;        /* FILTERED: the value */
+} ps_ch_ga_scope;
+
+/* A statement being written: an append that fails (out of memory) is remembered in rc and
+ * every later one does nothing, so a statement is written straight and checked once. */
+typedef struct ps_ch_sql {
+  ps_buf text;
+  int rc;
+} ps_ch_sql;
+
+void ps_ch_sql_put(ps_ch_sql *sql, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends text as a string literal. */
+void ps_ch_sql_literal(ps_ch_sql *sql, const char *text);
+void ps_ch_sql_free(ps_ch_sql *sql);
+
+/* The scope of q (days as the SQLite backend rounds them). PS_EINVAL for what the SQLite
+ * backend refuses too: more than one filter, an unknown dimension, a filter with a group_by,
+ * an empty range. */
+int ps_ch_ga_scope_of(ch_store *s, const ps_metric_query *q, ps_ch_ga_scope *out);
+
+/* Appends "FROM <events> FINAL WHERE game_id = .. AND date .. AND folds = 1 AND day >= from
+ * AND day < to" and, when sliced, the scope's dimension condition: FILTERED: the value;
+ * GROUPED: present. */
+void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, int64_t to_day,
+                   int sliced);
+/* Appends the scope's dimension as the rollups key it: substring(column, 1, 64). */
+void ps_ch_ga_dimension(ps_ch_sql *sql, const ps_ch_ga_scope *sc);
+/* Appends the condition on a dimension value expr (already cut to 64 bytes) that the scope's
+ * mode asks: FILTERED: = value and not ''; GROUPED: not ''; WHOLE: 1. */
+void ps_ch_ga_value_condition(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *expr);
+
+/* Runs sql (its rc when writing it failed); *answer receives the TabSeparated rows. */
+int ps_ch_ga_run(const ps_ch_ga_scope *sc, const ps_ch_sql *sql, ps_buf *answer);
+
+/* Sets out up for day buckets of the scope (whole values allocated, zeroed). */
+int ps_ch_ga_result_days(const ps_ch_ga_scope *sc, ps_metric_result *out);
+
+/* The families (progression, funnel, resources, design, errors, ads): ga_families.c. 1 when
+ * metric is one. */
+int ps_ch_ga_is_family(const char *metric);
+int ps_ch_ga_family_metric(const ps_ch_ga_scope *sc, const ps_metric_query *q,
+                           ps_metric_result *out);
+
+#endif
