@@ -162,6 +162,20 @@ static int add_array(ps_buf *b, const char *const *texts, const ps_so_player *pl
   return rc;
 }
 
+/* The order of appends in this process: microseconds of the wall clock, strictly increasing
+ * (a later append gets a larger value, also across restarts while the clock moves on). */
+static int64_t append_seq(void) {
+  static _Atomic int64_t last;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, prev = last;
+  for (;;) {
+    int64_t next = now > prev ? now : prev + 1;
+    if (__atomic_compare_exchange_n(&last, &prev, next, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      return next;
+  }
+}
+
 static int so_event_row(const ps_record *r, ps_buf *b) {
   const ps_so_event_record *e = r->so_event;
   int rc = add_text(b, e->session.project_id);
@@ -183,6 +197,8 @@ static int so_event_row(const ps_record *r, ps_buf *b) {
   if (rc == PS_OK) rc = add_array(b, NULL, e->players, 0, e->nplayers);
   if (rc == PS_OK) rc = add_array(b, NULL, e->players, 1, e->nplayers);
   if (rc == PS_OK) rc = add_array(b, e->ticket_ids, NULL, 0, e->nticket_ids);
+  if (rc == PS_OK)
+    rc = ps_buf_printf(b, "%llu\t", (unsigned long long)((1ULL << 62) - (uint64_t)append_seq()));
   return rc == PS_OK ? end_row(b) : rc;
 }
 

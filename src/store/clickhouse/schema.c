@@ -54,8 +54,8 @@ static const struct table {
      " type String, ts_ms Int64, received_ms Int64, date Date, body String, pool_id String,"
      " pool_name String, queue_id String, queue_name String, region_id String, has_pool UInt8,"
      " backfill UInt8, player_hashes Array(String), player_numbers Array(Int64),"
-     " ticket_ids Array(String)",
-     "ReplacingMergeTree PARTITION BY toYYYYMM(date)"
+     " ticket_ids Array(String), keep UInt64",
+     "ReplacingMergeTree(keep) PARTITION BY toYYYYMM(date)"
      " ORDER BY (project_id, environment_id, session_id, event_key)",
      "cityHash64(project_id, environment_id, session_id)"},
 };
