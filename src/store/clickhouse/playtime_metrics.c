@@ -43,10 +43,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/errors.h"
 #include "store/clickhouse/internal.h"
+#include "store/clickhouse/so_sessions.h" /* ps_ch_sql_day */
 
 #define MINUTE_MS 60000
 #define TOP_MODS 10
@@ -125,14 +125,6 @@ static int question_of(const ps_metric_query *q, question *out) {
 
 /* ---- the sessions of a question, as SQL ---- */
 
-/* Appends 'YYYY-MM-DD', the UTC day of ms (the `date` column of msession_requests). */
-static int append_day(ps_buf *sql, int64_t ms) {
-  time_t t = (time_t)((ms > 0 ? ms : 0) / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  return ps_buf_printf(sql, "'%04d-%02d-%02d'", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
 /* Appends a subquery with one row per session of game_id that SQLite's session set holds for
  * [from, to) at now (see the top of the file), platform / portal filters applied:
  *   player, platform, portal (cut to 15 bytes), mods Array(Int64) (mod_ids as SQLite parses
@@ -169,7 +161,7 @@ static int append_sessions(ch_store *s, const question *q, int64_t from_ms, int6
       " FROM %s FINAL WHERE game_id = %" PRId64 " AND session_id GLOBAL IN (SELECT session_id"
       " FROM %s WHERE game_id = %" PRId64 " AND date >= ",
       now, timeout, now, now, timeout, gk, table, q->game_id, table, q->game_id);
-  if (rc == PS_OK) rc = append_day(sql, since);
+  if (rc == PS_OK) rc = ps_ch_sql_day(sql, since);
   if (rc == PS_OK)
     rc = ps_buf_printf(sql,
                        ") GROUP BY session_id HAVING countIf(kind = 0) > 0 AND started < %" PRId64
