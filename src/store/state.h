@@ -76,6 +76,13 @@ typedef int (*ps_so_player_visitor)(const ps_so_player *player, void *ctx);
 
 typedef struct ps_state_store_ops {
   const char *name; /* the URL scheme: "sqlite" */
+  /* 1 when other nodes write this store while it is open (PostgreSQL: every node of a
+   * deployment shares it). Then what a node keeps in memory of the protocol state (a metrics
+   * session's nonces and maxima, a multiplayer session's salt and player numbers) may be
+   * behind the store, and the ingest path reads the store again before it decides on it
+   * (ingest/metrics/registry.h, ingest/sessions/anonymizer.h). 0: this process is the only
+   * writer that matters (SQLite: one node). */
+  int shared;
   /* Opens (creating or upgrading if needed) the store at location (sqlite: a directory). */
   int (*open)(const char *location, const ps_store_options *options, ps_state_store **out);
   void (*close)(ps_state_store *store);

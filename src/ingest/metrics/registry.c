@@ -200,6 +200,44 @@ static session *load(ps_msession_registry *reg, int64_t game_id, const char *ses
   return s;
 }
 
+/* Adds to s what another node accepted for it (fresh: the store's session): the requests s
+ * does not know, and the maxima. What s accepted itself and has not committed yet stays. */
+static int merge(session *s, const session *fresh) {
+  for (size_t i = 0; i < fresh->nrequests; i++) {
+    const char *nonce = nonce_of(fresh, &fresh->requests[i]);
+    if (!find_nonce(s, nonce) && add_request(s, nonce, fresh->requests[i]) != PS_OK)
+      return PS_ENOMEM;
+  }
+  if (fresh->max_order_id > s->max_order_id) s->max_order_id = fresh->max_order_id;
+  if (fresh->last_received_ms > s->last_received_ms) s->last_received_ms = fresh->last_received_ms;
+  s->ended = s->ended || fresh->ended;
+  return PS_OK;
+}
+
+/* A store shared by several nodes (state.h `shared`): another node may have accepted requests
+ * of a session this one has in memory (heartbeats that keep it alive, an end, a nonce), so
+ * the store's session is read and merged before each decision on it. It costs one store read
+ * per request (all of the session's nonces: fine for sessions of hundreds of requests).
+ * PS_OK (also when the store does not have it yet: its start is not committed) or the store's
+ * error. Lock not held. */
+static int catch_up(ps_msession_registry *reg, int64_t game_id, const char *session_id,
+                    session **s) {
+  int rc;
+  session *fresh = load(reg, game_id, session_id, &rc);
+  if (!fresh) return rc == PS_ENOTFOUND ? PS_OK : rc;
+  pthread_mutex_lock(&reg->lock);
+  *s = find(reg, game_id, session_id); /* it may have been evicted meanwhile */
+  if (*s) {
+    rc = merge(*s, fresh);
+    session_free(fresh);
+  } else {
+    ps_keymap_insert(&reg->sessions, &fresh->key);
+    *s = fresh;
+  }
+  pthread_mutex_unlock(&reg->lock);
+  return rc;
+}
+
 int ps_msession_registry_create(ps_state_store *store, int64_t timeout_ms, ps_msession_registry **out) {
   ps_msession_registry *reg = calloc(1, sizeof *reg);
   if (!reg || ps_keymap_init(&reg->sessions, NBUCKETS) != PS_OK) {
@@ -254,6 +292,12 @@ ps_msr_result ps_msession_registry_begin(ps_msession_registry *reg, int64_t game
     ps_keymap_sweep(&reg->sessions, is_long_over, reg, release);
   }
   session *s = find(reg, game_id, req->session_id);
+  if (s && reg->store->ops->shared) {
+    pthread_mutex_unlock(&reg->lock);
+    if (catch_up(reg, game_id, req->session_id, &s) != PS_OK) return PS_MSR_ERROR;
+    pthread_mutex_lock(&reg->lock);
+    s = find(reg, game_id, req->session_id);
+  }
   if (!s) {
     /* Not in memory: the store decides whether it exists. */
     pthread_mutex_unlock(&reg->lock);

@@ -28,6 +28,14 @@
  * so that its state is reloaded from the store, which stays the truth. Sessions missing from
  * memory (after a restart, or evicted) are loaded from the store on first use, with every
  * request they accepted (state.h: ps_msession_nonce).
+ *
+ * Several nodes (a store shared by them, state.h `shared`): the mutex serialises one node
+ * only, and any node may take any request of a session. Before deciding on a session it has
+ * in memory, a node merges the store's state of it (the requests, maxima and end that other
+ * nodes committed), so that a session kept alive by heartbeats on another node is not taken
+ * for timed out, an end on another node is seen, and a nonce used on another node is a replay.
+ * Two nodes deciding on one session at the very same moment may both accept (each commits its
+ * own nonce; the store keeps the maxima: store/postgres/state.c).
  */
 #ifndef PS_INGEST_METRICS_REGISTRY_H
 #define PS_INGEST_METRICS_REGISTRY_H

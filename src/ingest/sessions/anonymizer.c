@@ -92,20 +92,16 @@ static int is_idle(ps_keymap_entry *e, void *ctx) {
   return a->now_ms - ps_keymap_owner(e, session, key)->used_ms > IDLE_MS;
 }
 
-/* The session of key, from memory, else the store, else new (with a fresh salt). Lock held. */
-static int find_session(ps_so_anonymizer *a, const ps_so_key *key, session **out) {
-  char name[sizeof ((session *)0)->name];
-  key_name(key, name, sizeof name);
-  ps_keymap_entry *e = ps_keymap_find(&a->sessions, 0, name);
-  if (e) {
-    *out = ps_keymap_owner(e, session, key);
-    return PS_OK;
-  }
+/* A session named name as the store keeps it (*stored = 1), else new with a fresh salt
+ * (*stored = 0). */
+static int load_session(ps_so_anonymizer *a, const ps_so_key *key, const char *name,
+                        session **out, int *stored) {
   session *s = calloc(1, sizeof *s);
   if (!s) return PS_ENOMEM;
-  memcpy(s->name, name, sizeof name);
+  snprintf(s->name, sizeof s->name, "%s", name);
   s->key.name = s->name;
   int rc = a->store->ops->so_anonymity_load(a->store, key, s->salt, load_player, s);
+  *stored = rc == PS_OK;
   if (rc == PS_ENOTFOUND) {
     s->nplayers = 0;
     rc = ps_random_hex(s->salt, 32);
@@ -114,8 +110,92 @@ static int find_session(ps_so_anonymizer *a, const ps_so_key *key, session **out
     session_free(s);
     return rc;
   }
-  ps_keymap_insert(&a->sessions, &s->key);
   *out = s;
+  return PS_OK;
+}
+
+/* The session of key, from memory (*cached = 1), else the store, else new (with a fresh
+ * salt). Lock held. */
+static int find_session(ps_so_anonymizer *a, const ps_so_key *key, session **out, int *cached) {
+  char name[sizeof ((session *)0)->name];
+  key_name(key, name, sizeof name);
+  ps_keymap_entry *e = ps_keymap_find(&a->sessions, 0, name);
+  *cached = e != NULL;
+  if (e) {
+    *out = ps_keymap_owner(e, session, key);
+    return PS_OK;
+  }
+  int stored;
+  int rc = load_session(a, key, name, out, &stored);
+  if (rc == PS_OK) ps_keymap_insert(&a->sessions, &(*out)->key);
+  return rc;
+}
+
+static const known_player *known_hash(const session *s, const char *hash) {
+  for (size_t i = 0; i < s->nplayers; i++)
+    if (strcmp(s->players[i].hash, hash) == 0) return &s->players[i];
+  return NULL;
+}
+
+static const known_player *known_number(const session *s, int64_t number) {
+  for (size_t i = 0; i < s->nplayers; i++)
+    if (s->players[i].number == number) return &s->players[i];
+  return NULL;
+}
+
+/* Adds to s the players of stored it lacks. 0 when s disagrees with stored (another salt, a
+ * player with another number, a number held by another player): s is then to be dropped. */
+static int merge(session *s, const session *stored) {
+  if (strcmp(s->salt, stored->salt) != 0) return 0;
+  for (size_t i = 0; i < stored->nplayers; i++) {
+    const known_player *want = &stored->players[i];
+    const known_player *by_hash = known_hash(s, want->hash);
+    const known_player *by_number = known_number(s, want->number);
+    if (by_hash && by_hash == by_number) continue; /* known alike */
+    if (by_hash || by_number) return 0;
+    if (add_player(s, want->hash, want->number) != PS_OK) return 0;
+  }
+  return 1;
+}
+
+/* The players of the n events whose ids s does not know yet. */
+static int names_new_player(const session *s, const ps_so_event *events, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < events[i].nplayer_slots; j++) {
+      const char *id = json_string_value(events[i].player_slots[j]);
+      unsigned char mac[PS_HMAC_SHA256_LEN];
+      char hash[65];
+      if (ps_hmac_sha256(s->salt, strlen(s->salt), id, strlen(id), mac) != PS_OK) return 1;
+      ps_hex_encode(mac, sizeof mac, hash);
+      if (!known_hash(s, hash)) return 1;
+    }
+  return 0;
+}
+
+/*
+ * A store shared by several nodes (state.h `shared`): before numbering a player it does not
+ * know, this node reads the session from the store again, since another node may have
+ * committed a salt or numbers meanwhile. Players the store has and memory lacks are added
+ * (memory keeps its own decisions not committed yet); when memory disagrees with the store (another salt, or a number another node gave to
+ * another player), the store's session replaces it: the numbers memory handed out alone are
+ * void (the store refuses their records, whose requests are answered 503 and resent).
+ * Numbers already known never change, so a request naming only known players needs no read.
+ * Lock held.
+ */
+static int catch_up(ps_so_anonymizer *a, const ps_so_key *key, session **s) {
+  session *stored;
+  int in_store;
+  int rc = load_session(a, key, (*s)->name, &stored, &in_store);
+  if (rc != PS_OK) return rc;
+  /* Not in the store yet (memory's salt is the one being written), or merged. */
+  if (!in_store || merge(*s, stored)) {
+    session_free(stored);
+    return PS_OK;
+  }
+  ps_keymap_entry *old = ps_keymap_remove(&a->sessions, 0, (*s)->name);
+  if (old) release(old);
+  ps_keymap_insert(&a->sessions, &stored->key);
+  *s = stored;
   return PS_OK;
 }
 
@@ -124,14 +204,16 @@ static int number_of(session *s, const char *id, char hash[65], int64_t *number)
   unsigned char mac[PS_HMAC_SHA256_LEN];
   if (ps_hmac_sha256(s->salt, strlen(s->salt), id, strlen(id), mac) != PS_OK) return PS_EIO;
   ps_hex_encode(mac, sizeof mac, hash);
-  for (size_t i = 0; i < s->nplayers; i++) {
-    if (strcmp(s->players[i].hash, hash) == 0) {
-      *number = s->players[i].number;
-      return PS_OK;
-    }
+  const known_player *known = known_hash(s, hash);
+  if (known) {
+    *number = known->number;
+    return PS_OK;
   }
   if (s->nplayers >= PS_SO_MAX_PLAYERS_PER_SESSION) return PS_ETOOBIG;
-  *number = (int64_t)s->nplayers + 1;
+  int64_t highest = 0; /* numbers are 1..nplayers, unless the store's came with gaps */
+  for (size_t i = 0; i < s->nplayers; i++)
+    if (s->players[i].number > highest) highest = s->players[i].number;
+  *number = highest + 1;
   return add_player(s, hash, *number);
 }
 
@@ -162,7 +244,11 @@ int ps_so_anonymizer_apply(ps_so_anonymizer *a, const ps_so_key *key, ps_so_even
   a->now_ms = ps_now_ms();
   if (++a->decisions % SWEEP_EVERY == 0) ps_keymap_sweep(&a->sessions, is_idle, a, release);
   size_t known = 0;
-  if ((rc = find_session(a, key, &s)) == PS_OK) {
+  int cached = 0;
+  rc = find_session(a, key, &s, &cached);
+  if (rc == PS_OK && cached && a->store->ops->shared && names_new_player(s, events, n))
+    rc = catch_up(a, key, &s);
+  if (rc == PS_OK) {
     known = s->nplayers;
     s->used_ms = a->now_ms;
     memcpy(salt, s->salt, 65);

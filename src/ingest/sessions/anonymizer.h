@@ -11,6 +11,13 @@
  * never give two players the same number. A decision applies at once; if its commit then fails,
  * ps_so_anonymizer_finish(.., 0) drops the session from memory and the store (the truth) is
  * read again on next use. Sessions idle for an hour are dropped from memory.
+ *
+ * Several nodes (a store shared by them, state.h `shared`): the mutex serialises one node
+ * only. A node reads a cached session from the store again before it numbers a player it does
+ * not know (another node may have numbered it, or taken the next number), and the store
+ * refuses a record numbered against what another node committed first (the request is
+ * answered 503, its session dropped from memory, and the resend numbered from the store). So
+ * every node serves the same "Player N" for one player of one session.
  */
 #ifndef PS_INGEST_SESSIONS_ANONYMIZER_H
 #define PS_INGEST_SESSIONS_ANONYMIZER_H

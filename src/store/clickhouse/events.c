@@ -96,12 +96,50 @@ static int ch_append(ps_event_store *store, ps_record_span *spans, size_t nspans
   return rc;
 }
 
+/* Keeps the newest rejected_keep rejected events of each game (events.h): scans already read
+ * no more than those; this bounds what the tables hold. */
+static int trim_rejected(ch_store *s) {
+  char table[160], sql[512];
+  ps_ch_table(s, "rejected", table, sizeof table);
+  snprintf(sql, sizeof sql,
+           "SELECT game_id FROM %s FINAL GROUP BY game_id HAVING count() > %" PRId64, table,
+           s->rejected_keep);
+  ps_buf games = {0}, cut = {0};
+  int rc = ps_ch_query(s, sql, &games);
+  ps_ch_rows rows;
+  ps_ch_rows_init(&rows, &games);
+  while (rc == PS_OK && ps_ch_rows_next(&rows)) {
+    int64_t game = ps_ch_field_int(&rows, 0);
+    /* the newest kept one's key: everything strictly older goes */
+    snprintf(sql, sizeof sql,
+             "SELECT received_ms FROM %s FINAL WHERE game_id = %" PRId64
+             " ORDER BY received_ms DESC LIMIT 1 OFFSET %" PRId64,
+             table, game, s->rejected_keep - 1);
+    rc = ps_ch_query(s, sql, &cut);
+    if (rc == PS_OK && cut.len) {
+      char where[128];
+      snprintf(where, sizeof where, "game_id = %" PRId64 " AND received_ms < %s", game, cut.data);
+      where[strcspn(where, "\n")] = '\0';
+      rc = ps_ch_delete_where(s, "rejected", where);
+    }
+  }
+  ps_buf_free(&games);
+  ps_buf_free(&cut);
+  return rc;
+}
+
+#define TRIM_EVERY_MS (10 * 60 * 1000)
+
 static int ch_maintain(ps_event_store *store, int64_t now_ms) {
-  (void)now_ms;
   ch_store *s = (ch_store *)store;
   ps_ch_spool *sp;
   int rc = ps_ch_spool_of(s, &sp);
-  return rc == PS_OK ? ps_ch_spool_ship(sp, s) : rc;
+  if (rc == PS_OK) rc = ps_ch_spool_ship(sp, s);
+  if (rc == PS_OK && now_ms - s->last_trim_ms >= TRIM_EVERY_MS) {
+    s->last_trim_ms = now_ms;
+    rc = trim_rejected(s);
+  }
+  return rc;
 }
 
 static int ch_metric(ps_event_store *store, const ps_metric_query *q, ps_metric_result *out) {

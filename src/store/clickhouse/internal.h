@@ -102,6 +102,7 @@ typedef struct ch_store {
   int64_t msession_timeout_ms, msession_window_ms;
   pthread_mutex_t spool_lock; /* guards opening the spool */
   ps_ch_spool *spool;         /* opened on the first append() or maintain() */
+  int64_t last_trim_ms;       /* maintain(): when the rejected events were last trimmed */
 } ch_store;
 
 /* The table to read and insert: "db.events" (the Distributed one on a cluster). */
@@ -117,6 +118,10 @@ void ps_ch_ship_own(ch_store *s);
 
 /* ---- schema.c ---- */
 int ps_ch_schema_ensure(ch_store *s);
+/* Deletes the rows of table (a name of internal.h) matching where (SQL), on every shard: an
+ * ALTER TABLE ... DELETE mutation of the local tables, which ClickHouse applies in the
+ * background (the rows stop being read once it has). */
+int ps_ch_delete_where(ch_store *s, const char *table, const char *where);
 
 /* ---- rows.c: records as rows of the tables (appended to the table's buffer) ---- */
 typedef enum { PS_CH_EVENTS, PS_CH_REJECTED, PS_CH_MSESSIONS, PS_CH_SO_EVENTS, PS_CH_NTABLES } ps_ch_table_id;

@@ -122,3 +122,13 @@ int ps_ch_schema_ensure(ch_store *s) {
   }
   return PS_OK;
 }
+
+int ps_ch_delete_where(ch_store *s, const char *table, const char *where) {
+  ps_buf sql = {0};
+  int rc = ps_buf_printf(&sql, "ALTER TABLE %s.%s%s DELETE WHERE %s", s->config.database, table,
+                         s->config.cluster[0] ? "_local" : "", where);
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
+    rc = run(s, &s->config.servers[i], sql.data);
+  ps_buf_free(&sql);
+  return rc;
+}

@@ -42,7 +42,7 @@
 #include "store/clickhouse/internal.h"
 
 #define SEGMENT_BYTES (64LL << 20) /* a new segment once the active one is this large */
-#define BLOCK_BYTES (32LL << 20)   /* rows per INSERT at most (all tables together) */
+#define BLOCK_BYTES (8LL << 20)    /* rows per INSERT at most (all tables together): ~20k events */
 #define FRAME_HEADER 8
 
 struct ps_ch_spool {
@@ -82,16 +82,20 @@ static int sync_dir(const char *dir) {
   return rc;
 }
 
-static int read_file(const char *path, ps_buf *out) {
+/* Appends bytes [from, from + max) of path (to its end when shorter) to out. */
+static int read_range(const char *path, int64_t from, int64_t max, ps_buf *out) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) return errno == ENOENT ? PS_ENOTFOUND : PS_EIO;
   struct stat st;
-  int rc = fstat(fd, &st) == 0 ? ps_buf_reserve(out, (size_t)st.st_size) : PS_EIO;
+  int rc = fstat(fd, &st) == 0 ? PS_OK : PS_EIO;
+  int64_t len = rc == PS_OK && st.st_size > from ? st.st_size - from : 0;
+  if (len > max) len = max;
+  if (rc == PS_OK) rc = ps_buf_reserve(out, (size_t)len);
   if (rc == PS_OK) {
     ssize_t n = 0;
     size_t got = 0;
-    while (got < (size_t)st.st_size &&
-           (n = pread(fd, out->data + out->len + got, (size_t)st.st_size - got, (off_t)got)) > 0)
+    while (got < (size_t)len &&
+           (n = pread(fd, out->data + out->len + got, (size_t)len - got, (off_t)(from + got))) > 0)
       got += (size_t)n;
     if (n < 0) rc = PS_EIO;
     out->len += got;
@@ -100,6 +104,8 @@ static int read_file(const char *path, ps_buf *out) {
   close(fd);
   return rc;
 }
+
+static int read_file(const char *path, ps_buf *out) { return read_range(path, 0, INT64_MAX, out); }
 
 /* The length of the run of whole, valid frames at the start of data (len bytes). */
 static size_t valid_prefix(const unsigned char *data, size_t len) {
@@ -370,8 +376,9 @@ int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s) {
   while (rc == PS_OK && (sp->ship_seq < end_seq || sp->ship_off < end_off)) {
     char path[4200];
     segment_path(sp, sp->ship_seq, path, sizeof path);
-    ps_buf data = {0};
-    rc = read_file(path, &data);
+    ps_buf data = {0}; /* the segment from the mark on: data.data[0] is byte ship_off */
+    int64_t base = sp->ship_off;
+    rc = read_range(path, base, sp->ship_seq == end_seq ? end_off - base : INT64_MAX, &data);
     if (rc == PS_ENOTFOUND && sp->ship_seq < end_seq) { /* a gap: nothing was written there */
       rc = PS_OK;
       sp->ship_seq++;
@@ -383,16 +390,15 @@ int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s) {
       ps_buf_free(&data);
       break;
     }
-    size_t limit = sp->ship_seq == end_seq ? (size_t)end_off : data.len;
-    if (limit > data.len) limit = data.len;
+    size_t limit = data.len; /* offsets below are relative to base */
     const unsigned char *d = (const unsigned char *)data.data;
-    size_t off = (size_t)sp->ship_off, mark = off;
+    size_t off = 0, mark = 0;
     while (rc == PS_OK && off < limit) {
       size_t valid = valid_prefix(d + off, limit - off);
       if (valid == 0) {
-        ps_error_log("clickhouse spool: %s has a damaged frame at byte %zu: skipped the rest of "
-                     "that segment (%zu bytes)",
-                     path, off, limit - off);
+        ps_error_log("clickhouse spool: %s has a damaged frame at byte %lld: skipped the rest "
+                     "of that segment (%zu bytes)",
+                     path, (long long)(base + (int64_t)off), limit - off);
         off = limit;
         break;
       }
@@ -412,17 +418,17 @@ int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s) {
     }
     if (rc == PS_OK) rc = insert_block(s, block);
     if (rc == PS_OK) mark = off;
-    int64_t shipped = (int64_t)mark - sp->ship_off;
+    int64_t shipped = (int64_t)mark;
     if (shipped > 0) {
       pthread_mutex_lock(&sp->lock);
       sp->pending -= shipped;
       pthread_mutex_unlock(&sp->lock);
-      sp->ship_off = (int64_t)mark;
+      sp->ship_off = base + (int64_t)mark;
     }
     block_bytes = 0;
     for (int t = 0; t < PS_CH_NTABLES; t++) ps_buf_reset(&block[t]);
     ps_buf_free(&data);
-    if (rc == PS_OK && sp->ship_seq < end_seq && (size_t)sp->ship_off >= limit) {
+    if (rc == PS_OK && sp->ship_seq < end_seq && mark >= limit) {
       unlink(path); /* wholly shipped, and no longer written to */
       sp->ship_seq++;
       sp->ship_off = 0;
