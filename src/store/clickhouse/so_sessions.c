@@ -26,8 +26,8 @@
  *   maintain); an event appended earlier on another node and shipped later can still move a
  *   session already listed (its seq is older than the snapshot).
  * - Expire deletes, in every server's table, the rows of the sessions created before the
- *   limit (a mutation per 1000 sessions, ALTER TABLE ... DELETE, waited for until done), so
- *   reads do not see them once it returns. ClickHouse removes the replaced parts' files after
+ *   limit (a mutation per 1000 sessions: ps_ch_delete_where's ALTER TABLE ... DELETE, then a
+ *   wait on system.mutations until done), so reads do not see them once it returns. ClickHouse removes the replaced parts' files after
  *   its old_parts_lifetime (8 minutes by default).
  * - The primary key is used: every read is bounded by project_id (and environment_id,
  *   session_id where given).
@@ -326,27 +326,17 @@ static int wait_mutations(const ps_ch_server *server, const char *database, cons
   return rc;
 }
 
-/* Deletes the rows of the sessions listed in keys ("('p','e','s'),...") on every server's
- * table (its local one on a cluster), and waits for the deletion to be done. */
+/* Deletes the rows of the sessions listed in keys ("('p','e','s'),...") on every shard
+ * (ps_ch_delete_where) and waits until each server has applied the deletion. */
 static int delete_sessions(ch_store *s, const ps_buf *keys) {
-  char table[160];
+  ps_buf where = {0};
+  int rc = ps_buf_printf(&where, "(project_id, environment_id, session_id) IN (%s)", keys->data);
+  if (rc == PS_OK) rc = ps_ch_delete_where(s, "so_events", where.data);
+  char table[80];
   snprintf(table, sizeof table, "so_events%s", s->config.cluster[0] ? "_local" : "");
-  ps_buf sql = {0};
-  int rc = ps_buf_printf(&sql,
-                         "ALTER TABLE %s.%s DELETE WHERE (project_id, environment_id, session_id)"
-                         " IN (%s)",
-                         s->config.database, table, keys->data);
-  size_t nservers = s->config.cluster[0] ? s->config.nservers : 1;
-  for (size_t i = 0; rc == PS_OK && i < nservers; i++) {
-    char err[1024];
-    rc = ps_ch_exec(&s->config.servers[i], sql.data, NULL, err, sizeof err, 0);
-    if (rc != PS_OK)
-      ps_error_log("clickhouse %s:%d: %s", s->config.servers[i].host, s->config.servers[i].port,
-                   err);
-  }
-  for (size_t i = 0; rc == PS_OK && i < nservers; i++)
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
     rc = wait_mutations(&s->config.servers[i], s->config.database, table);
-  ps_buf_free(&sql);
+  ps_buf_free(&where);
   return rc;
 }
 
