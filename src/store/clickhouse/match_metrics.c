@@ -20,9 +20,10 @@
  * ClickHouse features avoided (the SQL runs on Debian's 18.16.1 and current releases):
  * - quantile / quantileExact / quantiles (their rank rules are not nearest-rank, and the
  *   approximate ones sample): arraySort(groupArrayIf(...)) and arrayElement at the rank;
- * - WITH ROLLUP / TOTALS per group (19.x; TOTALS is over all groups): a session is counted in
- *   its bucket and in the total (bucket -1) by arrayJoin, and in the whole and its group by
- *   arrayJoin of (g, key) pairs;
+ * - GROUP BY ... WITH ROLLUP / WITH TOTALS (subtotal rows with default keys that 18.16, without
+ *   GROUPING(), cannot tell from real ones; TOTALS is one row over all groups): a session is
+ *   counted in its bucket and in the total (bucket -1) by arrayJoin, and in the whole and its
+ *   group by arrayJoin of (g, key) pairs;
  * - window functions, WITH FILL, WITH <subquery> CTEs, Nullable columns.
  */
 #include <inttypes.h>

@@ -29,14 +29,15 @@
  * - window functions (lagInFrame, running counts: 21.x), WITH FILL (19.14), non-equi and ASOF
  *   joins (19.x): concurrency is a sweep written with arrays (groupArray, arraySort with a key
  *   lambda, arrayCumSum, arrayFilter) and ARRAY JOIN;
- * - WITH <subquery> AS name (20.x CTEs), GROUP BY ... WITH ROLLUP / CUBE (19.x): a row is
- *   counted in its bucket and in the total (bucket -1) by arrayJoin, and in the whole and in
- *   its group by arrayJoin of (g, key) pairs;
- * - range(start, end) (19.x: only range(n)), arrayResize / arrayFill / arrayMax (later):
+ * - WITH <subquery> AS name (CTEs: 18.16 takes only WITH <expression>), and GROUP BY ... WITH
+ *   ROLLUP (its subtotal rows carry default keys that 18.16, without GROUPING(), cannot tell
+ *   from real ones): a row is counted in its bucket and in the total (bucket -1) by arrayJoin,
+ *   and in the whole and in its group by arrayJoin of (g, key) pairs;
+ * - range(start, end) and arrayFill / arrayMax (not in 18.16: range takes one argument):
  *   arrayMap over range(n) instead;
  * - quantile*, uniq / uniqCombined (approximate): uniqExact only;
- * - LowCardinality, Nullable and Map types, the * EXCEPT / COLUMNS syntax, and runningDifference /
- *   neighbor (block-dependent results, neighbor removed from defaults in current releases);
+ * - LowCardinality, Nullable and Map types, and runningDifference / neighbor (results depend on
+ *   blocks; deprecated in current releases);
  * - a plain IN over a Distributed table (refused as double-distributed): GLOBAL IN.
  */
 #include <inttypes.h>

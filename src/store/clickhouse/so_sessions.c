@@ -33,9 +33,9 @@
  *   session_id where given).
  *
  * ClickHouse features avoided (the SQL runs on Debian's 18.16.1 and current releases):
- * - lightweight DELETE FROM (22.8) and mutations_sync (19.x): ALTER TABLE ... DELETE and a
- *   wait on system.mutations instead; ON CLUSTER (needs ZooKeeper): the mutation is sent to
- *   each server's local table;
+ * - lightweight DELETE FROM (22.x) and the mutations_sync setting (neither in 18.16):
+ *   ALTER TABLE ... DELETE and a wait on system.mutations instead; ON CLUSTER (needs
+ *   ZooKeeper): the mutation is sent to each server's local table;
  * - an IN (subquery) inside the mutation: it would be evaluated again per part while parts are
  *   being rewritten, so the sessions to delete are chosen first and listed as literals;
  * - FINAL for the summaries (ReplacingMergeTree keeps an arbitrary copy before merging): a
