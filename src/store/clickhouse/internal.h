@@ -37,14 +37,19 @@
  *     player String, platform String, portal String, mod_ids String ("1,2,3"; start only),
  *     ts_ms Int64 (the client's session_ts), order_id Int64, received_ms Int64
  *
- *   so_events   multiplayer session events (anonymised). ReplacingMergeTree ORDER BY
+ *   so_events   multiplayer session events (anonymised). ReplacingMergeTree(keep) ORDER BY
  *               (project_id, environment_id, session_id, event_key), sharded by
  *               cityHash64(project_id, environment_id, session_id).
  *     project_id String, environment_id String, session_id String, event_key String,
  *     type String, ts_ms Int64, received_ms Int64, date Date (of ts_ms), body String,
  *     pool_id String, pool_name String, queue_id String, queue_name String, region_id String,
  *     has_pool UInt8 (match.created gave a game mode), backfill UInt8,
- *     player_hashes Array(String), player_numbers Array(Int64), ticket_ids Array(String)
+ *     player_hashes Array(String), player_numbers Array(Int64), ticket_ids Array(String),
+ *     keep UInt64  -- 2^62 - seq, seq = the appending process's wall clock in microseconds when
+ *                     the record was spooled, strictly increasing (rows.c): the arrival order
+ *                     (SQLite's row id) that so_sessions.c needs for events of equal ts_ms and
+ *                     for the paging sequence (key_seq); ReplacingMergeTree(keep), so that of
+ *                     two copies of one event_key (a resend) the first stored stays.
  *
  * Every read deduplicates with FINAL (or GROUP BY the sorting key): rows of a record shipped
  * twice are equal, and FINAL keeps one per key whether or not the parts were merged yet.
