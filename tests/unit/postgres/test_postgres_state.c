@@ -8,7 +8,8 @@
  *   other's record is refused, and both read the winner's;
  * - metrics-session requests applied out of order by two nodes end at the maxima;
  * - a session started on node A is taken on node B (heartbeat, end), and node A then sees what
- *   node B accepted (ingest/metrics/registry.h).
+ *   node B accepted (ingest/metrics/registry.h);
+ * - a connection the server drops is reset, and the call that found it lost still succeeds.
  *
  * It needs a server: $PLAYSTAT_TEST_PG_URL (tests/servers/run-with.sh --postgres sets it; the
  * CTest entry unit/postgres_state runs it so). Without it every case fails, saying so. */
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 
 #include "common/errors.h"
@@ -434,6 +436,30 @@ static void a_metrics_session_is_taken_by_either_node(void **state) {
   b->ops->close(b);
 }
 
+/* ---- a lost connection ---- */
+
+static void a_dropped_connection_is_reset_and_the_call_run_again(void **state) {
+  (void)state;
+  ps_state_store *store = open_node();
+  assert_int_equal(store->ops->api_token_check(store, "unknown"), PS_ENOTFOUND); /* connected */
+  /* The server ends every other session of the database (what a restart or a failover does). */
+  PGconn *admin = PQconnectdb(getenv("PLAYSTAT_TEST_PG_URL"));
+  assert_int_equal(PQstatus(admin), CONNECTION_OK);
+  PGresult *res = PQexec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                " WHERE pid <> pg_backend_pid() AND datname = current_database()");
+  assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+  assert_true(PQntuples(res) >= 1);
+  PQclear(res);
+  PQfinish(admin);
+  usleep(100 * 1000);
+  assert_int_equal(store->ops->api_token_check(store, "unknown"), PS_ENOTFOUND);
+  ps_game *games = NULL;
+  size_t n = 0;
+  assert_int_equal(store->ops->game_list(store, &games, &n), PS_OK);
+  free(games);
+  store->ops->close(store);
+}
+
 int main(void) {
   snprintf(run_id, sizeof run_id, "%08x",
            (unsigned)(time(NULL) * 2654435761u) ^ (unsigned)getpid() * 40503u);
@@ -442,6 +468,7 @@ int main(void) {
       cmocka_unit_test(the_first_salt_of_a_session_wins),
       cmocka_unit_test(metrics_sessions_applied_out_of_order_end_at_the_maxima),
       cmocka_unit_test(a_metrics_session_is_taken_by_either_node),
+      cmocka_unit_test(a_dropped_connection_is_reset_and_the_call_run_again),
   };
   return cmocka_run_group_tests_name("postgres state shared by two nodes", cases, NULL, NULL);
 }
