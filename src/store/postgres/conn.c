@@ -32,11 +32,15 @@ struct ps_pg_pool {
   size_t open, max; /* open: made and not closed (idle or in use) */
 };
 
-/* libpq's messages end with a newline: the log adds its own. */
-static void log_pg(ps_log_level level, const char *what, const char *message) {
-  int len = (int)strlen(message);
-  while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' ')) len--;
-  ps_log(level, "postgres: %s: %.*s", what, len, message);
+/* libpq's messages may span lines: the log keeps one record a line. */
+void ps_pg_log(ps_log_level level, const char *what, const char *message) {
+  char line[512];
+  snprintf(line, sizeof line, "%s", message);
+  for (char *p = line; *p; p++)
+    if (*p == '\n' || *p == '\t') *p = ' ';
+  size_t len = strlen(line);
+  while (len > 0 && line[len - 1] == ' ') line[--len] = '\0';
+  ps_log(level, "postgres: %s: %s", what, line);
 }
 
 /* The server's notices ("relation already exists, skipping") go to the debug log, not to
@@ -53,7 +57,7 @@ static ps_pg_conn *connect_one(const char *conninfo) {
   if (!c) return NULL;
   c->pg = PQconnectdb(conninfo);
   if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-    log_pg(PS_LOG_ERROR, "cannot connect", c->pg ? PQerrorMessage(c->pg) : "out of memory");
+    ps_pg_log(PS_LOG_ERROR, "cannot connect", c->pg ? PQerrorMessage(c->pg) : "out of memory");
     PQfinish(c->pg);
     free(c);
     return NULL;
@@ -61,7 +65,7 @@ static ps_pg_conn *connect_one(const char *conninfo) {
   PQsetNoticeProcessor(c->pg, on_notice, NULL);
   PGresult *res = PQexec(c->pg, "SET synchronous_commit = on; SET client_encoding = 'UTF8'");
   int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-  if (!ok) log_pg(PS_LOG_ERROR, "session settings", PQresultErrorMessage(res));
+  if (!ok) ps_pg_log(PS_LOG_ERROR, "session settings", PQresultErrorMessage(res));
   PQclear(res);
   if (!ok) {
     PQfinish(c->pg);
@@ -148,7 +152,7 @@ static int usable(ps_pg_conn *c) {
   ps_warn("postgres: the connection was lost; reconnecting");
   PQreset(c->pg);
   if (PQstatus(c->pg) != CONNECTION_OK) {
-    log_pg(PS_LOG_ERROR, "cannot reconnect", PQerrorMessage(c->pg));
+    ps_pg_log(PS_LOG_ERROR, "cannot reconnect", PQerrorMessage(c->pg));
     return 0;
   }
   PGresult *res = PQexec(c->pg, "SET synchronous_commit = on; SET client_encoding = 'UTF8'");
@@ -213,9 +217,9 @@ int ps_pg_query(ps_pg_conn *c, const char *what, const char *sql, int nparams,
   } else if (is_retryable(c)) {
     /* ps_pg_transaction runs it again: not an error yet. */
   } else if (PQstatus(c->pg) != CONNECTION_OK) {
-    log_pg(PS_LOG_WARN, what, PQerrorMessage(c->pg));
+    ps_pg_log(PS_LOG_WARN, what, PQerrorMessage(c->pg));
   } else {
-    log_pg(PS_LOG_ERROR, what, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+    ps_pg_log(PS_LOG_ERROR, what, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
   }
   PQclear(res);
   return rc;

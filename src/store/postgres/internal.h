@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/log.h"
 #include "store/state.h"
 
 /* ---- conn.c ---- */
@@ -60,6 +61,8 @@ int ps_pg_transaction(ps_pg_pool *pool, const char *what, ps_pg_work work, void 
  * PS_EIO, logged with what. */
 int ps_pg_query(ps_pg_conn *conn, const char *what, const char *sql, int nparams,
                 const char *const *params, PGresult **res);
+/* Logs libpq's message (several lines made one) after "postgres: what: ". */
+void ps_pg_log(ps_log_level level, const char *what, const char *message);
 /* The number of rows a command changed (INSERT, UPDATE, DELETE). */
 int64_t ps_pg_changed(PGresult *res);
 /* Text of an int64 parameter. */

@@ -72,7 +72,7 @@ static const char *const versions[] = {
 static int run_script(ps_pg_conn *c, const char *what, const char *sql) {
   PGresult *res = PQexec(c->pg, sql);
   int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
-  if (!ok) ps_error_log("postgres: %s: %s", what, PQresultErrorMessage(res));
+  if (!ok) ps_pg_log(PS_LOG_ERROR, what, PQresultErrorMessage(res));
   PQclear(res);
   return ok ? PS_OK : PS_EIO;
 }
