@@ -1719,7 +1719,10 @@ static void expiry_forgets_sessions_and_their_anonymity(void **state) {
   assert_true(s.created_ms == 4000);
   assert_int_equal(f->s.events->ops->so_session_get(f->s.events, &old, &s, NULL, NULL), PS_OK);
   assert_true(s.created_ms == 2000);
-  if (f->dir[0]) assert_true(files_hold(f->dir, marker)); /* the check below can see */
+  /* The check below can see: a store that keeps its records in the case's directory holds the
+   * marker there now (SQLite; a ClickHouse store's spool has shipped it to the server, whose
+   * files are not the case's, and keeps no copy). */
+  if (f->sqlite) assert_true(files_hold(f->dir, marker));
 
   int64_t deleted = -1;
   assert_int_equal(f->s.events->ops->so_expire(f->s.events, 3000, &deleted), PS_OK);

@@ -22,7 +22,8 @@
  *   skipped: the spool never ships bytes that fail their CRC.
  * - Bounded: an append that would take the unshipped bytes past max_bytes fails with
  *   PS_EFULL (the writer answers 503 with Retry-After) and writes nothing.
- * - Segments wholly shipped are deleted.
+ * - Segments wholly shipped are deleted; once shipping has caught up with the active segment,
+ *   a new one is started and the shipped one deleted, so the spool holds only unshipped rows.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -437,6 +438,21 @@ int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s) {
     if (sp->ship_seq == end_seq && sp->ship_off >= end_off) break;
   }
   for (int t = 0; t < PS_CH_NTABLES; t++) ps_buf_free(&block[t]);
+  /* Caught up with the active segment and nothing appended since: start a new one and delete
+   * the shipped one, so that the spool keeps no copy of what ClickHouse holds (an expiry or a
+   * deletion there leaves no trace here). */
+  if (rc == PS_OK && sp->ship_seq == end_seq && sp->ship_off == end_off && end_off > 0) {
+    char path[4200];
+    segment_path(sp, end_seq, path, sizeof path);
+    pthread_mutex_lock(&sp->lock);
+    if (sp->active_seq == end_seq && sp->active_durable == end_off && rotate(sp) == PS_OK) {
+      unlink(path);
+      sp->ship_seq = sp->active_seq;
+      sp->ship_off = 0;
+    }
+    pthread_mutex_unlock(&sp->lock);
+    write_mark(sp, sp->ship_seq, sp->ship_off);
+  }
   pthread_mutex_unlock(&sp->ship_lock);
   return rc;
 }
