@@ -100,8 +100,11 @@ describe('two nodes, one ClickHouse cluster, one PostgreSQL', { timeout: 300000 
 
     // Matchmaker: one session's events split over the nodes name the same players the same way.
     const account = JSON.parse((await ps.runCli(['service-account', 'create', ...where('a'), '--project', game.project_id, '--role', 'writer'])).stdout);
+    const viewer = JSON.parse((await ps.runCli(['service-account', 'create', ...where('b'), '--project', game.project_id, '--role', 'viewer'])).stdout);
     const soA = new SoClient({ port: nodes.a.port, projectId: game.project_id, account });
     const soB = new SoClient({ port: nodes.b.port, projectId: game.project_id, account });
+    const readA = new SoClient({ port: nodes.a.port, projectId: game.project_id, account: viewer });
+    const readB = new SoClient({ port: nodes.b.port, projectId: game.project_id, account: viewer });
     const sid = crypto.randomUUID();
     const t0 = Date.now() - 60000;
     const iso = (t) => new Date(t).toISOString();
@@ -137,11 +140,11 @@ describe('two nodes, one ClickHouse cluster, one PostgreSQL', { timeout: 300000 
     // The session document is the same from both nodes, with players numbered once.
     let docA;
     await ps.waitFor(async () => {
-      const r = await soA.get(sid);
+      const r = await readA.get(sid);
       docA = r;
       return r.status === 200 && JSON.stringify(r.json).includes('players.connected');
     }, { timeoutMs: 20000, what: 'the multiplayer session in ClickHouse' });
-    const docB = await soB.get(sid);
+    const docB = await readB.get(sid);
     assert.equal(docB.status, 200);
     assert.deepEqual(docA.json, docB.json, 'both nodes serve the same session document');
     const text = JSON.stringify(docA.json);

@@ -65,7 +65,7 @@ describe('SQLite and ClickHouse event stores answer the same simulated traffic',
   const sqliteDir = path.join(work, 'sqlite');
   const stateDir = path.join(work, 'ch-state');
   const db = `diff_${crypto.randomBytes(4).toString('hex')}`;
-  let sqlite, clickhouse, tee, game, token, account;
+  let sqlite, clickhouse, tee, game, token, account, viewer;
 
   before(async () => {
     assert.ok(CH, 'run through tests/servers/run-with.sh --clickhouse 1');
@@ -73,6 +73,7 @@ describe('SQLite and ClickHouse event stores answer the same simulated traffic',
     game = await ps.createGame(sqliteDir, 'Differential Game');
     token = (await ps.runCli(['api-token', 'create', '--data', sqliteDir, '--name', 'diff'])).stdout.trim();
     account = JSON.parse((await ps.runCli(['service-account', 'create', '--data', sqliteDir, '--project', game.project_id, '--role', 'writer'])).stdout);
+    viewer = JSON.parse((await ps.runCli(['service-account', 'create', '--data', sqliteDir, '--project', game.project_id, '--role', 'viewer'])).stdout);
     fs.cpSync(sqliteDir, stateDir, { recursive: true }); // the same game, keys, token, account
     sqlite = await ps.startServer({ name: 'diff-sqlite', dataDir: sqliteDir });
     clickhouse = await ps.startServer({
@@ -149,8 +150,8 @@ describe('SQLite and ClickHouse event stores answer the same simulated traffic',
     if (JSON.stringify(la.json) !== JSON.stringify(lb.json)) differences.push(`live: ${la.text} vs ${lb.text}`);
 
     // Session searches (every page) and every session's document.
-    const soA = new SoClient({ port: sqlite.port, projectId: game.project_id, account });
-    const soB = new SoClient({ port: clickhouse.port, projectId: game.project_id, account });
+    const soA = new SoClient({ port: sqlite.port, projectId: game.project_id, account: viewer });
+    const soB = new SoClient({ port: clickhouse.port, projectId: game.project_id, account: viewer });
     for (const params of [{}, { limit: 7 }]) {
       const [a, b] = [await soA.searchAll(params, { limit: params.limit || 50 }), await soB.searchAll(params, { limit: params.limit || 50 })];
       assert.ok(a.results.length > 0, 'the simulator made multiplayer sessions');
