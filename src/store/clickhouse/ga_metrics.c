@@ -69,7 +69,8 @@ enum {
   NEED_SESSIONS = 1 << 2, /* per day: `user` events */
   NEED_LENGTH = 1 << 3,   /* per day: session_end lengths, count and sum */
   NEED_REVENUE = 1 << 4,  /* per day: business amounts */
-  NEED_TOTALS = 1 << 5,   /* over the range: distinct active and paying users */
+  NEED_USERS = 1 << 5,    /* over the range: distinct active users */
+  NEED_PAYERS = 1 << 9,   /* over the range: distinct paying users */
   NEED_WEEK = 1 << 6,     /* per day: distinct active users of the 7 days ending with it */
   NEED_MONTH = 1 << 7,    /* ... of the 30 days */
   NEED_NEW = 1 << 8,      /* per day: users whose first day it is */
@@ -79,18 +80,18 @@ static const struct {
   const char *name;
   unsigned needs;
 } daily_metrics[] = {
-    {"dau", NEED_DAU | NEED_TOTALS},
-    {"wau", NEED_WEEK | NEED_TOTALS},
-    {"mau", NEED_MONTH | NEED_TOTALS},
+    {"dau", NEED_DAU | NEED_USERS},
+    {"wau", NEED_WEEK | NEED_USERS},
+    {"mau", NEED_MONTH | NEED_USERS},
     {"new_users", NEED_NEW},
     {"sessions", NEED_SESSIONS},
     {"avg_session_length", NEED_LENGTH},
-    {"sessions_per_user", NEED_SESSIONS | NEED_DAU | NEED_TOTALS},
+    {"sessions_per_user", NEED_SESSIONS | NEED_DAU | NEED_USERS},
     {"revenue", NEED_REVENUE},
-    {"paying_users", NEED_PAYING | NEED_TOTALS},
+    {"paying_users", NEED_PAYING | NEED_PAYERS},
     {"arpdau", NEED_REVENUE | NEED_DAU},
-    {"arppu", NEED_REVENUE | NEED_PAYING | NEED_TOTALS},
-    {"conversion", NEED_PAYING | NEED_DAU | NEED_TOTALS},
+    {"arppu", NEED_REVENUE | NEED_PAYING | NEED_PAYERS},
+    {"conversion", NEED_PAYING | NEED_DAU | NEED_USERS | NEED_PAYERS},
 };
 
 /* ---- the statement ---- */
@@ -119,6 +120,17 @@ static void put_union(ps_ch_sql *sql) {
   if (sql->text.len) ps_ch_sql_put(sql, " UNION ALL ");
 }
 
+/* Without distinct active users, a part reads only the categories its figures count: the
+ * primary key (game_id, date, category) then skips the other events' granules. */
+static void put_categories(ps_ch_sql *sql, unsigned needs) {
+  if (needs & (NEED_DAU | NEED_USERS)) return;
+  const char *sep = " AND category IN (";
+  if (needs & (NEED_PAYING | NEED_PAYERS | NEED_REVENUE)) ps_ch_sql_put(sql, "%s'business'", sep), sep = ", ";
+  if (needs & NEED_SESSIONS) ps_ch_sql_put(sql, "%s'user'", sep), sep = ", ";
+  if (needs & NEED_LENGTH) ps_ch_sql_put(sql, "%s'session_end'", sep), sep = ", ";
+  if (strcmp(sep, ", ") == 0) ps_ch_sql_put(sql, ")");
+}
+
 static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
   static const struct {
     unsigned need;
@@ -138,17 +150,20 @@ static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned need
   for (int i = 0; i < FIGURES; i++)
     ps_ch_sql_put(sql, ", toFloat64(%s)", figures[i].need & needs ? figures[i].expr : "0");
   ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
+  put_categories(sql, needs);
   ps_ch_sql_put(sql, " GROUP BY k, d");
 }
 
-static void put_total_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
+static void put_total_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
   put_union(sql);
   ps_ch_sql_put(sql, "SELECT 't', ");
   put_key(sql, sc);
-  ps_ch_sql_put(sql, " AS k, toInt64(-1), toFloat64(uniqExact(user_id)),"
-                     " toFloat64(uniqExactIf(user_id, category = 'business'))");
+  ps_ch_sql_put(sql, " AS k, toInt64(-1), toFloat64(%s), toFloat64(%s)",
+                needs & NEED_USERS ? "uniqExact(user_id)" : "0",
+                needs & NEED_PAYERS ? "uniqExactIf(user_id, category = 'business')" : "0");
   put_zeros(sql, FIGURES - 2);
   ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
+  put_categories(sql, needs & (NEED_USERS | NEED_PAYERS));
   ps_ch_sql_put(sql, " GROUP BY k");
 }
 
@@ -230,7 +245,7 @@ static void put_parts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs,
                       int with_currencies) {
   if (needs & (NEED_DAU | NEED_PAYING | NEED_SESSIONS | NEED_LENGTH | NEED_REVENUE))
     put_day_part(sql, sc, needs);
-  if (needs & NEED_TOTALS) put_total_part(sql, sc);
+  if (needs & (NEED_USERS | NEED_PAYERS)) put_total_part(sql, sc, needs);
   if (needs & NEED_WEEK) put_window_part(sql, sc, 7);
   if (needs & NEED_MONTH) put_window_part(sql, sc, 30);
   if (needs & NEED_NEW) put_new_part(sql, sc);
