@@ -33,24 +33,11 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "store/metric_ids.h"
 #include "store/clickhouse/internal.h"
 #include "store/clickhouse/so_sessions.h"
 
-typedef enum { MATCHES, FAILURE_RATE, WAIT_P50, WAIT_P95, PLAYERS } match_metric;
 
-static const char *const names[] = {
-    [MATCHES] = "matches_created",
-    [FAILURE_RATE] = "allocation_failure_rate",
-    [WAIT_P50] = "time_to_allocation_p50",
-    [WAIT_P95] = "time_to_allocation_p95",
-    [PLAYERS] = "players_per_match",
-};
-
-static int metric_of(const char *name) {
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (strcmp(names[i], name) == 0) return (int)i;
-  return -1;
-}
 
 /* The SQL of a session's group key under group_by, NULL when group_by is unknown. */
 static const char *group_key_sql(const char *group_by) {
@@ -114,7 +101,7 @@ static int metric_sql(ch_store *s, const ps_metric_query *q, int metric, const c
 static double value_of(int metric, const ps_ch_rows *row) {
   int64_t matched = ps_ch_field_int(row, 3), failed = ps_ch_field_int(row, 4);
   int64_t outcomes = ps_ch_field_int(row, 5), players = ps_ch_field_int(row, 6);
-  switch ((match_metric)metric) {
+  switch ((ps_match_metric)metric) {
     case MATCHES: return (double)matched;
     case FAILURE_RATE: return outcomes ? (double)failed / (double)outcomes : 0;
     case PLAYERS: return matched ? (double)players / (double)matched : 0;
@@ -128,7 +115,7 @@ static int cmp_key(const void *a, const void *b) {
 
 int ps_ch_match_metric(ch_store *s, const ps_metric_query *q, ps_metric_result *out) {
   memset(out, 0, sizeof *out);
-  int metric = metric_of(q->metric);
+  int metric = ps_match_metric_of(q->metric);
   const char *key_sql = q->group_by ? group_key_sql(q->group_by) : NULL;
   if (metric < 0 || q->nfilters || q->interval_ms <= 0 || q->to_ms <= q->from_ms ||
       (q->group_by && !key_sql) || !q->project_id)

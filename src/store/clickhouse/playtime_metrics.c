@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "store/metric_ids.h"
 #include "store/clickhouse/internal.h"
 #include "store/clickhouse/so_sessions.h" /* ps_ch_sql_day */
 
@@ -53,36 +54,10 @@
 #define TOP_MODS 10
 #define LENGTH_BUCKETS 5
 
-typedef enum {
-  M_CCU,
-  M_CONCURRENT_UGC,
-  M_TOTAL_PLAYERS,
-  M_SESSIONS,
-  M_AVG_PLAYTIME,
-  M_AVG_UGC,
-  M_LENGTH_HISTOGRAM,
-  M_TOP_MODS,
-} metric_id;
-
-static const char *const metric_names[] = {
-    [M_CCU] = "ccu",
-    [M_CONCURRENT_UGC] = "concurrent_ugc",
-    [M_TOTAL_PLAYERS] = "total_players",
-    [M_SESSIONS] = "sessions",
-    [M_AVG_PLAYTIME] = "avg_playtime",
-    [M_AVG_UGC] = "avg_ugc_per_session",
-    [M_LENGTH_HISTOGRAM] = "session_length_histogram",
-    [M_TOP_MODS] = "top_mods",
-};
 
 /* session_length_histogram's groups, in their order, and their upper bounds in seconds. */
 static const char *const length_keys[LENGTH_BUCKETS] = {"0-5m", "5-30m", "30-60m", "1-2h", "2h+"};
 
-static int metric_of(const char *name) {
-  for (size_t i = 0; i < sizeof metric_names / sizeof *metric_names; i++)
-    if (strcmp(metric_names[i], name) == 0) return (int)i;
-  return -1;
-}
 
 /* The mean of an exact sum as session_metrics.c computes it (unit 1000: ms to seconds). */
 static double mean_of(int64_t sum, int64_t count, double unit) {
@@ -101,7 +76,7 @@ typedef struct question {
 
 static int question_of(const ps_metric_query *q, question *out) {
   memset(out, 0, sizeof *out);
-  out->metric = metric_of(q->metric);
+  out->metric = ps_playtime_metric_of(q->metric);
   for (size_t i = 0; i < q->nfilters; i++)
     if (strcmp(q->filters[i].dimension, "platform") && strcmp(q->filters[i].dimension, "portal"))
       return PS_EINVAL;
@@ -359,7 +334,7 @@ static int read_rows(const question *q, ps_buf *answer, ps_metric_result *out) {
     if (!series) continue;
     int64_t b = ps_ch_field_int(&rows, 2), count = ps_ch_field_int(&rows, 3);
     int64_t sum = ps_ch_field_int(&rows, 4);
-    switch ((metric_id)q->metric) {
+    switch ((ps_playtime_metric)q->metric) {
       case M_SESSIONS: set_value(out, series, b, (double)count); break;
       case M_AVG_UGC: set_value(out, series, b, mean_of(sum, count, 1.0)); break;
       case M_AVG_PLAYTIME: set_value(out, series, b, mean_of(sum, count, 1000.0)); break;
@@ -429,7 +404,7 @@ int ps_ch_playtime_metric(ch_store *s, const ps_metric_query *mq, ps_metric_resu
   if (rc == PS_OK && q.group_column) rc = add_groups(s, &q, out);
   ps_buf sql = {0}, answer = {0};
   if (rc == PS_OK) {
-    switch ((metric_id)q.metric) {
+    switch ((ps_playtime_metric)q.metric) {
       case M_CCU:
       case M_CONCURRENT_UGC: rc = peak_sql(s, &q, &sql); break;
       case M_TOTAL_PLAYERS: rc = players_sql(s, &q, &sql); break;

@@ -9,22 +9,9 @@
 
 #include "common/array.h"
 #include "common/errors.h"
+#include "store/metric_ids.h"
 
-typedef enum { MATCHES, FAILURE_RATE, WAIT_P50, WAIT_P95, PLAYERS } match_metric;
 
-static const char *const names[] = {
-    [MATCHES] = "matches_created",
-    [FAILURE_RATE] = "allocation_failure_rate",
-    [WAIT_P50] = "time_to_allocation_p50",
-    [WAIT_P95] = "time_to_allocation_p95",
-    [PLAYERS] = "players_per_match",
-};
-
-static int metric_of(const char *name) {
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (strcmp(names[i], name) == 0) return (int)i;
-  return -1;
-}
 
 static int group_known(const char *g) {
   return strcmp(g, "region") == 0 || strcmp(g, "pool") == 0 || strcmp(g, "queue") == 0;
@@ -142,7 +129,7 @@ int ps_match_query_run(sqlite_store *store, const char *project_id, const char *
                        int64_t from_ms, int64_t to_ms, int64_t interval_ms, const char *group_by,
                        ps_metric_result *out) {
   memset(out, 0, sizeof *out);
-  int metric = metric_of(name);
+  int metric = ps_match_metric_of(name);
   if (metric < 0 || interval_ms <= 0 || to_ms <= from_ms || (group_by && !group_known(group_by)))
     return PS_EINVAL;
   items l = {.group_by = group_by};

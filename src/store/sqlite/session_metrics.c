@@ -10,41 +10,15 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "store/metric_ids.h"
 
-typedef enum {
-  M_CCU,
-  M_CONCURRENT_UGC,
-  M_TOTAL_PLAYERS,
-  M_SESSIONS,
-  M_AVG_PLAYTIME,
-  M_AVG_UGC,
-  M_LENGTH_HISTOGRAM,
-  M_TOP_MODS,
-} metric_id;
-
-static const char *const metric_names[] = {
-    [M_CCU] = "ccu",
-    [M_CONCURRENT_UGC] = "concurrent_ugc",
-    [M_TOTAL_PLAYERS] = "total_players",
-    [M_SESSIONS] = "sessions",
-    [M_AVG_PLAYTIME] = "avg_playtime",
-    [M_AVG_UGC] = "avg_ugc_per_session",
-    [M_LENGTH_HISTOGRAM] = "session_length_histogram",
-    [M_TOP_MODS] = "top_mods",
-};
-#define NMETRICS (sizeof metric_names / sizeof *metric_names)
 #define TOP_MODS 10
 
-static int metric_of(const char *name) {
-  for (size_t i = 0; i < NMETRICS; i++)
-    if (strcmp(metric_names[i], name) == 0) return (int)i;
-  return -1;
-}
 
-int ps_session_metric_known(const char *name) { return metric_of(name) >= 0; }
+int ps_session_metric_known(const char *name) { return ps_playtime_metric_of(name) >= 0; }
 
 int ps_session_metric_has_groups(const char *name) {
-  int m = metric_of(name);
+  int m = ps_playtime_metric_of(name);
   return m == M_LENGTH_HISTOGRAM || m == M_TOP_MODS;
 }
 
@@ -388,7 +362,7 @@ void ps_metric_top_groups(ps_metric_result *res) {
 int ps_session_metric_compute(const char *name, const ps_session_interval *sessions, size_t n,
                               int64_t from_ms, int64_t to_ms, int64_t interval_ms,
                               ps_metric_result *out) {
-  int metric = metric_of(name);
+  int metric = ps_playtime_metric_of(name);
   memset(out, 0, sizeof *out);
   if (metric < 0 || interval_ms <= 0 || to_ms <= from_ms) return PS_EINVAL;
   range r = {from_ms, to_ms, interval_ms, (size_t)((to_ms - from_ms + interval_ms - 1) / interval_ms)};
@@ -397,7 +371,7 @@ int ps_session_metric_compute(const char *name, const ps_session_interval *sessi
   out->nbuckets = r.n;
   if (!(out->whole.values = calloc(r.n ? r.n : 1, sizeof *out->whole.values))) return PS_ENOMEM;
   int rc;
-  switch ((metric_id)metric) {
+  switch ((ps_playtime_metric)metric) {
     case M_CCU:
     case M_CONCURRENT_UGC: rc = concurrency(metric, sessions, n, &r, &out->whole); break;
     case M_TOTAL_PLAYERS: rc = total_players(sessions, n, &r, &out->whole); break;
