@@ -13,7 +13,7 @@ APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
                libpq-dev postgresql clickhouse-server clickhouse-client \
                nodejs npm nginx-light wrk chromium valgrind
 
-.PHONY: all deps build run test test-asan bench bench-clickhouse bench-ingest bench-insights bench-events bench-sdk bench-growth bench-slowloris \
+.PHONY: all deps build run test test-asan bench bench-clickhouse bench-clickhouse-metrics bench-ingest bench-insights bench-events bench-sdk bench-growth bench-slowloris \
         install fuzz fuzz-hardening clean node-deps
 
 FUZZ_SECONDS ?= 60
@@ -75,6 +75,9 @@ bench-events: build
 # Durable ingest rate per million events stored, up to BENCH_GROWTH_EVENTS (default 20M), and
 # the store-off ceiling (bench/ingest_growth.sh; docs/PERFORMANCE.md). Takes a while.
 # A healthy client's latency under a slowloris flood of 10,000 connections (bench/slowloris.sh).
+bench-clickhouse-metrics: build
+	bench/clickhouse_metrics.sh
+
 bench-clickhouse: build
 	bench/clickhouse.sh
 

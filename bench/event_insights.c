@@ -10,7 +10,13 @@
  * With --rollup 0 it only writes the events (a burst for a running server's rollup thread to
  * catch up with, while queries are timed: bench/event_insights.sh's second part).
  *
- * usage: event_insights --data DIR --game ID [--events N] [--days D] [--runs R] [--rollup 0|1]
+ * With --store URL [--state URL] (any backend, e.g. clickhouse://...) instead of --data, it
+ * writes the same events through that event store's append(), runs its maintain() until it
+ * has taken them (the ClickHouse store: ships its spool), and times every event metric through
+ * the store's own metric() (bench/clickhouse_metrics.sh).
+ *
+ * usage: event_insights (--data DIR | --store URL [--state URL]) --game ID [--events N]
+ *                       [--days D] [--runs R] [--rollup 0|1]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,11 +155,69 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static const char *const metrics[] = {
+    "dau",      "wau",          "mau",    "new_users", "sessions",   "avg_session_length",
+    "sessions_per_user", "revenue", "paying_users", "arpdau", "arppu", "conversion",
+    "retention", "progression", "funnel", "resources", "design", "errors", "ads"};
+#define NMETRICS (sizeof metrics / sizeof *metrics)
+
+/* Prints the median and max of runs timings (sorted here) of metric. */
+static void report(const char *metric, long long days, long long runs, double *times,
+                   double total) {
+  qsort(times, (size_t)runs, sizeof *times, cmp_double);
+  printf("{\"step\":\"query\",\"metric\":\"%s\",\"days\":%lld,\"runs\":%lld,\"median_ms\":%.1f,"
+         "\"max_ms\":%.1f,\"total\":%.6g}\n",
+         metric, days, runs, times[runs / 2], times[runs - 1], total);
+}
+
+/* The --store path: any backend, through its interfaces only. */
+static int through_interfaces(const char *url, const char *state, long long game_id,
+                              long long events, long long days, long long runs) {
+  ps_stores stores;
+  const char *why = NULL;
+  int rc = ps_stores_open(url, state, NULL, &stores, &why);
+  if (rc != PS_OK) {
+    fprintf(stderr, "event_insights: cannot open %s: %s\n", url, why ? why : ps_strerror(rc));
+    return 1;
+  }
+  int64_t now_s = ps_now_ms() / 1000;
+  int64_t t0 = ps_monotonic_ns();
+  rc = fill(&stores, game_id, (long)events, (int)days, now_s);
+  printf("{\"step\":\"fill\",\"events\":%lld,\"days\":%lld,\"seconds\":%.1f}\n", events, days,
+         (double)(ps_monotonic_ns() - t0) / 1e9);
+  t0 = ps_monotonic_ns();
+  if (rc == PS_OK) rc = stores.events->ops->maintain(stores.events, now_s * 1000);
+  printf("{\"step\":\"maintain\",\"seconds\":%.1f}\n", (double)(ps_monotonic_ns() - t0) / 1e9);
+  double *times = malloc((size_t)runs * sizeof *times);
+  for (size_t m = 0; rc == PS_OK && times && m < NMETRICS; m++) {
+    ps_metric_query q = {.source = PS_SOURCE_EVENTS, .metric = metrics[m], .game_id = game_id,
+                         .from_ms = (now_s / 86400 - days) * 86400000LL,
+                         .to_ms = (now_s / 86400 + 1) * 86400000LL, .interval_ms = 86400000LL,
+                         .now_ms = now_s * 1000, .steps = "World1:Level1,World1:Level2"};
+    double total = 0;
+    for (long long r = 0; rc == PS_OK && r < runs; r++) {
+      ps_metric_result out = {0};
+      int64_t q0 = ps_monotonic_ns();
+      rc = stores.events->ops->metric(stores.events, &q, &out);
+      times[r] = (double)(ps_monotonic_ns() - q0) / 1e6;
+      total = out.whole.total;
+      ps_metric_result_free(&out);
+    }
+    if (rc == PS_OK) report(metrics[m], days, runs, times, total);
+  }
+  free(times);
+  ps_stores_close(&stores);
+  if (rc != PS_OK) fprintf(stderr, "event_insights: %s\n", ps_strerror(rc));
+  return rc == PS_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-  const char *data = NULL;
+  const char *data = NULL, *store_url = NULL, *state_url = NULL;
   long long game_id = 0, events = 10000000, days = 90, runs = 10, rollup = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--data")) data = argv[i + 1];
+    else if (!strcmp(argv[i], "--store")) store_url = argv[i + 1];
+    else if (!strcmp(argv[i], "--state")) state_url = argv[i + 1];
     else if (!strcmp(argv[i], "--game")) game_id = atoll(argv[i + 1]);
     else if (!strcmp(argv[i], "--events")) events = atoll(argv[i + 1]);
     else if (!strcmp(argv[i], "--days")) days = atoll(argv[i + 1]);
@@ -164,12 +228,13 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (!data || game_id <= 0 || events <= 0 || days <= 0 || runs <= 0) {
-    fprintf(stderr, "usage: event_insights --data DIR --game ID [--events N] [--days D] [--runs R]"
-                    " [--rollup 0|1]\n");
+  if ((!data && !store_url) || game_id <= 0 || events <= 0 || days <= 0 || runs <= 0) {
+    fprintf(stderr, "usage: event_insights (--data DIR | --store URL [--state URL]) --game ID"
+                    " [--events N] [--days D] [--runs R] [--rollup 0|1]\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
+  if (store_url) return through_interfaces(store_url, state_url, game_id, events, days, runs);
   ps_stores stores;
   sqlite_store *store; /* the rollups timed are SQLite's */
   int opened = ps_sqlite_stores_open("event_insights", data, &stores, &store);
@@ -188,12 +253,8 @@ int main(int argc, char **argv) {
   printf("{\"step\":\"rollups\",\"seconds\":%.1f,\"events_per_s\":%.0f}\n",
          (double)(ps_monotonic_ns() - t0) / 1e9,
          (double)events / ((double)(ps_monotonic_ns() - t0) / 1e9));
-  static const char *const metrics[] = {
-      "dau",      "wau",          "mau",    "new_users", "sessions",   "avg_session_length",
-      "sessions_per_user", "revenue", "paying_users", "arpdau", "arppu", "conversion",
-      "retention", "progression", "funnel", "resources", "design", "errors", "ads"};
   double *times = malloc((size_t)runs * sizeof *times);
-  for (size_t m = 0; rc == PS_OK && times && m < sizeof metrics / sizeof *metrics; m++) {
+  for (size_t m = 0; rc == PS_OK && times && m < NMETRICS; m++) {
     ps_ga_query q = {.metric = metrics[m], .from_day = now_s / 86400 - days,
                      .to_day = now_s / 86400 + 1, .today = now_s / 86400,
                      .steps = "World1:Level1,World1:Level2"};
@@ -206,10 +267,7 @@ int main(int argc, char **argv) {
       total = out.whole.total;
       ps_metric_result_free(&out);
     }
-    qsort(times, (size_t)runs, sizeof *times, cmp_double);
-    printf("{\"step\":\"query\",\"metric\":\"%s\",\"days\":%lld,\"runs\":%lld,\"median_ms\":%.1f,"
-           "\"max_ms\":%.1f,\"total\":%.6g}\n",
-           metrics[m], days, runs, times[runs / 2], times[runs - 1], total);
+    report(metrics[m], days, runs, times, total);
   }
   free(times);
   ps_stores_close(&stores);
