@@ -104,9 +104,10 @@ static int write_span(ps_stores *stores, ps_record_span *span) {
 /* Writes about `total` events; sessions add a user and a session_end event each. */
 static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_t now_s) {
   char (*bodies)[BODY] = malloc(BATCH * sizeof *bodies);
+  char (*users_of)[24] = malloc(BATCH * sizeof *users_of); /* record.user_id, as the collector sets it */
   ps_record *records = calloc(BATCH, sizeof *records);
   ps_record_span span = {records, 0};
-  int rc = bodies && records ? PS_OK : PS_ENOMEM;
+  int rc = bodies && records && users_of ? PS_OK : PS_ENOMEM;
   int64_t first_day = now_s / 86400 - days;
   long users = total / 60 + 1, written = 0;
   while (rc == PS_OK && written < total) {
@@ -134,9 +135,10 @@ static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_
       } else {
         category = make_event(body, BODY, user, ts + k, 1);
       }
+      snprintf(users_of[span.count], sizeof users_of[span.count], "u%ld", user);
       *r = (ps_record){.kind = PS_RECORD_EVENT, .game_id = game_id, .received_ms = now_s * 1000,
                        .category = category, .client_ts = ts + k, .has_client_ts = 1,
-                       .body = body, .body_len = strlen(body)};
+                       .user_id = users_of[span.count], .body = body, .body_len = strlen(body)};
       if (++span.count == BATCH) {
         rc = write_span(stores, &span);
         span.count = 0;
@@ -146,6 +148,7 @@ static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_
   }
   if (rc == PS_OK && span.count) rc = write_span(stores, &span);
   free(bodies);
+  free(users_of);
   free(records);
   return rc;
 }
