@@ -8,6 +8,7 @@
  * event): those are random, drawn once, and travel in the spooled row. So the columns of the
  * sorting key are equal in two copies of one record, and FINAL keeps one.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -171,8 +172,7 @@ static int64_t append_seq(void) {
   int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, prev = last;
   for (;;) {
     int64_t next = now > prev ? now : prev + 1;
-    if (__atomic_compare_exchange_n(&last, &prev, next, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-      return next;
+    if (atomic_compare_exchange_weak(&last, &prev, next)) return next; /* else prev reloaded */
   }
 }
 
