@@ -9,6 +9,10 @@
 #      lag sampled every second during the load.
 #   2. two nodes over a two-shard cluster (Distributed tables) with the state in PostgreSQL:
 #      one loadgen per node at the same time.
+#   1b. the node alone: the same load while the ClickHouse server is stopped (SIGSTOP), so the
+#      node only spools (its own ceiling on this machine, without ClickHouse's inserts beside
+#      it); then ClickHouse continues and the spool drains.
+#   1c. a load ClickHouse keeps up with (BENCH_STEADY_CONNECTIONS=2): the lag sampled each second.
 #   3. ClickHouse's own insert of the rows the nodes stored (read back as TabSeparated): one
 #      INSERT of them all, and INSERTs of 100 rows (8 in parallel), into a fresh table of the
 #      same layout.
@@ -86,6 +90,31 @@ one_lag=$(lag bench1 "$gid" "$total")
 wait "$sampler" || true
 echo "one node:  $(rate "$OUT/one.json") events/s acknowledged; every one of $total in ClickHouse ${one_lag} s after the load stopped"
 
+# ---- 1b. the node alone (ClickHouse stopped meanwhile) ----
+chpid=$(pgrep -f "$PLAYSTAT_TEST_SERVERS_DIR/clickhouse0/config.xml" | head -1)
+kill -STOP "$chpid"
+"$LOADGEN" --url "http://127.0.0.1:$port/v2/$gk/events" --secret "$sk" --batch "$BATCH" \
+  --connections "$CONNS" --duration "$DURATION" --warmup 0 --json > "$OUT/alone.json" || true
+kill -CONT "$chpid"
+alone_total=$(( total + $(acked "$OUT/alone.json") ))
+alone_lag=$(lag bench1 "$gid" "$alone_total")
+echo "node alone (ClickHouse stopped): $(rate "$OUT/alone.json") events/s acknowledged; the spool drained ${alone_lag} s after ClickHouse went on"
+
+# ---- 1c. a load ClickHouse keeps up with ----
+steady_conns=${BENCH_STEADY_CONNECTIONS:-2}
+( for _ in $(seq $((DURATION + 2))); do
+    n=$(ch "SELECT count() FROM bench1.events WHERE game_id = $gid")
+    echo "$(date +%s.%N) $n"; sleep 1
+  done ) > "$OUT/steady-visible.txt" &
+sampler=$!
+"$LOADGEN" --url "http://127.0.0.1:$port/v2/$gk/events" --secret "$sk" --batch "$BATCH" \
+  --connections "$steady_conns" --duration "$DURATION" --warmup 0 --progress 1000 --json \
+  > "$OUT/steady.json" 2> "$OUT/steady.progress"
+steady_total=$(( alone_total + $(acked "$OUT/steady.json") ))
+steady_lag=$(lag bench1 "$gid" "$steady_total")
+wait "$sampler" || true
+echo "steady load ($steady_conns connections): $(rate "$OUT/steady.json") events/s acknowledged; every one in ClickHouse ${steady_lag} s after the load stopped"
+
 # ---- 2. two nodes, two shards, PostgreSQL state ----
 store2() { echo "clickhouse://$PLAYSTAT_TEST_CH_HTTP/bench2?cluster=$PLAYSTAT_TEST_CH_CLUSTER&spool=$work/spool2$1"; }
 "$PLAYSTAT" game create --store "$(store2 a)" --state "$PLAYSTAT_TEST_PG_URL" --name bench2 > "$work/game2.json"
@@ -122,6 +151,9 @@ echo "ClickHouse's own insert of the same rows: $big rows/s in one INSERT of $ro
 {
   echo "one_node_events_per_s $(rate "$OUT/one.json")"
   echo "one_node_lag_s $one_lag"
+  echo "node_alone_events_per_s $(rate "$OUT/alone.json")"
+  echo "steady_events_per_s $(rate "$OUT/steady.json")"
+  echo "steady_lag_s $steady_lag"
   echo "two_nodes_events_per_s $both"
   echo "two_nodes_lag_s $two_lag"
   echo "clickhouse_insert_rows_per_s $big"
