@@ -2,12 +2,14 @@
 // Two playstat nodes over one two-shard ClickHouse cluster (Distributed tables) and one
 // PostgreSQL state store: any node takes any request of any protocol, both answer the same
 // figures, an event_uuid sent to both nodes counts once, and a node killed with SIGKILL under
-// load loses no acknowledged event and stores none twice once it restarts.
+// load loses no acknowledged event and stores none twice once it restarts; a node whose spool
+// fills while ClickHouse is away answers 503 with Retry-After and loses nothing.
 // Run by ctest inside tests/servers/run-with.sh --clickhouse 2 --postgres (the servers' addresses
 // arrive in PLAYSTAT_TEST_CH_HTTP, PLAYSTAT_TEST_CH_CLUSTER and PLAYSTAT_TEST_PG_URL).
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const childProcess = require('node:child_process');
 const crypto = require('node:crypto');
 const http = require('node:http');
 const path = require('node:path');
@@ -201,5 +203,40 @@ describe('two nodes, one ClickHouse cluster, one PostgreSQL', { timeout: 300000 
     }
     for (const u of ids) assert.equal(seen.get(u), 1, `acknowledged event ${u} exported once`);
     assert.equal(inflight, 0);
+  });
+  it('a full spool answers 503 with Retry-After while ClickHouse is away, and stores everything once it is back', async () => {
+    // Node c with a 1 MiB spool; the first shard (the server it ships through) stops answering.
+    const spool = path.join(work, 'spool-c');
+    const store = `clickhouse://${CH}/${db}?cluster=${CLUSTER}&spool=${spool}&spool_max_mb=1`;
+    const c = await ps.startServer({ name: 'cluster-c', dataDir: path.join(work, 'c'), args: ['--store', store, '--state', PG] });
+    nodes.c = c;
+    const shard = childProcess.execFileSync('pgrep', ['-f', `${process.env.PLAYSTAT_TEST_SERVERS_DIR}/clickhouse0/config.xml`], { encoding: 'utf8' }).trim().split('\n')[0];
+    assert.ok(Number(shard) > 0, 'the first shard\'s process');
+    process.kill(Number(shard), 'SIGSTOP');
+    const acked = new Set();
+    let refused = null;
+    try {
+      for (let i = 0; i < 200 && !refused; i++) {
+        const batch = ev.mixedBatch(100);
+        const res = await ps.postEvents(c.port, game, batch);
+        if (res.status === 200) for (const e of batch) acked.add(e.event_uuid);
+        else refused = res;
+      }
+    } finally {
+      process.kill(Number(shard), 'SIGCONT');
+    }
+    assert.ok(refused, 'the spool filled up');
+    assert.equal(refused.status, 503, `a full spool answers 503: ${refused.text}`);
+    assert.match(String(refused.headers['retry-after']), /^[1-9][0-9]*$/, 'with Retry-After');
+    assert.ok(acked.size >= 500, `the spool took ${acked.size} events before it was full`);
+    // ClickHouse is back: the spool drains and the node takes events again.
+    await ps.waitFor(async () => (await ps.postEvents(c.port, game, ev.mixedBatch(10))).status === 200,
+      { timeoutMs: 90000, everyMs: 500, what: 'node c to take events again' });
+    const ids = [...acked];
+    await ps.waitFor(async () => {
+      const rows = await chQuery(`SELECT dedup_key FROM ${db}.events FINAL WHERE game_id = ${game.id}`);
+      const have = new Set(rows.map(([k]) => k));
+      return ids.every((u) => have.has(u));
+    }, { timeoutMs: 60000, everyMs: 500, what: 'every event node c acknowledged in ClickHouse' });
   });
 });
