@@ -137,7 +137,8 @@ static void put_categories(ps_ch_sql *sql, unsigned needs) {
 
 /* The figures of a 'd' row. Counted ones read every stored copy: distinct users, and events
  * counted as distinct dedup_key (the group fixes day, the condition category: one event per
- * key). Summed ones read one row per event (v, ps_ch_ga_dedup_open's any(agg_value)). */
+ * key). Summed ones read one row per event (v, ps_ch_ga_dedup_open's any(agg_value)); the
+ * count of lengths is taken there too, so avg_session_length reads its events once. */
 static const struct {
   unsigned need;
   int summed;
@@ -146,7 +147,7 @@ static const struct {
     {NEED_DAU, 0, "uniqExact(user_id)"},
     {NEED_PAYING, 0, "uniqExactIf(user_id, category = 'business')"},
     {NEED_SESSIONS, 0, "uniqExactIf(dedup_key, category = 'user')"},
-    {NEED_LENGTH, 0, "uniqExactIf(dedup_key, category = 'session_end' AND has_agg = 1)"},
+    {NEED_LENGTH, 1, "countIf(category = 'session_end')"},
     {NEED_LENGTH, 1, "sumIf(v, category = 'session_end')"},
     {NEED_REVENUE, 1, "sumIf(v, category = 'business')"},
 };
@@ -183,8 +184,7 @@ static void put_day_figures(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned n
 }
 
 static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
-  if (needs & (NEED_DAU | NEED_PAYING | NEED_SESSIONS | NEED_LENGTH))
-    put_day_figures(sql, sc, needs, 0);
+  if (needs & (NEED_DAU | NEED_PAYING | NEED_SESSIONS)) put_day_figures(sql, sc, needs, 0);
   if (needs & (NEED_LENGTH | NEED_REVENUE)) put_day_figures(sql, sc, needs, 1);
 }
 
