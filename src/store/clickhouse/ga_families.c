@@ -174,17 +174,31 @@ static void put_family(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const family *f
   ps_ch_sql key = {0}, cond = {0};
   put_rule(f, &key, &cond);
   if (key.rc != PS_OK || cond.rc != PS_OK) sql->rc = PS_ENOMEM;
+  /* Dedup (ga_sql.h): a measure that sums reads one row per event of the category; the others
+   * read every stored copy, counting events as distinct dedup_key (the group fixes day and
+   * category) and taking min and max, which copies do not change. The sum column of the
+   * latter is unused (measured() reads n, min, max only). */
+  int sums = f->measure == SUM || f->measure == MEAN;
   ps_ch_sql_put(sql,
-                "SELECT %s AS gk, toInt64(day) AS d, toFloat64(count()), toFloat64(sum(agg_value)),"
-                " toFloat64(min(agg_value)), toFloat64(max(agg_value)) FROM (SELECT day,"
-                " agg_value, substring(agg_key, 1, %d) AS ak, substring(ak, position(ak, '|') + 1)"
-                " AS id",
-                key.text.data ? key.text.data : "''", PS_CH_GA_KEY_BYTES);
+                "SELECT %s AS gk, toInt64(day) AS d, toFloat64(%s), toFloat64(sum(v)),"
+                " toFloat64(min(v)), toFloat64(max(v))",
+                key.text.data ? key.text.data : "''", sums ? "count()" : "uniqExact(dedup_key)");
+  if (sums) {
+    ps_ch_ga_dedup_open(sql);
+    ps_ch_sql_put(sql, ", any(agg_value) AS v, any(substring(agg_key, 1, %d)) AS ak",
+                  PS_CH_GA_KEY_BYTES);
+  } else {
+    ps_ch_sql_put(sql, " FROM (SELECT day, dedup_key, agg_value AS v, substring(agg_key, 1, %d) AS ak",
+                  PS_CH_GA_KEY_BYTES);
+  }
+  ps_ch_sql_put(sql, ", substring(ak, position(ak, '|') + 1) AS id");
   ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
   ps_ch_sql_put(sql, " AND category = ");
   ps_ch_sql_literal(sql, f->category);
-  ps_ch_sql_put(sql, " AND has_agg = 1) WHERE %s GROUP BY gk, d",
-                cond.text.data ? cond.text.data : "0");
+  ps_ch_sql_put(sql, " AND has_agg = 1");
+  if (sums) ps_ch_ga_dedup_close(sql);
+  else ps_ch_sql_put(sql, ")");
+  ps_ch_sql_put(sql, " WHERE %s GROUP BY gk, d", cond.text.data ? cond.text.data : "0");
   ps_ch_sql_free(&key);
   ps_ch_sql_free(&cond);
 }

@@ -23,7 +23,11 @@
  * The aggregation runs in ClickHouse: each metric is one statement (a UNION ALL of its parts)
  * answering one row per slice and day, never a row per event.
  *
- * Dedup: every read is `FROM events FINAL` (ReplacingMergeTree; also on a Distributed table).
+ * Dedup: no FINAL (a single-threaded read on 18.16): each part takes only what the copies of
+ * an event cannot change, as ga_sql.h's "Dedup without FINAL" lists: distinct users, days and
+ * values, min / argMin; counts of events as uniqExact(dedup_key) per day and category; sums
+ * over one row per event (ps_ch_ga_dedup_open), of the few categories summed. On a Distributed
+ * table the same holds: copies of an event share user_id, hence a shard.
  *
  * The SQL runs on ClickHouse 18.16 (Debian's) and on current releases. Avoided, and why:
  *   window functions (lagInFrame, OVER ...)  not in 18.16: a rolling window (wau, mau) is a
@@ -131,29 +135,60 @@ static void put_categories(ps_ch_sql *sql, unsigned needs) {
   if (strcmp(sep, ", ") == 0) ps_ch_sql_put(sql, ")");
 }
 
-static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
-  static const struct {
-    unsigned need;
-    const char *expr;
-  } figures[FIGURES] = {
-      {NEED_DAU, "uniqExact(user_id)"},
-      {NEED_PAYING, "uniqExactIf(user_id, category = 'business')"},
-      {NEED_SESSIONS, "countIf(category = 'user')"},
-      {NEED_LENGTH, "countIf(category = 'session_end' AND has_agg = 1)"},
-      {NEED_LENGTH, "sumIf(agg_value, category = 'session_end' AND has_agg = 1)"},
-      {NEED_REVENUE, "sumIf(agg_value, category = 'business' AND has_agg = 1)"},
-  };
+/* The figures of a 'd' row. Counted ones read every stored copy: distinct users, and events
+ * counted as distinct dedup_key (the group fixes day, the condition category: one event per
+ * key). Summed ones read one row per event (v, ps_ch_ga_dedup_open's any(agg_value)); the
+ * count of lengths is taken there too, so avg_session_length reads its events once. */
+static const struct {
+  unsigned need;
+  int summed;
+  const char *expr;
+} figures[FIGURES] = {
+    {NEED_DAU, 0, "uniqExact(user_id)"},
+    {NEED_PAYING, 0, "uniqExactIf(user_id, category = 'business')"},
+    {NEED_SESSIONS, 0, "uniqExactIf(dedup_key, category = 'user')"},
+    {NEED_LENGTH, 1, "countIf(category = 'session_end')"},
+    {NEED_LENGTH, 1, "sumIf(v, category = 'session_end')"},
+    {NEED_REVENUE, 1, "sumIf(v, category = 'business')"},
+};
+
+/* One part of the day rows: the counted figures (summed = 0) or the summed ones (1), the
+ * others 0; read_row adds the two parts' rows of a day. */
+static void put_day_figures(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs,
+                            int summed) {
   put_union(sql);
   ps_ch_sql_put(sql, "SELECT 'd', ");
-  put_key(sql, sc);
-  ps_ch_sql_put(sql, " AS k, toInt64(day) AS d");
+  if (summed) {
+    ps_ch_sql_put(sql, "k"); /* the inner query's */
+  } else {
+    put_key(sql, sc);
+    ps_ch_sql_put(sql, " AS k");
+  }
+  ps_ch_sql_put(sql, ", toInt64(day) AS d");
   for (int i = 0; i < FIGURES; i++)
-    ps_ch_sql_put(sql, ", toFloat64(%s)", figures[i].need & needs ? figures[i].expr : "0");
+    ps_ch_sql_put(sql, ", toFloat64(%s)",
+                  figures[i].need & needs && figures[i].summed == summed ? figures[i].expr : "0");
+  if (summed) {
+    ps_ch_ga_dedup_open(sql);
+    ps_ch_sql_put(sql, ", any(");
+    put_key(sql, sc);
+    ps_ch_sql_put(sql, ") AS k, any(agg_value) AS v");
+  }
   ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
-  put_categories(sql, needs);
+  put_categories(sql, summed ? needs & (NEED_LENGTH | NEED_REVENUE) : needs);
+  if (summed) {
+    ps_ch_sql_put(sql, " AND has_agg = 1");
+    ps_ch_ga_dedup_close(sql);
+  }
   ps_ch_sql_put(sql, " GROUP BY k, d");
 }
 
+static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
+  if (needs & (NEED_DAU | NEED_PAYING | NEED_SESSIONS)) put_day_figures(sql, sc, needs, 0);
+  if (needs & (NEED_LENGTH | NEED_REVENUE)) put_day_figures(sql, sc, needs, 1);
+}
+
+/* Distinct users: copies of an event share user_id and category, so no dedup is needed. */
 static void put_total_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
   put_union(sql);
   ps_ch_sql_put(sql, "SELECT 't', ");
@@ -167,6 +202,7 @@ static void put_total_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned ne
   ps_ch_sql_put(sql, " GROUP BY k");
 }
 
+/* The set of a dimension's values seen: copies add none, so no dedup is needed. */
 static void put_group_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   put_union(sql);
   ps_ch_sql_put(sql, "SELECT 'g', ");
@@ -180,7 +216,8 @@ static void put_group_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
 /* Distinct users active in the `width` days ending with each day of the range, without a
  * window function: a user's sorted active days each add +1 on the day and -1 when its
  * coverage ends (width days later, or at the user's next active day if sooner); a day's
- * count is the sum of the steps up to it. */
+ * count is the sum of the steps up to it. A user's days are a set (groupUniqArray): copies of
+ * an event add none, so no dedup is needed. */
 static void put_window_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int width) {
   put_union(sql);
   ps_ch_sql_put(sql,
@@ -207,7 +244,9 @@ static void put_window_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int width)
 /* The first `user` event of every user who has one before the range's end: its day (fd) and,
  * when the scope has a dimension, that event's value of it (fv). Ties on the day go to the
  * first received (keep, rows.c, is larger for an earlier arrival, and for the earlier append
- * within a millisecond). Open below: a first day needs every earlier `user` event. */
+ * within a millisecond). Open below: a first day needs every earlier `user` event. No dedup is
+ * needed: a copy has the day and dimensions of the event it copies and a smaller keep, so
+ * min(day) and argMin stay (a copy with the same keep is the same row shipped twice). */
 static void put_first_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_sql_put(sql, "SELECT user_id, min(day) AS fd, argMin(");
   if (sc->mode == PS_CH_GA_WHOLE) ps_ch_sql_put(sql, "''");
@@ -229,14 +268,18 @@ static void put_new_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_sql_put(sql, " GROUP BY k, fd");
 }
 
+/* A sum: over one row per business event (ps_ch_ga_dedup_open). */
 static void put_currency_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   put_union(sql);
-  ps_ch_sql_put(sql, "SELECT 'c', substring(agg_key, 1, %d) AS k, toInt64(day) AS d,"
-                     " toFloat64(sum(agg_value))",
-                PS_CH_GA_KEY_BYTES);
+  ps_ch_sql_put(sql, "SELECT 'c', k, toInt64(day) AS d, toFloat64(sum(v))");
   put_zeros(sql, FIGURES - 1);
+  ps_ch_ga_dedup_open(sql);
+  ps_ch_sql_put(sql, ", any(substring(agg_key, 1, %d)) AS k, any(agg_value) AS v",
+                PS_CH_GA_KEY_BYTES);
   ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
-  ps_ch_sql_put(sql, " AND category = 'business' AND has_agg = 1 GROUP BY k, d");
+  ps_ch_sql_put(sql, " AND category = 'business' AND has_agg = 1");
+  ps_ch_ga_dedup_close(sql);
+  ps_ch_sql_put(sql, " GROUP BY k, d");
 }
 
 /* The parts of one slicing: the whole (sc not grouped) or the groups (sc grouped); revenue's
@@ -332,7 +375,8 @@ static int read_row(answer *a, const ps_ch_ga_scope *sc, const ps_ch_rows *r) {
   size_t d = in_range ? (size_t)(day - sc->from_day) : 0;
   switch (*tag) {
     case 'd':
-      for (int i = 0; in_range && i < FIGURES; i++) series(a, s, DAU + i)[d] = f[i];
+      /* two parts (counted, summed) answer a day, each 0 in the other's figures */
+      for (int i = 0; in_range && i < FIGURES; i++) series(a, s, DAU + i)[d] += f[i];
       break;
     case 't':
       s->users = f[0];
@@ -464,7 +508,9 @@ static int daily_metric(const ps_ch_ga_scope *sc, const char *metric, unsigned n
 
 /* Per cohort (first day in the range, its first dimension as filtered) and t = 0..30: the
  * cohort's users active t days after it (t = 0: the cohort's size). One pass over users: the
- * first `user` event and the days active (as filtered) in the 30 days after the range. */
+ * first `user` event and the days active (as filtered) in the 30 days after the range. No
+ * dedup is needed: first day and value as put_first_days, active days a set, and the counts
+ * are of users (one row each after GROUP BY user_id). */
 static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_sql cond = {0};
   char expr[64];

@@ -101,7 +101,7 @@ void ps_ch_ga_value_condition(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const ch
 
 void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, int64_t to_day,
                    int sliced) {
-  ps_ch_sql_put(sql, " FROM %s FINAL WHERE game_id = %lld AND date >= ", sc->table,
+  ps_ch_sql_put(sql, " FROM %s WHERE game_id = %lld AND date >= ", sc->table,
                 (long long)sc->game_id);
   put_date(sql, from_day);
   if (to_day <= LAST_DATE_DAY) { /* later days are stored on the last date: no bound then */
@@ -116,6 +116,12 @@ void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, i
     ps_ch_sql_put(sql, " AND ");
     ps_ch_ga_value_condition(sql, sc, expr);
   }
+}
+
+void ps_ch_ga_dedup_open(ps_ch_sql *sql) { ps_ch_sql_put(sql, " FROM (SELECT day, category"); }
+
+void ps_ch_ga_dedup_close(ps_ch_sql *sql) {
+  ps_ch_sql_put(sql, " GROUP BY day, category, dedup_key)");
 }
 
 int ps_ch_ga_run(const ps_ch_ga_scope *sc, const ps_ch_sql *sql, ps_buf *answer) {

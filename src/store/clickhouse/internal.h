@@ -52,7 +52,9 @@
  *                     two copies of one event_key (a resend) the first stored stays.
  *
  * Every read deduplicates with FINAL (or GROUP BY the sorting key): rows of a record shipped
- * twice are equal, and FINAL keeps one per key whether or not the parts were merged yet.
+ * twice are equal, and FINAL keeps one per key whether or not the parts were merged yet. The
+ * analytics-event metrics read events without FINAL (single-threaded on 18.16) and take only
+ * what copies cannot change, or GROUP BY the sorting key where they sum (ga_sql.h).
  *
  * Files, one concept each:
  *   client.c     the HTTP interface, SQL literals, TabSeparated answers

@@ -8,6 +8,8 @@
  * unseen and empty) and grouped by every dimension, and every family with every parameter it
  * takes (and some it refuses), and the answers are compared bucket by bucket, group by group,
  * with ==: same status, same buckets, same groups in the same order, same values and totals.
+ * ClickHouse's merges of the events table are stopped (SYSTEM STOP MERGES), so the copies of
+ * the resent events stay in parts of their own and every answer must deduplicate them.
  *
  * Needs a ClickHouse server: $PLAYSTAT_TEST_CH_HTTP (HOST:PORT[,HOST:PORT...], as
  * tests/servers/run-with.sh --clickhouse N sets it; with several and
@@ -196,6 +198,25 @@ static void append_all(ps_event_store *s, ps_record *records, size_t n) {
   }
 }
 
+/* The copies of a resent event stay in parts of their own: reads must deduplicate them. */
+static int stop_merges(const char *servers, const char *database, int several) {
+  for (const char *s = servers; *s;) {
+    size_t n = strcspn(s, ",");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "curl -sf 'http://%.*s/' --data-binary 'SYSTEM STOP MERGES %s.events%s' >/dev/null",
+             (int)n, s, database, several ? "_local" : "");
+    if (system(cmd) != 0) {
+      fprintf(stderr, "test_ch_ga_metrics: %s failed\n", cmd);
+      return -1;
+    }
+    s += n;
+    if (*s == ',') s++;
+    if (!several) break;
+  }
+  return 0;
+}
+
 static int setup(void **state) {
   (void)state;
   const char *servers = getenv("PLAYSTAT_TEST_CH_HTTP");
@@ -213,13 +234,16 @@ static int setup(void **state) {
   if (!sqlite || !ch || sqlite->open(the.sqlite_dir, &options, &the.sqlite) != PS_OK) return -1;
   char location[1024];
   int several = strchr(servers, ',') != NULL && cluster && *cluster;
-  snprintf(location, sizeof location, "//%.*s/t_ga_%ld_%d?spool=%s%s%s",
-           several ? (int)strlen(servers) : (int)strcspn(servers, ","), servers, (long)time(NULL),
-           (int)getpid(), the.spool_dir, several ? "&cluster=" : "", several ? cluster : "");
+  char database[64];
+  snprintf(database, sizeof database, "t_ga_%ld_%d", (long)time(NULL), (int)getpid());
+  snprintf(location, sizeof location, "//%.*s/%s?spool=%s%s%s",
+           several ? (int)strlen(servers) : (int)strcspn(servers, ","), servers, database,
+           the.spool_dir, several ? "&cluster=" : "", several ? cluster : "");
   if (ch->open(location, &options, &the.ch) != PS_OK) {
     fprintf(stderr, "test_ch_ga_metrics: cannot open clickhouse:%s\n", location);
     return -1;
   }
+  if (stop_merges(servers, database, several) != 0) return -1;
   make_events();
   ps_record *records = calloc(nevents + nevents / 10 + 1, sizeof *records);
   if (!records) return -1;
