@@ -101,8 +101,12 @@ static int write_span(ps_stores *stores, ps_record_span *span) {
 }
 #define BODY 640
 
-/* Writes about `total` events; sessions add a user and a session_end event each. */
-static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_t now_s) {
+/* Writes about `total` events; sessions add a user and a session_end event each. With
+ * maintain_every > 0, runs the event store's maintain() after every that many batches (a
+ * server does it every second; the ClickHouse store ships its spool then). */
+static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_t now_s,
+                int maintain_every) {
+  int batches = 0;
   char (*bodies)[BODY] = malloc(BATCH * sizeof *bodies);
   char (*users_of)[24] = malloc(BATCH * sizeof *users_of); /* record.user_id, as the collector sets it */
   ps_record *records = calloc(BATCH, sizeof *records);
@@ -142,6 +146,8 @@ static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_
       if (++span.count == BATCH) {
         rc = write_span(stores, &span);
         span.count = 0;
+        if (rc == PS_OK && maintain_every > 0 && ++batches % maintain_every == 0)
+          rc = stores->events->ops->maintain(stores->events, now_s * 1000);
       }
       written++;
     }
@@ -185,7 +191,7 @@ static int through_interfaces(const char *url, const char *state, long long game
   }
   int64_t now_s = ps_now_ms() / 1000;
   int64_t t0 = ps_monotonic_ns();
-  rc = fill(&stores, game_id, (long)events, (int)days, now_s);
+  rc = fill(&stores, game_id, (long)events, (int)days, now_s, 10);
   printf("{\"step\":\"fill\",\"events\":%lld,\"days\":%lld,\"seconds\":%.1f}\n", events, days,
          (double)(ps_monotonic_ns() - t0) / 1e9);
   t0 = ps_monotonic_ns();
@@ -244,7 +250,7 @@ int main(int argc, char **argv) {
   if (opened != PS_OK) return opened == PS_EINVAL ? 2 : 1;
   int64_t now_s = ps_now_ms() / 1000;
   int64_t t0 = ps_monotonic_ns();
-  int rc = fill(&stores, game_id, (long)events, (int)days, now_s);
+  int rc = fill(&stores, game_id, (long)events, (int)days, now_s, 0);
   printf("{\"step\":\"fill\",\"events\":%lld,\"days\":%lld,\"seconds\":%.1f}\n", events, days,
          (double)(ps_monotonic_ns() - t0) / 1e9);
   if (!rollup) {
