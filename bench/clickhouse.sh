@@ -45,14 +45,15 @@ ch() { curl -fsS "http://$first/" --data-binary "$1"; }
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 
-start_node() { # name store state -> port on stdout
-  local name=$1 store=$2 state=$3 port
-  port=$((30000 + RANDOM % 20000))
-  "$PLAYSTAT" serve --store "$store" --state "$state" --listen "127.0.0.1:$port" \
+# start_node NAME STORE STATE: a node on a free port, in $node_port (not a subshell: the
+# EXIT trap must know its pid).
+start_node() {
+  local name=$1 store=$2 state=$3
+  node_port=$((30000 + RANDOM % 20000))
+  "$PLAYSTAT" serve --store "$store" --state "$state" --listen "127.0.0.1:$node_port" \
     > "$OUT/$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-  echo "$port"
+  for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$node_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 }
 
 # lag DB GAME EXPECTED: seconds until ClickHouse holds EXPECTED events of GAME
@@ -78,7 +79,8 @@ store1="clickhouse://$first/bench1?spool=$work/spool1"
 gk=$(sed -n 's/.*"game_key":"\([^"]*\)".*/\1/p' "$work/game1.json")
 sk=$(sed -n 's/.*"secret_key":"\([^"]*\)".*/\1/p' "$work/game1.json")
 gid=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$work/game1.json")
-port=$(start_node one "$store1" "sqlite:$work/state1")
+start_node one "$store1" "sqlite:$work/state1"
+port=$node_port
 ( for _ in $(seq $((DURATION + 4))); do
     echo "$(date +%s) $(ch "SELECT count() FROM bench1.events WHERE game_id = $gid")"; sleep 1
   done ) > "$OUT/one-visible.txt" &
@@ -121,8 +123,10 @@ store2() { echo "clickhouse://$PLAYSTAT_TEST_CH_HTTP/bench2?cluster=$PLAYSTAT_TE
 gk2=$(sed -n 's/.*"game_key":"\([^"]*\)".*/\1/p' "$work/game2.json")
 sk2=$(sed -n 's/.*"secret_key":"\([^"]*\)".*/\1/p' "$work/game2.json")
 gid2=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$work/game2.json")
-pa=$(start_node two-a "$(store2 a)" "$PLAYSTAT_TEST_PG_URL")
-pb=$(start_node two-b "$(store2 b)" "$PLAYSTAT_TEST_PG_URL")
+start_node two-a "$(store2 a)" "$PLAYSTAT_TEST_PG_URL"
+pa=$node_port
+start_node two-b "$(store2 b)" "$PLAYSTAT_TEST_PG_URL"
+pb=$node_port
 "$LOADGEN" --url "http://127.0.0.1:$pa/v2/$gk2/events" --secret "$sk2" --batch "$BATCH" \
   --connections "$CONNS" --duration "$DURATION" --warmup 0 --json > "$OUT/two-a.json" &
 la=$!

@@ -183,33 +183,58 @@ static void put_day_figures(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned n
   ps_ch_sql_put(sql, " GROUP BY k, d");
 }
 
+/* Active users of each day, from user_days (a row per user, day and dimension values, not
+ * per event); distinct users, so copies add nothing. The other figures are 0. */
+static void put_dau_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
+  put_union(sql);
+  ps_ch_sql_put(sql, "SELECT 'd', ");
+  put_key(sql, sc);
+  ps_ch_sql_put(sql, " AS k, toInt64(day) AS d, toFloat64(uniqExact(user_id))");
+  put_zeros(sql, FIGURES - 1);
+  ps_ch_ga_from_user_days(sql, sc, sc->from_day, sc->to_day, 1);
+  ps_ch_sql_put(sql, " GROUP BY k, d");
+}
+
 static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
-  if (needs & (NEED_DAU | NEED_PAYING | NEED_SESSIONS)) put_day_figures(sql, sc, needs, 0);
+  if (needs & NEED_DAU) put_dau_part(sql, sc);
+  if (needs & (NEED_PAYING | NEED_SESSIONS)) put_day_figures(sql, sc, needs & ~NEED_DAU, 0);
   if (needs & (NEED_LENGTH | NEED_REVENUE)) put_day_figures(sql, sc, needs, 1);
 }
 
-/* Distinct users: copies of an event share user_id and category, so no dedup is needed. */
+/* Distinct users of the range (from user_days) and distinct payers (from business events):
+ * copies of an event share user_id and category, so no dedup is needed. Two parts, each 0
+ * in the other's figure. */
 static void put_total_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
-  put_union(sql);
-  ps_ch_sql_put(sql, "SELECT 't', ");
-  put_key(sql, sc);
-  ps_ch_sql_put(sql, " AS k, toInt64(-1), toFloat64(%s), toFloat64(%s)",
-                needs & NEED_USERS ? "uniqExact(user_id)" : "0",
-                needs & NEED_PAYERS ? "uniqExactIf(user_id, category = 'business')" : "0");
-  put_zeros(sql, FIGURES - 2);
-  ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
-  put_categories(sql, needs & (NEED_USERS | NEED_PAYERS));
-  ps_ch_sql_put(sql, " GROUP BY k");
+  if (needs & NEED_USERS) {
+    put_union(sql);
+    ps_ch_sql_put(sql, "SELECT 't', ");
+    put_key(sql, sc);
+    ps_ch_sql_put(sql, " AS k, toInt64(-1), toFloat64(uniqExact(user_id)), toFloat64(0)");
+    put_zeros(sql, FIGURES - 2);
+    ps_ch_ga_from_user_days(sql, sc, sc->from_day, sc->to_day, 1);
+    ps_ch_sql_put(sql, " GROUP BY k");
+  }
+  if (needs & NEED_PAYERS) {
+    put_union(sql);
+    ps_ch_sql_put(sql, "SELECT 't', ");
+    put_key(sql, sc);
+    ps_ch_sql_put(sql, " AS k, toInt64(-1), toFloat64(0), toFloat64(uniqExact(user_id))");
+    put_zeros(sql, FIGURES - 2);
+    ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
+    put_categories(sql, NEED_PAYERS);
+    ps_ch_sql_put(sql, " GROUP BY k");
+  }
 }
 
-/* The set of a dimension's values seen: copies add none, so no dedup is needed. */
+/* The set of a dimension's values seen (from user_days, which holds every folded event's
+ * values): copies add none, so no dedup is needed. */
 static void put_group_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   put_union(sql);
   ps_ch_sql_put(sql, "SELECT 'g', ");
   put_key(sql, sc);
   ps_ch_sql_put(sql, " AS k, toInt64(-1)");
   put_zeros(sql, FIGURES);
-  ps_ch_ga_from(sql, sc, sc->from_day - BEFORE, sc->to_day + AFTER, 1);
+  ps_ch_ga_from_user_days(sql, sc, sc->from_day - BEFORE, sc->to_day + AFTER, 1);
   ps_ch_sql_put(sql, " GROUP BY k");
 }
 
@@ -233,7 +258,7 @@ static void put_window_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int width)
                 width, width);
   put_key(sql, sc);
   ps_ch_sql_put(sql, " AS k, user_id, arraySort(groupUniqArray(day)) AS days");
-  ps_ch_ga_from(sql, sc, sc->from_day - (width - 1), sc->to_day, 1);
+  ps_ch_ga_from_user_days(sql, sc, sc->from_day - (width - 1), sc->to_day, 1);
   ps_ch_sql_put(sql,
                 " GROUP BY k, user_id)) GROUP BY k, pos)"
                 " ARRAY JOIN arrayMap(i -> toInt64(i + %lld), range(%lld)) AS b"
@@ -378,9 +403,9 @@ static int read_row(answer *a, const ps_ch_ga_scope *sc, const ps_ch_rows *r) {
       /* two parts (counted, summed) answer a day, each 0 in the other's figures */
       for (int i = 0; in_range && i < FIGURES; i++) series(a, s, DAU + i)[d] += f[i];
       break;
-    case 't':
-      s->users = f[0];
-      s->payers = f[1];
+    case 't': /* two parts (users, payers), each 0 in the other's figure */
+      s->users += f[0];
+      s->payers += f[1];
       break;
     case 'w':
       if (in_range) series(a, s, WINDOW)[d] = f[0];
@@ -520,16 +545,21 @@ static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_ga_value_condition(&cond, sc, expr);
   if (cond.rc != PS_OK) sql->rc = cond.rc;
   const char *active = cond.text.data ? cond.text.data : "0";
+  /* Per user: its `user` events (u = 1: first day and its dimension, from events) and its
+   * active days (u = 0, from user_days: a row per user, day and values, not per event). */
   ps_ch_sql_put(sql,
                 "SELECT toInt64(fd), toInt64(t), toFloat64(count()) FROM (SELECT user_id,"
-                " minIf(day, category = 'user') AS fd,"
-                " argMinIf(%s, (day, -toInt64(keep)), category = 'user') AS fv,"
-                " groupUniqArrayIf(day, %s) AS active",
-                sc->column ? expr : "''", active);
-  ps_ch_ga_from(sql, sc, 0, sc->to_day + RETENTION_DAYS, 0);
-  ps_ch_sql_put(sql, " AND ((category = 'user' AND day < %lld) OR (%s)) GROUP BY user_id"
-                     " HAVING countIf(category = 'user') > 0 AND fd >= %lld AND fd < %lld AND ",
-                (long long)sc->to_day, active, (long long)sc->from_day, (long long)sc->to_day);
+                " minIf(dd, u = 1) AS fd, argMinIf(v, (dd, -toInt64(kept)), u = 1) AS fv,"
+                " groupUniqArrayIf(dd, u = 0) AS active FROM (SELECT user_id,"
+                " toInt64(day) AS dd, toUInt8(1) AS u, %s AS v, keep AS kept",
+                sc->column ? expr : "''");
+  ps_ch_ga_from(sql, sc, 0, sc->to_day, 0);
+  ps_ch_sql_put(sql, " AND category = 'user' UNION ALL SELECT user_id, toInt64(day) AS dd,"
+                     " toUInt8(0) AS u, '' AS v, toUInt64(0) AS kept");
+  ps_ch_ga_from_user_days(sql, sc, sc->from_day + 1, sc->to_day + RETENTION_DAYS, 0);
+  ps_ch_sql_put(sql, " AND %s) GROUP BY user_id"
+                     " HAVING countIf(u = 1) > 0 AND fd >= %lld AND fd < %lld AND ",
+                active, (long long)sc->from_day, (long long)sc->to_day);
   ps_ch_ga_value_condition(sql, sc, "fv");
   ps_ch_sql_put(sql,
                 ") ARRAY JOIN arrayConcat([toInt64(0)], arrayFilter(x -> x >= 1 AND x <= %d,"

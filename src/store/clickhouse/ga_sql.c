@@ -99,23 +99,35 @@ void ps_ch_ga_value_condition(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const ch
   ps_ch_sql_put(sql, ")");
 }
 
-void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, int64_t to_day,
-                   int sliced) {
-  ps_ch_sql_put(sql, " FROM %s WHERE game_id = %lld AND date >= ", sc->table,
-                (long long)sc->game_id);
+/* The WHERE of ps_ch_ga_from over table; folds: add "folds = 1" (the events table's). */
+static void from_table(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *table, int folds,
+                       int64_t from_day, int64_t to_day, int sliced) {
+  ps_ch_sql_put(sql, " FROM %s WHERE game_id = %lld AND date >= ", table, (long long)sc->game_id);
   put_date(sql, from_day);
   if (to_day <= LAST_DATE_DAY) { /* later days are stored on the last date: no bound then */
     ps_ch_sql_put(sql, " AND date < ");
     put_date(sql, to_day);
   }
-  ps_ch_sql_put(sql, " AND folds = 1 AND day >= %lld AND day < %lld", (long long)from_day,
-                (long long)to_day);
+  ps_ch_sql_put(sql, "%s AND day >= %lld AND day < %lld", folds ? " AND folds = 1" : "",
+                (long long)from_day, (long long)to_day);
   if (sliced && sc->mode != PS_CH_GA_WHOLE) {
     char expr[64];
     snprintf(expr, sizeof expr, "substring(%s, 1, %d)", sc->column, PS_CH_GA_VALUE_BYTES);
     ps_ch_sql_put(sql, " AND ");
     ps_ch_ga_value_condition(sql, sc, expr);
   }
+}
+
+void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, int64_t to_day,
+                   int sliced) {
+  from_table(sql, sc, sc->table, 1, from_day, to_day, sliced);
+}
+
+void ps_ch_ga_from_user_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
+                             int64_t to_day, int sliced) {
+  char table[256];
+  ps_ch_table(sc->store, "user_days", table, sizeof table);
+  from_table(sql, sc, table, 0, from_day, to_day, sliced);
 }
 
 void ps_ch_ga_dedup_open(ps_ch_sql *sql) { ps_ch_sql_put(sql, " FROM (SELECT day, category"); }

@@ -71,6 +71,12 @@ int ps_ch_ga_scope_of(ch_store *s, const ps_metric_query *q, ps_ch_ga_scope *out
  * present. Every stored copy of an event is read (no FINAL): see "Dedup without FINAL". */
 void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, int64_t to_day,
                    int sliced);
+/* The same over user_days (internal.h: one row per user, day and dimension values with a
+ * folded event; columns game_id, date, day, user_id and the six dimensions): for parts that
+ * only need distinct users, their days and the dimension values seen, which it answers with
+ * a row per user and day instead of one per event. */
+void ps_ch_ga_from_user_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
+                             int64_t to_day, int sliced);
 /* One row per event, for sums: appends " FROM (SELECT day, category"; the caller appends its
  * columns (", any(x) AS name", a name no column has: copies are equal), ps_ch_ga_from and its
  * conditions (which should bound category), then ps_ch_ga_dedup_close appends

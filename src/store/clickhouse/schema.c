@@ -21,7 +21,13 @@
 #include "common/log.h"
 #include "store/clickhouse/internal.h"
 
-#define SCHEMA_VERSION 1
+/* 1: the four tables; 2: user_days and the view that fills it (upgrading from 1 fills it from
+ * the events already stored). */
+#define SCHEMA_VERSION 2
+
+/* The columns of user_days, which the view selects and groups by. */
+#define USER_DAY_COLUMNS \
+  "game_id, date, day, user_id, platform, build, os_version, custom_01, custom_02, custom_03"
 
 static const struct table {
   const char *name;
@@ -58,6 +64,14 @@ static const struct table {
      "ReplacingMergeTree(keep) PARTITION BY toYYYYMM(date)"
      " ORDER BY (project_id, environment_id, session_id, event_key)",
      "cityHash64(project_id, environment_id, session_id)"},
+    /* One row per user, day and dimension values with a folded event: what distinct-user
+     * metrics read instead of every event (ga_metrics.c). Filled by user_days_mv on every
+     * insert into events; a copy of an event adds an equal row, which distinct counts ignore. */
+    {"user_days",
+     "game_id Int64, date Date, day Int32, user_id String, platform String, build String,"
+     " os_version String, custom_01 String, custom_02 String, custom_03 String",
+     "ReplacingMergeTree PARTITION BY toYYYYMM(date) ORDER BY (" USER_DAY_COLUMNS ")",
+     "cityHash64(game_id, user_id)"},
 };
 
 void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap) {
@@ -72,7 +86,19 @@ static int run(ch_store *s, const ps_ch_server *server, const char *sql) {
   return rc;
 }
 
-static int ensure_on(ch_store *s, const ps_ch_server *server) {
+/* The view that fills user_days from each insert into the (local) events table. */
+static int ensure_view(ch_store *s, const ps_ch_server *server) {
+  const char *db = s->config.database, *local = s->config.cluster[0] ? "_local" : "";
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.user_days_mv TO %s.user_days%s AS SELECT "
+           USER_DAY_COLUMNS " FROM %s.events%s WHERE folds = 1 GROUP BY " USER_DAY_COLUMNS,
+           db, db, local, db, local);
+  return run(s, server, sql);
+}
+
+/* Creates what is missing on server; *found: the version it held (0: none). */
+static int ensure_on(ch_store *s, const ps_ch_server *server, long *found) {
   const char *db = s->config.database, *cluster = s->config.cluster;
   char sql[2048];
   snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", db);
@@ -90,6 +116,7 @@ static int ensure_on(ch_store *s, const ps_ch_server *server) {
       rc = run(s, server, sql);
     }
   }
+  if (rc == PS_OK) rc = ensure_view(s, server);
   if (rc == PS_OK) {
     snprintf(sql, sizeof sql,
              "CREATE TABLE IF NOT EXISTS %s.playstat_schema (version UInt32) ENGINE = TinyLog", db);
@@ -102,25 +129,43 @@ static int ensure_on(ch_store *s, const ps_ch_server *server) {
     rc = ps_ch_exec(server, sql, &answer, err, sizeof err, 0);
     long have = rc == PS_OK && answer.data ? strtol(answer.data, NULL, 10) : 0;
     ps_buf_free(&answer);
+    *found = have;
     if (rc == PS_OK && have > SCHEMA_VERSION) {
       ps_error_log("clickhouse %s:%d: database %s has schema version %ld, newer than this "
                    "playstat knows (%d): upgrade playstat",
                    server->host, server->port, db, have, SCHEMA_VERSION);
       rc = PS_EINVAL;
-    } else if (rc == PS_OK && have < SCHEMA_VERSION) {
-      snprintf(sql, sizeof sql, "INSERT INTO %s.playstat_schema VALUES (%d)", db, SCHEMA_VERSION);
-      rc = run(s, server, sql);
     }
   }
   return rc;
 }
 
 int ps_ch_schema_ensure(ch_store *s) {
-  for (size_t i = 0; i < s->config.nservers; i++) {
-    int rc = ensure_on(s, &s->config.servers[i]);
-    if (rc != PS_OK) return rc;
+  long found[PS_CH_MAX_SHARDS] = {0};
+  int rc = PS_OK, backfill = 0;
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++) {
+    rc = ensure_on(s, &s->config.servers[i], &found[i]);
+    if (found[i] == 1) backfill = 1;
   }
-  return PS_OK;
+  const char *db = s->config.database;
+  char sql[1024];
+  if (rc == PS_OK && backfill) {
+    /* Version 1 stored events before the view existed: their user days, once, through the
+     * tables every read uses (a day counted twice by an insert racing this is harmless). */
+    ps_info("clickhouse: database %s: upgrading to schema %d (user_days from the stored events)",
+            db, SCHEMA_VERSION);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s.user_days SELECT " USER_DAY_COLUMNS " FROM %s.events WHERE folds = 1"
+             " GROUP BY " USER_DAY_COLUMNS,
+             db, db);
+    rc = run(s, &s->config.servers[0], sql);
+  }
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
+    if (found[i] < SCHEMA_VERSION) {
+      snprintf(sql, sizeof sql, "INSERT INTO %s.playstat_schema VALUES (%d)", db, SCHEMA_VERSION);
+      rc = run(s, &s->config.servers[i], sql);
+    }
+  return rc;
 }
 
 int ps_ch_delete_where(ch_store *s, const char *table, const char *where) {
