@@ -51,6 +51,12 @@
  *                     for the paging sequence (key_seq); ReplacingMergeTree(keep), so that of
  *                     two copies of one event_key (a resend) the first stored stays.
  *
+ *   user_days   (schema 2) one row per user, day and dimension values with a folded event:
+ *               ReplacingMergeTree ORDER BY all its columns, filled by the materialized view
+ *               user_days_mv on each (local) events table at every insert; sharded like events.
+ *     game_id Int64, date Date, day Int32, user_id String, platform String, build String,
+ *     os_version String, custom_01 String, custom_02 String, custom_03 String
+ *
  * Every read deduplicates with FINAL (or GROUP BY the sorting key): rows of a record shipped
  * twice are equal, and FINAL keeps one per key whether or not the parts were merged yet. The
  * analytics-event metrics read events without FINAL (single-threaded on 18.16) and take only
@@ -63,7 +69,8 @@
  *   rows.c       records as TabSeparated rows of the tables above
  *   spool.c      the node's durable local spool and its shipping to ClickHouse
  *   events.c     the ps_event_store_ops table: open, append, scan, maintain, dispatch
- *   ga_metrics.c       metrics of analytics events (PS_SOURCE_EVENTS) in SQL
+ *   ga_metrics.c       metrics of analytics events (PS_SOURCE_EVENTS) in SQL; ga_families.c
+ *                      the six families; ga_sql.c what their SQL shares (scope, WHERE, dedup)
  *   playtime_metrics.c metrics of metrics sessions (PS_SOURCE_PLAYTIME) and live() in SQL
  *   so_sessions.c      session observability: get, list, expire; match_metrics.c its metrics
  */
