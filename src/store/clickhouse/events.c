@@ -40,8 +40,9 @@ static void ch_close(ps_event_store *store) {
   ch_store *s = (ch_store *)store;
   if (!s) return;
   if (s->spool) {
-    /* Best effort: what is left ships at the next start. */
-    if (ps_ch_spool_pending(s->spool) > 0) ps_ch_spool_ship(s->spool, s);
+    /* Best effort, and only while ClickHouse takes blocks (a shutdown does not wait for an
+     * unreachable server): what is left ships at the next start. */
+    if (!s->ship_failing && ps_ch_spool_pending(s->spool) > 0) ps_ch_spool_ship(s->spool, s);
     ps_ch_spool_close(s->spool);
   }
   pthread_mutex_destroy(&s->spool_lock);
@@ -134,7 +135,10 @@ static int ch_maintain(ps_event_store *store, int64_t now_ms) {
   ch_store *s = (ch_store *)store;
   ps_ch_spool *sp;
   int rc = ps_ch_spool_of(s, &sp);
-  if (rc == PS_OK) rc = ps_ch_spool_ship(sp, s);
+  if (rc == PS_OK) {
+    rc = ps_ch_spool_ship(sp, s);
+    s->ship_failing = rc != PS_OK;
+  }
   if (rc == PS_OK && now_ms - s->last_trim_ms >= TRIM_EVERY_MS) {
     s->last_trim_ms = now_ms;
     rc = trim_rejected(s);

@@ -197,7 +197,9 @@ static void put_dau_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
 
 static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
   if (needs & NEED_DAU) put_dau_part(sql, sc);
-  if (needs & (NEED_PAYING | NEED_SESSIONS)) put_day_figures(sql, sc, needs & ~NEED_DAU, 0);
+  /* without the users' figures, which user_days answers: the rest is bounded by category */
+  if (needs & (NEED_PAYING | NEED_SESSIONS))
+    put_day_figures(sql, sc, needs & ~(NEED_DAU | NEED_USERS), 0);
   if (needs & (NEED_LENGTH | NEED_REVENUE)) put_day_figures(sql, sc, needs, 1);
 }
 

@@ -112,6 +112,7 @@ typedef struct ch_store {
   pthread_mutex_t spool_lock; /* guards opening the spool */
   ps_ch_spool *spool;         /* opened on the first append() or maintain() */
   int64_t last_trim_ms;       /* maintain(): when the rejected events were last trimmed */
+  int ship_failing;           /* maintain(): the last shipping failed (close does not retry) */
 } ch_store;
 
 /* The table to read and insert: "db.events" (the Distributed one on a cluster). */
