@@ -108,15 +108,19 @@ static int read_range(const char *path, int64_t from, int64_t max, ps_buf *out) 
 
 static int read_file(const char *path, ps_buf *out) { return read_range(path, 0, INT64_MAX, out); }
 
+/* The size of the whole, valid frame at the start of data (len bytes), 0 when there is none. */
+static size_t valid_frame(const unsigned char *data, size_t len) {
+  if (len < FRAME_HEADER) return 0;
+  uint32_t n = rd32(data), crc = rd32(data + 4);
+  if (n == 0 || n > len - FRAME_HEADER) return 0;
+  if ((uint32_t)crc32(0, data + FRAME_HEADER, n) != crc) return 0;
+  return FRAME_HEADER + n;
+}
+
 /* The length of the run of whole, valid frames at the start of data (len bytes). */
 static size_t valid_prefix(const unsigned char *data, size_t len) {
-  size_t off = 0;
-  while (len - off >= FRAME_HEADER) {
-    uint32_t n = rd32(data + off), crc = rd32(data + off + 4);
-    if (n == 0 || n > len - off - FRAME_HEADER) break;
-    if ((uint32_t)crc32(0, data + off + FRAME_HEADER, n) != crc) break;
-    off += FRAME_HEADER + n;
-  }
+  size_t off = 0, n;
+  while ((n = valid_frame(data + off, len - off)) > 0) off += n;
   return off;
 }
 
@@ -395,7 +399,7 @@ int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s) {
     const unsigned char *d = (const unsigned char *)data.data;
     size_t off = 0, mark = 0;
     while (rc == PS_OK && off < limit) {
-      size_t valid = valid_prefix(d + off, limit - off);
+      size_t valid = valid_frame(d + off, limit - off); /* this frame only */
       if (valid == 0) {
         ps_error_log("clickhouse spool: %s has a damaged frame at byte %lld: skipped the rest "
                      "of that segment (%zu bytes)",
