@@ -123,19 +123,23 @@ int ps_ch_sql_string(ps_buf *b, const char *s, size_t len) {
   return PS_OK;
 }
 
+/* The bytes a TabSeparated field escapes. */
+static int tsv_special(unsigned char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r' || c == 0; }
+
 int ps_ch_tsv_field(ps_buf *b, const char *s, size_t len) {
   if (ps_buf_reserve(b, len * 2) != PS_OK) return PS_ENOMEM;
   char *o = b->data + b->len;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    switch (c) {
-      case '\\': *o++ = '\\'; *o++ = '\\'; break;
-      case '\t': *o++ = '\\'; *o++ = 't'; break;
-      case '\n': *o++ = '\\'; *o++ = 'n'; break;
-      case '\r': *o++ = '\\'; *o++ = 'r'; break;
-      case '\0': *o++ = '\\'; *o++ = '0'; break;
-      default: *o++ = c;
-    }
+  size_t i = 0;
+  while (i < len) {
+    size_t run = i; /* a run of plain bytes, copied whole (JSON bodies are nearly all plain) */
+    while (run < len && !tsv_special((unsigned char)s[run])) run++;
+    memcpy(o, s + i, run - i);
+    o += run - i;
+    if (run == len) break;
+    char c = s[run];
+    *o++ = '\\';
+    *o++ = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == 0 ? '0' : '\\';
+    i = run + 1;
   }
   b->len = (size_t)(o - b->data);
   b->data[b->len] = '\0';

@@ -29,13 +29,56 @@ static int64_t day_of_ms(int64_t ms) {
   return day > LAST_DAY ? LAST_DAY : day;
 }
 
+/* Rows are made on the ingest writer's thread, once per record: no printf on this path. */
+
+/* Appends v in decimal and a tab. */
+static int add_uint_digits(ps_buf *b, uint64_t v, int negative) {
+  char digits[24];
+  size_t n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  if (ps_buf_reserve(b, n + 2) != PS_OK) return PS_ENOMEM;
+  char *o = b->data + b->len;
+  if (negative) *o++ = '-';
+  while (n) *o++ = digits[--n];
+  *o++ = '\t';
+  b->len = (size_t)(o - b->data);
+  b->data[b->len] = '\0';
+  return PS_OK;
+}
+
+static int add_int(ps_buf *b, int64_t v) {
+  return v < 0 ? add_uint_digits(b, (uint64_t)0 - (uint64_t)v, 1) : add_uint_digits(b, (uint64_t)v, 0);
+}
+
+static int add_uint(ps_buf *b, uint64_t v) { return add_uint_digits(b, v, 0); }
+
+/* A double: integers (nearly every value: amounts, lengths, counts) exactly and fast, others
+ * with 17 significant digits (round-trips). */
+static int add_double(ps_buf *b, double v) {
+  if (v >= -9.0e15 && v <= 9.0e15 && v == (double)(int64_t)v) return add_int(b, (int64_t)v);
+  return ps_buf_printf(b, "%.17g\t", v);
+}
+
 static int add_date(ps_buf *b, int64_t day) {
   if (day < 0) day = 0;
   if (day > LAST_DAY) day = LAST_DAY;
-  time_t t = (time_t)(day * 86400);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  return ps_buf_printf(b, "%04d-%02d-%02d\t", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  /* the day of the last row, kept per thread: a group's rows are nearly all of one day */
+  static _Thread_local int64_t cached_day = -1;
+  static _Thread_local char cached[48];
+  static _Thread_local size_t cached_len;
+  if (day != cached_day) {
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int n = snprintf(cached, sizeof cached, "%04d-%02d-%02d\t", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday);
+    cached_len = n > 0 && (size_t)n < sizeof cached ? (size_t)n : 0;
+    cached_day = day;
+  }
+  return ps_buf_append(b, cached, cached_len);
 }
 
 static int add_text(ps_buf *b, const char *s) {
@@ -48,7 +91,6 @@ static int add_bytes(ps_buf *b, const char *s, size_t len) {
   return rc == PS_OK ? ps_buf_append(b, "\t", 1) : rc;
 }
 
-static int add_int(ps_buf *b, int64_t v) { return ps_buf_printf(b, "%lld\t", (long long)v); }
 
 /* Ends the row: the last field's tab becomes the newline. */
 static int end_row(ps_buf *b) {
@@ -104,8 +146,8 @@ static int event_row(const ps_record *r, ps_buf *b) {
   for (int k = 1; rc == PS_OK && k < PS_GA_DIMS; k++) rc = add_text(b, d.folds ? d.dims[k] : NULL);
   if (rc == PS_OK) rc = add_int(b, d.folds && d.agg_key ? 1 : 0);
   if (rc == PS_OK) rc = add_text(b, d.folds ? d.agg_key : NULL);
-  if (rc == PS_OK) rc = ps_buf_printf(b, "%.17g\t", d.folds ? d.agg_value : 0.0);
-  if (rc == PS_OK) rc = ps_buf_printf(b, "%llu\t", (unsigned long long)keep_of(r->received_ms));
+  if (rc == PS_OK) rc = add_double(b, d.folds ? d.agg_value : 0.0);
+  if (rc == PS_OK) rc = add_uint(b, keep_of(r->received_ms));
   ps_ga_digest_release(&d);
   return rc == PS_OK ? end_row(b) : rc;
 }
@@ -198,7 +240,7 @@ static int so_event_row(const ps_record *r, ps_buf *b) {
   if (rc == PS_OK) rc = add_array(b, NULL, e->players, 1, e->nplayers);
   if (rc == PS_OK) rc = add_array(b, e->ticket_ids, NULL, 0, e->nticket_ids);
   if (rc == PS_OK)
-    rc = ps_buf_printf(b, "%llu\t", (unsigned long long)((1ULL << 62) - (uint64_t)append_seq()));
+    rc = add_uint(b, (1ULL << 62) - (uint64_t)append_seq());
   return rc == PS_OK ? end_row(b) : rc;
 }
 
