@@ -206,26 +206,26 @@ static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned need
 /* Distinct users of the range (from user_days) and distinct payers (from business events):
  * copies of an event share user_id and category, so no dedup is needed. Two parts, each 0
  * in the other's figure. */
-static void put_total_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
-  if (needs & NEED_USERS) {
-    put_union(sql);
-    ps_ch_sql_put(sql, "SELECT 't', ");
-    put_key(sql, sc);
-    ps_ch_sql_put(sql, " AS k, toInt64(-1), toFloat64(uniqExact(user_id)), toFloat64(0)");
-    put_zeros(sql, FIGURES - 2);
-    ps_ch_ga_from_user_days(sql, sc, sc->from_day, sc->to_day, 1);
-    ps_ch_sql_put(sql, " GROUP BY k");
-  }
-  if (needs & NEED_PAYERS) {
-    put_union(sql);
-    ps_ch_sql_put(sql, "SELECT 't', ");
-    put_key(sql, sc);
-    ps_ch_sql_put(sql, " AS k, toInt64(-1), toFloat64(0), toFloat64(uniqExact(user_id))");
-    put_zeros(sql, FIGURES - 2);
+static void put_total(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int payers) {
+  put_union(sql);
+  ps_ch_sql_put(sql, "SELECT 't', ");
+  put_key(sql, sc);
+  ps_ch_sql_put(sql, " AS k, toInt64(-1), %s",
+                payers ? "toFloat64(0), toFloat64(uniqExact(user_id))"
+                       : "toFloat64(uniqExact(user_id)), toFloat64(0)");
+  put_zeros(sql, FIGURES - 2);
+  if (payers) {
     ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
     put_categories(sql, NEED_PAYERS);
-    ps_ch_sql_put(sql, " GROUP BY k");
+  } else {
+    ps_ch_ga_from_user_days(sql, sc, sc->from_day, sc->to_day, 1);
   }
+  ps_ch_sql_put(sql, " GROUP BY k");
+}
+
+static void put_total_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
+  if (needs & NEED_USERS) put_total(sql, sc, 0);
+  if (needs & NEED_PAYERS) put_total(sql, sc, 1);
 }
 
 /* The set of a dimension's values seen (from user_days, which holds every folded event's
