@@ -4,7 +4,6 @@
  * member, for the simulator's events (src/sim: every category, realistic values), the valid
  * events of fuzz/corpus/events, and crafted ones (duplicate keys,
  * reals where integers are expected, escapes, strings holding \u0000). */
-#include <dirent.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -124,31 +123,20 @@ static void crafted(void **state) {
   ps_json_doc_free(&doc);
 }
 
+/* Every valid event of one corpus file's array. */
+static void check_file(const char *name, const char *text, size_t len, void *ctx) {
+  ps_json_slice *slices = NULL;
+  size_t count = 0;
+  if (ps_json_array_split(text, len, 0, &slices, &count) == PS_OK)
+    for (size_t i = 0; i < count; i++) check(ctx, name, slices[i].text, slices[i].len);
+  free(slices);
+}
+
 static void events_corpus(void **state) {
-  const char *root = getenv("PLAYSTAT_SOURCE_DIR");
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s/fuzz/corpus/events", root ? root : ".");
-  DIR *d = opendir(dir);
-  assert_non_null(d);
   ps_json_doc doc;
   ps_json_doc_init(&doc, PS_JSON_DOC_ALLOW_NUL);
   size_t before = checked;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    char path[2048];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    size_t len;
-    char *text = ps_test_read_file(path, &len);
-    if (!text) continue;
-    ps_json_slice *slices = NULL;
-    size_t count = 0;
-    if (ps_json_array_split(text, len, 0, &slices, &count) == PS_OK)
-      for (size_t i = 0; i < count; i++) check(&doc, e->d_name, slices[i].text, slices[i].len);
-    free(slices);
-    free(text);
-  }
-  closedir(d);
+  assert_true(ps_test_each_corpus_file("events", check_file, &doc) >= 0);
   ps_json_doc_free(&doc);
   /* The corpus is mostly fuzzer mutations: few of its events (today none) are valid. */
   fprintf(stderr, "corpus: %zu valid events checked\n", checked - before);

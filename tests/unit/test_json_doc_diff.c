@@ -8,7 +8,6 @@
  * members in jansson's order with the last value of a duplicated key. One deliberate
  * difference: jansson takes a raw NUL byte for the end of its input in places ("1\0", even
  * "[null,null\0"); a NUL byte outside a string is never JSON, and json_doc refuses it. */
-#include <dirent.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -141,43 +140,33 @@ static void mutate(ps_json_doc *doc, const char *text, size_t len) {
   free(copy);
 }
 
+static size_t corpus_elements;
+
+/* One corpus file: the whole text, each element of its array, and mutations of the first 8. */
+static void agree_file(const char *name, const char *text, size_t len, void *ctx) {
+  ps_json_doc *doc = ctx;
+  agree(doc, name, text, len);
+  ps_json_slice *slices = NULL;
+  size_t count = 0;
+  if (ps_json_array_split(text, len, 0, &slices, &count) == PS_OK) {
+    for (size_t i = 0; i < count; i++) {
+      agree(doc, name, slices[i].text, slices[i].len);
+      if (i < 8) mutate(doc, slices[i].text, slices[i].len);
+      corpus_elements++;
+    }
+  }
+  free(slices);
+}
+
 static void events_corpus(void **state) {
-  const char *root = getenv("PLAYSTAT_SOURCE_DIR");
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s/fuzz/corpus/events", root ? root : ".");
-  DIR *d = opendir(dir);
-  assert_non_null(d);
   ps_json_doc doc;
   ps_json_doc_init(&doc, PS_JSON_DOC_ALLOW_NUL);
-  size_t files = 0, elements = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    char path[2048];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    size_t len;
-    char *text = ps_test_read_file(path, &len);
-    if (!text) continue;
-    files++;
-    agree(&doc, e->d_name, text, len);
-    ps_json_slice *slices = NULL;
-    size_t count = 0;
-    if (ps_json_array_split(text, len, 0, &slices, &count) == PS_OK) {
-      for (size_t i = 0; i < count; i++) {
-        agree(&doc, e->d_name, slices[i].text, slices[i].len);
-        if (i < 8) mutate(&doc, slices[i].text, slices[i].len);
-        elements++;
-      }
-    }
-    free(slices);
-    free(text);
-  }
-  closedir(d);
+  long files = ps_test_each_corpus_file("events", agree_file, &doc);
   ps_json_doc_free(&doc);
-  fprintf(stderr, "corpus: %zu files, %zu elements; %zu texts compared, %zu accepted\n", files,
-          elements, compared, accepted);
+  fprintf(stderr, "corpus: %ld files, %zu elements; %zu texts compared, %zu accepted\n", files,
+          corpus_elements, compared, accepted);
   assert_true(files > 100);
-  assert_true(elements > 100);
+  assert_true(corpus_elements > 100);
 }
 
 int main(void) {
