@@ -22,11 +22,16 @@
 
 extern const ps_event_store_ops ps_clickhouse_event_ops;
 
-int ps_ch_query(ch_store *s, const char *sql, ps_buf *answer) {
+int ps_ch_query_on(ch_store *s, const ps_ch_server *server, const char *sql, ps_buf *answer) {
+  (void)s;
   char err[1024];
-  int rc = ps_ch_exec(&s->config.servers[0], sql, answer, err, sizeof err, 0);
-  if (rc != PS_OK) ps_error_log("clickhouse query failed: %s", err);
+  int rc = ps_ch_exec(server, sql, answer, err, sizeof err, 0);
+  if (rc != PS_OK) ps_error_log("clickhouse %s:%d: %s", server->host, server->port, err);
   return rc;
+}
+
+int ps_ch_query(ch_store *s, const char *sql, ps_buf *answer) {
+  return ps_ch_query_on(s, &s->config.servers[0], sql, answer);
 }
 
 void ps_ch_ship_own(ch_store *s) {

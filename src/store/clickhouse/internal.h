@@ -121,6 +121,8 @@ void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap);
 /* Runs sql on the queried server; answer as in ps_ch_exec. Logs ClickHouse's error (never
  * the password) and returns PS_EIO on failure. */
 int ps_ch_query(ch_store *s, const char *sql, ps_buf *answer);
+/* The same on one given server of the store (DDL and mutations run on each). */
+int ps_ch_query_on(ch_store *s, const ps_ch_server *server, const char *sql, ps_buf *answer);
 
 /* Ships what this process spooled and has not shipped yet (nothing when it spooled nothing),
  * so that a read that must see every record appended before it (scan) does. */

@@ -78,13 +78,6 @@ void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap) {
   snprintf(out, cap, "%s.%s", s->config.database, name);
 }
 
-static int run(ch_store *s, const ps_ch_server *server, const char *sql) {
-  char err[1024];
-  int rc = ps_ch_exec(server, sql, NULL, err, sizeof err, 0);
-  if (rc != PS_OK) ps_error_log("clickhouse %s:%d: %s", server->host, server->port, err);
-  (void)s;
-  return rc;
-}
 
 /* The view that fills user_days from each insert into the (local) events table. */
 static int ensure_view(ch_store *s, const ps_ch_server *server) {
@@ -94,7 +87,7 @@ static int ensure_view(ch_store *s, const ps_ch_server *server) {
            "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.user_days_mv TO %s.user_days%s AS SELECT "
            USER_DAY_COLUMNS " FROM %s.events%s WHERE folds = 1 GROUP BY " USER_DAY_COLUMNS,
            db, db, local, db, local);
-  return run(s, server, sql);
+  return ps_ch_query_on(s, server, sql, NULL);
 }
 
 /* Creates what is missing on server; *found: the version it held (0: none). */
@@ -102,31 +95,30 @@ static int ensure_on(ch_store *s, const ps_ch_server *server, long *found) {
   const char *db = s->config.database, *cluster = s->config.cluster;
   char sql[2048];
   snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", db);
-  int rc = run(s, server, sql);
+  int rc = ps_ch_query_on(s, server, sql, NULL);
   for (size_t i = 0; rc == PS_OK && i < sizeof tables / sizeof *tables; i++) {
     const struct table *t = &tables[i];
     snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s.%s%s (%s) ENGINE = %s", db, t->name,
              cluster[0] ? "_local" : "", t->columns, t->engine);
-    rc = run(s, server, sql);
+    rc = ps_ch_query_on(s, server, sql, NULL);
     if (rc == PS_OK && cluster[0]) {
       snprintf(sql, sizeof sql,
                "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local"
                " ENGINE = Distributed(%s, %s, %s_local, %s)",
                db, t->name, db, t->name, cluster, db, t->name, t->shard_key);
-      rc = run(s, server, sql);
+      rc = ps_ch_query_on(s, server, sql, NULL);
     }
   }
   if (rc == PS_OK) rc = ensure_view(s, server);
   if (rc == PS_OK) {
     snprintf(sql, sizeof sql,
              "CREATE TABLE IF NOT EXISTS %s.playstat_schema (version UInt32) ENGINE = TinyLog", db);
-    rc = run(s, server, sql);
+    rc = ps_ch_query_on(s, server, sql, NULL);
   }
   if (rc == PS_OK) {
     ps_buf answer = {0};
-    char err[1024];
     snprintf(sql, sizeof sql, "SELECT max(version) FROM %s.playstat_schema", db);
-    rc = ps_ch_exec(server, sql, &answer, err, sizeof err, 0);
+    rc = ps_ch_query_on(s, server, sql, &answer);
     long have = rc == PS_OK && answer.data ? strtol(answer.data, NULL, 10) : 0;
     ps_buf_free(&answer);
     *found = have;
@@ -158,12 +150,12 @@ int ps_ch_schema_ensure(ch_store *s) {
              "INSERT INTO %s.user_days SELECT " USER_DAY_COLUMNS " FROM %s.events WHERE folds = 1"
              " GROUP BY " USER_DAY_COLUMNS,
              db, db);
-    rc = run(s, &s->config.servers[0], sql);
+    rc = ps_ch_query_on(s, &s->config.servers[0], sql, NULL);
   }
   for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
     if (found[i] < SCHEMA_VERSION) {
       snprintf(sql, sizeof sql, "INSERT INTO %s.playstat_schema VALUES (%d)", db, SCHEMA_VERSION);
-      rc = run(s, &s->config.servers[i], sql);
+      rc = ps_ch_query_on(s, &s->config.servers[i], sql, NULL);
     }
   return rc;
 }
@@ -173,7 +165,7 @@ int ps_ch_delete_where(ch_store *s, const char *table, const char *where) {
   int rc = ps_buf_printf(&sql, "ALTER TABLE %s.%s%s DELETE WHERE %s", s->config.database, table,
                          s->config.cluster[0] ? "_local" : "", where);
   for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
-    rc = run(s, &s->config.servers[i], sql.data);
+    rc = ps_ch_query_on(s, &s->config.servers[i], sql.data, NULL);
   ps_buf_free(&sql);
   return rc;
 }

@@ -296,10 +296,10 @@ int ps_ch_so_session_list(ch_store *s, const ps_so_query *q, ps_so_session **out
 
 /* ---- expire ---- */
 
-/* Waits until no mutation of database.table is pending on server (or the wait is over). */
-static int wait_mutations(const ps_ch_server *server, const char *database, const char *table) {
+/* Waits until no mutation of the store's table is pending on server (or the wait is over). */
+static int wait_mutations(ch_store *s, const ps_ch_server *server, const char *table) {
+  const char *database = s->config.database;
   ps_buf sql = {0}, answer = {0};
-  char err[512];
   int rc = ps_buf_append_str(&sql, "SELECT count() FROM system.mutations WHERE database = ");
   if (rc == PS_OK) rc = ps_ch_sql_string(&sql, database, strlen(database));
   if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND table = ");
@@ -307,11 +307,8 @@ static int wait_mutations(const ps_ch_server *server, const char *database, cons
   if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND is_done = 0");
   for (int waited = 0; rc == PS_OK; waited += 20) {
     ps_buf_reset(&answer);
-    rc = ps_ch_exec(server, sql.data, &answer, err, sizeof err, 0);
-    if (rc != PS_OK) {
-      ps_error_log("clickhouse %s:%d: %s", server->host, server->port, err);
-      break;
-    }
+    rc = ps_ch_query_on(s, server, sql.data, &answer);
+    if (rc != PS_OK) break;
     if (!answer.data || strtoll(answer.data, NULL, 10) == 0) break;
     if (waited >= MUTATION_WAIT_MS) {
       ps_error_log("clickhouse %s:%d: the deletion of expired sessions is still running",
@@ -335,7 +332,7 @@ static int delete_sessions(ch_store *s, const ps_buf *keys) {
   char table[80];
   snprintf(table, sizeof table, "so_events%s", s->config.cluster[0] ? "_local" : "");
   for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
-    rc = wait_mutations(&s->config.servers[i], s->config.database, table);
+    rc = wait_mutations(s, &s->config.servers[i], table);
   ps_buf_free(&where);
   return rc;
 }
