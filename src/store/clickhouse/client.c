@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/errors.h"
 #include "common/thread_slot.h"
@@ -144,6 +145,32 @@ int ps_ch_tsv_field(ps_buf *b, const char *s, size_t len) {
   b->len = (size_t)(o - b->data);
   b->data[b->len] = '\0';
   return PS_OK;
+}
+
+void ps_ch_date_text(int64_t day, char out[11]) {
+  if (day < 0) day = 0;
+  if (day > PS_CH_LAST_DAY) day = PS_CH_LAST_DAY;
+  time_t t = (time_t)(day * 86400);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  int y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday; /* 1970..2106 */
+  out[0] = (char)('0' + y / 1000);
+  out[1] = (char)('0' + y / 100 % 10);
+  out[2] = (char)('0' + y / 10 % 10);
+  out[3] = (char)('0' + y % 10);
+  out[4] = '-';
+  out[5] = (char)('0' + m / 10);
+  out[6] = (char)('0' + m % 10);
+  out[7] = '-';
+  out[8] = (char)('0' + d / 10);
+  out[9] = (char)('0' + d % 10);
+  out[10] = '\0';
+}
+
+int ps_ch_sql_day(ps_buf *sql, int64_t ms) {
+  char day[11];
+  ps_ch_date_text(ms > 0 ? ms / 86400000 : 0, day);
+  return ps_buf_printf(sql, "'%s'", day);
 }
 
 /* ---- TabSeparated answers ---- */

@@ -43,6 +43,15 @@ int ps_ch_sql_string(ps_buf *b, const char *s, size_t len);
 /* Appends s (NUL-terminated) as a TabSeparated field: \\ \t \n \r \0 escaped. */
 int ps_ch_tsv_field(ps_buf *b, const char *s, size_t len);
 
+/* The last day ClickHouse's Date holds (2106-02-07, days since 1970-01-01). */
+#define PS_CH_LAST_DAY 49710
+
+/* day (days since 1970-01-01, clamped to [0, PS_CH_LAST_DAY]) as "YYYY-MM-DD" into out: what a
+ * Date column holds, in a TabSeparated row or in a SQL literal. */
+void ps_ch_date_text(int64_t day, char out[11]);
+/* Appends the UTC day of ms (clamped as above) as the SQL literal 'YYYY-MM-DD'. */
+int ps_ch_sql_day(ps_buf *sql, int64_t ms);
+
 /* ---- TabSeparated answers ---- */
 
 /* Walks the rows of a TabSeparated answer. Fields are unescaped in place (the answer buffer is

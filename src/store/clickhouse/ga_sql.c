@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "common/rfc3339.h"
 
 /* The event dimensions (insights/catalog.c) are the events table's columns of the same name. */
 static const char *const dimension_columns[] = {"platform",  "build",     "os_version",
@@ -70,16 +69,13 @@ void ps_ch_sql_free(ps_ch_sql *sql) {
 }
 
 /* The last day a Date holds (2106-02-07): rows.c stores later days' events on it. */
-#define LAST_DATE_DAY 49710
 
 /* toDate('YYYY-MM-DD') of a day number, clamped as rows.c clamps the date column. A string,
  * not toDate(number): current releases read a large number as a unix time. */
 static void put_date(ps_ch_sql *sql, int64_t day) {
-  if (day < 0) day = 0;
-  if (day > LAST_DATE_DAY) day = LAST_DATE_DAY;
-  char text[PS_RFC3339_LEN + 1];
-  ps_rfc3339_format(day * PS_CH_GA_DAY_MS, text);
-  ps_ch_sql_put(sql, "toDate('%.10s')", text);
+  char text[11];
+  ps_ch_date_text(day, text);
+  ps_ch_sql_put(sql, "toDate('%s')", text);
 }
 
 void ps_ch_ga_dimension(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
@@ -104,7 +100,7 @@ static void from_table(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *tab
                        int64_t from_day, int64_t to_day, int sliced) {
   ps_ch_sql_put(sql, " FROM %s WHERE game_id = %lld AND date >= ", table, (long long)sc->game_id);
   put_date(sql, from_day);
-  if (to_day <= LAST_DATE_DAY) { /* later days are stored on the last date: no bound then */
+  if (to_day <= PS_CH_LAST_DAY) { /* later days are stored on the last date: no bound then */
     ps_ch_sql_put(sql, " AND date < ");
     put_date(sql, to_day);
   }

@@ -48,7 +48,6 @@
 #include "common/errors.h"
 #include "store/metric_ids.h"
 #include "store/clickhouse/internal.h"
-#include "store/clickhouse/so_sessions.h" /* ps_ch_sql_day */
 
 #define MINUTE_MS 60000
 #define TOP_MODS 10

@@ -22,11 +22,10 @@ const char *const ps_ch_table_names[PS_CH_NTABLES] = {"events", "rejected", "mse
                                                       "so_events"};
 
 #define MS_PER_DAY 86400000LL
-#define LAST_DAY 49710 /* 2106-02-07: the last day of ClickHouse's Date */
 
 static int64_t day_of_ms(int64_t ms) {
   int64_t day = ms >= 0 ? ms / MS_PER_DAY : 0;
-  return day > LAST_DAY ? LAST_DAY : day;
+  return day > PS_CH_LAST_DAY ? PS_CH_LAST_DAY : day;
 }
 
 /* Rows are made on the ingest writer's thread, once per record: no printf on this path. */
@@ -63,22 +62,15 @@ static int add_double(ps_buf *b, double v) {
 }
 
 static int add_date(ps_buf *b, int64_t day) {
-  if (day < 0) day = 0;
-  if (day > LAST_DAY) day = LAST_DAY;
   /* the day of the last row, kept per thread: a group's rows are nearly all of one day */
   static _Thread_local int64_t cached_day = -1;
-  static _Thread_local char cached[48];
-  static _Thread_local size_t cached_len;
+  static _Thread_local char cached[12];
   if (day != cached_day) {
-    time_t t = (time_t)(day * 86400);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    int n = snprintf(cached, sizeof cached, "%04d-%02d-%02d\t", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday);
-    cached_len = n > 0 && (size_t)n < sizeof cached ? (size_t)n : 0;
+    ps_ch_date_text(day, cached);
+    cached[10] = '\t';
     cached_day = day;
   }
-  return ps_buf_append(b, cached, cached_len);
+  return ps_buf_append(b, cached, 11);
 }
 
 static int add_text(ps_buf *b, const char *s) {

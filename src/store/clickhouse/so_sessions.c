@@ -60,13 +60,6 @@
 #define EXPIRE_CHUNK 1000
 #define MUTATION_WAIT_MS 120000
 
-int ps_ch_sql_day(ps_buf *sql, int64_t ms) {
-  time_t t = (time_t)((ms > 0 ? ms : 0) / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  return ps_buf_printf(sql, "'%04d-%02d-%02d'", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
 int ps_ch_so_summaries_sql(ch_store *s, const char *where, ps_buf *sql) {
   char table[160];
   ps_ch_table(s, "so_events", table, sizeof table);

@@ -18,8 +18,4 @@
  * their order of arrival; events stored twice count once. */
 int ps_ch_so_summaries_sql(ch_store *s, const char *where, ps_buf *sql);
 
-/* Appends "'YYYY-MM-DD'", the UTC day of ms, as the Date columns of internal.h's tables hold
- * it (playtime_metrics.c uses it too; its place would be client.h's SQL text helpers). */
-int ps_ch_sql_day(ps_buf *sql, int64_t ms);
-
 #endif
