@@ -57,27 +57,29 @@ free_port() {
   exit 1
 }
 
-wait_http() { # url seconds log
+# wait_up URL SECONDS PID: 0 once URL answers, 1 when it did not within SECONDS or PID exited.
+wait_up() {
   for _ in $(seq $(($2 * 10))); do
     if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$3" 2>/dev/null || return 1
     sleep 0.1
   done
-  echo "run-with.sh: $1 did not answer within $2 s; its log:" >&2
-  tail -30 "$3" >&2 || true
-  exit 1
+  return 1
 }
 
-if [ "$clickhouse" -gt 0 ]; then
-  command -v clickhouse-server >/dev/null || { echo "run-with.sh: clickhouse-server is not installed (make deps)" >&2; exit 1; }
-  http_ports=() tcp_ports=()
-  for i in $(seq "$clickhouse"); do http_ports+=("$(free_port)"); tcp_ports+=("$(free_port)"); done
-  shards=""
-  for i in $(seq 0 $((clickhouse - 1))); do
+# start_clickhouse N: N shards on free ports (their HTTP addresses in http_list). Returns 1,
+# with every server of this attempt stopped, when one does not come up: a port picked free may
+# be taken by another test's server before this one binds it; the caller tries new ports.
+start_clickhouse() {
+  local n=$1 i d p attempt_pids=() http_ports=() tcp_ports=() shards=""
+  for i in $(seq "$n"); do http_ports+=("$(free_port)"); tcp_ports+=("$(free_port)"); done
+  for i in $(seq 0 $((n - 1))); do
     shards+="<shard><replica><host>127.0.0.1</host><port>${tcp_ports[$i]}</port></replica></shard>"
   done
   http_list=""
-  for i in $(seq 0 $((clickhouse - 1))); do
+  for i in $(seq 0 $((n - 1))); do
     d="$dir/clickhouse$i"
+    rm -rf "$d"
     mkdir -p "$d/data" "$d/tmp" "$d/user_files" "$d/format_schemas"
     cat >"$d/config.xml" <<EOF
 <?xml version="1.0"?>
@@ -112,12 +114,29 @@ EOF
 </yandex>
 EOF
     clickhouse-server --config-file="$d/config.xml" >"$d/stdout.log" 2>&1 &
-    pids+=($!)
+    attempt_pids+=($!)
     http_list+="${http_list:+,}127.0.0.1:${http_ports[$i]}"
   done
-  for i in $(seq 0 $((clickhouse - 1))); do
-    wait_http "http://127.0.0.1:${http_ports[$i]}/ping" 60 "$dir/clickhouse$i/stdout.log"
+  for i in $(seq 0 $((n - 1))); do
+    if ! wait_up "http://127.0.0.1:${http_ports[$i]}/ping" 60 "${attempt_pids[$i]}"; then
+      echo "run-with.sh: ClickHouse shard $i (HTTP port ${http_ports[$i]}) did not come up; its errors:" >&2
+      tail -5 "$dir/clickhouse$i/error.log" >&2 2>/dev/null || true
+      for p in "${attempt_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+      wait "${attempt_pids[@]}" 2>/dev/null || true
+      return 1
+    fi
   done
+  pids+=("${attempt_pids[@]}")
+}
+
+if [ "$clickhouse" -gt 0 ]; then
+  command -v clickhouse-server >/dev/null || { echo "run-with.sh: clickhouse-server is not installed (make deps)" >&2; exit 1; }
+  started=0
+  for attempt in 1 2 3; do
+    if start_clickhouse "$clickhouse"; then started=1; break; fi
+    echo "run-with.sh: starting ClickHouse again on other ports (attempt $((attempt + 1)) of 3)" >&2
+  done
+  [ "$started" = 1 ] || { echo "run-with.sh: ClickHouse did not start" >&2; exit 1; }
   export PLAYSTAT_TEST_CH_HTTP="$http_list" PLAYSTAT_TEST_CH_CLUSTER=playstat_test
 fi
 
@@ -130,9 +149,16 @@ if [ "$postgres" = 1 ]; then
   chown postgres "$pg_data"
   runuser -u postgres -- "$bin/initdb" -D "$pg_data" -A trust -U postgres >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
-  runuser -u postgres -- "$bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" \
-    -o "-p $port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null ||
-    { cat "$pg_data/server.log" >&2; exit 1; }
+  # A port picked free may be taken before PostgreSQL binds it: try others (as for ClickHouse).
+  for attempt in 1 2 3; do
+    if runuser -u postgres -- "$bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" \
+      -o "-p $port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null; then
+      break
+    fi
+    [ "$attempt" = 3 ] && { cat "$pg_data/server.log" >&2; exit 1; }
+    echo "run-with.sh: starting PostgreSQL again on another port (attempt $((attempt + 1)) of 3)" >&2
+    port=$(free_port)
+  done
   export PLAYSTAT_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 fi
 
