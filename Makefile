@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc)
 
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libpcre2-dev \
-               libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libcmocka-dev libroaring-dev openssl \
+               libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libcmocka-dev libroaring-dev libzstd-dev openssl \
                libpq-dev postgresql clickhouse-server clickhouse-client \
                nodejs npm nginx-light wrk chromium valgrind
 
