@@ -72,12 +72,22 @@ typedef enum {
   PS_SCAN_EVENTS,    /* analytics events, arrival order */
   PS_SCAN_REJECTED,  /* rejected events, arrival order */
   PS_SCAN_MSESSIONS, /* metrics sessions, oldest start first */
+  PS_SCAN_SO_EVENTS, /* multiplayer session events (anonymised), arrival order */
 } ps_scan_kind;
 
+/* A scan's question. Range: from_ms <= t < to_ms when to_ms > 0 (0: everything), where t is
+ * the server's time of arrival (received_ms) for events, rejected events and multiplayer
+ * session events, and for metrics sessions the server time at which the session was over:
+ * the arrival of its end request, or its last request plus options.msession_timeout_ms for a
+ * session that timed out. A session still in play is not visited by a ranged scan. So once
+ * to_ms has passed (and the requests in flight at to_ms are committed), what a ranged scan
+ * visits never changes again, except by forget_player() and drop_raw_before(): an export of a
+ * closed period is final. */
 typedef struct ps_scan_query {
   ps_scan_kind kind;
   int64_t game_id;
   const char *category; /* events and rejected events: NULL for all */
+  int64_t from_ms, to_ms;
 } ps_scan_query;
 
 /* What a scan visits. Pointers are valid during the visitor call only. */
@@ -100,13 +110,39 @@ typedef struct ps_playtime_session {
   int64_t started_ms, last_ms, ended_ms, last_received_ms;
 } ps_playtime_session;
 
+/* A multiplayer session event as stored (anonymised: body names players as "Player N").
+ * received_ms: server time of arrival (stores that did not keep it give ts_ms). */
+typedef struct ps_stored_so_event {
+  const char *project_id, *environment_id, *session_id;
+  const char *event_key, *type;
+  int64_t ts_ms, received_ms;
+  const char *body;
+  size_t body_len;
+} ps_stored_so_event;
+
 typedef struct ps_scan_item {
   const ps_stored_event *event;       /* PS_SCAN_EVENTS, PS_SCAN_REJECTED */
   const ps_playtime_session *session; /* PS_SCAN_MSESSIONS */
+  const ps_stored_so_event *so_event; /* PS_SCAN_SO_EVENTS */
 } ps_scan_item;
 
 /* Return 0 to go on, anything else to stop the scan (the scan then returns that value). */
 typedef int (*ps_scan_visitor)(const ps_scan_item *item, void *ctx);
+
+/* ---- the data lifecycle: deleting a player, retention of raw rows ---- */
+
+/* What forget_player() removed. */
+typedef struct ps_forget_report {
+  int64_t events;    /* analytics events whose user_id was the player's */
+  int64_t rejected;  /* rejected events whose body names the player's user_id as a string */
+  int64_t msessions; /* metrics sessions whose player was that id */
+} ps_forget_report;
+
+/* Kinds of raw rows retention drops (drop_raw_before). */
+typedef enum {
+  PS_RAW_EVENTS,    /* analytics events and rejected events, by arrival (received_ms) */
+  PS_RAW_MSESSIONS, /* metrics sessions, by the time they were over (see ps_scan_query) */
+} ps_raw_kind;
 
 /* Live figures: what is being played at now_ms. */
 typedef struct ps_live {
@@ -142,6 +178,27 @@ typedef struct ps_event_store_ops {
 
   /* Visits what q names (see ps_scan_kind for the order). */
   int (*scan)(ps_event_store *store, const ps_scan_query *q, ps_scan_visitor visit, void *ctx);
+
+  /* Removes everything of one player of game_id: every analytics event with that user_id,
+   * every rejected event whose body names it as a JSON string, every metrics session with that
+   * player, and the player's part of everything the store precomputed, so that every metric
+   * then answers as if the player had never played (for the days whose raw rows retention has
+   * dropped, see the backend's docs for what can still be taken out). Nothing of the player's
+   * id is left in the store's files once it returns 0 (on ClickHouse: once its mutations have
+   * run, which it waits for). Idempotent: a second call removes nothing and answers zeros. A
+   * crash part-way is finished by the next call for that player, or by maintain(), which
+   * resumes every deletion that was started. *out: what this call removed. Safe beside
+   * append() and maintain(); an event of that player appended while it runs may be removed or
+   * kept (a player who plays again is a player again). */
+  int (*forget_player)(ps_event_store *store, int64_t game_id, const char *user_id,
+                       ps_forget_report *out);
+  /* Retention: drops the raw rows of kind (every game) whose time is before before_ms, whole
+   * partitions where the backend has them. What the store precomputed from them keeps its
+   * figures (dau, revenue, retention... of those days answer as before); answers that need
+   * the raw rows themselves (the backend says which) no longer count them. *dropped: rows
+   * removed (an estimate where the backend drops partitions). */
+  int (*drop_raw_before)(ps_event_store *store, ps_raw_kind kind, int64_t before_ms,
+                         int64_t *dropped);
 
   /* Background upkeep (precomputed answers, compaction); serve calls it every second from one
    * thread. now_ms: the server's clock. Returns 0 or an error (logged; tried again later). */
