@@ -26,6 +26,7 @@
 #include "store/sqlite/ga_query.h"
 #include "store/sqlite/ga_rollup.h"
 #include "store/sqlite/internal.h"
+#include "store/sqlite/lifecycle.h"
 #include "store/sqlite/match_metrics.h"
 #include "store/sqlite/rollup.h"
 #include "store/sqlite/session_metrics.h"
@@ -199,9 +200,24 @@ static int sqlite_scan(ps_event_store *base, const ps_scan_query *q, ps_scan_vis
   sqlite_store *s = (sqlite_store *)base;
   if (q->kind == PS_SCAN_MSESSIONS) {
     scan_sessions sessions = {visit, ctx};
-    return ps_sqlite_msessions_scan(s, q->game_id, scan_session, &sessions);
+    return ps_sqlite_msessions_scan(s, q, scan_session, &sessions);
   }
+  if (q->kind == PS_SCAN_SO_EVENTS) return ps_sqlite_so_events_scan(s, q, visit, ctx);
   return ps_sqlite_event_log_scan(s, q, visit, ctx);
+}
+
+/* ---- the data lifecycle (lifecycle.h) ---- */
+
+static int sqlite_forget_player(ps_event_store *base, int64_t game_id, const char *user_id,
+                                ps_forget_report *out) {
+  return ps_sqlite_forget_player((sqlite_store *)base, game_id, user_id, out);
+}
+
+static int sqlite_drop_raw_before(ps_event_store *base, ps_raw_kind kind, int64_t before_ms,
+                                  int64_t *dropped) {
+  sqlite_store *s = (sqlite_store *)base;
+  return kind == PS_RAW_EVENTS ? ps_sqlite_events_drop_before(s, before_ms, dropped)
+                               : ps_sqlite_playtime_drop_before(s, before_ms, dropped);
 }
 
 /* ---- upkeep ---- */
@@ -210,8 +226,9 @@ static int sqlite_maintain(ps_event_store *base, int64_t now_ms) {
   sqlite_store *s = (sqlite_store *)base;
   int64_t *games = NULL;
   size_t n = 0;
-  int rc = ps_sqlite_event_games(s, &games, &n);
-  if (rc != PS_OK) return rc;
+  int rc = ps_sqlite_forget_resume(s);
+  if (rc != PS_OK) ps_warn("player deletions: %s (resumed later)", ps_strerror(rc));
+  if ((rc = ps_sqlite_event_games(s, &games, &n)) != PS_OK) return rc;
   int playtime = now_ms - s->last_playtime_rollup_ms >= PLAYTIME_ROLLUP_PERIOD_MS;
   int64_t horizon = ps_rollup_horizon(now_ms, s->msession_window_ms, s->msession_timeout_ms);
   for (size_t i = 0; i < n; i++) {
@@ -318,5 +335,7 @@ const ps_event_store_ops ps_sqlite_event_ops = {
     .so_session_list = ps_sqlite_so_session_list,
     .so_expire = ps_sqlite_so_expire,
     .scan = sqlite_scan,
+    .forget_player = sqlite_forget_player,
+    .drop_raw_before = sqlite_drop_raw_before,
     .maintain = sqlite_maintain,
 };

@@ -200,7 +200,8 @@ int ps_sqlite_playtime_append(sqlite_store *s, const ps_record *r);
  * time: the ones that may still be running). Oldest start first. */
 int ps_sqlite_msessions_range(sqlite_store *s, int64_t game_id, int64_t from_ms, int64_t to_ms,
                               int64_t open_since_ms, ps_playtime_visitor visit, void *ctx);
-int ps_sqlite_msessions_scan(sqlite_store *s, int64_t game_id, ps_playtime_visitor visit,
+/* The sessions q names (game, and the range of events.h's ps_scan_query), oldest start first. */
+int ps_sqlite_msessions_scan(sqlite_store *s, const ps_scan_query *q, ps_playtime_visitor visit,
                              void *ctx);
 /* The earliest session start of the game; PS_ENOTFOUND when it has no session. */
 int ps_sqlite_msessions_first_start(sqlite_store *s, int64_t game_id, int64_t *out_ms);

@@ -134,12 +134,13 @@ static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, in
   return rc;
 }
 
-int ps_sqlite_msessions_scan(sqlite_store *s, int64_t game_id, ps_playtime_visitor visit,
+int ps_sqlite_msessions_scan(sqlite_store *s, const ps_scan_query *q, ps_playtime_visitor visit,
                              void *ctx) {
+  /* TODO(issue 14, playtime lifecycle): q->from_ms/to_ms (the time a session was over). */
   return visit_msessions(s,
                          "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
                          " ORDER BY started_ms, session_id",
-                         game_id, 0, 0, 0, visit, ctx);
+                         q->game_id, 0, 0, 0, visit, ctx);
 }
 
 int ps_sqlite_msessions_range(sqlite_store *s, int64_t game_id, int64_t from_ms, int64_t to_ms,
