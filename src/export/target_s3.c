@@ -302,9 +302,11 @@ int ps_s3_perform(ps_s3_connection *c, ps_target_object *o, const char *operatio
     char code[128] = "", message[512] = "";
     ps_s3_xml_value(answer.data, "Code", code, sizeof code);
     ps_s3_xml_value(answer.data, "Message", message, sizeof message);
-    ps_target_why(why, why_cap, "%s: %s of %s: the service answered HTTP %ld%s%s%s%s%s",
+    char tries[32] = "";
+    if (attempt > 1) snprintf(tries, sizeof tries, " (after %d tries)", attempt);
+    ps_target_why(why, why_cap, "%s: %s of %s: the service answered HTTP %ld%s%s%s%s%s%s",
                   o->target->display, operation, o->key, r->status, code[0] ? " " : "", code,
-                  message[0] ? " (" : "", message, message[0] ? ")" : "");
+                  message[0] ? " (" : "", message, message[0] ? ")" : "", tries);
     rc = r->status == 403 ? PS_EAUTH : PS_EIO;
   }
   ps_buf_free(&url);

@@ -11,6 +11,9 @@
 //   - x-amz-date within 15 minutes -> 403 RequestTimeTooSkewed.
 // It also answers AbortMultipartUpload (s3rver answers 405) by dropping the upload's parts.
 // GET /__ready answers 200 unsigned (for run-with.sh's wait).
+// Faults for the tests, chosen by the key (after the signature is checked): a key holding
+// "__503xN__" is answered 503 SlowDown for its first N requests (counted per path and method),
+// one holding "__partfail__" is answered 500 InternalError to every UploadPart.
 //
 //   node s3rver-sigv4.js DIR PORT BUCKET     (listens on 127.0.0.1:PORT; data under DIR)
 'use strict';
@@ -24,6 +27,7 @@ const S3rver = require('s3rver');
 const [dir, port, bucket] = process.argv.slice(2);
 const ACCOUNTS = { S3RVER: 'S3RVER' };
 const MAX_BODY = 512 * 1024 * 1024;
+const faults = new Map();
 
 const sha256 = data => crypto.createHash('sha256').update(data).digest('hex');
 const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
@@ -129,6 +133,14 @@ async function main() {
       const problem = verify(req, body);
       if (problem) return xmlError(res, ...problem);
       if (req.method === 'DELETE' && /[?&]uploadId=/.test(req.url)) return abortUpload(req, res);
+      const slowDown = /__503x(\d+)__/.exec(req.url);
+      if (slowDown) {
+        const seen = `${req.method} ${req.url.split('?')[0]}`;
+        faults.set(seen, (faults.get(seen) || 0) + 1);
+        if (faults.get(seen) <= +slowDown[1]) return xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
+      }
+      if (req.url.includes('__partfail__') && /[?&]partNumber=/.test(req.url))
+        return xmlError(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
       const forward = http.request({ host: '127.0.0.1', port: innerPort, method: req.method,
                                      path: req.url, headers: req.headers }, answer => {
         res.writeHead(answer.statusCode, answer.headers);

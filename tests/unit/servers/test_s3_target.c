@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -191,6 +190,35 @@ static void test_server_down_fails_after_retries(void **state) {
   ps_target_close(t);
 }
 
+static void test_slow_down_is_retried(void **state) {
+  ps_export_target *t = open_bucket(NULL);
+  char why[512];
+  /* The server answers 503 SlowDown twice, then takes it: the third try stores it. */
+  int rc = put(t, "retry/__503x2__.txt", "text/plain", "third time", 10, why, sizeof why);
+  if (rc != PS_OK) fail_msg("%s", why);
+  assert_stored("retry/__503x2__.txt", "third time", 10);
+  /* Three refusals: the error names the status and S3's code, after 3 tries. */
+  assert_int_equal(put(t, "retry/__503x3__.txt", "text/plain", "never", 5, why, sizeof why),
+                   PS_EIO);
+  assert_non_null(strstr(why, "HTTP 503 SlowDown"));
+  assert_non_null(strstr(why, "after 3 tries"));
+  size_t len;
+  assert_null(stored("retry/__503x3__.txt", "object", &len));
+  ps_target_close(t);
+}
+
+/* The names of the unfinished multipart uploads the server holds, joined (empty: none). */
+static void unfinished_uploads(char *out, size_t cap) {
+  char command[1200];
+  snprintf(command, sizeof command, "ls -A '%s/%s/._S3rver_uploads' 2>/dev/null | tr '\n' ' '",
+           data_dir, bucket);
+  FILE *p = popen(command, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, cap - 1, p);
+  out[n] = '\0';
+  pclose(p);
+}
+
 static void test_multipart_above_the_part_size(void **state) {
   setenv("PLAYSTAT_S3_PART_BYTES", "5242880", 1); /* S3's smallest part: 5 MiB */
   ps_export_target *t = open_bucket("big");
@@ -211,13 +239,8 @@ static void test_multipart_above_the_part_size(void **state) {
   assert_stored("big/events/game=2/2026-12-01.parquet", data, n);
   /* The server holds no unfinished upload afterwards. */
   char uploads[1024];
-  snprintf(uploads, sizeof uploads, "%s/%s/._S3rver_uploads", data_dir, bucket);
-  struct stat st;
-  if (stat(uploads, &st) == 0) {
-    char command[1200];
-    snprintf(command, sizeof command, "test -z \"$(ls -A '%s')\"", uploads);
-    assert_int_equal(system(command), 0);
-  }
+  unfinished_uploads(uploads, sizeof uploads);
+  assert_string_equal(uploads, "");
   free(data);
   ps_target_close(t);
 }
@@ -241,6 +264,27 @@ static void test_multipart_refused_stores_nothing(void **state) {
   ps_target_close(t);
 }
 
+static void test_failed_part_aborts_the_upload(void **state) {
+  setenv("PLAYSTAT_S3_PART_BYTES", "5242880", 1);
+  ps_export_target *t = open_bucket(NULL);
+  unsetenv("PLAYSTAT_S3_PART_BYTES");
+  size_t n = 5242880 + 100;
+  unsigned char *data = malloc(n);
+  assert_non_null(data);
+  fill(data, n, 5);
+  char why[1024];
+  assert_int_equal(put(t, "parts/__partfail__.bin", NULL, data, n, why, sizeof why), PS_EIO);
+  assert_non_null(strstr(why, "UploadPart 1"));
+  assert_non_null(strstr(why, "InternalError"));
+  size_t len;
+  assert_null(stored("parts/__partfail__.bin", "object", &len));
+  char uploads[1024];
+  unfinished_uploads(uploads, sizeof uploads); /* AbortMultipartUpload dropped it */
+  assert_string_equal(uploads, "");
+  free(data);
+  ps_target_close(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_put_small_empty_and_replace),
@@ -248,7 +292,9 @@ int main(void) {
       cmocka_unit_test(test_session_token_is_signed_along),
       cmocka_unit_test(test_wrong_secret_is_refused_and_stores_nothing),
       cmocka_unit_test(test_server_down_fails_after_retries),
+      cmocka_unit_test(test_slow_down_is_retried),
       cmocka_unit_test(test_multipart_above_the_part_size),
+      cmocka_unit_test(test_failed_part_aborts_the_upload),
       cmocka_unit_test(test_multipart_refused_stores_nothing),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
