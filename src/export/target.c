@@ -169,6 +169,8 @@ int ps_target_begin(ps_export_target *t, const char *key, const char *content_ty
                     ps_target_object **out) {
   *out = NULL;
   if (!t || ps_target_check_key(key, "object key", NULL, 0) != PS_OK) return PS_EINVAL;
+  for (const char *c = content_type; c && *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) return PS_EINVAL; /* a header's value */
   ps_target_object *o = malloc(sizeof *o);
   if (!o) return PS_ENOMEM;
   memset(o, 0, offsetof(ps_target_object, buffer));

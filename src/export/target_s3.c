@@ -216,9 +216,10 @@ static void backoff(int attempt) {
 }
 
 static int add_header(struct curl_slist **headers, const char *name, const char *value) {
-  char line[2048];
-  snprintf(line, sizeof line, "%s: %s", name, value);
-  struct curl_slist *more = curl_slist_append(*headers, line);
+  ps_buf line = {0};
+  int rc = ps_buf_printf(&line, "%s: %s", name, value);
+  struct curl_slist *more = rc == PS_OK ? curl_slist_append(*headers, line.data) : NULL;
+  ps_buf_free(&line);
   if (!more) return PS_ENOMEM;
   *headers = more;
   return PS_OK;
@@ -238,8 +239,10 @@ static CURLcode perform_once(ps_s3_connection *c, const char *url, ps_s3_request
   curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L); /* bytes a second, */
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);    /* for a minute: a dead connection */
+  /* Nothing moving for two minutes is a dead connection (not less: S3 may keep a slow
+   * CompleteMultipartUpload alive with a space every few seconds). */
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_answer);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, answer);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_etag);

@@ -4,7 +4,7 @@
 // unimplemented"), so a wrong secret would pass. This front, written from the AWS
 // specification (not from libcurl), verifies every request before handing it to s3rver:
 //   - the Authorization header (AWS4-HMAC-SHA256; credentials S3RVER/S3RVER), the scope, the
-//     signed headers (host, x-amz-date and x-amz-content-sha256 among them), and the signature
+//     signed headers (host, x-amz-date, x-amz-content-sha256 and every x-amz-* sent), and the signature
 //     over the canonical request (URI and query re-encoded as S3 does) -> 403
 //     SignatureDoesNotMatch / InvalidAccessKeyId / AccessDenied, in S3's XML;
 //   - x-amz-content-sha256 against the body's SHA-256 -> 400 XAmzContentSHA256Mismatch;
@@ -75,6 +75,8 @@ function verify(req, body) {
   const signed = m[2].split(';');
   for (const needed of ['host', 'x-amz-date', 'x-amz-content-sha256'])
     if (!signed.includes(needed)) return [403, 'AccessDenied', `${needed} must be signed`];
+  for (const name of Object.keys(req.headers))
+    if (name.startsWith('x-amz-') && !signed.includes(name)) return [403, 'AccessDenied', `${name} must be signed`];
   const amzDate = req.headers['x-amz-date'];
   if (!/^\d{8}T\d{6}Z$/.test(amzDate || '') || amzDate.slice(0, 8) !== day)
     return [403, 'AccessDenied', 'x-amz-date is missing or disagrees with the scope'];

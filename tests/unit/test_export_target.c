@@ -202,6 +202,10 @@ static void test_keys(void **state) {
       fail_msg("key #%zu \"%s\" was accepted", i, refused[i]);
     assert_null(o);
   }
+  ps_target_object *injected = (ps_target_object *)&injected;
+  assert_int_equal(ps_target_begin(t, "fine.txt", "text/plain\r\nX-Injected: 1", &injected),
+                   PS_EINVAL);
+  assert_null(injected);
   const char *accepted[] = {"events/game=1/2026-12-01.parquet", "a b/\xc3\xbc+x.txt", "..x/y..",
                             ".hidden"};
   for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++) {

@@ -148,7 +148,11 @@ static void test_keys_that_need_encoding(void **state) {
 }
 
 static void test_session_token_is_signed_along(void **state) {
-  setenv("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEBYaDH+token/with=odd+chars", 1);
+  /* As long as STS tokens get, with the characters they hold. */
+  char token[2601];
+  for (size_t i = 0; i < sizeof token - 1; i++) token[i] = "FwoGZXIvYXdz+/="[i % 15];
+  token[sizeof token - 1] = '\0';
+  setenv("AWS_SESSION_TOKEN", token, 1);
   ps_export_target *t = open_bucket(NULL);
   char why[512];
   int rc = put(t, "with-token.txt", "text/plain", "tok", 3, why, sizeof why);
