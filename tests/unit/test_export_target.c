@@ -20,6 +20,7 @@
 
 #include "common/errors.h"
 #include "export/target.h"
+#include "read_file.h"
 
 #define SECRET "sEcReT-never-shown-42"
 
@@ -238,20 +239,6 @@ static void list_folder(const char *folder, char *out, size_t cap) {
   free(names);
 }
 
-static unsigned char *read_whole(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return data;
-}
-
 /* Writes n pseudo-random bytes (seed) to o in chunks of varied sizes; the bytes into copy. */
 static void write_pattern(ps_target_object *o, unsigned char *copy, size_t n, unsigned seed) {
   uint32_t x = seed * 2654435761u + 1;
@@ -291,7 +278,7 @@ static void test_file_commit_is_whole_and_replaces(void **state) {
   assert_int_equal(ps_target_commit(o, &bytes, why, sizeof why), PS_OK);
   assert_int_equal(bytes, (int64_t)n);
   size_t len = 0;
-  unsigned char *got = read_whole(final_path, &len);
+  unsigned char *got = (unsigned char *)ps_test_read_file(final_path, &len);
   assert_non_null(got);
   assert_int_equal(len, n);
   assert_memory_equal(got, first, n);
@@ -303,13 +290,13 @@ static void test_file_commit_is_whole_and_replaces(void **state) {
   assert_int_equal(ps_target_begin(t, "events/game=1/day.ndjson.gz", "application/gzip", &o),
                    PS_OK);
   write_pattern(o, second, n / 3, 2);
-  got = read_whole(final_path, &len);
+  got = (unsigned char *)ps_test_read_file(final_path, &len);
   assert_int_equal(len, n);
   assert_memory_equal(got, first, n);
   free(got);
   assert_int_equal(ps_target_commit(o, &bytes, why, sizeof why), PS_OK);
   assert_int_equal(bytes, (int64_t)(n / 3));
-  got = read_whole(final_path, &len);
+  got = (unsigned char *)ps_test_read_file(final_path, &len);
   assert_int_equal(len, n / 3);
   assert_memory_equal(got, second, n / 3);
   free(got);
@@ -345,7 +332,7 @@ static void test_file_abort_leaves_nothing(void **state) {
   char path[600];
   snprintf(path, sizeof path, "%s/x.parquet", folder);
   size_t len;
-  unsigned char *got = read_whole(path, &len);
+  unsigned char *got = (unsigned char *)ps_test_read_file(path, &len);
   assert_int_equal(len, 3);
   assert_memory_equal(got, "old", 3);
   free(got);

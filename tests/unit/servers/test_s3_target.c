@@ -21,6 +21,7 @@
 
 #include "common/errors.h"
 #include "export/target.h"
+#include "../read_file.h"
 
 static const char *endpoint, *bucket, *data_dir;
 
@@ -68,18 +69,7 @@ static int put(ps_export_target *t, const char *key, const char *type, const voi
 static unsigned char *stored(const char *key, const char *suffix, size_t *len) {
   char path[2048];
   snprintf(path, sizeof path, "%s/%s/%s._S3rver_%s", data_dir, bucket, key, suffix);
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  data[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
-  return data;
+  return (unsigned char *)ps_test_read_file(path, len);
 }
 
 static void assert_stored(const char *key, const void *expect, size_t len) {
@@ -249,44 +239,41 @@ static void test_multipart_above_the_part_size(void **state) {
   ps_target_close(t);
 }
 
-static void test_multipart_refused_stores_nothing(void **state) {
+/* A multipart upload that fails at step with S3's code: the commit returns rc, nothing is
+ * stored at key and no unfinished upload stays behind. key_id: the access key to sign with. */
+static void assert_multipart_fails(const char *key, const char *key_id, int rc, const char *step,
+                                   const char *code) {
   setenv("PLAYSTAT_S3_PART_BYTES", "5242880", 1);
-  setenv("AWS_ACCESS_KEY_ID", "UNKNOWNKEY", 1);
+  setenv("AWS_ACCESS_KEY_ID", key_id, 1);
   ps_export_target *t = open_bucket(NULL);
   setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-  unsetenv("PLAYSTAT_S3_PART_BYTES");
-  size_t n = 5242880 + 1;
-  unsigned char *data = calloc(1, n);
-  assert_non_null(data);
-  char why[1024];
-  assert_int_equal(put(t, "refused-big.bin", NULL, data, n, why, sizeof why), PS_EAUTH);
-  assert_non_null(strstr(why, "CreateMultipartUpload"));
-  assert_non_null(strstr(why, "InvalidAccessKeyId"));
-  size_t len;
-  assert_null(stored("refused-big.bin", "object", &len));
-  free(data);
-  ps_target_close(t);
-}
-
-static void test_failed_part_aborts_the_upload(void **state) {
-  setenv("PLAYSTAT_S3_PART_BYTES", "5242880", 1);
-  ps_export_target *t = open_bucket(NULL);
   unsetenv("PLAYSTAT_S3_PART_BYTES");
   size_t n = 5242880 + 100;
   unsigned char *data = malloc(n);
   assert_non_null(data);
   fill(data, n, 5);
   char why[1024];
-  assert_int_equal(put(t, "parts/__partfail__.bin", NULL, data, n, why, sizeof why), PS_EIO);
-  assert_non_null(strstr(why, "UploadPart 1"));
-  assert_non_null(strstr(why, "InternalError"));
+  assert_int_equal(put(t, key, NULL, data, n, why, sizeof why), rc);
+  assert_non_null(strstr(why, step));
+  assert_non_null(strstr(why, code));
   size_t len;
-  assert_null(stored("parts/__partfail__.bin", "object", &len));
+  assert_null(stored(key, "object", &len));
   char uploads[1024];
-  unfinished_uploads(uploads, sizeof uploads); /* AbortMultipartUpload dropped it */
+  unfinished_uploads(uploads, sizeof uploads);
   assert_string_equal(uploads, "");
   free(data);
   ps_target_close(t);
+}
+
+static void test_multipart_refused_stores_nothing(void **state) {
+  assert_multipart_fails("refused-big.bin", "UNKNOWNKEY", PS_EAUTH, "CreateMultipartUpload",
+                         "InvalidAccessKeyId");
+}
+
+/* A part the server keeps failing: the upload is aborted (AbortMultipartUpload drops it). */
+static void test_failed_part_aborts_the_upload(void **state) {
+  assert_multipart_fails("parts/__partfail__.bin", "S3RVER", PS_EIO, "UploadPart 1",
+                         "InternalError");
 }
 
 int main(void) {
