@@ -182,6 +182,24 @@ static void test_s3_credentials(void **state) {
   set_credentials();
 }
 
+/* Virtual-hosted style puts the bucket in the host name: a commit to a service that is down
+ * says where it tried (*.localhost is loopback to libcurl), after its 3 tries. */
+static void test_s3_virtual_hosted_address(void **state) {
+  char why[512];
+  ps_export_target *t = NULL;
+  assert_int_equal(ps_target_open("s3://my-bucket/pre?endpoint=http://localhost:1&path_style=0",
+                                  &t, why, sizeof why),
+                   PS_OK);
+  ps_target_object *o = NULL;
+  assert_int_equal(ps_target_begin(t, "k.txt", "text/plain", &o), PS_OK);
+  assert_int_equal(ps_target_write(o, "x", 1), PS_OK);
+  assert_int_equal(ps_target_commit(o, NULL, why, sizeof why), PS_EIO);
+  assert_non_null(strstr(why, "http://my-bucket.localhost:1"));
+  assert_non_null(strstr(why, "after 3 tries"));
+  assert_null(strstr(why, SECRET));
+  ps_target_close(t);
+}
+
 static ps_export_target *open_folder(const char *sub) {
   char url[512], why[256];
   snprintf(url, sizeof url, "file:%s/%s", tmp_root, sub);
@@ -344,14 +362,36 @@ static void test_file_abort_leaves_nothing(void **state) {
   ps_target_close(t);
 }
 
+/* The s3:// staging file is unlinked as soon as it is made: nothing to leave behind. */
+static void test_s3_staging_leaves_no_file(void **state) {
+  char stage[512], names[1024], why[256];
+  snprintf(stage, sizeof stage, "%s/stage", tmp_root);
+  assert_int_equal(mkdir(stage, 0700), 0);
+  setenv("TMPDIR", stage, 1);
+  ps_export_target *t = NULL;
+  assert_int_equal(ps_target_open("s3://bucket?endpoint=http://127.0.0.1:1", &t, why, sizeof why),
+                   PS_OK);
+  ps_target_object *o = NULL;
+  assert_int_equal(ps_target_begin(t, "a/b.bin", NULL, &o), PS_OK);
+  unsigned char data[100000];
+  write_pattern(o, data, sizeof data, 9);
+  list_folder(stage, names, sizeof names);
+  assert_string_equal(names, "");
+  ps_target_abort(o);
+  unsetenv("TMPDIR");
+  ps_target_close(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_file_urls),
       cmocka_unit_test(test_s3_urls),
       cmocka_unit_test(test_s3_credentials),
+      cmocka_unit_test(test_s3_virtual_hosted_address),
       cmocka_unit_test(test_keys),
       cmocka_unit_test(test_file_commit_is_whole_and_replaces),
       cmocka_unit_test(test_file_abort_leaves_nothing),
+      cmocka_unit_test(test_s3_staging_leaves_no_file),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
