@@ -145,7 +145,7 @@ static int get_varint(reader *r, uint64_t *out) {
 
 static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
-static int skip_struct(reader *r, int depth, int16_t want, int64_t *found, int *have);
+static int skip_struct(reader *r, int depth, int16_t want, ps_tc_field *found, int *have);
 
 static int skip_value(reader *r, int type, int depth) {
   uint64_t v;
@@ -205,7 +205,48 @@ static int skip_value(reader *r, int type, int depth) {
   }
 }
 
-static int skip_struct(reader *r, int depth, int16_t want, int64_t *found, int *have) {
+/* Describes the value of type at r->p (a field's) into f, without moving r. */
+static int describe(const reader *r, const uint8_t *base, int type, ps_tc_field *f) {
+  reader v = *r;
+  uint64_t u;
+  memset(f, 0, sizeof *f);
+  f->type = type;
+  f->at = (size_t)(v.p - base);
+  switch (type) {
+    case PS_TC_BYTE:
+      if (v.p >= v.end) return PS_EPARSE;
+      f->i = (int8_t)*v.p;
+      break;
+    case PS_TC_I16:
+    case PS_TC_I32:
+    case PS_TC_I64:
+      if (get_varint(&v, &u) != PS_OK) return PS_EPARSE;
+      f->i = unzigzag(u);
+      break;
+    case PS_TC_BINARY:
+      if (get_varint(&v, &u) != PS_OK || u > (uint64_t)(v.end - v.p)) return PS_EPARSE;
+      f->at = (size_t)(v.p - base);
+      f->len = (size_t)u;
+      break;
+    case PS_TC_LIST:
+    case PS_TC_SET:
+      if (v.p >= v.end) return PS_EPARSE;
+      f->count = *v.p >> 4;
+      f->element = *v.p++ & 0x0F;
+      if (f->count == 15) {
+        if (get_varint(&v, &u) != PS_OK || u > (uint64_t)(v.end - v.p)) return PS_EPARSE;
+        f->count = (size_t)u;
+      }
+      f->at = (size_t)(v.p - base);
+      break;
+    default:
+      break;
+  }
+  return PS_OK;
+}
+
+static int skip_struct(reader *r, int depth, int16_t want, ps_tc_field *found, int *have) {
+  const uint8_t *base = found ? r->p : NULL;
   if (depth >= PS_TC_MAX_DEPTH) return PS_EPARSE;
   int64_t last = 0;
   for (;;) {
@@ -223,24 +264,24 @@ static int skip_struct(reader *r, int depth, int16_t want, int64_t *found, int *
     }
     if (id < INT16_MIN || id > INT16_MAX) return PS_EPARSE;
     last = id;
-    if (found && id == want && type == PS_TC_I64) {
-      uint64_t v;
-      if (get_varint(r, &v) != PS_OK) return PS_EPARSE;
-      *found = unzigzag(v);
+    if (found && id == want && describe(r, base, type, found) != PS_OK) return PS_EPARSE;
+    if (skip_value(r, type, depth) != PS_OK) return PS_EPARSE;
+    if (found && id == want) {
       *have = 1;
-    } else if (skip_value(r, type, depth) != PS_OK) {
-      return PS_EPARSE;
+      if (type != PS_TC_BINARY) found->len = (size_t)(r->p - base) - found->at;
     }
   }
 }
 
-int ps_tc_read_i64_field(const uint8_t *data, size_t len, int16_t id, int64_t *out, size_t *used) {
+int ps_tc_read_field(const uint8_t *data, size_t len, int16_t id, ps_tc_field *field,
+                     size_t *used) {
   reader r = {data, data + len};
   int have = 0;
-  int64_t value = 0;
-  if (skip_struct(&r, 0, id, &value, &have) != PS_OK) return PS_EPARSE;
+  ps_tc_field found;
+  memset(&found, 0, sizeof found);
+  if (skip_struct(&r, 0, id, &found, &have) != PS_OK) return PS_EPARSE;
   if (used) *used = (size_t)(r.p - data);
   if (!have) return PS_ENOTFOUND;
-  *out = value;
+  *field = found;
   return PS_OK;
 }

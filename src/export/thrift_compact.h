@@ -8,9 +8,9 @@
  * failure (PS_ENOMEM, or PS_EINVAL for a nesting deeper than PS_TC_MAX_DEPTH or a misuse) is
  * kept and every later call does nothing, so a caller checks ps_tc_error() once at the end.
  *
- * Reading: ps_tc_read_i64_field() walks one whole struct, checking that it is well formed
- * (every nested value skipped, lengths within the input, nesting bounded), and returns one of
- * its top-level i64 fields. It is what the tests and the fuzz target use to check a footer.
+ * Reading: ps_tc_read_field() walks one whole struct, checking that it is well formed (every
+ * nested value skipped, lengths within the input, nesting bounded), and describes one of its
+ * top-level fields. It is what the tests and the fuzz target use to check a footer.
  */
 #ifndef PS_EXPORT_THRIFT_COMPACT_H
 #define PS_EXPORT_THRIFT_COMPACT_H
@@ -71,9 +71,21 @@ void ps_tc_binary(ps_tc_writer *t, const void *data, size_t len);
 /* Bytes already in the compact encoding (for example structs encoded by another writer). */
 void ps_tc_raw(ps_tc_writer *t, const void *data, size_t len);
 
-/* Checks that data[0..len) starts with one well-formed struct; on success *used is its
- * length and *out the value of its top-level i64 field id (PS_ENOTFOUND if it has none).
- * PS_EPARSE: malformed or truncated. */
-int ps_tc_read_i64_field(const uint8_t *data, size_t len, int16_t id, int64_t *out, size_t *used);
+/* A field found by ps_tc_read_field(). */
+typedef struct ps_tc_field {
+  int type;      /* its ps_tc_type (PS_TC_TRUE or PS_TC_FALSE for a boolean) */
+  int64_t i;     /* BYTE, I16, I32, I64: the value */
+  size_t count;  /* LIST, SET: the number of elements */
+  int element;   /* LIST, SET: their type */
+  size_t at;     /* offset in data of the value (BINARY: of its bytes; LIST, SET: of the first
+                    element; STRUCT: of its first field header) */
+  size_t len;    /* its length from at */
+} ps_tc_field;
+
+/* Checks that data[0..len) starts with one well-formed struct and sets *used to its length
+ * (used may be NULL); finds its top-level field id. PS_ENOTFOUND: well formed, no such field
+ * (*used set); PS_EPARSE: malformed or truncated. */
+int ps_tc_read_field(const uint8_t *data, size_t len, int16_t id, ps_tc_field *field,
+                     size_t *used);
 
 #endif
