@@ -9,7 +9,9 @@
  *
  * Types: int64, double, boolean, string, timestamp_ms. Values: null; int64 and timestamp_ms as
  * a decimal string (JSON numbers lose precision past 2^53 in JavaScript) or an integer;
- * double as a number or one of "NaN", "Infinity", "-Infinity", "-0"; boolean as true/false;
+ * double as a number or a string strtod() reads exactly (a decimal, "NaN", "Infinity",
+ * "-Infinity", "-0": JSON has no NaN, and JavaScript writes large integers JSON numbers that
+ * jansson refuses); boolean as true/false;
  * string as a JSON string (may hold U+0000). On success prints {"rows": N} and exits 0; on a
  * writer error prints the error on stderr and exits 2 (bad usage or input: 1).
  */
@@ -56,12 +58,9 @@ static int parse_double(const json_t *j, double *out) {
   if (json_is_number(j)) return *out = json_number_value(j), 0;
   if (!json_is_string(j)) return -1;
   const char *s = json_string_value(j);
-  if (strcmp(s, "NaN") == 0) *out = NAN;
-  else if (strcmp(s, "Infinity") == 0) *out = INFINITY;
-  else if (strcmp(s, "-Infinity") == 0) *out = -INFINITY;
-  else if (strcmp(s, "-0") == 0) *out = -0.0;
-  else return -1;
-  return 0;
+  char *end;
+  *out = strtod(s, &end); /* also "NaN", "Infinity", "-Infinity", "-0" */
+  return end == s || *end ? -1 : 0;
 }
 
 static int parse_value(const json_t *j, const ps_pq_column *c, ps_pq_value *v) {
