@@ -4,17 +4,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-
-static int put_varint(ps_buf *out, uint64_t v) {
-  uint8_t bytes[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    bytes[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  bytes[n++] = (uint8_t)v;
-  return ps_buf_append(out, bytes, n);
-}
+#include "export/varint.h"
 
 /* How many values from i on equal values[i], counting at most limit. */
 static size_t run_length(const uint8_t *values, size_t count, size_t i, size_t limit) {
@@ -45,7 +35,7 @@ int ps_rle_hybrid_encode(const uint8_t *values, size_t count, int bit_width, ps_
     size_t run = run_length(values, count, i, (size_t)-1);
     if (run >= 8) {
       /* RLE run: header (run << 1), then the value in ceil(bit_width / 8) = 1 byte. */
-      if (put_varint(out, (uint64_t)run << 1) != PS_OK) return PS_ENOMEM;
+      if (ps_varint_append(out, (uint64_t)run << 1) != PS_OK) return PS_ENOMEM;
       if (ps_buf_append(out, &values[i], 1) != PS_OK) return PS_ENOMEM;
       i += run;
       continue;
@@ -56,7 +46,7 @@ int ps_rle_hybrid_encode(const uint8_t *values, size_t count, int bit_width, ps_
       groups++;
       i += 8;
     } while (i < count && run_length(values, count, i, 8) < 8);
-    if (put_varint(out, (uint64_t)groups << 1 | 1) != PS_OK) return PS_ENOMEM;
+    if (ps_varint_append(out, (uint64_t)groups << 1 | 1) != PS_OK) return PS_ENOMEM;
     if (ps_buf_reserve(out, groups * (size_t)bit_width) != PS_OK) return PS_ENOMEM;
     for (size_t g = 0; g < groups; g++) {
       uint8_t packed[8];

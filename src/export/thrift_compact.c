@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "export/varint.h"
 
 void ps_tc_init(ps_tc_writer *t, ps_buf *out) {
   memset(t, 0, sizeof *t);
@@ -21,14 +22,7 @@ static void put(ps_tc_writer *t, const void *data, size_t len) {
 }
 
 static void put_varint(ps_tc_writer *t, uint64_t v) {
-  uint8_t bytes[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    bytes[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  bytes[n++] = (uint8_t)v;
-  put(t, bytes, n);
+  if (!t->err && ps_varint_append(t->out, v) != PS_OK) t->err = PS_ENOMEM;
 }
 
 static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }

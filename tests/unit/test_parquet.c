@@ -98,6 +98,16 @@ static int64_t row_group_rows(const uint8_t *meta, size_t len, size_t *groups) {
   return rows;
 }
 
+/* Checks the frame of file and that its footer and row groups count rows; returns the number
+ * of row groups. */
+static size_t check_rows(const ps_buf *file, int64_t rows) {
+  size_t len, groups;
+  const uint8_t *meta = footer_of(file, &len);
+  assert_int_equal(field(meta, len, 3).i, rows);
+  assert_int_equal(row_group_rows(meta, len, &groups), rows);
+  return groups;
+}
+
 static void write_file(size_t rows, const ps_pq_options *o, ps_buf *file, const char *text) {
   ps_pq_writer *w;
   assert_int_equal(ps_pq_open(kColumns, NCOLUMNS, o, buf_sink, file, &w), PS_OK);
@@ -142,9 +152,7 @@ static void refuses_a_null_in_a_required_column(void **state) {
   int64_t rows;
   assert_int_equal(ps_pq_close(w, &rows), PS_OK);
   assert_int_equal(rows, 1); /* the refused rows are not in the file */
-  size_t len;
-  const uint8_t *meta = footer_of(&file, &len);
-  assert_int_equal(field(meta, len, 3).i, 1);
+  assert_int_equal(check_rows(&file, 1), 1);
   ps_buf_free(&file);
 }
 
@@ -192,11 +200,9 @@ static void frames_the_file_and_counts_rows(void **state) {
     ps_pq_options o = {.codec = codec ? PS_PQ_UNCOMPRESSED : PS_PQ_ZSTD};
     ps_buf file = {0};
     write_file(1234, &o, &file, "hello, parquet");
-    size_t len, groups;
+    assert_int_equal(check_rows(&file, 1234), 1);
+    size_t len;
     const uint8_t *meta = footer_of(&file, &len);
-    assert_int_equal(field(meta, len, 3).i, 1234);
-    assert_int_equal(row_group_rows(meta, len, &groups), 1234);
-    assert_int_equal(groups, 1);
     ps_tc_field schema = field(meta, len, 2);
     assert_int_equal(schema.count, NCOLUMNS + 1); /* the root and the leaves */
     ps_tc_field orders = field(meta, len, 7);     /* column_orders: one per leaf */
@@ -211,11 +217,7 @@ static void frames_the_file_and_counts_rows(void **state) {
 static void an_empty_file_has_no_row_group(void **state) {
   ps_buf file = {0};
   write_file(0, NULL, &file, "");
-  size_t len, groups;
-  const uint8_t *meta = footer_of(&file, &len);
-  assert_int_equal(field(meta, len, 3).i, 0);
-  assert_int_equal(row_group_rows(meta, len, &groups), 0);
-  assert_int_equal(groups, 0);
+  assert_int_equal(check_rows(&file, 0), 0);
   ps_buf_free(&file);
 }
 
@@ -223,12 +225,8 @@ static void small_row_group_bytes_make_several_row_groups(void **state) {
   ps_pq_options o = {.row_group_bytes = 4096};
   ps_buf file = {0};
   write_file(5000, &o, &file, "a string of some length");
-  size_t len, groups;
-  const uint8_t *meta = footer_of(&file, &len);
-  assert_int_equal(field(meta, len, 3).i, 5000);
-  assert_int_equal(row_group_rows(meta, len, &groups), 5000);
   /* About 50 bytes a row: 4096 bytes hold under 100 rows. */
-  assert_true(groups >= 5000 / 100);
+  assert_true(check_rows(&file, 5000) >= 5000 / 100);
   ps_buf_free(&file);
 }
 
