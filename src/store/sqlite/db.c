@@ -140,7 +140,9 @@ static const char upgrade_to_7[] =
     "INSERT OR IGNORE INTO event_games(game_id) SELECT id FROM games;";
 
 /* Version 9, read-API token roles: a token made before roles existed is a viewer (games.c).
- * Run when api_tokens lacks the column (a table created at version 9 has it). */
+ * Run when api_tokens lacks the column (a table created at version 9 has it), whatever the
+ * version number, so that it stays one step of its own. has_token_roles takes no parameter
+ * (ps_sqlite_query_int64's game id goes unused). */
 static const char has_token_roles[] =
     "SELECT count(*) FROM pragma_table_info('api_tokens') WHERE name = 'role'";
 static const char upgrade_to_9_token_roles[] =
