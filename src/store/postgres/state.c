@@ -353,5 +353,7 @@ const ps_state_store_ops ps_postgres_state_ops = {
     .apply = pg_state_apply,
     .msession_load = pg_msession_load,
     .so_anonymity_load = pg_so_anonymity_load,
+    .export_record = ps_pg_export_record,
+    .export_find = ps_pg_export_find,
     .so_anonymity_expire = pg_so_anonymity_expire,
 };

@@ -1,6 +1,7 @@
 /*
  * state.c: the SQLite state store: its handle and ops table, apply(), and the protocol state
- * it keeps (games and tokens: games.c; service accounts: accounts.c).
+ * it keeps (games and tokens: games.c; service accounts: accounts.c; the export log:
+ * export_log.c).
  *
  *   msession_state(game_id, session_id, player, max_order_id, last_received_ms, ended)
  *   msession_nonces(game_id, session_id, nonce, kind, order_id, ts_ms, received_ms)
@@ -30,7 +31,8 @@ const char ps_sqlite_state_schema[] =
     "  game_key TEXT NOT NULL UNIQUE, secret_key TEXT NOT NULL, metrics_key TEXT NOT NULL,"
     "  token_secret TEXT NOT NULL, created_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS api_tokens("
-    "  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    "  role TEXT NOT NULL DEFAULT 'viewer');"
     "CREATE TABLE IF NOT EXISTS msession_state("
     "  game_id INTEGER NOT NULL, session_id TEXT NOT NULL, player TEXT NOT NULL,"
     "  max_order_id INTEGER NOT NULL, last_received_ms INTEGER NOT NULL,"
@@ -389,5 +391,7 @@ const ps_state_store_ops ps_sqlite_state_ops = {
     .apply = sqlite_state_apply,
     .msession_load = sqlite_msession_load,
     .so_anonymity_load = sqlite_so_anonymity_load,
+    .export_record = ps_sqlite_export_record,
+    .export_find = ps_sqlite_export_find,
     .so_anonymity_expire = sqlite_so_anonymity_expire,
 };
