@@ -3,12 +3,15 @@
  * temporary file beside its final name (".NAME.tmp-XXXXXX", same folder, so the same file
  * system), fsync'ed, renamed over the key's file (atomic: a reader sees the old object or the
  * new one, never part of one) and the folder fsync'ed, so that commit() returning 0 means the
- * object survives a crash. Abort and failed commits remove the temporary file.
+ * object survives a crash. Abort and failed commits remove the temporary file; the
+ * temporary files a crashed writer left beside a key are removed once that key is committed
+ * again (an export after a crash rewrites the object it was writing).
  *
  * URL forms: file:DIR (DIR as given, relative to the working directory or absolute) and
  * file:///abs/dir (or file://localhost/abs/dir; percent-escapes decoded). The folder is made
  * when missing (with its parents) and must be writable; display() is "file:" and its real path.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -105,6 +108,20 @@ static int file_begin(ps_target_object *o) {
   return PS_OK;
 }
 
+/* Removes ".NAME.tmp-XXXXXX" files in folder: what writers of NAME that crashed left. */
+static void remove_stale_staging(const char *folder, const char *name) {
+  DIR *d = opendir(folder);
+  if (!d) return;
+  size_t n = strlen(name);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    const char *f = e->d_name;
+    if (f[0] == '.' && strncmp(f + 1, name, n) == 0 && strncmp(f + 1 + n, ".tmp-", 5) == 0 &&
+        strlen(f + 1 + n + 5) == 6)
+      unlinkat(dirfd(d), f, 0);
+  }
+  closedir(d);
+}
+
 static int file_commit(ps_target_object *o, char *why, size_t why_cap) {
   file_state *s = o->target->state;
   size_t folder_len;
@@ -128,6 +145,7 @@ static int file_commit(ps_target_object *o, char *why, size_t why_cap) {
     free(o->staging_path);
     o->staging_path = NULL;
     path[folder_len] = '\0';
+    remove_stale_staging(path, path + folder_len + 1);
     step = "fsync of the folder";
     ok = fsync_folder(path) == PS_OK;
   }

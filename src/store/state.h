@@ -152,6 +152,10 @@ typedef struct ps_state_store_ops {
   int (*export_find)(ps_state_store *store, const char *target, int64_t game_id,
                      const char *kind, const char *format, int64_t period_start_ms,
                      ps_export_object *out);
+  /* Forgets the state of every metrics session of game_id whose player is player (its owner,
+   * order ids and nonces), leaving no trace of the player in the store's files: part of
+   * deleting a player (src/lifecycle/forget.h). Idempotent. */
+  int (*msession_forget_player)(ps_state_store *store, int64_t game_id, const char *player);
   /* Forgets the anonymisation of every multiplayer session created before before_ms (as the
    * event store dates it: the earliest match.created, else the earliest event), leaving no
    * trace in the store's files. */
