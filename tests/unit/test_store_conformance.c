@@ -556,6 +556,40 @@ static void msession_state_follows_its_requests(void **state) {
   assert_int_equal(l.n, 3);
 }
 
+static void msession_state_of_a_player_is_forgotten(void **state) {
+  fixture *f = *state;
+  ps_game g = new_game(f), other = new_game(f);
+  const int64_t t = 1750000000000LL;
+  ps_msession_record m[4] = {
+      msession(PS_MSESSION_REC_START, "gone-1", "leaving@example.com", "g1", "windows", "steam",
+               "1", t, 1),
+      msession(PS_MSESSION_REC_START, "gone-2", "leaving@example.com", "g2", "windows", "steam",
+               "1", t, 1),
+      msession(PS_MSESSION_REC_START, "kept-1", "staying", "k1", "windows", "steam", "1", t, 1),
+      msession(PS_MSESSION_REC_START, "gone-1", "leaving@example.com", "o1", "ps5", "psn", "2",
+               t, 1)};
+  ps_record r[4] = {msession_record(g.id, t, &m[0]), msession_record(g.id, t, &m[1]),
+                    msession_record(g.id, t, &m[2]), msession_record(other.id, t, &m[3])};
+  store_records(f, r, 4);
+  ps_state_store *st = f->s.state;
+  assert_int_equal(st->ops->msession_forget_player(st, g.id, "leaving@example.com"), PS_OK);
+  nonces l;
+  ps_msession_state ms;
+  assert_int_equal(st->ops->msession_load(st, g.id, "gone-1", &ms, nonce_visit, &l), PS_ENOTFOUND);
+  assert_int_equal(st->ops->msession_load(st, g.id, "gone-2", &ms, nonce_visit, &l), PS_ENOTFOUND);
+  ms = load_msession(f, g.id, "kept-1", &l); /* another player's session stays */
+  assert_string_equal(ms.player, "staying");
+  ms = load_msession(f, other.id, "gone-1", &l); /* and so does the player in another game */
+  assert_string_equal(ms.player, "leaving@example.com");
+  /* Idempotent, and durable. */
+  assert_int_equal(st->ops->msession_forget_player(st, g.id, "leaving@example.com"), PS_OK);
+  reopen(f, f->options);
+  assert_int_equal(f->s.state->ops->msession_load(f->s.state, g.id, "gone-1", &ms, nonce_visit, &l),
+                   PS_ENOTFOUND);
+  ms = load_msession(f, g.id, "kept-1", &l);
+  assert_int_equal(l.n, 1);
+}
+
 /* ---- multiplayer sessions: records ---- */
 
 static const char SALT[] = "5a175a175a175a175a175a175a175a175a175a175a175a175a175a175a175a17";
@@ -2066,12 +2100,14 @@ static void stores_open_knows_its_schemes(void **state) {
         (void (*)(void))st->service_account_list, (void (*)(void))st->service_account_delete,
         (void (*)(void))st->apply, (void (*)(void))st->msession_load,
         (void (*)(void))st->so_anonymity_load, (void (*)(void))st->so_anonymity_expire,
-        (void (*)(void))st->export_record, (void (*)(void))st->export_find};
+        (void (*)(void))st->export_record, (void (*)(void))st->export_find,
+        (void (*)(void))st->msession_forget_player};
     void (*const event_calls[])(void) = {
         (void (*)(void))ev->open, (void (*)(void))ev->close, (void (*)(void))ev->append,
         (void (*)(void))ev->metric, (void (*)(void))ev->live, (void (*)(void))ev->so_session_get,
         (void (*)(void))ev->so_session_list, (void (*)(void))ev->so_expire,
-        (void (*)(void))ev->scan, (void (*)(void))ev->maintain};
+        (void (*)(void))ev->scan, (void (*)(void))ev->forget_player,
+        (void (*)(void))ev->drop_raw_before, (void (*)(void))ev->maintain};
     for (size_t k = 0; k < sizeof state_calls / sizeof *state_calls; k++)
       assert_non_null(state_calls[k]);
     for (size_t k = 0; k < sizeof event_calls / sizeof *event_calls; k++)
@@ -2110,6 +2146,7 @@ static const struct CMUnitTest cases[] = {
     CASE(api_tokens_keep_their_role),
     CASE(export_log_keeps_one_entry_per_object),
     CASE(sqlite_a_version_8_database_gains_token_roles),
+    CASE(msession_state_of_a_player_is_forgotten),
 };
 
 int main(void) {
