@@ -28,6 +28,14 @@
  *   8: each event's digest for the event rollups in columns of its row (event_log.c,
  *      ga_facts.h), made at append from the collector's facts; filled for the events stored
  *      before from their bodies (one parse each, in the upgrade's transaction).
+ *   9: the data lifecycle of metrics sessions and multiplayer session events (issue 14, its
+ *      own step: upgrade_lifecycle below, keyed on the columns it adds, not on the number):
+ *      msessions.ended_received_ms (the arrival of a session's end; filled for the ended
+ *      sessions stored before with their last request's arrival) and so_events.received_ms
+ *      (NULL for the events stored before: read as their ts_ms), with the indexes of the
+ *      ranged scans and of retention (lifecycle_indexes); and the tables of player deletions
+ *      and retention of the playtime rollups (playtime_tables.c: playtime_forgets,
+ *      playtime_recompute, playtime_retention), plus msessions_by_player.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -38,7 +46,7 @@
 #include "common/log.h"
 #include "store/sqlite/internal.h"
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -137,6 +145,41 @@ static const char upgrade_to_7[] =
     "UPDATE so_sessions SET salt = '';"
     "INSERT OR IGNORE INTO event_games(game_id) SELECT id FROM games;";
 
+/* Version 9, the data lifecycle: columns the tables of a fresh store are created with, added
+ * to an older store's, then the indexes on them. */
+static const char lifecycle_msessions_column[] =
+    "ALTER TABLE msessions ADD COLUMN ended_received_ms INTEGER;"
+    "UPDATE msessions SET ended_received_ms = last_received_ms WHERE ended_ms IS NOT NULL;";
+static const char lifecycle_so_events_column[] =
+    "ALTER TABLE so_events ADD COLUMN received_ms INTEGER;";
+static const char lifecycle_indexes[] =
+    "CREATE INDEX IF NOT EXISTS msessions_by_end_arrival ON msessions(game_id, ended_received_ms)"
+    "  WHERE ended_received_ms IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS so_events_by_arrival"
+    "  ON so_events(coalesce(received_ms, ts_ms), id);";
+
+static int column_exists(sqlite3 *db, const char *table, const char *column) {
+  sqlite3_stmt *st = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+static int upgrade_lifecycle(sqlite3 *db) {
+  int rc = PS_OK;
+  if (!column_exists(db, "msessions", "ended_received_ms"))
+    rc = ps_sqlite_exec(db, lifecycle_msessions_column);
+  if (rc == PS_OK && !column_exists(db, "so_events", "received_ms"))
+    rc = ps_sqlite_exec(db, lifecycle_so_events_column);
+  return rc == PS_OK ? ps_sqlite_exec(db, lifecycle_indexes) : rc;
+}
+
 static int table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
   int found = 0;
@@ -178,6 +221,7 @@ static int migrate(sqlite3 *db) {
             " digest once (one parse per event; minutes for tens of millions of events)", version);
     rc = ps_sqlite_event_log_upgrade_to_8(db);
   }
+  if (rc == PS_OK) rc = upgrade_lifecycle(db);
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);
