@@ -281,9 +281,10 @@ int ps_sqlite_playtime_forget(sqlite_store *s, int64_t game_id, const char *play
 /* The sessions of a game that one transaction drops: over before ?2 (timeout ?4, now ?5) and
  * last heard of before ?3 (what the rollups hold for good). */
 static const char droppable_sql[] =
-    "SELECT session_id, last_ms FROM msessions WHERE game_id = ?1"
-    " AND ended_received_ms < ?2 AND ended_ms IS NOT NULL AND last_ms < ?3"
-    " UNION ALL SELECT session_id, last_ms FROM msessions WHERE game_id = ?1"
+    "SELECT session_id, last_ms FROM msessions INDEXED BY msessions_by_end_arrival"
+    " WHERE game_id = ?1 AND ended_received_ms < ?2 AND ended_ms IS NOT NULL AND last_ms < ?3"
+    " UNION ALL SELECT session_id, last_ms FROM msessions INDEXED BY msessions_by_received"
+    " WHERE game_id = ?1"
     " AND ended_ms IS NULL AND last_received_ms < ?2 - ?4 AND last_received_ms + ?4 < ?5"
     " AND last_ms < ?3 LIMIT ?6";
 

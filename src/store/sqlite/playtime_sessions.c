@@ -145,12 +145,15 @@ static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, in
 }
 
 /* Ranged: ended sessions by the arrival of their end (msessions_by_end_arrival), timed-out
- * ones by their last request (msessions_by_received), each an index range; a session not yet
+ * ones by their last request (msessions_by_received), each an index range (named: on a small
+ * table the planner would rather read the game's rows); a session not yet
  * timed out at now (?5) is still in play and left out. */
 static const char ranged_scan_sql[] =
-    "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+    "SELECT " MSESSION_COLUMNS " FROM msessions INDEXED BY msessions_by_end_arrival"
+    " WHERE game_id = ?1"
     " AND ended_received_ms >= ?2 AND ended_received_ms < ?3 AND ended_ms IS NOT NULL"
-    " UNION ALL SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+    " UNION ALL SELECT " MSESSION_COLUMNS " FROM msessions INDEXED BY msessions_by_received"
+    " WHERE game_id = ?1"
     " AND ended_ms IS NULL AND last_received_ms >= ?2 - ?4 AND last_received_ms < ?3 - ?4"
     " AND last_received_ms + ?4 < ?5"
     " ORDER BY started_ms, session_id";

@@ -5,8 +5,8 @@
  * within [q->from_ms, q->to_ms) of arrival when q->to_ms > 0.
  *
  * An event stored before arrivals were kept has no received_ms: it is read, ordered and ranged
- * by its ts_ms. The range is one run of so_events_by_arrival (db.c's lifecycle step), an index
- * on that same expression, so a day's scan reads that day's events only. It reads on one of the
+ * by its ts_ms. Both scans walk so_events_by_arrival (db.c's lifecycle step), an index on that
+ * same expression: a day's scan reads that day's events only, and no scan sorts in memory. It reads on one of the
  * read-only connections, in one read transaction: what it visits is one moment of the store.
  */
 #include <sqlite3.h>
@@ -18,11 +18,11 @@
 
 static const char scan_all_sql[] =
     "SELECT s.project_id, s.environment_id, s.session_id, e.event_key, e.type, e.ts_ms,"
-    " " ARRIVAL ", e.body FROM so_events e JOIN so_sessions s ON s.id = e.session"
+    " " ARRIVAL ", e.body FROM so_events e INDEXED BY so_events_by_arrival JOIN so_sessions s ON s.id = e.session"
     " WHERE s.project_id = ?1 ORDER BY " ARRIVAL ", e.id";
 static const char scan_range_sql[] =
     "SELECT s.project_id, s.environment_id, s.session_id, e.event_key, e.type, e.ts_ms,"
-    " " ARRIVAL ", e.body FROM so_events e JOIN so_sessions s ON s.id = e.session"
+    " " ARRIVAL ", e.body FROM so_events e INDEXED BY so_events_by_arrival JOIN so_sessions s ON s.id = e.session"
     " WHERE s.project_id = ?1 AND " ARRIVAL " >= ?2 AND " ARRIVAL " < ?3"
     " ORDER BY " ARRIVAL ", e.id";
 
