@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/clock.h"
 #include "common/errors.h"
@@ -414,6 +415,43 @@ static void deleting_a_player_answers_as_if_they_never_played(void **state) {
   assert_int_equal(count_differences(f, a, b, 1, &answered), 0);
 }
 
+/* A crash right after the deletion's first transaction (sessions gone, days listed, epoch
+ * bumped: written here on a connection of the test's own) is finished by the upkeep. */
+static void a_deletion_cut_short_is_finished_by_the_upkeep(void **state) {
+  fixture *f = *state;
+  const int64_t a = 111, b = 112;
+  store_games(f, a, b);
+  assert_int_equal(f->s.events->ops->maintain(f->s.events, NOW), PS_OK);
+  char path[128], sql[768];
+  snprintf(path, sizeof path, "%s/playstat.db", f->dir);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  snprintf(sql, sizeof sql,
+           "BEGIN IMMEDIATE;"
+           "INSERT INTO playtime_recompute(game_id, day_ms) VALUES(%lld, %lld), (%lld, %lld),"
+           " (%lld, %lld);"
+           "DELETE FROM msessions WHERE game_id = %lld AND player = '%s';"
+           "INSERT INTO playtime_forgets(game_id, epoch) VALUES(%lld, 1)"
+           " ON CONFLICT(game_id) DO UPDATE SET epoch = epoch + 1;"
+           "COMMIT;",
+           (long long)a, (long long)T0, (long long)a, (long long)(T0 + DAY), (long long)a,
+           (long long)(T0 + 2 * DAY), (long long)a, VICTIM, (long long)a);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  size_t answered = 0;
+  assert_true(count_differences(f, a, b, 0, &answered) > 0); /* the rollups still count them */
+  /* The upkeep's next playtime pass (they run every 10 s) computes the listed days again. */
+  assert_int_equal(f->s.events->ops->maintain(f->s.events, NOW + 20000), PS_OK);
+  assert_int_equal(count_differences(f, a, b, 1, &answered), 0);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM playtime_recompute", -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(st, 0), 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 /* ---- retention ---- */
 
 /* Whether q is answered from the rollups (what retention must leave as it was). */
@@ -630,6 +668,8 @@ static void so_events_scan_in_arrival_order(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(deleting_a_player_answers_as_if_they_never_played, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_deletion_cut_short_is_finished_by_the_upkeep, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(retention_keeps_what_the_rollups_hold, setup, teardown),
       cmocka_unit_test_setup_teardown(ranged_scans_select_sessions_by_when_they_were_over, setup,

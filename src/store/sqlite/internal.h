@@ -209,9 +209,10 @@ int ps_sqlite_msessions_range(sqlite_store *s, int64_t game_id, int64_t from_ms,
 /* The sessions q names (game, and the range of events.h's ps_scan_query), oldest start first. */
 int ps_sqlite_msessions_scan(sqlite_store *s, const ps_scan_query *q, ps_playtime_visitor visit,
                              void *ctx);
-/* The sessions of one player of a game (msessions_by_player), oldest start first. */
-int ps_sqlite_msessions_of_player(sqlite_store *s, int64_t game_id, const char *player,
-                                  ps_playtime_visitor visit, void *ctx);
+/* The sessions of one player of a game (msessions_by_player), oldest start first, read on db
+ * (a player deletion reads them in its own write transaction). */
+int ps_sqlite_msessions_of_player_on(sqlite3 *db, int64_t game_id, const char *player,
+                                     ps_playtime_visitor visit, void *ctx);
 /* The earliest session start of the game; PS_ENOTFOUND when it has no session. */
 int ps_sqlite_msessions_first_start(sqlite_store *s, int64_t game_id, int64_t *out_ms);
 /* settled_ms: the rollups of the game cover every minute before it; PS_ENOTFOUND when none

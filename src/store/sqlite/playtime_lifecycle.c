@@ -214,17 +214,17 @@ static int days_touched(const ps_session_set *set, days *out) {
   return PS_OK;
 }
 
-/* Step 1, in one transaction on the shared connection (lock held): the sessions are read
- * under the write lock, so none of the player's can be appended between the read and the
- * delete. */
+/* Step 1, in one transaction on the shared connection (lock held): the sessions are read in
+ * it, under the write lock, so none of the player's can be appended between the read and the
+ * delete (and no reader is waited for while the lock is held). */
 static int delete_sessions(sqlite_store *s, int64_t game_id, const char *player,
                            int64_t *removed) {
   ps_session_set set = {0};
   days touched = {0};
   sqlite3_stmt *st = NULL;
   if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) return PS_EIO;
-  int rc = ps_session_set_load_player(s, game_id, player, ps_now_ms(), s->msession_timeout_ms,
-                                      &set);
+  int rc = ps_session_set_load_player(s->shared, game_id, player, ps_now_ms(),
+                                      s->msession_timeout_ms, &set);
   if (rc == PS_OK) rc = days_touched(&set, &touched);
   for (size_t i = 0; rc == PS_OK && i < touched.n; i++)
     rc = run3(s->shared, "INSERT OR IGNORE INTO playtime_recompute(game_id, day_ms) VALUES(?1, ?2)",

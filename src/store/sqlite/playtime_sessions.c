@@ -182,11 +182,10 @@ int ps_sqlite_msessions_scan(sqlite_store *s, const ps_scan_query *q, ps_playtim
   return rc;
 }
 
-int ps_sqlite_msessions_of_player(sqlite_store *s, int64_t game_id, const char *player,
-                                  ps_playtime_visitor visit, void *ctx) {
+int ps_sqlite_msessions_of_player_on(sqlite3 *db, int64_t game_id, const char *player,
+                                     ps_playtime_visitor visit, void *ctx) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
-  sqlite3 *db = ps_sqlite_reader_acquire(s);
   if (sqlite3_prepare_v2(db,
                          "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
                          " AND player = ?2 ORDER BY started_ms, session_id",
@@ -197,7 +196,6 @@ int ps_sqlite_msessions_of_player(sqlite_store *s, int64_t game_id, const char *
     rc = ps_sqlite_each_row(st, msession_row, &rows);
   }
   sqlite3_finalize(st);
-  ps_sqlite_reader_release(s, db);
   return rc;
 }
 
