@@ -511,10 +511,28 @@ static void retention_keeps_what_the_rollups_hold(void **state) {
   ps_metric_result_free(&raw_before);
   ps_metric_result_free(&raw_after);
   assert_true(scan_sessions(f, a, T0, NOW).n < scanned_before.n);
-  /* Nothing more to drop; a deletion afterwards still matches the model where it can. */
+  /* Nothing more to drop. */
   assert_int_equal(f->s.events->ops->drop_raw_before(f->s.events, PS_RAW_MSESSIONS, NOW, &dropped),
                    PS_OK);
   assert_int_equal(dropped, 0);
+  /* A deletion afterwards matches the model on the days whose sessions are kept (the third). */
+  int64_t removed = 0;
+  assert_int_equal(ps_sqlite_playtime_forget(f->events, a, VICTIM, &removed), PS_OK);
+  assert_true(removed > 0);
+  for (size_t m = 0; m < sizeof metrics / sizeof *metrics; m++) {
+    ps_metric_query qa = {.source = PS_SOURCE_PLAYTIME, .metric = metrics[m], .game_id = a,
+                          .from_ms = T0 + 2 * DAY, .to_ms = T0 + 3 * DAY, .interval_ms = HOUR,
+                          .now_ms = NOW};
+    ps_metric_query qb = qa;
+    qb.game_id = b;
+    ps_metric_result ra, rb;
+    char why[400];
+    assert_int_equal(answer(f, &qa, &ra), PS_OK);
+    assert_int_equal(answer(f, &qb, &rb), PS_OK);
+    if (!same_result(&ra, &rb, why, sizeof why)) fail_msg("%s after retention: %s", metrics[m], why);
+    ps_metric_result_free(&ra);
+    ps_metric_result_free(&rb);
+  }
 }
 
 /* ---- ranged scans ---- */

@@ -158,17 +158,13 @@ static const char lifecycle_indexes[] =
     "CREATE INDEX IF NOT EXISTS so_events_by_arrival"
     "  ON so_events(coalesce(received_ms, ts_ms), id);";
 
+/* 1 when table has column (0 when not: the count). */
 static int column_exists(sqlite3 *db, const char *table, const char *column) {
-  sqlite3_stmt *st = NULL;
-  int found = 0;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
-                         NULL) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
-  }
-  sqlite3_finalize(st);
-  return found;
+  char sql[160];
+  int64_t found = 0;
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+           table, column);
+  return ps_sqlite_query_int64(db, sql, 0, &found) == PS_OK && found > 0;
 }
 
 static int upgrade_lifecycle(sqlite3 *db) {

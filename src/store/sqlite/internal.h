@@ -280,8 +280,11 @@ int ps_sqlite_playtime_scan(sqlite_store *s, int64_t game_id, int64_t span_ms,
  * settled_on: ps_sqlite_playtime_settled on db. player_forget_on: the player's number stays
  * reserved, without the id (playtime_tables.c). replace_on, in the caller's transaction: the
  * hour rows of [day_ms, to_ms) and the day row of day_ms (with their mods) become rows.
- * each_combination: fn for each distinct (platform, portal) among table's rows of the game
- * (and span_ms, when >= 0), one index seek each; fn's strings are valid during the call. */
+ * rollup_rows_drop, in the caller's transaction: deletes the rows of a rollup table (table,
+ * its time column t_column: msession_minutes / minute_ms, playtime_rollups or playtime_mods /
+ * t_ms) of the game (and span_ms when >= 0) with time in [from_ms, to_ms), one primary-key
+ * range per (platform, portal) present (found by one index seek each), whatever the table's
+ * size. */
 int ps_sqlite_playtime_epoch(sqlite_store *s, int64_t game_id, int64_t *epoch);
 int ps_sqlite_playtime_epoch_on(sqlite3 *db, int64_t game_id, int64_t *epoch);
 int ps_sqlite_playtime_epoch_check(sqlite3 *db, int64_t game_id, int64_t epoch);
@@ -289,9 +292,15 @@ int ps_sqlite_playtime_settled_on(sqlite3 *db, int64_t game_id, int64_t *settled
 int ps_sqlite_playtime_player_forget_on(sqlite3 *db, int64_t game_id, const char *player);
 int ps_sqlite_playtime_replace_on(sqlite3 *db, int64_t game_id, const ps_playtime_row *rows,
                                   size_t n, int64_t day_ms, int64_t to_ms);
-typedef int (*ps_combination_fn)(const char *platform, const char *portal, void *ctx);
-int ps_sqlite_each_combination(sqlite3 *db, const char *table, int64_t game_id, int64_t span_ms,
-                               ps_combination_fn fn, void *ctx);
+/* A rollup pass's write (rollup_write, playtime_write): put(db, game_id, rows, n) and the mark
+ * (mark_sql as for ps_sqlite_commit_with_mark) in one transaction on the shared connection,
+ * if the epoch is still epoch, else PS_EEXPIRED and nothing written. */
+typedef int (*ps_rows_writer)(sqlite3 *db, int64_t game_id, const void *rows, size_t n);
+int ps_sqlite_rollup_pass_write(sqlite_store *s, int64_t game_id, int64_t epoch,
+                                ps_rows_writer put, const void *rows, size_t n,
+                                const char *mark_sql, int64_t mark);
+int ps_sqlite_rollup_rows_drop(sqlite3 *db, const char *table, const char *t_column,
+                               int64_t game_id, int64_t span_ms, int64_t from_ms, int64_t to_ms);
 
 /* ---- playtime_lifecycle.c (besides lifecycle.h) ----
  * Computes again, without the players deleted since, the rollup days a player deletion left

@@ -233,7 +233,8 @@ int ps_sqlite_rollup_settled(sqlite_store *s, int64_t game_id, int64_t *settled_
 }
 
 /* Inserts (or replaces) rows in msession_minutes on db, inside the caller's transaction. */
-static int put_minutes(sqlite3 *db, int64_t game_id, const ps_rollup_row *rows, size_t n) {
+static int put_minutes(sqlite3 *db, int64_t game_id, const void *minute_rows, size_t n) {
+  const ps_rollup_row *rows = minute_rows;
   sqlite3_stmt *row = NULL;
   int rc = sqlite3_prepare_v2(db,
                               "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
@@ -256,50 +257,15 @@ static int put_minutes(sqlite3 *db, int64_t game_id, const ps_rollup_row *rows, 
 
 int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row *rows,
                            size_t n, int64_t settled_ms, int64_t epoch) {
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") == PS_OK) {
-    rc = ps_sqlite_playtime_epoch_check(s->shared, game_id, epoch);
-    if (rc == PS_OK) rc = put_minutes(s->shared, game_id, rows, n);
-    if (rc == PS_OK)
-      rc = ps_sqlite_commit_with_mark(
-          s->shared, "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)",
-          game_id, settled_ms);
-    else
-      ps_sqlite_exec(s->shared, "ROLLBACK");
-  }
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
-}
-
-typedef struct minutes_span {
-  sqlite3 *db;
-  int64_t game_id, from_ms, to_ms;
-} minutes_span;
-
-static int drop_minutes_of(const char *platform, const char *portal, void *arg) {
-  const minutes_span *m = arg;
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
-  if (sqlite3_prepare_v2(m->db,
-                         "DELETE FROM msession_minutes WHERE game_id = ?1 AND platform = ?2"
-                         " AND portal = ?3 AND minute_ms >= ?4 AND minute_ms < ?5",
-                         -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, m->game_id);
-    sqlite3_bind_text(st, 2, platform, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, portal, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, m->from_ms);
-    sqlite3_bind_int64(st, 5, m->to_ms);
-    rc = ps_sqlite_step_and_reset(st);
-  }
-  sqlite3_finalize(st);
-  return rc;
+  return ps_sqlite_rollup_pass_write(
+      s, game_id, epoch, put_minutes, rows, n,
+      "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)", settled_ms);
 }
 
 int ps_sqlite_rollup_replace_on(sqlite3 *db, int64_t game_id, const ps_rollup_row *rows,
                                 size_t n, int64_t from_ms, int64_t to_ms) {
-  minutes_span m = {db, game_id, from_ms, to_ms};
-  int rc = ps_sqlite_each_combination(db, "msession_minutes", game_id, -1, drop_minutes_of, &m);
+  int rc = ps_sqlite_rollup_rows_drop(db, "msession_minutes", "minute_ms", game_id, -1, from_ms,
+                                      to_ms);
   return rc == PS_OK ? put_minutes(db, game_id, rows, n) : rc;
 }
 

@@ -87,11 +87,17 @@ int ps_sqlite_playtime_settled_on(sqlite3 *db, int64_t game_id, int64_t *out) {
   return rc;
 }
 
-int ps_sqlite_playtime_settled(sqlite_store *s, int64_t game_id, int64_t *settled_ms) {
+/* fn(db, game_id, out) on a reader. */
+static int on_reader(sqlite_store *s, int (*fn)(sqlite3 *, int64_t, int64_t *), int64_t game_id,
+                     int64_t *out) {
   sqlite3 *db = ps_sqlite_reader_acquire(s);
-  int rc = ps_sqlite_playtime_settled_on(db, game_id, settled_ms);
+  int rc = fn(db, game_id, out);
   ps_sqlite_reader_release(s, db);
   return rc;
+}
+
+int ps_sqlite_playtime_settled(sqlite_store *s, int64_t game_id, int64_t *settled_ms) {
+  return on_reader(s, ps_sqlite_playtime_settled_on, game_id, settled_ms);
 }
 
 /* ---- deletions: the epoch, and the combinations a table holds ---- */
@@ -107,10 +113,7 @@ int ps_sqlite_playtime_epoch_on(sqlite3 *db, int64_t game_id, int64_t *epoch) {
 }
 
 int ps_sqlite_playtime_epoch(sqlite_store *s, int64_t game_id, int64_t *epoch) {
-  sqlite3 *db = ps_sqlite_reader_acquire(s);
-  int rc = ps_sqlite_playtime_epoch_on(db, game_id, epoch);
-  ps_sqlite_reader_release(s, db);
-  return rc;
+  return on_reader(s, ps_sqlite_playtime_epoch_on, game_id, epoch);
 }
 
 int ps_sqlite_playtime_epoch_check(sqlite3 *db, int64_t game_id, int64_t epoch) {
@@ -119,8 +122,36 @@ int ps_sqlite_playtime_epoch_check(sqlite3 *db, int64_t game_id, int64_t epoch) 
   return rc != PS_OK ? rc : now == epoch ? PS_OK : PS_EEXPIRED;
 }
 
-int ps_sqlite_each_combination(sqlite3 *db, const char *table, int64_t game_id, int64_t span_ms,
-                               ps_combination_fn fn, void *ctx) {
+int ps_sqlite_rollup_pass_write(sqlite_store *s, int64_t game_id, int64_t epoch,
+                                ps_rows_writer put, const void *rows, size_t n,
+                                const char *mark_sql, int64_t mark) {
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") == PS_OK) {
+    rc = ps_sqlite_playtime_epoch_check(s->shared, game_id, epoch);
+    if (rc == PS_OK) rc = put(s->shared, game_id, rows, n);
+    if (rc == PS_OK) rc = ps_sqlite_commit_with_mark(s->shared, mark_sql, game_id, mark);
+    else ps_sqlite_exec(s->shared, "ROLLBACK");
+  }
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+/* What a rollup table's rows are keyed by after the game: (span_ms,) platform, portal, time. */
+typedef struct rows_range {
+  sqlite3 *db;
+  const char *table, *t_column;
+  int64_t game_id, span_ms, from_ms, to_ms;
+} rows_range;
+
+typedef int (*combination_fn)(const char *platform, const char *portal, const rows_range *r);
+
+/* fn for each distinct (platform, portal) of r's table among the rows of r's game (and span,
+ * when >= 0). */
+static int each_combination(const rows_range *r, combination_fn fn) {
+  sqlite3 *db = r->db;
+  const char *table = r->table;
+  int64_t game_id = r->game_id, span_ms = r->span_ms;
   /* A loose index scan: one seek on the primary key per combination. */
   char first[256], next[320];
   const char *span = span_ms >= 0 ? "span_ms = ?2" : "?2 IS NULL";
@@ -130,7 +161,7 @@ int ps_sqlite_each_combination(sqlite3 *db, const char *table, int64_t game_id, 
   snprintf(next, sizeof next,
            "SELECT platform, portal FROM %s WHERE game_id = ?1 AND %s"
            " AND (platform, portal) > (?3, ?4) ORDER BY platform, portal LIMIT 1", table, span);
-  char platform[16] = "", portal[16] = "";
+  char platform[256] = "", portal[256] = ""; /* the rows hold at most 15 bytes of each */
   int rc = PS_OK;
   for (int found = 1, k = 0; rc == PS_OK && found; k++) {
     sqlite3_stmt *st = NULL;
@@ -141,8 +172,10 @@ int ps_sqlite_each_combination(sqlite3 *db, const char *table, int64_t game_id, 
     sqlite3_bind_int64(st, 1, game_id);
     if (span_ms >= 0) sqlite3_bind_int64(st, 2, span_ms);
     else sqlite3_bind_null(st, 2);
-    sqlite3_bind_text(st, 3, platform, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, portal, -1, SQLITE_TRANSIENT);
+    if (k) {
+      sqlite3_bind_text(st, 3, platform, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 4, portal, -1, SQLITE_TRANSIENT);
+    }
     int step = sqlite3_step(st);
     found = step == SQLITE_ROW;
     if (found) {
@@ -152,7 +185,7 @@ int ps_sqlite_each_combination(sqlite3 *db, const char *table, int64_t game_id, 
       rc = PS_EIO;
     }
     sqlite3_finalize(st);
-    if (found && rc == PS_OK) rc = fn(platform, portal, ctx);
+    if (found && rc == PS_OK) rc = fn(platform, portal, r);
   }
   return rc;
 }
@@ -223,6 +256,35 @@ int ps_sqlite_playtime_players(sqlite_store *s, int64_t game_id, const char *con
   return rc;
 }
 
+/* Deletes r's rows of one combination, with time in [from, to) (a primary-key range). */
+static int drop_combination(const char *platform, const char *portal, const rows_range *r) {
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "DELETE FROM %s WHERE game_id = ?1 AND %s AND platform = ?3 AND portal = ?4"
+           " AND %s >= ?5 AND %s < ?6",
+           r->table, r->span_ms >= 0 ? "span_ms = ?2" : "?2 IS NULL", r->t_column, r->t_column);
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, r->game_id);
+    if (r->span_ms >= 0) sqlite3_bind_int64(st, 2, r->span_ms);
+    else sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, platform, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, portal, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, r->from_ms);
+    sqlite3_bind_int64(st, 6, r->to_ms);
+    rc = ps_sqlite_step_and_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int ps_sqlite_rollup_rows_drop(sqlite3 *db, const char *table, const char *t_column,
+                               int64_t game_id, int64_t span_ms, int64_t from_ms, int64_t to_ms) {
+  rows_range r = {db, table, t_column, game_id, span_ms, from_ms, to_ms};
+  return each_combination(&r, drop_combination);
+}
+
 int ps_sqlite_playtime_player_forget_on(sqlite3 *db, int64_t game_id, const char *player) {
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
@@ -242,7 +304,8 @@ int ps_sqlite_playtime_player_forget_on(sqlite3 *db, int64_t game_id, const char
 
 /* Inserts rows (replacing those of the same keys, and their mods) on db, inside the caller's
  * transaction. */
-static int put_rows(sqlite3 *db, int64_t game_id, const ps_playtime_row *rows, size_t n) {
+static int put_rows(sqlite3 *db, int64_t game_id, const void *playtime_rows, size_t n) {
+  const ps_playtime_row *rows = playtime_rows;
   sqlite3_stmt *row = NULL, *drop_mods = NULL, *mod = NULL;
   int rc = PS_EIO;
   if (sqlite3_prepare_v2(db,
@@ -297,47 +360,9 @@ out:
 
 int ps_sqlite_playtime_write(sqlite_store *s, int64_t game_id, const ps_playtime_row *rows,
                              size_t n, int64_t settled_ms, int64_t epoch) {
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") == PS_OK) {
-    rc = ps_sqlite_playtime_epoch_check(s->shared, game_id, epoch);
-    if (rc == PS_OK) rc = put_rows(s->shared, game_id, rows, n);
-    if (rc == PS_OK)
-      rc = ps_sqlite_commit_with_mark(
-          s->shared, "INSERT OR REPLACE INTO playtime_state(game_id, settled_ms) VALUES(?,?)",
-          game_id, settled_ms);
-    else
-      ps_sqlite_exec(s->shared, "ROLLBACK");
-  }
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
-}
-
-typedef struct day_span {
-  sqlite3 *db;
-  const char *table;
-  int64_t game_id, span_ms, from_ms, to_ms;
-} day_span;
-
-static int drop_rows_of(const char *platform, const char *portal, void *arg) {
-  const day_span *d = arg;
-  char sql[256];
-  snprintf(sql, sizeof sql,
-           "DELETE FROM %s WHERE game_id = ?1 AND span_ms = ?2 AND platform = ?3"
-           " AND portal = ?4 AND t_ms >= ?5 AND t_ms < ?6", d->table);
-  sqlite3_stmt *st = NULL;
-  int rc = PS_EIO;
-  if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, d->game_id);
-    sqlite3_bind_int64(st, 2, d->span_ms);
-    sqlite3_bind_text(st, 3, platform, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, portal, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, d->from_ms);
-    sqlite3_bind_int64(st, 6, d->to_ms);
-    rc = ps_sqlite_step_and_reset(st);
-  }
-  sqlite3_finalize(st);
-  return rc;
+  return ps_sqlite_rollup_pass_write(
+      s, game_id, epoch, put_rows, rows, n,
+      "INSERT OR REPLACE INTO playtime_state(game_id, settled_ms) VALUES(?,?)", settled_ms);
 }
 
 int ps_sqlite_playtime_replace_on(sqlite3 *db, int64_t game_id, const ps_playtime_row *rows,
@@ -345,11 +370,11 @@ int ps_sqlite_playtime_replace_on(sqlite3 *db, int64_t game_id, const ps_playtim
   static const char *const tables[] = {"playtime_rollups", "playtime_mods"};
   int rc = PS_OK;
   for (size_t t = 0; rc == PS_OK && t < 2; t++) {
-    day_span hours = {db, tables[t], game_id, PS_PLAYTIME_HOUR_MS, day_ms, to_ms};
-    day_span day = {db, tables[t], game_id, PS_PLAYTIME_DAY_MS, day_ms, day_ms + 1};
-    rc = ps_sqlite_each_combination(db, tables[t], game_id, hours.span_ms, drop_rows_of, &hours);
+    rc = ps_sqlite_rollup_rows_drop(db, tables[t], "t_ms", game_id, PS_PLAYTIME_HOUR_MS, day_ms,
+                                    to_ms);
     if (rc == PS_OK)
-      rc = ps_sqlite_each_combination(db, tables[t], game_id, day.span_ms, drop_rows_of, &day);
+      rc = ps_sqlite_rollup_rows_drop(db, tables[t], "t_ms", game_id, PS_PLAYTIME_DAY_MS, day_ms,
+                                      day_ms + 1);
   }
   return rc == PS_OK ? put_rows(db, game_id, rows, n) : rc;
 }
