@@ -14,6 +14,7 @@
  *   multiplayer session events by arrival, with received_ms.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -452,6 +453,37 @@ static void a_deletion_cut_short_is_finished_by_the_upkeep(void **state) {
   sqlite3_close(db);
 }
 
+/* The deletion while the upkeep's first pass rolls the three days up, on another thread:
+ * whatever the interleaving, once the upkeep has run again the answers are the model's. */
+typedef struct upkeep_thread {
+  fixture *f;
+  int rc;
+} upkeep_thread;
+
+static void *run_upkeep(void *arg) {
+  upkeep_thread *t = arg;
+  t->rc = t->f->s.events->ops->maintain(t->f->s.events, NOW);
+  return NULL;
+}
+
+static void a_deletion_beside_a_rollup_pass_still_matches(void **state) {
+  fixture *f = *state;
+  const int64_t a = 121, b = 122;
+  store_games(f, a, b);
+  upkeep_thread t = {f, -1};
+  pthread_t thread;
+  assert_int_equal(pthread_create(&thread, NULL, run_upkeep, &t), 0);
+  int64_t removed = 0;
+  int rc = ps_sqlite_playtime_forget(f->events, a, VICTIM, &removed);
+  assert_int_equal(pthread_join(thread, NULL), 0);
+  assert_int_equal(rc, PS_OK);
+  assert_int_equal(t.rc, PS_OK);
+  assert_int_equal(removed, victim_sessions);
+  assert_int_equal(f->s.events->ops->maintain(f->s.events, NOW + 20000), PS_OK);
+  size_t answered = 0;
+  assert_int_equal(count_differences(f, a, b, 1, &answered), 0);
+}
+
 /* ---- retention ---- */
 
 /* Whether q is answered from the rollups (what retention must leave as it was). */
@@ -688,6 +720,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(deleting_a_player_answers_as_if_they_never_played, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(a_deletion_cut_short_is_finished_by_the_upkeep, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_deletion_beside_a_rollup_pass_still_matches, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(retention_keeps_what_the_rollups_hold, setup, teardown),
       cmocka_unit_test_setup_teardown(ranged_scans_select_sessions_by_when_they_were_over, setup,
