@@ -88,7 +88,10 @@ typedef struct ps_scan_query {
   int64_t game_id;
   const char *category; /* events and rejected events: NULL for all */
   int64_t from_ms, to_ms;
-  const char *project_id; /* PS_SCAN_SO_EVENTS: the game's project */
+  /* PS_SCAN_SO_EVENTS: the game's project (its project_id; multiplayer sessions are keyed by
+   * project, not by game_id, which that scan ignores). Required for that kind (PS_EINVAL
+   * without it); the other kinds ignore it. */
+  const char *project_id;
 } ps_scan_query;
 
 /* What a scan visits. Pointers are valid during the visitor call only. */

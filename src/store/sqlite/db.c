@@ -28,8 +28,15 @@
  *   8: each event's digest for the event rollups in columns of its row (event_log.c,
  *      ga_facts.h), made at append from the collector's facts; filled for the events stored
  *      before from their bodies (one parse each, in the upgrade's transaction).
- *   9: read-API tokens have a role (api_tokens.role: the tokens made before become viewers);
- *      the export log (export_log.c), a new table.
+ *   9: the data lifecycle (issue 14), one step keyed on the columns it adds, not on the
+ *      number (upgrade_to_9 below): read-API tokens have a role (api_tokens.role: the tokens
+ *      made before become viewers) and the export log (export_log.c) is a new table;
+ *      msessions.ended_received_ms (the arrival of a session's end; filled for the ended
+ *      sessions stored before with their last request's arrival) and so_events.received_ms
+ *      (NULL for the events stored before: read as their ts_ms), with the indexes of the
+ *      ranged scans and of retention (lifecycle_indexes); and the tables of player deletions
+ *      and retention of the playtime rollups (playtime_tables.c: playtime_forgets,
+ *      playtime_recompute, playtime_retention), plus msessions_by_player.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -139,14 +146,39 @@ static const char upgrade_to_7[] =
     "UPDATE so_sessions SET salt = '';"
     "INSERT OR IGNORE INTO event_games(game_id) SELECT id FROM games;";
 
-/* Version 9, read-API token roles: a token made before roles existed is a viewer (games.c).
- * Run when api_tokens lacks the column (a table created at version 9 has it), whatever the
- * version number, so that it stays one step of its own. has_token_roles takes no parameter
- * (ps_sqlite_query_int64's game id goes unused). */
-static const char has_token_roles[] =
-    "SELECT count(*) FROM pragma_table_info('api_tokens') WHERE name = 'role'";
-static const char upgrade_to_9_token_roles[] =
+/* Version 9, the data lifecycle: columns the tables of a fresh store are created with, added
+ * to an older store's, then the indexes on them. */
+static const char token_roles_column[] =
     "ALTER TABLE api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'viewer';";
+static const char lifecycle_msessions_column[] =
+    "ALTER TABLE msessions ADD COLUMN ended_received_ms INTEGER;"
+    "UPDATE msessions SET ended_received_ms = last_received_ms WHERE ended_ms IS NOT NULL;";
+static const char lifecycle_so_events_column[] =
+    "ALTER TABLE so_events ADD COLUMN received_ms INTEGER;";
+static const char lifecycle_indexes[] =
+    "CREATE INDEX IF NOT EXISTS msessions_by_end_arrival ON msessions(game_id, ended_received_ms)"
+    "  WHERE ended_received_ms IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS so_events_by_arrival"
+    "  ON so_events(coalesce(received_ms, ts_ms), id);";
+
+/* 1 when table has column (0 when not: the count). */
+static int column_exists(sqlite3 *db, const char *table, const char *column) {
+  char sql[160];
+  int64_t found = 0;
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+           table, column);
+  return ps_sqlite_query_int64(db, sql, 0, &found) == PS_OK && found > 0;
+}
+
+static int upgrade_to_9(sqlite3 *db) {
+  int rc = PS_OK;
+  if (!column_exists(db, "api_tokens", "role")) rc = ps_sqlite_exec(db, token_roles_column);
+  if (rc == PS_OK && !column_exists(db, "msessions", "ended_received_ms"))
+    rc = ps_sqlite_exec(db, lifecycle_msessions_column);
+  if (rc == PS_OK && !column_exists(db, "so_events", "received_ms"))
+    rc = ps_sqlite_exec(db, lifecycle_so_events_column);
+  return rc == PS_OK ? ps_sqlite_exec(db, lifecycle_indexes) : rc;
+}
 
 static int table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
@@ -190,10 +222,7 @@ static int migrate(sqlite3 *db) {
             " digest once (one parse per event; minutes for tens of millions of events)", version);
     rc = ps_sqlite_event_log_upgrade_to_8(db);
   }
-  int64_t token_roles = 1;
-  if (rc == PS_OK && version > 0)
-    rc = ps_sqlite_query_int64(db, has_token_roles, 0, &token_roles);
-  if (rc == PS_OK && !token_roles) rc = ps_sqlite_exec(db, upgrade_to_9_token_roles);
+  if (rc == PS_OK) rc = upgrade_to_9(db);
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);

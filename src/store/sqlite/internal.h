@@ -21,6 +21,10 @@
  *   ga_facts.c          what the rollups need of one analytics event, made when it is appended
  *   readers.c           the read-only connections
  *   checkpointer.c      the thread that checkpoints the WAL off the writer's commits
+ *   playtime_lifecycle.c deleting a player's metrics sessions and their part of the rollups,
+ *                       retention of settled sessions (lifecycle.h); so_scan.c  multiplayer
+ *                       session events by arrival; state_forget.c  the state store's part of
+ *                       deleting a player
  *   and the algorithms behind the answers: ga_rollup.c, ga_query.c, ga_family.c (analytics
  *   events), rollup.c, playtime_rollup.c, session_query.c, session_set.c, session_metrics.c
  *   (metrics sessions),
@@ -210,15 +214,23 @@ int ps_sqlite_msessions_range(sqlite_store *s, int64_t game_id, int64_t from_ms,
 /* The sessions q names (game, and the range of events.h's ps_scan_query), oldest start first. */
 int ps_sqlite_msessions_scan(sqlite_store *s, const ps_scan_query *q, ps_playtime_visitor visit,
                              void *ctx);
+/* The sessions of one player of a game (msessions_by_player), oldest start first, read on db
+ * (a player deletion reads them in its own write transaction). */
+int ps_sqlite_msessions_of_player_on(sqlite3 *db, int64_t game_id, const char *player,
+                                     ps_playtime_visitor visit, void *ctx);
 /* The earliest session start of the game; PS_ENOTFOUND when it has no session. */
 int ps_sqlite_msessions_first_start(sqlite_store *s, int64_t game_id, int64_t *out_ms);
 /* settled_ms: the rollups of the game cover every minute before it; PS_ENOTFOUND when none
  * was ever written. */
 int ps_sqlite_rollup_settled(sqlite_store *s, int64_t game_id, int64_t *settled_ms);
 /* Stores rows (minutes in [old settled, settled_ms)) and moves settled to settled_ms, in one
- * transaction. */
+ * transaction, if the game's deletion epoch is still epoch (read before the rows' sessions
+ * were loaded), else PS_EEXPIRED and nothing is written. */
 int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row *rows,
-                           size_t n, int64_t settled_ms);
+                           size_t n, int64_t settled_ms, int64_t epoch);
+/* On db, in the caller's transaction: the game's minute rows in [from_ms, to_ms) become rows. */
+int ps_sqlite_rollup_replace_on(sqlite3 *db, int64_t game_id, const ps_rollup_row *rows,
+                                size_t n, int64_t from_ms, int64_t to_ms);
 /* Visits the rows of one game with minute_ms in [from_ms, to_ms) whose platform and portal
  * equal the ones given; NULL matches any value except PS_ROLLUP_ANY. In minute order within
  * one (platform, portal). */
@@ -255,16 +267,50 @@ typedef int (*ps_playtime_mod_visitor)(const char *platform, const char *portal,
  * playtime_scan: in one read transaction, *settled_ms (INT64_MIN when never written) and the
  * rows of span_ms with t_ms in [from_ms, to_ms) whose platform and portal equal the ones
  * given (NULL: any value, PS_ROLLUP_ANY included; their player sets only with_players, else
- * players_len is 0), then, when visit_mod is not NULL, their mods. */
+ * players_len is 0), then, when visit_mod is not NULL, their mods.
+ * playtime_write checks the deletion epoch as rollup_write does (PS_EEXPIRED). */
 int ps_sqlite_playtime_settled(sqlite_store *s, int64_t game_id, int64_t *settled_ms);
 int ps_sqlite_playtime_players(sqlite_store *s, int64_t game_id, const char *const *players,
                                size_t n, uint32_t *numbers, int assign);
 int ps_sqlite_playtime_write(sqlite_store *s, int64_t game_id, const ps_playtime_row *rows,
-                             size_t n, int64_t settled_ms);
+                             size_t n, int64_t settled_ms, int64_t epoch);
 int ps_sqlite_playtime_scan(sqlite_store *s, int64_t game_id, int64_t span_ms,
                             const char *platform, const char *portal, int64_t from_ms,
                             int64_t to_ms, int with_players, ps_playtime_row_visitor visit,
                             ps_playtime_mod_visitor visit_mod, void *ctx, int64_t *settled_ms);
+
+/* ---- playtime_tables.c: what player deletions (playtime_lifecycle.c) need of the tables ----
+ * epoch: the game's deletion epoch (0 before any), bumped by each deletion in the transaction
+ * that deletes the sessions; epoch_check on db: PS_OK when it is still epoch, else PS_EEXPIRED.
+ * settled_on: ps_sqlite_playtime_settled on db. player_forget_on: the player's number stays
+ * reserved, without the id (playtime_tables.c). replace_on, in the caller's transaction: the
+ * hour rows of [day_ms, to_ms) and the day row of day_ms (with their mods) become rows.
+ * rollup_rows_drop, in the caller's transaction: deletes the rows of a rollup table (table,
+ * its time column t_column: msession_minutes / minute_ms, playtime_rollups or playtime_mods /
+ * t_ms) of the game (and span_ms when >= 0) with time in [from_ms, to_ms), one primary-key
+ * range per (platform, portal) present (found by one index seek each), whatever the table's
+ * size. */
+int ps_sqlite_playtime_epoch(sqlite_store *s, int64_t game_id, int64_t *epoch);
+int ps_sqlite_playtime_epoch_on(sqlite3 *db, int64_t game_id, int64_t *epoch);
+int ps_sqlite_playtime_epoch_check(sqlite3 *db, int64_t game_id, int64_t epoch);
+int ps_sqlite_playtime_settled_on(sqlite3 *db, int64_t game_id, int64_t *settled_ms);
+int ps_sqlite_playtime_player_forget_on(sqlite3 *db, int64_t game_id, const char *player);
+int ps_sqlite_playtime_replace_on(sqlite3 *db, int64_t game_id, const ps_playtime_row *rows,
+                                  size_t n, int64_t day_ms, int64_t to_ms);
+/* A rollup pass's write (rollup_write, playtime_write): put(db, game_id, rows, n) and the mark
+ * (mark_sql as for ps_sqlite_commit_with_mark) in one transaction on the shared connection,
+ * if the epoch is still epoch, else PS_EEXPIRED and nothing written. */
+typedef int (*ps_rows_writer)(sqlite3 *db, int64_t game_id, const void *rows, size_t n);
+int ps_sqlite_rollup_pass_write(sqlite_store *s, int64_t game_id, int64_t epoch,
+                                ps_rows_writer put, const void *rows, size_t n,
+                                const char *mark_sql, int64_t mark);
+int ps_sqlite_rollup_rows_drop(sqlite3 *db, const char *table, const char *t_column,
+                               int64_t game_id, int64_t span_ms, int64_t from_ms, int64_t to_ms);
+
+/* ---- playtime_lifecycle.c (besides lifecycle.h) ----
+ * Computes again, without the players deleted since, the rollup days a player deletion left
+ * to do (all of them, or an error); the rollup upkeep calls it first (a crash cut one short). */
+int ps_sqlite_playtime_recompute_pending(sqlite_store *s, int64_t game_id);
 
 /* The games the event store has records of (malloc'd ids, caller frees). */
 int ps_sqlite_event_games(sqlite_store *s, int64_t **ids, size_t *count);

@@ -188,21 +188,17 @@ static int number_items(sqlite_store *store, int64_t game_id, const ps_session_s
 
 /* ---- the rollup worker ---- */
 
-typedef struct rows {
-  ps_playtime_row *items;
-  size_t n, cap;
-} rows;
-
-static void rows_free(rows *r) {
+void ps_playtime_rows_free(ps_playtime_rows *r) {
   for (size_t i = 0; i < r->n; i++) {
     free((void *)r->items[i].players);
     free((void *)r->items[i].mods);
   }
   free(r->items);
+  memset(r, 0, sizeof *r);
 }
 
 /* Appends the row of accumulator a (its players serialised, its mods moved). */
-static int emit(rows *r, agg *a, int64_t span_ms, const char *platform, const char *portal,
+static int emit(ps_playtime_rows *r, agg *a, int64_t span_ms, const char *platform, const char *portal,
                 int64_t t_ms) {
   if (PS_ARRAY_RESERVE(r->items, r->n, r->cap) != PS_OK) return PS_ENOMEM;
   ps_playtime_row *row = &r->items[r->n];
@@ -256,7 +252,7 @@ static int peaks_into(grid *g, const ps_session_interval *subset, size_t n) {
  * day [day, b). */
 static int roll_combination(const ps_session_set *set, const uint32_t *numbers,
                             const char *platform, const char *portal, int64_t day, int64_t a,
-                            int64_t b, rows *out) {
+                            int64_t b, ps_playtime_rows *out) {
   ps_session_interval *subset = malloc((set->n ? set->n : 1) * sizeof *subset);
   uint32_t *subset_numbers = malloc((set->n ? set->n : 1) * sizeof *subset_numbers);
   grid hours = {0}, whole_day = {0};
@@ -289,26 +285,34 @@ static int roll_combination(const ps_session_set *set, const uint32_t *numbers,
   return rc;
 }
 
+int ps_playtime_rollup_compute(sqlite_store *store, int64_t game_id, const ps_session_set *set,
+                               int64_t day, int64_t a, int64_t b, ps_playtime_rows *out) {
+  uint32_t *numbers = malloc((set->n ? set->n : 1) * sizeof *numbers);
+  int rc = numbers ? number_items(store, game_id, set, 1, numbers) : PS_ENOMEM;
+  if (rc == PS_OK) rc = roll_combination(set, numbers, NULL, NULL, day, a, b, out);
+  for (size_t i = 0; rc == PS_OK && i < set->n; i++) {
+    if (ps_session_set_first(set->platform, i))
+      rc = roll_combination(set, numbers, set->platform[i], NULL, day, a, b, out);
+    if (rc == PS_OK && ps_session_set_first(set->portal, i))
+      rc = roll_combination(set, numbers, NULL, set->portal[i], day, a, b, out);
+  }
+  free(numbers);
+  return rc;
+}
+
 /* Rolls up the hours [a, b) of the day starting at day (b at most its end): their hour rows,
  * and the day's row over [day, b), recomputed from the day's sessions. */
 static int roll_chunk(sqlite_store *store, int64_t game_id, int64_t day, int64_t a, int64_t b,
                       int64_t now_ms, int64_t timeout_ms) {
-  ps_session_set set;
-  rows r = {0};
-  uint32_t *numbers = NULL;
-  int rc = ps_session_set_load(store, game_id, day, b, now_ms, timeout_ms, NULL, NULL, &set);
-  if (rc == PS_OK && !(numbers = malloc((set.n ? set.n : 1) * sizeof *numbers))) rc = PS_ENOMEM;
-  if (rc == PS_OK) rc = number_items(store, game_id, &set, 1, numbers);
-  if (rc == PS_OK) rc = roll_combination(&set, numbers, NULL, NULL, day, a, b, &r);
-  for (size_t i = 0; rc == PS_OK && i < set.n; i++) {
-    if (ps_session_set_first(set.platform, i))
-      rc = roll_combination(&set, numbers, set.platform[i], NULL, day, a, b, &r);
-    if (rc == PS_OK && ps_session_set_first(set.portal, i))
-      rc = roll_combination(&set, numbers, NULL, set.portal[i], day, a, b, &r);
-  }
-  if (rc == PS_OK) rc = ps_sqlite_playtime_write(store, game_id, r.items, r.n, b);
-  rows_free(&r);
-  free(numbers);
+  ps_session_set set = {0};
+  ps_playtime_rows r = {0};
+  int64_t epoch = 0; /* read before the sessions: a deletion after it voids the write */
+  int rc = ps_sqlite_playtime_epoch(store, game_id, &epoch);
+  if (rc == PS_OK)
+    rc = ps_session_set_load(store, game_id, day, b, now_ms, timeout_ms, NULL, NULL, &set);
+  if (rc == PS_OK) rc = ps_playtime_rollup_compute(store, game_id, &set, day, a, b, &r);
+  if (rc == PS_OK) rc = ps_sqlite_playtime_write(store, game_id, r.items, r.n, b, epoch);
+  ps_playtime_rows_free(&r);
   ps_session_set_free(&set);
   return rc;
 }

@@ -37,6 +37,7 @@
 #include "store/sqlite/session_metrics.h"
 #include "store/sqlite/session_query.h"
 #include "store/sqlite/internal.h"
+#include "store/sqlite/session_set.h"
 
 #define PS_PLAYTIME_HOUR_MS 3600000LL
 #define PS_PLAYTIME_DAY_MS 86400000LL
@@ -46,6 +47,21 @@
  * store's error (what was written stays written). */
 int ps_playtime_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms,
                                int64_t now_ms, int64_t timeout_ms);
+
+/* Rows being assembled (free with ps_playtime_rows_free: their sets and mods too). */
+typedef struct ps_playtime_rows {
+  ps_playtime_row *items;
+  size_t n, cap;
+} ps_playtime_rows;
+void ps_playtime_rows_free(ps_playtime_rows *r);
+
+/* The rows ps_playtime_rollup_advance stores for the hours [a, b) of the day starting at day
+ * (b at most its end) and for the day over [day, b), computed from set (the sessions active in
+ * [day, b)) and appended to out; players new to the game are numbered in the store. Player
+ * deletions compute a day again with it (playtime_lifecycle.c). 0, PS_ENOMEM or the store's
+ * error. */
+int ps_playtime_rollup_compute(sqlite_store *store, int64_t game_id, const ps_session_set *set,
+                               int64_t day, int64_t a, int64_t b, ps_playtime_rows *out);
 
 /* The span of the rows (PS_PLAYTIME_DAY_MS or PS_PLAYTIME_HOUR_MS) that q's buckets are made
  * of, 0 when q is not answered from these rollups (minute buckets; platform and portal both

@@ -3,7 +3,12 @@
  * playtime metrics are computed from, and the tables of their per-minute rollups (rollup.h).
  *
  *   msessions(game_id, session_id, player, platform, portal, mod_ids, started_ms, last_ms,
- *             ended_ms, last_received_ms, max_order_id)      one row per metrics session
+ *             ended_ms, last_received_ms, max_order_id, ended_received_ms)
+ *                                                   one row per metrics session
+ *     ended_received_ms: server time of arrival of its (first) end request, NULL without one;
+ *     a session is over then, or at last_received_ms + the session timeout (events.h
+ *     ps_scan_query), which is what ranged scans and retention select by. Its index
+ *     (msessions_by_end_arrival) is created by db.c's lifecycle step, after the column.
  *   msession_minutes(game_id, platform, portal, minute_ms, ccu, ugc)   rollups, nonzero only
  *   rollup_state(game_id, settled_ms)               rollups cover every minute before settled
  *   event_games(game_id)                            the games this store has records of
@@ -17,6 +22,7 @@
 #include <string.h>
 
 #include "common/array.h"
+#include "common/clock.h"
 #include "common/errors.h"
 #include "store/sqlite/internal.h"
 
@@ -26,7 +32,9 @@ const char ps_sqlite_playtime_schema[] =
     "  platform TEXT NOT NULL, portal TEXT NOT NULL, mod_ids TEXT NOT NULL,"
     "  started_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, ended_ms INTEGER,"
     "  last_received_ms INTEGER NOT NULL, max_order_id INTEGER NOT NULL,"
+    "  ended_received_ms INTEGER,"
     "  PRIMARY KEY(game_id, session_id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS msessions_by_player ON msessions(game_id, player);"
     "CREATE INDEX IF NOT EXISTS msessions_by_start ON msessions(game_id, started_ms);"
     "CREATE INDEX IF NOT EXISTS msessions_by_last ON msessions(game_id, last_ms, started_ms);"
     "CREATE INDEX IF NOT EXISTS msessions_by_received"
@@ -51,7 +59,9 @@ int ps_sqlite_playtime_prepare(sqlite_store *s) {
                         "UPDATE msessions SET last_ms = max(last_ms, ?3),"
                         " last_received_ms = max(last_received_ms, ?4),"
                         " max_order_id = max(max_order_id, ?5),"
-                        " ended_ms = CASE WHEN ?6 THEN ?3 ELSE ended_ms END"
+                        " ended_ms = CASE WHEN ?6 THEN ?3 ELSE ended_ms END,"
+                        " ended_received_ms = CASE WHEN ?6"
+                        "  THEN min(coalesce(ended_received_ms, ?4), ?4) ELSE ended_received_ms END"
                         " WHERE game_id = ?1 AND session_id = ?2",
                         &s->msession_advance) != PS_OK)
     return PS_EIO;
@@ -134,13 +144,59 @@ static int visit_msessions(sqlite_store *s, const char *sql, int64_t game_id, in
   return rc;
 }
 
+/* Ranged: ended sessions by the arrival of their end (msessions_by_end_arrival), timed-out
+ * ones by their last request (msessions_by_received), each an index range (named: on a small
+ * table the planner would rather read the game's rows); a session not yet
+ * timed out at now (?5) is still in play and left out. */
+static const char ranged_scan_sql[] =
+    "SELECT " MSESSION_COLUMNS " FROM msessions INDEXED BY msessions_by_end_arrival"
+    " WHERE game_id = ?1"
+    " AND ended_received_ms >= ?2 AND ended_received_ms < ?3 AND ended_ms IS NOT NULL"
+    " UNION ALL SELECT " MSESSION_COLUMNS " FROM msessions INDEXED BY msessions_by_received"
+    " WHERE game_id = ?1"
+    " AND ended_ms IS NULL AND last_received_ms >= ?2 - ?4 AND last_received_ms < ?3 - ?4"
+    " AND last_received_ms + ?4 < ?5"
+    " ORDER BY started_ms, session_id";
+
 int ps_sqlite_msessions_scan(sqlite_store *s, const ps_scan_query *q, ps_playtime_visitor visit,
                              void *ctx) {
-  /* TODO(issue 14, playtime lifecycle): q->from_ms/to_ms (the time a session was over). */
-  return visit_msessions(s,
+  if (q->to_ms <= 0)
+    return visit_msessions(s,
+                           "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
+                           " ORDER BY started_ms, session_id",
+                           q->game_id, 0, 0, 0, visit, ctx);
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  if (sqlite3_prepare_v2(db, ranged_scan_sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, q->game_id);
+    sqlite3_bind_int64(st, 2, q->from_ms);
+    sqlite3_bind_int64(st, 3, q->to_ms);
+    sqlite3_bind_int64(st, 4, s->msession_timeout_ms);
+    sqlite3_bind_int64(st, 5, ps_now_ms());
+    msession_rows rows = {visit, ctx};
+    rc = ps_sqlite_each_row(st, msession_row, &rows);
+  }
+  sqlite3_finalize(st);
+  ps_sqlite_reader_release(s, db);
+  return rc;
+}
+
+int ps_sqlite_msessions_of_player_on(sqlite3 *db, int64_t game_id, const char *player,
+                                     ps_playtime_visitor visit, void *ctx) {
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  if (sqlite3_prepare_v2(db,
                          "SELECT " MSESSION_COLUMNS " FROM msessions WHERE game_id = ?1"
-                         " ORDER BY started_ms, session_id",
-                         q->game_id, 0, 0, 0, visit, ctx);
+                         " AND player = ?2 ORDER BY started_ms, session_id",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_text(st, 2, player, -1, SQLITE_STATIC);
+    msession_rows rows = {visit, ctx};
+    rc = ps_sqlite_each_row(st, msession_row, &rows);
+  }
+  sqlite3_finalize(st);
+  return rc;
 }
 
 int ps_sqlite_msessions_range(sqlite_store *s, int64_t game_id, int64_t from_ms, int64_t to_ms,
@@ -176,18 +232,16 @@ int ps_sqlite_rollup_settled(sqlite_store *s, int64_t game_id, int64_t *settled_
                       settled_ms);
 }
 
-int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row *rows,
-                           size_t n, int64_t settled_ms) {
+/* Inserts (or replaces) rows in msession_minutes on db, inside the caller's transaction. */
+static int put_minutes(sqlite3 *db, int64_t game_id, const void *minute_rows, size_t n) {
+  const ps_rollup_row *rows = minute_rows;
   sqlite3_stmt *row = NULL;
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  if (ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") != PS_OK) goto out;
-  rc = sqlite3_prepare_v2(s->shared,
-                          "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
-                          " minute_ms, ccu, ugc) VALUES(?,?,?,?,?,?)",
-                          -1, &row, NULL) == SQLITE_OK
-           ? PS_OK
-           : PS_EIO;
+  int rc = sqlite3_prepare_v2(db,
+                              "INSERT OR REPLACE INTO msession_minutes(game_id, platform, portal,"
+                              " minute_ms, ccu, ugc) VALUES(?,?,?,?,?,?)",
+                              -1, &row, NULL) == SQLITE_OK
+               ? PS_OK
+               : PS_EIO;
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
     sqlite3_bind_int64(row, 1, game_id);
     sqlite3_bind_text(row, 2, rows[i].platform, -1, SQLITE_STATIC);
@@ -197,16 +251,22 @@ int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row
     sqlite3_bind_int64(row, 6, rows[i].ugc);
     rc = ps_sqlite_step_and_reset(row);
   }
-  if (rc == PS_OK)
-    rc = ps_sqlite_commit_with_mark(
-        s->shared, "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)",
-        game_id, settled_ms);
-  else
-    ps_sqlite_exec(s->shared, "ROLLBACK");
-out:
   sqlite3_finalize(row);
-  pthread_mutex_unlock(&s->shared_lock);
   return rc;
+}
+
+int ps_sqlite_rollup_write(sqlite_store *s, int64_t game_id, const ps_rollup_row *rows,
+                           size_t n, int64_t settled_ms, int64_t epoch) {
+  return ps_sqlite_rollup_pass_write(
+      s, game_id, epoch, put_minutes, rows, n,
+      "INSERT OR REPLACE INTO rollup_state(game_id, settled_ms) VALUES(?,?)", settled_ms);
+}
+
+int ps_sqlite_rollup_replace_on(sqlite3 *db, int64_t game_id, const ps_rollup_row *rows,
+                                size_t n, int64_t from_ms, int64_t to_ms) {
+  int rc = ps_sqlite_rollup_rows_drop(db, "msession_minutes", "minute_ms", game_id, -1, from_ms,
+                                      to_ms);
+  return rc == PS_OK ? put_minutes(db, game_id, rows, n) : rc;
 }
 
 typedef struct rollup_rows {

@@ -81,29 +81,48 @@ static int roll_subset(const ps_session_set *set, const char *platform, const ch
   return rc;
 }
 
-static int roll_chunk(sqlite_store *store, int64_t game_id, int64_t from, int64_t to,
-                      int64_t now_ms, int64_t timeout_ms) {
-  ps_session_set set;
+int ps_rollup_minutes_compute(const ps_session_set *set, int64_t from, int64_t to,
+                              ps_rollup_row **out, size_t *n) {
   rows r = {0};
-  int rc = ps_session_set_load(store, game_id, from, to, now_ms, timeout_ms, NULL, NULL, &set);
-  if (rc == PS_OK) rc = roll_subset(&set, NULL, NULL, from, to, &r);
+  int rc = roll_subset(set, NULL, NULL, from, to, &r);
   /* Distinct values are few (the documented platform and portal lists), so the quadratic
    * first-occurrence checks stay cheap next to the metric computations. */
-  for (size_t i = 0; rc == PS_OK && i < set.n; i++) {
-    if (ps_session_set_first(set.platform, i)) rc = roll_subset(&set, set.platform[i], NULL, from, to, &r);
-    if (rc == PS_OK && ps_session_set_first(set.portal, i))
-      rc = roll_subset(&set, NULL, set.portal[i], from, to, &r);
+  for (size_t i = 0; rc == PS_OK && i < set->n; i++) {
+    if (ps_session_set_first(set->platform, i)) rc = roll_subset(set, set->platform[i], NULL, from, to, &r);
+    if (rc == PS_OK && ps_session_set_first(set->portal, i))
+      rc = roll_subset(set, NULL, set->portal[i], from, to, &r);
   }
-  if (rc == PS_OK) rc = ps_sqlite_rollup_write(store, game_id, r.items, r.n, to);
-  free(r.items);
+  if (rc != PS_OK) {
+    free(r.items);
+    return rc;
+  }
+  *out = r.items;
+  *n = r.n;
+  return PS_OK;
+}
+
+static int roll_chunk(sqlite_store *store, int64_t game_id, int64_t from, int64_t to,
+                      int64_t now_ms, int64_t timeout_ms) {
+  ps_session_set set = {0};
+  ps_rollup_row *minutes = NULL;
+  size_t n = 0;
+  int64_t epoch = 0; /* read before the sessions: a deletion after it voids the write */
+  int rc = ps_sqlite_playtime_epoch(store, game_id, &epoch);
+  if (rc == PS_OK)
+    rc = ps_session_set_load(store, game_id, from, to, now_ms, timeout_ms, NULL, NULL, &set);
+  if (rc == PS_OK) rc = ps_rollup_minutes_compute(&set, from, to, &minutes, &n);
+  if (rc == PS_OK) rc = ps_sqlite_rollup_write(store, game_id, minutes, n, to, epoch);
+  free(minutes);
   ps_session_set_free(&set);
   return rc;
 }
 
 int ps_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
                       int64_t timeout_ms) {
+  /* A player deletion cut short (a crash) is finished first: its days are computed again. */
   int64_t settled;
-  int rc = ps_sqlite_rollup_settled(store, game_id, &settled);
+  int rc = ps_sqlite_playtime_recompute_pending(store, game_id);
+  if (rc == PS_OK) rc = ps_sqlite_rollup_settled(store, game_id, &settled);
   if (rc == PS_ENOTFOUND) {
     /* Never rolled up: start at the first session's minute (or at the horizon if none). */
     rc = ps_sqlite_msessions_first_start(store, game_id, &settled);
@@ -120,5 +139,6 @@ int ps_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms, 
   }
   /* The hourly and daily rollups of every playtime metric follow the same horizon. */
   if (rc == PS_OK) rc = ps_playtime_rollup_advance(store, game_id, horizon_ms, now_ms, timeout_ms);
-  return rc;
+  /* A deletion came in while this pass computed: the next pass computes again without it. */
+  return rc == PS_EEXPIRED ? PS_OK : rc;
 }

@@ -13,7 +13,9 @@
  * window_ms of server time, and a session is over after timeout_ms without requests, so every
  * minute before now - window - timeout (less a margin for requests still being committed) is
  * final: no session can start in it any more, and every session that covers it either already
- * ended or will end after it. The horizon moves with the server's --session-window and
+ * ended or will end after it. A player deletion (playtime_lifecycle.c) is the one exception: it
+ * computes the days that player played again, without them, and voids the write of a pass
+ * that loaded its sessions before the deletion (PS_EEXPIRED; that pass is run again). The horizon moves with the server's --session-window and
  * --session-timeout; rows already written stay as they were computed.
  */
 #ifndef PS_STORE_SQLITE_ROLLUP_H
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "store/sqlite/internal.h"
+#include "store/sqlite/session_set.h"
 
 #define PS_ROLLUP_MINUTE_MS 60000
 #define PS_ROLLUP_MARGIN_MS 60000
@@ -35,5 +38,12 @@ int64_t ps_rollup_horizon(int64_t now_ms, int64_t window_ms, int64_t timeout_ms)
  * written). */
 int ps_rollup_advance(sqlite_store *store, int64_t game_id, int64_t horizon_ms, int64_t now_ms,
                       int64_t timeout_ms);
+
+/* The minute rows of [from, to) (a minute boundary each) computed from set: one per
+ * combination present with a nonzero peak, as ps_rollup_advance stores them. *out: malloc'd
+ * (caller frees), *n rows. Returns 0 or PS_ENOMEM. Player deletions compute a day again with
+ * it (playtime_lifecycle.c). */
+int ps_rollup_minutes_compute(const ps_session_set *set, int64_t from, int64_t to,
+                              ps_rollup_row **out, size_t *n);
 
 #endif

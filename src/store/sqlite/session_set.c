@@ -84,6 +84,14 @@ int ps_session_set_load(sqlite_store *store, int64_t game_id, int64_t from_ms, i
                                      add_session, out);
 }
 
+int ps_session_set_load_player(sqlite3 *db, int64_t game_id, const char *player, int64_t now_ms,
+                               int64_t timeout_ms, ps_session_set *out) {
+  memset(out, 0, sizeof *out);
+  out->now_ms = now_ms;
+  out->timeout_ms = timeout_ms;
+  return ps_sqlite_msessions_of_player_on(db, game_id, player, add_session, out);
+}
+
 void ps_session_set_free(ps_session_set *set) {
   for (size_t i = 0; i < set->n; i++) {
     free((char *)set->items[i].player);

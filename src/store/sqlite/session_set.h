@@ -32,6 +32,10 @@ typedef struct ps_session_set {
 int ps_session_set_load(sqlite_store *store, int64_t game_id, int64_t from_ms, int64_t to_ms,
                         int64_t now_ms, int64_t timeout_ms, const char *platform,
                         const char *portal, ps_session_set *out);
+/* Loads every session of one player of game_id, as seen at now_ms, on connection db (the
+ * intervals a player deletion takes out of the rollups, read in its write transaction). */
+int ps_session_set_load_player(sqlite3 *db, int64_t game_id, const char *player, int64_t now_ms,
+                               int64_t timeout_ms, ps_session_set *out);
 void ps_session_set_free(ps_session_set *set);
 
 /* Whether item i's value in column (set->platform or set->portal) is the first of its kind,

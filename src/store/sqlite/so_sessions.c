@@ -7,7 +7,11 @@
  *               match_created_ms, created_ms (generated), pool_id, pool_name, queue_id,
  *               queue_name, region_id, requested_ms, completed_ms, completion, players,
  *               backfill, key_seq)                 one row per session: its summary
- *   so_events(id, session, event_key, type, ts_ms, body)    unique (session, event_key)
+ *   so_events(id, session, event_key, type, ts_ms, body, received_ms)
+ *                                         unique (session, event_key); received_ms: server
+ *                                         time of arrival (NULL in rows stored before it was
+ *                                         kept: read as ts_ms); its index, so_events_by_arrival,
+ *                                         is created by db.c's lifecycle step (so_scan.c)
  *   so_tickets(session, ticket_id)        matchmaking tickets named by the session's events
  *
  * Each event merges into its session's summary with order-independent rules (minimum,
@@ -45,7 +49,7 @@ const char ps_sqlite_sessions_schema[] =
     "CREATE INDEX IF NOT EXISTS so_sessions_by_seq ON so_sessions(key_seq);"
     "CREATE TABLE IF NOT EXISTS so_events("
     "  id INTEGER PRIMARY KEY, session INTEGER NOT NULL, event_key TEXT NOT NULL,"
-    "  type TEXT NOT NULL, ts_ms INTEGER NOT NULL, body TEXT NOT NULL,"
+    "  type TEXT NOT NULL, ts_ms INTEGER NOT NULL, body TEXT NOT NULL, received_ms INTEGER,"
     "  UNIQUE(session, event_key));"
     "CREATE INDEX IF NOT EXISTS so_events_by_time ON so_events(session, ts_ms, id);"
     "CREATE TABLE IF NOT EXISTS so_tickets("
@@ -104,8 +108,8 @@ int ps_sqlite_sessions_open(sqlite_store *s) {
   ps_sqlite_sessions *q = s->sessions;
   if (ps_sqlite_prepare(s->writer, upsert_session_sql, &q->upsert_session) != PS_OK ||
       ps_sqlite_prepare(s->writer,
-                        "INSERT INTO so_events(session, event_key, type, ts_ms, body)"
-                        " VALUES(?,?,?,?,?) ON CONFLICT DO NOTHING",
+                        "INSERT INTO so_events(session, event_key, type, ts_ms, body,"
+                        " received_ms) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                         &q->insert_event) != PS_OK ||
       ps_sqlite_prepare(s->writer,
                         "INSERT OR IGNORE INTO so_tickets(session, ticket_id) VALUES(?,?)",
@@ -175,6 +179,7 @@ int ps_sqlite_sessions_write(sqlite_store *s, const ps_record *r, int *duplicate
   sqlite3_bind_text(st, 3, e->type, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, e->ts_ms);
   sqlite3_bind_text(st, 5, e->body, (int)e->body_len, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 6, r->received_ms);
   if (ps_sqlite_step_and_reset(st) != PS_OK) return PS_EIO;
   *duplicate = sqlite3_changes(s->writer) == 0;
   for (size_t i = 0; i < e->nticket_ids; i++) {
