@@ -107,6 +107,7 @@ int ps_export_period(const ps_export_job *job, ps_export_kind kind, ps_export_fo
 int ps_export_range(const ps_export_job *job, int64_t from_ms, int64_t to_ms, int again,
                     ps_export_progress progress, void *ctx, char *why, size_t cap) {
   int64_t p = job->period_ms;
+  if (from_ms < job->game->created_ms) from_ms = job->game->created_ms; /* nothing before */
   int64_t start = from_ms - ((from_ms % p) + p) % p;
   ps_state_store *state = job->stores->state;
   const char *target = ps_target_display(job->target);

@@ -55,7 +55,8 @@ int ps_export_period(const ps_export_job *job, ps_export_kind kind, ps_export_fo
 typedef void (*ps_export_progress)(const ps_export_object *object, int skipped, void *ctx);
 
 /* Every period starting in [from_ms, to_ms) (from_ms rounded down, to_ms up, to whole
- * periods), every kind and format of the job, oldest period first. Periods the export log
+ * periods; none before the game was created), every kind and format of the job, oldest
+ * period first. Periods the export log
  * already holds for this target are skipped unless again. Stops at the first error, and
  * (PS_ESHUTDOWN) when *job->stop is set. */
 int ps_export_range(const ps_export_job *job, int64_t from_ms, int64_t to_ms, int again,
