@@ -68,7 +68,10 @@
  *   schema.c     the tables, created and upgraded on every server
  *   rows.c       records as TabSeparated rows of the tables above
  *   spool.c      the node's durable local spool and its shipping to ClickHouse
- *   events.c     the ps_event_store_ops table: open, append, scan, maintain, dispatch
+ *   events.c     the ps_event_store_ops table: open, append, maintain, dispatch
+ *   scan.c       scans (export, the CLI): ranged, paged, deduplicated
+ *   forget.c     deleting a player, journalled so that maintain() finishes and repeats it
+ *   retention.c  dropping raw rows past retention (partitions, then the boundary)
  *   ga_metrics.c       metrics of analytics events (PS_SOURCE_EVENTS) in SQL; ga_families.c
  *                      the six families; ga_sql.c what their SQL shares (scope, WHERE, dedup)
  *   playtime_metrics.c metrics of metrics sessions (PS_SOURCE_PLAYTIME) and live() in SQL
@@ -117,6 +120,10 @@ typedef struct ch_store {
 
 /* The table to read and insert: "db.events" (the Distributed one on a cluster). */
 void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap);
+/* The table each server holds itself: "db.events_local" on a cluster, else "db.events". A
+ * subquery naming it inside a query of the Distributed table runs on each shard over that
+ * shard's rows (a record's copies are on one shard). */
+void ps_ch_local_table(const ch_store *s, const char *name, char *out, size_t cap);
 
 /* Runs sql on the queried server; answer as in ps_ch_exec. Logs ClickHouse's error (never
  * the password) and returns PS_EIO on failure. */
@@ -134,6 +141,13 @@ int ps_ch_schema_ensure(ch_store *s);
  * ALTER TABLE ... DELETE mutation of the local tables, which ClickHouse applies in the
  * background (the rows stop being read once it has). */
 int ps_ch_delete_where(ch_store *s, const char *table, const char *where);
+/* Waits until every server has applied every mutation of table (a name of internal.h);
+ * PS_EIO when one is still running after two minutes. */
+int ps_ch_wait_mutations(ch_store *s, const char *table);
+/* The same on one server. */
+int ps_ch_wait_mutations_on(ch_store *s, const ps_ch_server *server, const char *table);
+/* ps_ch_delete_where, then ps_ch_wait_mutations: once it returns 0 no read sees the rows. */
+int ps_ch_delete_where_wait(ch_store *s, const char *table, const char *where);
 
 /* ---- rows.c: records as rows of the tables (appended to the table's buffer) ---- */
 typedef enum { PS_CH_EVENTS, PS_CH_REJECTED, PS_CH_MSESSIONS, PS_CH_SO_EVENTS, PS_CH_NTABLES } ps_ch_table_id;
@@ -165,5 +179,13 @@ int ps_ch_so_session_get(ch_store *s, const ps_so_key *key, ps_so_session *out,
 int ps_ch_so_session_list(ch_store *s, const ps_so_query *q, ps_so_session **out, size_t *count,
                           int64_t *snapshot_seq);
 int ps_ch_so_expire(ch_store *s, int64_t before_ms, int64_t *deleted);
+
+/* ---- the data lifecycle (events.h): scan.c, forget.c, retention.c ---- */
+int ps_ch_scan(ch_store *s, const ps_scan_query *q, ps_scan_visitor visit, void *ctx);
+int ps_ch_forget_player(ch_store *s, int64_t game_id, const char *user_id,
+                        ps_forget_report *out);
+/* Redoes every journalled deletion that is due at now_ms (maintain()); see forget.c. */
+int ps_ch_forget_resume(ch_store *s, int64_t now_ms);
+int ps_ch_drop_raw_before(ch_store *s, ps_raw_kind kind, int64_t before_ms, int64_t *dropped);
 
 #endif

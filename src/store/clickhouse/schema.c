@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/errors.h"
 #include "common/log.h"
@@ -76,6 +77,10 @@ static const struct table {
 
 void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap) {
   snprintf(out, cap, "%s.%s", s->config.database, name);
+}
+
+void ps_ch_local_table(const ch_store *s, const char *name, char *out, size_t cap) {
+  snprintf(out, cap, "%s.%s%s", s->config.database, name, s->config.cluster[0] ? "_local" : "");
 }
 
 
@@ -168,4 +173,48 @@ int ps_ch_delete_where(ch_store *s, const char *table, const char *where) {
     rc = ps_ch_query_on(s, &s->config.servers[i], sql.data, NULL);
   ps_buf_free(&sql);
   return rc;
+}
+
+/* How long a deletion may take on one server before the caller is told it failed (it is then
+ * still running there, and a retry finds the rows gone or deletes them again). */
+#define MUTATION_WAIT_MS 120000
+
+int ps_ch_wait_mutations_on(ch_store *s, const ps_ch_server *server, const char *table) {
+  const char *database = s->config.database;
+  char local[128];
+  snprintf(local, sizeof local, "%s%s", table, s->config.cluster[0] ? "_local" : "");
+  ps_buf sql = {0}, answer = {0};
+  int rc = ps_buf_append_str(&sql, "SELECT count() FROM system.mutations WHERE database = ");
+  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, database, strlen(database));
+  if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND table = ");
+  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, local, strlen(local));
+  if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND is_done = 0");
+  for (int waited = 0; rc == PS_OK; waited += 20) {
+    ps_buf_reset(&answer);
+    rc = ps_ch_query_on(s, server, sql.data, &answer);
+    if (rc != PS_OK) break;
+    if (!answer.data || strtoll(answer.data, NULL, 10) == 0) break;
+    if (waited >= MUTATION_WAIT_MS) {
+      ps_error_log("clickhouse %s:%d: a deletion of rows of %s is still running after %d s",
+                   server->host, server->port, local, MUTATION_WAIT_MS / 1000);
+      rc = PS_EIO;
+      break;
+    }
+    usleep(20 * 1000);
+  }
+  ps_buf_free(&sql);
+  ps_buf_free(&answer);
+  return rc;
+}
+
+int ps_ch_wait_mutations(ch_store *s, const char *table) {
+  int rc = PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
+    rc = ps_ch_wait_mutations_on(s, &s->config.servers[i], table);
+  return rc;
+}
+
+int ps_ch_delete_where_wait(ch_store *s, const char *table, const char *where) {
+  int rc = ps_ch_delete_where(s, table, where);
+  return rc == PS_OK ? ps_ch_wait_mutations(s, table) : rc;
 }
