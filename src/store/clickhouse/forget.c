@@ -4,18 +4,19 @@
  * the records other nodes acknowledged before it have certainly been shipped.
  *
  * What is deleted, on every shard (ALTER TABLE ... DELETE on the local tables, then a wait
- * until every server has applied it): events and user_days rows whose user_id is the
- * player's, msession_requests rows whose player is (every request of a session carries its
+ * until every server has applied it): events, user_days and user_firsts rows whose user_id is
+ * the player's, msession_requests rows whose player is (every request of a session carries its
  * player: the registry refuses another's), and rejected events whose body holds the user id as
  * a JSON string ("id", JSON-escaped as the collector's clients write it): the privacy-safe
- * side, a rejected event naming the id in any string member goes too. user_days is the one
- * precomputed table; the metrics read everything else from the raw rows, so every metric then
- * answers as if the player had never played.
+ * side, a rejected event naming the id in any string member goes too. user_days and
+ * user_firsts are the precomputed tables; the metrics read everything else from the raw rows,
+ * so every metric then answers as if the player had never played.
  *
  * Guarantees:
  * - No mutation names the id: ClickHouse keeps a mutation's text (system.mutations and a
- *   mutation_N.txt file per table), so events, user_days and msession_requests are matched by
- *   hex(MD5(id)) and rejected events by the random keys (rid) of the rows found first. The
+ *   mutation_N.txt file per table), so events, user_days, user_firsts and msession_requests
+ *   are matched by hex(MD5(id)) and rejected events by the random keys (rid) of the rows
+ *   found first. The
  *   SELECTs that count and find rows do hold the id in their text (a server that logs its
  *   queries, or has query_log on, keeps them there).
  * - Spools: this node's spool is shipped before the deletion, so nothing this node acknowledged
@@ -167,6 +168,8 @@ static int forget_once(ch_store *s, int64_t game_id, const char *user_id, ps_for
   if (rc == PS_OK)
     rc = forget_in(s, "user_days", "user_id", "0", game_id, user_id, md5_hex, &ignored);
   if (rc == PS_OK)
+    rc = forget_in(s, "user_firsts", "user_id", "0", game_id, user_id, md5_hex, &ignored);
+  if (rc == PS_OK)
     rc = forget_in(s, "msession_requests", "player", "uniqExactIf(session_id, kind = 0)",
                    game_id, user_id, md5_hex, &out->msessions);
   if (rc == PS_OK) rc = forget_rejected(s, game_id, user_id, &out->rejected);
@@ -218,14 +221,6 @@ static int read_entry(const char *path, journal_entry *e) {
   return rc;
 }
 
-static int sync_directory(const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return PS_EIO;
-  int rc = fsync(fd) == 0 ? PS_OK : PS_EIO;
-  close(fd);
-  return rc;
-}
-
 /* Writes (durably) the entry for game and id, due at due_ms, into path (cap bytes). */
 static int journal_write(ch_store *s, int64_t game_id, const char *user_id, int64_t due_ms,
                          char *path, size_t cap) {
@@ -264,7 +259,7 @@ static int journal_write(ch_store *s, int64_t game_id, const char *user_id, int6
       rc = PS_EIO;
     }
   }
-  if (rc == PS_OK) rc = sync_directory(dir);
+  if (rc == PS_OK) rc = ps_ch_sync_dir(dir);
   ps_buf_free(&text);
   ps_buf_free(&tmp);
   return rc;

@@ -57,6 +57,11 @@
  *     game_id Int64, date Date, day Int32, user_id String, platform String, build String,
  *     os_version String, custom_01 String, custom_02 String, custom_03 String
  *
+ *   user_firsts (schema 3) one row per user, day and dimension values with a folded `user`
+ *               event and the highest keep of those in one insert (user_firsts_mv on each
+ *               events table): the first days of new_users and retention; sharded like events.
+ *     the columns of user_days, keep UInt64
+ *
  * Every read deduplicates with FINAL (or GROUP BY the sorting key): rows of a record shipped
  * twice are equal, and FINAL keeps one per key whether or not the parts were merged yet. The
  * analytics-event metrics read events without FINAL (single-threaded on 18.16) and take only
@@ -166,6 +171,8 @@ int ps_ch_spool_append(ps_ch_spool *sp, ps_buf rows[PS_CH_NTABLES]);
 int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s);
 /* Bytes appended and not yet shipped. */
 int64_t ps_ch_spool_pending(ps_ch_spool *sp);
+/* fsyncs the directory dir (a file created or renamed in it is then durable). */
+int ps_ch_sync_dir(const char *dir);
 /* The spool of s, opened on first use (PS_EIO with a log line when it cannot be). */
 int ps_ch_spool_of(ch_store *s, ps_ch_spool **out);
 

@@ -16,13 +16,15 @@
  * sessions and deletes them by (game_id, session_id) literals, SESSIONS_PER_MUTATION at a
  * time (found, deleted, found again: memory stays bounded). Requests left without their start (none should be) go too when over.
  *
- * What stays: user_days (the one rollup of this backend), so dau, wau, mau, the users of a
- * range, the groups seen (group_by), retention's active days keep their figures. Everything
- * else is computed from the raw rows and loses the dropped ones: new_users and retention's
- * cohorts (first days from events), sessions, avg_session_length, sessions_per_user, revenue,
- * paying_users, arpdau, arppu, conversion, the families (progression, funnel, resources,
- * design, errors, ads), every playtime metric (ccu, concurrent_ugc, total_players, sessions,
- * avg_playtime, avg_ugc_per_session, session_length_histogram, top_mods) and live().
+ * What stays: user_days and user_firsts (this backend's rollups), so dau, wau, mau, the users
+ * of a range, the groups seen (group_by), new_users and retention (cohorts from user_firsts,
+ * active days from user_days) keep their figures for the dropped days. Everything else is
+ * computed from the raw rows and loses the dropped ones: sessions, avg_session_length,
+ * sessions_per_user, revenue, paying_users, arpdau, arppu, conversion (their numerators), the
+ * families (progression, funnel, resources, design, errors, ads), every playtime metric (ccu,
+ * concurrent_ugc, total_players, sessions, avg_playtime, avg_ugc_per_session,
+ * session_length_histogram, top_mods) and live(); matchmaking metrics read so_events, which
+ * this does not touch (so_expire does).
  *
  * Guarantees: when it returns 0, no read sees a dropped row (mutations waited for; a dropped
  * partition is gone at once). *dropped: rows removed, counting stored copies not yet merged (an

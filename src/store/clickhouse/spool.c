@@ -75,7 +75,7 @@ static uint32_t rd32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int sync_dir(const char *dir) {
+int ps_ch_sync_dir(const char *dir) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return PS_EIO;
   int rc = fsync(fd) == 0 ? PS_OK : PS_EIO;
@@ -226,7 +226,7 @@ static int recover(ps_ch_spool *sp) {
     sp->ship_seq = sp->active_seq;
     sp->ship_off = 0;
   }
-  return sync_dir(sp->dir);
+  return ps_ch_sync_dir(sp->dir);
 }
 
 int ps_ch_spool_open(const char *dir, int64_t max_bytes, ps_ch_spool **out) {
@@ -287,7 +287,7 @@ static int rotate(ps_ch_spool *sp) {
   char path[4200];
   segment_path(sp, sp->active_seq + 1, path, sizeof path);
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0 || sync_dir(sp->dir) != PS_OK) {
+  if (fd < 0 || ps_ch_sync_dir(sp->dir) != PS_OK) {
     if (fd >= 0) close(fd);
     return PS_EIO;
   }

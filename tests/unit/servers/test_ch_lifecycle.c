@@ -12,7 +12,9 @@
  *   row of any table of the database on any shard, nor in system.mutations, nor in the spool
  *   directory;
  * - drop_raw_before: the raw rows before the cut are gone (a whole month's partition dropped),
- *   those after it stay, and dau, wau and mau of the dropped days answer as before.
+ *   those after it stay, and dau, wau, mau, new_users and retention of the dropped days
+ *   answer as before (they read the rollups user_days and user_firsts);
+ * - the upgrade from schema 2 fills user_firsts from the events already stored.
  *
  * Needs $PLAYSTAT_TEST_CH_HTTP (two servers) and $PLAYSTAT_TEST_CH_CLUSTER, as
  * tests/servers/run-with.sh --clickhouse 2 sets them; fails when they are not set. */
@@ -147,10 +149,10 @@ static void append(ps_event_store *s, batch *b) {
   }
 }
 
-static ps_event_store *open_node(const char *spool) {
+static ps_event_store *open_store(const char *database, const char *spool) {
   const char *http = getenv("PLAYSTAT_TEST_CH_HTTP"), *cluster = getenv("PLAYSTAT_TEST_CH_CLUSTER");
   char url[1024];
-  snprintf(url, sizeof url, "//%s/%s?cluster=%s&spool=%s", http, the.database, cluster, spool);
+  snprintf(url, sizeof url, "//%s/%s?cluster=%s&spool=%s", http, database, cluster, spool);
   ps_store_options options = {0};
   ps_event_store *s = NULL;
   if (ps_event_backend("clickhouse")->open(url, &options, &s) != PS_OK) return NULL;
@@ -177,8 +179,8 @@ static int setup(void **state) {
   snprintf(the.spool, sizeof the.spool, "%s/spool", the.dir);
   snprintf(the.other_spool, sizeof the.other_spool, "%s/other", the.dir);
   snprintf(the.database, sizeof the.database, "t_life_%ld_%d", (long)time(NULL), (int)getpid());
-  the.ch = open_node(the.spool);
-  the.other_node = open_node(the.other_spool);
+  the.ch = open_store(the.database, the.spool);
+  the.other_node = open_store(the.database, the.other_spool);
   return the.ch && the.other_node ? 0 : -1;
 }
 
@@ -204,14 +206,15 @@ static void sql_on(size_t i, const char *sql, ps_buf *out) {
   if (rc != PS_OK) fail_msg("%s: %s", sql, err);
 }
 
-static int64_t sql_int(const char *fmt, ...) {
+/* The number sql (printf-style) answers on server i. */
+static int64_t sql_int_on(size_t i, const char *fmt, ...) {
   char sql[2048];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(sql, sizeof sql, fmt, ap);
   va_end(ap);
   ps_buf out = {0};
-  sql_on(0, sql, &out);
+  sql_on(i, sql, &out);
   int64_t v = out.data ? strtoll(out.data, NULL, 10) : 0;
   ps_buf_free(&out);
   return v;
@@ -593,13 +596,13 @@ static void forget_player_answers_as_the_model(void **state) {
 
   /* the other node ships the event it acknowledged: back until the repetition */
   assert_int_equal(the.other_node->ops->maintain(the.other_node, ps_now_ms()), PS_OK);
-  assert_int_equal(sql_int("SELECT count() FROM %s.events WHERE user_id = '%s'", the.database,
+  assert_int_equal(sql_int_on(0, "SELECT count() FROM %s.events WHERE user_id = '%s'", the.database,
                            target), 1);
   assert_int_equal(the.ch->ops->maintain(the.ch, ps_now_ms()), PS_OK); /* not due yet */
-  assert_int_equal(sql_int("SELECT count() FROM %s.events WHERE user_id = '%s'", the.database,
+  assert_int_equal(sql_int_on(0, "SELECT count() FROM %s.events WHERE user_id = '%s'", the.database,
                            target), 1);
   assert_int_equal(the.ch->ops->maintain(the.ch, ps_now_ms() + 61 * SEC), PS_OK);
-  assert_int_equal(sql_int("SELECT count() FROM %s.events WHERE user_id = '%s'", the.database,
+  assert_int_equal(sql_int_on(0, "SELECT count() FROM %s.events WHERE user_id = '%s'", the.database,
                            target), 0);
   assert_int_equal(every_metric_alike(), 0);
   assert_int_equal(files_naming(the.spool, "", 1), 0); /* the journal is gone */
@@ -619,6 +622,23 @@ static void forget_player_answers_as_the_model(void **state) {
 #define CUT_DAY 20460 /* 2026-01-07 */
 
 static batch old;
+
+/* a and b are the same answer: buckets, groups (retention: one per cohort), values, totals. */
+static void same_result(const char *metric, const ps_metric_result *a, const ps_metric_result *b) {
+  fprintf(stderr, "test_ch_lifecycle: %s: total %g, %zu groups\n", metric, a->whole.total,
+          a->ngroups);
+  assert_true(a->whole.total > 0 || a->ngroups > 0);
+  assert_int_equal(a->nbuckets, b->nbuckets);
+  assert_int_equal(a->ngroups, b->ngroups);
+  assert_true(a->whole.total == b->whole.total);
+  assert_memory_equal(a->whole.values, b->whole.values, a->nbuckets * sizeof *a->whole.values);
+  for (size_t g = 0; g < a->ngroups; g++) {
+    assert_string_equal(a->groups[g].key, b->groups[g].key);
+    assert_true(a->groups[g].total == b->groups[g].total);
+    assert_memory_equal(a->groups[g].values, b->groups[g].values,
+                        a->nbuckets * sizeof *a->groups[g].values);
+  }
+}
 
 static void distinct_users(const char *metric, ps_metric_result *out) {
   ps_metric_query q = {.source = PS_SOURCE_EVENTS, .metric = metric, .game_id = GAME_R,
@@ -649,9 +669,10 @@ static void drop_raw_before_keeps_the_user_figures(void **state) {
     }
   append(the.ch, &old);
   assert_int_equal(the.ch->ops->maintain(the.ch, ps_now_ms()), PS_OK);
-  static const char *const kept[] = {"dau", "wau", "mau"};
-  ps_metric_result before[3], after[3];
-  for (int m = 0; m < 3; m++) distinct_users(kept[m], &before[m]);
+  static const char *const kept[] = {"dau", "wau", "mau", "new_users", "retention"};
+  enum { NKEPT = sizeof kept / sizeof *kept };
+  ps_metric_result before[NKEPT], after[NKEPT];
+  for (int m = 0; m < NKEPT; m++) distinct_users(kept[m], &before[m]);
   assert_true(before[0].whole.total > 0);
   int64_t all_events = scan(PS_SCAN_EVENTS, GAME_R, NULL, 0, 0, NULL).n;
 
@@ -666,26 +687,18 @@ static void drop_raw_before_keeps_the_user_figures(void **state) {
   assert_int_equal(rej.n, rejected_after);
   assert_true(rej.first_ms >= CUT_DAY * DAY);
   /* December (every row arrived before the cut) went as a whole partition */
-  for (size_t i = 0; i < the.nservers; i++) {
-    char sql[512];
-    ps_buf out = {0};
-    snprintf(sql, sizeof sql,
-             "SELECT count() FROM system.parts WHERE active AND database = '%s' AND table IN "
-             "('events_local', 'rejected_local') AND partition = '202512'",
-             the.database);
-    sql_on(i, sql, &out);
-    assert_int_equal(strtoll(out.data, NULL, 10), 0);
-    ps_buf_free(&out);
-  }
+  for (size_t i = 0; i < the.nservers; i++)
+    assert_int_equal(sql_int_on(i, "SELECT count() FROM system.parts WHERE active AND database ="
+                                   " '%s' AND table IN ('events_local', 'rejected_local') AND"
+                                   " partition = '202512'",
+                                the.database),
+                     0);
   /* other games' later rows stay */
   assert_int_equal(scan(PS_SCAN_EVENTS, SCAN_GAME, NULL, 0, 0, NULL).n, NSCAN);
 
-  for (int m = 0; m < 3; m++) {
+  for (int m = 0; m < NKEPT; m++) {
     distinct_users(kept[m], &after[m]);
-    assert_int_equal(after[m].nbuckets, before[m].nbuckets);
-    assert_true(after[m].whole.total == before[m].whole.total);
-    assert_memory_equal(after[m].whole.values, before[m].whole.values,
-                        before[m].nbuckets * sizeof *before[m].whole.values);
+    same_result(kept[m], &before[m], &after[m]);
     ps_metric_result_free(&before[m]);
     ps_metric_result_free(&after[m]);
   }
@@ -699,10 +712,65 @@ static void drop_raw_before_keeps_the_user_figures(void **state) {
   assert_int_equal(ms.n, sessions_after);
   assert_true(ms.first_ms >= CUT_DAY * DAY);
   /* whole sessions: the ones kept still have their start and end */
-  assert_int_equal(sql_int("SELECT count() FROM %s.msession_requests WHERE game_id = %d AND kind = 0",
+  assert_int_equal(sql_int_on(0, "SELECT count() FROM %s.msession_requests WHERE game_id = %d AND kind = 0",
                            the.database, GAME_R), sessions_after);
-  assert_int_equal(sql_int("SELECT count() FROM %s.msession_requests WHERE game_id = %d AND kind = 2",
+  assert_int_equal(sql_int_on(0, "SELECT count() FROM %s.msession_requests WHERE game_id = %d AND kind = 2",
                            the.database, GAME_R), sessions_after);
+}
+
+/* ---- the upgrade from schema 2 ---- */
+
+static void new_users_of(ps_event_store *s, ps_metric_result *out) {
+  ps_metric_query q = {.source = PS_SOURCE_EVENTS, .metric = "new_users", .game_id = 77,
+                       .from_ms = 20500 * DAY, .to_ms = 20510 * DAY, .interval_ms = DAY,
+                       .group_by = "platform"};
+  assert_int_equal(s->ops->metric(s, &q, out), PS_OK);
+}
+
+static void the_upgrade_from_schema_2_fills_user_firsts(void **state) {
+  (void)state;
+  char database[80], spool[160];
+  snprintf(database, sizeof database, "%s_up", the.database);
+  snprintf(spool, sizeof spool, "%s/up-spool", the.dir);
+  ps_event_store *s = open_store(database, spool);
+  assert_non_null(s);
+  static batch b;
+  b.n = 0;
+  for (int u = 0; u < 8; u++)
+    for (int d = u % 4; d < 10; d += 2) {
+      event(&b, 77, "user", keep("up-%d", u), 20500 + d, (20500 + d) * DAY + u * SEC);
+      b.facts[b.n - 1].platform = u % 3 ? "ios" : "android";
+    }
+  append(s, &b);
+  assert_int_equal(s->ops->maintain(s, ps_now_ms()), PS_OK);
+  ps_metric_result before, after;
+  new_users_of(s, &before);
+  s->ops->close(s);
+  /* back to what schema 2 had: no user_firsts, version 2 */
+  for (size_t i = 0; i < the.nservers; i++) {
+    static const char *const steps[] = {
+        "DROP TABLE %s.user_firsts_mv", "DROP TABLE %s.user_firsts",
+        "DROP TABLE %s.user_firsts_local", "DROP TABLE %s.playstat_schema",
+        "CREATE TABLE %s.playstat_schema (version UInt32) ENGINE = TinyLog",
+        "INSERT INTO %s.playstat_schema VALUES (2)"};
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+      char sql[256];
+      snprintf(sql, sizeof sql, steps[k], database);
+      sql_on(i, sql, NULL);
+    }
+  }
+  s = open_store(database, spool); /* upgrades */
+  assert_non_null(s);
+  new_users_of(s, &after);
+  same_result("new_users after the upgrade", &before, &after);
+  ps_metric_result_free(&before);
+  ps_metric_result_free(&after);
+  s->ops->close(s);
+  for (size_t i = 0; i < the.nservers; i++) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE %s", database);
+    sql_on(i, sql, NULL);
+  }
 }
 
 int main(void) {
@@ -710,6 +778,7 @@ int main(void) {
       cmocka_unit_test(ranged_scans_visit_exactly_their_range),
       cmocka_unit_test(forget_player_answers_as_the_model),
       cmocka_unit_test(drop_raw_before_keeps_the_user_figures),
+      cmocka_unit_test(the_upgrade_from_schema_2_fills_user_firsts),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
