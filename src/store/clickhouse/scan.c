@@ -15,7 +15,8 @@
  * - Bounded memory, here and in ClickHouse: at most SCAN_PAGE items are read per query.
  *   Events and multiplayer events page in two steps, so that no page reads more than its rows
  *   (whatever the copies): (1) the bound: the key (arrival, identity part) of the SCAN_PAGE-th
- *   stored row after the previous page's bound; (2) the records with a row whose key lies in
+ *   stored row after the previous page's bound (the bounds of BOUNDS_PER_QUERY pages are found
+ *   by one read of the keys); (2) the records with a row whose key lies in
  *   (previous bound, bound], deduplicated by their identity over all their copies, of which
  *   those whose kept copy's key lies in that interval are visited. Each record's kept copy is
  *   itself a row of exactly one interval, so every record is visited once, in key order.
@@ -41,6 +42,7 @@
 #include "store/clickhouse/internal.h"
 
 #define SCAN_PAGE 5000
+#define BOUNDS_PER_QUERY 40 /* pages of events found per read of their keys */
 #define MS_PER_DAY 86400000LL
 
 /* An so_events row's arrival sequence (rows.c) from its keep. */
@@ -119,18 +121,26 @@ static int append_scope(ps_buf *sql, const ps_scan_query *q) {
   return rc;
 }
 
-/* Step 1: the key of the SCAN_PAGE-th row after `after` (none: fewer rows are left). */
-static int bound_sql(ch_store *s, const two_step *t, const ps_scan_query *q,
-                     const page_key *after, ps_buf *sql) {
+/* Step 1: the keys of the SCAN_PAGE-th, 2 * SCAN_PAGE-th, ... rows after `after`, at most
+ * BOUNDS_PER_QUERY of them (fewer: what follows the last one is less than a page), found in
+ * one read of the range's keys for that many pages. */
+static int bounds_sql(ch_store *s, const two_step *t, const ps_scan_query *q,
+                      const page_key *after, ps_buf *sql) {
   char table[160];
   ps_ch_table(s, t->table, table, sizeof table);
-  int rc = ps_buf_printf(sql, "SELECT received_ms, %s AS second FROM %s PREWHERE ", t->second,
-                         table);
+  int rc = ps_buf_printf(sql,
+                         "SELECT tupleElement(k, 1), tupleElement(k, 2) FROM (SELECT"
+                         " arraySort(groupArray((received_ms, second))) AS ks FROM (SELECT"
+                         " received_ms, %s AS second FROM %s PREWHERE ",
+                         t->second, table);
   if (rc == PS_OK) rc = append_scope(sql, q);
   if (rc == PS_OK) rc = append_range(sql, "received_ms", q);
   if (rc == PS_OK) rc = append_key_bound(sql, "received_ms", t->second, t->second_text, after, 0);
   if (rc == PS_OK)
-    rc = ps_buf_printf(sql, " ORDER BY received_ms, second LIMIT 1 OFFSET %d", SCAN_PAGE - 1);
+    rc = ps_buf_printf(sql,
+                       " ORDER BY received_ms, second LIMIT %d)) ARRAY JOIN"
+                       " arrayFilter((x, i) -> i %% %d = 0, ks, arrayEnumerate(ks)) AS k",
+                       SCAN_PAGE * BOUNDS_PER_QUERY, SCAN_PAGE);
   return rc;
 }
 
@@ -192,37 +202,50 @@ static int visit_record_row(const ps_scan_query *q, const ps_ch_rows *rows,
   return visit(&item, ctx);
 }
 
+/* Visits the records with a row in (after, bound] (bound unset: after `after`). */
+static int visit_page(ch_store *s, const two_step *t, const ps_scan_query *q,
+                      const page_key *after, const page_key *bound, ps_buf *sql, ps_buf *answer,
+                      ps_scan_visitor visit, void *ctx) {
+  ps_buf_reset(sql);
+  int rc = records_sql(s, t, q, after, bound, sql);
+  if (rc == PS_OK) rc = ps_ch_query(s, sql->data, answer);
+  ps_ch_rows rows;
+  if (rc == PS_OK) ps_ch_rows_init(&rows, answer);
+  while (rc == PS_OK && ps_ch_rows_next(&rows)) rc = visit_record_row(q, &rows, visit, ctx);
+  return rc;
+}
+
 static int scan_two_step(ch_store *s, const two_step *t, const ps_scan_query *q,
                          ps_scan_visitor visit, void *ctx) {
-  ps_buf sql = {0}, answer = {0};
+  ps_buf sql = {0}, answer = {0}, bounds = {0};
   page_key after = {0}, bound = {0};
-  int rc = PS_OK, last = 0;
-  while (rc == PS_OK && !last) {
+  int rc = PS_OK;
+  for (;;) {
     ps_buf_reset(&sql);
-    rc = bound_sql(s, t, q, &after, &sql);
-    if (rc == PS_OK) rc = ps_ch_query(s, sql.data, &answer);
+    rc = bounds_sql(s, t, q, &after, &sql);
+    if (rc == PS_OK) rc = ps_ch_query(s, sql.data, &bounds);
     if (rc != PS_OK) break;
     ps_ch_rows rows;
-    ps_ch_rows_init(&rows, &answer);
-    bound.set = 0;
-    if (ps_ch_rows_next(&rows))
+    ps_ch_rows_init(&rows, &bounds);
+    int found = 0;
+    while (rc == PS_OK && ps_ch_rows_next(&rows)) {
+      found++;
       rc = page_key_take(&bound, &rows, 0);
-    else
-      last = 1; /* fewer than a page left: the rest */
-    ps_buf_reset(&sql);
-    if (rc == PS_OK) rc = records_sql(s, t, q, &after, &bound, &sql);
-    if (rc == PS_OK) rc = ps_ch_query(s, sql.data, &answer);
-    if (rc != PS_OK) break;
-    ps_ch_rows_init(&rows, &answer);
-    while (rc == PS_OK && ps_ch_rows_next(&rows)) rc = visit_record_row(q, &rows, visit, ctx);
-    if (rc == PS_OK && !last) {
-      page_key swap = after;
+      if (rc == PS_OK) rc = visit_page(s, t, q, &after, &bound, &sql, &answer, visit, ctx);
+      page_key swap = after; /* the next page starts after this bound */
       after = bound;
       bound = swap;
+    }
+    if (rc != PS_OK) break;
+    if (found < BOUNDS_PER_QUERY) { /* less than a page follows the last bound: the rest */
+      bound.set = 0;
+      rc = visit_page(s, t, q, &after, &bound, &sql, &answer, visit, ctx);
+      break;
     }
   }
   ps_buf_free(&sql);
   ps_buf_free(&answer);
+  ps_buf_free(&bounds);
   page_key_free(&after);
   page_key_free(&bound);
   return rc;
