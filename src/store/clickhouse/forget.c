@@ -19,8 +19,9 @@
  *   found first. The
  *   SELECTs that count and find rows do hold the id in their text (a server that logs its
  *   queries, or has query_log on, keeps them there).
- * - Spools: this node's spool is shipped before the deletion, so nothing this node acknowledged
- *   comes back afterwards. Another node ships what it acknowledged within seconds (maintain()
+ * - Spools: this node's spool is shipped before the deletion (by this process, or by the one
+ *   that holds it: the server beside a CLI), so nothing this node acknowledged comes back
+ *   after the repetition. Another node ships what it acknowledged within seconds (maintain()
  *   every second), and a crash-recovered spool at its next start: the deletion is therefore
  *   journalled and repeated by maintain() REDO_AFTER_MS later (and after a crash of this node).
  *   An event acknowledged by another node that is down for longer comes back when it ships.
@@ -272,7 +273,15 @@ int ps_ch_forget_player(ch_store *s, int64_t game_id, const char *user_id,
   char path[4200];
   int rc = journal_write(s, game_id, user_id, ps_now_ms() + REDO_AFTER_MS, path, sizeof path);
   if (rc != PS_OK) return rc;
-  ps_ch_ship_own(s); /* what this node acknowledged is in ClickHouse before the deletion */
+  /* What this node acknowledged goes to ClickHouse before the deletion: shipped here, or, when
+   * another process (the server beside a CLI) owns the spool, by that one within a second,
+   * which the repetition covers. */
+  ps_ch_spool *sp;
+  if (s->spool || !ps_ch_spool_held_elsewhere(s->config.spool_dir)) {
+    rc = ps_ch_spool_of(s, &sp);
+    if (rc == PS_OK) rc = ps_ch_spool_ship(sp, s);
+    if (rc != PS_OK) return rc; /* journalled: maintain() tries again */
+  }
   return forget_once(s, game_id, user_id, out);
 }
 

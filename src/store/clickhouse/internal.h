@@ -171,6 +171,8 @@ int ps_ch_spool_append(ps_ch_spool *sp, ps_buf rows[PS_CH_NTABLES]);
 int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s);
 /* Bytes appended and not yet shipped. */
 int64_t ps_ch_spool_pending(ps_ch_spool *sp);
+/* 1 when another process (or another handle) holds the spool of dir, which then ships it. */
+int ps_ch_spool_held_elsewhere(const char *dir);
 /* fsyncs the directory dir (a file created or renamed in it is then durable). */
 int ps_ch_sync_dir(const char *dir);
 /* The spool of s, opened on first use (PS_EIO with a log line when it cannot be). */

@@ -461,6 +461,16 @@ int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s) {
   return rc;
 }
 
+int ps_ch_spool_held_elsewhere(const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/lock", dir);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return 0; /* no spool there yet */
+  int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+  close(fd); /* releases the probe's lock */
+  return held;
+}
+
 int ps_ch_spool_of(ch_store *s, ps_ch_spool **out) {
   pthread_mutex_lock(&s->spool_lock);
   int rc = PS_OK;
