@@ -9,6 +9,8 @@
  *   DIR/%016llx.seg        append-only segments of frames: u32 length, u32 CRC-32 (zlib) of
  *                          the payload, payload = one table id byte + TabSeparated rows
  *   DIR/shipped            "SEGMENT OFFSET": where shipping stands (written after each block)
+ *   DIR/forget-HHHH.job    not the spool's: forget.c's deletion journal, kept beside it (the
+ *                          spool's frames are what a deletion must wait for)
  *
  * Guarantees:
  * - ps_ch_spool_append returns 0 only after its frames are written and fdatasync'ed.
