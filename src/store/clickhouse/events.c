@@ -1,7 +1,8 @@
 /*
  * events.c: the ClickHouse event store (store/events.h), its ops table and the parts that are
  * neither SQL for a metric nor the spool: open (the URL, the tables), append (rows into the
- * spool), maintain (shipping), scan (export and the CLI, page by page).
+ * spool), maintain (shipping, trimming, the deletions journalled by forget.c); scans,
+ * deletions and retention are scan.c, forget.c and retention.c.
  *
  * What it guarantees beyond events.h: append() is durable in the node's spool (spool.c); a
  * record is in ClickHouse, and so in every answer, once maintain() has run after its append
@@ -17,8 +18,6 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/clickhouse/internal.h"
-
-#define SCAN_PAGE 5000
 
 extern const ps_event_store_ops ps_clickhouse_event_ops;
 
@@ -148,6 +147,7 @@ static int ch_maintain(ps_event_store *store, int64_t now_ms) {
     s->last_trim_ms = now_ms;
     rc = trim_rejected(s);
   }
+  if (rc == PS_OK) rc = ps_ch_forget_resume(s, now_ms);
   return rc;
 }
 
@@ -179,121 +179,19 @@ static int ch_so_expire(ps_event_store *store, int64_t before_ms, int64_t *delet
   return ps_ch_so_expire((ch_store *)store, before_ms, deleted);
 }
 
-/* ---- scan: page by page in a total order, so that memory stays one page ---- */
-
-/* The columns and order of each scan kind; the last two columns are the page key. */
-static int scan_sql(ch_store *s, const ps_scan_query *q, const ps_buf *after, ps_buf *sql) {
-  char table[160];
-  int rc = PS_OK;
-  switch (q->kind) {
-    case PS_SCAN_EVENTS:
-      ps_ch_table(s, "events", table, sizeof table);
-      rc = ps_buf_printf(sql,
-                         "SELECT game_id, received_ms, category, body, received_ms, dedup_key"
-                         " FROM %s FINAL WHERE game_id = %" PRId64,
-                         table, q->game_id);
-      break;
-    case PS_SCAN_REJECTED:
-      ps_ch_table(s, "rejected", table, sizeof table);
-      /* the newest rejected_keep only (events.h): older ones are trimmed by maintain */
-      rc = ps_buf_printf(sql,
-                         "SELECT game_id, received_ms, category, body, event_index, errors,"
-                         " has_category, received_ms, rid FROM (SELECT * FROM %s FINAL"
-                         " WHERE game_id = %" PRId64
-                         " ORDER BY received_ms DESC, event_index DESC, rid DESC LIMIT %" PRId64
-                         ") WHERE 1",
-                         table, q->game_id, s->rejected_keep);
-      break;
-    case PS_SCAN_MSESSIONS:
-      ps_ch_table(s, "msession_requests", table, sizeof table);
-      rc = ps_buf_printf(sql,
-                         "SELECT session_id, player, platform, portal, mod_ids, started, last,"
-                         " ended, last_received, started, session_id FROM (SELECT session_id,"
-                         " anyIf(player, kind = 0) AS player, anyIf(platform, kind = 0) AS platform,"
-                         " anyIf(portal, kind = 0) AS portal, anyIf(mod_ids, kind = 0) AS mod_ids,"
-                         " minIf(ts_ms, kind = 0) AS started, max(ts_ms) AS last,"
-                         " if(countIf(kind = 2) > 0, minIf(ts_ms, kind = 2), -1) AS ended,"
-                         " max(received_ms) AS last_received FROM %s FINAL WHERE game_id = %" PRId64
-                         " GROUP BY session_id HAVING countIf(kind = 0) > 0) WHERE 1",
-                         table, q->game_id);
-      break;
-  }
-  if (rc == PS_OK && q->category && q->kind != PS_SCAN_MSESSIONS) {
-    rc = ps_buf_append_str(sql, " AND category = ");
-    if (rc == PS_OK) rc = ps_ch_sql_string(sql, q->category, strlen(q->category));
-  }
-  const char *k1 = q->kind == PS_SCAN_MSESSIONS ? "started" : "received_ms";
-  const char *k2 = q->kind == PS_SCAN_EVENTS      ? "dedup_key"
-                   : q->kind == PS_SCAN_REJECTED ? "rid"
-                                                 : "session_id";
-  if (rc == PS_OK && after->len) {
-    /* after = "K1\tK2" of the previous page's last row: k1 > v1 OR (k1 = v1 AND k2 > 'v2') */
-    const char *tab = strchr(after->data, '\t');
-    int v1 = (int)(tab - after->data);
-    rc = ps_buf_printf(sql, " AND (%s > %.*s OR (%s = %.*s AND %s > ", k1, v1, after->data, k1,
-                       v1, after->data, k2);
-    if (rc == PS_OK) rc = ps_ch_sql_string(sql, tab + 1, strlen(tab + 1));
-    if (rc == PS_OK) rc = ps_buf_append_str(sql, "))");
-  }
-  if (rc == PS_OK)
-    rc = ps_buf_printf(sql, " ORDER BY %s, %s LIMIT %d", k1, k2, SCAN_PAGE);
-  return rc;
-}
-
 static int ch_scan(ps_event_store *store, const ps_scan_query *q, ps_scan_visitor visit,
                    void *ctx) {
-  ch_store *s = (ch_store *)store;
-  ps_ch_ship_own(s); /* a scan (an export) sees every record appended before it */
-  ps_buf sql = {0}, answer = {0}, after = {0};
-  int rc = PS_OK;
-  for (;;) {
-    ps_buf_reset(&sql);
-    rc = scan_sql(s, q, &after, &sql);
-    if (rc == PS_OK) rc = ps_ch_query(s, sql.data, &answer);
-    if (rc != PS_OK) break;
-    ps_ch_rows rows;
-    ps_ch_rows_init(&rows, &answer);
-    size_t n = 0;
-    while (rc == PS_OK && ps_ch_rows_next(&rows)) {
-      n++;
-      ps_scan_item item = {0};
-      ps_stored_event e = {0};
-      ps_playtime_session m = {0};
-      size_t key = rows.nfields - 2;
-      if (q->kind == PS_SCAN_MSESSIONS) {
-        m.session_id = ps_ch_field(&rows, 0);
-        m.player = ps_ch_field(&rows, 1);
-        m.platform = ps_ch_field(&rows, 2);
-        m.portal = ps_ch_field(&rows, 3);
-        m.mod_ids = ps_ch_field(&rows, 4);
-        m.started_ms = ps_ch_field_int(&rows, 5);
-        m.last_ms = ps_ch_field_int(&rows, 6);
-        m.ended_ms = ps_ch_field_int(&rows, 7);
-        m.last_received_ms = ps_ch_field_int(&rows, 8);
-        item.session = &m;
-      } else {
-        e.game_id = ps_ch_field_int(&rows, 0);
-        e.received_ms = ps_ch_field_int(&rows, 1);
-        e.category = ps_ch_field(&rows, 2);
-        e.body = ps_ch_field(&rows, 3);
-        e.body_len = rows.lens[3];
-        if (q->kind == PS_SCAN_REJECTED) {
-          e.event_index = (int)ps_ch_field_int(&rows, 4);
-          e.errors_json = ps_ch_field(&rows, 5);
-          if (!ps_ch_field_int(&rows, 6)) e.category = NULL;
-        }
-        item.event = &e;
-      }
-      ps_buf_reset(&after);
-      rc = ps_buf_printf(&after, "%s\t%s", ps_ch_field(&rows, key), ps_ch_field(&rows, key + 1));
-      if (rc == PS_OK) rc = visit(&item, ctx);
-    }
-    if (rc != PS_OK || n < SCAN_PAGE) break;
-  }
-  ps_buf_free(&sql);
-  ps_buf_free(&answer);
-  ps_buf_free(&after);
-  return rc;
+  return ps_ch_scan((ch_store *)store, q, visit, ctx);
+}
+
+static int ch_forget_player(ps_event_store *store, int64_t game_id, const char *user_id,
+                            ps_forget_report *out) {
+  return ps_ch_forget_player((ch_store *)store, game_id, user_id, out);
+}
+
+static int ch_drop_raw_before(ps_event_store *store, ps_raw_kind kind, int64_t before_ms,
+                              int64_t *dropped) {
+  return ps_ch_drop_raw_before((ch_store *)store, kind, before_ms, dropped);
 }
 
 const ps_event_store_ops ps_clickhouse_event_ops = {
@@ -307,5 +205,7 @@ const ps_event_store_ops ps_clickhouse_event_ops = {
     .so_session_list = ch_so_list,
     .so_expire = ch_so_expire,
     .scan = ch_scan,
+    .forget_player = ch_forget_player,
+    .drop_raw_before = ch_drop_raw_before,
     .maintain = ch_maintain,
 };

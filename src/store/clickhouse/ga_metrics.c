@@ -46,8 +46,9 @@
  *   `t.1` tuple access, implicit supertypes in arrayConcat / UNION ALL   spelled out instead
  *        (tupleElement, toInt64 / toFloat64 on every column), which both versions accept;
  *   PREWHERE with FINAL                        unreliable in 18.16: plain WHERE.
- * Known limits: new_users and retention read every `user` event of the game before the
- * range's end (a first day needs all of them), so their date bound is open below; the first
+ * Known limits: new_users and retention read every user_firsts row of the game before the
+ * range's end (a first day needs all of them: a row per user, day and dimension values with a
+ * `user` event, kept when retention drops raw events), so their date bound is open below; the first
  * of a user's `user` events on its first day is the one with the largest keep (the first
  * received; within one millisecond the first appended by one node: two nodes receiving in
  * the same millisecond may order them otherwise than one SQLite store would); sums of fractional
@@ -279,8 +280,8 @@ static void put_first_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   if (sc->mode == PS_CH_GA_WHOLE) ps_ch_sql_put(sql, "''");
   else ps_ch_ga_dimension(sql, sc);
   ps_ch_sql_put(sql, ", (day, -toInt64(keep))) AS fv");
-  ps_ch_ga_from(sql, sc, 0, sc->to_day, 0);
-  ps_ch_sql_put(sql, " AND category = 'user' GROUP BY user_id");
+  ps_ch_ga_from_user_firsts(sql, sc, 0, sc->to_day);
+  ps_ch_sql_put(sql, " GROUP BY user_id");
 }
 
 static void put_new_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
@@ -547,7 +548,7 @@ static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_ga_value_condition(&cond, sc, expr);
   if (cond.rc != PS_OK) sql->rc = cond.rc;
   const char *active = cond.text.data ? cond.text.data : "0";
-  /* Per user: its `user` events (u = 1: first day and its dimension, from events) and its
+  /* Per user: its `user` events (u = 1: first day and its dimension, from user_firsts) and its
    * active days (u = 0, from user_days: a row per user, day and values, not per event). */
   ps_ch_sql_put(sql,
                 "SELECT toInt64(fd), toInt64(t), toFloat64(count()) FROM (SELECT user_id,"
@@ -555,8 +556,8 @@ static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
                 " groupUniqArrayIf(dd, u = 0) AS active FROM (SELECT user_id,"
                 " toInt64(day) AS dd, toUInt8(1) AS u, %s AS v, keep AS kept",
                 sc->column ? expr : "''");
-  ps_ch_ga_from(sql, sc, 0, sc->to_day, 0);
-  ps_ch_sql_put(sql, " AND category = 'user' UNION ALL SELECT user_id, toInt64(day) AS dd,"
+  ps_ch_ga_from_user_firsts(sql, sc, 0, sc->to_day);
+  ps_ch_sql_put(sql, " UNION ALL SELECT user_id, toInt64(day) AS dd,"
                      " toUInt8(0) AS u, '' AS v, toUInt64(0) AS kept");
   ps_ch_ga_from_user_days(sql, sc, sc->from_day + 1, sc->to_day + RETENTION_DAYS, 0);
   ps_ch_sql_put(sql, " AND %s) GROUP BY user_id"

@@ -126,6 +126,13 @@ void ps_ch_ga_from_user_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t f
   from_table(sql, sc, table, 0, from_day, to_day, sliced);
 }
 
+void ps_ch_ga_from_user_firsts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
+                               int64_t to_day) {
+  char table[256];
+  ps_ch_table(sc->store, "user_firsts", table, sizeof table);
+  from_table(sql, sc, table, 0, from_day, to_day, 0);
+}
+
 void ps_ch_ga_dedup_open(ps_ch_sql *sql) { ps_ch_sql_put(sql, " FROM (SELECT day, category"); }
 
 void ps_ch_ga_dedup_close(ps_ch_sql *sql) {

@@ -77,6 +77,11 @@ void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, i
  * a row per user and day instead of one per event. */
 void ps_ch_ga_from_user_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
                              int64_t to_day, int sliced);
+/* The same over user_firsts (schema.c: a row per user, day and dimension values with a folded
+ * `user` event, with the highest keep of them, unsliced): for first days (new_users,
+ * retention's cohorts), which therefore survive the raw events' retention. */
+void ps_ch_ga_from_user_firsts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
+                               int64_t to_day);
 /* One row per event, for sums: appends " FROM (SELECT day, category"; the caller appends its
  * columns (", any(x) AS name", a name no column has: copies are equal), ps_ch_ga_from and its
  * conditions (which should bound category), then ps_ch_ga_dedup_close appends

@@ -57,6 +57,11 @@
  *     game_id Int64, date Date, day Int32, user_id String, platform String, build String,
  *     os_version String, custom_01 String, custom_02 String, custom_03 String
  *
+ *   user_firsts (schema 3) one row per user, day and dimension values with a folded `user`
+ *               event and the highest keep of those in one insert (user_firsts_mv on each
+ *               events table): the first days of new_users and retention; sharded like events.
+ *     the columns of user_days, keep UInt64
+ *
  * Every read deduplicates with FINAL (or GROUP BY the sorting key): rows of a record shipped
  * twice are equal, and FINAL keeps one per key whether or not the parts were merged yet. The
  * analytics-event metrics read events without FINAL (single-threaded on 18.16) and take only
@@ -68,7 +73,10 @@
  *   schema.c     the tables, created and upgraded on every server
  *   rows.c       records as TabSeparated rows of the tables above
  *   spool.c      the node's durable local spool and its shipping to ClickHouse
- *   events.c     the ps_event_store_ops table: open, append, scan, maintain, dispatch
+ *   events.c     the ps_event_store_ops table: open, append, maintain, dispatch
+ *   scan.c       scans (export, the CLI): ranged, paged, deduplicated
+ *   forget.c     deleting a player, journalled so that maintain() finishes and repeats it
+ *   retention.c  dropping raw rows past retention (partitions, then the boundary)
  *   ga_metrics.c       metrics of analytics events (PS_SOURCE_EVENTS) in SQL; ga_families.c
  *                      the six families; ga_sql.c what their SQL shares (scope, WHERE, dedup)
  *   playtime_metrics.c metrics of metrics sessions (PS_SOURCE_PLAYTIME) and live() in SQL
@@ -117,6 +125,10 @@ typedef struct ch_store {
 
 /* The table to read and insert: "db.events" (the Distributed one on a cluster). */
 void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap);
+/* The table each server holds itself: "db.events_local" on a cluster, else "db.events". A
+ * subquery naming it inside a query of the Distributed table runs on each shard over that
+ * shard's rows (a record's copies are on one shard). */
+void ps_ch_local_table(const ch_store *s, const char *name, char *out, size_t cap);
 
 /* Runs sql on the queried server; answer as in ps_ch_exec. Logs ClickHouse's error (never
  * the password) and returns PS_EIO on failure. */
@@ -134,6 +146,13 @@ int ps_ch_schema_ensure(ch_store *s);
  * ALTER TABLE ... DELETE mutation of the local tables, which ClickHouse applies in the
  * background (the rows stop being read once it has). */
 int ps_ch_delete_where(ch_store *s, const char *table, const char *where);
+/* Waits until every server has applied every mutation of table (a name of internal.h);
+ * PS_EIO when one is still running after two minutes. */
+int ps_ch_wait_mutations(ch_store *s, const char *table);
+/* The same on one server. */
+int ps_ch_wait_mutations_on(ch_store *s, const ps_ch_server *server, const char *table);
+/* ps_ch_delete_where, then ps_ch_wait_mutations: once it returns 0 no read sees the rows. */
+int ps_ch_delete_where_wait(ch_store *s, const char *table, const char *where);
 
 /* ---- rows.c: records as rows of the tables (appended to the table's buffer) ---- */
 typedef enum { PS_CH_EVENTS, PS_CH_REJECTED, PS_CH_MSESSIONS, PS_CH_SO_EVENTS, PS_CH_NTABLES } ps_ch_table_id;
@@ -152,6 +171,10 @@ int ps_ch_spool_append(ps_ch_spool *sp, ps_buf rows[PS_CH_NTABLES]);
 int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s);
 /* Bytes appended and not yet shipped. */
 int64_t ps_ch_spool_pending(ps_ch_spool *sp);
+/* 1 when another process (or another handle) holds the spool of dir, which then ships it. */
+int ps_ch_spool_held_elsewhere(const char *dir);
+/* fsyncs the directory dir (a file created or renamed in it is then durable). */
+int ps_ch_sync_dir(const char *dir);
 /* The spool of s, opened on first use (PS_EIO with a log line when it cannot be). */
 int ps_ch_spool_of(ch_store *s, ps_ch_spool **out);
 
@@ -165,5 +188,13 @@ int ps_ch_so_session_get(ch_store *s, const ps_so_key *key, ps_so_session *out,
 int ps_ch_so_session_list(ch_store *s, const ps_so_query *q, ps_so_session **out, size_t *count,
                           int64_t *snapshot_seq);
 int ps_ch_so_expire(ch_store *s, int64_t before_ms, int64_t *deleted);
+
+/* ---- the data lifecycle (events.h): scan.c, forget.c, retention.c ---- */
+int ps_ch_scan(ch_store *s, const ps_scan_query *q, ps_scan_visitor visit, void *ctx);
+int ps_ch_forget_player(ch_store *s, int64_t game_id, const char *user_id,
+                        ps_forget_report *out);
+/* Redoes every journalled deletion that is due at now_ms (maintain()); see forget.c. */
+int ps_ch_forget_resume(ch_store *s, int64_t now_ms);
+int ps_ch_drop_raw_before(ch_store *s, ps_raw_kind kind, int64_t before_ms, int64_t *dropped);
 
 #endif

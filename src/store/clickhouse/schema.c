@@ -16,14 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/clickhouse/internal.h"
 
 /* 1: the four tables; 2: user_days and the view that fills it (upgrading from 1 fills it from
- * the events already stored). */
-#define SCHEMA_VERSION 2
+ * the events already stored); 3: user_firsts and its view (upgrading fills it likewise). */
+#define SCHEMA_VERSION 3
 
 /* The columns of user_days, which the view selects and groups by. */
 #define USER_DAY_COLUMNS \
@@ -72,22 +73,45 @@ static const struct table {
      " os_version String, custom_01 String, custom_02 String, custom_03 String",
      "ReplacingMergeTree PARTITION BY toYYYYMM(date) ORDER BY (" USER_DAY_COLUMNS ")",
      "cityHash64(game_id, user_id)"},
+    /* (schema 3) One row per user, day and dimension values with a folded `user` event, with
+     * the highest keep of those events in one insert: what first days (new_users, retention's
+     * cohorts) read, so that they survive the raw events' retention. Filled by user_firsts_mv. */
+    {"user_firsts",
+     "game_id Int64, date Date, day Int32, user_id String, platform String, build String,"
+     " os_version String, custom_01 String, custom_02 String, custom_03 String, keep UInt64",
+     "ReplacingMergeTree PARTITION BY toYYYYMM(date) ORDER BY (" USER_DAY_COLUMNS ", keep)",
+     "cityHash64(game_id, user_id)"},
 };
 
 void ps_ch_table(const ch_store *s, const char *name, char *out, size_t cap) {
   snprintf(out, cap, "%s.%s", s->config.database, name);
 }
 
+void ps_ch_local_table(const ch_store *s, const char *name, char *out, size_t cap) {
+  snprintf(out, cap, "%s.%s%s", s->config.database, name, s->config.cluster[0] ? "_local" : "");
+}
 
-/* The view that fills user_days from each insert into the (local) events table. */
-static int ensure_view(ch_store *s, const ps_ch_server *server) {
+
+/* What user_firsts_mv selects from events (and the upgrade to schema 3 from the stored ones). */
+#define USER_FIRSTS_SELECT                                                              \
+  "SELECT " USER_DAY_COLUMNS ", max(keep) AS keep FROM %s.events%s WHERE folds = 1 AND" \
+  " category = 'user' GROUP BY " USER_DAY_COLUMNS
+
+/* The views that fill user_days and user_firsts from each insert into the (local) events
+ * table. */
+static int ensure_views(ch_store *s, const ps_ch_server *server) {
   const char *db = s->config.database, *local = s->config.cluster[0] ? "_local" : "";
   char sql[1024];
   snprintf(sql, sizeof sql,
            "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.user_days_mv TO %s.user_days%s AS SELECT "
            USER_DAY_COLUMNS " FROM %s.events%s WHERE folds = 1 GROUP BY " USER_DAY_COLUMNS,
            db, db, local, db, local);
-  return ps_ch_query_on(s, server, sql, NULL);
+  int rc = ps_ch_query_on(s, server, sql, NULL);
+  snprintf(sql, sizeof sql,
+           "CREATE MATERIALIZED VIEW IF NOT EXISTS %s.user_firsts_mv TO %s.user_firsts%s AS "
+           USER_FIRSTS_SELECT,
+           db, db, local, db, local);
+  return rc == PS_OK ? ps_ch_query_on(s, server, sql, NULL) : rc;
 }
 
 /* Creates what is missing on server; *found: the version it held (0: none). */
@@ -109,7 +133,7 @@ static int ensure_on(ch_store *s, const ps_ch_server *server, long *found) {
       rc = ps_ch_query_on(s, server, sql, NULL);
     }
   }
-  if (rc == PS_OK) rc = ensure_view(s, server);
+  if (rc == PS_OK) rc = ensure_views(s, server);
   if (rc == PS_OK) {
     snprintf(sql, sizeof sql,
              "CREATE TABLE IF NOT EXISTS %s.playstat_schema (version UInt32) ENGINE = TinyLog", db);
@@ -134,23 +158,32 @@ static int ensure_on(ch_store *s, const ps_ch_server *server, long *found) {
 
 int ps_ch_schema_ensure(ch_store *s) {
   long found[PS_CH_MAX_SHARDS] = {0};
-  int rc = PS_OK, backfill = 0;
-  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++) {
+  int rc = PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
     rc = ensure_on(s, &s->config.servers[i], &found[i]);
-    if (found[i] == 1) backfill = 1;
-  }
-  const char *db = s->config.database;
+  const char *db = s->config.database, *local = s->config.cluster[0] ? "_local" : "";
   char sql[1024];
-  if (rc == PS_OK && backfill) {
-    /* Version 1 stored events before the view existed: their user days, once, through the
-     * tables every read uses (a day counted twice by an insert racing this is harmless). */
-    ps_info("clickhouse: database %s: upgrading to schema %d (user_days from the stored events)",
-            db, SCHEMA_VERSION);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO %s.user_days SELECT " USER_DAY_COLUMNS " FROM %s.events WHERE folds = 1"
-             " GROUP BY " USER_DAY_COLUMNS,
-             db, db);
-    rc = ps_ch_query_on(s, &s->config.servers[0], sql, NULL);
+  /* Older versions stored events before a view existed: each server fills its own table from
+   * its own events (both are sharded alike), once; a row also added by an insert racing this
+   * is harmless (distinct counts, min and argMin ignore it). */
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++) {
+    const ps_ch_server *server = &s->config.servers[i];
+    if (found[i] == 1) {
+      ps_info("clickhouse %s:%d: database %s: upgrading to schema %d (user_days from the stored "
+              "events)", server->host, server->port, db, SCHEMA_VERSION);
+      snprintf(sql, sizeof sql,
+               "INSERT INTO %s.user_days%s SELECT " USER_DAY_COLUMNS " FROM %s.events%s WHERE"
+               " folds = 1 GROUP BY " USER_DAY_COLUMNS,
+               db, local, db, local);
+      rc = ps_ch_query_on(s, server, sql, NULL);
+    }
+    if (rc == PS_OK && found[i] >= 1 && found[i] < 3) {
+      ps_info("clickhouse %s:%d: database %s: upgrading to schema %d (user_firsts from the "
+              "stored events)", server->host, server->port, db, SCHEMA_VERSION);
+      snprintf(sql, sizeof sql, "INSERT INTO %s.user_firsts%s " USER_FIRSTS_SELECT, db, local,
+               db, local);
+      rc = ps_ch_query_on(s, server, sql, NULL);
+    }
   }
   for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
     if (found[i] < SCHEMA_VERSION) {
@@ -168,4 +201,48 @@ int ps_ch_delete_where(ch_store *s, const char *table, const char *where) {
     rc = ps_ch_query_on(s, &s->config.servers[i], sql.data, NULL);
   ps_buf_free(&sql);
   return rc;
+}
+
+/* How long a deletion may take on one server before the caller is told it failed (it is then
+ * still running there, and a retry finds the rows gone or deletes them again). */
+#define MUTATION_WAIT_MS 120000
+
+int ps_ch_wait_mutations_on(ch_store *s, const ps_ch_server *server, const char *table) {
+  const char *database = s->config.database;
+  char local[128];
+  snprintf(local, sizeof local, "%s%s", table, s->config.cluster[0] ? "_local" : "");
+  ps_buf sql = {0}, answer = {0};
+  int rc = ps_buf_append_str(&sql, "SELECT count() FROM system.mutations WHERE database = ");
+  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, database, strlen(database));
+  if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND table = ");
+  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, local, strlen(local));
+  if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND is_done = 0");
+  for (int waited = 0; rc == PS_OK; waited += 20) {
+    ps_buf_reset(&answer);
+    rc = ps_ch_query_on(s, server, sql.data, &answer);
+    if (rc != PS_OK) break;
+    if (!answer.data || strtoll(answer.data, NULL, 10) == 0) break;
+    if (waited >= MUTATION_WAIT_MS) {
+      ps_error_log("clickhouse %s:%d: a deletion of rows of %s is still running after %d s",
+                   server->host, server->port, local, MUTATION_WAIT_MS / 1000);
+      rc = PS_EIO;
+      break;
+    }
+    usleep(20 * 1000);
+  }
+  ps_buf_free(&sql);
+  ps_buf_free(&answer);
+  return rc;
+}
+
+int ps_ch_wait_mutations(ch_store *s, const char *table) {
+  int rc = PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
+    rc = ps_ch_wait_mutations_on(s, &s->config.servers[i], table);
+  return rc;
+}
+
+int ps_ch_delete_where_wait(ch_store *s, const char *table, const char *where) {
+  int rc = ps_ch_delete_where(s, table, where);
+  return rc == PS_OK ? ps_ch_wait_mutations(s, table) : rc;
 }

@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/errors.h"
 #include "common/log.h"
@@ -58,7 +57,6 @@
 /* An event's arrival sequence (the appender's clock in microseconds) from its keep column. */
 #define SEQ "(4611686018427387904 - toInt64(keep))"
 #define EXPIRE_CHUNK 1000
-#define MUTATION_WAIT_MS 120000
 
 int ps_ch_so_summaries_sql(ch_store *s, const char *where, ps_buf *sql) {
   char table[160];
@@ -289,43 +287,12 @@ int ps_ch_so_session_list(ch_store *s, const ps_so_query *q, ps_so_session **out
 
 /* ---- expire ---- */
 
-/* Waits until no mutation of the store's table is pending on server (or the wait is over). */
-static int wait_mutations(ch_store *s, const ps_ch_server *server, const char *table) {
-  const char *database = s->config.database;
-  ps_buf sql = {0}, answer = {0};
-  int rc = ps_buf_append_str(&sql, "SELECT count() FROM system.mutations WHERE database = ");
-  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, database, strlen(database));
-  if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND table = ");
-  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, table, strlen(table));
-  if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND is_done = 0");
-  for (int waited = 0; rc == PS_OK; waited += 20) {
-    ps_buf_reset(&answer);
-    rc = ps_ch_query_on(s, server, sql.data, &answer);
-    if (rc != PS_OK) break;
-    if (!answer.data || strtoll(answer.data, NULL, 10) == 0) break;
-    if (waited >= MUTATION_WAIT_MS) {
-      ps_error_log("clickhouse %s:%d: the deletion of expired sessions is still running",
-                   server->host, server->port);
-      rc = PS_EIO;
-      break;
-    }
-    usleep(20 * 1000);
-  }
-  ps_buf_free(&sql);
-  ps_buf_free(&answer);
-  return rc;
-}
-
 /* Deletes the rows of the sessions listed in keys ("('p','e','s'),...") on every shard
  * (ps_ch_delete_where) and waits until each server has applied the deletion. */
 static int delete_sessions(ch_store *s, const ps_buf *keys) {
   ps_buf where = {0};
   int rc = ps_buf_printf(&where, "(project_id, environment_id, session_id) IN (%s)", keys->data);
-  if (rc == PS_OK) rc = ps_ch_delete_where(s, "so_events", where.data);
-  char table[80];
-  snprintf(table, sizeof table, "so_events%s", s->config.cluster[0] ? "_local" : "");
-  for (size_t i = 0; rc == PS_OK && i < s->config.nservers; i++)
-    rc = wait_mutations(s, &s->config.servers[i], table);
+  if (rc == PS_OK) rc = ps_ch_delete_where_wait(s, "so_events", where.data);
   ps_buf_free(&where);
   return rc;
 }

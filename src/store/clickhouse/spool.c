@@ -9,6 +9,8 @@
  *   DIR/%016llx.seg        append-only segments of frames: u32 length, u32 CRC-32 (zlib) of
  *                          the payload, payload = one table id byte + TabSeparated rows
  *   DIR/shipped            "SEGMENT OFFSET": where shipping stands (written after each block)
+ *   DIR/forget-HHHH.job    not the spool's: forget.c's deletion journal, kept beside it (the
+ *                          spool's frames are what a deletion must wait for)
  *
  * Guarantees:
  * - ps_ch_spool_append returns 0 only after its frames are written and fdatasync'ed.
@@ -75,7 +77,7 @@ static uint32_t rd32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int sync_dir(const char *dir) {
+int ps_ch_sync_dir(const char *dir) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return PS_EIO;
   int rc = fsync(fd) == 0 ? PS_OK : PS_EIO;
@@ -226,7 +228,7 @@ static int recover(ps_ch_spool *sp) {
     sp->ship_seq = sp->active_seq;
     sp->ship_off = 0;
   }
-  return sync_dir(sp->dir);
+  return ps_ch_sync_dir(sp->dir);
 }
 
 int ps_ch_spool_open(const char *dir, int64_t max_bytes, ps_ch_spool **out) {
@@ -287,7 +289,7 @@ static int rotate(ps_ch_spool *sp) {
   char path[4200];
   segment_path(sp, sp->active_seq + 1, path, sizeof path);
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0 || sync_dir(sp->dir) != PS_OK) {
+  if (fd < 0 || ps_ch_sync_dir(sp->dir) != PS_OK) {
     if (fd >= 0) close(fd);
     return PS_EIO;
   }
@@ -459,6 +461,16 @@ int ps_ch_spool_ship(ps_ch_spool *sp, ch_store *s) {
   }
   pthread_mutex_unlock(&sp->ship_lock);
   return rc;
+}
+
+int ps_ch_spool_held_elsewhere(const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/lock", dir);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return 0; /* no spool there yet */
+  int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+  close(fd); /* releases the probe's lock */
+  return held;
 }
 
 int ps_ch_spool_of(ch_store *s, ps_ch_spool **out) {
