@@ -89,8 +89,8 @@ typedef struct ps_scan_query {
   const char *category; /* events and rejected events: NULL for all */
   int64_t from_ms, to_ms;
   /* PS_SCAN_SO_EVENTS: the game's project (its project_id; multiplayer sessions are keyed by
-   * project, not by game_id, which that scan ignores). Required for that kind (PS_EINVAL
-   * without it); the other kinds ignore it. */
+   * project, not by game_id, which that scan ignores). The export always gives it; without it
+   * SQLite answers PS_EINVAL and ClickHouse visits every project. Other kinds ignore it. */
   const char *project_id;
 } ps_scan_query;
 

@@ -295,7 +295,9 @@ int ps_ch_forget_resume(ch_store *s, int64_t now_ms) {
     if (len < 11 || strncmp(ent->d_name, "forget-", 7) || strcmp(ent->d_name + len - 4, ".job"))
       continue;
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", s->config.spool_dir, ent->d_name);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", s->config.spool_dir, ent->d_name) >=
+        sizeof path)
+      continue; /* not a name this store writes */
     journal_entry e;
     int read = read_entry(path, &e);
     if (read == PS_EINVAL) {
