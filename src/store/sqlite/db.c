@@ -28,6 +28,10 @@
  *   8: each event's digest for the event rollups in columns of its row (event_log.c,
  *      ga_facts.h), made at append from the collector's facts; filled for the events stored
  *      before from their bodies (one parse each, in the upgrade's transaction).
+ *   9: the data lifecycle (issue 14): events and rejected events indexed by arrival (ranged
+ *      scans, retention) and events by rollup day (a deletion rebuilds its days), the journal
+ *      of player deletions (event_lifecycle.c) and the days whose raw rows retention dropped
+ *      (ga_tables.c). Indexes and tables only: no data moves.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -38,7 +42,7 @@
 #include "common/log.h"
 #include "store/sqlite/internal.h"
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -167,7 +171,8 @@ static int migrate(sqlite3 *db) {
   const char *const schemas[] = {ps_sqlite_state_schema,    ps_sqlite_accounts_schema,
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
                                  ps_sqlite_playtime_rollup_schema,
-                                 ps_sqlite_sessions_schema, ps_sqlite_ga_schema};
+                                 ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
+                                 ps_sqlite_lifecycle_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);
@@ -177,6 +182,10 @@ static int migrate(sqlite3 *db) {
     ps_info("sqlite: upgrading from schema %d: deriving each stored analytics event's rollup"
             " digest once (one parse per event; minutes for tens of millions of events)", version);
     rc = ps_sqlite_event_log_upgrade_to_8(db);
+  }
+  if (rc == PS_OK && version < 9) {
+    if (version > 0) ps_info("sqlite: upgrading from schema %d: indexing the stored events by arrival and by day", version);
+    rc = ps_sqlite_exec(db, ps_sqlite_event_log_indexes);
   }
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);

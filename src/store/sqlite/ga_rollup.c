@@ -3,9 +3,18 @@
  * the mark, and gather, in keymaps, the users they touch, the bitmap chunk edits and the
  * aggregate additions; then hand the whole delta to the store in one transaction with the new
  * mark. No body is parsed here: what an event adds was decided when it was appended.
+ *
+ * A day's rebuild (a player's deletion) folds the aggregates of that day's remaining events
+ * with the same fold_aggregates a pass adds them with, and replaces the day's rows.
+ *
+ * Concurrency: a pass and a rebuild hold the store's rollup_lock from their first read to
+ * their write, so within the process the mark never moves under them; a pass of another
+ * process (the CLI) is caught by the write, which applies only while the mark is still the one
+ * read (a pass then applies nothing and the next one redoes it; a rebuild is tried again).
  */
 #include "store/sqlite/ga_rollup.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,24 +281,48 @@ static int collect_event(const ps_ga_stored_event *e, void *ctx) {
   return 0;
 }
 
+/* The event's dimension values (cut to 64 bytes) and which are present (0: all events). */
+static void event_dims(const stored_event *e, const char *text, char values[PS_GA_DIMS][65],
+                       int present[PS_GA_DIMS]) {
+  present[0] = 1;
+  values[0][0] = '\0';
+  for (int d = 1; d < PS_GA_DIMS; d++) {
+    values[d][0] = '\0';
+    if ((present[d] = e->dims[d] != NONE))
+      put_text(&(name_buf){values[d], 0, sizeof values[d]}, text + e->dims[d]);
+  }
+}
+
+/* What the event adds to the aggregates of its day (the one fold of the counts, sums and
+ * extremes: a pass adds it, a day's rebuild recomputes the day with it). */
+static int fold_aggregates(pass *p, const stored_event *e, const char *text) {
+  char values[PS_GA_DIMS][65];
+  int present[PS_GA_DIMS];
+  event_dims(e, text, values, present);
+  const char *aggregate = e->key != NONE ? e->family : NULL, *key = aggregate ? text + e->key : NULL;
+  int rc = PS_OK;
+  for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
+    if (!present[d]) continue;
+    if (e->kind == CAT_USER) rc = add_agg(p, "sessions", d, values[d], e->day, "", 0);
+    if (rc == PS_OK && aggregate) rc = add_agg(p, aggregate, d, values[d], e->day, key, e->value);
+  }
+  return rc;
+}
+
 static int fold_event(pass *p, const stored_event *e, const char *text) {
   user_entry *u = user_of(p, text + e->user);
   if (!u) return p->rc ? p->rc : PS_ENOMEM;
   int64_t day = e->day;
-  char values[PS_GA_DIMS][65] = {{0}};
-  int present[PS_GA_DIMS] = {1};
-  for (int d = 1; d < PS_GA_DIMS; d++)
-    if ((present[d] = e->dims[d] != NONE))
-      put_text(&(name_buf){values[d], 0, sizeof values[d]}, text + e->dims[d]);
-  const char *aggregate = e->key != NONE ? e->family : NULL, *key = aggregate ? text + e->key : NULL;
+  char values[PS_GA_DIMS][65];
+  int present[PS_GA_DIMS];
+  event_dims(e, text, values, present);
   int rc = PS_OK;
   for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
     if (!present[d]) continue;
     rc = edit_bit(p, 'a', d, values[d], day, u->user.idx, 1);
     if (rc == PS_OK && e->kind == CAT_BUSINESS) rc = edit_bit(p, 'p', d, values[d], day, u->user.idx, 1);
-    if (rc == PS_OK && e->kind == CAT_USER) rc = add_agg(p, "sessions", d, values[d], day, "", 0);
-    if (rc == PS_OK && aggregate) rc = add_agg(p, aggregate, d, values[d], day, key, e->value);
   }
+  if (rc == PS_OK) rc = fold_aggregates(p, e, text);
   if (rc == PS_OK && e->kind == CAT_USER && (u->user.first_day < 0 || day < u->user.first_day)) {
     /* A new first day: the user moves between the "new" bitmaps. */
     for (int d = 0; rc == PS_OK && u->user.first_day >= 0 && d < PS_GA_DIMS; d++)
@@ -318,10 +351,21 @@ static int fold_events(pass *p, const event_list *l) {
 
 static void free_entry(ps_keymap_entry *e) { free(e); } /* entries start with their key */
 
-int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done) {
+static void pass_free(pass *p) {
+  ps_keymap_destroy(&p->users, free_entry);
+  ps_keymap_destroy(&p->chunks, free_entry);
+  ps_keymap_destroy(&p->aggs, free_entry);
+  free(p->user_list);
+  free(p->chunk_list);
+  free(p->agg_list);
+}
+
+/* The pass itself, under the store's rollup_lock. */
+static int pass_locked(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done) {
   pass p = {.store = store, .game_id = game_id};
   *done = 0;
   int rc = ps_sqlite_ga_rollup_mark(store, game_id, &p.last_id);
+  int64_t first_id = p.last_id;
   if (rc == PS_OK) rc = ps_sqlite_ga_user_next_idx(store, game_id, &p.next_idx);
   if (rc == PS_OK && (ps_keymap_init(&p.users, NBUCKETS) || ps_keymap_init(&p.chunks, NBUCKETS) ||
                       ps_keymap_init(&p.aggs, NBUCKETS)))
@@ -346,19 +390,83 @@ int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, s
       if (p.user_list[i]->dirty) users[nusers++] = p.user_list[i]->user;
     for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = &p.chunk_list[i]->edit;
     for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
-    ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id};
+    ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id,
+                         first_id};
     rc = ps_sqlite_ga_rollup_apply(store, game_id, &delta);
     if (rc == PS_OK) *done = p.events;
+    if (rc == PS_EEXPIRED) rc = PS_OK; /* another process moved the mark: nothing applied */
   }
   free(users);
   free((void *)chunks);
   free((void *)aggs);
-  ps_keymap_destroy(&p.users, free_entry);
-  ps_keymap_destroy(&p.chunks, free_entry);
-  ps_keymap_destroy(&p.aggs, free_entry);
-  free(p.user_list);
-  free(p.chunk_list);
-  free(p.agg_list);
+  pass_free(&p);
+  return rc;
+}
+
+int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done) {
+  pthread_mutex_lock(&store->rollup_lock);
+  int rc = pass_locked(store, game_id, max_events, done);
+  pthread_mutex_unlock(&store->rollup_lock);
+  return rc;
+}
+
+/* ---- a day rebuilt ---- */
+
+#define REBUILD_BATCH 10000 /* events read per query */
+#define REBUILD_TRIES 5     /* passes of another process moved the mark meanwhile */
+
+/* Folds the aggregates of the events of day with id <= mark into p. */
+static int fold_day(pass *p, int64_t day, int64_t mark) {
+  int64_t after = 0;
+  int rc = PS_OK;
+  for (;;) {
+    event_list events = {0};
+    rc = ps_sqlite_ga_day_events(p->store, p->game_id, day, after, mark, REBUILD_BATCH,
+                                 collect_event, &events);
+    for (size_t i = 0; rc == PS_OK && i < events.n; i++)
+      if (events.v[i].folds) rc = fold_aggregates(p, &events.v[i], events.text);
+    size_t n = events.n;
+    if (n) after = events.v[n - 1].id;
+    free(events.v);
+    free(events.text);
+    if (rc != PS_OK || n < REBUILD_BATCH) return rc;
+  }
+}
+
+static int rebuild_locked(sqlite_store *store, int64_t game_id, int64_t day, int *rebuilt) {
+  int rc = PS_OK;
+  *rebuilt = 0;
+  for (int attempt = 0; rc == PS_OK && attempt < REBUILD_TRIES; attempt++) {
+    pass p = {.store = store, .game_id = game_id};
+    int64_t mark = 0;
+    rc = ps_sqlite_ga_rollup_mark(store, game_id, &mark);
+    if (rc == PS_OK && ps_keymap_init(&p.aggs, NBUCKETS)) rc = PS_ENOMEM;
+    if (rc == PS_OK) rc = fold_day(&p, day, mark);
+    const ps_ga_agg_add **aggs = NULL;
+    if (rc == PS_OK && !(aggs = malloc((p.nagg_list ? p.nagg_list : 1) * sizeof *aggs)))
+      rc = PS_ENOMEM;
+    for (size_t i = 0; rc == PS_OK && i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
+    int outcome = PS_GA_DAY_MARK_MOVED;
+    if (rc == PS_OK) rc = ps_sqlite_ga_day_replace(store, game_id, day, aggs, p.nagg_list, mark, &outcome);
+    free((void *)aggs);
+    pass_free(&p);
+    if (rc != PS_OK || outcome != PS_GA_DAY_MARK_MOVED) {
+      *rebuilt = outcome == PS_GA_DAY_REPLACED;
+      return rc;
+    }
+  }
+  if (rc == PS_OK) {
+    ps_warn("event rollups: game %lld: day %lld not rebuilt: another process kept moving the"
+            " mark (tried again later)", (long long)game_id, (long long)day);
+    rc = PS_EIO;
+  }
+  return rc;
+}
+
+int ps_ga_rollup_rebuild_day(sqlite_store *store, int64_t game_id, int64_t day, int *rebuilt) {
+  pthread_mutex_lock(&store->rollup_lock);
+  int rc = rebuild_locked(store, game_id, day, rebuilt);
+  pthread_mutex_unlock(&store->rollup_lock);
   return rc;
 }
 
