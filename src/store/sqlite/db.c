@@ -29,9 +29,9 @@
  *      ga_facts.h), made at append from the collector's facts; filled for the events stored
  *      before from their bodies (one parse each, in the upgrade's transaction).
  *   9: the data lifecycle (issue 14): events and rejected events indexed by arrival (ranged
- *      scans, retention) and events by rollup day (a deletion rebuilds its days), the journal
- *      of player deletions (event_lifecycle.c) and the days whose raw rows retention dropped
- *      (ga_tables.c). Indexes and tables only: no data moves.
+ *      scans, retention), the journal of player deletions (event_lifecycle.c) and the days
+ *      whose raw rows retention dropped (ga_tables.c). Indexes and tables only: no data moves
+ *      (building the index takes the upgrade's transaction a while on a large store).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -182,10 +182,6 @@ static int migrate(sqlite3 *db) {
     ps_info("sqlite: upgrading from schema %d: deriving each stored analytics event's rollup"
             " digest once (one parse per event; minutes for tens of millions of events)", version);
     rc = ps_sqlite_event_log_upgrade_to_8(db);
-  }
-  if (rc == PS_OK && version < 9) {
-    if (version > 0) ps_info("sqlite: upgrading from schema %d: indexing the stored events by arrival and by day", version);
-    rc = ps_sqlite_exec(db, ps_sqlite_event_log_indexes);
   }
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);

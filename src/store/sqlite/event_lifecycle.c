@@ -18,12 +18,12 @@
  *   4. the rejected events whose body names the user id as a JSON string, walked the same way;
  *   5. the user in the rollups: its bit cleared in every bitmap of every day (active, paying,
  *      new), its row renamed to a tombstone (ga_tables.c);
- *   6. the aggregates of every noted day rebuilt from the day's remaining events
- *      (ps_ga_rollup_rebuild_day, the fold a pass uses); a day whose raw rows retention
- *      dropped cannot be rebuilt and keeps the player's share of its aggregates (sessions,
- *      session lengths, revenue and the families' counts, sums and extremes) while its
- *      user-counting metrics (dau, wau, mau, new users, paying users, retention) lose the
- *      player;
+ *   6. the aggregates of the noted days rebuilt from their remaining events (one walk over
+ *      the game's events, ps_ga_rollup_rebuild_days, with the fold a pass uses); a day whose
+ *      raw rows retention dropped cannot be rebuilt and keeps the player's share of its
+ *      aggregates (sessions, session lengths, revenue and the families' counts, sums and
+ *      extremes) while its user-counting metrics (dau, wau, mau, new users, paying users,
+ *      retention) lose the player;
  *   7. the player's metrics sessions (ps_sqlite_playtime_forget);
  *   8. the journal row and its days deleted, then the write-ahead log checkpointed and
  *      truncated (TRUNCATE).
@@ -66,6 +66,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/sqlite/ga_rollup.h"
@@ -195,28 +196,34 @@ static int rejected_window(sqlite_store *s, int64_t game_id, const char *user_id
   return rc;
 }
 
-/* Step 6: rebuilds the noted days one by one, each forgotten once rebuilt (or left). */
+/* Step 6: rebuilds the noted days (forgotten with the journal row, at the end). */
 static int rebuild_days(sqlite_store *s, int64_t game_id, const char *user_id) {
-  int rc = PS_OK;
-  for (;;) {
-    int64_t day = INT64_MIN;
-    pthread_mutex_lock(&s->shared_lock);
-    rc = one(s, "SELECT min(day) FROM forget_days WHERE game_id = ?1 AND user_id = ?2", game_id,
-             user_id, INT64_MIN, &day);
-    pthread_mutex_unlock(&s->shared_lock);
-    if (rc != PS_OK || day == INT64_MIN) return rc;
-    int rebuilt = 0;
-    rc = ps_ga_rollup_rebuild_day(s, game_id, day, &rebuilt);
-    if (rc != PS_OK) return rc;
-    if (!rebuilt)
-      ps_info("player deletion: game %lld: day %lld keeps the player's aggregates (its raw"
-              " events were dropped by retention)", (long long)game_id, (long long)day);
-    pthread_mutex_lock(&s->shared_lock);
-    rc = run(s, "DELETE FROM forget_days WHERE game_id = ?1 AND user_id = ?2 AND day = ?3",
-             game_id, user_id, day, 0, NULL);
-    pthread_mutex_unlock(&s->shared_lock);
-    if (rc != PS_OK) return rc;
+  int64_t *days = NULL;
+  size_t ndays = 0, cap = 0, rebuilt = 0;
+  sqlite3_stmt *st = NULL;
+  int rc = PS_EIO;
+  pthread_mutex_lock(&s->shared_lock);
+  if (sqlite3_prepare_v2(s->shared,
+                         "SELECT day FROM forget_days WHERE game_id = ?1 AND user_id = ?2",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+    int step;
+    rc = PS_OK;
+    while (rc == PS_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+      if (PS_ARRAY_RESERVE(days, ndays, cap)) rc = PS_ENOMEM;
+      else days[ndays++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == PS_OK && step != SQLITE_DONE) rc = PS_EIO;
   }
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->shared_lock);
+  if (rc == PS_OK && ndays) rc = ps_ga_rollup_rebuild_days(s, game_id, days, ndays, &rebuilt);
+  if (rc == PS_OK && rebuilt < ndays)
+    ps_info("player deletion: game %lld: %zu of %zu days keep the player's aggregates (their"
+            " raw events were dropped by retention)", (long long)game_id, ndays - rebuilt, ndays);
+  free(days);
+  return rc;
 }
 
 /* Step 8's end: folds the write-ahead log into the database and truncates it. */

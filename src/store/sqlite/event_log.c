@@ -9,13 +9,12 @@
  *   rejected_events(id, game_id, received_ms, event_index, category, body, errors)
  *
  *   events_by_arrival (game_id, received_ms), rejected_by_arrival: ranged scans (export) and
- *                     retention read a game's rows by arrival (since v9)
- *   events_by_day     (game_id, day) of the events the rollups fold: a deletion rebuilds the
- *                     aggregates of the days it touched from their events (since v9)
- *
- * All three indexes cost ingest little: received_ms only grows and day is near "now" for
- * nearly every event, so an insert lands on the right edge of the game's part of each, the few
- * pages a group commit dirties anyway (measured: docs/PERFORMANCE.md).
+ *                     retention read a game's rows by arrival (since v9). received_ms only
+ *                     grows, so an insert lands on the right edge of the game's part of the
+ *                     index. What it costs an append, bench/event_store (200,000 events in
+ *                     appends of 100, 2 shared cores, noisy): about 21-24 us CPU per event
+ *                     without it, 24-29 with it; an index by rollup day as well (for a
+ *                     deletion's rebuild) made it 32-36, so a deletion walks the table instead.
  *
  * An event is stored once per (game, event_uuid): INSERT OR IGNORE against the unique index
  * finds a resend at once (the record's duplicate flag). A resend carries the same body, hence
@@ -75,10 +74,6 @@ const char ps_sqlite_event_log_schema[] =
     /* received_ms only grows: inserts land at the right edge of the game's range. */
     "CREATE INDEX IF NOT EXISTS events_by_arrival ON events(game_id, received_ms);"
     "CREATE INDEX IF NOT EXISTS rejected_by_arrival ON rejected_events(game_id, received_ms);";
-
-/* Run after the data moves (day is a column from version 8 on). */
-const char ps_sqlite_event_log_indexes[] =
-    "CREATE INDEX IF NOT EXISTS events_by_day ON events(game_id, day) WHERE day IS NOT NULL;";
 
 int ps_sqlite_event_log_prepare(sqlite_store *s) {
   if (ps_sqlite_prepare(s->writer,

@@ -4,13 +4,17 @@
  * aggregate additions; then hand the whole delta to the store in one transaction with the new
  * mark. No body is parsed here: what an event adds was decided when it was appended.
  *
- * A day's rebuild (a player's deletion) folds the aggregates of that day's remaining events
- * with the same fold_aggregates a pass adds them with, and replaces the day's rows.
+ * A rebuild of days (a player's deletion) walks the game's events up to the mark, folds the
+ * aggregates of those on the days with the same fold_aggregates a pass adds them with, and
+ * replaces the days' rows. The walk reads the whole game (there is no index by day: one would
+ * cost every append a second index entry, for a rare deletion), a batch per read.
  *
- * Concurrency: a pass and a rebuild hold the store's rollup_lock from their first read to
- * their write, so within the process the mark never moves under them; a pass of another
- * process (the CLI) is caught by the write, which applies only while the mark is still the one
- * read (a pass then applies nothing and the next one redoes it; a rebuild is tried again).
+ * Concurrency: a pass holds the store's rollup_lock from its first read to its write, so
+ * within the process the mark never moves under it; a rebuild walks without it (passes go on)
+ * and takes it for its end: the events folded since the walk's mark, then the write. A pass of
+ * another process (the CLI) is caught by the writes, which apply only while the mark is still
+ * the one read (a pass then applies nothing and the next one redoes it; a rebuild folds the
+ * new events and tries again).
  */
 #include "store/sqlite/ga_rollup.h"
 
@@ -410,63 +414,70 @@ int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, s
   return rc;
 }
 
-/* ---- a day rebuilt ---- */
+/* ---- days rebuilt ---- */
 
 #define REBUILD_BATCH 10000 /* events read per query */
 #define REBUILD_TRIES 5     /* passes of another process moved the mark meanwhile */
 
-/* Folds the aggregates of the events of day with id <= mark into p. */
-static int fold_day(pass *p, int64_t day, int64_t mark) {
-  int64_t after = 0;
-  int rc = PS_OK;
-  for (;;) {
-    event_list events = {0};
-    rc = ps_sqlite_ga_day_events(p->store, p->game_id, day, after, mark, REBUILD_BATCH,
-                                 collect_event, &events);
-    for (size_t i = 0; rc == PS_OK && i < events.n; i++)
-      if (events.v[i].folds) rc = fold_aggregates(p, &events.v[i], events.text);
-    size_t n = events.n;
-    if (n) after = events.v[n - 1].id;
-    free(events.v);
-    free(events.text);
-    if (rc != PS_OK || n < REBUILD_BATCH) return rc;
-  }
+static int cmp_day(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
 }
 
-static int rebuild_locked(sqlite_store *store, int64_t game_id, int64_t day, int *rebuilt) {
+/* Folds into p the aggregates of the game's events with after < id <= up_to whose day is one
+ * of days (sorted), REBUILD_BATCH events per read. */
+static int fold_days(pass *p, const int64_t *days, size_t ndays, int64_t after, int64_t up_to) {
   int rc = PS_OK;
-  *rebuilt = 0;
-  for (int attempt = 0; rc == PS_OK && attempt < REBUILD_TRIES; attempt++) {
-    pass p = {.store = store, .game_id = game_id};
-    int64_t mark = 0;
-    rc = ps_sqlite_ga_rollup_mark(store, game_id, &mark);
-    if (rc == PS_OK && ps_keymap_init(&p.aggs, NBUCKETS)) rc = PS_ENOMEM;
-    if (rc == PS_OK) rc = fold_day(&p, day, mark);
-    const ps_ga_agg_add **aggs = NULL;
-    if (rc == PS_OK && !(aggs = malloc((p.nagg_list ? p.nagg_list : 1) * sizeof *aggs)))
-      rc = PS_ENOMEM;
-    for (size_t i = 0; rc == PS_OK && i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
-    int outcome = PS_GA_DAY_MARK_MOVED;
-    if (rc == PS_OK) rc = ps_sqlite_ga_day_replace(store, game_id, day, aggs, p.nagg_list, mark, &outcome);
-    free((void *)aggs);
-    pass_free(&p);
-    if (rc != PS_OK || outcome != PS_GA_DAY_MARK_MOVED) {
-      *rebuilt = outcome == PS_GA_DAY_REPLACED;
-      return rc;
-    }
-  }
-  if (rc == PS_OK) {
-    ps_warn("event rollups: game %lld: day %lld not rebuilt: another process kept moving the"
-            " mark (tried again later)", (long long)game_id, (long long)day);
-    rc = PS_EIO;
+  while (rc == PS_OK && after < up_to) {
+    event_list events = {0};
+    rc = ps_sqlite_ga_events_after(p->store, p->game_id, after, REBUILD_BATCH, collect_event,
+                                   &events);
+    size_t n = events.n;
+    for (size_t i = 0; rc == PS_OK && i < n && events.v[i].id <= up_to; i++)
+      if (events.v[i].folds && bsearch(&events.v[i].day, days, ndays, sizeof *days, cmp_day))
+        rc = fold_aggregates(p, &events.v[i], events.text);
+    after = n == REBUILD_BATCH ? events.v[n - 1].id : up_to;
+    free(events.v);
+    free(events.text);
   }
   return rc;
 }
 
-int ps_ga_rollup_rebuild_day(sqlite_store *store, int64_t game_id, int64_t day, int *rebuilt) {
-  pthread_mutex_lock(&store->rollup_lock);
-  int rc = rebuild_locked(store, game_id, day, rebuilt);
-  pthread_mutex_unlock(&store->rollup_lock);
+int ps_ga_rollup_rebuild_days(sqlite_store *store, int64_t game_id, int64_t *days, size_t ndays,
+                              size_t *rebuilt) {
+  pass p = {.store = store, .game_id = game_id};
+  int64_t mark = 0;
+  *rebuilt = 0;
+  qsort(days, ndays, sizeof *days, cmp_day);
+  int rc = ps_sqlite_ga_rollup_mark(store, game_id, &mark);
+  if (rc == PS_OK && ps_keymap_init(&p.aggs, NBUCKETS)) rc = PS_ENOMEM;
+  /* The long walk over the game's events, without the lock: passes go on meanwhile. */
+  if (rc == PS_OK) rc = fold_days(&p, days, ndays, 0, mark);
+  int outcome = PS_GA_DAY_MARK_MOVED;
+  for (int attempt = 0; rc == PS_OK && outcome == PS_GA_DAY_MARK_MOVED && attempt < REBUILD_TRIES;
+       attempt++) {
+    /* Under the lock: what passes folded since, then the days replaced at the mark they hold. */
+    pthread_mutex_lock(&store->rollup_lock);
+    int64_t now_mark = mark;
+    rc = ps_sqlite_ga_rollup_mark(store, game_id, &now_mark);
+    if (rc == PS_OK) rc = fold_days(&p, days, ndays, mark, now_mark);
+    if (rc == PS_OK) mark = now_mark;
+    const ps_ga_agg_add **aggs = NULL;
+    if (rc == PS_OK && !(aggs = malloc((p.nagg_list ? p.nagg_list : 1) * sizeof *aggs)))
+      rc = PS_ENOMEM;
+    for (size_t i = 0; rc == PS_OK && i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
+    if (rc == PS_OK)
+      rc = ps_sqlite_ga_days_replace(store, game_id, days, ndays, aggs, p.nagg_list, mark,
+                                     &outcome, rebuilt);
+    free((void *)aggs);
+    pthread_mutex_unlock(&store->rollup_lock);
+  }
+  if (rc == PS_OK && outcome == PS_GA_DAY_MARK_MOVED) {
+    ps_warn("event rollups: game %lld: days not rebuilt: another process kept moving the mark"
+            " (tried again later)", (long long)game_id);
+    rc = PS_EIO;
+  }
+  pass_free(&p);
   return rc;
 }
 

@@ -13,7 +13,8 @@
  * ga_rollup_apply runs on the shared connection in one IMMEDIATE transaction: bitmap chunks
  * are read, edited (bits cleared then set) and written back; aggregates add up in an upsert;
  * only while the mark is still the one the pass started from (a pass of another process may
- * have applied in between). A day's replacement (ga_day_replace) is one such transaction too.
+ * have applied in between). A replacement of days (ga_days_replace) is one such transaction
+ * too.
  * A user's forgetting (ga_user_forget) clears the user's bit in every bitmap, a few hundred
  * rows per transaction so that ingest never waits long, then renames the user's row to a
  * tombstone that keeps its dense number taken (a bit left set by a pass that ran meanwhile
@@ -289,29 +290,6 @@ int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delt
 
 /* ---- a day rebuilt, a user forgotten ---- */
 
-int ps_sqlite_ga_day_events(sqlite_store *s, int64_t game_id, int64_t day, int64_t after_id,
-                            int64_t up_to_id, size_t limit, ps_ga_event_visitor visit,
-                            void *ctx) {
-  int rc = PS_EIO;
-  pthread_mutex_lock(&s->shared_lock);
-  sqlite3_stmt *st = prepare_shared(
-      s, "SELECT id, category, user_id, day, platform, build, os_version, custom_01, custom_02,"
-         " custom_03, agg_key, agg_value FROM events INDEXED BY events_by_day"
-         " WHERE game_id = ? AND day = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?");
-  if (st) {
-    sqlite3_bind_int64(st, 1, game_id);
-    sqlite3_bind_int64(st, 2, day);
-    sqlite3_bind_int64(st, 3, after_id);
-    sqlite3_bind_int64(st, 4, up_to_id);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)limit);
-    event_rows rows = {visit, ctx};
-    rc = ps_sqlite_each_row(st, event_row, &rows);
-  }
-  sqlite3_finalize(st);
-  pthread_mutex_unlock(&s->shared_lock);
-  return rc;
-}
-
 /* Whether retention dropped raw rows of the day (inside the caller's transaction). */
 static int day_dropped(sqlite_store *s, int64_t game_id, int64_t day, int *dropped) {
   sqlite3_stmt *st = prepare_shared(s, "SELECT 1 FROM ga_raw_dropped WHERE game_id = ? AND day = ?");
@@ -324,35 +302,56 @@ static int day_dropped(sqlite_store *s, int64_t game_id, int64_t day, int *dropp
   return step == SQLITE_ROW || step == SQLITE_DONE ? PS_OK : PS_EIO;
 }
 
-int ps_sqlite_ga_day_replace(sqlite_store *s, int64_t game_id, int64_t day,
-                             const ps_ga_agg_add *const *aggs, size_t naggs, int64_t mark,
-                             int *outcome) {
-  int dropped = 0;
+/* Deletes the aggregates of one day (inside the caller's transaction). */
+static int delete_day(sqlite_store *s, int64_t game_id, int64_t day) {
+  sqlite3_stmt *st = prepare_shared(s, "DELETE FROM ga_aggs WHERE game_id = ? AND day = ?");
+  if (!st) return PS_EIO;
+  sqlite3_bind_int64(st, 1, game_id);
+  sqlite3_bind_int64(st, 2, day);
+  int rc = ps_sqlite_step_and_reset(st);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int cmp_day(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int ps_sqlite_ga_days_replace(sqlite_store *s, int64_t game_id, const int64_t *days,
+                              size_t ndays, const ps_ga_agg_add *const *aggs, size_t naggs,
+                              int64_t mark, int *outcome, size_t *replaced) {
   *outcome = PS_GA_DAY_MARK_MOVED;
+  *replaced = 0;
+  int64_t *kept = malloc((ndays ? ndays : 1) * sizeof *kept); /* the days replaced, sorted */
+  const ps_ga_agg_add **adds = malloc((naggs ? naggs : 1) * sizeof *adds);
+  size_t nkept = 0, nadds = 0;
+  int rc = kept && adds ? PS_OK : PS_ENOMEM;
   pthread_mutex_lock(&s->shared_lock);
-  int rc = ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE");
+  if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE");
   if (rc == PS_OK) rc = mark_is(s, game_id, mark);
-  if (rc == PS_OK) rc = day_dropped(s, game_id, day, &dropped);
-  if (rc == PS_OK && dropped) {
-    *outcome = PS_GA_DAY_DROPPED;
-  } else if (rc == PS_OK) {
-    sqlite3_stmt *st = prepare_shared(s, "DELETE FROM ga_aggs WHERE game_id = ? AND day = ?");
-    if (st) {
-      sqlite3_bind_int64(st, 1, game_id);
-      sqlite3_bind_int64(st, 2, day);
-      rc = ps_sqlite_step_and_reset(st);
-    } else {
-      rc = PS_EIO;
+  for (size_t i = 0; rc == PS_OK && i < ndays; i++) {
+    int dropped = 0;
+    rc = day_dropped(s, game_id, days[i], &dropped);
+    if (rc == PS_OK && !dropped) {
+      rc = delete_day(s, game_id, days[i]);
+      kept[nkept++] = days[i];
     }
-    sqlite3_finalize(st);
-    ps_ga_delta d = {.aggs = aggs, .naggs = naggs};
-    if (rc == PS_OK) rc = apply_aggs(s, game_id, &d);
-    if (rc == PS_OK) *outcome = PS_GA_DAY_REPLACED;
   }
+  for (size_t i = 0; rc == PS_OK && i < naggs; i++)
+    if (bsearch(&aggs[i]->day, kept, nkept, sizeof *kept, cmp_day)) adds[nadds++] = aggs[i];
+  ps_ga_delta d = {.aggs = adds, .naggs = nadds};
+  if (rc == PS_OK) rc = apply_aggs(s, game_id, &d);
   if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "COMMIT");
   if (rc != PS_OK) ps_sqlite_exec(s->shared, "ROLLBACK");
   pthread_mutex_unlock(&s->shared_lock);
+  if (rc == PS_OK) {
+    *outcome = PS_GA_DAY_REPLACED;
+    *replaced = nkept;
+  }
   if (rc == PS_EEXPIRED) rc = PS_OK; /* *outcome says the mark moved */
+  free(kept);
+  free((void *)adds);
   return rc;
 }
 

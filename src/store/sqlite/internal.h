@@ -131,8 +131,6 @@ int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t
 extern const char ps_sqlite_state_schema[], ps_sqlite_accounts_schema[],
     ps_sqlite_event_log_schema[], ps_sqlite_playtime_schema[], ps_sqlite_playtime_rollup_schema[],
     ps_sqlite_sessions_schema[], ps_sqlite_ga_schema[], ps_sqlite_lifecycle_schema[];
-/* Indexes that name columns an upgrade adds (run after the data moves). */
-extern const char ps_sqlite_event_log_indexes[];
 
 /* ---- state.c / events.c: one group commit in one transaction ---- */
 
@@ -361,18 +359,13 @@ int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
 int ps_sqlite_ga_user_next_idx(sqlite_store *s, int64_t game_id, int64_t *idx);
 /* PS_EEXPIRED (nothing applied) when the mark is no longer delta->first_event_id. */
 int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delta *delta);
-/* ga_day_events: the stored events of a game folded into day, with after_id < id <= up_to_id,
- * in id order, at most limit. */
-int ps_sqlite_ga_day_events(sqlite_store *s, int64_t game_id, int64_t day, int64_t after_id,
-                            int64_t up_to_id, size_t limit, ps_ga_event_visitor visit,
-                            void *ctx);
-/* ga_day_replace: in one transaction, the aggregates of day become aggs (every kind and
- * dimension), if the game's mark is still mark and retention dropped no raw row of the day.
- * *outcome: one of these. */
-enum { PS_GA_DAY_REPLACED, PS_GA_DAY_MARK_MOVED, PS_GA_DAY_DROPPED };
-int ps_sqlite_ga_day_replace(sqlite_store *s, int64_t game_id, int64_t day,
-                             const ps_ga_agg_add *const *aggs, size_t naggs, int64_t mark,
-                             int *outcome);
+/* ga_days_replace: in one transaction, if the game's mark is still mark, the aggregates of
+ * each of days (sorted) retention dropped no raw row of become those of aggs on that day
+ * (every kind and dimension); *replaced: how many days. *outcome: one of these. */
+enum { PS_GA_DAY_REPLACED, PS_GA_DAY_MARK_MOVED };
+int ps_sqlite_ga_days_replace(sqlite_store *s, int64_t game_id, const int64_t *days,
+                              size_t ndays, const ps_ga_agg_add *const *aggs, size_t naggs,
+                              int64_t mark, int *outcome, size_t *replaced);
 /* ga_user_forget: clears the user's bit in every bitmap of the game (a few hundred rows per
  * transaction), then renames its row to a tombstone that keeps the number taken. *found: the
  * user was known. Idempotent. */
