@@ -12,9 +12,10 @@
  *                     retention read a game's rows by arrival (since v9). received_ms only
  *                     grows, so an insert lands on the right edge of the game's part of the
  *                     index. What it costs an append, bench/event_store (200,000 events in
- *                     appends of 100, 2 shared cores, noisy): about 21-24 us CPU per event
- *                     without it, 24-29 with it; an index by rollup day as well (for a
- *                     deletion's rebuild) made it 32-36, so a deletion walks the table instead.
+ *                     appends of 100, received_ms growing as in service, 2 shared cores):
+ *                     about 22 us CPU per event without it, 24-25 with it (fsync dominates
+ *                     the wall time either way). An index by rollup day as well (for a
+ *                     deletion's rebuild) made it about 30, so a deletion walks the table.
  *
  * An event is stored once per (game, event_uuid): INSERT OR IGNORE against the unique index
  * finds a resend at once (the record's duplicate flag). A resend carries the same body, hence
