@@ -140,55 +140,45 @@ static int end(sqlite_store *s, int rc) {
 
 static const char mark_sql[] = "SELECT last_event_id FROM ga_mark WHERE game_id = ?1";
 
-/* Step 3, one window: the player's folded events with id in (*next, *next + WINDOW_IDS].
- * *done: the walk reached the mark. */
-static int events_window(sqlite_store *s, int64_t game_id, const char *user_id, int64_t *next,
-                         int64_t *removed, int *done) {
-  int64_t mark = 0, lo = *next, hi = 0;
-  pthread_mutex_lock(&s->shared_lock);
-  int rc = begin(s);
-  if (rc == PS_OK) rc = one(s, mark_sql, game_id, NULL, 0, &mark);
-  hi = lo + WINDOW_IDS < mark ? lo + WINDOW_IDS : mark;
-  *done = hi >= mark;
-  if (rc == PS_OK && hi > lo) {
-    rc = run(s, "INSERT OR IGNORE INTO forget_days(game_id, user_id, day) SELECT DISTINCT ?1, ?2,"
-                " day FROM events WHERE id > ?3 AND id <= ?4 AND game_id = ?1 AND user_id = ?2"
-                " AND day IS NOT NULL",
-             game_id, user_id, lo, hi, NULL);
-    if (rc == PS_OK)
-      rc = run(s, "DELETE FROM events WHERE id > ?3 AND id <= ?4 AND game_id = ?1"
-                  " AND user_id = ?2",
-               game_id, user_id, lo, hi, removed);
-    if (rc == PS_OK)
-      rc = run(s, "UPDATE forget_journal SET next_event_id = ?3 WHERE game_id = ?1"
-                  " AND user_id = ?2",
-               game_id, user_id, hi, 0, NULL);
-  }
-  rc = end(s, rc);
-  pthread_mutex_unlock(&s->shared_lock);
-  if (rc == PS_OK && hi > lo) *next = hi;
-  return rc;
-}
+/* A walk of steps 3 and 4 over one table of the game by row id (?3 < id <= ?4), each window
+ * one transaction: its statements take ?1 game_id, ?2 user_id, ?3 and ?4. */
+typedef struct walk {
+  const char *end_sql;      /* where the walk ends (?1 only) */
+  const char *note_sql;     /* run before the delete; NULL: none */
+  const char *delete_sql;   /* its changes are what the walk removed */
+  const char *progress_sql; /* keeps the window's end (?3) in the journal */
+} walk;
 
-/* Step 4, one window of the game's rejected events (rejected_by_game), up to the newest. */
-static int rejected_window(sqlite_store *s, int64_t game_id, const char *user_id,
-                           int64_t *next, int64_t *removed, int *done) {
-  int64_t newest = 0, lo = *next, hi = 0;
+/* Step 3: the player's folded events (up to the mark), with the days they were folded into. */
+static const walk event_walk = {
+    mark_sql,
+    "INSERT OR IGNORE INTO forget_days(game_id, user_id, day) SELECT DISTINCT ?1, ?2, day"
+    " FROM events WHERE id > ?3 AND id <= ?4 AND game_id = ?1 AND user_id = ?2"
+    " AND day IS NOT NULL",
+    "DELETE FROM events WHERE id > ?3 AND id <= ?4 AND game_id = ?1 AND user_id = ?2",
+    "UPDATE forget_journal SET next_event_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
+
+/* Step 4: the rejected events naming the player, up to the newest (rejected_by_game). */
+static const walk rejected_walk = {
+    "SELECT max(id) FROM rejected_events WHERE game_id = ?1", NULL,
+    "DELETE FROM rejected_events WHERE game_id = ?1 AND id > ?3 AND id <= ?4"
+    " AND instr(body, json_quote(?2)) > 0",
+    "UPDATE forget_journal SET next_rejected_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
+
+/* One window of w: ids in (*next, *next + WINDOW_IDS] below the walk's end; *next moves to the
+ * window's end, *removed counts the rows deleted, *done: the walk reached its end. */
+static int walk_window(sqlite_store *s, const walk *w, int64_t game_id, const char *user_id,
+                       int64_t *next, int64_t *removed, int *done) {
+  int64_t last = 0, lo = *next, hi = 0;
   pthread_mutex_lock(&s->shared_lock);
   int rc = begin(s);
-  if (rc == PS_OK)
-    rc = one(s, "SELECT max(id) FROM rejected_events WHERE game_id = ?1", game_id, NULL, 0,
-             &newest);
-  hi = lo + WINDOW_IDS < newest ? lo + WINDOW_IDS : newest;
-  *done = hi >= newest;
+  if (rc == PS_OK) rc = one(s, w->end_sql, game_id, NULL, 0, &last);
+  hi = lo + WINDOW_IDS < last ? lo + WINDOW_IDS : last;
+  *done = hi >= last;
   if (rc == PS_OK && hi > lo) {
-    rc = run(s, "DELETE FROM rejected_events WHERE game_id = ?1 AND id > ?3 AND id <= ?4"
-                " AND instr(body, json_quote(?2)) > 0",
-             game_id, user_id, lo, hi, removed);
-    if (rc == PS_OK)
-      rc = run(s, "UPDATE forget_journal SET next_rejected_id = ?3 WHERE game_id = ?1"
-                  " AND user_id = ?2",
-               game_id, user_id, hi, 0, NULL);
+    if (w->note_sql) rc = run(s, w->note_sql, game_id, user_id, lo, hi, NULL);
+    if (rc == PS_OK) rc = run(s, w->delete_sql, game_id, user_id, lo, hi, removed);
+    if (rc == PS_OK) rc = run(s, w->progress_sql, game_id, user_id, hi, 0, NULL);
   }
   rc = end(s, rc);
   pthread_mutex_unlock(&s->shared_lock);
@@ -255,9 +245,9 @@ static int finish(sqlite_store *s, int64_t game_id, const char *user_id, ps_forg
              game_id, user_id, 0, &next_rejected);
   pthread_mutex_unlock(&s->shared_lock);
   for (int done = 0; rc == PS_OK && !done;)
-    rc = events_window(s, game_id, user_id, &next_event, &out->events, &done);
+    rc = walk_window(s, &event_walk, game_id, user_id, &next_event, &out->events, &done);
   for (int done = 0; rc == PS_OK && !done;)
-    rc = rejected_window(s, game_id, user_id, &next_rejected, &out->rejected, &done);
+    rc = walk_window(s, &rejected_walk, game_id, user_id, &next_rejected, &out->rejected, &done);
   int found = 0;
   if (rc == PS_OK) rc = ps_sqlite_ga_user_forget(s, game_id, user_id, &found);
   if (rc == PS_OK) rc = rebuild_days(s, game_id, user_id);
