@@ -149,20 +149,21 @@ typedef struct walk {
   const char *progress_sql; /* keeps the window's end (?3) in the journal */
 } walk;
 
-/* Step 3: the player's folded events (up to the mark), with the days they were folded into. */
+/* Step 3: the player's folded events (up to the mark), with the days they were folded into.
+ * The unary + keeps the planner on the rowid range (not events_by_arrival, by game). */
 static const walk event_walk = {
     mark_sql,
     "INSERT OR IGNORE INTO forget_days(game_id, user_id, day) SELECT DISTINCT ?1, ?2, day"
-    " FROM events WHERE id > ?3 AND id <= ?4 AND game_id = ?1 AND user_id = ?2"
+    " FROM events WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = ?2"
     " AND day IS NOT NULL",
-    "DELETE FROM events WHERE id > ?3 AND id <= ?4 AND game_id = ?1 AND user_id = ?2",
+    "DELETE FROM events WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = ?2",
     "UPDATE forget_journal SET next_event_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
 
 /* Step 4: the rejected events naming the player, up to the newest (rejected_by_game). */
 static const walk rejected_walk = {
     "SELECT max(id) FROM rejected_events WHERE game_id = ?1", NULL,
-    "DELETE FROM rejected_events WHERE game_id = ?1 AND id > ?3 AND id <= ?4"
-    " AND instr(body, json_quote(?2)) > 0",
+    "DELETE FROM rejected_events INDEXED BY rejected_by_game WHERE game_id = ?1 AND id > ?3"
+    " AND id <= ?4 AND instr(body, json_quote(?2)) > 0",
     "UPDATE forget_journal SET next_rejected_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
 
 /* One window of w: ids in (*next, *next + WINDOW_IDS] below the walk's end; *next moves to the

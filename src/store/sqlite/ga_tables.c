@@ -87,11 +87,13 @@ int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id
                               ps_ga_event_visitor visit, void *ctx) {
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
-  /* events has no index on (game_id, id): the rowid range keeps this an id-ordered scan. */
+  /* events has no index on (game_id, id): the rowid range keeps this an id-ordered scan. The
+   * unary + keeps the planner off events_by_arrival (game_id, received_ms), which it would
+   * otherwise pick for game_id and then sort the whole game by id. */
   sqlite3_stmt *st = prepare_shared(
       s, "SELECT id, category, user_id, day, platform, build, os_version, custom_01, custom_02,"
          " custom_03, agg_key, agg_value"
-         " FROM events WHERE id > ? AND game_id = ? ORDER BY id LIMIT ?");
+         " FROM events WHERE id > ? AND +game_id = ? ORDER BY id LIMIT ?");
   if (st) {
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int64(st, 2, game_id);
