@@ -13,6 +13,9 @@
 #define _GNU_SOURCE /* memmem */
 #include "store_fixture.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #define D0 20300 /* the data set's first day */
 #define NOW ((D0 + 5) * DAY)
 
@@ -244,6 +247,80 @@ static void forget_player_answers_as_if_the_player_never_played(void **state) {
   compare_games(f, &with, &without, "after forgetting nobody", NULL);
 }
 
+/* What runs beside a deletion: the ingest writer appending the data set of new players to
+ * both games, round after round, and the upkeep maintaining until told to stop. Errors are
+ * kept (cmocka asserts only on the main thread). */
+#define ROUNDS 12
+typedef struct beside {
+  fixture *f;
+  const ps_game *games; /* [2] */
+  char names[ROUNDS][6][48];
+  const char *users[ROUNDS][6];
+  int append_rc, maintain_rc;
+  atomic_int stop;
+} beside;
+
+static void *append_traffic(void *arg) {
+  beside *b = arg;
+  ga_event *e = calloc(GA_DATA_SET_MAX, sizeof *e);
+  ps_record *r = calloc(GA_DATA_SET_MAX, sizeof *r);
+  if (!e || !r) b->append_rc = PS_ENOMEM;
+  for (int round = 0; round < ROUNDS && b->append_rc == PS_OK; round++) {
+    for (int k = 0; k < 2 && b->append_rc == PS_OK; k++) {
+      size_t n = ga_data_set_of(e, b->games[k].id, D0, 0, b->users[round]);
+      for (size_t i = 0; i < n; i++) r[i] = e[i].r;
+      ps_record_span span = {r, n};
+      b->append_rc = ops(b->f)->append(b->f->s.events, &span, 1);
+    }
+  }
+  free(r);
+  free(e);
+  return NULL;
+}
+
+static void *upkeep(void *arg) {
+  beside *b = arg;
+  while (!atomic_load(&b->stop) && b->maintain_rc == PS_OK)
+    b->maintain_rc = ops(b->f)->maintain(b->f->s.events, NOW);
+  return NULL;
+}
+
+/* A deletion while the ingest writer appends other players' events to the same days and the
+ * upkeep folds them: the result is still exact. */
+static void forget_player_beside_ingest_and_upkeep(void **state) {
+  fixture *f = *state;
+  players p;
+  players_make(&p);
+  ps_game games[2] = {new_game(f), new_game(f)};
+  store_players(f, games[0].id, &p, NULL);
+  int64_t theirs = store_players(f, games[1].id, &p, p.gone);
+  beside *b = calloc(1, sizeof *b);
+  assert_non_null(b);
+  b->f = f;
+  b->games = games;
+  char u[32];
+  unique(u, sizeof u);
+  for (int round = 0; round < ROUNDS; round++)
+    for (int k = 0; k < 6; k++) {
+      snprintf(b->names[round][k], sizeof b->names[round][k], "late-%d-%d-%s", round, k, u);
+      b->users[round][k] = b->names[round][k];
+    }
+  pthread_t writer, maintainer;
+  assert_int_equal(pthread_create(&writer, NULL, append_traffic, b), 0);
+  assert_int_equal(pthread_create(&maintainer, NULL, upkeep, b), 0);
+  ps_forget_report report = forget(f, games[0].id, p.gone);
+  assert_int_equal(pthread_join(writer, NULL), 0);
+  atomic_store(&b->stop, 1);
+  assert_int_equal(pthread_join(maintainer, NULL), 0);
+  assert_int_equal(b->append_rc, PS_OK);
+  assert_int_equal(b->maintain_rc, PS_OK);
+  assert_true(report.events == theirs);
+  assert_int_equal(ops(f)->maintain(f->s.events, NOW), PS_OK);
+  compare_games(f, &games[0], &games[1], "after a deletion beside ingest", NULL);
+  assert_int_equal(count_events(f, games[0].id), count_events(f, games[1].id));
+  free(b);
+}
+
 /* SQLite only: a deletion cut short (its journal row written, some of the player's events
  * deleted without their rollups) is finished by maintain() after a restart. */
 static void sqlite_a_deletion_cut_short_is_finished_by_maintain(void **state) {
@@ -396,6 +473,7 @@ int main(void) {
   const struct CMUnitTest cases[] = {
       CASE(ranged_scans_visit_arrivals_from_inclusive_to_exclusive),
       CASE(forget_player_answers_as_if_the_player_never_played),
+      CASE(forget_player_beside_ingest_and_upkeep),
       CASE(sqlite_a_deletion_cut_short_is_finished_by_maintain),
       CASE(retention_drops_old_raw_events_and_keeps_the_figures),
       CASE(forget_after_retention_takes_the_player_out_of_the_user_counts),
