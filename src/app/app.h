@@ -66,6 +66,13 @@ typedef struct ps_app_config {
   unsigned player_rate;        /* metrics requests per minute per player */
   int64_t so_retention_ms;     /* multiplayer sessions are kept this long after createdAt */
   int64_t so_retention_check_ms; /* how often expired multiplayer sessions are deleted */
+  /* The data lifecycle (src/lifecycle/): raw export and retention of raw rows. */
+  const char *export_url;        /* NULL: no scheduled export (export/target.h) */
+  int64_t export_period_ms;      /* an hour or a day */
+  unsigned export_formats;       /* bits of ps_export_format */
+  int64_t export_delay_ms;       /* a period is exported this long after its end */
+  int64_t event_retention_ms;    /* 0: keep analytics and rejected events forever */
+  int64_t msession_retention_ms; /* 0: keep metrics sessions forever */
 } ps_app_config;
 
 /* One protocol. Defined `const` in the protocol's folder; init and fini may be NULL. */

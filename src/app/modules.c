@@ -16,6 +16,7 @@
 #include "ingest/metrics/module.h"
 #include "ingest/sessions/module.h"
 #include "insights/module.h"
+#include "lifecycle/module.h"
 
 const ps_module *const ps_modules[] = {
     &ps_admin_module,     /* GET /healthz, GET /metrics (src/app/admin.c) */
@@ -23,6 +24,7 @@ const ps_module *const ps_modules[] = {
     &ps_msession_module,  /* mod.io-compatible metrics sessions (src/ingest/metrics/) */
     &ps_so_module,        /* session observability (src/ingest/sessions/, src/observability/) */
     &ps_insights_module,  /* the read API (src/insights/) */
+    &ps_lifecycle_module, /* player deletion, raw export, retention (src/lifecycle/) */
     &ps_dashboard_module, /* web/ at GET / (src/app/dashboard.c); its GET catch-all comes last */
 };
 

@@ -18,6 +18,8 @@ int ps_cmd_sessions(int argc, char **argv);
 int ps_cmd_api_token(int argc, char **argv);
 int ps_cmd_service_account(int argc, char **argv);
 int ps_cmd_simulate(int argc, char **argv);
+int ps_cmd_export(int argc, char **argv);
+int ps_cmd_player(int argc, char **argv);
 
 /* Opens the stores of a command: store_url (--store), else data_dir (--data DIR or
  * $PLAYSTAT_DATA, the same as sqlite:DIR), else $PLAYSTAT_STORE; with the state store of
@@ -57,6 +59,10 @@ int ps_cli_list_games(ps_state_store *store, ps_game **games, size_t *count);
 /* Prints doc (NULL: out of memory) as one line of compact JSON on stdout and releases it.
  * Returns 0, or 1 after saying why on stderr. */
 int ps_cli_print_json(json_t *doc);
+/* export_options.c: "hour" or "day" into a period in ms; "parquet", "ndjson.gz" or "both" into
+ * bits of ps_export_format. Print "OPTION: ..." and return 2 if bad. */
+int ps_cli_parse_export_every(const char *option, const char *text, int64_t *period_ms);
+int ps_cli_parse_export_formats(const char *option, const char *text, unsigned *formats);
 /* Parses a whole decimal integer in [min, max]; prints "OPTION: ..." and returns 2 if bad. */
 int ps_cli_parse_int(const char *option, const char *text, long long min, long long max,
                      long long *out);

@@ -20,6 +20,8 @@ static const char usage[] =
     "  api-token        create a bearer token for the read API (insights)\n"
     "  service-account  create, list, delete the session observability API's credentials\n"
     "  simulate         send realistic game traffic to a running server (fills the dashboard)\n"
+    "  export           write a game's raw data (Parquet, NDJSON.gz) to a folder or S3 bucket\n"
+    "  player           delete one player's data (player delete)\n"
     "  version          print the version\n"
     "\n"
     "quick start:\n"
@@ -41,6 +43,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "api-token") == 0) return ps_cmd_api_token(argc - 1, argv + 1);
   if (strcmp(cmd, "service-account") == 0) return ps_cmd_service_account(argc - 1, argv + 1);
   if (strcmp(cmd, "simulate") == 0) return ps_cmd_simulate(argc - 1, argv + 1);
+  if (strcmp(cmd, "export") == 0) return ps_cmd_export(argc - 1, argv + 1);
+  if (strcmp(cmd, "player") == 0) return ps_cmd_player(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("playstat " PLAYSTAT_VERSION);
     return 0;

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "export/export.h"
 #include "http/server.h"
 #include "ingest/queue.h"
 #include "store/store.h"
@@ -58,6 +59,18 @@ static const char usage[] =
     "  --player-rate N            metrics requests per minute per player (120; burst N/2)\n"
     "  --match-retention-days D   multiplayer sessions are deleted D days after createdAt (30)\n"
     "  --match-retention-check S  how often expired multiplayer sessions are deleted (60)\n"
+    "  --export-url URL           write every game's raw data to URL once each period has\n"
+    "                             closed: file:DIR or s3://BUCKET/PREFIX[?endpoint=URL&\n"
+    "                             region=R] (credentials: $AWS_ACCESS_KEY_ID,\n"
+    "                             $AWS_SECRET_ACCESS_KEY); catches up after downtime\n"
+    "  --export-every hour|day    one object per game, kind and UTC period (day)\n"
+    "  --export-format F          parquet, ndjson.gz or both (parquet)\n"
+    "  --export-delay S           a period is exported S seconds after its end (300;\n"
+    "                             negative only for tests: open periods count as closed)\n"
+    "  --event-retention-days D   analytics and rejected events are dropped D days after they\n"
+    "                             arrived (default: kept); rollups keep their figures\n"
+    "  --msession-retention-days D  metrics sessions are dropped D days after they were over\n"
+    "                             (default: kept); rollups keep their figures\n"
     "  --web DIR                  the dashboard's files, served at / (default: web/ beside the\n"
     "                             binary's directory, else the source tree's web/); uPlot comes\n"
     "                             from DIR/../node_modules (npm ci)\n"
@@ -70,6 +83,7 @@ static const char usage[] =
     "           POST /v1/metrics/sessions/{start,heartbeat,end} (host g-{id}.<domain> or\n"
     "           path prefix /g-{id}), GET /api/v1/games/{id}/metrics/{name},\n"
     "           GET /api/v1/games/{id}/live, GET /api/v1/games (bearer API token),\n"
+    "           DELETE /api/v1/games/{id}/players/{user_id} (admin API token),\n"
     "           the dashboard at GET /\n"
     "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
 
@@ -78,6 +92,10 @@ typedef struct serve_options {
   const char *web; /* NULL: found (ps_static_find_web_root) */
   long long session_window_s, session_timeout_s, player_rate;
   long long match_retention_days, match_retention_check_s;
+  const char *export_url;
+  int64_t export_period_ms;
+  unsigned export_formats;
+  long long export_delay_s, event_retention_days, msession_retention_days;
   ps_server_config http;
   ps_ingest_options ingest;
   ps_store_options store;
@@ -87,7 +105,9 @@ typedef struct serve_options {
 static int parse_options(int argc, char **argv, serve_options *o) {
   enum { O_THREADS = 256, O_QUEUE, O_BATCH, O_KEEP, O_BODY, O_LOG, O_DELAY, O_WINDOW, O_TIMEOUT,
          O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB, O_DISCARD, O_TLS_CERT, O_TLS_KEY,
-         O_ACCESS_LOG, O_MAX_CONN, O_MAX_CONN_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT };
+         O_ACCESS_LOG, O_MAX_CONN, O_MAX_CONN_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT,
+         O_EXPORT_URL, O_EXPORT_EVERY, O_EXPORT_FORMAT, O_EXPORT_DELAY, O_EVENT_RETENTION,
+         O_MSESSION_RETENTION };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"store", required_argument, NULL, 's'},
@@ -107,6 +127,12 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"match-retention-days", required_argument, NULL, O_RETENTION},
       {"match-retention-check", required_argument, NULL, O_RETENTION_CHECK},
       {"web", required_argument, NULL, O_WEB},
+      {"export-url", required_argument, NULL, O_EXPORT_URL},
+      {"export-every", required_argument, NULL, O_EXPORT_EVERY},
+      {"export-format", required_argument, NULL, O_EXPORT_FORMAT},
+      {"export-delay", required_argument, NULL, O_EXPORT_DELAY},
+      {"event-retention-days", required_argument, NULL, O_EVENT_RETENTION},
+      {"msession-retention-days", required_argument, NULL, O_MSESSION_RETENTION},
       {"tls-cert", required_argument, NULL, O_TLS_CERT},
       {"tls-key", required_argument, NULL, O_TLS_KEY},
       {"access-log", required_argument, NULL, O_ACCESS_LOG},
@@ -124,6 +150,9 @@ static int parse_options(int argc, char **argv, serve_options *o) {
   o->player_rate = 120;
   o->match_retention_days = 30;
   o->match_retention_check_s = 60;
+  o->export_period_ms = PS_EXPORT_DAY_MS;
+  o->export_formats = 1u << PS_EXPORT_PARQUET;
+  o->export_delay_s = 300;
   int c;
   long long v;
   optind = 1;
@@ -185,6 +214,24 @@ static int parse_options(int argc, char **argv, serve_options *o) {
                                &o->match_retention_check_s);
         break;
       case O_WEB: o->web = optarg; break;
+      case O_EXPORT_URL: o->export_url = optarg; break;
+      case O_EXPORT_EVERY:
+        bad = ps_cli_parse_export_every("--export-every", optarg, &o->export_period_ms);
+        break;
+      case O_EXPORT_FORMAT:
+        bad = ps_cli_parse_export_formats("--export-format", optarg, &o->export_formats);
+        break;
+      case O_EXPORT_DELAY:
+        bad = ps_cli_parse_int("--export-delay", optarg, -86400 * 7, 86400 * 7, &o->export_delay_s);
+        break;
+      case O_EVENT_RETENTION:
+        bad = ps_cli_parse_int("--event-retention-days", optarg, 1, 36500,
+                               &o->event_retention_days);
+        break;
+      case O_MSESSION_RETENTION:
+        bad = ps_cli_parse_int("--msession-retention-days", optarg, 1, 36500,
+                               &o->msession_retention_days);
+        break;
       case O_TLS_CERT: o->http.tls_cert_file = optarg; break;
       case O_TLS_KEY: o->http.tls_key_file = optarg; break;
       case O_ACCESS_LOG: o->http.access_log = optarg; break;
@@ -239,6 +286,12 @@ int ps_cmd_serve(int argc, char **argv) {
       .player_rate = (unsigned)o.player_rate,
       .so_retention_ms = o.match_retention_days * 86400000LL,
       .so_retention_check_ms = o.match_retention_check_s * 1000,
+      .export_url = o.export_url,
+      .export_period_ms = o.export_period_ms,
+      .export_formats = o.export_formats,
+      .export_delay_ms = o.export_delay_s * 1000,
+      .event_retention_ms = o.event_retention_days * 86400000LL,
+      .msession_retention_ms = o.msession_retention_days * 86400000LL,
   };
   int status = ps_app_serve(&config);
   ps_stores_close(&stores);

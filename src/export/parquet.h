@@ -3,7 +3,7 @@
  * parquet.thrift describes it), for the raw export (src/export/). Flat schemas only: every
  * column is a top-level field, REQUIRED or OPTIONAL, of one of the types below. Values are
  * buffered for one row group at a time (bounded by options.row_group_bytes), then written as
- * one column chunk per column: a data page v1 per chunk, PLAIN encoding, definition levels
+ * one column chunk per column: data pages v1 of about 1 MiB, PLAIN encoding, definition levels
  * (RLE/bit-packed hybrid) for optional columns, compressed with zstd (or not), with min/max
  * and null-count statistics. The footer is the FileMetaData in Thrift's compact protocol.
  *

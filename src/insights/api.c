@@ -7,45 +7,32 @@
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
  *   GET /api/v1/games -> {"games": [{"id", "name", "project_id"}]}   (never a key)
  *
- * Authorization: Bearer <API token> (`playstat api-token create`); the state store keeps only
- * the token's SHA-256. from/to are unix seconds (default: the last 24 h; analytics-event
- * metrics: the last 30 days), widened to whole UTC intervals; interval is minute, hour or day
- * (default hour; analytics-event metrics are daily), at most 100,000 points. Errors:
- * {"error", "message"} with 400, 401, 404, 503. Which metrics exist, where they come from and
- * which parameters they take is the catalogue's (catalog.h); this file validates a request
+ * Authorization: Bearer <API token> (`playstat api-token create`) of any role (viewer or
+ * admin: src/auth/api_token_auth.h); the state store keeps only the token's SHA-256. from/to
+ * are unix seconds (default: the last 24 h; analytics-event metrics: the last 30 days),
+ * widened to whole UTC intervals; interval is minute, hour or day (default hour;
+ * analytics-event metrics are daily), at most 100,000 points. Errors: {"error", "message"}
+ * with 400, 401, 403, 404, 503. Which metrics exist, where they come from and which
+ * parameters they take is the catalogue's (catalog.h); this file validates a request
  * against it, asks the event store (store/events.h: metric(), live()) and renders the answer.
  * Live figures include every request already answered 204 (answers follow the commit).
  */
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "auth/api_token_auth.h"
 #include "common/buf.h"
 #include "common/clock.h"
-#include "common/encoding.h"
 #include "common/errors.h"
 #include "insights/catalog.h"
 #include "insights/module.h"
 
 #define MAX_POINTS 100000
 
-/* Answers 401 unless the request carries a known API token. */
+/* Answers 401 unless the request carries a known API token, 403 unless it may read metrics
+ * (every role may: src/auth/api_token_auth.h). */
 static int authorize(ps_request *req, ps_app *app) {
-  const char *auth = ps_request_header(req, "Authorization");
-  if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-    const char *token = auth + 7;
-    while (*token == ' ') token++;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    char hex[2 * SHA256_DIGEST_LENGTH + 1];
-    SHA256((const unsigned char *)token, strlen(token), digest);
-    ps_hex_encode(digest, sizeof digest, hex);
-    if (*token && app->state->ops->api_token_check(app->state, hex) == PS_OK) return 0;
-  }
-  ps_request_respond_error(req, 401, "unauthorized",
-                           "Authorization: Bearer <API token> is required "
-                           "(playstat api-token create)");
-  return -1;
+  return ps_api_token_auth_require(req, app->state, PS_API_ROLE_VIEWER);
 }
 
 static int find_game(ps_request *req, ps_app *app, ps_game *game) {

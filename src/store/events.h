@@ -88,6 +88,7 @@ typedef struct ps_scan_query {
   int64_t game_id;
   const char *category; /* events and rejected events: NULL for all */
   int64_t from_ms, to_ms;
+  const char *project_id; /* PS_SCAN_SO_EVENTS: the game's project */
 } ps_scan_query;
 
 /* What a scan visits. Pointers are valid during the visitor call only. */

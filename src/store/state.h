@@ -71,6 +71,23 @@ typedef struct ps_msession_nonce {
   int64_t received_ms; /* server time at which it was accepted */
 } ps_msession_nonce;
 
+/* The longest role name with its NUL ("viewer", "admin", "writer"). */
+#define PS_ROLE_MAX 8
+
+/* One object a raw export wrote (src/export/): what the export log keeps so that a schedule
+ * writes each closed period once and a backfill can tell what is already there. Identity:
+ * (target, game_id, kind, format, period_start_ms); recording it again replaces the entry. */
+typedef struct ps_export_object {
+  char target[512];  /* the export's URL, without credentials */
+  int64_t game_id;
+  char kind[16];     /* "events", "rejected", "msessions", "so_events" */
+  char format[16];   /* "parquet", "ndjson.gz" */
+  int64_t period_start_ms, period_ms;
+  char key[512];     /* the object's name under target */
+  int64_t rows, bytes;
+  int64_t written_ms;
+} ps_export_object;
+
 typedef int (*ps_nonce_visitor)(const ps_msession_nonce *nonce, void *ctx);
 typedef int (*ps_so_player_visitor)(const ps_so_player *player, void *ctx);
 
@@ -95,10 +112,15 @@ typedef struct ps_state_store_ops {
   /* The game with that game_key (when not NULL) or that id. PS_ENOTFOUND when none. */
   int (*game_find)(ps_state_store *store, const char *game_key, int64_t id, ps_game *out);
 
-  /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token. create: PS_EEXIST
-   * when the hash is taken. check: 0 when a token with that hash exists, else PS_ENOTFOUND. */
-  int (*api_token_create)(ps_state_store *store, const char *token_sha256_hex, const char *name);
-  int (*api_token_check)(ps_state_store *store, const char *token_sha256_hex);
+  /* Read-API tokens, kept only as the lowercase hex SHA-256 of the token, each with a role:
+   * "viewer" (reads metrics) or "admin" (also deletes players and exports raw data). Tokens
+   * made before roles existed are viewers. create: PS_EEXIST when the hash is taken, PS_EINVAL
+   * for another role. check: 0 and the role (NUL-terminated) in role when a token with that
+   * hash exists, else PS_ENOTFOUND. */
+  int (*api_token_create)(ps_state_store *store, const char *token_sha256_hex, const char *name,
+                          const char *role);
+  int (*api_token_check)(ps_state_store *store, const char *token_sha256_hex,
+                         char role[PS_ROLE_MAX]);
 
   /* Service accounts (src/auth/service_auth.h). create: PS_EEXIST when the key id is taken;
    * created_ms is stored as given (0: now); a role other than "viewer" or "writer" is
@@ -124,6 +146,16 @@ typedef struct ps_state_store_ops {
   /* A multiplayer session's salt (65 bytes) and its players. PS_ENOTFOUND when unknown. */
   int (*so_anonymity_load)(ps_state_store *store, const ps_so_key *key, char *salt,
                            ps_so_player_visitor visit, void *ctx);
+  /* The export log (see ps_export_object). record: inserts or replaces. find: the entry with
+   * that identity into out, PS_ENOTFOUND when none. */
+  int (*export_record)(ps_state_store *store, const ps_export_object *object);
+  int (*export_find)(ps_state_store *store, const char *target, int64_t game_id,
+                     const char *kind, const char *format, int64_t period_start_ms,
+                     ps_export_object *out);
+  /* Forgets the state of every metrics session of game_id whose player is player (its owner,
+   * order ids and nonces), leaving no trace of the player in the store's files: part of
+   * deleting a player (src/lifecycle/forget.h). Idempotent. */
+  int (*msession_forget_player)(ps_state_store *store, int64_t game_id, const char *player);
   /* Forgets the anonymisation of every multiplayer session created before before_ms (as the
    * event store dates it: the earliest match.created, else the earliest event), leaving no
    * trace in the store's files. */

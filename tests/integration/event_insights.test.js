@@ -257,7 +257,8 @@ describe('insights over analytics events', () => {
     'paying_users', 'arpdau', 'arppu', 'conversion', 'retention'];
   const VARIANTS = [{}, { platform: 'ios' }, { build: '1.1.0' }, { custom_01: 'a' }, { group_by: 'platform' }, { group_by: 'build' }];
 
-  it('every metric, filtered and grouped, equals the reference computed from the record', async () => {
+  /** Every metric x variant equals the reference over events. */
+  async function compareMetrics(events) {
     const fromDay = todayDay - 35;
     const toDay = todayDay + 1;
     let compared = 0;
@@ -288,9 +289,10 @@ describe('insights over analytics events', () => {
       }
     }
     assert.equal(compared, METRICS.length * VARIANTS.length - 2);
-  });
+  }
 
-  it('progression, funnel, resources, design, errors and ads equal the record, with drilldown and filters', async () => {
+  /** Every family question equals the reference over events. */
+  async function compareFamilies(events) {
     const fromDay = todayDay - 35;
     const toDay = todayDay + 1;
     const cases = [
@@ -316,10 +318,45 @@ describe('insights over analytics events', () => {
         for (const g of res.json.groups) assertSeries(g, want.groups.get(g.key), `${what} group ${g.key}`);
       }
     }
+  }
+
+  it('every metric, filtered and grouped, equals the reference computed from the record', async () => {
+    await compareMetrics(events);
+  });
+
+  it('progression, funnel, resources, design, errors and ads equal the record, with drilldown and filters', async () => {
+    await compareFamilies(events);
     for (const bad of ['progression?measure=sum', 'funnel', 'resources?by=flow', 'design?measure=median', 'errors?by=severity&measure=sum', 'ads?by=country', 'design?group_by=platform']) {
       const res = await get(`/api/v1/games/${game.id}/metrics/${bad}`);
       assert.equal(res.status, 400, `${bad}: ${res.text}`);
     }
+  });
+
+  it('deleting a player: every metric equals the reference without the player, and the id is in no file', async () => {
+    // The payer with the most events: revenue, retention, dau, every family changes.
+    const count = new Map();
+    for (const e of events) count.set(e.user, (count.get(e.user) || 0) + (e.category === 'business' ? 1000 : 1));
+    const victim = [...count].sort((a, b) => b[1] - a[1])[0][0];
+    const theirs = events.filter((e) => e.user === victim).length;
+    const admin = (await ps.runCli(['api-token', 'create', '--data', srv.dataDir, '--role', 'admin'])).stdout.trim();
+    const del = (auth) => ps.request(srv.port, { method: 'DELETE', path: `/api/v1/games/${game.id}/players/${encodeURIComponent(victim)}`,
+      headers: auth ? { Authorization: `Bearer ${auth}` } : {} });
+    assert.equal((await del(null)).status, 401, 'no token');
+    assert.equal((await del(token)).status, 403, 'a viewer token may not delete');
+    const res = await del(admin);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, { game_id: game.id, removed: { events: theirs, rejected_events: 0, metrics_sessions: 0 } });
+    const again = await del(admin);
+    assert.deepEqual(again.json.removed, { events: 0, rejected_events: 0, metrics_sessions: 0 }, 'idempotent');
+    const rest = events.filter((e) => e.user !== victim);
+    await compareMetrics(rest);
+    await compareFamilies(rest);
+    const left = (await ps.readEvents(srv.dataDir, game.id)).filter((r) => r.obj.user_id === victim);
+    assert.equal(left.length, 0, 'no stored event of the player');
+    for (const [file, bytes] of ps.filesOf(srv.dataDir)) {
+      assert.equal(bytes.indexOf(victim), -1, `the player's id is in ${file}`);
+    }
+    assert.equal(srv.log().indexOf(victim), -1, 'the player id is not logged');
   });
 
   it('bad parameters answer 400', async () => {

@@ -541,11 +541,8 @@ describe('insights: a simulated population through the HTTP API, checked against
     sent = { requests };
   });
 
-  it('every metric, filtered and grouped, at day, hour and minute resolution, equals the reference computed from the simulation', async () => {
-    assert.ok(sent, 'the population was sent');
-    // Abandoned sessions are over once no request has come for the timeout.
-    const wait = lastAnswerAt + TIMEOUT_S * 1000 + 700 - Date.now();
-    if (wait > 0) await ps.sleep(wait);
+  /** Every metric x interval x filter equals the reference computed from record. */
+  async function compareAll(record, label) {
     const t0 = Date.now();
     const anchorS = sim.spanStart / 1000 + 20 * 3600;
     const mostCommon = (key) => {
@@ -602,11 +599,11 @@ describe('insights: a simulated population through the HTTP API, checked against
       }
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
-    console.log(`# compared ${plan.length} answers (${checked} series) in ${Date.now() - t0} ms`);
+    console.log(`# ${label}: compared ${plan.length} answers (${checked} series) in ${Date.now() - t0} ms`);
 
     // The answers are not vacuous: the population is in them.
     const whole = await api.metric(game.id, 'sessions', { from: full.from, to: full.to, interval: 'day' });
-    assert.equal(whole.total, N_SESSIONS, 'every simulated session is counted once');
+    assert.equal(whole.total, record.length, `${label}: every session of the record is counted once`);
 
     if (mismatches.length) {
       const byMetric = {};
@@ -615,10 +612,36 @@ describe('insights: a simulated population through the HTTP API, checked against
         byMetric[key] = (byMetric[key] || 0) + 1;
       }
       const text = mismatches.map((mm) => `${mm.what}\n  ${mm.diffs.join('\n  ')}`).join('\n');
-      const file = ps.writeTestOut(`insights-population-${SEED}.txt`, `seed ${SEED}\n${text}\n`);
+      const file = ps.writeTestOut(`insights-population-${SEED}-${label.replace(/\W+/g, '-')}.txt`, `seed ${SEED}\n${text}\n`);
       const shown = mismatches.slice(0, 12).map((mm) => `${mm.what}\n    ${mm.diffs.slice(0, 4).join('\n    ')}${mm.diffs.length > 4 ? `\n    ... ${mm.diffs.length - 4} more` : ''}`);
-      assert.fail(`seed ${SEED}: ${mismatches.length} of ${plan.length} answers differ from the reference `
+      assert.fail(`seed ${SEED}, ${label}: ${mismatches.length} of ${plan.length} answers differ from the reference `
         + `(${JSON.stringify(byMetric)}); all in ${file}\n${shown.join('\n')}`);
+    }
+  }
+
+  it('every metric, filtered and grouped, at day, hour and minute resolution, equals the reference computed from the simulation', async () => {
+    assert.ok(sent, 'the population was sent');
+    // Abandoned sessions are over once no request has come for the timeout.
+    const wait = lastAnswerAt + TIMEOUT_S * 1000 + 700 - Date.now();
+    if (wait > 0) await ps.sleep(wait);
+    await compareAll(record, 'everyone');
+  });
+
+  it('deleting a player: every metric equals the reference without the player, and the id is in no file', async () => {
+    const count = new Map();
+    for (const s of record) count.set(s.player, (count.get(s.player) || 0) + 1);
+    // The busiest player whose id looks like an e-mail address (what a deletion request names).
+    const [victim, theirs] = [...count].filter(([p]) => p.includes('@')).sort((a, b) => b[1] - a[1])[0];
+    const admin = (await ps.runCli(['api-token', 'create', '--data', srv.dataDir, '--role', 'admin'])).stdout.trim();
+    const del = () => ps.request(srv.port, { method: 'DELETE', path: `/api/v1/games/${game.id}/players/${encodeURIComponent(victim)}`,
+      headers: { Authorization: `Bearer ${admin}` } });
+    const res = await del();
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.removed, { events: 0, rejected_events: 0, metrics_sessions: theirs });
+    assert.deepEqual((await del()).json.removed, { events: 0, rejected_events: 0, metrics_sessions: 0 }, 'idempotent');
+    await compareAll(record.filter((s) => s.player !== victim), 'without one player');
+    for (const [file, bytes] of ps.filesOf(srv.dataDir)) {
+      assert.equal(bytes.indexOf(victim), -1, `the player's id is in ${file}`);
     }
   });
 });

@@ -14,7 +14,8 @@
 // binary under test on it (which may upgrade the store in place), waits until the answers have
 // settled (rollups a newer store rebuilds in the background), and requires every recorded answer
 // again: deep equality of the parsed JSON, numbers exact, floats within 1e-9 relative. Then the
-// directory's PRAGMA user_version must be >= 7 (upgraded in place), the CLI must count the same events, rejected
+// directory's PRAGMA user_version must be >= 7 (upgraded in place; its API token a viewer since
+// version 9), the CLI must count the same events, rejected
 // events and sessions, and the directory must open a second time with the same answers.
 
 const { describe, it, before, after } = require('node:test');
@@ -160,6 +161,10 @@ describe('a data directory of store schema version 6 (tests/data/store_v6.sql)',
     // Analytics events are deduplicated by (game, client_ts, uuid) since version 7.
     assert.equal(query("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_uuid'"), '0');
     assert.equal(query("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_ts_uuid'"), '1');
+    // API tokens have a role since version 9: the fixture's token (made before roles) is a viewer,
+    // and it still reads every recorded answer above.
+    assert.equal(query('SELECT count(*) FROM api_tokens'), '1');
+    assert.equal(query('SELECT group_concat(role) FROM api_tokens'), 'viewer');
   });
 
   it('the CLI lists the same events, rejected events and metrics sessions', async () => {

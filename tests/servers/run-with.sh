@@ -2,7 +2,7 @@
 # run-with.sh: runs a command beside real servers it starts on loopback in a temporary folder,
 # and stops them afterwards (also when the command fails or is interrupted).
 #
-#   tests/servers/run-with.sh [--clickhouse N] [--postgres] -- COMMAND [ARG...]
+#   tests/servers/run-with.sh [--clickhouse N] [--postgres] [--s3] -- COMMAND [ARG...]
 #
 #   --clickhouse N  N clickhouse-server processes (Debian's package), each one shard of the
 #                   cluster "playstat_test" (remote_servers in every config). The command sees
@@ -10,6 +10,12 @@
 #                   PLAYSTAT_TEST_CH_CLUSTER=playstat_test.
 #   --postgres      one PostgreSQL server (Debian's postgresql, run as user postgres). The
 #                   command sees PLAYSTAT_TEST_PG_URL=postgresql://postgres@127.0.0.1:P/postgres.
+#   --s3            one S3-compatible server: s3rver (npm) behind tests/servers/s3rver-sigv4.js,
+#                   which checks AWS Signature V4 as S3 does (s3rver alone accepts any V4
+#                   signature), with the bucket "playstat-test". The command sees
+#                   PLAYSTAT_TEST_S3_ENDPOINT=http://127.0.0.1:P, PLAYSTAT_TEST_S3_BUCKET,
+#                   PLAYSTAT_TEST_S3_DIR (s3rver's data folder: BUCKET/KEY._S3rver_object),
+#                   AWS_ACCESS_KEY_ID=S3RVER, AWS_SECRET_ACCESS_KEY=S3RVER, AWS_REGION=us-east-1.
 #   Always: PLAYSTAT_TEST_SERVERS_DIR (the temporary folder, removed afterwards).
 #
 # Exits with the command's status; 77 (skip) is never used: a server that does not start fails.
@@ -17,10 +23,12 @@ set -euo pipefail
 
 clickhouse=0
 postgres=0
+s3=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --clickhouse) clickhouse="$2"; shift 2 ;;
     --postgres) postgres=1; shift ;;
+    --s3) s3=1; shift ;;
     --) shift; break ;;
     *) echo "run-with.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -160,6 +168,35 @@ if [ "$postgres" = 1 ]; then
     port=$(free_port)
   done
   export PLAYSTAT_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+fi
+
+if [ "$s3" = 1 ]; then
+  here=$(cd "$(dirname "$0")" && pwd)
+  command -v node >/dev/null || { echo "run-with.sh: node is not installed (make deps)" >&2; exit 1; }
+  s3_dir="$dir/s3"
+  started=0
+  # A port picked free may be taken before the server binds it: try others (as above).
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    rm -rf "$s3_dir"
+    mkdir -p "$s3_dir/data"
+    node "$here/s3rver-sigv4.js" "$s3_dir/data" "$port" playstat-test >"$s3_dir/server.log" 2>&1 &
+    s3_pid=$!
+    if wait_up "http://127.0.0.1:$port/__ready" 30 "$s3_pid"; then
+      pids+=("$s3_pid")
+      started=1
+      break
+    fi
+    echo "run-with.sh: the S3 server (port $port) did not come up; its log:" >&2
+    tail -5 "$s3_dir/server.log" >&2 || true
+    kill -9 "$s3_pid" 2>/dev/null || true
+    wait "$s3_pid" 2>/dev/null || true
+  done
+  [ "$started" = 1 ] || { echo "run-with.sh: the S3 server did not start" >&2; exit 1; }
+  export PLAYSTAT_TEST_S3_ENDPOINT="http://127.0.0.1:$port" PLAYSTAT_TEST_S3_BUCKET=playstat-test
+  export PLAYSTAT_TEST_S3_DIR="$s3_dir/data"
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+  unset AWS_SESSION_TOKEN AWS_ENDPOINT_URL
 fi
 
 export PLAYSTAT_TEST_SERVERS_DIR="$dir"

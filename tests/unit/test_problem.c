@@ -1,6 +1,9 @@
 /* test_problem.c: RFC 7807 answers (http/request.h) and the service-account guard of route
  * handlers (auth/service_auth.h), through the real HTTP server on an ephemeral port: content
- * type, members, JSON escaping, WWW-Authenticate on 401, Retry-After on 503, CORS kept. */
+ * type, members, JSON escaping, WWW-Authenticate on 401, Retry-After on 503, CORS kept. And the
+ * API-token guard (auth/api_token_auth.h), which answers in the read API's {"error",
+ * "message"} format: 401 with WWW-Authenticate: Bearer, 403 for a viewer where admin is
+ * needed, through for the role or admin. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "auth/api_token_auth.h"
 #include "auth/service_auth.h"
 #include "common/errors.h"
 #include "store/store.h"
@@ -60,10 +64,20 @@ static void guarded_handler(ps_request *req, ps_app *app) {
   ps_request_respond_json(req, 200, body);
 }
 
+/* Answers 200 to an API token with the role named by the path, else what the guard says. */
+static void token_guarded_handler(ps_request *req, ps_app *app) {
+  if (ps_api_token_auth_require(req, app->state, ps_request_param(req, 0)) != 0) return;
+  ps_request_respond_json(req, 200, "{\"ok\":true}");
+}
+
 static const ps_route routes[] = {
     {"problem", "GET", "/problem/{}", problem_handler},
     {"guarded", "GET", "/projects/{}/sessions", guarded_handler},
+    {"token_guarded", "GET", "/needs/{}", token_guarded_handler},
 };
+
+#define VIEWER_TOKEN "pst_viewer_token"
+#define ADMIN_TOKEN "pst_admin_token"
 
 static char dir[256];
 static ps_app app;
@@ -81,6 +95,13 @@ static int setup(void **state) {
   ps_service_account a = {.key_id = KEY_ID, .project_id = PROJECT, .role = "viewer"};
   ps_service_secret_hash(SECRET, strlen(SECRET), a.secret_sha256);
   assert_int_equal(app.state->ops->service_account_create(app.state, &a), PS_OK);
+  char hash[65];
+  ps_api_token_hash(VIEWER_TOKEN, hash);
+  assert_int_equal(app.state->ops->api_token_create(app.state, hash, "v", PS_API_ROLE_VIEWER),
+                   PS_OK);
+  ps_api_token_hash(ADMIN_TOKEN, hash);
+  assert_int_equal(app.state->ops->api_token_create(app.state, hash, "a", PS_API_ROLE_ADMIN),
+                   PS_OK);
   ps_server_config config = {.listen = "127.0.0.1:0", .threads = 2};
   assert_int_equal(ps_server_start(&config, routes, sizeof routes / sizeof *routes, &app, NULL,
                                    &server),
@@ -258,6 +279,48 @@ static void the_guard_answers_401_403_or_lets_through(void **state) {
   json_decref(a.body);
 }
 
+/* The read API's error format: {"error": code, "message": ...} as application/json. */
+static void assert_api_error(const answer *a, int status, const char *code) {
+  char v[256];
+  assert_int_equal(a->status, status);
+  assert_non_null(header(a, "Content-Type", v, sizeof v));
+  assert_string_equal(v, "application/json");
+  assert_non_null(a->body);
+  assert_string_equal(member(a, "error"), code);
+  assert_non_null(member(a, "message"));
+}
+
+static void the_token_guard_answers_401_403_or_lets_through(void **state) {
+  char v[256];
+  const char *const paths[] = {"/needs/viewer", "/needs/admin"};
+  for (size_t i = 0; i < 2; i++) {
+    const char *const unauthenticated[] = {NULL, "Bearer pst_unknown", "Basic " VIEWER_TOKEN};
+    for (size_t k = 0; k < 3; k++) {
+      answer a = get(paths[i], unauthenticated[k]);
+      assert_api_error(&a, 401, "unauthorized");
+      assert_non_null(header(&a, "WWW-Authenticate", v, sizeof v));
+      assert_string_equal(v, "Bearer realm=\"playstat\"");
+      json_decref(a.body);
+    }
+    answer a = get(paths[i], "Bearer " ADMIN_TOKEN);
+    assert_int_equal(a.status, 200); /* admin implies viewer */
+    json_decref(a.body);
+  }
+  answer a = get("/needs/viewer", "Bearer " VIEWER_TOKEN);
+  assert_int_equal(a.status, 200);
+  json_decref(a.body);
+
+  a = get("/needs/admin", "Bearer " VIEWER_TOKEN);
+  assert_api_error(&a, 403, "forbidden");
+  assert_null(header(&a, "WWW-Authenticate", v, sizeof v));
+  assert_non_null(strstr(member(&a, "message"), "admin"));
+  json_decref(a.body);
+
+  a = get("/needs/writer", "Bearer " ADMIN_TOKEN); /* no such role: nobody has it */
+  assert_api_error(&a, 403, "forbidden");
+  json_decref(a.body);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_problem_names_its_status_and_path),
@@ -265,6 +328,7 @@ int main(void) {
       cmocka_unit_test(status_headers),
       cmocka_unit_test(type_details_and_extra_headers),
       cmocka_unit_test(the_guard_answers_401_403_or_lets_through),
+      cmocka_unit_test(the_token_guard_answers_401_403_or_lets_through),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

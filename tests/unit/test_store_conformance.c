@@ -16,9 +16,9 @@
  * tests/CMakeLists.txt gives it one database for the whole run), so counts of games and
  * accounts are checked exactly only in a state store of the case's own.
  *
- * State store: games, API tokens, service accounts, apply() + msession_load() (start,
- * heartbeat, end, nonces, idempotent re-apply, only the kinds asked), so_anonymity_load() /
- * _expire(). Records are written as the ingest writer writes them (ingest/queue.c): the state
+ * State store: games, API tokens and their roles, service accounts, the export log, apply()
+ * + msession_load() (start, heartbeat, end, nonces, idempotent re-apply, only the kinds
+ * asked), so_anonymity_load() / _expire(). Records are written as the ingest writer writes them (ingest/queue.c): the state
  * that names things, the append, then the state that refuses repeats.
  * Event store: append (durable; stored once per identity), the rejected-event bound, scan,
  * metric (hand-computed answers on small data sets, after maintain()), live, so_session_get,
@@ -71,21 +71,29 @@ static void games_are_created_listed_and_found(void **state) {
   assert_true(found.id == a.id);
 }
 
+/* A token hash of 64 characters unique to the run (what api_token_create is given). */
+static void unique_token_hash(char hash[65]) {
+  char u[32];
+  unique(u, sizeof u);
+  snprintf(hash, 65, "%-64s", u);
+  for (char *p = hash; *p; p++) if (*p == ' ' || *p == '-') *p = 'a';
+}
+
 static void api_tokens_are_checked_by_hash(void **state) {
   fixture *f = *state;
-  char hash[65], other[65], u[32];
-  unique(u, sizeof u);
-  snprintf(hash, sizeof hash, "%-64s", u);
-  for (char *p = hash; *p; p++) if (*p == ' ' || *p == '-') *p = 'a';
+  char hash[65], other[65], role[PS_ROLE_MAX];
+  unique_token_hash(hash);
   memcpy(other, hash, sizeof other);
   other[63] = other[63] == 'b' ? 'c' : 'b';
-  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, hash), PS_ENOTFOUND);
-  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, hash, "ci"), PS_OK);
-  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, hash), PS_OK);
-  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, other), PS_ENOTFOUND);
-  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, hash, "again"), PS_EEXIST);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, hash, role), PS_ENOTFOUND);
+  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, hash, "ci", "viewer"), PS_OK);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, hash, role), PS_OK);
+  assert_string_equal(role, "viewer");
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, other, role), PS_ENOTFOUND);
+  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, hash, "again", "viewer"),
+                   PS_EEXIST);
   reopen(f, f->options);
-  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, hash), PS_OK);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, hash, role), PS_OK);
 }
 
 /* ---- state store: service accounts ---- */
@@ -308,6 +316,40 @@ static void msession_state_follows_its_requests(void **state) {
   assert_true(st.max_order_id == 3);
   assert_true(st.ended);
   assert_int_equal(l.n, 3);
+}
+
+static void msession_state_of_a_player_is_forgotten(void **state) {
+  fixture *f = *state;
+  ps_game g = new_game(f), other = new_game(f);
+  const int64_t t = 1750000000000LL;
+  ps_msession_record m[4] = {
+      msession(PS_MSESSION_REC_START, "gone-1", "leaving@example.com", "g1", "windows", "steam",
+               "1", t, 1),
+      msession(PS_MSESSION_REC_START, "gone-2", "leaving@example.com", "g2", "windows", "steam",
+               "1", t, 1),
+      msession(PS_MSESSION_REC_START, "kept-1", "staying", "k1", "windows", "steam", "1", t, 1),
+      msession(PS_MSESSION_REC_START, "gone-1", "leaving@example.com", "o1", "ps5", "psn", "2",
+               t, 1)};
+  ps_record r[4] = {msession_record(g.id, t, &m[0]), msession_record(g.id, t, &m[1]),
+                    msession_record(g.id, t, &m[2]), msession_record(other.id, t, &m[3])};
+  store_records(f, r, 4);
+  ps_state_store *st = f->s.state;
+  assert_int_equal(st->ops->msession_forget_player(st, g.id, "leaving@example.com"), PS_OK);
+  nonces l;
+  ps_msession_state ms;
+  assert_int_equal(st->ops->msession_load(st, g.id, "gone-1", &ms, nonce_visit, &l), PS_ENOTFOUND);
+  assert_int_equal(st->ops->msession_load(st, g.id, "gone-2", &ms, nonce_visit, &l), PS_ENOTFOUND);
+  ms = load_msession(f, g.id, "kept-1", &l); /* another player's session stays */
+  assert_string_equal(ms.player, "staying");
+  ms = load_msession(f, other.id, "gone-1", &l); /* and so does the player in another game */
+  assert_string_equal(ms.player, "leaving@example.com");
+  /* Idempotent, and durable. */
+  assert_int_equal(st->ops->msession_forget_player(st, g.id, "leaving@example.com"), PS_OK);
+  reopen(f, f->options);
+  assert_int_equal(f->s.state->ops->msession_load(f->s.state, g.id, "gone-1", &ms, nonce_visit, &l),
+                   PS_ENOTFOUND);
+  ms = load_msession(f, g.id, "kept-1", &l);
+  assert_int_equal(l.n, 1);
 }
 
 /* ---- multiplayer sessions: records ---- */
@@ -1376,6 +1418,172 @@ static void sqlite_a_version_7_database_gains_event_digests(void **state) {
   sqlite3_close(db);
 }
 
+/* ---- state store: API token roles and the export log ---- */
+
+static void api_tokens_keep_their_role(void **state) {
+  fixture *f = *state;
+  char viewer[65], admin[65], refused[65], role[PS_ROLE_MAX];
+  unique_token_hash(viewer);
+  unique_token_hash(admin);
+  unique_token_hash(refused);
+  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, viewer, "v", "viewer"), PS_OK);
+  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, admin, "a", "admin"), PS_OK);
+  memset(role, 'x', sizeof role);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, admin, role), PS_OK);
+  assert_string_equal(role, "admin");
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, viewer, role), PS_OK);
+  assert_string_equal(role, "viewer");
+  /* Another role is refused and nothing is stored. */
+  const char *const others[] = {"writer", "", "Admin", "administrator", NULL};
+  for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+    assert_int_equal(f->s.state->ops->api_token_create(f->s.state, refused, "r", others[i]),
+                     PS_EINVAL);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, refused, role), PS_ENOTFOUND);
+  /* A taken hash stays as it was, whatever role the second create asks. */
+  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, viewer, "v2", "admin"),
+                   PS_EEXIST);
+  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, admin, "a2", "admin"),
+                   PS_EEXIST);
+  reopen(f, f->options);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, viewer, role), PS_OK);
+  assert_string_equal(role, "viewer");
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, admin, role), PS_OK);
+  assert_string_equal(role, "admin");
+}
+
+static ps_export_object export_object(const char *target, int64_t game_id, const char *kind,
+                                      const char *format, int64_t period_start_ms,
+                                      const char *key, int64_t rows) {
+  ps_export_object o = {.game_id = game_id, .period_start_ms = period_start_ms,
+                        .period_ms = DAY, .rows = rows, .bytes = 100 * rows + 7,
+                        .written_ms = period_start_ms + DAY + rows};
+  snprintf(o.target, sizeof o.target, "%s", target);
+  snprintf(o.kind, sizeof o.kind, "%s", kind);
+  snprintf(o.format, sizeof o.format, "%s", format);
+  snprintf(o.key, sizeof o.key, "%s", key);
+  return o;
+}
+
+static void assert_export_found(fixture *f, const ps_export_object *want) {
+  ps_export_object got;
+  memset(&got, 0x55, sizeof got);
+  assert_int_equal(f->s.state->ops->export_find(f->s.state, want->target, want->game_id,
+                                                want->kind, want->format,
+                                                want->period_start_ms, &got),
+                   PS_OK);
+  assert_string_equal(got.target, want->target);
+  assert_true(got.game_id == want->game_id);
+  assert_string_equal(got.kind, want->kind);
+  assert_string_equal(got.format, want->format);
+  assert_true(got.period_start_ms == want->period_start_ms);
+  assert_true(got.period_ms == want->period_ms);
+  assert_string_equal(got.key, want->key);
+  assert_true(got.rows == want->rows);
+  assert_true(got.bytes == want->bytes);
+  assert_true(got.written_ms == want->written_ms);
+}
+
+static void assert_export_absent(fixture *f, const ps_export_object *o) {
+  ps_export_object got;
+  assert_int_equal(f->s.state->ops->export_find(f->s.state, o->target, o->game_id, o->kind,
+                                                o->format, o->period_start_ms, &got),
+                   PS_ENOTFOUND);
+}
+
+static void export_log_keeps_one_entry_per_object(void **state) {
+  fixture *f = *state;
+  char u[32], target[128], other_target[128];
+  unique(u, sizeof u);
+  snprintf(target, sizeof target, "s3://bucket/%s/raw", u);
+  snprintf(other_target, sizeof other_target, "file:/tmp/%s", u);
+  const int64_t day = 20300 * DAY;
+  /* One object, and one that differs from it in each part of the identity. */
+  ps_export_object objects[] = {
+      export_object(target, 7, "events", "parquet", day, "events/7/a.parquet", 10),
+      export_object(other_target, 7, "events", "parquet", day, "events/7/b.parquet", 11),
+      export_object(target, 8, "events", "parquet", day, "events/8/c.parquet", 12),
+      export_object(target, 7, "rejected", "parquet", day, "rejected/7/d.parquet", 13),
+      export_object(target, 7, "events", "ndjson.gz", day, "events/7/e.ndjson.gz", 14),
+      export_object(target, 7, "events", "parquet", day + DAY, "events/7/f.parquet", 15),
+  };
+  const size_t n = sizeof objects / sizeof *objects;
+  for (size_t i = 0; i < n; i++) assert_export_absent(f, &objects[i]);
+  assert_int_equal(f->s.state->ops->export_record(f->s.state, &objects[0]), PS_OK);
+  assert_export_found(f, &objects[0]);
+  for (size_t i = 1; i < n; i++) assert_export_absent(f, &objects[i]);
+  for (size_t i = 1; i < n; i++)
+    assert_int_equal(f->s.state->ops->export_record(f->s.state, &objects[i]), PS_OK);
+  for (size_t i = 0; i < n; i++) assert_export_found(f, &objects[i]);
+
+  /* Recording an identity again replaces its entry, and only its. */
+  ps_export_object again = export_object(target, 7, "events", "parquet", day,
+                                         "events/7/a-rewritten.parquet", 99);
+  again.period_ms = HOUR;
+  assert_int_equal(f->s.state->ops->export_record(f->s.state, &again), PS_OK);
+  assert_export_found(f, &again);
+  for (size_t i = 1; i < n; i++) assert_export_found(f, &objects[i]);
+
+  /* A field not terminated within its array is refused, and nothing is recorded. */
+  ps_export_object unterminated = export_object(target, 9, "events", "parquet", day, "k", 1);
+  memset(unterminated.key, 'k', sizeof unterminated.key);
+  assert_int_equal(f->s.state->ops->export_record(f->s.state, &unterminated), PS_EINVAL);
+  unterminated.key[0] = '\0';
+  assert_export_absent(f, &unterminated);
+
+  /* Durable. */
+  reopen(f, f->options);
+  assert_export_found(f, &again);
+  for (size_t i = 1; i < n; i++) assert_export_found(f, &objects[i]);
+}
+
+/* A store of schema version 8 (api_tokens without roles, no export log) is upgraded in place:
+ * its tokens are viewers, new tokens take a role and the export log is there. */
+static void sqlite_a_version_8_database_gains_token_roles(void **state) {
+  fixture *f = *state;
+  if (!f->sqlite || !f->dir[0]) skip();
+  char old[65], admin[65], role[PS_ROLE_MAX], sql[512];
+  unique_token_hash(old);
+  unique_token_hash(admin);
+  ps_stores_close(&f->s);
+  char path[300];
+  snprintf(path, sizeof path, "%s/playstat.db", f->dir);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  snprintf(sql, sizeof sql,
+           "DROP TABLE api_tokens; DROP TABLE export_log;"
+           "CREATE TABLE api_tokens(token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,"
+           "  created_ms INTEGER NOT NULL);"
+           "INSERT INTO api_tokens VALUES('%s', 'made at version 8', 1);"
+           "PRAGMA user_version = 8;",
+           old);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+
+  open_stores(f);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, old, role), PS_OK);
+  assert_string_equal(role, "viewer");
+  assert_int_equal(f->s.state->ops->api_token_create(f->s.state, admin, "new", "admin"), PS_OK);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, admin, role), PS_OK);
+  assert_string_equal(role, "admin");
+  ps_export_object o = export_object("file:/tmp/v8", 1, "events", "parquet", DAY, "k", 1);
+  assert_int_equal(f->s.state->ops->export_record(f->s.state, &o), PS_OK);
+  assert_export_found(f, &o);
+  /* Once upgraded, opening again changes nothing. */
+  reopen(f, f->options);
+  assert_int_equal(f->s.state->ops->api_token_check(f->s.state, old, role), PS_OK);
+  assert_string_equal(role, "viewer");
+  assert_export_found(f, &o);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT user_version FROM pragma_user_version", -1,
+                                      &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_true(sqlite3_column_int(st, 0) >= 9);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 /* ---- the backend table (once, not per backend) ---- */
 
 static void stores_open_knows_its_schemes(void **state) {
@@ -1426,12 +1634,15 @@ static void stores_open_knows_its_schemes(void **state) {
         (void (*)(void))st->service_account_create, (void (*)(void))st->service_account_find,
         (void (*)(void))st->service_account_list, (void (*)(void))st->service_account_delete,
         (void (*)(void))st->apply, (void (*)(void))st->msession_load,
-        (void (*)(void))st->so_anonymity_load, (void (*)(void))st->so_anonymity_expire};
+        (void (*)(void))st->so_anonymity_load, (void (*)(void))st->so_anonymity_expire,
+        (void (*)(void))st->export_record, (void (*)(void))st->export_find,
+        (void (*)(void))st->msession_forget_player};
     void (*const event_calls[])(void) = {
         (void (*)(void))ev->open, (void (*)(void))ev->close, (void (*)(void))ev->append,
         (void (*)(void))ev->metric, (void (*)(void))ev->live, (void (*)(void))ev->so_session_get,
         (void (*)(void))ev->so_session_list, (void (*)(void))ev->so_expire,
-        (void (*)(void))ev->scan, (void (*)(void))ev->maintain};
+        (void (*)(void))ev->scan, (void (*)(void))ev->forget_player,
+        (void (*)(void))ev->drop_raw_before, (void (*)(void))ev->maintain};
     for (size_t k = 0; k < sizeof state_calls / sizeof *state_calls; k++)
       assert_non_null(state_calls[k]);
     for (size_t k = 0; k < sizeof event_calls / sizeof *event_calls; k++)
@@ -1467,6 +1678,10 @@ static const struct CMUnitTest cases[] = {
     CASE(expiry_forgets_sessions_and_their_anonymity),
     CASE(sqlite_a_version_4_database_gains_service_accounts),
     CASE(sqlite_a_version_7_database_gains_event_digests),
+    CASE(api_tokens_keep_their_role),
+    CASE(export_log_keeps_one_entry_per_object),
+    CASE(sqlite_a_version_8_database_gains_token_roles),
+    CASE(msession_state_of_a_player_is_forgotten),
 };
 
 int main(void) {

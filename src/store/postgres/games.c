@@ -5,7 +5,9 @@
  * A game's id comes from the games table's sequence (BIGSERIAL): unique across every node,
  * increasing in creation order on one node (two nodes creating at once may commit in the
  * other order; game_list orders by id either way). created_ms is the creating node's clock,
- * as the SQLite store sets it. A token is kept only as the hash the caller gives.
+ * as the SQLite store sets it. A token is kept only as the hash the caller gives, with its role
+ * ("viewer" or "admin": checked here and by the table's CHECK constraint; tokens made before
+ * roles existed became viewers, schema.c version 2).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -119,22 +121,25 @@ int ps_pg_game_find(ps_state_store *store, const char *game_key, int64_t id, ps_
 /* ---- read-API tokens ---- */
 
 typedef struct token {
-  const char *hash, *name;
+  const char *hash, *name, *role;
   int64_t created_ms;
+  char *role_out; /* check: PS_ROLE_MAX bytes */
 } token;
 
 static int create_token(ps_pg_conn *c, void *ctx) {
   const token *t = ctx;
   ps_pg_int created = ps_pg_int_text(t->created_ms);
-  const char *params[] = {t->hash, t->name, created.text};
+  const char *params[] = {t->hash, t->name, created.text, t->role};
   return ps_pg_query(c, "api token create",
-                     "INSERT INTO api_tokens(token_sha256, name, created_ms)"
-                     " VALUES($1,$2,$3::bigint)",
-                     3, params, NULL);
+                     "INSERT INTO api_tokens(token_sha256, name, created_ms, role)"
+                     " VALUES($1,$2,$3::bigint,$4)",
+                     4, params, NULL);
 }
 
-int ps_pg_api_token_create(ps_state_store *store, const char *hash, const char *name) {
-  token t = {hash, name, ps_now_ms()};
+int ps_pg_api_token_create(ps_state_store *store, const char *hash, const char *name,
+                           const char *role) {
+  if (!role || (strcmp(role, "viewer") != 0 && strcmp(role, "admin") != 0)) return PS_EINVAL;
+  token t = {hash, name, role, ps_now_ms(), NULL};
   return ps_pg_transaction(ps_pg_pool_of(store), "api token create", create_token, &t);
 }
 
@@ -142,15 +147,16 @@ static int check_token(ps_pg_conn *c, void *ctx) {
   const token *t = ctx;
   const char *params[] = {t->hash};
   PGresult *res;
-  int rc = ps_pg_query(c, "api token check", "SELECT 1 FROM api_tokens WHERE token_sha256 = $1",
-                       1, params, &res);
+  int rc = ps_pg_query(c, "api token check",
+                       "SELECT role FROM api_tokens WHERE token_sha256 = $1", 1, params, &res);
   if (rc != PS_OK) return rc;
   rc = PQntuples(res) > 0 ? PS_OK : PS_ENOTFOUND;
+  if (rc == PS_OK) ps_pg_copy_text(t->role_out, PS_ROLE_MAX, res, 0, 0);
   PQclear(res);
   return rc;
 }
 
-int ps_pg_api_token_check(ps_state_store *store, const char *hash) {
-  token t = {hash, NULL, 0};
+int ps_pg_api_token_check(ps_state_store *store, const char *hash, char role[PS_ROLE_MAX]) {
+  token t = {hash, NULL, NULL, 0, role};
   return ps_pg_transaction(ps_pg_pool_of(store), "api token check", check_token, &t);
 }

@@ -16,6 +16,7 @@
  *   schema.c    the tables, their version and upgrades, under an advisory lock on open
  *   state.c     the handle and ops table, apply(), metrics-session and anonymity state
  *   games.c     games and read-API tokens;  accounts.c  service accounts
+ *   export_log.c  what the raw exports wrote (the export log)
  *
  * The database must exist (it is not created). The URL is never logged: it may hold a password.
  */
@@ -97,13 +98,20 @@ static inline ps_pg_pool *ps_pg_pool_of(ps_state_store *store) {
 int ps_pg_game_create(ps_state_store *store, ps_game *game);
 int ps_pg_game_list(ps_state_store *store, ps_game **games, size_t *count);
 int ps_pg_game_find(ps_state_store *store, const char *game_key, int64_t id, ps_game *out);
-int ps_pg_api_token_create(ps_state_store *store, const char *hash, const char *name);
-int ps_pg_api_token_check(ps_state_store *store, const char *hash);
+int ps_pg_api_token_create(ps_state_store *store, const char *hash, const char *name,
+                           const char *role);
+int ps_pg_api_token_check(ps_state_store *store, const char *hash, char role[PS_ROLE_MAX]);
 int ps_pg_service_account_create(ps_state_store *store, const ps_service_account *account);
 int ps_pg_service_account_find(ps_state_store *store, const char *key_id,
                                ps_service_account *out);
 int ps_pg_service_account_list(ps_state_store *store, const char *project_id,
                                ps_service_account **out, size_t *count);
 int ps_pg_service_account_delete(ps_state_store *store, const char *key_id);
+
+/* ---- export_log.c: the export log (state.h ps_export_object) ---- */
+int ps_pg_export_record(ps_state_store *store, const ps_export_object *object);
+int ps_pg_export_find(ps_state_store *store, const char *target, int64_t game_id,
+                      const char *kind, const char *format, int64_t period_start_ms,
+                      ps_export_object *out);
 
 #endif

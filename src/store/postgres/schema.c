@@ -4,7 +4,7 @@
  *   playstat_state_schema(version)      one row: the version the tables are at
  *   games(id BIGSERIAL, name, project_id UNIQUE, game_key UNIQUE, secret_key, metrics_key,
  *         token_secret, created_ms)
- *   api_tokens(token_sha256, name, created_ms)                       hashes only
+ *   api_tokens(token_sha256, name, created_ms, role)                 hashes only
  *   service_accounts(key_id, project_id, name, secret_sha256, role, created_ms)
  *   msession_state(game_id, session_id, player, max_order_id, last_received_ms, ended)
  *   msession_nonces(game_id, session_id, nonce, kind, order_id, ts_ms, received_ms)
@@ -12,6 +12,8 @@
  *                created_ms = coalesce(match_created_ms, first_ms))
  *   so_anonymity_players(project_id, environment_id, session_id, hash, number)
  *                                  a number and a hash are each unique within their session
+ *   export_log(target, game_id, kind, format, period_start_ms, period_ms, object_key,
+ *              row_count, byte_count, written_ms)          what the raw exports wrote
  *
  * Guarantees: ps_pg_schema_upgrade runs in one transaction holding a transaction-level
  * advisory lock, so that nodes opening an empty (or older) database at the same moment wait
@@ -64,6 +66,16 @@ static const char *const versions[] = {
     "  UNIQUE(project_id, environment_id, session_id, number),"
     "  FOREIGN KEY(project_id, environment_id, session_id) REFERENCES so_anonymity"
     "    ON DELETE CASCADE);",
+    /* 2: read-API tokens have a role; the tokens made before are viewers. */
+    "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'viewer'"
+    "  CHECK (role IN ('viewer', 'admin'));",
+    /* 3: the export log (export_log.c). */
+    "CREATE TABLE IF NOT EXISTS export_log("
+    "  target TEXT NOT NULL, game_id BIGINT NOT NULL, kind TEXT NOT NULL,"
+    "  format TEXT NOT NULL, period_start_ms BIGINT NOT NULL, period_ms BIGINT NOT NULL,"
+    "  object_key TEXT NOT NULL, row_count BIGINT NOT NULL, byte_count BIGINT NOT NULL,"
+    "  written_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY(target, game_id, kind, format, period_start_ms));",
 };
 
 #define CURRENT_VERSION ((int)(sizeof versions / sizeof *versions))

@@ -293,6 +293,33 @@ static int pg_so_anonymity_expire(ps_state_store *store, int64_t before_ms) {
   return ps_pg_transaction(ps_pg_pool_of(store), "session anonymity expiry", expire, &before_ms);
 }
 
+typedef struct forget_ctx {
+  int64_t game_id;
+  const char *player;
+} forget_ctx;
+
+static int forget(ps_pg_conn *c, void *ctx) {
+  const forget_ctx *f = ctx;
+  ps_pg_int game = ps_pg_int_text(f->game_id);
+  const char *params[] = {game.text, f->player};
+  int rc = ps_pg_query(c, "a player's metrics sessions",
+                       "DELETE FROM msession_nonces WHERE game_id = $1::bigint AND session_id IN"
+                       " (SELECT session_id FROM msession_state WHERE game_id = $1::bigint"
+                       " AND player = $2)",
+                       2, params, NULL);
+  return rc != PS_OK ? rc
+                     : ps_pg_query(c, "a player's metrics sessions",
+                                   "DELETE FROM msession_state WHERE game_id = $1::bigint"
+                                   " AND player = $2",
+                                   2, params, NULL);
+}
+
+/* Deleted rows stay in PostgreSQL's files until VACUUM reclaims them (docs/lifecycle.md). */
+static int pg_msession_forget_player(ps_state_store *store, int64_t game_id, const char *player) {
+  forget_ctx f = {game_id, player};
+  return ps_pg_transaction(ps_pg_pool_of(store), "a player's deletion", forget, &f);
+}
+
 /* ---- the handle ---- */
 
 static void pg_state_close(ps_state_store *base) {
@@ -353,5 +380,8 @@ const ps_state_store_ops ps_postgres_state_ops = {
     .apply = pg_state_apply,
     .msession_load = pg_msession_load,
     .so_anonymity_load = pg_so_anonymity_load,
+    .export_record = ps_pg_export_record,
+    .export_find = ps_pg_export_find,
     .so_anonymity_expire = pg_so_anonymity_expire,
+    .msession_forget_player = pg_msession_forget_player,
 };

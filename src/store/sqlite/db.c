@@ -28,10 +28,13 @@
  *   8: each event's digest for the event rollups in columns of its row (event_log.c,
  *      ga_facts.h), made at append from the collector's facts; filled for the events stored
  *      before from their bodies (one parse each, in the upgrade's transaction).
- *   9: the data lifecycle (issue 14): events and rejected events indexed by arrival (ranged
+ *   9: read-API tokens have a role (api_tokens.role: the tokens made before become viewers);
+ *      the export log (export_log.c), a new table.
+ *  10: the data lifecycle's event side: events and rejected events indexed by arrival (ranged
  *      scans, retention), the journal of player deletions (event_lifecycle.c) and the days
  *      whose raw rows retention dropped (ga_tables.c). Indexes and tables only: no data moves
- *      (building the index takes the upgrade's transaction a while on a large store).
+ *      (building the index takes the upgrade's transaction a while on a large store). A
+ *      version of its own so that a store made at 9 gains them too.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -42,7 +45,7 @@
 #include "common/log.h"
 #include "store/sqlite/internal.h"
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -141,6 +144,15 @@ static const char upgrade_to_7[] =
     "UPDATE so_sessions SET salt = '';"
     "INSERT OR IGNORE INTO event_games(game_id) SELECT id FROM games;";
 
+/* Version 9, read-API token roles: a token made before roles existed is a viewer (games.c).
+ * Run when api_tokens lacks the column (a table created at version 9 has it), whatever the
+ * version number, so that it stays one step of its own. has_token_roles takes no parameter
+ * (ps_sqlite_query_int64's game id goes unused). */
+static const char has_token_roles[] =
+    "SELECT count(*) FROM pragma_table_info('api_tokens') WHERE name = 'role'";
+static const char upgrade_to_9_token_roles[] =
+    "ALTER TABLE api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'viewer';";
+
 static int table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
   int found = 0;
@@ -172,7 +184,7 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
-                                 ps_sqlite_lifecycle_schema};
+                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);
@@ -183,6 +195,10 @@ static int migrate(sqlite3 *db) {
             " digest once (one parse per event; minutes for tens of millions of events)", version);
     rc = ps_sqlite_event_log_upgrade_to_8(db);
   }
+  int64_t token_roles = 1;
+  if (rc == PS_OK && version > 0)
+    rc = ps_sqlite_query_int64(db, has_token_roles, 0, &token_roles);
+  if (rc == PS_OK && !token_roles) rc = ps_sqlite_exec(db, upgrade_to_9_token_roles);
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);

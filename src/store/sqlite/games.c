@@ -2,7 +2,10 @@
  * games.c: games and read-API tokens in the SQLite state store (see state.h).
  *
  *   games(id, name, project_id, game_key, secret_key, metrics_key, token_secret, created_ms)
- *   api_tokens(token_sha256, name, created_ms)                 read-API tokens (hashes only)
+ *   api_tokens(token_sha256, name, created_ms, role)     read-API tokens (hashes only)
+ *
+ * A token's role is "viewer" or "admin", checked here: a row never holds another (rows made
+ * before roles existed became viewers: db.c, version 9).
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -127,17 +130,21 @@ out:
 
 /* ---- read-API tokens ---- */
 
-int ps_sqlite_api_token_create(ps_state_store *base, const char *hash, const char *name) {
+int ps_sqlite_api_token_create(ps_state_store *base, const char *hash, const char *name,
+                               const char *role) {
+  if (!role || (strcmp(role, "viewer") != 0 && strcmp(role, "admin") != 0)) return PS_EINVAL;
   sqlite_state *s = (sqlite_state *)base;
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->lock);
   if (sqlite3_prepare_v2(s->db,
-                         "INSERT INTO api_tokens(token_sha256, name, created_ms) VALUES(?,?,?)",
+                         "INSERT INTO api_tokens(token_sha256, name, created_ms, role)"
+                         " VALUES(?,?,?,?)",
                          -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, ps_now_ms());
+    sqlite3_bind_text(st, 4, role, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     rc = step == SQLITE_DONE ? PS_OK : step == SQLITE_CONSTRAINT ? PS_EEXIST : PS_EIO;
   }
@@ -146,15 +153,16 @@ int ps_sqlite_api_token_create(ps_state_store *base, const char *hash, const cha
   return rc;
 }
 
-int ps_sqlite_api_token_check(ps_state_store *base, const char *hash) {
+int ps_sqlite_api_token_check(ps_state_store *base, const char *hash, char role[PS_ROLE_MAX]) {
   sqlite_state *s = (sqlite_state *)base;
   sqlite3_stmt *st = NULL;
   int rc = PS_EIO;
   pthread_mutex_lock(&s->lock);
-  if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM api_tokens WHERE token_sha256 = ?", -1, &st,
+  if (sqlite3_prepare_v2(s->db, "SELECT role FROM api_tokens WHERE token_sha256 = ?", -1, &st,
                          NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) ps_sqlite_copy_text(role, PS_ROLE_MAX, st, 0);
     rc = step == SQLITE_ROW ? PS_OK : step == SQLITE_DONE ? PS_ENOTFOUND : PS_EIO;
   }
   sqlite3_finalize(st);

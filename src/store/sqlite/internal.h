@@ -12,6 +12,7 @@
  *   db.c                connections, schema versions and upgrades, statement helpers
  *   state.c             the state store: handle, apply(), metrics-session and anonymity state
  *   games.c             games and read-API tokens;  accounts.c  service accounts
+ *   export_log.c        what the raw exports wrote (the export log)
  *   events.c            the event store: handle, append(), metric(), live(), scan(), maintain()
  *   event_log.c         analytics events and rejected events
  *   playtime_sessions.c metrics sessions as intervals, and their per-minute rollups' tables
@@ -130,7 +131,8 @@ int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t
 /* The schema of each file (idempotent statements, run by the migration in db.c). */
 extern const char ps_sqlite_state_schema[], ps_sqlite_accounts_schema[],
     ps_sqlite_event_log_schema[], ps_sqlite_playtime_schema[], ps_sqlite_playtime_rollup_schema[],
-    ps_sqlite_sessions_schema[], ps_sqlite_ga_schema[], ps_sqlite_lifecycle_schema[];
+    ps_sqlite_sessions_schema[], ps_sqlite_ga_schema[], ps_sqlite_export_log_schema[],
+    ps_sqlite_lifecycle_schema[];
 
 /* ---- state.c / events.c: one group commit in one transaction ---- */
 
@@ -161,14 +163,20 @@ void ps_sqlite_reader_release(sqlite_store *s, sqlite3 *db);
 int ps_sqlite_game_create(ps_state_store *store, ps_game *game);
 int ps_sqlite_game_list(ps_state_store *store, ps_game **games, size_t *count);
 int ps_sqlite_game_find(ps_state_store *store, const char *game_key, int64_t id, ps_game *out);
-int ps_sqlite_api_token_create(ps_state_store *store, const char *hash, const char *name);
-int ps_sqlite_api_token_check(ps_state_store *store, const char *hash);
+int ps_sqlite_api_token_create(ps_state_store *store, const char *hash, const char *name,
+                               const char *role);
+int ps_sqlite_api_token_check(ps_state_store *store, const char *hash, char role[PS_ROLE_MAX]);
 int ps_sqlite_service_account_create(ps_state_store *store, const ps_service_account *account);
 int ps_sqlite_service_account_find(ps_state_store *store, const char *key_id,
                                    ps_service_account *out);
 int ps_sqlite_service_account_list(ps_state_store *store, const char *project_id,
                                    ps_service_account **out, size_t *count);
 int ps_sqlite_service_account_delete(ps_state_store *store, const char *key_id);
+/* export_log.c */
+int ps_sqlite_export_record(ps_state_store *store, const ps_export_object *object);
+int ps_sqlite_export_find(ps_state_store *store, const char *target, int64_t game_id,
+                          const char *kind, const char *format, int64_t period_start_ms,
+                          ps_export_object *out);
 
 /* ---- event_log.c: analytics events and rejected events (writer statements prepared on
  * open, finalized by the handle's close) ---- */

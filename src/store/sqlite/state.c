@@ -1,6 +1,7 @@
 /*
  * state.c: the SQLite state store: its handle and ops table, apply(), and the protocol state
- * it keeps (games and tokens: games.c; service accounts: accounts.c).
+ * it keeps (games and tokens: games.c; service accounts: accounts.c; the export log:
+ * export_log.c).
  *
  *   msession_state(game_id, session_id, player, max_order_id, last_received_ms, ended)
  *   msession_nonces(game_id, session_id, nonce, kind, order_id, ts_ms, received_ms)
@@ -30,7 +31,8 @@ const char ps_sqlite_state_schema[] =
     "  game_key TEXT NOT NULL UNIQUE, secret_key TEXT NOT NULL, metrics_key TEXT NOT NULL,"
     "  token_secret TEXT NOT NULL, created_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS api_tokens("
-    "  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    "  role TEXT NOT NULL DEFAULT 'viewer');"
     "CREATE TABLE IF NOT EXISTS msession_state("
     "  game_id INTEGER NOT NULL, session_id TEXT NOT NULL, player TEXT NOT NULL,"
     "  max_order_id INTEGER NOT NULL, last_received_ms INTEGER NOT NULL,"
@@ -308,24 +310,24 @@ static int sqlite_so_anonymity_load(ps_state_store *base, const ps_so_key *key, 
   return run_load((sqlite_state *)base, &l);
 }
 
-static int sqlite_so_anonymity_expire(ps_state_store *base, int64_t before_ms) {
-  sqlite_state *s = (sqlite_state *)base;
-  static const char *const steps[] = {
-      "DELETE FROM so_anonymity_players WHERE (project_id, environment_id, session_id) IN"
-      " (SELECT project_id, environment_id, session_id FROM so_anonymity WHERE created_ms < ?)",
-      "DELETE FROM so_anonymity WHERE created_ms < ?",
-  };
+/* Runs steps (each binding ?1 = i1 and, when t2 is not NULL, ?2 = t2) in one transaction,
+ * then folds the WAL in and empties it when rows were deleted: the WAL may still hold them as
+ * they were, and secure_delete (db.c) zeroed the freed content of the pages. A reader can make
+ * the checkpoint fail; the next deletion on this connection tries again. */
+static int delete_steps(sqlite_state *s, const char *const *steps, size_t n, int64_t i1,
+                        const char *t2, const char *what) {
   int rc = PS_OK, deleted = 0;
   pthread_mutex_lock(&s->lock);
   if (ps_sqlite_exec(s->db, "BEGIN IMMEDIATE") != PS_OK) {
     pthread_mutex_unlock(&s->lock);
     return PS_EIO;
   }
-  for (size_t i = 0; rc == PS_OK && i < sizeof steps / sizeof *steps; i++) {
+  for (size_t i = 0; rc == PS_OK && i < n; i++) {
     sqlite3_stmt *st = NULL;
     rc = sqlite3_prepare_v2(s->db, steps[i], -1, &st, NULL) == SQLITE_OK ? PS_OK : PS_EIO;
     if (rc == PS_OK) {
-      sqlite3_bind_int64(st, 1, before_ms);
+      sqlite3_bind_int64(st, 1, i1);
+      if (t2) sqlite3_bind_text(st, 2, t2, -1, SQLITE_STATIC);
       rc = sqlite3_step(st) == SQLITE_DONE ? PS_OK : PS_EIO;
       deleted += sqlite3_changes(s->db);
     }
@@ -333,14 +335,34 @@ static int sqlite_so_anonymity_expire(ps_state_store *base, int64_t before_ms) {
   }
   rc = rc == PS_OK ? ps_sqlite_exec(s->db, "COMMIT") : rc;
   if (rc != PS_OK) ps_sqlite_exec(s->db, "ROLLBACK");
-  /* The WAL may still hold the rows as they were: fold it in (secure_delete zeroed the freed
-   * content) and empty it. A reader can make this fail; the next expiry tries again. */
   if (rc == PS_OK && deleted > 0 &&
       sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
-    ps_warn("sqlite: checkpoint after expiry: %s (tried again at the next expiry)",
+    ps_warn("sqlite: checkpoint after %s: %s (tried again at the next one)", what,
             sqlite3_errmsg(s->db));
   pthread_mutex_unlock(&s->lock);
   return rc;
+}
+
+static int sqlite_so_anonymity_expire(ps_state_store *base, int64_t before_ms) {
+  static const char *const steps[] = {
+      "DELETE FROM so_anonymity_players WHERE (project_id, environment_id, session_id) IN"
+      " (SELECT project_id, environment_id, session_id FROM so_anonymity WHERE created_ms < ?1)",
+      "DELETE FROM so_anonymity WHERE created_ms < ?1",
+  };
+  return delete_steps((sqlite_state *)base, steps, sizeof steps / sizeof *steps, before_ms,
+                      NULL, "expiry");
+}
+
+/* The player's metrics sessions: their nonces, then their state (which names the player). */
+static int sqlite_msession_forget_player(ps_state_store *base, int64_t game_id,
+                                         const char *player) {
+  static const char *const steps[] = {
+      "DELETE FROM msession_nonces WHERE game_id = ?1 AND session_id IN"
+      " (SELECT session_id FROM msession_state WHERE game_id = ?1 AND player = ?2)",
+      "DELETE FROM msession_state WHERE game_id = ?1 AND player = ?2",
+  };
+  return delete_steps((sqlite_state *)base, steps, sizeof steps / sizeof *steps, game_id,
+                      player, "a player's deletion");
 }
 
 /* ---- the handle ---- */
@@ -389,5 +411,8 @@ const ps_state_store_ops ps_sqlite_state_ops = {
     .apply = sqlite_state_apply,
     .msession_load = sqlite_msession_load,
     .so_anonymity_load = sqlite_so_anonymity_load,
+    .export_record = ps_sqlite_export_record,
+    .export_find = ps_sqlite_export_find,
     .so_anonymity_expire = sqlite_so_anonymity_expire,
+    .msession_forget_player = sqlite_msession_forget_player,
 };

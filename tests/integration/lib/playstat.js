@@ -54,6 +54,21 @@ function removeDir(dir) {
   if (dir && !process.env.PLAYSTAT_KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** Every regular file under dir (recursively) as relative path -> Buffer; empty when dir is
+ * missing. What tests grep for ids that must not be stored, or compare byte for byte. */
+function filesOf(dir) {
+  const out = new Map();
+  const walk = (d) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile()) out.set(path.relative(dir, p), fs.readFileSync(p));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
+
 function writeTestOut(name, text) {
   try {
     fs.mkdirSync(TEST_OUT, { recursive: true });
@@ -356,7 +371,7 @@ function metricSum(samples, name, where = {}) {
 
 module.exports = {
   SOURCE_DIR, BIN, TEST_OUT, ONE_MB, UUID, HEX32, HEX40,
-  sleep, waitFor, nowSec, makeTempDir, removeDir, writeTestOut,
+  sleep, waitFor, nowSec, makeTempDir, removeDir, filesOf, writeTestOut,
   startServer, runCli, runCliStatus, runCliFailing, createGame, listGames, readEvents, countByUuid,
   request, hmacBase64, signedPost, postEvents, assertJsonBody, describeRes,
   parseMetrics, scrapeMetrics, metricSum, killAllChildren,

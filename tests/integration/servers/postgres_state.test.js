@@ -76,6 +76,11 @@ describe('two nodes on one PostgreSQL state store', () => {
     assert.equal(games.status, 200, games.text);
     const denied = await ps.request(nodeB.port, { path: '/api/v1/games', headers: { Authorization: 'Bearer pst_nope' } });
     assert.equal(denied.status, 401);
+    // An admin token (issue 14's roles, kept in the shared state store) reads too.
+    const admin = (await cli(['api-token', 'create', ...onA(['--name', `ops ${run}`, '--role', 'admin'])])).trim();
+    const asAdmin = await ps.request(nodeB.port, { path: '/api/v1/games', headers: { Authorization: `Bearer ${admin}` } });
+    assert.equal(asAdmin.status, 200, asAdmin.text);
+    assert.deepEqual(asAdmin.json, games.json);
 
     // A metrics session started on A, kept alive and ended on B; A then refuses a heartbeat.
     const s = new modio.Session({ port: nodeA.port, game, token: modio.playerToken(game, `player-${run}`) });

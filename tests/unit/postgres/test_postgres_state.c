@@ -9,7 +9,9 @@
  * - metrics-session requests applied out of order by two nodes end at the maxima;
  * - a session started on node A is taken on node B (heartbeat, end), and node A then sees what
  *   node B accepted (ingest/metrics/registry.h);
- * - a connection the server drops is reset, and the call that found it lost still succeeds.
+ * - a connection the server drops is reset, and the call that found it lost still succeeds;
+ * - a database at state-schema version 1 (API tokens without roles) is upgraded on open: its
+ *   tokens are viewers, and the export log is there.
  *
  * It needs a server: $PLAYSTAT_TEST_PG_URL (tests/servers/run-with.sh --postgres sets it; the
  * CTest entry unit/postgres_state runs it so). Without it every case fails, saying so. */
@@ -441,7 +443,8 @@ static void a_metrics_session_is_taken_by_either_node(void **state) {
 static void a_dropped_connection_is_reset_and_the_call_run_again(void **state) {
   (void)state;
   ps_state_store *store = open_node();
-  assert_int_equal(store->ops->api_token_check(store, "unknown"), PS_ENOTFOUND); /* connected */
+  char role[PS_ROLE_MAX];
+  assert_int_equal(store->ops->api_token_check(store, "unknown", role), PS_ENOTFOUND); /* connected */
   /* The server ends every other session of the database (what a restart or a failover does). */
   PGconn *admin = PQconnectdb(getenv("PLAYSTAT_TEST_PG_URL"));
   assert_int_equal(PQstatus(admin), CONNECTION_OK);
@@ -452,12 +455,74 @@ static void a_dropped_connection_is_reset_and_the_call_run_again(void **state) {
   PQclear(res);
   PQfinish(admin);
   usleep(100 * 1000);
-  assert_int_equal(store->ops->api_token_check(store, "unknown"), PS_ENOTFOUND);
+  assert_int_equal(store->ops->api_token_check(store, "unknown", role), PS_ENOTFOUND);
   ps_game *games = NULL;
   size_t n = 0;
   assert_int_equal(store->ops->game_list(store, &games, &n), PS_OK);
   free(games);
   store->ops->close(store);
+}
+
+/* ---- a version 1 database ---- */
+
+/* Runs sql on the database of url, which must succeed. */
+static void admin_exec(const char *url, const char *sql) {
+  PGconn *admin = PQconnectdb(url);
+  assert_int_equal(PQstatus(admin), CONNECTION_OK);
+  PGresult *res = PQexec(admin, sql);
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+  PQclear(res);
+  PQfinish(admin);
+}
+
+static void a_version_1_database_gains_token_roles(void **state) {
+  (void)state;
+  const char *url = getenv("PLAYSTAT_TEST_PG_URL");
+  assert_non_null(url);
+  const char *slash = strrchr(url, '/');
+  assert_non_null(slash);
+  assert_null(strchr(slash, '?'));
+  char db[32], sql[512], old_url[512];
+  snprintf(db, sizeof db, "upgrade_%s", run_id);
+  snprintf(old_url, sizeof old_url, "%.*s/%s", (int)(slash - url), url, db);
+  snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+  admin_exec(url, sql);
+  char hash[65];
+  snprintf(hash, sizeof hash, "%s%056d", run_id, 1);
+  snprintf(sql, sizeof sql,
+           "CREATE TABLE playstat_state_schema(version INTEGER NOT NULL);"
+           "INSERT INTO playstat_state_schema VALUES(1);"
+           "CREATE TABLE api_tokens(token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,"
+           "  created_ms BIGINT NOT NULL);"
+           "INSERT INTO api_tokens VALUES('%s', 'made at version 1', 1);",
+           hash);
+  admin_exec(old_url, sql);
+
+  const ps_state_store_ops *ops = ps_state_backend("postgresql");
+  assert_non_null(ops);
+  ps_state_store *store = NULL;
+  assert_int_equal(ops->open(strchr(old_url, ':') + 1, NULL, &store), PS_OK);
+  char role[PS_ROLE_MAX] = "";
+  assert_int_equal(store->ops->api_token_check(store, hash, role), PS_OK);
+  assert_string_equal(role, "viewer");
+  char admin[65];
+  snprintf(admin, sizeof admin, "%s%056d", run_id, 2);
+  assert_int_equal(store->ops->api_token_create(store, admin, "new", "admin"), PS_OK);
+  assert_int_equal(store->ops->api_token_check(store, admin, role), PS_OK);
+  assert_string_equal(role, "admin");
+  ps_export_object o = {.game_id = 1, .period_start_ms = 0, .period_ms = 3600000, .rows = 2};
+  snprintf(o.target, sizeof o.target, "file:/tmp/x");
+  snprintf(o.kind, sizeof o.kind, "events");
+  snprintf(o.format, sizeof o.format, "parquet");
+  snprintf(o.key, sizeof o.key, "k");
+  assert_int_equal(store->ops->export_record(store, &o), PS_OK);
+  ps_export_object found;
+  assert_int_equal(store->ops->export_find(store, "file:/tmp/x", 1, "events", "parquet", 0, &found),
+                   PS_OK);
+  assert_true(found.rows == 2);
+  store->ops->close(store);
+  snprintf(sql, sizeof sql, "DROP DATABASE %s", db);
+  admin_exec(url, sql);
 }
 
 int main(void) {
@@ -469,6 +534,7 @@ int main(void) {
       cmocka_unit_test(metrics_sessions_applied_out_of_order_end_at_the_maxima),
       cmocka_unit_test(a_metrics_session_is_taken_by_either_node),
       cmocka_unit_test(a_dropped_connection_is_reset_and_the_call_run_again),
+      cmocka_unit_test(a_version_1_database_gains_token_roles),
   };
   return cmocka_run_group_tests_name("postgres state shared by two nodes", cases, NULL, NULL);
 }
