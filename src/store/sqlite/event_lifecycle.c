@@ -26,11 +26,14 @@
  *      retention) lose the player;
  *   7. the player's metrics sessions (ps_sqlite_playtime_forget);
  *   8. the journal row and its days deleted, then the write-ahead log checkpointed and
- *      truncated (TRUNCATE).
+ *      truncated (TRUNCATE), and the database file searched for the id: rebuilt (VACUUM)
+ *      when it still holds it (scrub_files says why that can be).
  *
- * Nothing of the user id is left in the files: every connection deletes with secure_delete on
- * (db.c), which zeroes the deleted cells and freed pages, and the truncation removes the log's
- * older copies of the pages (the journal's own rows included). A truncation needs a moment
+ * Nothing of the user id is left in the files: the player's rows are first overwritten in
+ * place with as many NUL bytes (same size, so SQLite rewrites each cell where it is and moves
+ * none), then deleted with secure_delete on (db.c), which zeroes deleted cells and freed
+ * pages; the truncation removes the log's older copies of the pages (the journal's own rows
+ * included); a copy left elsewhere by earlier B-tree balancing is caught by step 8's search. A truncation needs a moment
  * without a writer or an old reader; the checkpointer thread (checkpointer.c) only runs
  * PASSIVE checkpoints, which a TRUNCATE waits for (busy handler) or retries. When it keeps
  * failing the call returns PS_EIO, with everything deleted, and maintain() tries the
@@ -60,11 +63,16 @@
  * rows: ranged scans (export), which no longer visit them, and a later deletion's exact rebuild
  * of those days (step 6).
  */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/array.h"
 #include "common/errors.h"
@@ -144,10 +152,17 @@ static const char mark_sql[] = "SELECT last_event_id FROM ga_mark WHERE game_id 
  * one transaction: its statements take ?1 game_id, ?2 user_id, ?3 and ?4. */
 typedef struct walk {
   const char *end_sql;      /* where the walk ends (?1 only) */
-  const char *note_sql;     /* run before the delete; NULL: none */
-  const char *delete_sql;   /* its changes are what the walk removed */
+  const char *note_sql;     /* run first; NULL: none */
+  const char *erase_sql;    /* overwrites the rows' personal columns in place */
+  const char *delete_sql;   /* deletes the erased rows: its changes are what the walk removed */
   const char *progress_sql; /* keeps the window's end (?3) in the journal */
 } walk;
+
+/* The text of as many NUL bytes as col has (NULL stays NULL): a row whose columns become this
+ * keeps its size, so SQLite overwrites its cell where it is instead of moving it. */
+#define ERASED(col)                                                                  \
+  "CASE WHEN " col " IS NULL THEN NULL ELSE CAST(zeroblob(length(CAST(" col " AS BLOB)))" \
+  " AS TEXT) END"
 
 /* Step 3: the player's folded events (up to the mark), with the days they were folded into.
  * The unary + keeps the planner on the rowid range (not events_by_arrival, by game). */
@@ -156,14 +171,19 @@ static const walk event_walk = {
     "INSERT OR IGNORE INTO forget_days(game_id, user_id, day) SELECT DISTINCT ?1, ?2, day"
     " FROM events WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = ?2"
     " AND day IS NOT NULL",
-    "DELETE FROM events WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = ?2",
+    "UPDATE events SET user_id = " ERASED("user_id") ", session_id = " ERASED("session_id")
+    ", body = " ERASED("body") " WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = ?2",
+    "DELETE FROM events WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = " ERASED("?2"),
     "UPDATE forget_journal SET next_event_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
 
 /* Step 4: the rejected events naming the player, up to the newest (rejected_by_game). */
 static const walk rejected_walk = {
     "SELECT max(id) FROM rejected_events WHERE game_id = ?1", NULL,
+    "UPDATE rejected_events INDEXED BY rejected_by_game SET body = " ERASED("body")
+    ", errors = " ERASED("errors") ", category = " ERASED("category") " WHERE game_id = ?1"
+    " AND id > ?3 AND id <= ?4 AND instr(body, json_quote(?2)) > 0",
     "DELETE FROM rejected_events INDEXED BY rejected_by_game WHERE game_id = ?1 AND id > ?3"
-    " AND id <= ?4 AND instr(body, json_quote(?2)) > 0",
+    " AND id <= ?4 AND body = " ERASED("body"),
     "UPDATE forget_journal SET next_rejected_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
 
 /* One window of w: ids in (*next, *next + WINDOW_IDS] below the walk's end; *next moves to the
@@ -178,6 +198,7 @@ static int walk_window(sqlite_store *s, const walk *w, int64_t game_id, const ch
   *done = hi >= last;
   if (rc == PS_OK && hi > lo) {
     if (w->note_sql) rc = run(s, w->note_sql, game_id, user_id, lo, hi, NULL);
+    if (rc == PS_OK) rc = run(s, w->erase_sql, game_id, user_id, lo, hi, NULL);
     if (rc == PS_OK) rc = run(s, w->delete_sql, game_id, user_id, lo, hi, removed);
     if (rc == PS_OK) rc = run(s, w->progress_sql, game_id, user_id, hi, 0, NULL);
   }
@@ -233,6 +254,57 @@ static int truncate_log(sqlite_store *s) {
   return PS_EIO;
 }
 
+#define SCAN_BYTES (1 << 20) /* read at a time when searching the database file */
+
+/* Whether the file at path holds text (len bytes), read SCAN_BYTES at a time. A missing file
+ * holds nothing. PS_OK, PS_ENOMEM or PS_EIO. */
+static int file_holds(const char *path, const char *text, size_t len, int *found) {
+  *found = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? PS_OK : PS_EIO;
+  char *buf = malloc(SCAN_BYTES + len);
+  int rc = buf ? PS_OK : PS_ENOMEM;
+  size_t kept = 0; /* the last len - 1 bytes of the previous read, at buf's start */
+  while (rc == PS_OK && !*found) {
+    ssize_t n = read(fd, buf + kept, SCAN_BYTES);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) rc = PS_EIO;
+    if (n <= 0) break;
+    size_t have = kept + (size_t)n;
+    *found = memmem(buf, have, text, len) != NULL;
+    kept = have < len - 1 ? have : len - 1;
+    memmove(buf, buf + have - kept, kept);
+  }
+  free(buf);
+  close(fd);
+  return rc;
+}
+
+/* Step 8's check: deleting cells zeroes them (secure_delete, and the erase before), but a
+ * row that B-tree balancing moved before (an earlier deletion, retention, an upgrade's
+ * rewrite) may have left a stale copy in a page's unallocated space, which nothing in SQLite
+ * reaches but a rebuild of the file. So the database file is searched for the id, and when it
+ * holds it (a stale copy, or another live value that contains the id) it is rebuilt: VACUUM,
+ * with its temporary copy in a file (temp_store=MEMORY would hold the whole database in
+ * memory), then the log truncated again. A VACUUM holds the write lock while it copies the
+ * database: appends wait meanwhile (and fail after the busy timeout on a large store). */
+static int scrub_files(sqlite_store *s, const char *user_id) {
+  char path[sizeof s->wal_path];
+  size_t n = strlen(s->wal_path) - 4; /* DIR/playstat.db-wal */
+  memcpy(path, s->wal_path, n);
+  path[n] = '\0';
+  int found = 0, rc = file_holds(path, user_id, strlen(user_id), &found);
+  if (rc != PS_OK || !found) return rc;
+  ps_info("player deletion: the database file still holds the id (a stale copy in a page's"
+          " free space, or a value containing it): rebuilding it (VACUUM)");
+  pthread_mutex_lock(&s->shared_lock);
+  rc = ps_sqlite_exec(s->shared, "PRAGMA temp_store=FILE");
+  if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "VACUUM");
+  ps_sqlite_exec(s->shared, "PRAGMA temp_store=MEMORY");
+  pthread_mutex_unlock(&s->shared_lock);
+  return rc == PS_OK ? truncate_log(s) : rc;
+}
+
 /* Steps 2 to 8 of a journalled deletion; *out gets what they removed. */
 static int finish(sqlite_store *s, int64_t game_id, const char *user_id, ps_forget_report *out) {
   int64_t next_event = 0, next_rejected = 0;
@@ -271,6 +343,7 @@ static int finish(sqlite_store *s, int64_t game_id, const char *user_id, ps_forg
     pthread_mutex_unlock(&s->shared_lock);
   }
   if (rc == PS_OK) rc = truncate_log(s);
+  if (rc == PS_OK) rc = scrub_files(s, user_id);
   return rc;
 }
 
