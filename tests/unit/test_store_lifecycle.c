@@ -375,6 +375,37 @@ static void sqlite_a_deletion_cut_short_is_finished_by_maintain(void **state) {
   assert_true(report.events == 0 && report.rejected == 0);
 }
 
+/* SQLite only: a copy of the id that no row holds any more (here: a row deleted without
+ * secure_delete, as B-tree balancing can leave one in a page's free space) is gone from the
+ * files after a deletion too. */
+static void sqlite_a_stale_copy_of_the_id_is_scrubbed(void **state) {
+  fixture *f = *state;
+  if (!f->sqlite || !f->dir[0]) skip();
+  players p;
+  players_make(&p);
+  ps_game g = new_game(f);
+  store_players(f, g.id, &p, NULL);
+  ps_stores_close(&f->s);
+  char path[300], sql[512];
+  snprintf(path, sizeof path, "%s/playstat.db", f->dir);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  snprintf(sql, sizeof sql,
+           "PRAGMA secure_delete=OFF; CREATE TABLE scratch(t TEXT);"
+           "INSERT INTO scratch VALUES('stale %s copy'); DELETE FROM scratch;", p.gone);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db); /* the last connection: the log is checkpointed into the file */
+  open_stores(f);
+  ps_forget_report report = forget(f, g.id, p.gone);
+  assert_true(report.events > 20);
+  ps_stores_close(&f->s);
+  assert_false(files_hold(f->dir, p.gone));
+  open_stores(f);
+  int visited = 0;
+  assert_int_equal(events_naming(f, g.id, p.gone, &visited), 0);
+  assert_true(visited > 20); /* the others' events are all there */
+}
+
 /* ---- retention ---- */
 
 static void retention_drops_old_raw_events_and_keeps_the_figures(void **state) {
@@ -475,6 +506,7 @@ int main(void) {
       CASE(forget_player_answers_as_if_the_player_never_played),
       CASE(forget_player_beside_ingest_and_upkeep),
       CASE(sqlite_a_deletion_cut_short_is_finished_by_maintain),
+      CASE(sqlite_a_stale_copy_of_the_id_is_scrubbed),
       CASE(retention_drops_old_raw_events_and_keeps_the_figures),
       CASE(forget_after_retention_takes_the_player_out_of_the_user_counts),
   };
