@@ -321,6 +321,19 @@ static void forget_player_beside_ingest_and_upkeep(void **state) {
   free(b);
 }
 
+/* SQLite only: closes the stores and runs sql on their database file with the sqlite3 library
+ * (the last connection: the log is checkpointed into the file when it closes). */
+static void exec_on_closed_store(fixture *f, const char *sql) {
+  ps_stores_close(&f->s);
+  char path[300];
+  snprintf(path, sizeof path, "%s/playstat.db", f->dir);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  assert_true(sqlite3_changes(db) > 0);
+  sqlite3_close(db);
+}
+
 /* SQLite only: a deletion cut short (its journal row written, some of the player's events
  * deleted without their rollups) is finished by maintain() after a restart. */
 static void sqlite_a_deletion_cut_short_is_finished_by_maintain(void **state) {
@@ -331,11 +344,9 @@ static void sqlite_a_deletion_cut_short_is_finished_by_maintain(void **state) {
   ps_game with = new_game(f), without = new_game(f);
   store_players(f, with.id, &p, NULL);
   store_players(f, without.id, &p, p.gone);
-  ps_stores_close(&f->s);
   char path[300], sql[1024];
   snprintf(path, sizeof path, "%s/playstat.db", f->dir);
   sqlite3 *db = NULL;
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
   /* What steps 1 and part of 3 (event_lifecycle.c) leave: the journal, days noted, some rows
    * gone (every other one) without their aggregates rebuilt. */
   snprintf(sql, sizeof sql,
@@ -344,9 +355,7 @@ static void sqlite_a_deletion_cut_short_is_finished_by_maintain(void **state) {
            "  WHERE game_id = %lld AND user_id = '%s' AND day IS NOT NULL;"
            "DELETE FROM events WHERE game_id = %lld AND user_id = '%s' AND id %% 2 = 0;",
            (long long)with.id, p.gone, (long long)with.id, p.gone, (long long)with.id, p.gone);
-  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-  assert_true(sqlite3_changes(db) > 0);
-  sqlite3_close(db);
+  exec_on_closed_store(f, sql);
 
   open_stores(f);
   int differences = 0;
@@ -385,16 +394,11 @@ static void sqlite_a_stale_copy_of_the_id_is_scrubbed(void **state) {
   players_make(&p);
   ps_game g = new_game(f);
   store_players(f, g.id, &p, NULL);
-  ps_stores_close(&f->s);
-  char path[300], sql[512];
-  snprintf(path, sizeof path, "%s/playstat.db", f->dir);
-  sqlite3 *db = NULL;
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  char sql[512];
   snprintf(sql, sizeof sql,
            "PRAGMA secure_delete=OFF; CREATE TABLE scratch(t TEXT);"
            "INSERT INTO scratch VALUES('stale %s copy'); DELETE FROM scratch;", p.gone);
-  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(db); /* the last connection: the log is checkpointed into the file */
+  exec_on_closed_store(f, sql);
   open_stores(f);
   ps_forget_report report = forget(f, g.id, p.gone);
   assert_true(report.events > 20);
