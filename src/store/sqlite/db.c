@@ -36,7 +36,11 @@
  *      (NULL for the events stored before: read as their ts_ms), with the indexes of the
  *      ranged scans and of retention (lifecycle_indexes); and the tables of player deletions
  *      and retention of the playtime rollups (playtime_tables.c: playtime_forgets,
- *      playtime_recompute, playtime_retention), plus msessions_by_player.
+ *      playtime_recompute, playtime_retention), plus msessions_by_player; events and
+ *      rejected events indexed by arrival (ranged scans, retention), the journal of player
+ *      deletions (event_lifecycle.c) and the days whose raw rows retention dropped
+ *      (ga_tables.c). Building the indexes takes the upgrade's transaction a while on a large
+ *      store.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -211,7 +215,7 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
-                                 ps_sqlite_export_log_schema};
+                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);

@@ -270,6 +270,8 @@ static void sqlite_close(ps_event_store *base) {
   sqlite3_close(s->writer);
   sqlite3_close(s->shared);
   pthread_mutex_destroy(&s->shared_lock);
+  pthread_mutex_destroy(&s->rollup_lock);
+  pthread_mutex_destroy(&s->forget_lock);
   free(s);
 }
 
@@ -283,6 +285,8 @@ static int sqlite_open(const char *dir, const ps_store_options *options, ps_even
   if (!s) return PS_ENOMEM;
   s->base.ops = &ps_sqlite_event_ops;
   pthread_mutex_init(&s->shared_lock, NULL);
+  pthread_mutex_init(&s->rollup_lock, NULL);
+  pthread_mutex_init(&s->forget_lock, NULL);
   ps_store_options o = options ? *options : (ps_store_options){0};
   s->rejected_keep = o.rejected_keep_per_game > 0 ? o.rejected_keep_per_game
                                                   : PS_STORE_DEFAULT_REJECTED_KEEP;

@@ -3,9 +3,22 @@
  * the mark, and gather, in keymaps, the users they touch, the bitmap chunk edits and the
  * aggregate additions; then hand the whole delta to the store in one transaction with the new
  * mark. No body is parsed here: what an event adds was decided when it was appended.
+ *
+ * A rebuild of days (a player's deletion) walks the game's events up to the mark, folds the
+ * aggregates of those on the days with the same fold_aggregates a pass adds them with, and
+ * replaces the days' rows. The walk reads the whole game (there is no index by day: one would
+ * cost every append a second index entry, for a rare deletion), a batch per read.
+ *
+ * Concurrency: a pass holds the store's rollup_lock from its first read to its write, so
+ * within the process the mark never moves under it; a rebuild walks without it (passes go on)
+ * and takes it for its end: the events folded since the walk's mark, then the write. A pass of
+ * another process (the CLI) is caught by the writes, which apply only while the mark is still
+ * the one read (a pass then applies nothing and the next one redoes it; a rebuild folds the
+ * new events and tries again).
  */
 #include "store/sqlite/ga_rollup.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,24 +285,48 @@ static int collect_event(const ps_ga_stored_event *e, void *ctx) {
   return 0;
 }
 
+/* The event's dimension values (cut to 64 bytes) and which are present (0: all events). */
+static void event_dims(const stored_event *e, const char *text, char values[PS_GA_DIMS][65],
+                       int present[PS_GA_DIMS]) {
+  present[0] = 1;
+  values[0][0] = '\0';
+  for (int d = 1; d < PS_GA_DIMS; d++) {
+    values[d][0] = '\0';
+    if ((present[d] = e->dims[d] != NONE))
+      put_text(&(name_buf){values[d], 0, sizeof values[d]}, text + e->dims[d]);
+  }
+}
+
+/* What the event adds to the aggregates of its day (the one fold of the counts, sums and
+ * extremes: a pass adds it, a day's rebuild recomputes the day with it). */
+static int fold_aggregates(pass *p, const stored_event *e, const char *text) {
+  char values[PS_GA_DIMS][65];
+  int present[PS_GA_DIMS];
+  event_dims(e, text, values, present);
+  const char *aggregate = e->key != NONE ? e->family : NULL, *key = aggregate ? text + e->key : NULL;
+  int rc = PS_OK;
+  for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
+    if (!present[d]) continue;
+    if (e->kind == CAT_USER) rc = add_agg(p, "sessions", d, values[d], e->day, "", 0);
+    if (rc == PS_OK && aggregate) rc = add_agg(p, aggregate, d, values[d], e->day, key, e->value);
+  }
+  return rc;
+}
+
 static int fold_event(pass *p, const stored_event *e, const char *text) {
   user_entry *u = user_of(p, text + e->user);
   if (!u) return p->rc ? p->rc : PS_ENOMEM;
   int64_t day = e->day;
-  char values[PS_GA_DIMS][65] = {{0}};
-  int present[PS_GA_DIMS] = {1};
-  for (int d = 1; d < PS_GA_DIMS; d++)
-    if ((present[d] = e->dims[d] != NONE))
-      put_text(&(name_buf){values[d], 0, sizeof values[d]}, text + e->dims[d]);
-  const char *aggregate = e->key != NONE ? e->family : NULL, *key = aggregate ? text + e->key : NULL;
+  char values[PS_GA_DIMS][65];
+  int present[PS_GA_DIMS];
+  event_dims(e, text, values, present);
   int rc = PS_OK;
   for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
     if (!present[d]) continue;
     rc = edit_bit(p, 'a', d, values[d], day, u->user.idx, 1);
     if (rc == PS_OK && e->kind == CAT_BUSINESS) rc = edit_bit(p, 'p', d, values[d], day, u->user.idx, 1);
-    if (rc == PS_OK && e->kind == CAT_USER) rc = add_agg(p, "sessions", d, values[d], day, "", 0);
-    if (rc == PS_OK && aggregate) rc = add_agg(p, aggregate, d, values[d], day, key, e->value);
   }
+  if (rc == PS_OK) rc = fold_aggregates(p, e, text);
   if (rc == PS_OK && e->kind == CAT_USER && (u->user.first_day < 0 || day < u->user.first_day)) {
     /* A new first day: the user moves between the "new" bitmaps. */
     for (int d = 0; rc == PS_OK && u->user.first_day >= 0 && d < PS_GA_DIMS; d++)
@@ -318,10 +355,21 @@ static int fold_events(pass *p, const event_list *l) {
 
 static void free_entry(ps_keymap_entry *e) { free(e); } /* entries start with their key */
 
-int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done) {
+static void pass_free(pass *p) {
+  ps_keymap_destroy(&p->users, free_entry);
+  ps_keymap_destroy(&p->chunks, free_entry);
+  ps_keymap_destroy(&p->aggs, free_entry);
+  free(p->user_list);
+  free(p->chunk_list);
+  free(p->agg_list);
+}
+
+/* The pass itself, under the store's rollup_lock. */
+static int pass_locked(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done) {
   pass p = {.store = store, .game_id = game_id};
   *done = 0;
   int rc = ps_sqlite_ga_rollup_mark(store, game_id, &p.last_id);
+  int64_t first_id = p.last_id;
   if (rc == PS_OK) rc = ps_sqlite_ga_user_next_idx(store, game_id, &p.next_idx);
   if (rc == PS_OK && (ps_keymap_init(&p.users, NBUCKETS) || ps_keymap_init(&p.chunks, NBUCKETS) ||
                       ps_keymap_init(&p.aggs, NBUCKETS)))
@@ -346,19 +394,90 @@ int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, s
       if (p.user_list[i]->dirty) users[nusers++] = p.user_list[i]->user;
     for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = &p.chunk_list[i]->edit;
     for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
-    ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id};
+    ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id,
+                         first_id};
     rc = ps_sqlite_ga_rollup_apply(store, game_id, &delta);
     if (rc == PS_OK) *done = p.events;
+    if (rc == PS_EEXPIRED) rc = PS_OK; /* another process moved the mark: nothing applied */
   }
   free(users);
   free((void *)chunks);
   free((void *)aggs);
-  ps_keymap_destroy(&p.users, free_entry);
-  ps_keymap_destroy(&p.chunks, free_entry);
-  ps_keymap_destroy(&p.aggs, free_entry);
-  free(p.user_list);
-  free(p.chunk_list);
-  free(p.agg_list);
+  pass_free(&p);
+  return rc;
+}
+
+int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, size_t *done) {
+  pthread_mutex_lock(&store->rollup_lock);
+  int rc = pass_locked(store, game_id, max_events, done);
+  pthread_mutex_unlock(&store->rollup_lock);
+  return rc;
+}
+
+/* ---- days rebuilt ---- */
+
+#define REBUILD_BATCH 10000 /* events read per query */
+#define REBUILD_TRIES 5     /* passes of another process moved the mark meanwhile */
+
+static int cmp_day(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Folds into p the aggregates of the game's events with after < id <= up_to whose day is one
+ * of days (sorted), REBUILD_BATCH events per read. */
+static int fold_days(pass *p, const int64_t *days, size_t ndays, int64_t after, int64_t up_to) {
+  int rc = PS_OK;
+  while (rc == PS_OK && after < up_to) {
+    event_list events = {0};
+    rc = ps_sqlite_ga_events_after(p->store, p->game_id, after, REBUILD_BATCH, collect_event,
+                                   &events);
+    size_t n = events.n;
+    for (size_t i = 0; rc == PS_OK && i < n && events.v[i].id <= up_to; i++)
+      if (events.v[i].folds && bsearch(&events.v[i].day, days, ndays, sizeof *days, cmp_day))
+        rc = fold_aggregates(p, &events.v[i], events.text);
+    after = n == REBUILD_BATCH ? events.v[n - 1].id : up_to;
+    free(events.v);
+    free(events.text);
+  }
+  return rc;
+}
+
+int ps_ga_rollup_rebuild_days(sqlite_store *store, int64_t game_id, int64_t *days, size_t ndays,
+                              size_t *rebuilt) {
+  pass p = {.store = store, .game_id = game_id};
+  int64_t mark = 0;
+  *rebuilt = 0;
+  qsort(days, ndays, sizeof *days, cmp_day);
+  int rc = ps_sqlite_ga_rollup_mark(store, game_id, &mark);
+  if (rc == PS_OK && ps_keymap_init(&p.aggs, NBUCKETS)) rc = PS_ENOMEM;
+  /* The long walk over the game's events, without the lock: passes go on meanwhile. */
+  if (rc == PS_OK) rc = fold_days(&p, days, ndays, 0, mark);
+  int outcome = PS_GA_DAY_MARK_MOVED;
+  for (int attempt = 0; rc == PS_OK && outcome == PS_GA_DAY_MARK_MOVED && attempt < REBUILD_TRIES;
+       attempt++) {
+    /* Under the lock: what passes folded since, then the days replaced at the mark they hold. */
+    pthread_mutex_lock(&store->rollup_lock);
+    int64_t now_mark = mark;
+    rc = ps_sqlite_ga_rollup_mark(store, game_id, &now_mark);
+    if (rc == PS_OK) rc = fold_days(&p, days, ndays, mark, now_mark);
+    if (rc == PS_OK) mark = now_mark;
+    const ps_ga_agg_add **aggs = NULL;
+    if (rc == PS_OK && !(aggs = malloc((p.nagg_list ? p.nagg_list : 1) * sizeof *aggs)))
+      rc = PS_ENOMEM;
+    for (size_t i = 0; rc == PS_OK && i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
+    if (rc == PS_OK)
+      rc = ps_sqlite_ga_days_replace(store, game_id, days, ndays, aggs, p.nagg_list, mark,
+                                     &outcome, rebuilt);
+    free((void *)aggs);
+    pthread_mutex_unlock(&store->rollup_lock);
+  }
+  if (rc == PS_OK && outcome == PS_GA_DAY_MARK_MOVED) {
+    ps_warn("event rollups: game %lld: days not rebuilt: another process kept moving the mark"
+            " (tried again later)", (long long)game_id);
+    rc = PS_EIO;
+  }
+  pass_free(&p);
   return rc;
 }
 

@@ -33,4 +33,14 @@ int ps_ga_rollup_pass(sqlite_store *store, int64_t game_id, size_t max_events, s
 /* Passes until caught up. */
 int ps_ga_rollup_catch_up(sqlite_store *store, int64_t game_id);
 
+/* Recomputes the aggregates of days (every kind and dimension; sorted here) from the events
+ * on them the rollups hold (those up to the mark), and replaces the stored ones: the days then
+ * answer as if the events deleted since had never been folded. Bitmaps are not touched (a
+ * deletion clears its user's bits). A day whose raw rows retention dropped is left as it is
+ * (its remaining events no longer add up to it). Memory: the aggregates of the days.
+ * *rebuilt: days replaced. Returns 0, PS_ENOMEM or the store's error (PS_EIO too when passes
+ * of another process kept moving the mark); the stored days are unchanged then. */
+int ps_ga_rollup_rebuild_days(sqlite_store *store, int64_t game_id, int64_t *days, size_t ndays,
+                              size_t *rebuilt);
+
 #endif

@@ -7,12 +7,22 @@
  *   ga_bits(game_id, kind, dim, value, day, chunk, bits)      4096-byte user bitmaps
  *   ga_aggs(game_id, kind, dim, value, day, key, n, sum, mn, mx)  counts, sums, extremes
  *   ga_mark(game_id, last_event_id)                           rolled up to this event
+ *   ga_raw_dropped(game_id, day)      days some of whose events retention dropped (v9): their
+ *                                     aggregates can no longer be rebuilt from events
  *
  * ga_rollup_apply runs on the shared connection in one IMMEDIATE transaction: bitmap chunks
- * are read, edited (bits cleared then set) and written back; aggregates add up in an upsert.
+ * are read, edited (bits cleared then set) and written back; aggregates add up in an upsert;
+ * only while the mark is still the one the pass started from (a pass of another process may
+ * have applied in between). A replacement of days (ga_days_replace) is one such transaction
+ * too.
+ * A user's forgetting (ga_user_forget) clears the user's bit in every bitmap, a few hundred
+ * rows per transaction so that ingest never waits long, then renames the user's row to a
+ * tombstone that keeps its dense number taken (a bit left set by a pass that ran meanwhile
+ * never passes to someone else).
  * The insights API's reads (ps_sqlite_ga_chunks, ps_sqlite_ga_aggs) take a reader instead, so
  * they never wait for a pass.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +48,9 @@ const char ps_sqlite_ga_schema[] =
     "  PRIMARY KEY(game_id, kind, dim, value, day, key)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS ga_aggs_by_day ON ga_aggs(game_id, kind, dim, day);"
     "CREATE TABLE IF NOT EXISTS ga_mark("
-    "  game_id INTEGER PRIMARY KEY, last_event_id INTEGER NOT NULL);";
+    "  game_id INTEGER PRIMARY KEY, last_event_id INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ga_raw_dropped("
+    "  game_id INTEGER NOT NULL, day INTEGER NOT NULL, PRIMARY KEY(game_id, day)) WITHOUT ROWID;";
 
 /* Prepares sql on the shared connection (lock held by the caller). */
 static sqlite3_stmt *prepare_shared(sqlite_store *s, const char *sql) {
@@ -75,11 +87,13 @@ int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id
                               ps_ga_event_visitor visit, void *ctx) {
   int rc = PS_EIO;
   pthread_mutex_lock(&s->shared_lock);
-  /* events has no index on (game_id, id): the rowid range keeps this an id-ordered scan. */
+  /* events has no index on (game_id, id): the rowid range keeps this an id-ordered scan. The
+   * unary + keeps the planner off events_by_arrival (game_id, received_ms), which it would
+   * otherwise pick for game_id and then sort the whole game by id. */
   sqlite3_stmt *st = prepare_shared(
       s, "SELECT id, category, user_id, day, platform, build, os_version, custom_01, custom_02,"
          " custom_03, agg_key, agg_value"
-         " FROM events WHERE id > ? AND game_id = ? ORDER BY id LIMIT ?");
+         " FROM events WHERE id > ? AND +game_id = ? ORDER BY id LIMIT ?");
   if (st) {
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int64(st, 2, game_id);
@@ -238,9 +252,23 @@ static int apply_aggs(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
   return rc;
 }
 
+/* PS_OK when the game's mark (0 when none) is still expected, PS_EEXPIRED when it moved; inside
+ * the caller's transaction on the shared connection. */
+static int mark_is(sqlite_store *s, int64_t game_id, int64_t expected) {
+  sqlite3_stmt *st = prepare_shared(s, "SELECT last_event_id FROM ga_mark WHERE game_id = ?");
+  if (!st) return PS_EIO;
+  sqlite3_bind_int64(st, 1, game_id);
+  int step = sqlite3_step(st);
+  int64_t mark = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return PS_EIO;
+  return mark == expected ? PS_OK : PS_EEXPIRED;
+}
+
 int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
   pthread_mutex_lock(&s->shared_lock);
   int rc = ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE");
+  if (rc == PS_OK) rc = mark_is(s, game_id, d->first_event_id);
   if (rc == PS_OK) rc = apply_users(s, game_id, d);
   if (rc == PS_OK) rc = apply_chunks(s, game_id, d);
   if (rc == PS_OK) rc = apply_aggs(s, game_id, d);
@@ -259,6 +287,188 @@ int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delt
   if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "COMMIT");
   if (rc != PS_OK) ps_sqlite_exec(s->shared, "ROLLBACK");
   pthread_mutex_unlock(&s->shared_lock);
+  return rc;
+}
+
+/* ---- a day rebuilt, a user forgotten ---- */
+
+/* Whether retention dropped raw rows of the day (inside the caller's transaction). */
+static int day_dropped(sqlite_store *s, int64_t game_id, int64_t day, int *dropped) {
+  sqlite3_stmt *st = prepare_shared(s, "SELECT 1 FROM ga_raw_dropped WHERE game_id = ? AND day = ?");
+  if (!st) return PS_EIO;
+  sqlite3_bind_int64(st, 1, game_id);
+  sqlite3_bind_int64(st, 2, day);
+  int step = sqlite3_step(st);
+  sqlite3_finalize(st);
+  *dropped = step == SQLITE_ROW;
+  return step == SQLITE_ROW || step == SQLITE_DONE ? PS_OK : PS_EIO;
+}
+
+/* Deletes the aggregates of one day (inside the caller's transaction). */
+static int delete_day(sqlite_store *s, int64_t game_id, int64_t day) {
+  sqlite3_stmt *st = prepare_shared(s, "DELETE FROM ga_aggs WHERE game_id = ? AND day = ?");
+  if (!st) return PS_EIO;
+  sqlite3_bind_int64(st, 1, game_id);
+  sqlite3_bind_int64(st, 2, day);
+  int rc = ps_sqlite_step_and_reset(st);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int cmp_day(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int ps_sqlite_ga_days_replace(sqlite_store *s, int64_t game_id, const int64_t *days,
+                              size_t ndays, const ps_ga_agg_add *const *aggs, size_t naggs,
+                              int64_t mark, int *outcome, size_t *replaced) {
+  *outcome = PS_GA_DAY_MARK_MOVED;
+  *replaced = 0;
+  int64_t *kept = malloc((ndays ? ndays : 1) * sizeof *kept); /* the days replaced, sorted */
+  const ps_ga_agg_add **adds = malloc((naggs ? naggs : 1) * sizeof *adds);
+  size_t nkept = 0, nadds = 0;
+  int rc = kept && adds ? PS_OK : PS_ENOMEM;
+  pthread_mutex_lock(&s->shared_lock);
+  if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE");
+  if (rc == PS_OK) rc = mark_is(s, game_id, mark);
+  for (size_t i = 0; rc == PS_OK && i < ndays; i++) {
+    int dropped = 0;
+    rc = day_dropped(s, game_id, days[i], &dropped);
+    if (rc == PS_OK && !dropped) {
+      rc = delete_day(s, game_id, days[i]);
+      kept[nkept++] = days[i];
+    }
+  }
+  for (size_t i = 0; rc == PS_OK && i < naggs; i++)
+    if (bsearch(&aggs[i]->day, kept, nkept, sizeof *kept, cmp_day)) adds[nadds++] = aggs[i];
+  ps_ga_delta d = {.aggs = adds, .naggs = nadds};
+  if (rc == PS_OK) rc = apply_aggs(s, game_id, &d);
+  if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "COMMIT");
+  if (rc != PS_OK) ps_sqlite_exec(s->shared, "ROLLBACK");
+  pthread_mutex_unlock(&s->shared_lock);
+  if (rc == PS_OK) {
+    *outcome = PS_GA_DAY_REPLACED;
+    *replaced = nkept;
+  }
+  if (rc == PS_EEXPIRED) rc = PS_OK; /* *outcome says the mark moved */
+  free(kept);
+  free((void *)adds);
+  return rc;
+}
+
+#define FORGET_ROWS 256 /* bitmap rows read per transaction */
+
+/* The key of a ga_bits row of one chunk, and its bits when the user's bit is set in them. */
+typedef struct bits_row {
+  char kind[2];
+  int dim;
+  char value[65];
+  int64_t day;
+  int set;
+  unsigned char bits[PS_GA_CHUNK_BYTES];
+} bits_row;
+
+/* One transaction: clears bit in the rows of chunk after the key *last (updated) in primary
+ * key order, at most FORGET_ROWS of them (kind "" is before every row). *more: a full batch
+ * was read. */
+static int clear_bits_batch(sqlite_store *s, int64_t game_id, int64_t chunk, int64_t bit,
+                            bits_row *rows, bits_row *last, int *more) {
+  sqlite3_stmt *get = prepare_shared(
+      s, "SELECT kind, dim, value, day, bits FROM ga_bits WHERE game_id = ?1 AND chunk = ?2"
+         " AND (kind, dim, value, day) > (?3, ?4, ?5, ?6) ORDER BY kind, dim, value, day"
+         " LIMIT ?7");
+  sqlite3_stmt *put = prepare_shared(
+      s, "UPDATE ga_bits SET bits = ?1 WHERE game_id = ?2 AND kind = ?3 AND dim = ?4"
+         " AND value = ?5 AND day = ?6 AND chunk = ?7");
+  int rc = get && put ? ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE") : PS_EIO;
+  size_t n = 0;
+  if (rc == PS_OK) {
+    sqlite3_bind_int64(get, 1, game_id);
+    sqlite3_bind_int64(get, 2, chunk);
+    sqlite3_bind_text(get, 3, last->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(get, 4, last->dim);
+    sqlite3_bind_text(get, 5, last->value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(get, 6, last->day);
+    sqlite3_bind_int(get, 7, FORGET_ROWS);
+    int step;
+    size_t byte = (size_t)(bit / 8);
+    unsigned char mask = (unsigned char)(1u << (bit % 8));
+    while ((step = sqlite3_step(get)) == SQLITE_ROW) {
+      bits_row *r = &rows[n++];
+      ps_sqlite_copy_text(r->kind, sizeof r->kind, get, 0);
+      r->dim = sqlite3_column_int(get, 1);
+      ps_sqlite_copy_text(r->value, sizeof r->value, get, 2);
+      r->day = sqlite3_column_int64(get, 3);
+      const unsigned char *bits = sqlite3_column_blob(get, 4);
+      r->set = sqlite3_column_bytes(get, 4) == PS_GA_CHUNK_BYTES && (bits[byte] & mask);
+      if (r->set) {
+        memcpy(r->bits, bits, PS_GA_CHUNK_BYTES);
+        r->bits[byte] &= (unsigned char)~mask;
+      }
+    }
+    if (step != SQLITE_DONE) rc = PS_EIO;
+  }
+  for (size_t i = 0; rc == PS_OK && i < n; i++) {
+    if (!rows[i].set) continue;
+    sqlite3_bind_blob(put, 1, rows[i].bits, PS_GA_CHUNK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(put, 2, game_id);
+    sqlite3_bind_text(put, 3, rows[i].kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(put, 4, rows[i].dim);
+    sqlite3_bind_text(put, 5, rows[i].value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(put, 6, rows[i].day);
+    sqlite3_bind_int64(put, 7, chunk);
+    rc = ps_sqlite_step_and_reset(put);
+  }
+  sqlite3_finalize(get);
+  sqlite3_finalize(put);
+  if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "COMMIT");
+  else ps_sqlite_exec(s->shared, "ROLLBACK");
+  if (rc == PS_OK && n) *last = rows[n - 1];
+  *more = rc == PS_OK && n == FORGET_ROWS;
+  return rc;
+}
+
+/* Renames the user's row to a tombstone that keeps its number (no user id can be it: ids are
+ * printable). */
+static int tombstone_user(sqlite_store *s, int64_t game_id, const char *user_id) {
+  sqlite3_stmt *st = prepare_shared(
+      s, "UPDATE ga_users SET user_id = char(1) || 'forgotten ' || idx, first_day = -1,"
+         " dim1 = '', dim2 = '', dim3 = '', dim4 = '', dim5 = '', dim6 = ''"
+         " WHERE game_id = ? AND user_id = ?");
+  int rc = st ? PS_OK : PS_EIO;
+  if (st) {
+    sqlite3_bind_int64(st, 1, game_id);
+    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+    rc = ps_sqlite_step_and_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_id, int *found) {
+  ps_ga_user user;
+  *found = 0;
+  int rc = ps_sqlite_ga_user_get(s, game_id, user_id, &user);
+  if (rc == PS_ENOTFOUND) return PS_OK;
+  if (rc != PS_OK) return rc;
+  *found = 1;
+  bits_row *rows = malloc(FORGET_ROWS * sizeof *rows);
+  if (!rows) return PS_ENOMEM;
+  bits_row last = {.kind = "", .dim = -1, .day = INT64_MIN};
+  int more = 1;
+  int64_t chunk = user.idx / PS_GA_CHUNK_BITS, bit = user.idx % PS_GA_CHUNK_BITS;
+  while (rc == PS_OK && more) {
+    pthread_mutex_lock(&s->shared_lock);
+    rc = clear_bits_batch(s, game_id, chunk, bit, rows, &last, &more);
+    pthread_mutex_unlock(&s->shared_lock);
+  }
+  free(rows);
+  if (rc == PS_OK) {
+    pthread_mutex_lock(&s->shared_lock);
+    rc = tombstone_user(s, game_id, user_id);
+    pthread_mutex_unlock(&s->shared_lock);
+  }
   return rc;
 }
 

@@ -58,6 +58,11 @@ typedef struct sqlite_store {
   sqlite3 *writer; /* append() only: the ingest writer thread */
   sqlite3 *shared; /* upkeep and lookups, any thread, under shared_lock */
   pthread_mutex_t shared_lock;
+  /* Held by an event-rollup pass and by a day's rebuild from their first read to their write
+   * (ga_rollup.c), so the mark never moves under them within the process. */
+  pthread_mutex_t rollup_lock;
+  pthread_mutex_t forget_lock; /* event_lifecycle.c: one player deletion at a time */
+  int forget_checkpoint_due;   /* event_lifecycle.c: a deletion's log truncation is owed */
   sqlite3_stmt *insert_event, *insert_rejected, *trim_rejected, *list_game; /* writer */
   sqlite3_stmt *ga_user_get; /* shared, prepared on first use (ga_tables.c) */
   sqlite3_stmt *msession_start, *msession_advance;
@@ -130,7 +135,8 @@ int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t
 /* The schema of each file (idempotent statements, run by the migration in db.c). */
 extern const char ps_sqlite_state_schema[], ps_sqlite_accounts_schema[],
     ps_sqlite_event_log_schema[], ps_sqlite_playtime_schema[], ps_sqlite_playtime_rollup_schema[],
-    ps_sqlite_sessions_schema[], ps_sqlite_ga_schema[], ps_sqlite_export_log_schema[];
+    ps_sqlite_sessions_schema[], ps_sqlite_ga_schema[], ps_sqlite_export_log_schema[],
+    ps_sqlite_lifecycle_schema[];
 
 /* ---- state.c / events.c: one group commit in one transaction ---- */
 
@@ -373,6 +379,7 @@ typedef struct ps_ga_delta {
   const ps_ga_agg_add *const *aggs;
   size_t naggs;
   int64_t last_event_id; /* the events up to this id are rolled up */
+  int64_t first_event_id; /* the mark the pass started from: applied only while it still is */
 } ps_ga_delta;
 
 /* One stored event as the rollups read it: its row id, category and user, and the digest kept
@@ -404,7 +411,19 @@ int ps_sqlite_ga_rollup_mark(sqlite_store *s, int64_t game_id, int64_t *last_eve
 int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
                           ps_ga_user *out);
 int ps_sqlite_ga_user_next_idx(sqlite_store *s, int64_t game_id, int64_t *idx);
+/* PS_EEXPIRED (nothing applied) when the mark is no longer delta->first_event_id. */
 int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delta *delta);
+/* ga_days_replace: in one transaction, if the game's mark is still mark, the aggregates of
+ * each of days (sorted) retention dropped no raw row of become those of aggs on that day
+ * (every kind and dimension); *replaced: how many days. *outcome: one of these. */
+enum { PS_GA_DAY_REPLACED, PS_GA_DAY_MARK_MOVED };
+int ps_sqlite_ga_days_replace(sqlite_store *s, int64_t game_id, const int64_t *days,
+                              size_t ndays, const ps_ga_agg_add *const *aggs, size_t naggs,
+                              int64_t mark, int *outcome, size_t *replaced);
+/* ga_user_forget: clears the user's bit in every bitmap of the game (a few hundred rows per
+ * transaction), then renames its row to a tombstone that keeps the number taken. *found: the
+ * user was known. Idempotent. */
+int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_id, int *found);
 int ps_sqlite_ga_chunks(sqlite_store *s, int64_t game_id, char kind, int dim, const char *value,
                         int64_t from_day, int64_t to_day, ps_ga_chunk_visitor visit, void *ctx);
 int ps_sqlite_ga_aggs(sqlite_store *s, int64_t game_id, const char *kind, int dim,
