@@ -31,7 +31,7 @@ function simulate(players, days, todayDay) {
   const events = [];
   const firstDay = todayDay - days;
   for (let p = 0; p < players; p++) {
-    const user = `sim-user-${SEED}-${p}`;
+    const user = `sim-user-${SEED}-${p}-u`; // the suffix: no id is the start of another (the deletion test searches the files for one)
     const install = firstDay + Math.floor(rnd() * days);
     const [platform, osVersion] = PLATFORMS[Math.floor(rnd() * PLATFORMS.length)];
     const custom = rnd() < 0.5 ? 'a' : 'b';

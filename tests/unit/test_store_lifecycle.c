@@ -412,6 +412,17 @@ static void sqlite_a_stale_copy_of_the_id_is_scrubbed(void **state) {
 
 /* ---- retention ---- */
 
+/* Whether question i answers the same once raw rows are dropped (docs/lifecycle.md): on SQLite
+ * every event metric comes from its rollups; on ClickHouse only the distinct-user ones (they
+ * read user_days and user_firsts), the others read the raw events. */
+static int kept_after_retention(fixture *f, size_t i) {
+  static const char *const kept_on_clickhouse[] = {"dau", "wau", "mau", "new_users", "retention"};
+  if (!strcmp(ops(f)->name, "sqlite")) return 1;
+  for (size_t k = 0; k < sizeof kept_on_clickhouse / sizeof *kept_on_clickhouse; k++)
+    if (!strcmp(event_questions[i].metric, kept_on_clickhouse[k])) return 1;
+  return 0;
+}
+
 static void retention_drops_old_raw_events_and_keeps_the_figures(void **state) {
   fixture *f = *state;
   players p;
@@ -441,15 +452,19 @@ static void retention_drops_old_raw_events_and_keeps_the_figures(void **state) {
   assert_int_equal(scan(f, PS_SCAN_REJECTED, g.id, NULL).n, 0);
   /* Every figure of those days stays, now and after the upkeep has run again. */
   for (int round = 0; round < 2; round++) {
+    int compared = 0;
     for (size_t i = 0; i < NQUESTIONS; i++) {
+      if (!kept_after_retention(f, i)) continue;
       ps_metric_result after;
       ask_event_question(f, &g, i, D0, NOW, &after);
       char what[96];
       snprintf(what, sizeof what, "%s (question %zu) after retention%s", event_questions[i].metric,
                i, round ? " and maintain" : "");
       assert_same_answer(what, &before[i], &after);
+      compared++;
       ps_metric_result_free(&after);
     }
+    assert_true(compared >= 5);
     assert_int_equal(ops(f)->maintain(f->s.events, NOW + HOUR), PS_OK);
   }
   for (size_t i = 0; i < NQUESTIONS; i++) ps_metric_result_free(&before[i]);
