@@ -11,9 +11,9 @@ JOBS       ?= $(shell nproc)
 APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libpcre2-dev \
                libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libcmocka-dev libroaring-dev libzstd-dev openssl \
                libpq-dev postgresql clickhouse-server clickhouse-client \
-               nodejs npm nginx-light wrk chromium valgrind
+               nodejs npm nginx-light wrk chromium valgrind zstd time
 
-.PHONY: all deps build run test test-asan bench bench-clickhouse bench-clickhouse-metrics bench-ingest bench-insights bench-events bench-sdk bench-growth bench-slowloris \
+.PHONY: all deps build run test test-asan bench bench-clickhouse bench-clickhouse-metrics bench-ingest bench-insights bench-events bench-sdk bench-growth bench-slowloris bench-export \
         install fuzz fuzz-hardening clean node-deps
 
 FUZZ_SECONDS ?= 60
@@ -75,6 +75,11 @@ bench-events: build
 # Durable ingest rate per million events stored, up to BENCH_GROWTH_EVENTS (default 20M), and
 # the store-off ceiling (bench/ingest_growth.sh; docs/PERFORMANCE.md). Takes a while.
 # A healthy client's latency under a slowloris flood of 10,000 connections (bench/slowloris.sh).
+# Export (Parquet, NDJSON.gz) and deletion of a player at BENCH_EXPORT_EVENTS (default 1M)
+# events, beside sqlite3/gzip/zstd over the same bodies (bench/export.sh; docs/PERFORMANCE.md).
+bench-export: build
+	bench/export.sh
+
 bench-clickhouse-metrics: build
 	bench/clickhouse_metrics.sh
 
