@@ -109,14 +109,17 @@ static int ndjson_row(ps_export_writer *w, const ps_pq_value *values) {
   ps_buf *b = &w->line;
   ps_buf_reset(b);
   int rc = PS_OK;
+  int first = 1;
   for (size_t c = 0; rc == PS_OK && c < w->ncolumns; c++) {
     if (values[c].is_null && !w->columns[c].optional) return PS_EINVAL;
-    rc = ps_buf_append_str(b, c ? "," : "{");
+    if (values[c].is_null) continue; /* an absent member reads as null */
+    rc = ps_buf_append_str(b, first ? "{" : ",");
+    first = 0;
     if (rc == PS_OK) rc = ps_buf_append_json_string(b, w->columns[c].name, strlen(w->columns[c].name));
     if (rc == PS_OK) rc = ps_buf_append_str(b, ":");
     if (rc == PS_OK) rc = append_json_value(b, w->columns[c].type, &values[c]);
   }
-  if (rc == PS_OK) rc = ps_buf_append_str(b, "}\n");
+  if (rc == PS_OK) rc = ps_buf_append_str(b, first ? "{}\n" : "}\n");
   return rc == PS_OK ? deflate_into_object(w, b->data, b->len, 0) : rc;
 }
 

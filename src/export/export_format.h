@@ -2,7 +2,8 @@
  * export_format.h: the two file formats of a raw export, behind one writer: Parquet (typed
  * columns, zstd; export/parquet.h) and NDJSON.gz (one JSON object per row with the same
  * columns: strings as JSON strings, numbers as numbers, booleans, timestamps as RFC 3339 UTC
- * text with milliseconds, nulls as null; gzip, RFC 1952). Either writes its bytes, as they
+ * text with milliseconds; a null is left out (a reader takes an absent member for null, and
+ * an event fills about a quarter of the columns); gzip, RFC 1952). Either writes its bytes, as they
  * come, into a target object (export/target.h); the caller commits it.
  *
  * Guarantee: the same rows give the same bytes (no time or random value is written), so

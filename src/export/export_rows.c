@@ -1,6 +1,8 @@
 /* export_rows.c: see export_rows.h. */
 #include "export/export_rows.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
@@ -68,6 +70,37 @@ static const struct {
                              sizeof so_event_columns / sizeof *so_event_columns},
 };
 
+/* The member columns of events (all but the store's own and raw) sorted by name, so that a
+ * member finds its column by binary search: one pass over the event's members instead of a
+ * lookup per column (which was a fifth of an export's time). */
+static size_t member_columns[NEVENT];
+static size_t nmember_columns;
+static pthread_once_t member_columns_once = PTHREAD_ONCE_INIT;
+
+static int by_column_name(const void *a, const void *b) {
+  return strcmp(event_columns[*(const size_t *)a].name, event_columns[*(const size_t *)b].name);
+}
+
+static void sort_member_columns(void) {
+  for (size_t c = EVENT_STORE_COLUMNS; c < NEVENT - 1; c++) member_columns[nmember_columns++] = c;
+  qsort(member_columns, nmember_columns, sizeof *member_columns, by_column_name);
+}
+
+/* The column of member name (len bytes), or -1 when no column takes it. */
+static long member_column(const char *name, size_t len) {
+  size_t lo = 0, hi = nmember_columns;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const char *c = event_columns[member_columns[mid]].name;
+    int cmp = strncmp(c, name, len);
+    if (cmp == 0) cmp = c[len] ? 1 : 0; /* c longer than name: after it */
+    if (cmp == 0) return (long)member_columns[mid];
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
 const char *ps_export_kind_name(ps_export_kind kind) { return kinds[kind].name; }
 
 int ps_export_kind_from_name(const char *name) {
@@ -84,6 +117,7 @@ const ps_pq_column *ps_export_columns(ps_export_kind kind, size_t *n) {
 }
 
 void ps_export_row_maker_init(ps_export_row_maker *m, ps_export_kind kind) {
+  pthread_once(&member_columns_once, sort_member_columns);
   memset(m, 0, sizeof *m);
   m->kind = kind;
   ps_json_doc_init(&m->doc, PS_JSON_DOC_ALLOW_NUL);
@@ -137,10 +171,16 @@ static int event_row(ps_export_row_maker *m, const ps_stored_event *e, ps_pq_val
   int rc = ps_json_doc_parse(&m->doc, e->body, e->body_len, err, sizeof err);
   int object = rc == PS_OK && ps_json_type_of(&m->doc, 0) == PS_JSON_OBJECT;
   if (rc == PS_ENOMEM) return rc;
-  for (size_t c = EVENT_STORE_COLUMNS; c < NEVENT - 1; c++)
-    values[c] = object ? member_value(&m->doc, ps_json_get(&m->doc, 0, event_columns[c].name),
-                                      event_columns[c].type)
-                       : null_value;
+  for (size_t c = EVENT_STORE_COLUMNS; c < NEVENT - 1; c++) values[c] = null_value;
+  if (!object) return PS_OK;
+  for (ps_json_ref k = ps_json_member_first(&m->doc, 0); k != PS_JSON_NONE;
+       k = ps_json_member_next(&m->doc, 0, k)) {
+    size_t len;
+    const char *name = ps_json_string(&m->doc, k, &len);
+    long c = member_column(name, len);
+    if (c >= 0)
+      values[c] = member_value(&m->doc, ps_json_member_value(&m->doc, k), event_columns[c].type);
+  }
   return PS_OK;
 }
 

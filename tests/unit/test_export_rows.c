@@ -141,7 +141,7 @@ static void ndjson_gz_holds_one_object_per_row(void **state) {
   assert_int_equal(ps_gunzip(gz, len, 1 << 20, &text), PS_OK);
   const char want[] =
       "{\"s\":\"a\\\"\\u000a\",\"i\":-7,\"d\":0.25,\"b\":true,\"t\":\"1970-01-01T00:00:01.500Z\"}\n"
-      "{\"s\":\"\",\"i\":null,\"d\":null,\"b\":null,\"t\":null}\n";
+      "{\"s\":\"\"}\n"; /* nulls are left out */
   assert_int_equal(text.len, strlen(want));
   assert_memory_equal(text.data, want, text.len);
   ps_buf_free(&text);
