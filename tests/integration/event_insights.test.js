@@ -11,8 +11,10 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const zlib = require('node:zlib');
 
 const ps = require('./lib/playstat');
+const { readParquet } = require('./lib/parquet_read');
 const ev = require('./lib/events');
 const { mulberry32, simulationSeed } = require('./lib/random');
 
@@ -357,6 +359,24 @@ describe('insights over analytics events', () => {
       assert.equal(bytes.indexOf(victim), -1, `the player's id is in ${file}`);
     }
     assert.equal(srv.log().indexOf(victim), -1, 'the player id is not logged');
+    // A later export holds every other player's events and none of the player's.
+    const out = ps.makeTempDir('event-insights-export');
+    const today = new Date().toISOString().slice(0, 10);
+    await ps.runCli(['export', '--data', srv.dataDir, '--game', String(game.id), '--from', today, '--to', today,
+      '--to-url', `file:${out}`, '--kinds', 'events,rejected', '--format', 'both', '--delay', '-172800']);
+    let exported = 0;
+    for (const [file, bytes] of ps.filesOf(out)) {
+      if (file.endsWith('.ndjson.gz')) {
+        const text = zlib.gunzipSync(bytes).toString('utf8');
+        assert.equal(text.indexOf(victim), -1, `the player's id is in the export ${file}`);
+        if (file.startsWith('events')) exported += text.split('\n').filter(Boolean).length;
+      } else {
+        const { rows } = await readParquet(bytes);
+        assert.ok(rows.every((r) => !JSON.stringify(Object.values(r).map(String)).includes(victim)), `the player's id is in the export ${file}`);
+      }
+    }
+    assert.equal(exported, rest.length, 'the export holds every other event');
+    ps.removeDir(out);
   });
 
   it('bad parameters answer 400', async () => {
