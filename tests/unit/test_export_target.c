@@ -362,6 +362,31 @@ static void test_file_abort_leaves_nothing(void **state) {
   ps_target_close(t);
 }
 
+/* The temporary files a crashed writer left beside a key go once the key is committed again;
+ * other hidden files, and another key's, stay. */
+static void test_file_commit_removes_what_a_crash_left(void **state) {
+  ps_export_target *t = open_folder("crashed");
+  char folder[512], names[1024], why[256], path[700];
+  snprintf(folder, sizeof folder, "%s/crashed", tmp_root);
+  ps_target_object *o = NULL;
+  assert_int_equal(ps_target_begin(t, "day.parquet", NULL, &o), PS_OK);
+  assert_int_equal(ps_target_commit(o, NULL, why, sizeof why), PS_OK);
+  const char *const left[] = {".day.parquet.tmp-Ab12Cd", ".day.parquet.tmp-zzzzzz",
+                              ".day.parquet.tmp-short", ".other.parquet.tmp-Ab12Cd", ".keep"};
+  for (size_t i = 0; i < sizeof left / sizeof *left; i++) {
+    snprintf(path, sizeof path, "%s/%s", folder, left[i]);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+  }
+  assert_int_equal(ps_target_begin(t, "day.parquet", NULL, &o), PS_OK);
+  assert_int_equal(ps_target_write(o, "again", 5), PS_OK);
+  assert_int_equal(ps_target_commit(o, NULL, why, sizeof why), PS_OK);
+  list_folder(folder, names, sizeof names);
+  assert_string_equal(names, ".day.parquet.tmp-short,.keep,.other.parquet.tmp-Ab12Cd,day.parquet");
+  ps_target_close(t);
+}
+
 /* The s3:// staging file is unlinked as soon as it is made: nothing to leave behind. */
 static void test_s3_staging_leaves_no_file(void **state) {
   char stage[512], names[1024], why[256];
@@ -391,6 +416,7 @@ int main(void) {
       cmocka_unit_test(test_keys),
       cmocka_unit_test(test_file_commit_is_whole_and_replaces),
       cmocka_unit_test(test_file_abort_leaves_nothing),
+      cmocka_unit_test(test_file_commit_removes_what_a_crash_left),
       cmocka_unit_test(test_s3_staging_leaves_no_file),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
