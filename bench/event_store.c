@@ -154,7 +154,10 @@ static void make_event(gen_event *e, int64_t game_id, size_t i, int users, int d
   e->record = (ps_record){.kind = PS_RECORD_EVENT, .game_id = game_id, .category = c,
                           .event_uuid = e->uuid, .client_ts = e->client_ts, .has_client_ts = 1,
                           .user_id = e->user, .session_id = e->session, .body = e->body,
-                          .body_len = strlen(e->body), .received_ms = e->client_ts * 1000 + 700};
+                          .body_len = strlen(e->body),
+                          /* arrival: the server's clock, which only moves on (a millisecond
+                           * per event from the end of the range), whatever the client said */
+                          .received_ms = (day0 + days) * 86400000LL + (int64_t)i};
 }
 
 /* FNV-1a over every row of sql's answer, in its order. */

@@ -298,11 +298,10 @@ static void event_dims(const stored_event *e, const char *text, char values[PS_G
 }
 
 /* What the event adds to the aggregates of its day (the one fold of the counts, sums and
- * extremes: a pass adds it, a day's rebuild recomputes the day with it). */
-static int fold_aggregates(pass *p, const stored_event *e, const char *text) {
-  char values[PS_GA_DIMS][65];
-  int present[PS_GA_DIMS];
-  event_dims(e, text, values, present);
+ * extremes: a pass adds it, a day's rebuild recomputes the day with it); values and present:
+ * its dimensions (event_dims), taken once per event by the caller. */
+static int fold_aggregates(pass *p, const stored_event *e, const char *text,
+                           char values[PS_GA_DIMS][65], const int present[PS_GA_DIMS]) {
   const char *aggregate = e->key != NONE ? e->family : NULL, *key = aggregate ? text + e->key : NULL;
   int rc = PS_OK;
   for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
@@ -326,7 +325,7 @@ static int fold_event(pass *p, const stored_event *e, const char *text) {
     rc = edit_bit(p, 'a', d, values[d], day, u->user.idx, 1);
     if (rc == PS_OK && e->kind == CAT_BUSINESS) rc = edit_bit(p, 'p', d, values[d], day, u->user.idx, 1);
   }
-  if (rc == PS_OK) rc = fold_aggregates(p, e, text);
+  if (rc == PS_OK) rc = fold_aggregates(p, e, text, values, present);
   if (rc == PS_OK && e->kind == CAT_USER && (u->user.first_day < 0 || day < u->user.first_day)) {
     /* A new first day: the user moves between the "new" bitmaps. */
     for (int d = 0; rc == PS_OK && u->user.first_day >= 0 && d < PS_GA_DIMS; d++)
@@ -434,8 +433,12 @@ static int fold_days(pass *p, const int64_t *days, size_t ndays, int64_t after, 
                                    &events);
     size_t n = events.n;
     for (size_t i = 0; rc == PS_OK && i < n && events.v[i].id <= up_to; i++)
-      if (events.v[i].folds && bsearch(&events.v[i].day, days, ndays, sizeof *days, cmp_day))
-        rc = fold_aggregates(p, &events.v[i], events.text);
+      if (events.v[i].folds && bsearch(&events.v[i].day, days, ndays, sizeof *days, cmp_day)) {
+        char values[PS_GA_DIMS][65];
+        int present[PS_GA_DIMS];
+        event_dims(&events.v[i], events.text, values, present);
+        rc = fold_aggregates(p, &events.v[i], events.text, values, present);
+      }
     after = n == REBUILD_BATCH ? events.v[n - 1].id : up_to;
     free(events.v);
     free(events.text);
