@@ -18,6 +18,7 @@ const ps = require('../lib/playstat');
 const ev = require('../lib/events');
 const m = require('../lib/modio');
 const { SoClient } = require('../lib/observability');
+const { readParquet } = require('../lib/parquet_read');
 
 const CH = process.env.PLAYSTAT_TEST_CH_HTTP;
 const CLUSTER = process.env.PLAYSTAT_TEST_CH_CLUSTER;
@@ -238,5 +239,54 @@ describe('two nodes, one ClickHouse cluster, one PostgreSQL', { timeout: 300000 
       const have = new Set(rows.map(([k]) => k));
       return ids.every((u) => have.has(u));
     }, { timeoutMs: 60000, everyMs: 500, what: 'every event node c acknowledged in ClickHouse' });
+  });
+
+  it('a raw export from ClickHouse holds every stored event once; a player deleted through one node is in no later export', async () => {
+    const out = path.join(work, 'export');
+    const today = new Date().toISOString().slice(0, 10);
+    const exportArgs = ['export', ...where('b'), '--game', String(game.id), '--from', today, '--to', today,
+      '--to-url', `file:${out}`, '--kinds', 'events', '--every', 'day', '--delay', '-172800'];
+    const storedEvents = async () => (await ps.runCli(['events', ...where('b'), '--game', String(game.id)])).stdout
+      .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const exportedEvents = async () => {
+      const rows = [];
+      for (const [file, bytes] of ps.filesOf(out)) if (file.endsWith('.parquet')) rows.push(...(await readParquet(bytes)).rows);
+      return rows.map((r) => JSON.parse(r.raw));
+    };
+    // What the earlier cases sent has shipped once two reads a second apart agree.
+    let stored = await storedEvents();
+    await ps.waitFor(async () => {
+      await ps.sleep(1000);
+      const again = await storedEvents();
+      const same = again.length === stored.length;
+      stored = again;
+      return same;
+    }, { timeoutMs: 30000, what: 'the spools to drain' });
+    let lines = (await ps.runCli(exportArgs)).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(lines.length >= 1 && lines.every((l) => l.written), `written: ${JSON.stringify(lines)}`);
+    const exported = await exportedEvents();
+    assert.equal(exported.length, stored.length, 'every stored event once');
+    assert.deepEqual(new Set(exported.map((e) => e.event_uuid)), new Set(stored.map((e) => e.event_uuid)));
+    // The export log is in PostgreSQL: node a's configuration sees what node b's wrote.
+    lines = (await ps.runCli([...exportArgs.slice(0, 1), ...where('a'), ...exportArgs.slice(1 + where('b').length)])).stdout
+      .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(lines.every((l) => !l.written), 'the shared export log holds the objects');
+
+    // Delete the player with the most events through node a, with an admin token made on node b.
+    const count = new Map();
+    for (const e of stored) count.set(e.user_id, (count.get(e.user_id) || 0) + 1);
+    const [victim, theirs] = [...count].sort((x, y) => y[1] - x[1])[0];
+    const admin = (await ps.runCli(['api-token', 'create', ...where('b'), '--role', 'admin'])).stdout.trim();
+    const res = await ps.request(nodes.a.port, { method: 'DELETE', path: `/api/v1/games/${game.id}/players/${encodeURIComponent(victim)}`,
+      headers: { Authorization: `Bearer ${admin}` } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.removed.events, theirs, 'the answer counts the player\'s events');
+    const after = await storedEvents();
+    assert.equal(after.length, stored.length - theirs);
+    assert.ok(after.every((e) => e.user_id !== victim), 'no stored event of the player');
+    await ps.runCli([...exportArgs, '--again']);
+    const reexported = await exportedEvents();
+    assert.equal(reexported.length, stored.length - theirs, 'the later export holds every other event');
+    assert.ok(reexported.every((e) => e.user_id !== victim), 'and none of the player\'s');
   });
 });
