@@ -11,10 +11,14 @@
 #    text alone costs).
 # 3. `playstat player delete` of the busiest player, timed once (the rebuild of every day the
 #    player touched, the WAL truncation and the file search for the id).
+# 4. With BENCH_EXPORT_CLICKHOUSE=1: the same events in a one-node ClickHouse (started by
+#    tests/servers/run-with.sh; the state in SQLite), and the same export (Parquet) and deletion
+#    from it.
 #
 # Results: a table in $OUT/summary.md (bench/out/export-<time>/), copied to docs/PERFORMANCE.md
 # by hand. Builds nothing: expects build/playstat and build/bench/event_insights.
-# Knobs: BENCH_EXPORT_EVENTS=1000000 BENCH_EXPORT_RUNS=3 BENCH_OUT=bench/out BENCH_KEEP=0 BUILD=build
+# Knobs: BENCH_EXPORT_EVENTS=1000000 BENCH_EXPORT_RUNS=3 BENCH_EXPORT_CLICKHOUSE=0 BENCH_OUT=bench/out
+#        BENCH_KEEP=0 BUILD=build
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +30,10 @@ EVENTS=${BENCH_EXPORT_EVENTS:-1000000}
 RUNS=${BENCH_EXPORT_RUNS:-3}
 KEEP=${BENCH_KEEP:-0}
 OUT=${BENCH_OUT:-$ROOT/bench/out}/export-$(date -u +%Y%m%dT%H%M%SZ)
+CLICKHOUSE=${BENCH_EXPORT_CLICKHOUSE:-0}
+if [ "$CLICKHOUSE" = 1 ] && [ -z "${PLAYSTAT_TEST_CH_HTTP:-}" ]; then
+  exec "$ROOT/tests/servers/run-with.sh" --clickhouse 1 -- "$0" "$@"
+fi
 
 die() { echo "bench: $*" >&2; exit 1; }
 for f in "$PLAYSTAT" "$FIXTURE"; do
@@ -87,6 +95,28 @@ echo "bench: playstat player delete ($THEIRS events over $DAYS days)"
 read -r DELETE_S DELETE_KB < <(timed "$PLAYSTAT" player delete --data "$DATA" --game "$GAME" --user "$VICTIM")
 grep -q "\"events\":$THEIRS" "$TMP/cmd.out" || die "the deletion removed $(cat "$TMP/cmd.out"), not $THEIRS events"
 
+CH_LINES=""
+if [ "$CLICKHOUSE" = 1 ]; then
+  CH_STORE="clickhouse://${PLAYSTAT_TEST_CH_HTTP%%,*}/export_bench?spool=$TMP/ch-spool"
+  CH=(--store "$CH_STORE" --state "sqlite:$TMP/ch-state")
+  "$PLAYSTAT" game create "${CH[@]}" --name "bench export" > "$TMP/ch-game.json"
+  CH_GAME=$(jnum "$TMP/ch-game.json" id)
+  echo "bench: writing $EVENTS events into ClickHouse"
+  "$FIXTURE" "${CH[@]}" --game "$CH_GAME" --events "$EVENTS" --days 90 --runs 1 > "$TMP/ch-fixture.jsonl"
+  echo "bench: playstat export from ClickHouse --format parquet ($RUNS runs)"
+  run_case clickhouse "$PLAYSTAT" export "${CH[@]}" --game "$CH_GAME" --from "$TODAY" --to "$TODAY" \
+    --to-url "file:$TMP/ch-out" --kinds events --format parquet --again --delay -172800
+  CH_ROWS=$(grep -o '"rows":[0-9]*' "$TMP/cmd.out" | head -n1 | cut -d: -f2)
+  BYTES_OF[clickhouse]=$(find "$TMP/ch-out" -name events.parquet -printf '%s\n' | awk '{s+=$1} END {print s}')
+  "$PLAYSTAT" events "${CH[@]}" --game "$CH_GAME" --category business > "$TMP/ch-business.ndjson"
+  CH_VICTIM=$(sed -n '1s/.*"user_id":"\([^"]*\)".*/\1/p' "$TMP/ch-business.ndjson")
+  read -r CH_DELETE_S _ < <(timed "$PLAYSTAT" player delete "${CH[@]}" --game "$CH_GAME" --user "$CH_VICTIM")
+  CH_LINES=$(awk -v s="${SECONDS_OF[clickhouse]}" -v n="$CH_ROWS" -v b="${BYTES_OF[clickhouse]}" -v r="${RSS_OF[clickhouse]}" \
+    'BEGIN { printf "| playstat export from ClickHouse --format parquet | %.2f | %.0f | %.1f | %.0f |", s, (s > 0 ? n / s : 0), b / 1e6, r / 1024 }')
+  CH_LINES="$CH_LINES
+DELETE_FROM_CLICKHOUSE $(cat "$TMP/cmd.out") in ${CH_DELETE_S} s"
+fi
+
 {
   echo "### Export and deletion, $STORED events of one day (SQLite, $(nproc) cores, median of $RUNS)"
   echo
@@ -103,6 +133,8 @@ grep -q "\"events\":$THEIRS" "$TMP/cmd.out" || die "the deletion removed $(cat "
     awk -v l="$label" -v s="${SECONDS_OF[$name]}" -v n="$STORED" -v b="${BYTES_OF[$name]}" -v r="${RSS_OF[$name]}" \
       'BEGIN { printf "| %s | %.2f | %.0f | %.1f | %.0f |\n", l, s, (s > 0 ? n / s : 0), b / 1e6, r / 1024 }'
   done
+  [ -n "$CH_LINES" ] && echo "$CH_LINES" | grep -v DELETE_FROM_CLICKHOUSE
   echo
+  [ -n "$CH_LINES" ] && echo "$CH_LINES" | sed -n 's/^DELETE_FROM_CLICKHOUSE /playstat player delete from ClickHouse (a payer): /p'
   echo "playstat player delete of the busiest player ($THEIRS events over $DAYS days of $STORED): ${DELETE_S} s, peak RSS $((DELETE_KB / 1024)) MB."
 } | tee "$OUT/summary.md"

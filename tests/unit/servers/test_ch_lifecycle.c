@@ -774,6 +774,7 @@ static void the_upgrade_from_schema_2_fills_user_firsts(void **state) {
 }
 
 int main(void) {
+  setenv("PLAYSTAT_CH_SCAN_PAGE", "5000", 1); /* pages of 5,000: the scans below cross pages */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(ranged_scans_visit_exactly_their_range),
       cmocka_unit_test(forget_player_answers_as_the_model),
