@@ -157,8 +157,13 @@ static void attempt(play *pl) {
   int complete = ps_sim_chance(pl->r, p < 0.15 ? 0.15 : p > 0.97 ? 0.97 : p);
   int64_t score = complete ? ps_sim_range(pl->r, 800, 3000) + 100 * st->level : ps_sim_range(pl->r, 50, 900);
   snprintf(event_id, sizeof event_id, "%s:%s", complete ? "Complete" : "Fail", level);
-  emit(pl, "progression", json_pack("{s:s, s:i, s:I}", "event_id", event_id, "attempt_num",
-                                    st->attempts, "score", (json_int_t)score));
+  /* As the official SDKs send them (GameAnalytics C++ 5.4.0 and 3.2.6): attempt_num on
+   * Complete only, a score on both. */
+  if (complete)
+    emit(pl, "progression", json_pack("{s:s, s:i, s:I}", "event_id", event_id, "attempt_num",
+                                      st->attempts, "score", (json_int_t)score));
+  else
+    emit(pl, "progression", json_pack("{s:s, s:I}", "event_id", event_id, "score", (json_int_t)score));
   if (!complete) {
     static const char *const deaths[] = {"Combat:Death:Trap", "Combat:Death:Enemy", "Combat:Death:Fall"};
     design(pl, st->level == LEVELS ? "Combat:Death:Boss" : PS_SIM_PICK(pl->r, deaths), length);

@@ -62,8 +62,9 @@ function simulate(players, days, todayDay) {
         const attempt = 1 + Math.floor(rnd() * 4);
         const outcome = rnd() < 0.6 ? 'Complete' : 'Fail';
         const extra = [
-          ['progression', { event_id: `Start:${level}`, attempt_num: attempt }],
-          ['progression', { event_id: `${outcome}:${level}`, attempt_num: attempt }],
+          // As the official C++ SDK (5.4.0, 3.2.6) sends them: attempt_num on Complete only.
+          ['progression', { event_id: `Start:${level}` }],
+          ['progression', outcome === 'Complete' ? { event_id: `${outcome}:${level}`, attempt_num: attempt } : { event_id: `${outcome}:${level}` }],
           ['resource', { event_id: RESOURCES[Math.floor(rnd() * RESOURCES.length)], amount: 5 + Math.floor(rnd() * 50) }],
           ['design', { event_id: DESIGNS[Math.floor(rnd() * DESIGNS.length)], value: Math.round(rnd() * 1000) / 10 }],
         ];
@@ -178,7 +179,7 @@ function familyReference(metric, params, all, filter, fromDay, toDay) {
     if ((metric === 'progression' || metric === 'funnel') && e.category === 'progression') {
       const [st, ...rest] = e.event_id.split(':');
       const id = rest.join(':');
-      if (params.measure === 'attempts' ? st === 'Start' : st !== status) continue;
+      if (st !== (params.measure === 'attempts' ? 'Complete' : status)) continue; // attempts: of Completes
       const key = metric === 'funnel' ? (params.steps.split(',').includes(id) ? id : null) : drill(id, params.prefix);
       if (key !== null) rows.push({ key, day: e.day, v: e.attempt_num });
       if (params.measure === 'attempts') measure = 'mean';

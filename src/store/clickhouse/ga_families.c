@@ -28,7 +28,7 @@ typedef struct family {
   const char *name, *category; /* the metric and the category its events have */
   const ps_metric_query *q;
   measure_kind measure;
-  const char *status; /* progression, funnel: the status counted; NULL: all but Start */
+  const char *status; /* progression, funnel: the status counted (attempts: Complete) */
   int by;             /* resources: components kept; errors: 0 severity, 1 message; ads: part */
 } family;
 
@@ -54,7 +54,7 @@ static int read_params(family *f) {
     if (!m || is(m, "completes")) return PS_OK;
     if (is(m, "starts")) f->status = "Start";
     else if (is(m, "fails")) f->status = "Fail";
-    else if (is(m, "attempts")) f->status = NULL, f->measure = MEAN;
+    else if (is(m, "attempts")) f->measure = MEAN; /* the mean attempt_num of Complete events */
     else return PS_EINVAL;
     return by ? PS_EINVAL : PS_OK;
   }
@@ -140,12 +140,8 @@ static void put_rule(const family *f, ps_ch_sql *key, ps_ch_sql *cond) {
   const char *name = f->name;
   if (is(name, "progression") || is(name, "funnel")) {
     ps_ch_sql_put(cond, "position(ak, '|') > 0 AND ");
-    if (f->status) {
-      ps_ch_sql_put(cond, "substring(ak, 1, position(ak, '|') - 1) = ");
-      ps_ch_sql_literal(cond, f->status);
-    } else {
-      ps_ch_sql_put(cond, "NOT startsWith(ak, 'Start|')");
-    }
+    ps_ch_sql_put(cond, "substring(ak, 1, position(ak, '|') - 1) = ");
+    ps_ch_sql_literal(cond, f->status);
     ps_ch_sql_put(cond, " AND ");
     if (is(name, "progression")) {
       put_drill(key, cond, "id", f->q->prefix);

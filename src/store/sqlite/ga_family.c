@@ -28,7 +28,7 @@ typedef struct family_run {
   const ps_ga_query *q;
   const char *family;
   measure_kind measure;
-  const char *status; /* progression: the status counted, NULL: Fail and Complete (attempts) */
+  const char *status; /* progression: the status counted (attempts: Complete) */
   int by;             /* resources: components kept; errors/ads: component index */
   size_t ndays;
   group *groups;
@@ -92,9 +92,7 @@ static int group_key(const family_run *r, const char *key, char *out, size_t cap
     const char *bar = strchr(key, '|');
     if (!bar) return 0;
     size_t status_len = (size_t)(bar - key);
-    if (r->status ? strlen(r->status) != status_len || strncmp(key, r->status, status_len) != 0
-                  : strncmp(key, "Start|", 6) == 0)
-      return 0;
+    if (strlen(r->status) != status_len || strncmp(key, r->status, status_len) != 0) return 0;
     const char *id = bar + 1;
     if (!strcmp(f, "progression")) return drill(id, r->q->prefix, out, cap);
     /* funnel: the id must be one of the steps */
@@ -171,8 +169,7 @@ static int read_params(family_run *r) {
     if (!m || !strcmp(m, "completes")) return PS_OK;
     if (!strcmp(m, "starts")) r->status = "Start";
     else if (!strcmp(m, "fails")) r->status = "Fail";
-    else if (!strcmp(m, "attempts")) {
-      r->status = NULL;
+    else if (!strcmp(m, "attempts")) { /* the mean attempt_num of Complete events */
       r->measure = MEAN;
     } else
       return PS_EINVAL;
