@@ -180,7 +180,11 @@ function familyReference(metric, params, all, filter, fromDay, toDay) {
       const [st, ...rest] = e.event_id.split(':');
       const id = rest.join(':');
       if (st !== (params.measure === 'attempts' ? 'Complete' : status)) continue; // attempts: of Completes
-      const key = metric === 'funnel' ? (params.steps.split(',').includes(id) ? id : null) : drill(id, params.prefix);
+      // A funnel step covers the id itself and its parts (World1:Level2 covers World1:Level2:Boss);
+      // the longest covering step takes the event.
+      const covering = metric === 'funnel'
+        ? params.steps.split(',').filter((st2) => id === st2 || id.startsWith(`${st2}:`)).sort((a, b) => b.length - a.length)[0] : null;
+      const key = metric === 'funnel' ? (covering === undefined ? null : covering) : drill(id, params.prefix);
       if (key !== null) rows.push({ key, day: e.day, v: e.attempt_num });
       if (params.measure === 'attempts') measure = 'mean';
     } else if (metric === 'resources' && e.category === 'resource') {
@@ -303,6 +307,7 @@ describe('insights over analytics events', () => {
       ['progression', { measure: 'starts' }], ['progression', { measure: 'fails', prefix: 'World1:' }],
       ['progression', { measure: 'attempts', prefix: 'World1' }],
       ['funnel', { steps: 'World1:Level1,World1:Level2,World1:Level2:Boss' }], ['funnel', { steps: 'World2:Level1,World1:Level1', measure: 'starts' }],
+      ['funnel', { steps: 'World1,World1:Level2,World2' }], ['funnel', { steps: 'World1:Level1,World1:Level2', measure: 'attempts' }],
       ['resources', {}], ['resources', { by: 'item_type' }], ['resources', { by: 'item_id', measure: 'count' }],
       ['design', {}], ['design', { prefix: 'Combat' }], ['design', { prefix: 'Combat:Kill', measure: 'mean' }],
       ['design', { prefix: 'Combat:', measure: 'min' }], ['design', { measure: 'max' }], ['design', { measure: 'sum' }],

@@ -98,14 +98,62 @@ static size_t each_step(const char *steps, int (*visit)(const char *s, size_t n,
   return i;
 }
 
-/* Appends a step to the list being written (", " before all but the first). */
-static int put_step(const char *s, size_t n, void *ctx) {
-  ps_ch_sql *sql = ctx;
-  char step[PS_GA_KEY_CAP];
-  snprintf(step, sizeof step, "%.*s", (int)(n < sizeof step ? n : sizeof step - 1), s);
-  if (sql->text.len && sql->text.data[sql->text.len - 1] != '[') ps_ch_sql_put(sql, ", ");
-  ps_ch_sql_literal(sql, step);
+typedef struct step {
+  const char *s;
+  size_t n;
+} step;
+
+typedef struct step_list {
+  step *v;
+  size_t count;
+} step_list;
+
+static int collect_step(const char *s, size_t n, void *ctx) {
+  step_list *l = ctx;
+  l->v[l->count++] = (step){s, n};
   return 0;
+}
+
+/* Longest first; equal lengths in the order given (the sort is stable: insertion). */
+static void sort_longest_first(step_list *l) {
+  for (size_t i = 1; i < l->count; i++)
+    for (size_t k = i; k > 0 && l->v[k - 1].n < l->v[k].n; k--) {
+      step t = l->v[k];
+      l->v[k] = l->v[k - 1];
+      l->v[k - 1] = t;
+    }
+}
+
+/* The funnel step that covers id, as sqlite/ga_family.c's group_key finds it: the id itself, or
+ * a level of which the id is a part (World1:Level10 covers World1:Level10:Boss), the longest
+ * such step when several do; '\0' when none does (no id holds a NUL). */
+static void put_covering_step(ps_ch_sql *sql, const char *steps) {
+  step_list l = {.v = calloc(strlen(steps) + 1, sizeof *l.v)}; /* a step per byte at most */
+  if (!l.v) {
+    sql->rc = PS_ENOMEM;
+    return;
+  }
+  each_step(steps, collect_step, &l);
+  sort_longest_first(&l);
+  ps_ch_sql_put(sql, "multiIf(");
+  for (size_t k = 0; k < l.count; k++) {
+    char name[PS_GA_KEY_CAP], prefix[PS_GA_KEY_CAP + 1];
+    snprintf(name, sizeof name, "%.*s", (int)(l.v[k].n < sizeof name ? l.v[k].n : sizeof name - 1),
+             l.v[k].s);
+    snprintf(prefix, sizeof prefix, "%s:", name);
+    ps_ch_sql_put(sql, "id = ");
+    ps_ch_sql_literal(sql, name);
+    if (*name) {
+      ps_ch_sql_put(sql, " OR startsWith(id, ");
+      ps_ch_sql_literal(sql, prefix);
+      ps_ch_sql_put(sql, ")");
+    }
+    ps_ch_sql_put(sql, ", ");
+    ps_ch_sql_literal(sql, name);
+    ps_ch_sql_put(sql, ", ");
+  }
+  ps_ch_sql_put(sql, "'\\0')");
+  free(l.v);
 }
 
 /* The drilldown of id one level below prefix: the group key expression into key, the
@@ -146,10 +194,10 @@ static void put_rule(const family *f, ps_ch_sql *key, ps_ch_sql *cond) {
     if (is(name, "progression")) {
       put_drill(key, cond, "id", f->q->prefix);
     } else {
-      ps_ch_sql_put(key, "id");
-      ps_ch_sql_put(cond, "has([");
-      each_step(f->q->steps, put_step, cond); /* never none: steps is not empty */
-      ps_ch_sql_put(cond, "], id)");
+      put_covering_step(key, f->q->steps);
+      ps_ch_sql_put(cond, "(");
+      put_covering_step(cond, f->q->steps);
+      ps_ch_sql_put(cond, ") != '\\0'");
     }
     return;
   }

@@ -95,17 +95,20 @@ static int group_key(const family_run *r, const char *key, char *out, size_t cap
     if (strlen(r->status) != status_len || strncmp(key, r->status, status_len) != 0) return 0;
     const char *id = bar + 1;
     if (!strcmp(f, "progression")) return drill(id, r->q->prefix, out, cap);
-    /* funnel: the id must be one of the steps */
+    /* funnel: the step that covers the id (the id itself, or a level of which the id is a
+     * part: World1:Level10 covers World1:Level10:Boss); the longest such step when several do */
+    size_t best = 0;
+    const char *best_step = NULL;
     for (const char *s = r->q->steps; s && *s;) {
       size_t n = strcspn(s, ",");
-      if (strlen(id) == n && strncmp(id, s, n) == 0) {
-        snprintf(out, cap, "%s", id);
-        return 1;
-      }
+      int covers = n ? strncmp(id, s, n) == 0 && (id[n] == '\0' || id[n] == ':') : !*id;
+      if (covers && (!best_step || n > best)) best = n, best_step = s;
       s += n;
       if (*s == ',') s++;
     }
-    return 0;
+    if (!best_step) return 0;
+    snprintf(out, cap, "%.*s", (int)best, best_step);
+    return 1;
   }
   if (!strcmp(f, "design")) return drill(key, r->q->prefix, out, cap);
   if (!strcmp(f, "resources")) {
