@@ -46,7 +46,18 @@ static int setup(void **state) {
   return 0;
 }
 
-static int teardown(void **state) { return setup(state); }
+static void remove_scratch_journal(void) {
+  for (int i = 0; i < 2; i++) {
+    char p[128];
+    snprintf(p, sizeof p, "%s.whole-calls.%d", base, i);
+    unlink(p);
+  }
+}
+
+static int teardown(void **state) {
+  remove_scratch_journal(); /* also when a failed assertion left the test early */
+  return setup(state);
+}
 
 /* The body of record seq: its size varies from 16 bytes to 1 MiB, its bytes follow seq. */
 static size_t body_size(uint64_t seq) {
@@ -254,14 +265,6 @@ static void tear_and_die(uint64_t n, size_t cut, int hole) {
     _exit(101);
   raise(SIGKILL);
   _exit(102);
-}
-
-static void remove_scratch_journal(void) {
-  for (int i = 0; i < 2; i++) {
-    char p[128];
-    snprintf(p, sizeof p, "%s.whole-calls.%d", base, i);
-    unlink(p);
-  }
 }
 
 static void killed_mid_record_keeps_the_records_around_it(void **state) {
