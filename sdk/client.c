@@ -210,29 +210,50 @@ int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
   return admit(ps, category, ts, notes);
 }
 
-int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
-                                 ps_sdk_notes *notes) {
-  char uuid[37];
-  int64_t ts = 0;
-  int rc = begin_record(ps, notes, uuid, &ts);
-  if (rc != PLAYSTAT_OK) return rc;
+/* Writes {members,"event_uuid":uuid,"client_ts":ts} into ps->text. PS_OK or PS_ENOMEM. */
+static int write_own_members(playstat *ps, const char *members, size_t len, const char uuid[37],
+                             int64_t ts) {
   ps_buf *t = &ps->text;
   ps_buf_reset(t);
-  int w = ps_buf_append(t, "{", 1);
+  int w = ps_buf_reserve(t, len + ps->annotations_text.len + 96);
+  if (w == PS_OK) w = ps_buf_append(t, "{", 1);
   if (w == PS_OK) w = ps_buf_append(t, members, len);
   if (w == PS_OK) w = ps_buf_append(t, ",\"event_uuid\":\"", 15);
   if (w == PS_OK) w = ps_buf_append(t, uuid, 36);
   if (w == PS_OK) w = ps_buf_append(t, "\",\"client_ts\":", 14);
   if (w == PS_OK) w = ps_buf_append_json_number(t, (double)ts);
   if (w == PS_OK) w = ps_buf_append(t, "}", 1);
+  return w;
+}
+
+/* Adds the annotations to the valid event in ps->text and admits it. */
+static int admit_annotated(playstat *ps, const char *category, int64_t ts, ps_sdk_notes *notes) {
+  ps_buf *t = &ps->text;
+  t->len--; /* the closing brace: the annotations follow */
+  int w = ps_buf_append(t, ",", 1);
+  if (w == PS_OK) w = ps_buf_append(t, ps->annotations_text.data, ps->annotations_text.len);
+  if (w == PS_OK) w = ps_buf_append(t, "}", 1);
   if (w != PS_OK) return PLAYSTAT_E_NOMEM;
-  w = ps_json_doc_parse(&ps->own_doc, t->data, t->len, NULL, 0);
-  if (w != PS_OK) return PLAYSTAT_E_NOMEM;
-  ps_violations violations;
-  const char *category = NULL;
+  return admit(ps, category, ts, notes);
+}
+
+int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
+                                 const ps_sdk_field *fields, size_t nfields, ps_sdk_notes *notes) {
+  char uuid[37];
+  int64_t ts = 0;
+  int rc = begin_record(ps, notes, uuid, &ts);
+  if (rc != PLAYSTAT_OK) return rc;
+  ps_buf *t = &ps->text;
+  if (write_own_members(ps, members, len, uuid, ts) != PS_OK) return PLAYSTAT_E_NOMEM;
   /* the library's own event_uuid and an already checked client_ts need not be matched again
    * (event_text.h): the verdict is the same */
   int fast = ps->fast_schemas && ts == ps->ts_checked && ts != 0;
+  if (fast && fields && nfields && /* fields[0]: the category (field_check.h: never lenient) */
+      ps_sdk_fields_valid(&ps->checker, ps->fast_schemas, fields[0].s, fields, nfields))
+    return admit_annotated(ps, fields[0].s, ts, notes);
+  if (ps_json_doc_parse(&ps->own_doc, t->data, t->len, NULL, 0) != PS_OK) return PLAYSTAT_E_NOMEM;
+  ps_violations violations;
+  const char *category = NULL;
   size_t bad = ps_schema_validate_doc(fast ? ps->fast_schemas : ps->own_schemas, &ps->own_doc, 0,
                                       &violations, &category);
   if (!fast && category && !bad) ps->ts_checked = ts;
@@ -249,12 +270,7 @@ int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
     note_violations(ps, notes, category, &violations);
     return PLAYSTAT_E_INVALID;
   }
-  t->len--; /* the closing brace: the annotations follow */
-  w = ps_buf_append(t, ",", 1);
-  if (w == PS_OK) w = ps_buf_append(t, ps->annotations_text.data, ps->annotations_text.len);
-  if (w == PS_OK) w = ps_buf_append(t, "}", 1);
-  if (w != PS_OK) return PLAYSTAT_E_NOMEM;
-  return admit(ps, category, ts, notes);
+  return admit_annotated(ps, category, ts, notes);
 }
 
 /* Restores what the failed call changed in memory. */
@@ -381,6 +397,7 @@ static void handle_free(playstat *ps) {
   ps_buf_free(&ps->text);
   ps_buf_free(&ps->members);
   ps_json_doc_free(&ps->own_doc);
+  ps_sdk_field_checker_release(&ps->checker);
   ps_buf_free(&ps->annotations_text);
   json_decref(ps->annotations);
   ps_schema_set_free(ps->own_schemas);
@@ -456,6 +473,7 @@ int playstat_create(const playstat_config *cfg, playstat **out) {
   }
   ps->cfg = copy;
   ps_json_doc_init(&ps->own_doc, PS_JSON_DOC_ALLOW_NUL);
+  ps_sdk_field_checker_init(&ps->checker);
   /* The config's copies of strings that point into cfg itself must follow the move. */
   if (ps->cfg.c.os_version == copy.os_version_default) ps->cfg.c.os_version = ps->cfg.os_version_default;
   pthread_mutex_init(&ps->lock, NULL);

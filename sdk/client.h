@@ -28,6 +28,7 @@
 #include "sdk/config.h"
 #include "sdk/error_throttle.h"
 #include "sdk/event_text.h"
+#include "sdk/field_check.h"
 #include "sdk/journal.h"
 #include "sdk/log.h"
 #include "sdk/metrics_session.h"
@@ -84,6 +85,7 @@ struct playstat {
   ps_buf text;           /* the JSON text of the event being recorded */
   ps_buf members;        /* a text-built event's own members (ps_sdk_record_members_locked) */
   ps_json_doc own_doc;   /* that event parsed back for validation (buffers reused) */
+  ps_sdk_field_checker checker; /* its fields checked without the parse (field_check.h) */
   ps_sdk_uuid_pool uuids;
   int annotations_dirty; /* the session or a dimension changed: rebuild the two below */
   json_t *annotations;   /* the open session's default annotations, validated */
@@ -128,13 +130,14 @@ int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes);
 
 /* As ps_sdk_record_locked for an event given as the text of its own members without braces
  * ("category":"design","event_id":"A:b"), written by the caller with the event_text writer:
- * no jansson value is built. Adds event_uuid and client_ts, parses the text back into a
- * reused document and validates it with the own schemas (event_text.h), exactly as
- * ps_sdk_record_locked would the same members. A category without an own schema goes the
- * jansson way. Text that does not parse (invalid UTF-8 from the game) is PLAYSTAT_E_NOMEM, as
- * jansson's refusal of such a string was before. */
+ * no jansson value is built. Adds event_uuid and client_ts and validates the members with the
+ * own schemas (event_text.h), exactly as ps_sdk_record_locked would: first directly from
+ * fields (the same members as the caller holds them, nfields of them; field_check.h), and
+ * when that cannot tell (or fields is NULL) by parsing the text back into a reused document.
+ * A category without an own schema goes the jansson way. Text that does not parse (invalid
+ * UTF-8 from the game) is PLAYSTAT_E_NOMEM, as jansson's refusal of such a string was before. */
 int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
-                                 ps_sdk_notes *notes);
+                                 const ps_sdk_field *fields, size_t nfields, ps_sdk_notes *notes);
 
 /* As ps_sdk_record_locked for an event that already carries its annotations (a recovered
  * session_end): validates it and adds it to the call's record. */

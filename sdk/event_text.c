@@ -168,16 +168,30 @@ int ps_sdk_own_schemas_create2(ps_schema_set **out, ps_schema_set **fast, char *
   return rc;
 }
 
+int ps_sdk_uuid_pool_wants(const ps_sdk_uuid_pool *pool) { return !pool->spare_ready; }
+
+void ps_sdk_uuid_pool_offer(ps_sdk_uuid_pool *pool, const unsigned char *bytes) {
+  if (pool->spare_ready) return;
+  memcpy(pool->bytes[1 - pool->current], bytes, PS_SDK_UUID_POOL);
+  pool->spare_ready = 1;
+}
+
 int ps_sdk_uuid(ps_sdk_uuid_pool *pool, char out[37]) {
   static const char hex[] = "0123456789abcdef";
-  if (!pool->filled || pool->used + 16 > sizeof pool->bytes) {
-    if (RAND_bytes(pool->bytes, (int)sizeof pool->bytes) != 1) return PS_EIO;
+  if (!pool->filled || pool->used + 16 > PS_SDK_UUID_POOL) {
+    if (pool->spare_ready) { /* the library's thread made it: no RAND_bytes on this thread */
+      pool->current = 1 - pool->current;
+      pool->spare_ready = 0;
+    } else if (RAND_bytes(pool->bytes[pool->current], PS_SDK_UUID_POOL) != 1) {
+      return PS_EIO;
+    }
     pool->used = 0;
     pool->filled = 1;
   }
+  unsigned char *at = pool->bytes[pool->current] + pool->used;
   unsigned char b[16];
-  memcpy(b, pool->bytes + pool->used, 16);
-  memset(pool->bytes + pool->used, 0, 16); /* not kept once used */
+  memcpy(b, at, 16);
+  memset(at, 0, 16); /* not kept once used */
   pool->used += 16;
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */

@@ -65,12 +65,15 @@ static int put(json_t *e, const char *key, json_t *v) {
 }
 
 /* The fast path of a design or resource event without custom fields: its members written as
- * text under the lock (ps_sdk_record_members_locked), no jansson value. */
+ * text under the lock and checked as the caller gave them (ps_sdk_record_members_locked), no
+ * jansson value. */
 typedef struct text_call {
+  const char *name;     /* the category, "design" */
   const char *category; /* the members' opening, "category":"design","event_id": */
   size_t category_len;
   const char *event_id;
-  const char *number_key; /* ,"value": or ,"amount":, NULL for none */
+  const char *number_name; /* "value" or "amount", NULL for none */
+  const char *number_key;  /* its key in the text, ,"value": */
   size_t number_key_len;
   double number;
 } text_call;
@@ -79,16 +82,20 @@ static int text_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
   const text_call *c = ctx;
   ps_buf *m = &ps->members;
   ps_buf_reset(m);
+  size_t id_len = strlen(c->event_id);
   int w = ps_buf_append(m, c->category, c->category_len);
-  if (w == PS_OK) w = ps_buf_append_json_string(m, c->event_id, strlen(c->event_id));
-  if (w == PS_OK && c->number_key) {
+  if (w == PS_OK) w = ps_buf_append_json_string(m, c->event_id, id_len);
+  if (w == PS_OK && c->number_name) {
     w = ps_buf_append(m, c->number_key, c->number_key_len);
     /* a non-finite number: jansson's json_real refused it, which the jansson way reported as
      * out of memory; kept so */
     if (w == PS_OK) w = ps_sdk_json_append_real(m, c->number);
   }
   if (w != PS_OK) return PLAYSTAT_E_NOMEM;
-  return ps_sdk_record_members_locked(ps, m->data, m->len, notes);
+  ps_sdk_field fields[3] = {{.name = "category", .s = c->name, .len = strlen(c->name)},
+                            {.name = "event_id", .s = c->event_id, .len = id_len},
+                            {.name = c->number_name, .d = c->number}};
+  return ps_sdk_record_members_locked(ps, m->data, m->len, fields, c->number_name ? 3 : 2, notes);
 }
 
 #define LIT(s) s, sizeof s - 1
@@ -97,8 +104,10 @@ int playstat_design(playstat *ps, const char *event_id, int has_value, double va
                     const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
   if (!fields || fields->count == 0) {
-    text_call c = {LIT("\"category\":\"design\",\"event_id\":"), event_id, NULL, 0, value};
+    text_call c = {"design", LIT("\"category\":\"design\",\"event_id\":"), event_id, NULL, NULL, 0,
+                   value};
     if (has_value) {
+      c.number_name = "value";
       c.number_key = ",\"value\":";
       c.number_key_len = 9;
     }
@@ -136,8 +145,8 @@ int playstat_resource(playstat *ps, const char *event_id, double amount,
                       const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
   if (!fields || fields->count == 0) {
-    text_call c = {LIT("\"category\":\"resource\",\"event_id\":"), event_id,
-                   LIT(",\"amount\":"), amount};
+    text_call c = {"resource", LIT("\"category\":\"resource\",\"event_id\":"), event_id,
+                   "amount", LIT(",\"amount\":"), amount};
     return ps_sdk_transaction(ps, text_locked, &c);
   }
   json_t *e;

@@ -14,7 +14,8 @@
  * Before each flush, and whenever the game's calls have journalled enough (client.c), the
  * thread moves the call journal into the database in one transaction (mover.c). It holds
  * db_lock for database work and the handle's lock only for a few instructions at a time, so
- * the game's event calls never wait for a send, a move, a checkpoint or a retry.
+ * the game's event calls never wait for a send, a move, a checkpoint or a retry. It also
+ * makes the random bytes of the calls' event_uuids ahead of them (event_text.h).
  *
  * enabled: false in the init answer (PROTOCOLS.md §1) disables the game: the thread logs it,
  * keeps it in the database, stops sending, and the game's calls record nothing
@@ -25,6 +26,8 @@
  * makes one more attempt at the queue, all cut off at the shutdown deadline (transport.h).
  */
 #include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,7 +187,9 @@ static void forget(sender *s, const ps_qdb_row *rows, size_t k, size_t rejected)
 
 /* Moves the journal into the database (mover.c) and logs what it says. */
 /* How far ahead of the calls, and how often, the journal's pages are kept dirty
- * (ps_journal_keep_ahead): a window well past what 500 calls/s write in a period. */
+ * (ps_journal_keep_ahead): a window well past what 500 calls/s write in a period. As often,
+ * the event_uuids' spare random bytes are made when taken (refill_uuids; a pool of them
+ * lasts 512 ms at 500 calls/s). */
 #define KEEP_AHEAD_BYTES ((size_t)1024 * 1024)
 #define KEEP_AHEAD_MS 200
 
@@ -192,6 +197,18 @@ static void keep_ahead(playstat *ps) {
   pthread_mutex_lock(&ps->db_lock);
   ps_journal_keep_ahead(ps->journal, KEEP_AHEAD_BYTES);
   pthread_mutex_unlock(&ps->db_lock);
+}
+
+/* Makes the event_uuids' spare random bytes (event_text.h) when the calls took the last one:
+ * RAND_bytes here, without the lock, so that the game's calls need not. */
+static void refill_uuids(playstat *ps) {
+  unsigned char fresh[PS_SDK_UUID_POOL];
+  if (RAND_bytes(fresh, (int)sizeof fresh) == 1) {
+    pthread_mutex_lock(&ps->lock);
+    ps_sdk_uuid_pool_offer(&ps->uuids, fresh);
+    pthread_mutex_unlock(&ps->lock);
+  }
+  OPENSSL_cleanse(fresh, sizeof fresh);
 }
 
 static void move_journal(playstat *ps) {
@@ -322,8 +339,10 @@ void *ps_sdk_sender_main(void *arg) {
     int move_due = flush_due || ps->move_requested;
     if (now >= next_keep) {
       next_keep = now + KEEP_AHEAD_MS;
+      int refill = ps_sdk_uuid_pool_wants(&ps->uuids);
       pthread_mutex_unlock(&ps->lock);
       keep_ahead(ps);
+      if (refill) refill_uuids(ps);
       pthread_mutex_lock(&ps->lock);
       continue;
     }

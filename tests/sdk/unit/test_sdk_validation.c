@@ -60,11 +60,20 @@ static void events_follow_the_collectors_rules(void **state) {
   assert_int_equal(playstat_design(ps, "Kill:Orc", 1, 2.5, NULL), PLAYSTAT_OK);
   assert_int_equal(playstat_design(ps, "a:b:c:d:e:f", 0, 0, NULL), PLAYSTAT_E_INVALID); /* 6 parts */
   assert_non_null(strstr(last_log, "event_id"));
+  /* the same ids again: the call's direct check remembers what matched, not what did not */
+  last_log[0] = '\0';
+  assert_int_equal(playstat_design(ps, "a:b:c:d:e:f", 0, 0, NULL), PLAYSTAT_E_INVALID);
+  assert_non_null(strstr(last_log, "event_id"));
+  assert_int_equal(playstat_design(ps, "Kill:Orc", 0, 0, NULL), PLAYSTAT_OK);
+  assert_int_equal(playstat_design(ps, "Kill:Orc:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                   0, 0, NULL), PLAYSTAT_E_INVALID); /* a part of 65 */
   assert_int_equal(playstat_business(ps, "Gems:Pack", 99, "usd", NULL, NULL), PLAYSTAT_E_INVALID);
   assert_non_null(strstr(last_log, "currency"));
   assert_int_equal(playstat_business(ps, "Gems:Pack", 99, "USD", NULL, NULL), PLAYSTAT_OK);
   assert_int_equal(playstat_resource(ps, "Spend:Gems:Boost:X", 1, NULL), PLAYSTAT_E_INVALID);
   assert_int_equal(playstat_resource(ps, "Sink:Gems:Boost:X", 1, NULL), PLAYSTAT_OK);
+  assert_int_equal(playstat_resource(ps, "Sink:Gems:Boost:X", 2, NULL), PLAYSTAT_OK);
+  assert_int_equal(playstat_resource(ps, "Kill:Orc", 2, NULL), PLAYSTAT_E_INVALID); /* design's */
   assert_int_equal(playstat_progression(ps, PLAYSTAT_PROGRESSION_START, "W1:L1:S1:X", 0, 0, NULL),
                    PLAYSTAT_E_INVALID); /* at most 3 parts */
   assert_int_equal(playstat_ad(ps, "ad_mob", "menu", "video", "show", NULL, -1, NULL), PLAYSTAT_E_INVALID);
@@ -77,7 +86,7 @@ static void events_follow_the_collectors_rules(void **state) {
   assert_int_equal(playstat_design(ps, NULL, 0, 0, NULL), PLAYSTAT_E_ARG);
   playstat_stats st;
   assert_int_equal(playstat_get_stats(ps, &st), PLAYSTAT_OK);
-  assert_int_equal(st.events_recorded, 4); /* user, design, business, resource */
+  assert_int_equal(st.events_recorded, 6); /* user, 2 design, business, 2 resource */
   assert_int_equal(playstat_shutdown(ps), PLAYSTAT_E_PENDING); /* + session_end, all unsent */
 }
 
