@@ -8,6 +8,29 @@ import { byKind } from '../format.js';
 
 export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#475569', '#ea580c'];
 
+/** Error severities keep their own colours, from grey (debug) to red (critical), whatever the
+ * series' order. */
+const SEVERITY = { critical: '#b91c1c', error: '#ea580c', warning: '#ca8a04', info: '#2563eb', debug: '#6b7280' };
+const colourOf = (label, i) => SEVERITY[label] || PALETTE[i % PALETTE.length];
+
+/** ISO dates (UTC) on time axes and in legends: 2026-11-30, 2026-11-30 14:00. */
+const pad = (n) => String(n).padStart(2, '0');
+function isoDay(d) { return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`; }
+function isoTime(ts, withDay = true) {
+  const d = new Date(ts * 1000);
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  if (!withDay) return time;
+  return d.getUTCHours() || d.getUTCMinutes() ? `${isoDay(d)} ${time}` : isoDay(d);
+}
+/** Axis labels: the day where it changes from the previous tick (or at midnight), else the time. */
+function isoTicks(u, splits) {
+  return splits.map((ts, i) => {
+    const day = isoDay(new Date(ts * 1000));
+    const previous = i ? isoDay(new Date(splits[i - 1] * 1000)) : null;
+    return day !== previous ? isoTime(ts) : isoTime(ts, false);
+  });
+}
+
 let uPlotModule = null;
 function loadUPlot() {
   if (!uPlotModule) uPlotModule = import('/vendor/uplot/uPlot.esm.js').then((m) => m.default);
@@ -34,6 +57,7 @@ export function timeChart(spec, dispose) {
   loadUPlot().then((uPlot) => {
     if (gone) return;
     const fmt = (v) => (v === null || v === undefined ? '–' : byKind(spec.kind, v));
+    const last = spec.xs.length - 1;
     const opts = {
       width: Math.max(240, el.clientWidth || 600),
       height: spec.height || 220,
@@ -43,12 +67,17 @@ export function timeChart(spec, dispose) {
           y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } } // bars stand on zero
         : { x: { time: true } },
       legend: { live: true },
-      series: [{ label: 'UTC' }, ...spec.series.map((s, i) => (spec.barWidth
-        ? { label: s.label, stroke: PALETTE[i % PALETTE.length], fill: `${PALETTE[i % PALETTE.length]}99`, width: 1,
+      // Away from the cursor the legend shows the latest bucket, not placeholders.
+      hooks: {
+        ready: [(u) => { if (last >= 0) u.setLegend({ idx: last }); }],
+        setCursor: [(u) => { if (u.cursor.idx == null && last >= 0) u.setLegend({ idx: last }, false); }],
+      },
+      series: [{ label: 'UTC', value: (u, ts) => (ts == null ? '' : isoTime(ts)) }, ...spec.series.map((s, i) => (spec.barWidth
+        ? { label: s.label, stroke: colourOf(s.label, i), fill: `${colourOf(s.label, i)}99`, width: 1,
           value: (u, v) => fmt(v), paths: uPlot.paths.bars({ size: [0.7, 80] }), points: { show: false } }
-        : { label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, value: (u, v) => fmt(v),
+        : { label: s.label, stroke: colourOf(s.label, i), width: 2, value: (u, v) => fmt(v),
           points: { show: spec.xs.length < 60 } }))],
-      axes: [{}, { values: (u, vals) => vals.map(fmt), size: 64 }],
+      axes: [{ values: isoTicks, space: 96 }, { values: (u, vals) => vals.map(fmt), size: 64 }],
     };
     plot = new uPlot(opts, [spec.xs, ...spec.series.map((s) => s.values)], el);
     observer = new ResizeObserver(() => {
