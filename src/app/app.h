@@ -92,4 +92,8 @@ struct ps_module {
  * Costs a scan of the module table (a few pointer compares); any thread. */
 void *ps_app_state(const ps_app *app, const ps_module *module);
 
+/* The game whose id is the request's first path parameter (/api/v1/games/{id}/...), into
+ * *game: 0, or -1 after answering 404 in the read API's error format. */
+int ps_app_api_game(ps_request *req, const ps_app *app, ps_game *game);
+
 #endif

@@ -35,16 +35,6 @@ static int authorize(ps_request *req, ps_app *app) {
   return ps_api_token_auth_require(req, app->state, PS_API_ROLE_VIEWER);
 }
 
-static int find_game(ps_request *req, ps_app *app, ps_game *game) {
-  char *end;
-  const char *text = ps_request_param(req, 0);
-  long long id = strtoll(text, &end, 10);
-  if (*text && !*end && id > 0 && ps_game_cache_find_by_id(app->games, id, game) == PS_OK)
-    return 0;
-  ps_request_respond_error(req, 404, "not_found", "no game has that id");
-  return -1;
-}
-
 /* ---- rendering ---- */
 
 static int render_points(ps_buf *b, const ps_metric_result *r, const ps_metric_series *s) {
@@ -161,7 +151,7 @@ static const char *check_group_by(const ps_catalog_metric *m, const ps_metric_qu
 
 void ps_insights_metric_handler(ps_request *req, ps_app *app) {
   ps_game game;
-  if (authorize(req, app) || find_game(req, app, &game)) return;
+  if (authorize(req, app) || ps_app_api_game(req, app, &game)) return;
   const char *source = ps_request_query(req, "source");
   if (source && strcmp(source, "events") != 0 && strcmp(source, "sessions") != 0) {
     ps_request_respond_error(req, 400, "bad_request", "source must be events or sessions");
@@ -220,7 +210,7 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
 
 void ps_insights_live_handler(ps_request *req, ps_app *app) {
   ps_game game;
-  if (authorize(req, app) || find_game(req, app, &game)) return;
+  if (authorize(req, app) || ps_app_api_game(req, app, &game)) return;
   int64_t now = ps_now_ms();
   ps_live live;
   if (app->events->ops->live(app->events, game.id, now, &live) == PS_OK) {

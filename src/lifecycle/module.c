@@ -32,14 +32,8 @@ typedef struct lifecycle_state {
 
 static void delete_player_handler(ps_request *req, ps_app *app) {
   if (ps_api_token_auth_require(req, app->state, PS_API_ROLE_ADMIN) != 0) return;
-  char *end;
-  const char *text = ps_request_param(req, 0);
-  long long id = strtoll(text, &end, 10);
   ps_game game;
-  if (!*text || *end || id <= 0 || ps_game_cache_find_by_id(app->games, id, &game) != PS_OK) {
-    ps_request_respond_error(req, 404, "not_found", "no game has that id");
-    return;
-  }
+  if (ps_app_api_game(req, app, &game)) return;
   ps_request_note_game(req, game.id);
   ps_stores stores = {.state = app->state, .events = app->events};
   ps_forget_report r;
