@@ -7,7 +7,8 @@
  *   every playtime metric (minute, hour and day buckets, platform / portal filters, group_by)
  *   and live() answer for A exactly as for B. A second deletion removes nothing; a rollup write
  *   computed before the deletion is refused; the player's id is in no file of the data
- *   directory once the stores are closed (the state store's part included: state_forget.c).
+ *   directory once the stores are closed (the state store's part included: state.c's
+ *   msession_forget_player).
  * - retention of metrics sessions: the rollup-backed answers keep their figures;
  * - ranged scans of metrics sessions by the time they were over (the end's arrival, or the last
  *   request plus the timeout; boundaries half-open; sessions in play left out), and of

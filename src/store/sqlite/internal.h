@@ -23,8 +23,8 @@
  *   checkpointer.c      the thread that checkpoints the WAL off the writer's commits
  *   playtime_lifecycle.c deleting a player's metrics sessions and their part of the rollups,
  *                       retention of settled sessions (lifecycle.h); so_scan.c  multiplayer
- *                       session events by arrival; state_forget.c  the state store's part of
- *                       deleting a player
+ *                       session events by arrival; event_lifecycle.c the analytics events'
+ *                       part and the deletion journal
  *   and the algorithms behind the answers: ga_rollup.c, ga_query.c, ga_family.c (analytics
  *   events), rollup.c, playtime_rollup.c, session_query.c, session_set.c, session_metrics.c
  *   (metrics sessions),
