@@ -134,7 +134,7 @@ int ps_cmd_export(int argc, char **argv) {
     return 2;
   }
   to_ms += PS_EXPORT_DAY_MS;
-  int64_t closed = (ps_now_ms() - delay_s * 1000) / period_ms * period_ms;
+  int64_t closed = ps_export_closed_before(ps_now_ms(), period_ms, delay_s * 1000);
   if (to_ms > closed) {
     fprintf(stderr, "playstat: periods after the last closed one are left for a later run\n");
     to_ms = closed;

@@ -14,6 +14,15 @@ static void utc_date(int64_t ms, struct tm *out) {
   gmtime_r(&t, out);
 }
 
+/* The start of the period holding t (a floor, also before 1970). */
+static int64_t period_start(int64_t t, int64_t period_ms) {
+  return t - ((t % period_ms) + period_ms) % period_ms;
+}
+
+int64_t ps_export_closed_before(int64_t now_ms, int64_t period_ms, int64_t delay_ms) {
+  return period_start(now_ms - delay_ms, period_ms);
+}
+
 int ps_export_object_key(int64_t game_id, ps_export_kind kind, ps_export_format format,
                          int64_t period_start_ms, int64_t period_ms, char *out, size_t cap) {
   struct tm tm;
@@ -108,7 +117,7 @@ int ps_export_range(const ps_export_job *job, int64_t from_ms, int64_t to_ms, in
                     ps_export_progress progress, void *ctx, char *why, size_t cap) {
   int64_t p = job->period_ms;
   if (from_ms < job->game->created_ms) from_ms = job->game->created_ms; /* nothing before */
-  int64_t start = from_ms - ((from_ms % p) + p) % p;
+  int64_t start = period_start(from_ms, p);
   ps_state_store *state = job->stores->state;
   const char *target = ps_target_display(job->target);
   for (; start < to_ms; start += p) {

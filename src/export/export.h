@@ -42,6 +42,10 @@ typedef struct ps_export_job {
 
 #define PS_EXPORT_ALL_KINDS ((1u << PS_EXPORT_NKINDS) - 1)
 
+/* The end of the last closed period at now_ms: periods of period_ms that ended at least
+ * delay_ms ago (requests in flight at their end committed by then) start before it. */
+int64_t ps_export_closed_before(int64_t now_ms, int64_t period_ms, int64_t delay_ms);
+
 /* The key of one object (see above). PS_ETOOBIG when cap is too small. */
 int ps_export_object_key(int64_t game_id, ps_export_kind kind, ps_export_format format,
                          int64_t period_start_ms, int64_t period_ms, char *out, size_t cap);

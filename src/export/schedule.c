@@ -45,7 +45,7 @@ static void logged(const ps_export_object *o, int skipped, void *ctx) {
 static void run(void *arg) {
   ps_export_schedule *s = arg;
   int64_t p = s->options.period_ms;
-  int64_t closed = (ps_now_ms() - s->options.delay_ms) / p * p; /* periods before it */
+  int64_t closed = ps_export_closed_before(ps_now_ms(), p, s->options.delay_ms);
   ps_game *games = NULL;
   size_t n = 0;
   ps_state_store *state = s->stores.state;
