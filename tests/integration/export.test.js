@@ -124,6 +124,8 @@ describe('raw export to S3 and to a folder', () => {
   after(async () => {
     if (srv) await srv.stop();
     if (s3) s3.kill('SIGTERM');
+    ps.removeDir(outDir);
+    ps.removeDir(s3Dir);
   });
 
   /** Rows of every kind from a set of objects (key -> bytes), Parquet read by both readers. */
