@@ -198,13 +198,14 @@ int ps_guard_admit(ps_guard *g, const struct sockaddr *addr, socklen_t addrlen) 
 
 ps_guard_conn *ps_guard_open(ps_guard *g, int fd, const struct sockaddr *addr) {
   ps_guard_conn *c = NULL;
+  uint32_t bucket = bucket_of(g, addr);
   pthread_mutex_lock(&g->lock);
-  if (g->nfree > 0) {
+  if (g->nfree > 0 && atomic_load(&g->counts[bucket]) < g->config.per_address) {
     c = &g->slots[g->free_list[--g->nfree]];
     c->fd = fd;
     c->used = 1;
     c->closing = 0;
-    c->bucket = bucket_of(g, addr);
+    c->bucket = bucket;
     atomic_store(&c->phase, PS_GUARD_HEADERS);
     atomic_store(&c->since_ms, now_ms());
     atomic_fetch_add(&g->counts[c->bucket], 1);

@@ -59,7 +59,10 @@ void ps_guard_free(ps_guard *guard);
  * evicted to make room (one is evicted when it can). */
 int ps_guard_admit(ps_guard *guard, const struct sockaddr *addr, socklen_t addrlen);
 /* Registers an accepted connection (socket fd, client address) in phase HEADERS. Returns its
- * handle, or NULL when the guard is out of room (the caller then closes the connection). */
+ * handle, or NULL when the guard is out of room or the address already holds per_address
+ * connections (the caller then closes the connection). The cap is enforced here, under the
+ * guard's lock: ps_guard_admit only refuses early, and event threads admitting at once could
+ * otherwise each let one connection past it. */
 ps_guard_conn *ps_guard_open(ps_guard *guard, int fd, const struct sockaddr *addr);
 /* Unregisters a connection; call it before its socket is closed. conn may be NULL. */
 void ps_guard_close(ps_guard *guard, ps_guard_conn *conn);
