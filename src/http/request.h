@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/ip_address.h"
 
 typedef struct ps_request ps_request;
 
@@ -32,6 +33,11 @@ const char *ps_request_header(ps_request *req, const char *name);
 const char *ps_request_query(ps_request *req, const char *name);
 /* The raw request body (NUL-terminated, as received on the wire). */
 const ps_buf *ps_request_body(const ps_request *req);
+
+/* The client's address: the connection's peer, or the one X-Forwarded-For names when the peer
+ * is one of the server's trusted proxies (forwarded.h, server.h). 0, or PS_ENOTFOUND when the
+ * connection has no IP peer. Handlers must not store, log or answer it. */
+int ps_request_client_address(ps_request *req, ps_ip_address *out);
 
 void ps_request_set_state(ps_request *req, void *state, void (*free_state)(void *));
 

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "http/access_log.h"
+#include "http/forwarded.h"
 #include "http/framing.h"
 #include "http/guard.h"
 #include "http/request.h"
@@ -65,6 +67,8 @@ struct ps_server {
   char *tls_cert, *tls_key; /* PEM, read whole; MHD reads them when a daemon starts */
   ps_guard *guard;
   ps_access_log *access_log;
+  ps_cidr *trusted_proxies; /* X-Forwarded-For is read from these peers (forwarded.h) */
+  size_t ntrusted_proxies;
   const ps_route *routes;
   size_t nroutes;
   ps_app *app;
@@ -123,6 +127,33 @@ const char *ps_request_query(ps_request *req, const char *name) {
 }
 
 void ps_request_note_game(ps_request *req, int64_t game_id) { req->game_id = game_id; }
+
+/* Appends one X-Forwarded-For value to the list (a ps_buf), comma-separated. */
+static enum MHD_Result add_forwarded(void *cls, enum MHD_ValueKind kind, const char *name,
+                                     const char *value) {
+  (void)kind;
+  ps_buf *list = cls;
+  if (!value || strcasecmp(name, "X-Forwarded-For") != 0) return MHD_YES;
+  if ((list->len && ps_buf_append(list, ",", 1) != PS_OK) ||
+      ps_buf_append(list, value, strlen(value)) != PS_OK)
+    return MHD_NO;
+  return MHD_YES;
+}
+
+int ps_request_client_address(ps_request *req, ps_ip_address *out) {
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  ps_ip_address peer;
+  if (!info || ps_ip_from_sockaddr(info->client_addr, &peer) != PS_OK) return PS_ENOTFOUND;
+  *out = peer;
+  const ps_server *s = req->server;
+  if (!s->ntrusted_proxies) return PS_OK;
+  ps_buf list = {0};
+  MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_forwarded, &list);
+  *out = ps_forwarded_client(s->trusted_proxies, s->ntrusted_proxies, &peer, list.data, list.len);
+  ps_buf_free(&list);
+  return PS_OK;
+}
 
 void ps_request_set_state(ps_request *req, void *state, void (*free_state)(void *)) {
   req->state = state;
@@ -559,6 +590,13 @@ int ps_server_start(const ps_server_config *config, const ps_route *routes, size
   s->app = app;
   s->on_request = on_request;
   s->max_body_bytes = config->max_body_bytes ? config->max_body_bytes : 1024 * 1024;
+  if (config->ntrusted_proxies) {
+    if (!(s->trusted_proxies = malloc(config->ntrusted_proxies * sizeof *s->trusted_proxies)))
+      goto out;
+    memcpy(s->trusted_proxies, config->trusted_proxies,
+           config->ntrusted_proxies * sizeof *s->trusted_proxies);
+    s->ntrusted_proxies = config->ntrusted_proxies;
+  }
   unsigned threads = config->threads;
   if (!threads) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -668,5 +706,6 @@ void ps_server_stop(ps_server *server, int grace_ms) {
   ps_access_log_close(server->access_log);
   free(server->tls_cert);
   free(server->tls_key);
+  free(server->trusted_proxies);
   free(server);
 }

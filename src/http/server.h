@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ip_address.h"
 #include "http/router.h"
 
 typedef struct ps_server ps_server;
@@ -33,6 +34,10 @@ typedef struct ps_server_config {
   unsigned body_timeout_s;   /* its body within this after the headers (default 60) */
   const char *tls_cert_file, *tls_key_file; /* both: HTTPS (PEM files); neither: HTTP */
   const char *access_log;    /* NULL: none; "-": standard output; else a file (access_log.h) */
+  /* Peers whose X-Forwarded-For names the client (forwarded.h; copied at start). None: the
+   * socket's peer is always the client. */
+  const ps_cidr *trusted_proxies;
+  size_t ntrusted_proxies;
 } ps_server_config;
 
 /* routes must outlive the server; app is passed to every handler; on_request (may be NULL)
