@@ -11,7 +11,8 @@ JOBS       ?= $(shell nproc)
 APT_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libpcre2-dev \
                libssl-dev zlib1g-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libcmocka-dev libroaring-dev libzstd-dev openssl \
                libpq-dev postgresql clickhouse-server clickhouse-client \
-               nodejs npm nginx-light wrk chromium valgrind zstd time
+               nodejs npm nginx-light wrk chromium valgrind zstd time \
+               libmaxminddb-dev libmaxmind-db-writer-perl
 
 .PHONY: all deps build run test test-asan bench bench-clickhouse bench-clickhouse-metrics bench-ingest bench-insights bench-events bench-sdk bench-growth bench-slowloris bench-export \
         install fuzz fuzz-hardening clean node-deps
