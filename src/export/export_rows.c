@@ -13,11 +13,12 @@
 #define B PS_PQ_BOOLEAN
 #define T PS_PQ_TIMESTAMP_MS
 
-/* Analytics events: three columns of the store's own, then one column per JSON member (same
- * name; client_ts, unix seconds in the event, becomes a timestamp), then the raw text. */
-#define EVENT_STORE_COLUMNS 2 /* received_at, category */
+/* Analytics events: the store's own columns, then one column per JSON member (same name;
+ * client_ts, unix seconds in the event, becomes a timestamp), then the raw text. country: the
+ * ISO code of the request's client address (`serve --geoip`), null when unknown. */
+#define EVENT_STORE_COLUMNS 3 /* received_at, category, country */
 static const ps_pq_column event_columns[] = {
-    {"received_at", T, 0}, {"category", S, 0},
+    {"received_at", T, 0}, {"category", S, 0}, {"country", S, 1},
     /* the default annotations (schemas/shared.json) */
     {"event_uuid", S, 1}, {"user_id", S, 1}, {"session_id", S, 1}, {"session_num", I, 1},
     {"client_ts", T, 1}, {"v", I, 1}, {"platform", S, 1}, {"os_version", S, 1},
@@ -166,6 +167,7 @@ static ps_pq_value member_value(const ps_json_doc *doc, ps_json_ref v, ps_pq_typ
 static int event_row(ps_export_row_maker *m, const ps_stored_event *e, ps_pq_value *values) {
   values[0] = int64(e->received_ms);
   values[1] = cstr(e->category);
+  values[2] = e->country ? cstr(e->country) : null_value;
   values[NEVENT - 1] = text(e->body, e->body_len);
   char err[128];
   int rc = ps_json_doc_parse(&m->doc, e->body, e->body_len, err, sizeof err);

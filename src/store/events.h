@@ -103,6 +103,8 @@ typedef struct ps_stored_event {
   size_t body_len;
   int event_index;         /* rejected events only */
   const char *errors_json; /* rejected events only */
+  const char *country;     /* events: ISO code of the request's client address; NULL when
+                            * unknown (always for rejected events and events stored before) */
 } ps_stored_event;
 
 /* A metrics session as the event store knows it. Times in ms; ended_ms is -1 while it has no

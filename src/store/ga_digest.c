@@ -66,10 +66,10 @@ void ps_ga_digest_make(const char *category, const char *user_id, int client_ts_
   if (!out->folds) return;
   int64_t seconds = client_ts_integer ? client_ts : received_ms / 1000;
   out->day = seconds >= 0 ? seconds / SECONDS_PER_DAY : 0;
-  const char *dims[PS_GA_DIMS] = {NULL,            facts->platform,  facts->build,
-                                  facts->os_version, facts->custom_01, facts->custom_02,
-                                  facts->custom_03};
-  for (int d = 1; d < PS_GA_DIMS; d++) out->dims[d] = dims[d] && *dims[d] ? dims[d] : NULL;
+  const char *dims[PS_GA_DIM_COUNTRY] = {NULL,              facts->platform,  facts->build,
+                                         facts->os_version, facts->custom_01, facts->custom_02,
+                                         facts->custom_03};
+  for (int d = 1; d < PS_GA_DIM_COUNTRY; d++) out->dims[d] = dims[d] && *dims[d] ? dims[d] : NULL;
   if (is(category, "business")) {
     if (facts->currency) {
       out->agg_key = facts->currency;
@@ -136,12 +136,16 @@ int ps_ga_digest_from_body(const char *category, const char *user_id, int64_t re
 }
 
 int ps_ga_digest_of_record(const ps_record *r, ps_ga_digest *out) {
+  int rc = PS_OK;
   if (!r->facts)
-    return ps_ga_digest_from_body(r->category, r->user_id, r->received_ms, r->body, r->body_len,
-                                  out);
-  ps_ga_digest_make(r->category, r->user_id, r->facts->client_ts_is_integer, r->client_ts,
-                    r->received_ms, r->facts, out);
-  return PS_OK;
+    rc = ps_ga_digest_from_body(r->category, r->user_id, r->received_ms, r->body, r->body_len,
+                                out);
+  else
+    ps_ga_digest_make(r->category, r->user_id, r->facts->client_ts_is_integer, r->client_ts,
+                      r->received_ms, r->facts, out);
+  if (rc == PS_OK && out->folds && r->country && *r->country)
+    out->dims[PS_GA_DIM_COUNTRY] = r->country;
+  return rc;
 }
 
 void ps_ga_digest_release(ps_ga_digest *d) {

@@ -19,9 +19,12 @@
 
 #include "store/records.h"
 
-/* Dimensions of a digest: 0 stands for all events; 1..6: platform, build, os_version,
- * custom_01..03 (the event dimensions of insights/catalog.c, in that order). */
-#define PS_GA_DIMS 7
+/* Dimensions of a digest: 0 stands for all events; 1..7: platform, build, os_version,
+ * custom_01..03, country (the event dimensions of insights/catalog.c, in that order). 1..6
+ * come from the event's body (its facts), country from the record (the request's client
+ * address, records.h); an event stored before there was a country has none. */
+#define PS_GA_DIMS 8
+#define PS_GA_DIM_COUNTRY 7
 
 /* The family key of ga_query.h is at most this long (bytes, NUL included). */
 #define PS_GA_KEY_CAP 256
@@ -30,8 +33,9 @@ typedef struct ps_ga_digest {
   int folds;   /* 0: the rollups skip the event (no category or user_id; a body that did not
                 * parse); nothing below is meaningful then */
   int64_t day; /* UTC day (of client_ts when it is an integer, else of the receive time) */
-  /* [1..6]: platform, build, os_version, custom_01..03; NULL when absent or empty. Borrowed
-   * from the facts (or, from a body, held by the digest until ps_ga_digest_release). */
+  /* [1..7]: platform, build, os_version, custom_01..03, country; NULL when absent or empty.
+   * Borrowed from the facts and the record (or, from a body, held by the digest until
+   * ps_ga_digest_release). */
   const char *dims[PS_GA_DIMS];
   /* The one aggregate the event adds to besides its category's counts: business: revenue per
    * currency (the amount); session_end: length ("", the length); progression, resource,
@@ -56,8 +60,8 @@ void ps_ga_digest_make(const char *category, const char *user_id, int client_ts_
 int ps_ga_digest_from_body(const char *category, const char *user_id, int64_t received_ms,
                            const char *body, size_t len, ps_ga_digest *out);
 
-/* The digest of an event record: from its facts, or from its body when it has none. Release
- * with ps_ga_digest_release. PS_OK or PS_ENOMEM. */
+/* The digest of an event record: from its facts, or from its body when it has none, and the
+ * record's country. Release with ps_ga_digest_release. PS_OK or PS_ENOMEM. */
 int ps_ga_digest_of_record(const ps_record *r, ps_ga_digest *out);
 
 /* Frees what the digest holds (a body's parse); a digest from facts holds nothing. */

@@ -125,6 +125,9 @@ typedef struct ps_record {
   const char *body;       /* the event's JSON text exactly as received */
   const ps_event_facts *facts; /* PS_RECORD_EVENT: what the one parse extracted; NULL from
                                 * callers that have none (a backend then reads the body) */
+  const char *country; /* PS_RECORD_EVENT: ISO 3166-1 alpha-2 code of the request's client
+                        * address ("DE"), NULL when unknown. The address itself is never in
+                        * a record. */
   size_t body_len;
   int event_index;         /* position in its request (rejected events) */
   const char *errors_json; /* JSON array of {field, code, message} (rejected events) */

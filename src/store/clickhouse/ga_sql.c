@@ -10,8 +10,8 @@
 #include "common/errors.h"
 
 /* The event dimensions (insights/catalog.c) are the events table's columns of the same name. */
-static const char *const dimension_columns[] = {"platform",  "build",     "os_version",
-                                                "custom_01", "custom_02", "custom_03"};
+static const char *const dimension_columns[] = {"platform",  "build",     "os_version", "custom_01",
+                                                "custom_02", "custom_03", "country"};
 
 static const char *column_of(const char *dimension) {
   for (size_t i = 0; i < sizeof dimension_columns / sizeof *dimension_columns; i++)

@@ -24,6 +24,8 @@
  *                            rollups skip the event; a dimension that is absent is ''.
  *     keep UInt64  -- higher for earlier arrival (rows.c): of two copies of one uuid, FINAL keeps
  *                     the first one received, as the SQLite store keeps the first.
+ *     country String  -- (schema 4) ISO code of the request's client address, '' unknown; the
+ *                     event dimension `country` (every event's, folded or not)
  *
  *   rejected    rejected events. ReplacingMergeTree ORDER BY (game_id, received_ms, rid).
  *     game_id Int64, date Date, rid String (random, made when spooled), received_ms Int64,
@@ -55,12 +57,13 @@
  *               ReplacingMergeTree ORDER BY all its columns, filled by the materialized view
  *               user_days_mv on each (local) events table at every insert; sharded like events.
  *     game_id Int64, date Date, day Int32, user_id String, platform String, build String,
- *     os_version String, custom_01 String, custom_02 String, custom_03 String
+ *     os_version String, custom_01 String, custom_02 String, custom_03 String,
+ *     country String (schema 4)
  *
  *   user_firsts (schema 3) one row per user, day and dimension values with a folded `user`
  *               event and the highest keep of those in one insert (user_firsts_mv on each
  *               events table): the first days of new_users and retention; sharded like events.
- *     the columns of user_days, keep UInt64
+ *     the columns of user_days but country, keep UInt64, country String (schema 4)
  *
  * Every read deduplicates with FINAL (or GROUP BY the sorting key): rows of a record shipped
  * twice are equal, and FINAL keeps one per key whether or not the parts were merged yet. The

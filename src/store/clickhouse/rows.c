@@ -135,11 +135,13 @@ static int event_row(const ps_record *r, ps_buf *b) {
   if (rc == PS_OK) rc = add_bytes(b, r->body, r->body_len);
   if (rc == PS_OK) rc = add_int(b, d.folds);
   if (rc == PS_OK) rc = add_int(b, d.folds ? d.day : day);
-  for (int k = 1; rc == PS_OK && k < PS_GA_DIMS; k++) rc = add_text(b, d.folds ? d.dims[k] : NULL);
+  for (int k = 1; rc == PS_OK && k < PS_GA_DIM_COUNTRY; k++)
+    rc = add_text(b, d.folds ? d.dims[k] : NULL);
   if (rc == PS_OK) rc = add_int(b, d.folds && d.agg_key ? 1 : 0);
   if (rc == PS_OK) rc = add_text(b, d.folds ? d.agg_key : NULL);
   if (rc == PS_OK) rc = add_double(b, d.folds ? d.agg_value : 0.0);
   if (rc == PS_OK) rc = add_uint(b, keep_of(r->received_ms));
+  if (rc == PS_OK) rc = add_text(b, r->country); /* every event's, folded or not (schema 4) */
   ps_ga_digest_release(&d);
   return rc == PS_OK ? end_row(b) : rc;
 }

@@ -172,9 +172,10 @@ static int records_sql(ch_store *s, const two_step *t, const ps_scan_query *q,
                        t->identity, table);
   else
     rc = ps_buf_printf(sql,
-                       "SELECT game_id, arrived, category, kept_body, arrived, dedup_key FROM"
-                       " (SELECT %s, argMax(received_ms, keep) AS"
-                       " arrived, argMax(body, keep) AS kept_body FROM %s WHERE ",
+                       "SELECT game_id, arrived, category, kept_body, arrived, dedup_key,"
+                       " kept_country FROM (SELECT %s, argMax(received_ms, keep) AS arrived,"
+                       " argMax(body, keep) AS kept_body, argMax(country, keep) AS kept_country"
+                       " FROM %s WHERE ",
                        t->identity, table);
   if (rc == PS_OK) rc = append_scope(sql, q);
   if (rc == PS_OK) rc = ps_buf_printf(sql, " AND (%s) IN (SELECT %s FROM %s PREWHERE ",
@@ -208,7 +209,8 @@ static int visit_record_row(const ps_scan_query *q, const ps_ch_rows *rows,
   ps_stored_event e = {.game_id = ps_ch_field_int(rows, 0),
                        .received_ms = ps_ch_field_int(rows, 1),
                        .category = ps_ch_field(rows, 2), .body = ps_ch_field(rows, 3),
-                       .body_len = rows->lens[3]};
+                       .body_len = rows->lens[3],
+                       .country = *ps_ch_field(rows, 6) ? ps_ch_field(rows, 6) : NULL};
   item.event = &e;
   return visit(&item, ctx);
 }

@@ -23,12 +23,17 @@
 #include "store/clickhouse/internal.h"
 
 /* 1: the four tables; 2: user_days and the view that fills it (upgrading from 1 fills it from
- * the events already stored); 3: user_firsts and its view (upgrading fills it likewise). */
-#define SCHEMA_VERSION 3
+ * the events already stored); 3: user_firsts and its view (upgrading fills it likewise);
+ * 4: country, the last column of events, user_days and user_firsts (ensure_country). */
+#define SCHEMA_VERSION 4
 
-/* The columns of user_days, which the view selects and groups by. */
-#define USER_DAY_COLUMNS \
+/* The columns of user_days, which the view selects and groups by. Each table's columns are in
+ * the order of its CREATE below, country last: a materialized view writes its SELECT into its
+ * table by position (18.16), and ALTER TABLE ADD COLUMN appends, so created and upgraded
+ * tables have one shape. */
+#define USER_DIMENSIONS \
   "game_id, date, day, user_id, platform, build, os_version, custom_01, custom_02, custom_03"
+#define USER_DAY_COLUMNS USER_DIMENSIONS ", country"
 
 static const struct table {
   const char *name;
@@ -41,7 +46,7 @@ static const struct table {
      " session_id String, client_ts Int64, has_client_ts UInt8, received_ms Int64, body String,"
      " folds UInt8, day Int32, platform String, build String, os_version String,"
      " custom_01 String, custom_02 String, custom_03 String, has_agg UInt8, agg_key String,"
-     " agg_value Float64, keep UInt64",
+     " agg_value Float64, keep UInt64, country String",
      "ReplacingMergeTree(keep) PARTITION BY toYYYYMM(date)"
      " ORDER BY (game_id, date, category, dedup_key)",
      "cityHash64(game_id, user_id)"},
@@ -70,7 +75,7 @@ static const struct table {
      * insert into events; a copy of an event adds an equal row, which distinct counts ignore. */
     {"user_days",
      "game_id Int64, date Date, day Int32, user_id String, platform String, build String,"
-     " os_version String, custom_01 String, custom_02 String, custom_03 String",
+     " os_version String, custom_01 String, custom_02 String, custom_03 String, country String",
      "ReplacingMergeTree PARTITION BY toYYYYMM(date) ORDER BY (" USER_DAY_COLUMNS ")",
      "cityHash64(game_id, user_id)"},
     /* (schema 3) One row per user, day and dimension values with a folded `user` event, with
@@ -78,7 +83,8 @@ static const struct table {
      * cohorts) read, so that they survive the raw events' retention. Filled by user_firsts_mv. */
     {"user_firsts",
      "game_id Int64, date Date, day Int32, user_id String, platform String, build String,"
-     " os_version String, custom_01 String, custom_02 String, custom_03 String, keep UInt64",
+     " os_version String, custom_01 String, custom_02 String, custom_03 String, keep UInt64,"
+     " country String",
      "ReplacingMergeTree PARTITION BY toYYYYMM(date) ORDER BY (" USER_DAY_COLUMNS ", keep)",
      "cityHash64(game_id, user_id)"},
 };
@@ -93,8 +99,8 @@ void ps_ch_local_table(const ch_store *s, const char *name, char *out, size_t ca
 
 
 /* What user_firsts_mv selects from events (and the upgrade to schema 3 from the stored ones). */
-#define USER_FIRSTS_SELECT                                                              \
-  "SELECT " USER_DAY_COLUMNS ", max(keep) AS keep FROM %s.events%s WHERE folds = 1 AND" \
+#define USER_FIRSTS_SELECT                                                                   \
+  "SELECT " USER_DIMENSIONS ", max(keep) AS keep, country FROM %s.events%s WHERE folds = 1 AND" \
   " category = 'user' GROUP BY " USER_DAY_COLUMNS
 
 /* The views that fill user_days and user_firsts from each insert into the (local) events
@@ -112,6 +118,52 @@ static int ensure_views(ch_store *s, const ps_ch_server *server) {
            USER_FIRSTS_SELECT,
            db, db, local, db, local);
   return rc == PS_OK ? ps_ch_query_on(s, server, sql, NULL) : rc;
+}
+
+/* Whether table (a name of this database) lacks column; *missing. */
+static int column_missing(ch_store *s, const ps_ch_server *server, const char *table,
+                          const char *column, int *missing) {
+  ps_buf sql = {0}, answer = {0};
+  int rc = ps_buf_append_str(&sql, "SELECT count() FROM system.columns WHERE database = ");
+  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, s->config.database, strlen(s->config.database));
+  if (rc == PS_OK) rc = ps_buf_append_str(&sql, " AND table = ");
+  if (rc == PS_OK) rc = ps_ch_sql_string(&sql, table, strlen(table));
+  if (rc == PS_OK) rc = ps_buf_printf(&sql, " AND name = '%s'", column);
+  if (rc == PS_OK) rc = ps_ch_query_on(s, server, sql.data, &answer);
+  *missing = rc == PS_OK && (!answer.data || strtol(answer.data, NULL, 10) == 0);
+  ps_buf_free(&sql);
+  ps_buf_free(&answer);
+  return rc;
+}
+
+/* Schema 4 on a server whose tables are older: the country column where it is missing (18.16
+ * has no ADD COLUMN IF NOT EXISTS, hence the look in system.columns first), on the local and
+ * the Distributed tables; a view whose table gained it is dropped, to be created again with
+ * country by ensure_views (inserts in between do not reach that table: the upgrade runs when a
+ * node starts, before it ships). Events stored before have country '' (unknown). Known limit:
+ * the sorting key of an upgraded user_days or user_firsts lacks country (18.16 cannot change
+ * it), so after a merge a user seen from two countries on one day, all else equal, counts in
+ * one of them; a store created at schema 4 has country in both keys. */
+static int ensure_country(ch_store *s, const ps_ch_server *server) {
+  static const char *const with_country[] = {"events", "user_days", "user_firsts"};
+  const char *db = s->config.database, *cluster = s->config.cluster;
+  int rc = PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < sizeof with_country / sizeof *with_country; i++) {
+    for (int local = cluster[0] ? 1 : 0; rc == PS_OK && local >= 0; local--) {
+      char name[128], sql[512];
+      snprintf(name, sizeof name, "%s%s", with_country[i], local ? "_local" : "");
+      int missing = 0;
+      rc = column_missing(s, server, name, "country", &missing);
+      if (rc != PS_OK || !missing) continue;
+      snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD COLUMN country String", db, name);
+      rc = ps_ch_query_on(s, server, sql, NULL);
+      if (rc == PS_OK && i > 0 && local == (cluster[0] ? 1 : 0)) {
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s.%s_mv", db, with_country[i]);
+        rc = ps_ch_query_on(s, server, sql, NULL);
+      }
+    }
+  }
+  return rc;
 }
 
 /* Creates what is missing on server; *found: the version it held (0: none). */
@@ -133,6 +185,7 @@ static int ensure_on(ch_store *s, const ps_ch_server *server, long *found) {
       rc = ps_ch_query_on(s, server, sql, NULL);
     }
   }
+  if (rc == PS_OK) rc = ensure_country(s, server);
   if (rc == PS_OK) rc = ensure_views(s, server);
   if (rc == PS_OK) {
     snprintf(sql, sizeof sql,

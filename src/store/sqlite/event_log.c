@@ -5,7 +5,9 @@
  *          session_id, body,            unique (game_id, ifnull(client_ts, 0), event_uuid)
  *          day, platform, build,        where uuid not null (events_by_ts_uuid, since v7)
  *          os_version, custom_01..03,
- *          agg_key, agg_value)          the rollups' digest (since v8)
+ *          agg_key, agg_value,          the rollups' digest (since v8)
+ *          country)                     the request's country, ISO code or NULL (since v10,
+ *                                       country.c; the rollups' dimension 7)
  *   rejected_events(id, game_id, received_ms, event_index, category, body, errors)
  *
  *   events_by_arrival (game_id, received_ms), rejected_by_arrival: ranged scans (export) and
@@ -59,7 +61,7 @@ const char ps_sqlite_event_log_schema[] =
     "CREATE TABLE IF NOT EXISTS events("
     "  id INTEGER PRIMARY KEY, game_id INTEGER NOT NULL, category TEXT NOT NULL,"
     "  event_uuid BLOB, client_ts INTEGER, received_ms INTEGER NOT NULL, user_id TEXT,"
-    "  session_id TEXT, body TEXT NOT NULL" DIGEST_COLUMNS ");"
+    "  session_id TEXT, body TEXT NOT NULL" DIGEST_COLUMNS ", country TEXT);"
     /* Dedup of resends (same body, so the same client_ts and uuid). Led by client_ts, which is
      * near "now" for nearly every event, so a transaction's inserts land on the few index pages
      * covering the present; keyed by the random uuid alone (v6's events_by_uuid) they dirtied
@@ -79,8 +81,8 @@ const char ps_sqlite_event_log_schema[] =
 int ps_sqlite_event_log_prepare(sqlite_store *s) {
   if (ps_sqlite_prepare(s->writer,
                         "INSERT OR IGNORE INTO events(game_id, category, event_uuid, client_ts,"
-                        " received_ms, user_id, session_id, body, " DIGEST_NAMES ")"
-                        " VALUES(?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?)",
+                        " received_ms, user_id, session_id, body, " DIGEST_NAMES ", country)"
+                        " VALUES(?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?)",
                         &s->insert_event) != PS_OK ||
       ps_sqlite_prepare(s->writer,
                         "INSERT INTO rejected_events(game_id, received_ms, event_index, category,"
@@ -116,7 +118,7 @@ static void bind_digest(sqlite3_stmt *st, int first, const ps_ga_digest *d) {
   for (int i = 0; i < DIGEST_COUNT; i++) sqlite3_bind_null(st, first + i);
   if (!d->folds) return;
   sqlite3_bind_int64(st, first, d->day);
-  for (int k = 1; k < PS_GA_DIMS; k++) ps_sqlite_bind_optional_text(st, first + k, d->dims[k]);
+  for (int k = 1; k < PS_GA_DIM_COUNTRY; k++) ps_sqlite_bind_optional_text(st, first + k, d->dims[k]);
   if (d->agg_key) {
     sqlite3_bind_text(st, first + 7, d->agg_key, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, first + 8, d->agg_value);
@@ -144,6 +146,7 @@ static int insert_event(sqlite_store *s, ps_record *r) {
   ps_sqlite_bind_optional_text(st, 7, r->session_id);
   sqlite3_bind_text(st, 8, r->body, (int)r->body_len, SQLITE_STATIC);
   bind_digest(st, 9, &digest);
+  ps_sqlite_bind_optional_text(st, 9 + DIGEST_COUNT, r->country); /* every event, folded or not */
   int step = sqlite3_step(st);
   sqlite3_reset(st);
   ps_ga_digest_release(&digest);
@@ -250,6 +253,7 @@ static int event_row(sqlite3_stmt *st, void *arg) {
       .body_len = (size_t)sqlite3_column_bytes(st, 2),
       .event_index = sqlite3_column_int(st, 3),
       .errors_json = (const char *)sqlite3_column_text(st, 4),
+      .country = (const char *)sqlite3_column_text(st, 5),
   };
   ps_scan_item item = {.event = &e};
   return q->visit(&item, q->ctx);
@@ -263,10 +267,10 @@ int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_vi
    * range reads that index and never the whole table. */
   const char *sql =
       q->kind == PS_SCAN_REJECTED
-          ? "SELECT received_ms, category, body, event_index, errors FROM rejected_events"
+          ? "SELECT received_ms, category, body, event_index, errors, NULL FROM rejected_events"
             " WHERE game_id = ?1 AND (?2 IS NULL OR category = ?2) AND received_ms >= ?3"
             " AND received_ms < ?4 ORDER BY received_ms, id"
-          : "SELECT received_ms, category, body, 0, NULL FROM events"
+          : "SELECT received_ms, category, body, 0, NULL, country FROM events"
             " WHERE game_id = ?1 AND (?2 IS NULL OR category = ?2) AND received_ms >= ?3"
             " AND received_ms < ?4 ORDER BY received_ms, id";
   int ranged = q->to_ms > 0;

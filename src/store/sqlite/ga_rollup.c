@@ -30,7 +30,7 @@
 #include "common/log.h"
 
 static const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
-                                            "custom_01", "custom_02", "custom_03"};
+                                            "custom_01", "custom_02", "custom_03", "country"};
 
 int ps_ga_dim_index(const char *name) {
   for (int d = 1; d < PS_GA_DIMS; d++)

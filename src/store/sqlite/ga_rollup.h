@@ -12,7 +12,7 @@
  *               session_end length), revenue per currency (count and sum of business amount)
  *
  * Each is kept for all events (dimension 0) and per value of platform, build, os_version,
- * custom_01, custom_02 and custom_03 (dimensions 1..6), so a filter or a group_by on one of
+ * custom_01, custom_02, custom_03 and country (dimensions 1..7), so a filter or a group_by on one of
  * them reads rows, not events. A pass is one store transaction with its new mark: a crash
  * redoes at most that pass.
  */
@@ -24,7 +24,8 @@
 
 #include "store/sqlite/internal.h"
 
-/* The index (1..6) of a dimension name (platform, build, os_version, custom_01..03), or -1. */
+/* The index (1..7) of a dimension name (platform, build, os_version, custom_01..03, country),
+ * or -1. */
 int ps_ga_dim_index(const char *name);
 
 /* Folds up to max_events events stored after the game's mark. *done: how many (0: caught up).

@@ -3,7 +3,8 @@
  * insights/ga_rollup.h for what they mean).
  *
  * Layout:
- *   ga_users(game_id, user_id, idx, first_day, dim1..dim6)    unique (game_id, idx)
+ *   ga_users(game_id, user_id, idx, first_day, dim1..dim6, dim7)  unique (game_id, idx)
+ *                                     (dim7, the country, since v10: country.c)
  *   ga_bits(game_id, kind, dim, value, day, chunk, bits)      4096-byte user bitmaps
  *   ga_aggs(game_id, kind, dim, value, day, key, n, sum, mn, mx)  counts, sums, extremes
  *   ga_mark(game_id, last_event_id)                           rolled up to this event
@@ -34,7 +35,7 @@ const char ps_sqlite_ga_schema[] =
     "CREATE TABLE IF NOT EXISTS ga_users("
     "  game_id INTEGER NOT NULL, user_id TEXT NOT NULL, idx INTEGER NOT NULL,"
     "  first_day INTEGER NOT NULL, dim1 TEXT, dim2 TEXT, dim3 TEXT, dim4 TEXT, dim5 TEXT,"
-    "  dim6 TEXT, PRIMARY KEY(game_id, user_id)) WITHOUT ROWID;"
+    "  dim6 TEXT, dim7 TEXT, PRIMARY KEY(game_id, user_id)) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX IF NOT EXISTS ga_users_by_idx ON ga_users(game_id, idx);"
     "CREATE TABLE IF NOT EXISTS ga_bits("
     "  game_id INTEGER NOT NULL, kind TEXT NOT NULL, dim INTEGER NOT NULL, value TEXT NOT NULL,"
@@ -76,9 +77,10 @@ static int event_row(sqlite3_stmt *st, void *arg) {
                           .folds = sqlite3_column_type(st, 3) != SQLITE_NULL};
   if (e.folds) {
     e.day = sqlite3_column_int64(st, 3);
-    for (int d = 1; d < PS_GA_DIMS; d++) e.dims[d] = optional_text(st, 3 + d);
+    for (int d = 1; d < PS_GA_DIM_COUNTRY; d++) e.dims[d] = optional_text(st, 3 + d);
     e.agg_key = optional_text(st, 10);
     e.agg_value = sqlite3_column_double(st, 11);
+    e.dims[PS_GA_DIM_COUNTRY] = optional_text(st, 12);
   }
   return q->visit(&e, q->ctx);
 }
@@ -92,7 +94,7 @@ int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id
    * otherwise pick for game_id and then sort the whole game by id. */
   sqlite3_stmt *st = prepare_shared(
       s, "SELECT id, category, user_id, day, platform, build, os_version, custom_01, custom_02,"
-         " custom_03, agg_key, agg_value"
+         " custom_03, agg_key, agg_value, country"
          " FROM events WHERE id > ? AND +game_id = ? ORDER BY id LIMIT ?");
   if (st) {
     sqlite3_bind_int64(st, 1, after_id);
@@ -145,7 +147,7 @@ int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
   /* Kept prepared (a pass looks up every user it meets; a prepare cost more than the lookup). */
   if (!s->ga_user_get)
     ps_sqlite_prepare(s->shared,
-                      "SELECT idx, first_day, dim1, dim2, dim3, dim4, dim5, dim6 FROM ga_users"
+                      "SELECT idx, first_day, dim1, dim2, dim3, dim4, dim5, dim6, dim7 FROM ga_users"
                       " WHERE game_id = ? AND user_id = ?",
                       &s->ga_user_get);
   sqlite3_stmt *st = s->ga_user_get;
@@ -175,7 +177,7 @@ int ps_sqlite_ga_user_get(sqlite_store *s, int64_t game_id, const char *user_id,
 static int apply_users(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) {
   sqlite3_stmt *st = prepare_shared(
       s, "INSERT OR REPLACE INTO ga_users(game_id, user_id, idx, first_day, dim1, dim2, dim3,"
-         " dim4, dim5, dim6) VALUES(?,?,?,?,?,?,?,?,?,?)");
+         " dim4, dim5, dim6, dim7) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   int rc = st ? PS_OK : PS_EIO;
   for (size_t i = 0; rc == PS_OK && i < d->nusers; i++) {
     const ps_ga_user *u = &d->users[i];
@@ -434,7 +436,7 @@ static int clear_bits_batch(sqlite_store *s, int64_t game_id, int64_t chunk, int
 static int tombstone_user(sqlite_store *s, int64_t game_id, const char *user_id) {
   sqlite3_stmt *st = prepare_shared(
       s, "UPDATE ga_users SET user_id = char(1) || 'forgotten ' || idx, first_day = -1,"
-         " dim1 = '', dim2 = '', dim3 = '', dim4 = '', dim5 = '', dim6 = ''"
+         " dim1 = '', dim2 = '', dim3 = '', dim4 = '', dim5 = '', dim6 = '', dim7 = ''"
          " WHERE game_id = ? AND user_id = ?");
   int rc = st ? PS_OK : PS_EIO;
   if (st) {

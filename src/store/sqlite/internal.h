@@ -15,6 +15,7 @@
  *   export_log.c        what the raw exports wrote (the export log)
  *   events.c            the event store: handle, append(), metric(), live(), scan(), maintain()
  *   event_log.c         analytics events and rejected events
+ *   country.c           the country columns' upgrade (schema 10)
  *   playtime_sessions.c metrics sessions as intervals, and their per-minute rollups' tables
  *   playtime_tables.c   the hourly and daily playtime rollups' tables
  *   ga_tables.c         the analytics-event rollups' tables;  so_sessions.c  multiplayer sessions
@@ -194,6 +195,8 @@ int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_vi
  * columns (ALTER TABLE, those the table lacks) and, for every stored event, its digest made
  * from its body (one parse each). PS_OK, PS_ENOMEM or PS_EIO (logged). */
 int ps_sqlite_event_log_upgrade_to_8(sqlite3 *db);
+/* country.c: events.country and ga_users.dim7 where missing (schema 10). */
+int ps_sqlite_country_upgrade_to_10(sqlite3 *db);
 
 /* ---- playtime_sessions.c: metrics sessions (intervals) and their per-minute rollups ---- */
 
@@ -389,7 +392,7 @@ typedef struct ps_ga_stored_event {
   const char *category, *user_id;
   int folds;   /* 0: the rollups skip it (and nothing below is set) */
   int64_t day;
-  const char *dims[PS_GA_DIMS]; /* [1..6]; NULL when absent; [0] unused */
+  const char *dims[PS_GA_DIMS]; /* [1..7]; NULL when absent; [0] unused */
   const char *agg_key;          /* NULL: no aggregate but its category's counts */
   double agg_value;
 } ps_ga_stored_event;
