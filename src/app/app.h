@@ -73,6 +73,8 @@ typedef struct ps_app_config {
   int64_t export_delay_ms;       /* a period is exported this long after its end */
   int64_t event_retention_ms;    /* 0: keep analytics and rejected events forever */
   int64_t msession_retention_ms; /* 0: keep metrics sessions forever */
+  const char *geoip_file;        /* a MaxMind DB country database (geoip/geoip.h); NULL: the
+                                  * country of every event is unknown */
 } ps_app_config;
 
 /* One protocol. Defined `const` in the protocol's folder; init and fini may be NULL. */

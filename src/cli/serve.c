@@ -40,6 +40,15 @@ static const char usage[] =
     "                             own listening socket (SO_REUSEPORT)\n"
     "  --tls-cert FILE            serve HTTPS (HTTP/1.1 over TLS) on the listen address with\n"
     "  --tls-key FILE             this PEM certificate chain and key (both, or neither)\n"
+    "  --geoip FILE               country database (MaxMind DB format: GeoLite2-Country or\n"
+    "                             DB-IP country lite .mmdb): each analytics event gets the\n"
+    "                             country of its request's client address (the dimension\n"
+    "                             `country`); the address itself is never stored. Without it\n"
+    "                             the country is unknown\n"
+    "  --trusted-proxy CIDR       a reverse proxy in front of playstat (10.0.0.0/8, ::1/128,\n"
+    "                             an address alone; repeatable, at most 64): requests from it\n"
+    "                             take their client from X-Forwarded-For (the right-most entry\n"
+    "                             that is not a trusted proxy). Otherwise the header is ignored\n"
     "  --access-log FILE|-        one line per request to FILE (appended) or standard output:\n"
     "                             time client method path status bytes microseconds game;\n"
     "                             path parameters show as {} and query values are dropped\n"
@@ -87,6 +96,8 @@ static const char usage[] =
     "           the dashboard at GET /\n"
     "SIGTERM or SIGINT: commits what is queued, answers in-flight requests, exits 0.\n";
 
+#define MAX_TRUSTED_PROXIES 64
+
 typedef struct serve_options {
   const char *data, *store_url, *state_url;
   const char *web; /* NULL: found (ps_static_find_web_root) */
@@ -96,6 +107,8 @@ typedef struct serve_options {
   int64_t export_period_ms;
   unsigned export_formats;
   long long export_delay_s, event_retention_days, msession_retention_days;
+  const char *geoip_file;
+  ps_cidr trusted_proxies[MAX_TRUSTED_PROXIES];
   ps_server_config http;
   ps_ingest_options ingest;
   ps_store_options store;
@@ -107,7 +120,7 @@ static int parse_options(int argc, char **argv, serve_options *o) {
          O_RATE, O_RETENTION, O_RETENTION_CHECK, O_WEB, O_DISCARD, O_TLS_CERT, O_TLS_KEY,
          O_ACCESS_LOG, O_MAX_CONN, O_MAX_CONN_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT,
          O_EXPORT_URL, O_EXPORT_EVERY, O_EXPORT_FORMAT, O_EXPORT_DELAY, O_EVENT_RETENTION,
-         O_MSESSION_RETENTION };
+         O_MSESSION_RETENTION, O_GEOIP, O_TRUSTED_PROXY };
   static const struct option options[] = {
       {"data", required_argument, NULL, 'd'},
       {"store", required_argument, NULL, 's'},
@@ -136,6 +149,8 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       {"tls-cert", required_argument, NULL, O_TLS_CERT},
       {"tls-key", required_argument, NULL, O_TLS_KEY},
       {"access-log", required_argument, NULL, O_ACCESS_LOG},
+      {"geoip", required_argument, NULL, O_GEOIP},
+      {"trusted-proxy", required_argument, NULL, O_TRUSTED_PROXY},
       {"max-connections", required_argument, NULL, O_MAX_CONN},
       {"max-connections-per-ip", required_argument, NULL, O_MAX_CONN_IP},
       {"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
@@ -235,6 +250,21 @@ static int parse_options(int argc, char **argv, serve_options *o) {
       case O_TLS_CERT: o->http.tls_cert_file = optarg; break;
       case O_TLS_KEY: o->http.tls_key_file = optarg; break;
       case O_ACCESS_LOG: o->http.access_log = optarg; break;
+      case O_GEOIP: o->geoip_file = optarg; break;
+      case O_TRUSTED_PROXY:
+        if (o->http.ntrusted_proxies == MAX_TRUSTED_PROXIES) {
+          fprintf(stderr, "playstat: at most %d --trusted-proxy\n", MAX_TRUSTED_PROXIES);
+          bad = 2;
+        } else if (ps_cidr_parse(optarg, &o->trusted_proxies[o->http.ntrusted_proxies]) != PS_OK) {
+          fprintf(stderr,
+                  "playstat: --trusted-proxy wants an address or a network (10.0.0.0/8,"
+                  " 2001:db8::/32) whose host bits are zero, not '%s'\n",
+                  optarg);
+          bad = 2;
+        } else {
+          o->http.ntrusted_proxies++;
+        }
+        break;
       case O_MAX_CONN:
         if (!(bad = ps_cli_parse_int("--max-connections", optarg, 1, 1000000, &v)))
           o->http.max_connections = (unsigned)v;
@@ -272,6 +302,7 @@ int ps_cmd_serve(int argc, char **argv) {
   int rc = parse_options(argc, argv, &o);
   if (rc) return rc < 0 ? 0 : rc;
   ps_stores stores = {0};
+  o.http.trusted_proxies = o.trusted_proxies;
   o.store.msession_window_ms = o.session_window_s * 1000;
   o.store.msession_timeout_ms = o.session_timeout_s * 1000;
   if ((rc = ps_cli_open_stores(o.store_url, o.state_url, o.data, &o.store, &stores)) != 0) return rc;
@@ -292,6 +323,7 @@ int ps_cmd_serve(int argc, char **argv) {
       .export_delay_ms = o.export_delay_s * 1000,
       .event_retention_ms = o.event_retention_days * 86400000LL,
       .msession_retention_ms = o.msession_retention_days * 86400000LL,
+      .geoip_file = o.geoip_file,
   };
   int status = ps_app_serve(&config);
   ps_stores_close(&stores);

@@ -128,7 +128,7 @@ static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_
       return "platform and portal filter metrics sessions; matchmaking metrics group by region, "
              "pool or queue";
     if (m->source == PS_SOURCE_EVENTS && q->nfilters)
-      return "filter one dimension at a time (platform, build, os_version, custom_01..03)";
+      return "filter one dimension at a time (platform, build, os_version, custom_01..03, country)";
     if (q->nfilters == PS_METRIC_MAX_FILTERS) return "too many filters";
     q->filters[q->nfilters++] = (ps_metric_filter){*d, v};
   }
@@ -140,7 +140,8 @@ static const char *check_group_by(const ps_catalog_metric *m, const ps_metric_qu
   if (!q->group_by) return NULL;
   if (!ps_catalog_dimension(m->source, q->group_by))
     return m->source == PS_SOURCE_EVENTS
-               ? "group_by must be platform, build, os_version, custom_01, custom_02 or custom_03"
+               ? "group_by must be platform, build, os_version, custom_01, custom_02, custom_03 or"
+                 " country"
            : m->source == PS_SOURCE_PLAYTIME ? "group_by must be platform or portal"
                                              : "group_by must be region, pool or queue";
   if (!(m->flags & PS_METRIC_GROUPABLE))

@@ -44,7 +44,7 @@ static const ps_catalog_metric metrics[] = {
 };
 
 static const char *const event_dimensions[] = {"platform",  "build",     "os_version", "custom_01",
-                                               "custom_02", "custom_03", NULL};
+                                               "custom_02", "custom_03", "country",    NULL};
 static const char *const playtime_dimensions[] = {"platform", "portal", NULL};
 static const char *const matchmaking_dimensions[] = {"region", "pool", "queue", NULL};
 

@@ -4,7 +4,8 @@
  * API validates against; an event store answers any entry (store/metric.h) however it likes.
  *
  * Analytics events (source events; daily buckets; filters and group_by over platform, build,
- * os_version, custom_01..03, one dimension at a time):
+ * os_version, custom_01..03 and country (of the request's client address, `serve --geoip`),
+ * one dimension at a time):
  *   dau, wau, mau        distinct active users on the day / the 7 / the 30 days ending with it;
  *                        total: distinct active users over the range
  *   new_users            users whose first `user` event is on the day; total: sum

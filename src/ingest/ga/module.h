@@ -1,7 +1,8 @@
 /*
  * module.h: the GameAnalytics REST API v2 collector as a module (src/ingest/ga/module.c) and
  * the handlers its routes name (events.c, init.c). Internal to src/ingest/ga/ and the module
- * table. It keeps no state of its own: the game cache, schemas and queue are ps_app's.
+ * table. Its own state is the country database (a ps_geoip, NULL without `serve --geoip`);
+ * the game cache, schemas and queue are ps_app's.
  */
 #ifndef PS_INGEST_GA_MODULE_H
 #define PS_INGEST_GA_MODULE_H
