@@ -134,6 +134,7 @@ int seen_visit(const ps_scan_item *item, void *ctx) {
     snprintf(s->body[s->n], sizeof s->body[0], "%.*s", (int)e->body_len, e->body);
     snprintf(s->category[s->n], sizeof s->category[0], "%s", e->category ? e->category : "");
     snprintf(s->errors[s->n], sizeof s->errors[0], "%s", e->errors_json ? e->errors_json : "");
+    snprintf(s->country[s->n], sizeof s->country[0], "%s", e->country ? e->country : "(null)");
     s->received_ms[s->n] = e->received_ms;
     s->game_id[s->n] = e->game_id;
     s->event_index[s->n] = e->event_index;

@@ -98,6 +98,7 @@ typedef struct seen {
   int64_t received_ms[32], game_id[32];
   int event_index[32];
   char errors[32][64];
+  char country[32][8]; /* "(null)" when unknown */
   int stop_at; /* return 7 on that visit (1-based), 0: never */
 } seen;
 

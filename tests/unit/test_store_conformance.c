@@ -622,10 +622,16 @@ static void scan_visits_in_order_and_filters_by_category(void **state) {
                     event(other.id, NULL, "design", "{\"k\":3}"),
                     event(g.id, NULL, "business", "{\"k\":4}"), event(g.id, NULL, "design", "{\"k\":5}")};
   for (int i = 0; i < 5; i++) r[i].received_ms = 1700000000000LL + i;
+  r[1].country = "DE"; /* the request's country comes back with the event; none: unknown */
+  r[3].country = "JP";
   store_records(f, r, 3);
   store_records(f, &r[3], 2);
   seen s = scan(f, PS_SCAN_EVENTS, g.id, NULL);
   assert_int_equal(s.n, 4);
+  assert_string_equal(s.country[0], "(null)");
+  assert_string_equal(s.country[1], "DE");
+  assert_string_equal(s.country[2], "JP");
+  assert_string_equal(s.country[3], "(null)");
   assert_string_equal(s.body[0], "{\"k\":1}");
   assert_string_equal(s.body[1], "{\"k\":2}");
   assert_string_equal(s.body[2], "{\"k\":4}");
@@ -790,6 +796,9 @@ static void event_metrics_answer_a_known_data_set(void **state) {
           &(ps_event_facts){.event_id = "Gems:g4", .currency = "USD", .amount = 100, .has_amount = 1});
   snprintf(e[3].uuid, sizeof e[3].uuid, "11111111-2222-4333-8444-555555555555");
   e[3].r.event_uuid = e[3].uuid;
+  /* Countries of the requests: u1 plays from DE on day 0 and from BR on day 1, u2 from BR, u3
+   * from an address of no known country. */
+  for (int i = 0; i < 7; i++) e[i].r.country = i < 2 ? "DE" : "BR";
   ps_record r[11];
   for (int i = 0; i < 10; i++) r[i] = e[i].r;
   r[10] = e[3].r; /* a resend of the EUR payment: counted once */
@@ -827,6 +836,22 @@ static void event_metrics_answer_a_known_data_set(void **state) {
   check_metric(f, q, 2, (double[]){0, 0}, 0, NULL);
   q.filters[0].value = "ios";
   check_metric(f, q, 2, (double[]){2, 2}, 3, NULL);
+  /* The country dimension: the event's, not the user's. */
+  q.filters[0] = (ps_metric_filter){"country", "DE"};
+  check_metric(f, q, 2, (double[]){1, 0}, 1, NULL); /* u1 | - */
+  q.filters[0].value = "BR";
+  check_metric(f, q, 2, (double[]){1, 1}, 2, NULL); /* u2 | u1 */
+  q.metric = "sessions";
+  check_metric(f, q, 2, (double[]){1, 1}, 2, NULL);
+  q.nfilters = 0;
+  q.metric = "dau";
+  q.group_by = "country";
+  ps_metric_result by_country;
+  check_metric(f, q, 2, (double[]){2, 2}, 3, &by_country);
+  assert_int_equal(by_country.ngroups, 2); /* no group for u3's unknown country */
+  assert_series("dau DE", group_of(&by_country, "DE"), 2, (double[]){1, 0}, 1);
+  assert_series("dau BR", group_of(&by_country, "BR"), 2, (double[]){1, 1}, 2);
+  ps_metric_result_free(&by_country);
 }
 
 static void playtime_metrics_answer_a_known_data_set(void **state) {

@@ -5,7 +5,7 @@
  * longer than the 64 bytes the rollups keep, events without a user, client_ts that are not
  * integers, resends of the same uuid) are appended to both stores; then every event metric is
  * asked of both, over several ranges, unfiltered, filtered by every dimension (values seen,
- * unseen and empty) and grouped by every dimension, and every family with every parameter it
+ * unseen and empty) and grouped by every dimension (country, the record's, among them), and every family with every parameter it
  * takes (and some it refuses), and the answers are compared bucket by bucket, group by group,
  * with ==: same status, same buckets, same groups in the same order, same values and totals.
  * ClickHouse's merges of the events table are stopped (SYSTEM STOP MERGES), so the copies of
@@ -40,7 +40,7 @@
 
 typedef struct made_event {
   char uuid[48], user[32], session[32], category[16];
-  char platform[80], build[16], os_version[16], custom[3][80];
+  char platform[80], build[16], os_version[16], custom[3][80], country[4];
   char currency[8], event_id[64], severity[16], message[160];
   char ad[4][16];
   char body[64];
@@ -91,6 +91,7 @@ static const char *const ad_parts[4][4] = {{"show", "click", "failed", ""},
                                            {"video", "rewarded_video", "interstitial", ""},
                                            {"main_menu", "level_end", "", "shop"}};
 static const char *const currencies[] = {"USD", "EUR", "", "GBP"};
+static const char *const countries[] = {"DE", "BR", "JP", ""}; /* "": unknown */
 
 /* One event of user u (NULL: none) on day at second s of it, with the user's usual
  * dimensions (which change now and then). */
@@ -108,6 +109,7 @@ static made_event *make(const char *category, const char *user, int64_t day, int
   snprintf(e->build, sizeof e->build, "%s", pick(builds, 4));
   snprintf(e->os_version, sizeof e->os_version, "%s", pick(os_versions, 3));
   for (int c = 0; c < 3; c++) snprintf(e->custom[c], sizeof e->custom[c], "%s", pick(customs[c], 4));
+  snprintf(e->country, sizeof e->country, "%s", pick(countries, 4));
   ps_event_facts *f = &e->facts;
   f->platform = or_null(e->platform);
   f->build = or_null(e->build);
@@ -153,7 +155,7 @@ static made_event *make(const char *category, const char *user, int64_t day, int
   e->r = (ps_record){.kind = PS_RECORD_EVENT, .game_id = GAME, .category = e->category,
                      .event_uuid = e->uuid, .client_ts = day * 86400 + s, .has_client_ts = 1,
                      .user_id = user ? e->user : NULL, .session_id = e->session, .body = e->body,
-                     .body_len = strlen(e->body), .facts = f,
+                     .body_len = strlen(e->body), .facts = f, .country = or_null(e->country),
                      .received_ms = (D0 + NDAYS - 5) * DAY_MS + (int64_t)nevents * 3000};
   nevents++;
   return e;
@@ -350,18 +352,20 @@ static void compare(const ps_metric_query *q) {
 
 /* ---- what is asked ---- */
 
-static const char *const dimensions[] = {"platform",  "build",     "os_version",
-                                         "custom_01", "custom_02", "custom_03"};
+static const char *const dimensions[] = {"platform",  "build",     "os_version", "custom_01",
+                                         "custom_02", "custom_03", "country"};
+#define NDIMENSIONS (sizeof dimensions / sizeof *dimensions)
 
 /* Values filtered by, per dimension: seen ones, an unseen one, the empty one and a value
  * longer than what the rollups keep (matches nothing). */
-static const char *const filter_values[6][5] = {
+static const char *const filter_values[NDIMENSIONS][5] = {
     {"ios", "android", "", LONG_A, "a-platform-name-longer-than-the-sixty-four-bytes-the-rollups-keep"},
     {"1.0", "2.0", "", "9.9", NULL},
     {"ios 17", "android 14", "", NULL, NULL},
     {"a", "c", "", NULL, NULL},
     {"x", "y", "", NULL, NULL},
-    {"z", "", "nope", NULL, NULL}};
+    {"z", "", "nope", NULL, NULL},
+    {"DE", "JP", "", "FR", NULL}};
 
 typedef struct range {
   int from, to, now; /* days after D0; now: 0 for none */
@@ -380,7 +384,7 @@ static ps_metric_query query(const char *metric, const range *r) {
 /* q unfiltered, filtered by every dimension's values, and (when groupable) grouped by each. */
 static void every_slice(ps_metric_query q, int groupable) {
   compare(&q);
-  for (int d = 0; d < 6; d++) {
+  for (int d = 0; d < (int)NDIMENSIONS; d++) {
     ps_metric_query f = q;
     f.nfilters = 1;
     for (int v = 0; v < 5 && filter_values[d][v]; v++) {
