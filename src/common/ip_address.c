@@ -21,7 +21,7 @@ static void from_v4(const void *in_addr, ps_ip_address *out) {
 
 int ps_ip_parse(const char *text, size_t len, ps_ip_address *out) {
   char copy[INET6_ADDRSTRLEN];
-  if (len == 0 || len >= sizeof copy) return PS_EINVAL;
+  if (len == 0 || len >= sizeof copy || memchr(text, '\0', len)) return PS_EINVAL;
   memcpy(copy, text, len);
   copy[len] = '\0';
   struct in_addr v4;

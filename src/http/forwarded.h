@@ -12,7 +12,8 @@
  * first that is not itself a trusted proxy is the client. When every entry is trusted, the
  * left-most is the client. An entry that is not an address (empty, "unknown", garbage) stops
  * the walk: the address read just before it (the peer, when it is the right-most) is the
- * client. Entries may carry a port ("203.0.113.7:4711", "[2001:db8::1]:443") and blanks.
+ * client. Entries may carry a port of 1 to 5 digits ("203.0.113.7:4711", "[2001:db8::1]:443")
+ * and blanks; anything else beside the address makes the entry not an address.
  * Several X-Forwarded-For headers count as one list, joined in order with commas.
  *
  * Cost: one pass over the header from its end, times the number of trusted networks.

@@ -34,6 +34,8 @@ static void addresses(void **state) {
                        "1111:2222:3333:4444:5555:6666:7777:8888:9999:0000"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     assert_int_equal(ps_ip_parse(bad[i], strlen(bad[i]), &a), PS_EINVAL);
+  /* a NUL inside the length is not the end of the text */
+  assert_int_equal(ps_ip_parse("10.1.2.3\0junk", 13, &a), PS_EINVAL);
   /* the length is respected: "10.1.2.3" of "10.1.2.34" */
   assert_int_equal(ps_ip_parse("10.1.2.34", 8, &a), PS_OK);
   ps_ip_address want = ip("10.1.2.3");
@@ -77,20 +79,24 @@ static void cidrs(void **state) {
   (void)state;
   for (size_t i = 0; i < sizeof networks / sizeof *networks; i++) {
     ps_cidr c;
-    if (ps_cidr_parse(networks[i].cidr, &c) != PS_OK) fail_msg("'%s' should parse", networks[i].cidr);
+    if (ps_cidr_parse(networks[i].cidr, &c) != PS_OK)
+      fail_msg("'%s' should parse", networks[i].cidr);
     ps_ip_address in = ip(networks[i].inside);
-    if (!ps_cidr_contains(&c, &in)) fail_msg("%s should hold %s", networks[i].cidr, networks[i].inside);
+    if (!ps_cidr_contains(&c, &in))
+      fail_msg("%s should hold %s", networks[i].cidr, networks[i].inside);
     if (networks[i].outside) {
       ps_ip_address out = ip(networks[i].outside);
       if (ps_cidr_contains(&c, &out))
         fail_msg("%s should not hold %s", networks[i].cidr, networks[i].outside);
     }
   }
-  const char *bad[] = {"10.1.2.3/8" /* host bits set */, "fd00::/7", "10.0.0.0/33", "::/129", "10.0.0.0/",
-                       "10.0.0.0/-1", "10.0.0.0/8x", "/8", "10.0.0.0/08000", "localhost", NULL};
+  const char *bad[] = {"10.1.2.3/8" /* host bits set */, "fd00::/7", "10.0.0.0/33", "::/129",
+                       "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8x", "/8", "10.0.0.0/08000",
+                       "localhost", NULL};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     ps_cidr c;
-    if (ps_cidr_parse(bad[i], &c) != PS_EINVAL) fail_msg("'%s' should be refused", bad[i] ? bad[i] : "NULL");
+    if (ps_cidr_parse(bad[i], &c) != PS_EINVAL)
+      fail_msg("'%s' should be refused", bad[i] ? bad[i] : "NULL");
   }
 }
 
@@ -123,6 +129,11 @@ static const struct {
     {"127.0.0.1", "[2001:db8::7]:443", {"127.0.0.1/32"}, "2001:db8::7"},
     {"127.0.0.1", "[2001:db8::7]", {"127.0.0.1/32"}, "2001:db8::7"},
     {"127.0.0.1", "\t2001:db8::7 ", {"127.0.0.1/32"}, "2001:db8::7"},
+    /* a port that is not one: not an address */
+    {"127.0.0.1", "10.1.0.5:http", {"127.0.0.1/32"}, "127.0.0.1"},
+    {"127.0.0.1", "10.1.0.5:", {"127.0.0.1/32"}, "127.0.0.1"},
+    {"127.0.0.1", "[2001:db8::7]x", {"127.0.0.1/32"}, "127.0.0.1"},
+    {"127.0.0.1", "[2001:db8::7]:443443", {"127.0.0.1/32"}, "127.0.0.1"},
     /* IPv6 proxies; a mapped peer matches an IPv4 network */
     {"::1", "10.1.0.5", {"::1/128"}, "10.1.0.5"},
     {"::ffff:127.0.0.1", "2001:db8::9", {"127.0.0.0/8"}, "2001:db8::9"},

@@ -31,7 +31,8 @@ static void write_db(const char *path, const char *mappings) {
 static int setup(void **state) {
   (void)state;
   snprintf(db_path, sizeof db_path, "/tmp/playstat-test-geoip-%d.mmdb", (int)getpid());
-  write_db(db_path, "10.1.0.0/16=DE 10.2.0.0/16=BR 2001:db8::/32=JP 10.3.0.0/16=XYZ 10.4.0.0/16=de");
+  write_db(db_path,
+           "10.1.0.0/16=DE 10.2.0.0/16=BR 2001:db8::/32=JP 10.3.0.0/16=XYZ 10.4.0.0/16=de");
   return 0;
 }
 

@@ -10,29 +10,17 @@
  * keep NULL: their country is unknown (the address was never kept, so nothing can fill it).
  */
 #include <sqlite3.h>
-#include <stdio.h>
 
 #include "common/errors.h"
 #include "store/sqlite/internal.h"
 
-static int column_missing(sqlite3 *db, const char *table, const char *column, int *missing) {
-  char sql[160];
-  int64_t found = 0;
-  snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
-           table, column);
-  int rc = ps_sqlite_query_int64(db, sql, 0, &found);
-  *missing = found == 0;
-  return rc;
-}
-
 int ps_sqlite_country_upgrade_to_10(sqlite3 *db) {
-  static const char *const columns[][3] = {{"events", "country", "ALTER TABLE events ADD COLUMN country TEXT"},
-                                           {"ga_users", "dim7", "ALTER TABLE ga_users ADD COLUMN dim7 TEXT"}};
+  static const char *const columns[][3] = {
+      {"events", "country", "ALTER TABLE events ADD COLUMN country TEXT"},
+      {"ga_users", "dim7", "ALTER TABLE ga_users ADD COLUMN dim7 TEXT"}};
   int rc = PS_OK;
-  for (size_t i = 0; rc == PS_OK && i < sizeof columns / sizeof *columns; i++) {
-    int missing = 0;
-    rc = column_missing(db, columns[i][0], columns[i][1], &missing);
-    if (rc == PS_OK && missing) rc = ps_sqlite_exec(db, columns[i][2]);
-  }
+  for (size_t i = 0; rc == PS_OK && i < sizeof columns / sizeof *columns; i++)
+    if (!ps_sqlite_column_exists(db, columns[i][0], columns[i][1]))
+      rc = ps_sqlite_exec(db, columns[i][2]);
   return rc;
 }

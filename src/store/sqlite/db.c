@@ -176,6 +176,10 @@ static int column_exists(sqlite3 *db, const char *table, const char *column) {
   return ps_sqlite_query_int64(db, sql, 0, &found) == PS_OK && found > 0;
 }
 
+int ps_sqlite_column_exists(sqlite3 *db, const char *table, const char *column) {
+  return column_exists(db, table, column);
+}
+
 static int upgrade_to_9(sqlite3 *db) {
   int rc = PS_OK;
   if (!column_exists(db, "api_tokens", "role")) rc = ps_sqlite_exec(db, token_roles_column);

@@ -118,7 +118,8 @@ static void bind_digest(sqlite3_stmt *st, int first, const ps_ga_digest *d) {
   for (int i = 0; i < DIGEST_COUNT; i++) sqlite3_bind_null(st, first + i);
   if (!d->folds) return;
   sqlite3_bind_int64(st, first, d->day);
-  for (int k = 1; k < PS_GA_DIM_COUNTRY; k++) ps_sqlite_bind_optional_text(st, first + k, d->dims[k]);
+  for (int k = 1; k < PS_GA_DIM_COUNTRY; k++) /* country: insert_event binds the record's */
+    ps_sqlite_bind_optional_text(st, first + k, d->dims[k]);
   if (d->agg_key) {
     sqlite3_bind_text(st, first + 7, d->agg_key, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, first + 8, d->agg_value);

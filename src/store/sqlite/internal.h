@@ -132,6 +132,8 @@ int ps_sqlite_commit_with_mark(sqlite3 *db, const char *mark_sql, int64_t game_i
 /* The one integer sql answers with game_id bound as ?1, on db: PS_ENOTFOUND when no row or
  * NULL. */
 int ps_sqlite_query_int64(sqlite3 *db, const char *sql, int64_t game_id, int64_t *out);
+/* 1 when table (a name of ours, not quoted) has column, else 0 (also when it cannot tell). */
+int ps_sqlite_column_exists(sqlite3 *db, const char *table, const char *column);
 
 /* The schema of each file (idempotent statements, run by the migration in db.c). */
 extern const char ps_sqlite_state_schema[], ps_sqlite_accounts_schema[],
