@@ -5,7 +5,7 @@
 // with X-Forwarded-For naming players' addresses in those networks and outside them (whose
 // country is unknown). Some players change country from one day to the next: the country is
 // the event's, not the player's. Some requests carry a spoofed entry left of the client's, as
-// a proxy appends to what the client sent.
+// a proxy appends to what the client sent, in the same header or in a second one.
 //   - dau, sessions and revenue, filtered by each country and grouped by country, equal a model
 //     computed from what was sent (the address of each request and the networks written into
 //     the database), day by day;
@@ -78,7 +78,8 @@ function simulate(players, todayDay) {
       // A proxy appends the address it got the request from to what the client sent: a
       // spoofed entry on the left must not count.
       const spoof = rnd() < 0.5 ? `10.1.0.${1 + Math.floor(rnd() * 250)}` : null;
-      requests.push({ address, spoof, events });
+      // Either in one header, or in two: several X-Forwarded-For headers are one list.
+      requests.push({ address, spoof, twoHeaders: rnd() < 0.5, events });
     }
   }
   return requests;
@@ -147,7 +148,7 @@ describe('country from the client address', () => {
     requests = simulate(60, todayDay);
     events = requests.flatMap((r) => r.events);
     for (const r of requests) {
-      const forwarded = r.spoof ? `${r.spoof}, ${r.address}` : r.address;
+      const forwarded = !r.spoof ? r.address : r.twoHeaders ? [r.spoof, r.address] : `${r.spoof}, ${r.address}`;
       const res = await ps.postEvents(srv.port, game, r.events.map((e) => e.body), { headers: { 'X-Forwarded-For': forwarded } });
       assert.equal(res.status, 200, ps.describeRes(res));
     }
@@ -166,7 +167,8 @@ describe('country from the client address', () => {
     const countriesOf = new Map();
     for (const e of events) countriesOf.set(e.user, new Set([...(countriesOf.get(e.user) || []), e.country]));
     assert.ok([...countriesOf.values()].some((s) => s.size > 1), 'a player seen in two countries');
-    assert.ok(requests.some((r) => r.spoof) && events.some((e) => e.category === 'business'), 'spoofed entries and revenue');
+    assert.ok(requests.some((r) => r.spoof && r.twoHeaders) && requests.some((r) => r.spoof && !r.twoHeaders), 'spoofed entries, in one header and in two');
+    assert.ok(events.some((e) => e.category === 'business'), 'revenue');
   });
 
   for (const metric of ['dau', 'sessions', 'revenue']) {
