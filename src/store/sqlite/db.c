@@ -41,6 +41,7 @@
  *      deletions (event_lifecycle.c) and the days whose raw rows retention dropped
  *      (ga_tables.c). Building the indexes takes the upgrade's transaction a while on a large
  *      store.
+ *  10: exchange rates and each game's reporting currency (rates.c: new tables).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -50,8 +51,9 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/sqlite/internal.h"
+#include "store/sqlite/rates.h"
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -215,7 +217,8 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
-                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema};
+                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema,
+                                 ps_sqlite_rates_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);
