@@ -123,7 +123,10 @@ static int rate_of(field f, double *v) {
 static int read_header(reader *r, ps_ecb_rates *out) {
   field line, fields[PS_ECB_MAX_CURRENCIES + 2];
   do {
-    if (!next_line(r, &line)) return fail(r, "no header (Date,USD,JPY,...)");
+    if (!next_line(r, &line)) {
+      if (!r->line) r->line = 1;
+      return fail(r, "no header (Date,USD,JPY,...)");
+    }
   } while (blank(line));
   if (r->line == 1 && line.len >= 3 && !memcmp(line.p, "\xEF\xBB\xBF", 3))
     line.p += 3, line.len -= 3;

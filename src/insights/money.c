@@ -92,6 +92,10 @@ static int note_left_out(ps_money_note *note, const char *key) {
 
 static int cmp_code(const void *a, const void *b) { return strcmp(a, b); }
 
+static int cmp_key(const void *a, const void *b) {
+  return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
+}
+
 /* Converts the currency groups of revenue into converted[] (one per bucket), noting in note
  * what was left out; *some: whether any amount was converted, *any: whether there was any. */
 static int convert(ps_state_store *state, const ps_metric_result *revenue, const char *target,
@@ -148,9 +152,10 @@ static int money_one(ps_event_store *events, ps_state_store *state, const ps_met
     double sum = 0, divisors = 0;
     for (size_t d = 0; d < revenue.nbuckets; d++) sum += converted[d];
     if (is_revenue) {
-      /* The store's currency groups stay as they are; the whole becomes the converted sum. */
+      /* The store's currency groups stay (in key order); the whole becomes the converted sum. */
       *out = revenue;
       memset(&revenue, 0, sizeof revenue);
+      if (out->ngroups > 1) qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
       memcpy(out->whole.values, converted, out->nbuckets * sizeof *converted);
       out->whole.total = sum;
     } else {

@@ -20,8 +20,8 @@
  * - arpdau(d) = converted revenue(d) / dau(d); total: converted revenue / sum of the daily
  *   dau. arppu(d) = converted revenue(d) / paying users(d); total: converted revenue /
  *   distinct paying users over the range (0 where a divisor is 0);
- * - revenue's groups stay one per currency, in that currency's own cents; its whole series
- *   and total are the converted sum;
+ * - revenue's groups stay one per currency (in key order), in that currency's own cents; its
+ *   whole series and total are the converted sum;
  * - with a group_by, a group is the metric filtered to the dimension's value (converted the
  *   same way), for each value the event store's group_by of dau names; revenue's groups are
  *   then those segments, no longer currencies;
