@@ -24,13 +24,13 @@ static const char usage[] =
     "  game_key, secret_key  for the analytics API (GameAnalytics v2 compatible)\n"
     "  metrics_key           for metrics-session hashes\n"
     "  token_secret          to sign players' bearer tokens\n"
-    "  currency              its reporting currency, or null\n"
+    "  currency              its reporting currency, or null (EUR is used)\n"
     "list prints a JSON array of every game. set changes a game's reporting currency and\n"
     "prints the game.\n"
     "\n"
     "--currency CODE (ISO 4217: EUR, USD, ...) is the currency revenue, ARPDAU and ARPPU\n"
     "answer in, converted with the exchange rates `playstat rates load` stores; without one\n"
-    "they answer null unless the query asks currency=CODE.\n"
+    "they answer in EUR (the rates' base) unless the query asks currency=CODE.\n"
     "\n"
     PS_CLI_STORE_USAGE;
 

@@ -14,8 +14,8 @@
  *   revenue              sum of business amount (as sent, cents); groups: one per currency
  *   paying_users         distinct users with a business event; total: over the range
  *   arpdau, arppu        revenue / dau, revenue / paying users
- *   (money: revenue, arpdau and arppu answer in one currency, the game's reporting currency
- *   or currency=, converted with dated exchange rates by insights/money.h above the event
+ *   (money: revenue, arpdau and arppu answer in one currency, currency=, else the game's
+ *   reporting currency, else EUR, converted with dated exchange rates by insights/money.h above the event
  *   store, and name it: "currency", "left_out". The event store's own whole series of
  *   revenue, arpdau and arppu add currencies up and are not served; a group_by's groups are
  *   the metric filtered to each value, converted the same way.)

@@ -20,7 +20,7 @@ const char *ps_money_currency(ps_state_store *state, int64_t game_id, const char
     return NULL;
   }
   int got = state->ops->game_currency_get(state, game_id, out);
-  if (got == PS_ENOTFOUND) out[0] = '\0';
+  if (got == PS_ENOTFOUND) memcpy(out, PS_MONEY_DEFAULT_CURRENCY, 4);
   else *rc = got;
   return NULL;
 }

@@ -25,10 +25,11 @@
  * - with a group_by, a group is the metric filtered to the dimension's value (converted the
  *   same way), for each value the event store's group_by of dau names; revenue's groups are
  *   then those segments, no longer currencies;
- * - currency is T, or "" (JSON null) when no currency was asked and the game has none, or
- *   there was revenue and none of it could be converted: then every converted series (the
- *   whole, a group_by's groups) is NaN throughout (rendered null), and left_out names every
- *   currency with revenue in the range.
+ * - T is the query's currency=, else the game's reporting currency, else EUR (the rates'
+ *   base: PS_MONEY_DEFAULT_CURRENCY);
+ * - currency is T, or "" (JSON null) when there was revenue and none of it could be
+ *   converted: then every converted series (the whole, a group_by's groups) is NaN
+ *   throughout (rendered null), and left_out names every currency with revenue in the range.
  */
 #ifndef PS_INSIGHTS_MONEY_H
 #define PS_INSIGHTS_MONEY_H
@@ -37,6 +38,9 @@
 #include "store/state.h"
 
 #define PS_MONEY_LOOKBACK_DAYS 7
+/* The currency of a game without a reporting currency: the rates' base, the one currency
+ * every loaded rate converts into (the answer names it, so nothing is implied). */
+#define PS_MONEY_DEFAULT_CURRENCY "EUR"
 
 typedef struct ps_money_note {
   char currency[4];    /* the converted figures' currency; "": nothing could be converted */
@@ -45,8 +49,9 @@ typedef struct ps_money_note {
 } ps_money_note;
 
 /* The currency a money metric of game_id answers in: asked (the query's currency=, NULL when
- * absent), else the game's reporting currency, else none ("") into out. NULL, or the problem
- * for a 400 (a malformed code); *rc is PS_OK or the store's failure (then 503). */
+ * absent), else the game's reporting currency, else PS_MONEY_DEFAULT_CURRENCY, into out.
+ * NULL, or the problem for a 400 (a malformed code); *rc is PS_OK or the store's failure
+ * (then 503). */
 const char *ps_money_currency(ps_state_store *state, int64_t game_id, const char *asked,
                               char out[4], int *rc);
 

@@ -6,7 +6,8 @@
 // PUT /api/v1/rates. revenue (per currency and converted), arpdau, arppu, their totals and
 // left_out are compared, unfiltered, filtered and grouped, in the game's reporting currency
 // and in currency=, with a model computed here from what the test sent and the rates it
-// wrote. A game without a reporting currency answers null figures.
+// wrote. A game without a reporting currency answers in EUR; a currency without any rate
+// (CHF) converts nothing: null figures.
 //
 // PLAYSTAT_TEST_CH_HTTP (tests/servers/run-with.sh --clickhouse 1) runs the same against the
 // ClickHouse event store as well (ctest integration/insights_money_clickhouse).
@@ -267,22 +268,24 @@ function runMoneyTests(label, storeArgs) {
       assert.equal(compared, 3 * 9);
     });
 
-    it('a game without a reporting currency answers null figures and leaves every currency out', async () => {
+    it('a game without a reporting currency answers in EUR, then in the one set', async () => {
       for (const name of ['revenue', 'arpdau', 'arppu']) {
         const res = await get(metric(bare.id, name));
         assert.equal(res.status, 200, res.text);
-        const want = model(name, events, rates, null, null);
-        assert.equal(res.json.currency, null);
-        assert.deepEqual(res.json.left_out, [...CURRENCIES].sort());
+        const want = model(name, events, rates, 'EUR', null);
+        assert.equal(res.json.currency, 'EUR');
         assert.deepEqual(res.json.left_out, want.left_out);
-        assertSeries(res.json, want, `${name} without a currency`);
+        assertSeries(res.json, want, `${name} without a reporting currency`);
         if (name === 'revenue') for (const g of res.json.groups) assertSeries(g, want.groups.get(g.key), `revenue ${g.key}`);
       }
-      // Asked for one, it converts; set one, it is the default.
+      // Asked for one, it converts into it; set one, it is the default.
       const asked = await get(metric(bare.id, 'revenue', { currency: 'GBP' }));
+      assert.equal(asked.json.currency, 'GBP');
       assertSeries(asked.json, model('revenue', events, rates, 'GBP', null), 'currency=GBP');
       const set = JSON.parse((await cli(['game', 'set', '--game', String(bare.id), '--currency', 'JPY'])).stdout);
       assert.equal(set.currency, 'JPY');
+      const listed = JSON.parse((await cli(['game', 'list'])).stdout);
+      assert.deepEqual(listed.map((g) => g.currency), ['USD', 'JPY']);
       const res = await get(metric(bare.id, 'arppu'));
       assert.equal(res.json.currency, 'JPY');
       assertSeries(res.json, model('arppu', events, rates, 'JPY', null), 'arppu after game set');
