@@ -36,6 +36,7 @@ typedef struct rate_table {
 
 static int keep_rate(const ps_rate *rate, void *ctx) {
   rate_table *t = ctx;
+  if (rate->day < t->first_day || rate->day >= t->first_day + (int64_t)t->ndays) return 0;
   for (size_t i = 0; i < t->n; i++)
     if (!strcmp(t->codes[i], rate->currency)) {
       t->per_eur[i * t->ndays + (size_t)(rate->day - t->first_day)] = rate->per_eur;
@@ -102,7 +103,7 @@ static int convert(ps_state_store *state, const ps_metric_result *revenue, const
                    double *converted, ps_money_note *note, int *some, int *any) {
   rate_table t = {0};
   int rc = load_rates(state, revenue, target, &t);
-  const double *to = t.per_eur + PS_MONEY_LOOKBACK_DAYS;
+  const double *to = rc == PS_OK ? t.per_eur + PS_MONEY_LOOKBACK_DAYS : NULL;
   for (size_t g = 0; rc == PS_OK && g < revenue->ngroups; g++) {
     const ps_metric_series *s = &revenue->groups[g];
     const double *from = t.per_eur + (g + 1) * t.ndays + PS_MONEY_LOOKBACK_DAYS;
