@@ -20,6 +20,7 @@ int ps_cmd_service_account(int argc, char **argv);
 int ps_cmd_simulate(int argc, char **argv);
 int ps_cmd_export(int argc, char **argv);
 int ps_cmd_player(int argc, char **argv);
+int ps_cmd_rates(int argc, char **argv);
 
 /* Opens the stores of a command: store_url (--store), else data_dir (--data DIR or
  * $PLAYSTAT_DATA, the same as sqlite:DIR), else $PLAYSTAT_STORE; with the state store of

@@ -13,7 +13,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  serve            run the HTTP server (analytics collector, metrics, health)\n"
-    "  game             create and list games and their keys\n"
+    "  game             create, list and set games (keys, reporting currency)\n"
     "  events           print a game's stored or rejected analytics events as NDJSON\n"
     "  token            print a player bearer token (HS256 JWT) for metrics sessions\n"
     "  sessions         print a game's metrics sessions as NDJSON\n"
@@ -22,6 +22,7 @@ static const char usage[] =
     "  simulate         send realistic game traffic to a running server (fills the dashboard)\n"
     "  export           write a game's raw data (Parquet, NDJSON.gz) to a folder or S3 bucket\n"
     "  player           delete one player's data (player delete)\n"
+    "  rates            load exchange rates (ECB CSV) for revenue in one currency\n"
     "  version          print the version\n"
     "\n"
     "quick start:\n"
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "simulate") == 0) return ps_cmd_simulate(argc - 1, argv + 1);
   if (strcmp(cmd, "export") == 0) return ps_cmd_export(argc - 1, argv + 1);
   if (strcmp(cmd, "player") == 0) return ps_cmd_player(argc - 1, argv + 1);
+  if (strcmp(cmd, "rates") == 0) return ps_cmd_rates(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("playstat " PLAYSTAT_VERSION);
     return 0;

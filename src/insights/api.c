@@ -4,6 +4,8 @@
  *   GET /api/v1/games/{id}/metrics/{name}?from=&to=&interval=&platform=&portal=&group_by=
  *     -> {"metric", "from", "to", "interval", "total", "points": [{"t", "v"}],
  *         "groups": [{"key", "total", "points"}]}      (groups: grouped metrics or group_by)
+ *     money metrics (revenue, arpdau, arppu; &currency=) also answer "currency" and
+ *     "left_out" before "total", converted by insights/money.h; null figures: unconverted
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
  *   GET /api/v1/games -> {"games": [{"id", "name", "project_id"}]}   (never a key)
  *
@@ -17,6 +19,7 @@
  * against it, asks the event store (store/events.h: metric(), live()) and renders the answer.
  * Live figures include every request already answered 204 (answers follow the commit).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +29,7 @@
 #include "common/errors.h"
 #include "insights/catalog.h"
 #include "insights/module.h"
+#include "insights/money.h"
 
 #define MAX_POINTS 100000
 
@@ -37,6 +41,11 @@ static int authorize(ps_request *req, ps_app *app) {
 
 /* ---- rendering ---- */
 
+/* A figure: a JSON number, or null for NaN (a money figure that could not be converted). */
+static int render_value(ps_buf *b, double v) {
+  return isnan(v) ? ps_buf_append_str(b, "null") : ps_buf_append_json_number(b, v);
+}
+
 static int render_points(ps_buf *b, const ps_metric_result *r, const ps_metric_series *s) {
   int rc = ps_buf_append_str(b, "[");
   for (size_t i = 0; rc == PS_OK && i < r->nbuckets; i++) {
@@ -44,7 +53,7 @@ static int render_points(ps_buf *b, const ps_metric_result *r, const ps_metric_s
     if (rc == PS_OK)
       rc = ps_buf_append_json_number(b, (double)((r->from_ms + (int64_t)i * r->interval_ms) / 1000));
     if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"v\":");
-    if (rc == PS_OK) rc = ps_buf_append_json_number(b, s->values[i]);
+    if (rc == PS_OK) rc = render_value(b, s->values[i]);
     if (rc == PS_OK) rc = ps_buf_append_str(b, "}");
   }
   return rc == PS_OK ? ps_buf_append_str(b, "]") : rc;
@@ -53,7 +62,9 @@ static int render_points(ps_buf *b, const ps_metric_result *r, const ps_metric_s
 static int render_group(ps_buf *b, const ps_metric_result *r, const ps_metric_series *g, int first) {
   int rc = ps_buf_append_str(b, first ? "{\"key\":" : ",{\"key\":");
   if (rc == PS_OK) rc = ps_buf_append_json_string(b, g->key, strlen(g->key));
-  if (rc == PS_OK) rc = ps_buf_printf(b, ",\"total\":%.15g,\"points\":", g->total);
+  if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"total\":");
+  if (rc == PS_OK) rc = render_value(b, g->total);
+  if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"points\":");
   if (rc == PS_OK) rc = render_points(b, r, g);
   return rc == PS_OK ? ps_buf_append_str(b, "}") : rc;
 }
@@ -79,13 +90,31 @@ static int64_t interval_ms_of(const char *name) {
   return 0;
 }
 
-/* Renders the answer of q. */
+/* The money fields of an answer (insights/money.h): "currency" and "left_out". */
+static int render_money(ps_buf *b, const ps_money_note *money) {
+  int rc = ps_buf_append_str(b, "\"currency\":");
+  if (rc == PS_OK)
+    rc = money->currency[0] ? ps_buf_printf(b, "\"%s\"", money->currency)
+                            : ps_buf_append_str(b, "null");
+  if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"left_out\":[");
+  for (size_t i = 0; rc == PS_OK && i < money->nleft_out; i++) {
+    if (i) rc = ps_buf_append_str(b, ",");
+    if (rc == PS_OK)
+      rc = ps_buf_append_json_string(b, money->left_out[i], strlen(money->left_out[i]));
+  }
+  return rc == PS_OK ? ps_buf_append_str(b, "],") : rc;
+}
+
+/* Renders the answer of q; money: the money fields, NULL for a metric without. */
 static int render_answer(ps_buf *b, const ps_metric_query *q, const char *interval,
-                         const ps_metric_result *r) {
-  int rc = ps_buf_printf(b, "{\"metric\":\"%s\",\"from\":%lld,\"to\":%lld,\"interval\":\"%s\","
-                            "\"total\":%.15g,\"points\":",
+                         const ps_metric_result *r, const ps_money_note *money) {
+  int rc = ps_buf_printf(b, "{\"metric\":\"%s\",\"from\":%lld,\"to\":%lld,\"interval\":\"%s\",",
                          q->metric, (long long)(q->from_ms / 1000), (long long)(q->to_ms / 1000),
-                         interval, r->whole.total);
+                         interval);
+  if (rc == PS_OK && money) rc = render_money(b, money);
+  if (rc == PS_OK) rc = ps_buf_append_str(b, "\"total\":");
+  if (rc == PS_OK) rc = render_value(b, r->whole.total);
+  if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"points\":");
   if (rc == PS_OK) rc = render_points(b, r, &r->whole);
   if (rc == PS_OK && (r->ngroups || q->group_by)) rc = ps_buf_append_str(b, ",\"groups\":[");
   for (size_t g = 0; rc == PS_OK && g < r->ngroups; g++)
@@ -96,10 +125,11 @@ static int render_answer(ps_buf *b, const ps_metric_query *q, const char *interv
 
 /* Sends the answer of a computed result, or the error of its computation. */
 static void respond_result(ps_request *req, const ps_metric_query *q, const char *interval,
-                           ps_metric_result *r, int rc) {
+                           ps_metric_result *r, ps_money_note *money, int rc) {
   ps_buf b = {0};
-  if (rc == PS_OK) rc = render_answer(&b, q, interval, r);
+  if (rc == PS_OK) rc = render_answer(&b, q, interval, r, money);
   ps_metric_result_free(r);
+  if (money) ps_money_note_free(money);
   if (rc == PS_OK) {
     size_t len = b.len;
     ps_request_respond_owned(req, 200, "application/json", ps_buf_steal(&b), len, 0);
@@ -204,9 +234,23 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
   q.from_ms = from_s * 1000;
   q.to_ms = to_s * 1000;
   q.interval_ms = step * 1000;
-  ps_metric_result r;
+  ps_metric_result r = {0};
+  if (m->flags & PS_METRIC_MONEY) {
+    ps_money_note money;
+    char currency[4];
+    int rc;
+    problem = ps_money_currency(app->state, game.id, ps_request_query(req, "currency"), currency,
+                                &rc);
+    if (problem) {
+      ps_request_respond_error(req, 400, "bad_request", problem);
+      return;
+    }
+    if (rc == PS_OK) rc = ps_money_metric(app->events, app->state, &q, currency, &r, &money);
+    respond_result(req, &q, "day", &r, rc == PS_OK ? &money : NULL, rc);
+    return;
+  }
   int rc = app->events->ops->metric(app->events, &q, &r);
-  respond_result(req, &q, events ? "day" : interval ? interval : "hour", &r, rc);
+  respond_result(req, &q, events ? "day" : interval ? interval : "hour", &r, NULL, rc);
 }
 
 void ps_insights_live_handler(ps_request *req, ps_app *app) {

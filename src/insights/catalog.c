@@ -7,6 +7,7 @@
 #define G PS_METRIC_GROUPABLE
 #define O PS_METRIC_OWN_GROUPS
 #define F (PS_METRIC_FAMILY | PS_METRIC_OWN_GROUPS)
+#define M PS_METRIC_MONEY
 
 static const ps_catalog_metric metrics[] = {
     {"dau", PS_SOURCE_EVENTS, G},
@@ -16,10 +17,10 @@ static const ps_catalog_metric metrics[] = {
     {"sessions", PS_SOURCE_EVENTS, G},
     {"avg_session_length", PS_SOURCE_EVENTS, G},
     {"sessions_per_user", PS_SOURCE_EVENTS, G},
-    {"revenue", PS_SOURCE_EVENTS, G | O},
+    {"revenue", PS_SOURCE_EVENTS, G | O | M},
     {"paying_users", PS_SOURCE_EVENTS, G},
-    {"arpdau", PS_SOURCE_EVENTS, G},
-    {"arppu", PS_SOURCE_EVENTS, G},
+    {"arpdau", PS_SOURCE_EVENTS, G | M},
+    {"arppu", PS_SOURCE_EVENTS, G | M},
     {"conversion", PS_SOURCE_EVENTS, G},
     {"retention", PS_SOURCE_EVENTS, O},
     {"progression", PS_SOURCE_EVENTS, F},

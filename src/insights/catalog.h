@@ -15,6 +15,11 @@
  *   revenue              sum of business amount (as sent, cents); groups: one per currency
  *   paying_users         distinct users with a business event; total: over the range
  *   arpdau, arppu        revenue / dau, revenue / paying users
+ *   (money: revenue, arpdau and arppu answer in one currency, currency=, else the game's
+ *   reporting currency, else EUR, converted with dated exchange rates by insights/money.h above the event
+ *   store, and name it: "currency", "left_out". The event store's own whole series of
+ *   revenue, arpdau and arppu add currencies up and are not served; a group_by's groups are
+ *   the metric filtered to each value, converted the same way.)
  *   conversion           paying users / dau; total: distinct paying / distinct active
  *   retention            groups: one per cohort (key "YYYY-MM-DD"), points t = 1..30 days since
  *                        install, v = share of the cohort active that day
@@ -36,6 +41,7 @@ enum {
   PS_METRIC_OWN_GROUPS = 1, /* answers with groups of its own */
   PS_METRIC_GROUPABLE = 2,  /* takes a dimension group_by */
   PS_METRIC_FAMILY = 4,     /* takes measure, by, prefix, steps */
+  PS_METRIC_MONEY = 8,      /* converted into one currency (insights/money.h) */
 };
 
 typedef struct ps_catalog_metric {

@@ -15,5 +15,7 @@ extern const ps_module ps_insights_module;
 void ps_insights_metric_handler(ps_request *req, ps_app *app);
 void ps_insights_live_handler(ps_request *req, ps_app *app);
 void ps_insights_games_handler(ps_request *req, ps_app *app);
+/* rates_api.c: PUT /api/v1/rates (admin token) */
+void ps_insights_rates_put_handler(ps_request *req, ps_app *app);
 
 #endif

@@ -88,6 +88,15 @@ typedef struct ps_export_object {
   int64_t written_ms;
 } ps_export_object;
 
+/* One exchange rate (src/insights/money.h converts with them): how many units of currency one
+ * euro bought on day, as the ECB's euro reference rates say it. Identity: (day, currency). */
+typedef struct ps_rate {
+  int64_t day;      /* days since 1970-01-01, UTC */
+  char currency[4]; /* ISO 4217: three uppercase ASCII letters, never "EUR" */
+  double per_eur;   /* finite, > 0 */
+} ps_rate;
+
+typedef int (*ps_rate_visitor)(const ps_rate *rate, void *ctx);
 typedef int (*ps_nonce_visitor)(const ps_msession_nonce *nonce, void *ctx);
 typedef int (*ps_so_player_visitor)(const ps_so_player *player, void *ctx);
 
@@ -160,6 +169,20 @@ typedef struct ps_state_store_ops {
    * event store dates it: the earliest match.created, else the earliest event), leaving no
    * trace in the store's files. */
   int (*so_anonymity_expire)(ps_state_store *store, int64_t before_ms);
+
+  /* Exchange rates (ps_rate) and each game's reporting currency (src/insights/money.h).
+   * rates_put: stores every rate, replacing one of the same (day, currency), in one
+   * transaction; a rate that breaks ps_rate's rules is PS_EINVAL and nothing is stored.
+   * rates_read: visits every rate with from_day <= day < to_day, by day then currency; a
+   * visitor's non-zero return stops the visit and is returned. game_currency_set: the game's
+   * reporting currency (three uppercase letters, else PS_EINVAL; EUR allowed), replacing the
+   * one before; the store does not check that the game exists (the CLI does).
+   * game_currency_get: into currency, NUL-terminated; PS_ENOTFOUND when the game has none. */
+  int (*rates_put)(ps_state_store *store, const ps_rate *rates, size_t n);
+  int (*rates_read)(ps_state_store *store, int64_t from_day, int64_t to_day,
+                    ps_rate_visitor visit, void *ctx);
+  int (*game_currency_set)(ps_state_store *store, int64_t game_id, const char *currency);
+  int (*game_currency_get)(ps_state_store *store, int64_t game_id, char currency[4]);
 } ps_state_store_ops;
 
 /* Every backend's handle starts with this header. */

@@ -86,8 +86,18 @@ async function getJson(port, p, auth) {
 async function compareAll(port) {
   const problems = [];
   for (const q of expected.http) {
-    const { json, error } = await getJson(port, q.path, q.auth);
+    // Money metrics answer in one currency since issue 15; the fixture's revenue is all USD, so
+    // in USD they answer what was recorded, with nothing left out.
+    const money = /\/metrics\/(revenue|arpdau|arppu)\?/.test(q.path);
+    const { json, error } = await getJson(port, money ? `${q.path}&currency=USD` : q.path, q.auth);
     if (error) { problems.push(error); continue; }
+    if (money) {
+      if (json.currency !== 'USD' || JSON.stringify(json.left_out) !== '[]') {
+        problems.push(`GET ${q.path}&currency=USD: currency ${json.currency}, left_out ${JSON.stringify(json.left_out)}`);
+      }
+      delete json.currency;
+      delete json.left_out;
+    }
     const d = differences(json, q.body);
     if (d.length) problems.push(`GET ${q.path}:\n    ${d.join('\n    ')}`);
   }

@@ -1675,6 +1675,111 @@ static void stores_open_knows_its_schemes(void **state) {
   }
 }
 
+/* ---- state store: exchange rates and reporting currencies (money, issue 15) ---- */
+
+typedef struct rates_seen {
+  ps_rate rates[64];
+  size_t n;
+  int stop_after; /* > 0: the visit returns 7 at that rate */
+} rates_seen;
+
+static int see_rate(const ps_rate *rate, void *ctx) {
+  rates_seen *got = ctx;
+  if (got->n < 64) got->rates[got->n] = *rate;
+  got->n++;
+  return got->stop_after && (int)got->n == got->stop_after ? 7 : 0;
+}
+
+static void read_rates(fixture *f, int64_t from, int64_t to, rates_seen *got) {
+  memset(got, 0, sizeof *got);
+  assert_int_equal(f->s.state->ops->rates_read(f->s.state, from, to, see_rate, got), PS_OK);
+}
+
+static void assert_seen(const rates_seen *got, size_t i, int64_t day, const char *code,
+                        double per_eur) {
+  assert_true(i < got->n);
+  assert_true(got->rates[i].day == day);
+  assert_string_equal(got->rates[i].currency, code);
+  assert_true(got->rates[i].per_eur == per_eur);
+}
+
+/* Rates are stored per (day, currency), replaced by a later load, read back by day then
+ * currency within the range asked, all or nothing; a game's reporting currency is its own. */
+static void rates_and_reporting_currencies_are_kept(void **state) {
+  fixture *f = *state;
+  const ps_state_store_ops *ops = f->s.state->ops;
+  assert_non_null(ops->rates_put);
+  assert_non_null(ops->rates_read);
+  assert_non_null(ops->game_currency_set);
+  assert_non_null(ops->game_currency_get);
+  /* Sixteen days of this run and call's own (rates are the server's, not a game's; a shared
+   * store keeps other runs' and other backends' of this run). */
+  static int64_t calls;
+  const int64_t base = 100000 + 16 * ((int64_t)(strtoul(run_id, NULL, 16) % 20000) * 8 + calls++);
+  ps_rate first[] = {
+      {base + 2, "USD", 1.25}, {base + 2, "JPY", 150.5}, {base, "USD", 1.5},
+      {base + 5, "BRL", 6.125}, {base + 9, "USD", 2},
+  };
+  assert_int_equal(ops->rates_put(f->s.state, first, 5), PS_OK);
+  rates_seen got;
+  read_rates(f, base, base + 9, &got);
+  assert_int_equal(got.n, 4);
+  assert_seen(&got, 0, base, "USD", 1.5);
+  assert_seen(&got, 1, base + 2, "JPY", 150.5);
+  assert_seen(&got, 2, base + 2, "USD", 1.25);
+  assert_seen(&got, 3, base + 5, "BRL", 6.125);
+
+  /* Loading again replaces a (day, currency), the last of a repeat in one call winning. */
+  ps_rate again[] = {{base + 2, "USD", 3}, {base + 2, "USD", 1.0625}, {base + 3, "GBP", 0.875}};
+  assert_int_equal(ops->rates_put(f->s.state, again, 3), PS_OK);
+  read_rates(f, base + 1, base + 4, &got);
+  assert_int_equal(got.n, 3);
+  assert_seen(&got, 0, base + 2, "JPY", 150.5);
+  assert_seen(&got, 1, base + 2, "USD", 1.0625);
+  assert_seen(&got, 2, base + 3, "GBP", 0.875);
+
+  /* One bad rate: nothing of the call is stored. */
+  ps_rate bad[][2] = {
+      {{base + 4, "CHF", 0.9}, {base + 4, "EUR", 1}},
+      {{base + 4, "CHF", 0.9}, {base + 4, "chf", 1}},
+      {{base + 4, "CHF", 0.9}, {base + 4, "NOK", 0}},
+      {{base + 4, "CHF", 0.9}, {base + 4, "NOK", -2}},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    assert_int_equal(ops->rates_put(f->s.state, bad[i], 2), PS_EINVAL);
+  read_rates(f, base + 4, base + 5, &got);
+  assert_int_equal(got.n, 0);
+  assert_int_equal(ops->rates_put(f->s.state, NULL, 0), PS_OK);
+
+  /* A visitor's non-zero return stops the visit and is returned. */
+  memset(&got, 0, sizeof got);
+  got.stop_after = 2;
+  assert_int_equal(ops->rates_read(f->s.state, base, base + 10, see_rate, &got), 7);
+  assert_int_equal(got.n, 2);
+
+  /* Reporting currencies: none until set, then the last set, per game. */
+  ps_game a = new_game(f), b = new_game(f);
+  char code[4] = "xyz";
+  assert_int_equal(ops->game_currency_get(f->s.state, a.id, code), PS_ENOTFOUND);
+  assert_int_equal(ops->game_currency_set(f->s.state, a.id, "USD"), PS_OK);
+  assert_int_equal(ops->game_currency_set(f->s.state, a.id, "EUR"), PS_OK);
+  assert_int_equal(ops->game_currency_set(f->s.state, b.id, "JPY"), PS_OK);
+  assert_int_equal(ops->game_currency_set(f->s.state, b.id, "yen"), PS_EINVAL);
+  assert_int_equal(ops->game_currency_set(f->s.state, b.id, "EURO"), PS_EINVAL);
+  assert_int_equal(ops->game_currency_get(f->s.state, a.id, code), PS_OK);
+  assert_string_equal(code, "EUR");
+  assert_int_equal(ops->game_currency_get(f->s.state, b.id, code), PS_OK);
+  assert_string_equal(code, "JPY");
+
+  /* Durable. */
+  reopen(f, f->options);
+  read_rates(f, base, base + 10, &got);
+  assert_int_equal(got.n, 6);
+  assert_seen(&got, 5, base + 9, "USD", 2);
+  assert_int_equal(f->s.state->ops->game_currency_get(f->s.state, b.id, code), PS_OK);
+  assert_string_equal(code, "JPY");
+}
+
 /* ---- the runs ---- */
 
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1707,6 +1812,7 @@ static const struct CMUnitTest cases[] = {
     CASE(export_log_keeps_one_entry_per_object),
     CASE(sqlite_a_version_8_database_gains_token_roles),
     CASE(msession_state_of_a_player_is_forgotten),
+    CASE(rates_and_reporting_currencies_are_kept),
 };
 
 int main(void) {

@@ -14,6 +14,7 @@
  *                                  a number and a hash are each unique within their session
  *   export_log(target, game_id, kind, format, period_start_ms, period_ms, object_key,
  *              row_count, byte_count, written_ms)          what the raw exports wrote
+ *   exchange_rates(day, currency, per_eur), game_currency(game_id, currency)    rates.c
  *
  * Guarantees: ps_pg_schema_upgrade runs in one transaction holding a transaction-level
  * advisory lock, so that nodes opening an empty (or older) database at the same moment wait
@@ -76,6 +77,12 @@ static const char *const versions[] = {
     "  object_key TEXT NOT NULL, row_count BIGINT NOT NULL, byte_count BIGINT NOT NULL,"
     "  written_ms BIGINT NOT NULL,"
     "  PRIMARY KEY(target, game_id, kind, format, period_start_ms));",
+    /* 4: exchange rates and each game's reporting currency (rates.c). */
+    "CREATE TABLE IF NOT EXISTS exchange_rates("
+    "  day BIGINT NOT NULL, currency TEXT NOT NULL, per_eur DOUBLE PRECISION NOT NULL,"
+    "  PRIMARY KEY(day, currency));"
+    "CREATE TABLE IF NOT EXISTS game_currency("
+    "  game_id BIGINT PRIMARY KEY, currency TEXT NOT NULL);",
 };
 
 #define CURRENT_VERSION ((int)(sizeof versions / sizeof *versions))

@@ -29,6 +29,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/postgres/internal.h"
+#include "store/postgres/rates.h"
 
 /* Connections per handle: the ingest writer, the request threads' lookups, upkeep. */
 #define POOL_SIZE 8
@@ -384,4 +385,8 @@ const ps_state_store_ops ps_postgres_state_ops = {
     .export_find = ps_pg_export_find,
     .so_anonymity_expire = pg_so_anonymity_expire,
     .msession_forget_player = pg_msession_forget_player,
+    .rates_put = ps_pg_rates_put,
+    .rates_read = ps_pg_rates_read,
+    .game_currency_set = ps_pg_game_currency_set,
+    .game_currency_get = ps_pg_game_currency_get,
 };

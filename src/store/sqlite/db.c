@@ -43,6 +43,7 @@
  *      store.
  *  10: events.country and ga_users.dim7, the country dimension (country.c); NULL for the
  *      events stored before (unknown country).
+ *      Exchange rates and each game's reporting currency (rates.c: new tables).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/sqlite/internal.h"
+#include "store/sqlite/rates.h"
 
 #define SCHEMA_VERSION 10
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
@@ -221,7 +223,8 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
-                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema};
+                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema,
+                                 ps_sqlite_rates_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);

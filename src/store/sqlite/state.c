@@ -24,6 +24,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/sqlite/internal.h"
+#include "store/sqlite/rates.h"
 
 const char ps_sqlite_state_schema[] =
     "CREATE TABLE IF NOT EXISTS games("
@@ -415,4 +416,8 @@ const ps_state_store_ops ps_sqlite_state_ops = {
     .export_find = ps_sqlite_export_find,
     .so_anonymity_expire = sqlite_so_anonymity_expire,
     .msession_forget_player = sqlite_msession_forget_player,
+    .rates_put = ps_sqlite_rates_put,
+    .rates_read = ps_sqlite_rates_read,
+    .game_currency_set = ps_sqlite_game_currency_set,
+    .game_currency_get = ps_sqlite_game_currency_get,
 };
