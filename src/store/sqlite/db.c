@@ -41,6 +41,8 @@
  *      deletions (event_lifecycle.c) and the days whose raw rows retention dropped
  *      (ga_tables.c). Building the indexes takes the upgrade's transaction a while on a large
  *      store.
+ *   10: segments (issue 15): ga_combos and the aggregates by combination of dimension values
+ *      (ga_combos.h), filled for the events already rolled up in one grouped INSERT.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -49,9 +51,10 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "store/sqlite/ga_combos.h"
 #include "store/sqlite/internal.h"
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -227,6 +230,7 @@ static int migrate(sqlite3 *db) {
     rc = ps_sqlite_event_log_upgrade_to_8(db);
   }
   if (rc == PS_OK) rc = upgrade_to_9(db);
+  if (rc == PS_OK && version > 0 && version < 10) rc = ps_sqlite_ga_combos_upgrade_to_10(db);
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);
