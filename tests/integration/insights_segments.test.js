@@ -12,8 +12,8 @@
 //     not (returning) the day of its first `user` event; paying: the same over its business
 //     events; new users: those whose first `user` event carries every value;
 //   - sessions, session length and revenue count the events that carry every filtered value.
-// PLAYSTAT_TEST_STORE=clickhouse runs it on the ClickHouse event store (segments_clickhouse,
-// through tests/servers/run-with.sh) with the same model.
+// PLAYSTAT_TEST_STORE=clickhouse runs it on the ClickHouse event store with the same model
+// (ctest integration/insights_segments_clickhouse, inside tests/servers/run-with.sh).
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -234,14 +234,22 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
   const rnd = mulberry32(SEED + 7);
 
   before(async () => {
-    const args = [];
     if (process.env.PLAYSTAT_TEST_STORE === 'clickhouse') {
-      assert.ok(process.env.PLAYSTAT_CLICKHOUSE_URL, 'PLAYSTAT_CLICKHOUSE_URL (tests/servers/run-with.sh clickhouse)');
-      args.push('--events', `${process.env.PLAYSTAT_CLICKHOUSE_URL.replace(/\/$/, '')}/?database=segments_${SEED}_${process.pid}`);
+      const ch = process.env.PLAYSTAT_TEST_CH_HTTP;
+      assert.ok(ch, 'PLAYSTAT_TEST_CH_HTTP: run through tests/servers/run-with.sh --clickhouse 1');
+      // The game and token in a SQLite state store, the events in ClickHouse.
+      const state = ps.makeTempDir('segments-state');
+      game = await ps.createGame(state, 'Segments Game');
+      token = (await ps.runCli(['api-token', 'create', '--data', state])).stdout.trim();
+      const db = `segments_${crypto.randomBytes(4).toString('hex')}`;
+      const spool = ps.makeTempDir('segments-spool');
+      srv = await ps.startServer({ name: 'insights-segments-ch',
+        args: ['--store', `clickhouse://${ch.split(',')[0]}/${db}?spool=${spool}`, '--state', `sqlite:${state}`] });
+    } else {
+      srv = await ps.startServer({ name: 'insights-segments' });
+      game = await ps.createGame(srv.dataDir, 'Segments Game');
+      token = (await ps.runCli(['api-token', 'create', '--data', srv.dataDir])).stdout.trim();
     }
-    srv = await ps.startServer({ name: 'insights-segments', args });
-    game = await ps.createGame(srv.dataDir, 'Segments Game');
-    token = (await ps.runCli(['api-token', 'create', '--data', srv.dataDir])).stdout.trim();
     events = simulate(160, 20, todayDay);
     first = usersOf(events);
     const shuffle = mulberry32(SEED + 1);
