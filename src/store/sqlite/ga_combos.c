@@ -13,6 +13,7 @@
 
 #include "common/array.h"
 #include "common/errors.h"
+#include "common/log.h"
 #include "store/sqlite/ga_rollup.h"
 
 #define COMBO_TEXT (PS_GA_DIMS * 65)
@@ -173,11 +174,12 @@ int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
 /* ---- schema 10 ---- */
 
 /* Appends the combination text of the events row (its dimension columns, named as the
- * dimensions are, each cut to 64 bytes) as an SQL expression. */
+ * dimensions are, each cut to 64 bytes; substr of an empty blob is NULL, hence coalesce) as
+ * an SQL expression. */
 static int put_text_expr(char *sql, size_t cap, size_t *n) {
   for (int d = 1; d < PS_GA_DIMS; d++) {
     int w = snprintf(sql + *n, cap - *n,
-                     "%sCAST(substr(CAST(coalesce(%s, '') AS BLOB), 1, 64) AS TEXT)",
+                     "%scoalesce(CAST(substr(CAST(%s AS BLOB), 1, 64) AS TEXT), '')",
                      d > 1 ? " || char(31) || " : "", ps_ga_dim_name(d));
     if (w < 0 || (size_t)w >= cap - *n) return PS_ENOMEM;
     *n += (size_t)w;
@@ -205,7 +207,7 @@ int ps_sqlite_ga_combos_upgrade_to_10(sqlite3 *db) {
                " min(v), max(v) FROM (SELECT e.game_id AS game_id, c.id AS combo, e.day AS day,"
                " CASE e.category WHEN 'user' THEN 'sessions' WHEN 'business' THEN 'revenue'"
                " ELSE 'length' END AS kind, CASE e.category WHEN 'user' THEN ''"
-               " ELSE CAST(substr(CAST(e.agg_key AS BLOB), 1, 128) AS TEXT) END AS key,"
+               " ELSE coalesce(CAST(substr(CAST(e.agg_key AS BLOB), 1, 128) AS TEXT), '') END AS key,"
                " CASE e.category WHEN 'user' THEN 0.0 ELSE e.agg_value END AS v%s"
                " JOIN ga_combos c ON c.game_id = e.game_id AND c.dims = %s%s)"
                " WHERE true GROUP BY game_id, kind, combo, day, key"
@@ -213,6 +215,13 @@ int ps_sqlite_ga_combos_upgrade_to_10(sqlite3 *db) {
                " mn = min(mn, excluded.mn), mx = max(mx, excluded.mx);",
                text, events, folded, PS_GA_COMBO_DIM, events, text, folded) >= (int)sizeof sql)
     rc = PS_ENOMEM;
-  if (rc == PS_OK) rc = ps_sqlite_exec(db, sql);
+  char *msg = NULL;
+  if (rc == PS_OK && sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    /* the statement is long: the message alone says what went wrong */
+    ps_error_log("sqlite: upgrade to schema 10 (segments' combinations): %s",
+                 msg ? msg : sqlite3_errmsg(db));
+    rc = PS_EIO;
+  }
+  sqlite3_free(msg);
   return rc;
 }
