@@ -385,6 +385,23 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
     assert.equal((await ps.request(srv.port, { path: `/api/v1/games/${game.id}/dimensions/platform/values` })).status, 401);
   });
 
+  it('deleting a player takes them out of every segment (pairs of filters equal the model without them)', async () => {
+    // The payer with the most events: every figure of their segments changes.
+    const weight = new Map();
+    for (const e of events) weight.set(e.user, (weight.get(e.user) || 0) + (e.category === 'business' ? 100 : 1));
+    const victim = [...weight].sort((a, b) => b[1] - a[1])[0][0];
+    const state = process.env.PLAYSTAT_TEST_STORE === 'clickhouse' ? tempDirs[0] : srv.dataDir;
+    const admin = (await ps.runCli(['api-token', 'create', '--data', state, '--role', 'admin'])).stdout.trim();
+    const res = await ps.request(srv.port, { method: 'DELETE', path: `/api/v1/games/${game.id}/players/${encodeURIComponent(victim)}`,
+      headers: { Authorization: `Bearer ${admin}` } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.removed.events, events.filter((e) => e.user === victim).length);
+    events = events.filter((e) => e.user !== victim);
+    first = usersOf(events);
+    const compared = await compareSegments([2]);
+    assert.ok(compared > 150, `compared ${compared}`);
+  });
+
   if (process.env.PLAYSTAT_TEST_STORE !== 'clickhouse') {
     it('a store of schema 9 upgraded to 10 answers every pair of filters from the events it holds', async () => {
       // What schema 9 had: no combinations (the rollups of one dimension were there already).
