@@ -4,6 +4,8 @@
  *   GET /api/v1/games/{id}/metrics/{name}?from=&to=&interval=&platform=&portal=&group_by=
  *     -> {"metric", "from", "to", "interval", "total", "points": [{"t", "v"}],
  *         "groups": [{"key", "total", "points"}]}      (groups: grouped metrics or group_by)
+ *     analytics-event metrics take the event dimensions and first_build, new as filters,
+ *     several at once where the catalogue says so (a segment: docs/http-api.md)
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
  *   GET /api/v1/games -> {"games": [{"id", "name", "project_id"}]}   (never a key)
  *

@@ -50,13 +50,11 @@ void ps_insights_catalog_handler(ps_request *req, ps_app *app) {
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
     const ps_catalog_metric *m = &all[i];
     const char *const *dims = ps_catalog_dimensions(m->source);
-    const char *const *filters[] = {dims, m->source == PS_SOURCE_EVENTS
-                                              ? ps_catalog_user_attributes()
-                                              : dims + 0 /* unused */};
+    const char *const *filters[] = {dims, ps_catalog_user_attributes()};
     int combine = m->source == PS_SOURCE_PLAYTIME || (m->flags & PS_METRIC_SEGMENTS);
     rc = ps_buf_printf(&b, "%s{\"name\":\"%s\",\"source\":\"%s\",\"filters\":", i ? "," : "",
                        m->name, source_name(m->source));
-    if (rc == PS_OK) rc = put_names(&b, m, filters, m->source == PS_SOURCE_EVENTS ? 2 : 1, 1);
+    if (rc == PS_OK) rc = put_names(&b, m, filters, 2, 1); /* ps_catalog_takes says which */
     if (rc == PS_OK)
       rc = ps_buf_printf(&b, ",\"combine\":%s,\"group_by\":",
                          combine && m->source != PS_SOURCE_MATCHMAKING ? "true" : "false");
