@@ -21,6 +21,7 @@ const crypto = require('node:crypto');
 
 const ps = require('./lib/playstat');
 const ev = require('./lib/events');
+const m = require('./lib/modio');
 const { assertApiError } = require('./lib/insights');
 const { mulberry32, simulationSeed } = require('./lib/random');
 
@@ -383,6 +384,43 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
       assertApiError(await get(`/api/v1/games/${game.id}/${bad}`), 400, bad);
     }
     assert.equal((await ps.request(srv.port, { path: `/api/v1/games/${game.id}/dimensions/platform/values` })).status, 401);
+  });
+
+  it('distinct values of the metrics sessions\' platform and portal (source=sessions) equal what was sent', async () => {
+    const now = ps.nowSec();
+    const pickOf = mulberry32(SEED + 3);
+    const pick = (list) => list[Math.floor(pickOf() * list.length)];
+    const sent = []; // { player, platform, portal }
+    for (let p = 0; p < 12; p++) {
+      const player = `seg-player-${SEED}-${p}`;
+      const token = m.playerToken(game, player);
+      for (let k = 0; k < 1 + (p % 2); k++) {
+        const platform = pick(['windows', 'linux', 'android']);
+        const portal = pick(['steam', 'epicgames', 'gog']);
+        const session = new m.Session({ port: srv.port, game, token, ids: [7], platform, portal });
+        m.assertNoContent(await session.start({ ts: now - 600 + k * 200, orderId: 1 }), 'start');
+        m.assertNoContent(await session.end({ ts: now - 500 + k * 200, orderId: 2 }), 'end');
+        sent.push({ player, platform, portal });
+      }
+    }
+    const wanted = (dimension) => {
+      const players = new Map();
+      for (const x of sent) {
+        if (!players.has(x[dimension])) players.set(x[dimension], new Set());
+        players.get(x[dimension]).add(x.player);
+      }
+      return [...players].map(([value, set]) => ({ value, users: set.size }))
+        .sort((a, b) => b.users - a.users || (a.value < b.value ? -1 : 1));
+    };
+    for (const dimension of ['platform', 'portal']) {
+      const path = `/api/v1/games/${game.id}/dimensions/${dimension}/values?source=sessions&from=${now - DAY}&to=${now + 60}`;
+      let res;
+      await ps.waitFor(async () => {
+        res = await get(path);
+        return res.status === 200 && JSON.stringify(res.json) === JSON.stringify({ dimension, values: wanted(dimension) });
+      }, { timeoutMs: 20000, what: `${path} to list what was sent` }).catch(() => {});
+      assert.deepEqual(res.json, { dimension, values: wanted(dimension) }, path);
+    }
   });
 
   it('deleting a player takes them out of every segment (pairs of filters equal the model without them)', async () => {
