@@ -175,6 +175,50 @@ static int load_agg(const char *value, int64_t day, const char *key, int64_t n, 
   return 0;
 }
 
+/* ---- what a query reads ---- */
+
+/* The days [lo, hi) of each bitmap kind (active, paying, new) a query reads (lo == hi: none)
+ * and whether it reads the aggregates. A metric reads only what it computes from: dau the
+ * active bitmaps of the range, mau those of 29 days before too, retention the new bitmaps of
+ * the range and the active ones of the 31 days after, ... A group_by reads everything over the
+ * widened range: its groups are the values seen there (ClickHouse lists the same). */
+typedef struct reads {
+  int64_t lo[3], hi[3];
+  int aggs;
+} reads;
+
+static reads reads_of(const ps_ga_query *q, const slices *l) {
+  static const struct {
+    const char *metric;
+    const char *kinds; /* of "apn" */
+    int before, after, aggs;
+  } table[] = {
+      {"dau", "a", 0, 0, 0},        {"wau", "a", 6, 0, 0},
+      {"mau", "a", BEFORE, 0, 0},   {"new_users", "n", 0, 0, 0},
+      {"sessions", "", 0, 0, 1},    {"avg_session_length", "", 0, 0, 1},
+      {"revenue", "", 0, 0, 1},     {"sessions_per_user", "a", 0, 0, 1},
+      {"paying_users", "p", 0, 0, 0}, {"arpdau", "a", 0, 0, 1},
+      {"arppu", "p", 0, 0, 1},      {"conversion", "ap", 0, 0, 0},
+      {"retention", "an", 0, AFTER, 0},
+  };
+  reads r = {.aggs = 1};
+  for (int k = 0; k < 3; k++) {
+    r.lo[k] = l->wide_from;
+    r.hi[k] = l->wide_from + l->wide_days;
+  }
+  if (q->group_dim) return r;
+  for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+    if (strcmp(table[i].metric, q->metric)) continue;
+    r.aggs = table[i].aggs;
+    for (int k = 0; k < 3; k++) {
+      int used = strchr(table[i].kinds, kinds[k]) != NULL;
+      r.lo[k] = l->from - (k == 0 ? table[i].before : 0);
+      r.hi[k] = used ? l->from + l->ndays + (k == 0 ? table[i].after : 0) : r.lo[k];
+    }
+  }
+  return r;
+}
+
 /* ---- segments (ga_query.h) ---- */
 
 static int segmented(const ps_ga_query *q) {
@@ -208,14 +252,14 @@ static int load_bits_chunk(const char *value, int64_t day, int64_t chunk,
   return put_chunk(c->b, c->single ? 0 : (size_t)(day - c->from), chunk, bits, len);
 }
 
-/* The bitmaps (kind, dim, value) of the widened range into b (allocated here). */
+/* The bitmaps (kind, dim, value) of the days [lo, hi) (within the widened range) into b
+ * (allocated here for the widened range). */
 static int load_days(sqlite_store *store, int64_t game_id, char kind, int dim, const char *value,
-                     const slices *l, days_bits *b) {
+                     const slices *l, int64_t lo, int64_t hi, days_bits *b) {
   int rc = days_bits_alloc(b, (size_t)l->wide_days);
   bits_load c = {b, l->wide_from, 0};
-  if (rc == PS_OK)
-    rc = ps_sqlite_ga_chunks(store, game_id, kind, dim, value, l->wide_from,
-                             l->wide_from + l->wide_days, load_bits_chunk, &c);
+  if (rc == PS_OK && lo < hi)
+    rc = ps_sqlite_ga_chunks(store, game_id, kind, dim, value, lo, hi, load_bits_chunk, &c);
   return rc;
 }
 
@@ -275,16 +319,20 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
   if (!s) return PS_ENOMEM;
   size_t days = (size_t)l->wide_days;
   days_bits fresh = {0}, mask = {0}, other = {0};
+  reads r = reads_of(q, l);
   int rc = PS_OK;
-  if (q->new_day != PS_GA_ANY_DAY) rc = load_days(store, game_id, 'n', 0, "", l, &fresh);
+  if (q->new_day != PS_GA_ANY_DAY) /* the active days' (the widest kind's) */
+    rc = load_days(store, game_id, 'n', 0, "", l, r.lo[0] < r.lo[1] ? r.lo[0] : r.lo[1],
+                   r.hi[0] > r.hi[1] ? r.hi[0] : r.hi[1], &fresh);
   if (rc == PS_OK && q->first_build) rc = load_first_build(store, game_id, q->first_build, &mask);
   for (int k = 0; rc == PS_OK && k < 3; k++) {
     days_bits *b = &s->bits[k];
+    int64_t lo = r.lo[k], hi = r.hi[k];
     days_bits_free(b, days); /* slice_of's empty one: load_days allocates */
-    rc = q->nseg ? load_days(store, game_id, kinds[k], q->seg_dims[0], q->seg_values[0], l, b)
-                 : load_days(store, game_id, kinds[k], 0, "", l, b);
-    for (size_t i = 1; rc == PS_OK && i < q->nseg; i++) {
-      rc = load_days(store, game_id, kinds[k], q->seg_dims[i], q->seg_values[i], l, &other);
+    rc = q->nseg ? load_days(store, game_id, kinds[k], q->seg_dims[0], q->seg_values[0], l, lo, hi, b)
+                 : load_days(store, game_id, kinds[k], 0, "", l, lo, hi, b);
+    for (size_t i = 1; rc == PS_OK && lo < hi && i < q->nseg; i++) {
+      rc = load_days(store, game_id, kinds[k], q->seg_dims[i], q->seg_values[i], l, lo, hi, &other);
       if (rc == PS_OK) days_and(b, &other, days, 0);
       days_bits_free(&other, days);
     }
@@ -299,7 +347,7 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
   days_bits_free(&other, days);
   static const char *const aggs[] = {"sessions", "length", "revenue"};
   combo_aggs c = {{l, 0}, NULL, 0};
-  if (rc == PS_OK && q->nseg)
+  if (rc == PS_OK && q->nseg && r.aggs)
     rc = ps_ga_combos_matching(store, game_id, q->seg_dims, q->seg_values, q->nseg,
                                (unsigned char **)&c.ids, &c.nids);
   for (int k = 0; rc == PS_OK && q->nseg && c.ids && k < 3; k++) {
@@ -308,7 +356,7 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
                            l->from + l->ndays, load_combo_agg, &c);
   }
   free((void *)c.ids);
-  for (int k = 0; rc == PS_OK && !q->nseg && k < 3; k++) {
+  for (int k = 0; rc == PS_OK && !q->nseg && r.aggs && k < 3; k++) {
     chunk_load whole = {l, k};
     rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], 0, "", l->from, l->from + l->ndays, load_agg,
                            &whole);
@@ -322,13 +370,15 @@ static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slic
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
   int rc = PS_OK;
   if (!q->group_dim && !slice_of(l, value)) return PS_ENOMEM; /* the slice exists, even empty */
+  reads r = reads_of(q, l);
   for (int k = 0; rc == PS_OK && k < 3; k++) {
     chunk_load c = {l, k};
-    rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, l->wide_from,
-                               l->wide_from + l->wide_days, load_chunk, &c);
+    if (r.lo[k] < r.hi[k])
+      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, r.lo[k], r.hi[k],
+                               load_chunk, &c);
   }
   static const char *const aggs[] = {"sessions", "length", "revenue"};
-  for (int k = 0; rc == PS_OK && k < 3; k++) {
+  for (int k = 0; rc == PS_OK && r.aggs && k < 3; k++) {
     chunk_load c = {l, k};
     rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], dim, value, l->from, l->from + l->ndays,
                              load_agg, &c);
