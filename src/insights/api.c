@@ -6,6 +6,8 @@
  *         "groups": [{"key", "total", "points"}]}      (groups: grouped metrics or group_by)
  *     money metrics (revenue, arpdau, arppu; &currency=) also answer "currency" and
  *     "left_out" before "total", converted by insights/money.h; null figures: unconverted
+ *     analytics-event metrics take the event dimensions and first_build, new as filters,
+ *     several at once where the catalogue says so (a segment: docs/http-api.md)
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
  *   GET /api/v1/games -> {"games": [{"id", "name", "project_id"}]}   (never a key)
  *
@@ -20,6 +22,7 @@
  * Live figures include every request already answered 204 (answers follow the commit).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,21 +149,45 @@ static void respond_result(ps_request *req, const ps_metric_query *q, const char
                                              : "the data could not be read, retry later");
 }
 
-/* Reads the query's dimension filters of the metric's source into q; a problem or NULL. */
-static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_metric_query *q) {
+/* Adds the query string's filter name to q when given (*full: no room left for it). */
+static void take_filter(ps_request *req, const char *name, ps_metric_query *q, int *full) {
+  const char *v = ps_request_query(req, name);
+  if (!v) return;
+  if (q->nfilters == PS_METRIC_MAX_FILTERS) *full = 1;
+  else q->filters[q->nfilters++] = (ps_metric_filter){name, v};
+}
+
+/* Reads the query's filters of the metric's source into q (its dimensions, then for analytics
+ * events the user attributes first_build and new) and checks them against the catalogue; a
+ * problem (possibly written into problem, cap bytes) or NULL. */
+static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_metric_query *q,
+                                char *problem, size_t cap) {
   /* Matchmaking metrics take no filter: the playtime ones sent to them are refused. */
   const char *const *names = ps_catalog_dimensions(
       m->source == PS_SOURCE_MATCHMAKING ? PS_SOURCE_PLAYTIME : m->source);
-  for (const char *const *d = names; *d; d++) {
-    const char *v = ps_request_query(req, *d);
-    if (!v) continue;
+  int full = 0;
+  for (const char *const *d = names; *d; d++) take_filter(req, *d, q, &full);
+  if (m->source == PS_SOURCE_EVENTS)
+    for (const char *const *a = ps_catalog_user_attributes(); *a; a++) take_filter(req, *a, q, &full);
+  if (full) return "too many filters";
+  for (size_t i = 0; i < q->nfilters; i++) {
     if (m->source == PS_SOURCE_MATCHMAKING)
       return "platform and portal filter metrics sessions; matchmaking metrics group by region, "
              "pool or queue";
-    if (m->source == PS_SOURCE_EVENTS && q->nfilters)
-      return "filter one dimension at a time (platform, build, os_version, custom_01..03, country)";
-    if (q->nfilters == PS_METRIC_MAX_FILTERS) return "too many filters";
-    q->filters[q->nfilters++] = (ps_metric_filter){*d, v};
+    if (!ps_catalog_takes(m, q->filters[i].dimension)) {
+      snprintf(problem, cap, "metric %s does not take the filter %s (GET /api/v1/metrics lists "
+               "the filters each metric takes)", m->name, q->filters[i].dimension);
+      return problem;
+    }
+    if (strcmp(q->filters[i].dimension, "new") == 0 && strcmp(q->filters[i].value, "new") != 0 &&
+        strcmp(q->filters[i].value, "returning") != 0)
+      return "new must be new or returning";
+  }
+  if (m->source == PS_SOURCE_EVENTS && q->nfilters > 1 && !(m->flags & PS_METRIC_SEGMENTS)) {
+    snprintf(problem, cap, "metric %s takes one filter at a time, not %s and %s together "
+             "(GET /api/v1/metrics lists what each metric takes)", m->name,
+             q->filters[0].dimension, q->filters[1].dimension);
+    return problem;
   }
   return NULL;
 }
@@ -205,7 +232,8 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
     q.prefix = ps_request_query(req, "prefix");
     q.steps = ps_request_query(req, "steps");
   }
-  const char *problem = read_filters(req, m, &q);
+  char filter_problem[256];
+  const char *problem = read_filters(req, m, &q, filter_problem, sizeof filter_problem);
   int64_t step = events ? 86400 : interval_ms_of(interval) / 1000;
   if (problem) {
   } else if (parse_seconds(ps_request_query(req, "to"), now_s, &to_s) ||
@@ -294,4 +322,11 @@ void ps_insights_games_handler(ps_request *req, ps_app *app) {
   }
   ps_buf_free(&b);
   ps_request_respond_error(req, 503, "unavailable", "games could not be read, retry later");
+}
+
+/* For the other handlers of the read API (module.h). */
+int ps_insights_authorize(ps_request *req, ps_app *app) { return authorize(req, app); }
+
+int ps_insights_parse_seconds(const char *text, int64_t fallback, int64_t *out) {
+  return parse_seconds(text, fallback, out);
 }

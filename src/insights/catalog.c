@@ -8,21 +8,26 @@
 #define O PS_METRIC_OWN_GROUPS
 #define F (PS_METRIC_FAMILY | PS_METRIC_OWN_GROUPS)
 #define M PS_METRIC_MONEY
+/* Segments (docs/http-api.md): user counts take every filter at once; figures summed over
+ * events take a combination of event dimensions only (first_build and new are the user's, not
+ * the event's); families one event dimension. */
+#define S PS_METRIC_SEGMENTS
+#define USERS (PS_METRIC_SEGMENTS | PS_METRIC_FIRST_BUILD | PS_METRIC_NEW)
 
 static const ps_catalog_metric metrics[] = {
-    {"dau", PS_SOURCE_EVENTS, G},
-    {"wau", PS_SOURCE_EVENTS, G},
-    {"mau", PS_SOURCE_EVENTS, G},
-    {"new_users", PS_SOURCE_EVENTS, G},
-    {"sessions", PS_SOURCE_EVENTS, G},
-    {"avg_session_length", PS_SOURCE_EVENTS, G},
-    {"sessions_per_user", PS_SOURCE_EVENTS, G},
-    {"revenue", PS_SOURCE_EVENTS, G | O | M},
-    {"paying_users", PS_SOURCE_EVENTS, G},
-    {"arpdau", PS_SOURCE_EVENTS, G | M},
-    {"arppu", PS_SOURCE_EVENTS, G | M},
-    {"conversion", PS_SOURCE_EVENTS, G},
-    {"retention", PS_SOURCE_EVENTS, O},
+    {"dau", PS_SOURCE_EVENTS, G | USERS},
+    {"wau", PS_SOURCE_EVENTS, G | USERS},
+    {"mau", PS_SOURCE_EVENTS, G | USERS},
+    {"new_users", PS_SOURCE_EVENTS, G | USERS},
+    {"sessions", PS_SOURCE_EVENTS, G | S},
+    {"avg_session_length", PS_SOURCE_EVENTS, G | S},
+    {"sessions_per_user", PS_SOURCE_EVENTS, G | S},
+    {"revenue", PS_SOURCE_EVENTS, G | O | S | M},
+    {"paying_users", PS_SOURCE_EVENTS, G | USERS},
+    {"arpdau", PS_SOURCE_EVENTS, G | S | M},
+    {"arppu", PS_SOURCE_EVENTS, G | S | M},
+    {"conversion", PS_SOURCE_EVENTS, G | USERS},
+    {"retention", PS_SOURCE_EVENTS, O | S | PS_METRIC_FIRST_BUILD},
     {"progression", PS_SOURCE_EVENTS, F},
     {"funnel", PS_SOURCE_EVENTS, F},
     {"resources", PS_SOURCE_EVENTS, F},
@@ -46,6 +51,7 @@ static const ps_catalog_metric metrics[] = {
 
 static const char *const event_dimensions[] = {"platform",  "build",     "os_version", "custom_01",
                                                "custom_02", "custom_03", "country",    NULL};
+static const char *const user_attributes[] = {"first_build", "new", NULL};
 static const char *const playtime_dimensions[] = {"platform", "portal", NULL};
 static const char *const matchmaking_dimensions[] = {"region", "pool", "queue", NULL};
 
@@ -72,4 +78,20 @@ int ps_catalog_dimension(ps_metric_source source, const char *dimension) {
   for (const char *const *d = ps_catalog_dimensions(source); *d; d++)
     if (strcmp(*d, dimension) == 0) return 1;
   return 0;
+}
+
+const char *const *ps_catalog_user_attributes(void) { return user_attributes; }
+
+int ps_catalog_takes(const ps_catalog_metric *m, const char *dimension) {
+  if (m->source == PS_SOURCE_MATCHMAKING) return 0; /* they group, never filter */
+  if (ps_catalog_dimension(m->source, dimension)) return 1;
+  if (m->source != PS_SOURCE_EVENTS) return 0;
+  if (strcmp(dimension, "first_build") == 0) return (m->flags & PS_METRIC_FIRST_BUILD) != 0;
+  if (strcmp(dimension, "new") == 0) return (m->flags & PS_METRIC_NEW) != 0;
+  return 0;
+}
+
+const ps_catalog_metric *ps_catalog_all(size_t *n) {
+  *n = sizeof metrics / sizeof *metrics;
+  return metrics;
 }

@@ -3,9 +3,13 @@
  * computed from, the parameters it takes and how its answer groups. It is the one list the
  * API validates against; an event store answers any entry (store/metric.h) however it likes.
  *
- * Analytics events (source events; daily buckets; filters and group_by over platform, build,
- * os_version, custom_01..03 and country (of the request's client address, `serve --geoip`),
- * one dimension at a time):
+ * Analytics events (source events; daily buckets; filters over the event dimensions (platform,
+ * build, os_version, custom_01..03, country of the client address (`serve --geoip`):
+ * ps_catalog_dimensions) and the user attributes
+ * first_build and new (ps_catalog_user_attributes); group_by over one event dimension; which
+ * metric takes which filter, and whether several at once, is ps_catalog_takes /
+ * PS_METRIC_SEGMENTS below; what a segment means for each metric is docs/http-api.md
+ * "Segments"):
  *   dau, wau, mau        distinct active users on the day / the 7 / the 30 days ending with it;
  *                        total: distinct active users over the range
  *   new_users            users whose first `user` event is on the day; total: sum
@@ -41,7 +45,12 @@ enum {
   PS_METRIC_OWN_GROUPS = 1, /* answers with groups of its own */
   PS_METRIC_GROUPABLE = 2,  /* takes a dimension group_by */
   PS_METRIC_FAMILY = 4,     /* takes measure, by, prefix, steps */
-  PS_METRIC_MONEY = 8,      /* converted into one currency (insights/money.h) */
+  /* Analytics events: which filters a metric takes (every events metric takes one event
+   * dimension at a time). */
+  PS_METRIC_SEGMENTS = 8,     /* several event dimensions at once (AND) */
+  PS_METRIC_FIRST_BUILD = 16, /* first_build: the build of the user's first `user` event */
+  PS_METRIC_NEW = 32,         /* new=new|returning: whether the day is the user's first day */
+  PS_METRIC_MONEY = 64,       /* converted into one currency (insights/money.h) */
 };
 
 typedef struct ps_catalog_metric {
@@ -57,5 +66,12 @@ const ps_catalog_metric *ps_catalog_find(const char *name, const char *source);
 int ps_catalog_dimension(ps_metric_source source, const char *dimension);
 /* The source's dimensions, NULL-terminated (for filters read from a query string). */
 const char *const *ps_catalog_dimensions(ps_metric_source source);
+/* The user attributes analytics-event metrics may filter by, NULL-terminated: first_build,
+ * new. They are not dimensions: no group_by, no event carries them. */
+const char *const *ps_catalog_user_attributes(void);
+/* Whether m takes a filter on dimension (a dimension of its source or a user attribute). */
+int ps_catalog_takes(const ps_catalog_metric *m, const char *dimension);
+/* The whole catalogue (n entries), in its order, for GET /api/v1/metrics. */
+const ps_catalog_metric *ps_catalog_all(size_t *n);
 
 #endif

@@ -6,6 +6,8 @@ static const ps_route routes[] = {
     {"insights_live", "GET", "/api/v1/games/{}/live", ps_insights_live_handler},
     {"insights_games", "GET", "/api/v1/games", ps_insights_games_handler},
     {"rates_put", "PUT", "/api/v1/rates", ps_insights_rates_put_handler},
+    {"insights_values", "GET", "/api/v1/games/{}/dimensions/{}/values", ps_insights_values_handler},
+    {"insights_catalog", "GET", "/api/v1/metrics", ps_insights_catalog_handler},
 };
 
 const ps_module ps_insights_module = {"insights", routes, sizeof routes / sizeof *routes, NULL,

@@ -17,5 +17,15 @@ void ps_insights_live_handler(ps_request *req, ps_app *app);
 void ps_insights_games_handler(ps_request *req, ps_app *app);
 /* rates_api.c: PUT /api/v1/rates (admin token) */
 void ps_insights_rates_put_handler(ps_request *req, ps_app *app);
+/* values.c: GET /api/v1/games/{id}/dimensions/{dimension}/values */
+void ps_insights_values_handler(ps_request *req, ps_app *app);
+/* catalog_api.c: GET /api/v1/metrics */
+void ps_insights_catalog_handler(ps_request *req, ps_app *app);
+
+/* api.c's helpers for the other handlers: 401/403 answered unless the request carries an API
+ * token that may read (returns nonzero then); unix seconds of text (fallback when NULL) into
+ * *out, -1 when text is not a number of seconds. */
+int ps_insights_authorize(ps_request *req, ps_app *app);
+int ps_insights_parse_seconds(const char *text, int64_t fallback, int64_t *out);
 
 #endif

@@ -196,7 +196,23 @@ static void put_dau_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
   ps_ch_sql_put(sql, " GROUP BY k, d");
 }
 
+/* SEGMENT: paying users of each day, the (user, day) pairs of ps_ch_ga_from_segment over
+ * business events (a business event of the day per filtered value). */
+static void put_segment_paying_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
+  put_union(sql);
+  ps_ch_sql_put(sql, "SELECT 'd', '' AS k, toInt64(day) AS d, toFloat64(0),"
+                     " toFloat64(uniqExact(user_id))");
+  put_zeros(sql, FIGURES - 2);
+  ps_ch_ga_from_segment(sql, sc, sc->from_day, sc->to_day, 1);
+  ps_ch_sql_put(sql, " GROUP BY k, d");
+}
+
 static void put_day_part(ps_ch_sql *sql, const ps_ch_ga_scope *sc, unsigned needs) {
+  if (sc->mode == PS_CH_GA_SEGMENT && (needs & NEED_PAYING)) {
+    /* paying users by (user, day) as the segment's users; the events' counts as sliced */
+    put_segment_paying_part(sql, sc);
+    needs &= ~(unsigned)NEED_PAYING;
+  }
   if (needs & NEED_DAU) put_dau_part(sql, sc);
   /* without the users' figures, which user_days answers: the rest is bounded by category */
   if (needs & (NEED_PAYING | NEED_SESSIONS))
@@ -215,7 +231,9 @@ static void put_total(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int payers) {
                 payers ? "toFloat64(0), toFloat64(uniqExact(user_id))"
                        : "toFloat64(uniqExact(user_id)), toFloat64(0)");
   put_zeros(sql, FIGURES - 2);
-  if (payers) {
+  if (payers && sc->mode == PS_CH_GA_SEGMENT) {
+    ps_ch_ga_from_segment(sql, sc, sc->from_day, sc->to_day, 1);
+  } else if (payers) {
     ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 1);
     put_categories(sql, NEED_PAYERS);
   } else {
@@ -540,13 +558,20 @@ static int daily_metric(const ps_ch_ga_scope *sc, const char *metric, unsigned n
  * dedup is needed: first day and value as put_first_days, active days a set, and the counts
  * are of users (one row each after GROUP BY user_id). */
 static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
-  ps_ch_sql cond = {0};
+  ps_ch_sql cond = {0}, first = {0};
+  int segment = sc->mode == PS_CH_GA_SEGMENT;
   char expr[64];
   snprintf(expr, sizeof expr, "substring(%s, 1, %d)", sc->column ? sc->column : "''",
            PS_CH_GA_VALUE_BYTES);
-  ps_ch_sql_put(&cond, "day > %lld AND ", (long long)sc->from_day);
-  ps_ch_ga_value_condition(&cond, sc, expr);
+  ps_ch_sql_put(&cond, "day > %lld", (long long)sc->from_day);
+  if (!segment) { /* a segment's active days come from ps_ch_ga_from_segment */
+    ps_ch_sql_put(&cond, " AND ");
+    ps_ch_ga_value_condition(&cond, sc, expr);
+  }
+  if (segment) ps_ch_ga_dimension(&first, sc); /* the first event's flag */
+  else ps_ch_sql_put(&first, "%s", sc->column ? expr : "''");
   if (cond.rc != PS_OK) sql->rc = cond.rc;
+  if (first.rc != PS_OK) sql->rc = first.rc;
   const char *active = cond.text.data ? cond.text.data : "0";
   /* Per user: its `user` events (u = 1: first day and its dimension, from user_firsts) and its
    * active days (u = 0, from user_days: a row per user, day and values, not per event). */
@@ -555,11 +580,11 @@ static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
                 " minIf(dd, u = 1) AS fd, argMinIf(v, (dd, -toInt64(kept)), u = 1) AS fv,"
                 " groupUniqArrayIf(dd, u = 0) AS active FROM (SELECT user_id,"
                 " toInt64(day) AS dd, toUInt8(1) AS u, %s AS v, keep AS kept",
-                sc->column ? expr : "''");
+                first.text.data ? first.text.data : "''");
   ps_ch_ga_from_user_firsts(sql, sc, 0, sc->to_day);
   ps_ch_sql_put(sql, " UNION ALL SELECT user_id, toInt64(day) AS dd,"
                      " toUInt8(0) AS u, '' AS v, toUInt64(0) AS kept");
-  ps_ch_ga_from_user_days(sql, sc, sc->from_day + 1, sc->to_day + RETENTION_DAYS, 0);
+  ps_ch_ga_from_user_days(sql, sc, sc->from_day + 1, sc->to_day + RETENTION_DAYS, segment);
   ps_ch_sql_put(sql, " AND %s) GROUP BY user_id"
                      " HAVING countIf(u = 1) > 0 AND fd >= %lld AND fd < %lld AND ",
                 active, (long long)sc->from_day, (long long)sc->to_day);
@@ -569,6 +594,7 @@ static void put_retention(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
                 " arrayMap(a -> toInt64(a - fd), active))) AS t GROUP BY fd, t",
                 RETENTION_DAYS);
   ps_ch_sql_free(&cond);
+  ps_ch_sql_free(&first);
 }
 
 static int retention(const ps_ch_ga_scope *sc, ps_metric_result *out) {
@@ -627,15 +653,68 @@ static int retention(const ps_ch_ga_scope *sc, ps_metric_result *out) {
 
 /* ---- the entry ---- */
 
+/* Whether metric counts users only (it takes first_build and new, as sqlite/ga_query.c's). */
+static int counts_users(const char *metric) {
+  for (size_t i = 0; i < sizeof daily_metrics / sizeof *daily_metrics; i++)
+    if (!strcmp(daily_metrics[i].name, metric))
+      return !(daily_metrics[i].needs & (NEED_SESSIONS | NEED_LENGTH | NEED_REVENUE));
+  return 0;
+}
+
+/* group_by first_build: a group per first build seen, each the query filtered by it; the
+ * whole: the query without the group_by. */
+static int group_by_first_build(ch_store *s, const ps_metric_query *q, const ps_ch_ga_scope *sc,
+                                ps_metric_result *out) {
+  ps_metric_query sub = *q;
+  sub.group_by = NULL;
+  int rc = ps_ch_ga_metric(s, &sub, out);
+  ps_ch_sql sql = {0};
+  ps_buf reply = {0};
+  ps_ch_sql_put(&sql, "SELECT DISTINCT fb FROM (SELECT user_id, argMin(substring(build, 1, %d),"
+                      " (day, -toInt64(keep))) AS fb", PS_CH_GA_VALUE_BYTES);
+  ps_ch_ga_from_user_firsts(&sql, sc, 0, PS_CH_LAST_DAY + 1);
+  ps_ch_sql_put(&sql, " GROUP BY user_id) WHERE fb != '' ORDER BY fb");
+  if (rc == PS_OK) rc = ps_ch_ga_run(sc, &sql, &reply);
+  ps_ch_rows rows;
+  if (rc == PS_OK) ps_ch_rows_init(&rows, &reply);
+  sub.nfilters = 1;
+  sub.filters[0] = (ps_metric_filter){"first_build", NULL};
+  while (rc == PS_OK && ps_ch_rows_next(&rows)) {
+    char build[PS_CH_GA_VALUE_BYTES + 1];
+    snprintf(build, sizeof build, "%s", ps_ch_field(&rows, 0));
+    sub.filters[0].value = build;
+    ps_metric_result one;
+    rc = ps_ch_ga_metric(s, &sub, &one);
+    ps_metric_series *g = rc == PS_OK ? ps_metric_result_group(out, build) : NULL;
+    if (rc == PS_OK && !g) rc = PS_ENOMEM;
+    if (rc == PS_OK) {
+      memcpy(g->values, one.whole.values, out->nbuckets * sizeof *g->values);
+      g->total = one.whole.total;
+    }
+    ps_metric_result_free(&one);
+  }
+  ps_ch_sql_free(&sql);
+  ps_buf_free(&reply);
+  if (rc != PS_OK) ps_metric_result_free(out);
+  return rc;
+}
+
 int ps_ch_ga_metric(ch_store *s, const ps_metric_query *q, ps_metric_result *out) {
   memset(out, 0, sizeof *out);
   ps_ch_ga_scope sc;
   int rc = ps_ch_ga_scope_of(s, q, &sc);
   if (rc != PS_OK) return rc;
+  int attributes = sc.first_build || sc.new_day != PS_CH_GA_ANY_DAY;
+  if (sc.group_first_build)
+    return counts_users(q->metric) ? group_by_first_build(s, q, &sc, out) : PS_EINVAL;
   if (ps_ch_ga_is_family(q->metric))
-    return sc.mode == PS_CH_GA_GROUPED ? PS_EINVAL : ps_ch_ga_family_metric(&sc, q, out);
+    return sc.mode == PS_CH_GA_GROUPED || sc.mode == PS_CH_GA_SEGMENT
+               ? PS_EINVAL
+               : ps_ch_ga_family_metric(&sc, q, out);
   if (!strcmp(q->metric, "retention"))
-    return sc.mode == PS_CH_GA_GROUPED ? PS_EINVAL : retention(&sc, out);
+    return sc.mode == PS_CH_GA_GROUPED || sc.new_day != PS_CH_GA_ANY_DAY ? PS_EINVAL
+                                                                         : retention(&sc, out);
+  if (attributes && !counts_users(q->metric)) return PS_EINVAL; /* sums take no attribute */
   for (size_t i = 0; i < sizeof daily_metrics / sizeof *daily_metrics; i++)
     if (!strcmp(daily_metrics[i].name, q->metric))
       return daily_metric(&sc, q->metric, daily_metrics[i].needs, out);

@@ -28,13 +28,28 @@ int ps_ch_ga_scope_of(ch_store *s, const ps_metric_query *q, ps_ch_ga_scope *out
   out->from_day = q->from_ms / PS_CH_GA_DAY_MS;
   out->to_day = (q->to_ms + PS_CH_GA_DAY_MS - 1) / PS_CH_GA_DAY_MS;
   out->today = q->now_ms / PS_CH_GA_DAY_MS ? q->now_ms / PS_CH_GA_DAY_MS : out->to_day;
-  if (out->to_day <= out->from_day || q->nfilters > 1 || (q->nfilters && q->group_by))
-    return PS_EINVAL;
-  if (q->nfilters == 1) {
-    if (!(out->column = column_of(q->filters[0].dimension)) || !q->filters[0].value)
+  if (out->to_day <= out->from_day || (q->nfilters && q->group_by)) return PS_EINVAL;
+  for (size_t i = 0; i < q->nfilters; i++) {
+    const char *name = q->filters[i].dimension, *value = q->filters[i].value;
+    if (!value) return PS_EINVAL;
+    if (!strcmp(name, "first_build")) {
+      out->first_build = value;
+    } else if (!strcmp(name, "new")) {
+      out->new_day = !strcmp(value, "new") ? PS_CH_GA_NEW_DAY : PS_CH_GA_RETURNING_DAY;
+    } else if ((out->columns[out->nconds] = column_of(name))) {
+      out->values[out->nconds++] = value;
+    } else {
       return PS_EINVAL;
+    }
+  }
+  if (q->nfilters == 1 && out->nconds == 1) {
     out->mode = PS_CH_GA_FILTERED;
-    out->value = q->filters[0].value;
+    out->column = out->columns[0];
+    out->value = out->values[0];
+  } else if (q->nfilters) {
+    out->mode = PS_CH_GA_SEGMENT;
+  } else if (q->group_by && !strcmp(q->group_by, "first_build")) {
+    out->group_first_build = 1;
   } else if (q->group_by) {
     if (!(out->column = column_of(q->group_by))) return PS_EINVAL;
     out->mode = PS_CH_GA_GROUPED;
@@ -78,13 +93,44 @@ static void put_date(ps_ch_sql *sql, int64_t day) {
   ps_ch_sql_put(sql, "toDate('%s')", text);
 }
 
+/* Appends "substring(column, 1, 64) = value" (the rollups' cut; a value is never ''). */
+static void put_equal(ps_ch_sql *sql, const char *column, const char *value) {
+  ps_ch_sql_put(sql, "(substring(%s, 1, %d) = ", column, PS_CH_GA_VALUE_BYTES);
+  ps_ch_sql_literal(sql, value);
+  ps_ch_sql_put(sql, " AND %s != '')", column);
+}
+
+/* SEGMENT: the row carries every filtered value (and the first build, when with_build). */
+static void put_carries_all(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int with_build) {
+  ps_ch_sql_put(sql, "(1");
+  for (size_t i = 0; i < sc->nconds; i++) {
+    ps_ch_sql_put(sql, " AND ");
+    put_equal(sql, sc->columns[i], sc->values[i]);
+  }
+  if (with_build && sc->first_build) {
+    ps_ch_sql_put(sql, " AND ");
+    put_equal(sql, "build", sc->first_build);
+  }
+  ps_ch_sql_put(sql, ")");
+}
+
 void ps_ch_ga_dimension(ps_ch_sql *sql, const ps_ch_ga_scope *sc) {
+  if (sc->mode == PS_CH_GA_SEGMENT) {
+    ps_ch_sql_put(sql, "toString(toUInt8");
+    put_carries_all(sql, sc, 1);
+    ps_ch_sql_put(sql, ")");
+    return;
+  }
   ps_ch_sql_put(sql, "substring(%s, 1, %d)", sc->column, PS_CH_GA_VALUE_BYTES);
 }
 
 void ps_ch_ga_value_condition(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *expr) {
   if (sc->mode == PS_CH_GA_WHOLE) {
     ps_ch_sql_put(sql, "1");
+    return;
+  }
+  if (sc->mode == PS_CH_GA_SEGMENT) {
+    ps_ch_sql_put(sql, "(%s = '1' AND %d)", expr, sc->new_day != PS_CH_GA_RETURNING_DAY);
     return;
   }
   ps_ch_sql_put(sql, "(%s != ''", expr);
@@ -106,7 +152,10 @@ static void from_table(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *tab
   }
   ps_ch_sql_put(sql, "%s AND day >= %lld AND day < %lld", folds ? " AND folds = 1" : "",
                 (long long)from_day, (long long)to_day);
-  if (sliced && sc->mode != PS_CH_GA_WHOLE) {
+  if (sliced && sc->mode == PS_CH_GA_SEGMENT) {
+    ps_ch_sql_put(sql, " AND ");
+    put_carries_all(sql, sc, 0); /* events carrying every value: the sums' segment */
+  } else if (sliced && sc->mode != PS_CH_GA_WHOLE) {
     char expr[64];
     snprintf(expr, sizeof expr, "substring(%s, 1, %d)", sc->column, PS_CH_GA_VALUE_BYTES);
     ps_ch_sql_put(sql, " AND ");
@@ -121,6 +170,10 @@ void ps_ch_ga_from(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day, i
 
 void ps_ch_ga_from_user_days(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
                              int64_t to_day, int sliced) {
+  if (sliced && sc->mode == PS_CH_GA_SEGMENT) {
+    ps_ch_ga_from_segment(sql, sc, from_day, to_day, 0);
+    return;
+  }
   char table[256];
   ps_ch_table(sc->store, "user_days", table, sizeof table);
   from_table(sql, sc, table, 0, from_day, to_day, sliced);
@@ -152,4 +205,47 @@ int ps_ch_ga_result_days(const ps_ch_ga_scope *sc, ps_metric_result *out) {
   out->nbuckets = (size_t)(sc->to_day - sc->from_day);
   out->whole.values = calloc(out->nbuckets, sizeof *out->whole.values);
   return out->whole.values ? PS_OK : PS_ENOMEM;
+}
+
+/* ---- segments ---- */
+
+/* The first `user` event of each user, over every day (first days and builds need all). */
+static void put_firsts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *what) {
+  char table[256];
+  ps_ch_table(sc->store, "user_firsts", table, sizeof table);
+  ps_ch_sql_put(sql, "SELECT user_id, %s", what);
+  from_table(sql, sc, table, 0, 0, PS_CH_LAST_DAY + 1, 0);
+  ps_ch_sql_put(sql, " GROUP BY user_id");
+}
+
+void ps_ch_ga_from_segment(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
+                           int64_t to_day, int paying) {
+  char table[256];
+  ps_ch_table(sc->store, paying ? "events" : "user_days", table, sizeof table);
+  ps_ch_sql_put(sql, " FROM (SELECT user_id, day");
+  from_table(sql, sc, table, paying, from_day, to_day, 0);
+  if (paying) ps_ch_sql_put(sql, " AND category = 'business'");
+  if (sc->new_day != PS_CH_GA_ANY_DAY) {
+    ps_ch_sql_put(sql, " AND (user_id, day) %sIN (",
+                  sc->new_day == PS_CH_GA_RETURNING_DAY ? "NOT " : "");
+    put_firsts(sql, sc, "min(day)");
+    ps_ch_sql_put(sql, ")");
+  }
+  if (sc->first_build) {
+    char first_build[128];
+    snprintf(first_build, sizeof first_build,
+             "argMin(substring(build, 1, %d), (day, -toInt64(keep))) AS fb", PS_CH_GA_VALUE_BYTES);
+    ps_ch_sql_put(sql, " AND user_id IN (SELECT user_id FROM (");
+    put_firsts(sql, sc, first_build);
+    ps_ch_sql_put(sql, ") WHERE fb = ");
+    ps_ch_sql_literal(sql, sc->first_build);
+    ps_ch_sql_put(sql, ")");
+  }
+  ps_ch_sql_put(sql, " GROUP BY user_id, day HAVING 1");
+  for (size_t i = 0; i < sc->nconds; i++) {
+    ps_ch_sql_put(sql, " AND max");
+    put_equal(sql, sc->columns[i], sc->values[i]);
+    ps_ch_sql_put(sql, " = 1");
+  }
+  ps_ch_sql_put(sql, ") WHERE 1");
 }

@@ -1,6 +1,6 @@
 /*
  * ga_sql.h: what the SQL of the analytics-event metrics (ga_metrics.c, ga_families.c) shares:
- * the scope of a query (game, days, the one dimension filtered or grouped by), the WHERE
+ * the scope of a query (game, days, the dimension filtered or grouped by, or a segment), the WHERE
  * clause that bounds it on the events table's primary key, and the dimension as the SQLite
  * rollups key it.
  *
@@ -36,7 +36,12 @@
 #define PS_CH_GA_VALUE_BYTES 64 /* a dimension value as the rollups keep it */
 #define PS_CH_GA_KEY_BYTES 128  /* an aggregate key (currency, family key) as they keep it */
 
-typedef enum { PS_CH_GA_WHOLE, PS_CH_GA_FILTERED, PS_CH_GA_GROUPED } ps_ch_ga_mode;
+/* SEGMENT: several dimension filters, or a user attribute (first_build, new), with the
+ * semantics of sqlite/ga_query.h: users by the AND over (user, day) of the days' values
+ * (ps_ch_ga_from_segment), events that carry every value (ps_ch_ga_from, sliced), first
+ * events (new users, cohorts) carrying every value (ps_ch_ga_dimension's flag). */
+typedef enum { PS_CH_GA_WHOLE, PS_CH_GA_FILTERED, PS_CH_GA_GROUPED, PS_CH_GA_SEGMENT } ps_ch_ga_mode;
+enum { PS_CH_GA_ANY_DAY, PS_CH_GA_NEW_DAY, PS_CH_GA_RETURNING_DAY };
 
 typedef struct ps_ch_ga_scope {
   ch_store *store;
@@ -47,6 +52,13 @@ typedef struct ps_ch_ga_scope {
   ps_ch_ga_mode mode;
   const char *column;       /* FILTERED, GROUPED: the dimension's column */
   const char *value;        /* FILTERED: the value */
+  /* SEGMENT: the dimensions' columns and values, first_build (NULL: any), new_day */
+  const char *columns[PS_METRIC_MAX_FILTERS];
+  const char *values[PS_METRIC_MAX_FILTERS];
+  size_t nconds;
+  const char *first_build;
+  int new_day;
+  int group_first_build; /* group_by first_build (WHOLE otherwise): ga_metrics.c */
 } ps_ch_ga_scope;
 
 /* A statement being written: an append that fails (out of memory) is remembered in rc and
@@ -62,8 +74,7 @@ void ps_ch_sql_literal(ps_ch_sql *sql, const char *text);
 void ps_ch_sql_free(ps_ch_sql *sql);
 
 /* The scope of q (days as the SQLite backend rounds them). PS_EINVAL for what the SQLite
- * backend refuses too: more than one filter, an unknown dimension, a filter with a group_by,
- * an empty range. */
+ * backend refuses too: an unknown dimension, a filter with a group_by, an empty range. */
 int ps_ch_ga_scope_of(ch_store *s, const ps_metric_query *q, ps_ch_ga_scope *out);
 
 /* Appends "FROM <events> WHERE game_id = .. AND date .. AND folds = 1 AND day >= from AND
@@ -89,11 +100,21 @@ void ps_ch_ga_from_user_firsts(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t
  * are the rows FINAL would keep. */
 void ps_ch_ga_dedup_open(ps_ch_sql *sql);
 void ps_ch_ga_dedup_close(ps_ch_sql *sql);
-/* Appends the scope's dimension as the rollups key it: substring(column, 1, 64). */
+/* Appends the scope's dimension as the rollups key it: substring(column, 1, 64); SEGMENT:
+ * the flag '1' or '0' of a row (of events, user_firsts) carrying every filtered value and, for
+ * first_build, that build (on a user's first `user` event, its build is the first build). */
 void ps_ch_ga_dimension(ps_ch_sql *sql, const ps_ch_ga_scope *sc);
 /* Appends the condition on a dimension value expr (already cut to 64 bytes) that the scope's
- * mode asks: FILTERED: = value and not ''; GROUPED: not ''; WHOLE: 1. */
+ * mode asks: FILTERED: = value and not ''; GROUPED: not ''; WHOLE: 1; SEGMENT: expr (the
+ * flag of ps_ch_ga_dimension) is '1', and never with new=returning (for first events). */
 void ps_ch_ga_value_condition(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const char *expr);
+/* SEGMENT: " FROM (SELECT user_id, day ...) WHERE 1": the (user, day) pairs of the days
+ * [from_day, to_day) in the segment: from user_days (paying: business events) with, for each
+ * filter, a row (event) of the day carrying its value, the first build and the day's being
+ * (new) or not (returning) the user's first day. Copies and the rows' multiplicity add
+ * nothing (GROUP BY user_id, day). */
+void ps_ch_ga_from_segment(ps_ch_sql *sql, const ps_ch_ga_scope *sc, int64_t from_day,
+                           int64_t to_day, int paying);
 
 /* Runs sql (its rc when writing it failed); *answer receives the TabSeparated rows. */
 int ps_ch_ga_run(const ps_ch_ga_scope *sc, const ps_ch_sql *sql, ps_buf *answer);

@@ -13,7 +13,9 @@
 #include "common/array.h"
 #include "common/errors.h"
 #include "common/rfc3339.h"
+#include "store/sqlite/ga_combos.h"
 #include "store/sqlite/ga_family.h"
+#include "store/sqlite/ga_rollup.h"
 
 #define BEFORE 29 /* days of bitmaps before the range (mau) */
 #define AFTER 31  /* days after it (retention) */
@@ -117,13 +119,11 @@ typedef struct chunk_load {
   int kind;
 } chunk_load;
 
-static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsigned char *bits,
-                      size_t len, void *ctx) {
-  chunk_load *c = ctx;
-  slice *s = slice_of(c->l, value);
-  if (!s) return PS_ENOMEM;
-  size_t d = (size_t)(day - c->l->wide_from), need = (size_t)(chunk + 1) * PS_GA_CHUNK_BYTES;
-  days_bits *b = &s->bits[c->kind];
+/* ORs a chunk's bits into day d of b (a day's chunks are distinct rows: OR is their copy, and
+ * the union when one buffer gathers several days). */
+static int put_chunk(days_bits *b, size_t d, int64_t chunk, const unsigned char *bits,
+                     size_t len) {
+  size_t need = (size_t)(chunk + 1) * PS_GA_CHUNK_BYTES;
   if (b->len[d] < need) {
     unsigned char *grown = realloc(b->bits[d], need);
     if (!grown) return PS_ENOMEM;
@@ -131,9 +131,17 @@ static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsig
     b->bits[d] = grown;
     b->len[d] = need;
   }
-  memcpy(b->bits[d] + (size_t)chunk * PS_GA_CHUNK_BYTES, bits,
-         len < PS_GA_CHUNK_BYTES ? len : PS_GA_CHUNK_BYTES);
-  return 0;
+  unsigned char *at = b->bits[d] + (size_t)chunk * PS_GA_CHUNK_BYTES;
+  for (size_t i = 0; i < len && i < PS_GA_CHUNK_BYTES; i++) at[i] |= bits[i];
+  return PS_OK;
+}
+
+static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsigned char *bits,
+                      size_t len, void *ctx) {
+  chunk_load *c = ctx;
+  slice *s = slice_of(c->l, value);
+  if (!s) return PS_ENOMEM;
+  return put_chunk(&s->bits[c->kind], (size_t)(day - c->l->wide_from), chunk, bits, len);
 }
 
 static int load_agg(const char *value, int64_t day, const char *key, int64_t n, double sum,
@@ -167,18 +175,210 @@ static int load_agg(const char *value, int64_t day, const char *key, int64_t n, 
   return 0;
 }
 
+/* ---- what a query reads ---- */
+
+/* The days [lo, hi) of each bitmap kind (active, paying, new) a query reads (lo == hi: none)
+ * and whether it reads the aggregates. A metric reads only what it computes from: dau the
+ * active bitmaps of the range, mau those of 29 days before too, retention the new bitmaps of
+ * the range and the active ones of the 31 days after, ... A group_by reads everything over the
+ * widened range: its groups are the values seen there (ClickHouse lists the same). */
+typedef struct reads {
+  int64_t lo[3], hi[3];
+  int aggs;
+} reads;
+
+static reads reads_of(const ps_ga_query *q, const slices *l) {
+  static const struct {
+    const char *metric;
+    const char *kinds; /* of "apn" */
+    int before, after, aggs;
+  } table[] = {
+      {"dau", "a", 0, 0, 0},        {"wau", "a", 6, 0, 0},
+      {"mau", "a", BEFORE, 0, 0},   {"new_users", "n", 0, 0, 0},
+      {"sessions", "", 0, 0, 1},    {"avg_session_length", "", 0, 0, 1},
+      {"revenue", "", 0, 0, 1},     {"sessions_per_user", "a", 0, 0, 1},
+      {"paying_users", "p", 0, 0, 0}, {"arpdau", "a", 0, 0, 1},
+      {"arppu", "p", 0, 0, 1},      {"conversion", "ap", 0, 0, 0},
+      {"retention", "an", 0, AFTER, 0},
+  };
+  reads r = {.aggs = 1};
+  for (int k = 0; k < 3; k++) {
+    r.lo[k] = l->wide_from;
+    r.hi[k] = l->wide_from + l->wide_days;
+  }
+  if (q->group_dim) return r;
+  for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+    if (strcmp(table[i].metric, q->metric)) continue;
+    r.aggs = table[i].aggs;
+    for (int k = 0; k < 3; k++) {
+      int used = strchr(table[i].kinds, kinds[k]) != NULL;
+      r.lo[k] = l->from - (k == 0 ? table[i].before : 0);
+      r.hi[k] = used ? l->from + l->ndays + (k == 0 ? table[i].after : 0) : r.lo[k];
+    }
+  }
+  return r;
+}
+
+/* ---- segments (ga_query.h) ---- */
+
+static int segmented(const ps_ga_query *q) {
+  return q->nseg || q->first_build || q->new_day != PS_GA_ANY_DAY;
+}
+
+static int days_bits_alloc(days_bits *b, size_t days) {
+  b->bits = calloc(days ? days : 1, sizeof *b->bits);
+  b->len = calloc(days ? days : 1, sizeof *b->len);
+  return b->bits && b->len ? PS_OK : PS_ENOMEM;
+}
+
+static void days_bits_free(days_bits *b, size_t days) {
+  for (size_t d = 0; b->bits && d < days; d++) free(b->bits[d]);
+  free(b->bits);
+  free(b->len);
+  memset(b, 0, sizeof *b);
+}
+
+/* Where a read's chunks go: day - from of b, or all into day 0 (single: a union of days). */
+typedef struct bits_load {
+  days_bits *b;
+  int64_t from;
+  int single;
+} bits_load;
+
+static int load_bits_chunk(const char *value, int64_t day, int64_t chunk,
+                           const unsigned char *bits, size_t len, void *ctx) {
+  (void)value;
+  bits_load *c = ctx;
+  return put_chunk(c->b, c->single ? 0 : (size_t)(day - c->from), chunk, bits, len);
+}
+
+/* The bitmaps (kind, dim, value) of the days [lo, hi) (within the widened range) into b
+ * (allocated here for the widened range). */
+static int load_days(sqlite_store *store, int64_t game_id, char kind, int dim, const char *value,
+                     const slices *l, int64_t lo, int64_t hi, days_bits *b) {
+  int rc = days_bits_alloc(b, (size_t)l->wide_days);
+  bits_load c = {b, l->wide_from, 0};
+  if (rc == PS_OK && lo < hi)
+    rc = ps_sqlite_ga_chunks(store, game_id, kind, dim, value, lo, hi, load_bits_chunk, &c);
+  return rc;
+}
+
+/* x = x AND y (invert: x AND NOT y), day by day (days: both x's and y's count). */
+static void days_and(days_bits *x, const days_bits *y, size_t days, int invert) {
+  for (size_t d = 0; d < days; d++) {
+    size_t n = x->len[d] < y->len[d] ? x->len[d] : y->len[d];
+    for (size_t i = 0; i < n; i++)
+      x->bits[d][i] = (unsigned char)(invert ? x->bits[d][i] & ~y->bits[d][i]
+                                             : x->bits[d][i] & y->bits[d][i]);
+    if (!invert) x->len[d] = n; /* beyond y: nobody */
+  }
+}
+
+/* x = x AND mask on every day. */
+static void days_and_mask(days_bits *x, const unsigned char *mask, size_t mask_len, size_t days) {
+  for (size_t d = 0; d < days; d++) {
+    size_t n = x->len[d] < mask_len ? x->len[d] : mask_len;
+    for (size_t i = 0; i < n; i++) x->bits[d][i] &= mask[i];
+    x->len[d] = n;
+  }
+}
+
+/* The users whose first build (the build of their first `user` event) is build: the union of
+ * that build's "new" bitmaps over every day, into mask (day 0 of a one-day days_bits). */
+static int load_first_build(sqlite_store *store, int64_t game_id, const char *build,
+                            days_bits *mask) {
+  int rc = days_bits_alloc(mask, 1);
+  bits_load c = {mask, 0, 1};
+  int dim = ps_ga_dim_index("build");
+  if (rc == PS_OK && dim < 0) rc = PS_EINVAL;
+  if (rc == PS_OK)
+    rc = ps_sqlite_ga_chunks(store, game_id, 'n', dim, build, INT64_MIN / 4, INT64_MAX / 4,
+                             load_bits_chunk, &c);
+  return rc;
+}
+
+typedef struct combo_aggs {
+  chunk_load load;
+  const unsigned char *ids;
+  int64_t nids;
+} combo_aggs;
+
+/* An aggregate of a combo: added to the segment's slice when the combo matches. */
+static int load_combo_agg(const char *value, int64_t day, const char *key, int64_t n, double sum,
+                          double min, double max, void *ctx) {
+  combo_aggs *c = ctx;
+  long long id = strtoll(value, NULL, 10);
+  if (id < 0 || id >= c->nids || !(c->ids[id / 8] & (1u << (id % 8)))) return 0;
+  return load_agg("", day, key, n, sum, min, max, &c->load);
+}
+
+/* Loads the segment of q into l's one slice: bitmaps ANDed (ga_query.h), aggregates summed over
+ * the matching combos. */
+static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
+  slice *s = slice_of(l, "");
+  if (!s) return PS_ENOMEM;
+  size_t days = (size_t)l->wide_days;
+  days_bits fresh = {0}, mask = {0}, other = {0};
+  reads r = reads_of(q, l);
+  int rc = PS_OK;
+  if (q->new_day != PS_GA_ANY_DAY) /* the active days' (the widest kind's) */
+    rc = load_days(store, game_id, 'n', 0, "", l, r.lo[0] < r.lo[1] ? r.lo[0] : r.lo[1],
+                   r.hi[0] > r.hi[1] ? r.hi[0] : r.hi[1], &fresh);
+  if (rc == PS_OK && q->first_build) rc = load_first_build(store, game_id, q->first_build, &mask);
+  for (int k = 0; rc == PS_OK && k < 3; k++) {
+    days_bits *b = &s->bits[k];
+    int64_t lo = r.lo[k], hi = r.hi[k];
+    days_bits_free(b, days); /* slice_of's empty one: load_days allocates */
+    rc = q->nseg ? load_days(store, game_id, kinds[k], q->seg_dims[0], q->seg_values[0], l, lo, hi, b)
+                 : load_days(store, game_id, kinds[k], 0, "", l, lo, hi, b);
+    for (size_t i = 1; rc == PS_OK && lo < hi && i < q->nseg; i++) {
+      rc = load_days(store, game_id, kinds[k], q->seg_dims[i], q->seg_values[i], l, lo, hi, &other);
+      if (rc == PS_OK) days_and(b, &other, days, 0);
+      days_bits_free(&other, days);
+    }
+    if (rc == PS_OK && q->first_build) days_and_mask(b, mask.bits[0], mask.len[0], days);
+    if (rc == PS_OK && q->new_day != PS_GA_ANY_DAY) {
+      if (kinds[k] != 'n') days_and(b, &fresh, days, q->new_day == PS_GA_RETURNING_DAY);
+      else if (q->new_day == PS_GA_RETURNING_DAY) days_and_mask(b, NULL, 0, days); /* nobody */
+    }
+  }
+  days_bits_free(&fresh, days);
+  days_bits_free(&mask, 1);
+  days_bits_free(&other, days);
+  static const char *const aggs[] = {"sessions", "length", "revenue"};
+  combo_aggs c = {{l, 0}, NULL, 0};
+  if (rc == PS_OK && q->nseg && r.aggs)
+    rc = ps_ga_combos_matching(store, game_id, q->seg_dims, q->seg_values, q->nseg,
+                               (unsigned char **)&c.ids, &c.nids);
+  for (int k = 0; rc == PS_OK && q->nseg && c.ids && k < 3; k++) {
+    c.load.kind = k;
+    rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], PS_GA_COMBO_DIM, NULL, l->from,
+                           l->from + l->ndays, load_combo_agg, &c);
+  }
+  free((void *)c.ids);
+  for (int k = 0; rc == PS_OK && !q->nseg && r.aggs && k < 3; k++) {
+    chunk_load whole = {l, k};
+    rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], 0, "", l->from, l->from + l->ndays, load_agg,
+                           &whole);
+  }
+  return rc;
+}
+
 static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
+  if (segmented(q)) return load_segment(store, game_id, q, l);
   int dim = q->group_dim ? q->group_dim : q->dim;
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
   int rc = PS_OK;
   if (!q->group_dim && !slice_of(l, value)) return PS_ENOMEM; /* the slice exists, even empty */
+  reads r = reads_of(q, l);
   for (int k = 0; rc == PS_OK && k < 3; k++) {
     chunk_load c = {l, k};
-    rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, l->wide_from,
-                               l->wide_from + l->wide_days, load_chunk, &c);
+    if (r.lo[k] < r.hi[k])
+      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, r.lo[k], r.hi[k],
+                               load_chunk, &c);
   }
   static const char *const aggs[] = {"sessions", "length", "revenue"};
-  for (int k = 0; rc == PS_OK && k < 3; k++) {
+  for (int k = 0; rc == PS_OK && r.aggs && k < 3; k++) {
     chunk_load c = {l, k};
     rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], dim, value, l->from, l->from + l->ndays,
                              load_agg, &c);
@@ -321,11 +521,81 @@ static int cmp_key(const void *a, const void *b) {
   return strcmp(((const ps_metric_series *)a)->key, ((const ps_metric_series *)b)->key);
 }
 
+/* Whether metric counts users only (it takes first_build and new: ga_query.h). */
+static int counts_users(const char *metric) {
+  static const char *const users[] = {"dau", "wau", "mau", "new_users", "paying_users",
+                                      "conversion"};
+  for (size_t i = 0; i < sizeof users / sizeof *users; i++)
+    if (!strcmp(users[i], metric)) return 1;
+  return 0;
+}
+
+/* Whether the segment of q is one its metric takes (ga_query.h). */
+static int segment_fits(const ps_ga_query *q) {
+  if (q->group_dim == PS_GA_GROUP_FIRST_BUILD)
+    return !segmented(q) && !q->dim && counts_users(q->metric);
+  if (!segmented(q)) return 1;
+  if (q->dim || q->group_dim || family_of(q->metric) >= 0) return 0;
+  if (counts_users(q->metric)) return 1;
+  if (!strcmp(q->metric, "retention")) return q->new_day == PS_GA_ANY_DAY;
+  return !q->first_build && q->new_day == PS_GA_ANY_DAY; /* summed over events */
+}
+
+typedef struct value_list {
+  char (*v)[65];
+  size_t n, cap;
+} value_list;
+
+static int collect_value(const char *value, int64_t day, int64_t chunk,
+                         const unsigned char *bits, size_t len, void *ctx) {
+  (void)day, (void)chunk, (void)bits, (void)len;
+  value_list *l = ctx;
+  for (size_t i = 0; i < l->n; i++)
+    if (!strcmp(l->v[i], value)) return 0;
+  if (PS_ARRAY_RESERVE(l->v, l->n, l->cap)) return PS_ENOMEM;
+  snprintf(l->v[l->n++], sizeof *l->v, "%s", value);
+  return 0;
+}
+
+/* group_by first_build: a group per first build seen (any day), each the query segmented by
+ * it, and the whole the query without the group_by. */
+static int group_by_first_build(sqlite_store *store, int64_t game_id, const ps_ga_query *q,
+                                ps_metric_result *out) {
+  ps_ga_query sub = *q;
+  sub.group_dim = 0;
+  int rc = ps_ga_query_run(store, game_id, &sub, out);
+  value_list builds = {0};
+  int dim = ps_ga_dim_index("build");
+  if (rc == PS_OK)
+    rc = dim < 0 ? PS_EINVAL
+                 : ps_sqlite_ga_chunks(store, game_id, 'n', dim, NULL, INT64_MIN / 4,
+                                       INT64_MAX / 4, collect_value, &builds);
+  for (size_t i = 0; rc == PS_OK && i < builds.n; i++) {
+    ps_metric_result one;
+    sub.first_build = builds.v[i];
+    rc = ps_ga_query_run(store, game_id, &sub, &one);
+    ps_metric_series *g = rc == PS_OK ? ps_metric_result_group(out, builds.v[i]) : NULL;
+    if (rc == PS_OK && !g) rc = PS_ENOMEM;
+    if (rc == PS_OK) {
+      memcpy(g->values, one.whole.values, out->nbuckets * sizeof(double));
+      g->total = one.whole.total;
+    }
+    ps_metric_result_free(&one);
+  }
+  free(builds.v);
+  if (rc == PS_OK && out->ngroups > 1)
+    qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_key);
+  if (rc != PS_OK) ps_metric_result_free(out);
+  return rc;
+}
+
 int ps_ga_query_run(sqlite_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out) {
   memset(out, 0, sizeof *out);
   if (!ps_ga_metric_known(q->metric) || q->to_day <= q->from_day ||
-      (q->dim && q->group_dim) || (q->group_dim && !strcmp(q->metric, "retention")))
+      (q->dim && q->group_dim) || (q->group_dim && !strcmp(q->metric, "retention")) ||
+      !segment_fits(q))
     return PS_EINVAL;
+  if (q->group_dim == PS_GA_GROUP_FIRST_BUILD) return group_by_first_build(store, game_id, q, out);
   int is_retention = !strcmp(q->metric, "retention");
   slices l = {.from = q->from_day, .ndays = q->to_day - q->from_day,
               .wide_from = q->from_day - BEFORE,

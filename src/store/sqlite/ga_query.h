@@ -37,6 +37,22 @@
  * A query may filter one dimension (platform, build, os_version, custom_01..03) to a value,
  * or group by one (groups: one per value seen in the range, in key order), not both; families
  * take a filter but not a dimension group_by.
+ *
+ * Or it may take a segment: several dimensions at once, and the user attributes first_build
+ * and new (insights/catalog.h says which metric takes which; docs/http-api.md "Segments"):
+ *   users (dau, wau, mau, paying_users, conversion, the users of the ratios): a user is in
+ *     the segment on a day when, that day, it sent an event carrying each filtered dimension
+ *     value (not necessarily one event carrying them all), its first build is first_build
+ *     and the day is (new) or is not (returning) its first day: the AND of the dimensions'
+ *     day bitmaps, the bitmap of users first seen with that build (the union of its "new"
+ *     bitmaps over every day) and the day's "new" bitmap;
+ *   new users: those whose first `user` event carries every filtered value (and first_build);
+ *     new=returning has none;
+ *   sessions, session length, revenue: the events carrying every filtered value, summed from
+ *     the combination rollup (ga_combos.h); they take no user attribute;
+ *   retention: cohorts and returns both in the segment (dimensions, first_build);
+ *   families: one dimension at a time (no segment).
+ * group_by first_build (the values endpoint's): one group per first build seen.
  */
 #ifndef PS_STORE_SQLITE_GA_QUERY_H
 #define PS_STORE_SQLITE_GA_QUERY_H
@@ -46,12 +62,21 @@
 #include "store/sqlite/session_metrics.h"
 #include "store/sqlite/internal.h"
 
+enum { PS_GA_ANY_DAY, PS_GA_NEW_DAY, PS_GA_RETURNING_DAY };
+#define PS_GA_GROUP_FIRST_BUILD 1000 /* group_dim: by the users' first build */
+
 typedef struct ps_ga_query {
   const char *metric;
   int64_t from_day, to_day; /* UTC day numbers, [from, to) */
   int dim;                  /* filter: 0 none, else 1..6 with value */
   const char *value;
-  int group_dim;            /* group_by: 0 none, else 1..6 */
+  int group_dim;            /* group_by: 0 none, else 1..6 (PS_GA_GROUP_FIRST_BUILD) */
+  /* A segment (several dimensions, or a user attribute; dim is 0 then): */
+  int seg_dims[PS_METRIC_MAX_FILTERS];
+  const char *seg_values[PS_METRIC_MAX_FILTERS];
+  size_t nseg;
+  const char *first_build; /* NULL: any */
+  int new_day;             /* PS_GA_ANY_DAY, PS_GA_NEW_DAY, PS_GA_RETURNING_DAY */
   int64_t today;            /* retention: days after it have not happened (0: to_day) */
   const char *measure, *by, *prefix, *steps; /* families; NULL: their defaults */
 } ps_ga_query;

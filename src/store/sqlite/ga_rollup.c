@@ -28,9 +28,12 @@
 #include "common/errors.h"
 #include "common/keymap.h"
 #include "common/log.h"
+#include "store/sqlite/ga_combos.h"
 
 static const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
                                             "custom_01", "custom_02", "custom_03", "country"};
+
+const char *ps_ga_dim_name(int d) { return d >= 0 && d < PS_GA_DIMS ? ps_ga_dims[d] : ""; }
 
 int ps_ga_dim_index(const char *name) {
   for (int d = 1; d < PS_GA_DIMS; d++)
@@ -66,6 +69,7 @@ typedef struct pass {
   size_t events;
   int rc;
   ps_keymap users, chunks, aggs;
+  ps_ga_combo_cache combos;
   user_entry **user_list;
   size_t nuser_list, user_cap;
   chunk_entry **chunk_list;
@@ -309,6 +313,15 @@ static int fold_aggregates(pass *p, const stored_event *e, const char *text,
     if (e->kind == CAT_USER) rc = add_agg(p, "sessions", d, values[d], e->day, "", 0);
     if (rc == PS_OK && aggregate) rc = add_agg(p, aggregate, d, values[d], e->day, key, e->value);
   }
+  /* The summed figures (not the families') by the combination of every value (segments). */
+  int summed = e->kind == CAT_USER || (aggregate && e->kind != CAT_FAMILY);
+  char combo[24];
+  if (rc == PS_OK && summed)
+    rc = ps_ga_combo_id(p->store, p->game_id, &p->combos, values, present, combo);
+  if (rc == PS_OK && e->kind == CAT_USER)
+    rc = add_agg(p, "sessions", PS_GA_COMBO_DIM, combo, e->day, "", 0);
+  if (rc == PS_OK && summed && aggregate)
+    rc = add_agg(p, aggregate, PS_GA_COMBO_DIM, combo, e->day, key, e->value);
   return rc;
 }
 
@@ -358,6 +371,7 @@ static void pass_free(pass *p) {
   ps_keymap_destroy(&p->users, free_entry);
   ps_keymap_destroy(&p->chunks, free_entry);
   ps_keymap_destroy(&p->aggs, free_entry);
+  ps_ga_combo_cache_destroy(&p->combos);
   free(p->user_list);
   free(p->chunk_list);
   free(p->agg_list);

@@ -13,7 +13,8 @@
  *
  * Each is kept for all events (dimension 0) and per value of platform, build, os_version,
  * custom_01, custom_02, custom_03 and country (dimensions 1..7), so a filter or a group_by on one of
- * them reads rows, not events. A pass is one store transaction with its new mark: a crash
+ * them reads rows, not events. The aggregates are kept per combination of values too
+ * (ga_combos.h), for segments of several dimensions. A pass is one store transaction with its new mark: a crash
  * redoes at most that pass.
  */
 #ifndef PS_STORE_SQLITE_GA_ROLLUP_H
@@ -27,6 +28,8 @@
 /* The index (1..7) of a dimension name (platform, build, os_version, custom_01..03, country),
  * or -1. */
 int ps_ga_dim_index(const char *name);
+/* The name of dimension d (1..PS_GA_DIMS-1), the events table's column of it too; "" for 0. */
+const char *ps_ga_dim_name(int d);
 
 /* Folds up to max_events events stored after the game's mark. *done: how many (0: caught up).
  * Returns 0, PS_ENOMEM or the store's error (nothing of the pass is kept then). */

@@ -8,6 +8,8 @@
  *   ga_bits(game_id, kind, dim, value, day, chunk, bits)      4096-byte user bitmaps
  *   ga_aggs(game_id, kind, dim, value, day, key, n, sum, mn, mx)  counts, sums, extremes
  *   ga_mark(game_id, last_event_id)                           rolled up to this event
+ *   ga_combos(id, game_id, dims)      a dense id per combination of dimension values seen
+ *                                     (v10, ga_combos.h); ga_aggs rows with dim -1 by combo
  *   ga_raw_dropped(game_id, day)      days some of whose events retention dropped (v9): their
  *                                     aggregates can no longer be rebuilt from events
  *
@@ -51,7 +53,10 @@ const char ps_sqlite_ga_schema[] =
     "CREATE TABLE IF NOT EXISTS ga_mark("
     "  game_id INTEGER PRIMARY KEY, last_event_id INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS ga_raw_dropped("
-    "  game_id INTEGER NOT NULL, day INTEGER NOT NULL, PRIMARY KEY(game_id, day)) WITHOUT ROWID;";
+    "  game_id INTEGER NOT NULL, day INTEGER NOT NULL, PRIMARY KEY(game_id, day)) WITHOUT ROWID;"
+    /* v10: combinations of dimension values (ga_combos.h) */
+    "CREATE TABLE IF NOT EXISTS ga_combos(id INTEGER PRIMARY KEY, game_id INTEGER NOT NULL,"
+    "  dims TEXT NOT NULL, UNIQUE(game_id, dims));";
 
 /* Prepares sql on the shared connection (lock held by the caller). */
 static sqlite3_stmt *prepare_shared(sqlite_store *s, const char *sql) {
