@@ -41,6 +41,8 @@
  *      deletions (event_lifecycle.c) and the days whose raw rows retention dropped
  *      (ga_tables.c). Building the indexes takes the upgrade's transaction a while on a large
  *      store.
+ *  10: (issue 15, one step shared by its parts) funnels: events indexed by category and
+ *      digest key, and business events by item (ga_funnel.c).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -49,9 +51,10 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "store/sqlite/ga_funnel.h"
 #include "store/sqlite/internal.h"
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -215,7 +218,8 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
-                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema};
+                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema,
+                                 ps_sqlite_funnel_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);
