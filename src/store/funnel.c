@@ -1,13 +1,15 @@
 /*
- * funnel.c: see funnel.h. Steps are parsed once per query; an event is matched against every
- * step (at most PS_FUNNEL_MAX_STEPS string comparisons); a user's walk keeps three numbers
- * (steps reached, entry time, time of the last step reached), so a count costs O(events fed)
- * time and O(steps x days) memory besides the current user's id.
+ * funnel.c: see funnel.h. Steps are parsed once per query, each into the key ranges it covers;
+ * an event is matched against every step (at most PS_FUNNEL_MAX_STEPS pairs of comparisons).
+ * Counting by user keeps one walk (steps reached, entry time, time of the last step reached)
+ * and the current user's id; counting by step keeps such a walk per user who entered, in a
+ * hash map, plus the earliest event of the step being read that the user may take. Both cost
+ * O(events fed) time, and O(steps x days) memory besides the users.
  *
- * Guarantees: the walk is the definition of funnel.h, independent of the order of events that
- * share a second (a step needs a strictly later second than the previous one, so two events of
- * one second can never both advance a user); users are counted once each, at the end of their
- * events.
+ * Guarantees: both ways give the walk of funnel.h, independent of the order of events that
+ * share a second (a step needs a strictly later second than the previous one, so two events
+ * of one second can never both advance a user; by step, the earliest of a step's events wins
+ * whatever their order); every user is counted once, when the answer is made.
  */
 #include "store/funnel.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/keymap.h"
 
 static const char *const kind_names[PS_FUNNEL_KINDS] = {"design", "progression", "resource",
                                                         "business"};
@@ -62,6 +65,25 @@ static const char *status_of(const char *id, size_t n, size_t *skip) {
   return NULL;
 }
 
+/* The ranges of st's key (funnel.h). */
+static void make_ranges(ps_funnel_step *st) {
+  ps_funnel_range *r = st->ranges;
+  snprintf(r[0].lo, sizeof r[0].lo, "%s", st->key);
+  snprintf(r[0].hi, sizeof r[0].hi, "%s%s", st->key, st->plain_prefix ? "\xF5" : "\x01");
+  st->nranges = 1;
+  if (st->plain_prefix) return;
+  snprintf(r[1].lo, sizeof r[1].lo, "%s:", st->key);
+  snprintf(r[1].hi, sizeof r[1].hi, "%s;", st->key);
+  st->nranges = 2;
+}
+
+/* Whether step st covers key: key is in one of its ranges. */
+static int covers(const ps_funnel_step *st, const char *key) {
+  for (size_t i = 0; i < st->nranges; i++)
+    if (strcmp(key, st->ranges[i].lo) >= 0 && strcmp(key, st->ranges[i].hi) < 0) return 1;
+  return 0;
+}
+
 /* One step of text (n bytes) into *st; a problem or NULL. */
 static const char *parse_step(const char *text, size_t n, const char *default_status,
                               ps_funnel_step *st) {
@@ -89,7 +111,9 @@ static const char *parse_step(const char *text, size_t n, const char *default_st
   } else {
     written = snprintf(st->key, sizeof st->key, "%.*s", (int)len, id);
   }
-  return written < 0 || (size_t)written >= sizeof st->key ? "a funnel step's id is too long" : NULL;
+  if (written < 0 || (size_t)written >= sizeof st->key) return "a funnel step's id is too long";
+  make_ranges(st);
+  return NULL;
 }
 
 int ps_funnel_parse(const ps_metric_query *q, ps_funnel *out, const char **problem) {
@@ -117,14 +141,6 @@ int ps_funnel_parse(const ps_metric_query *q, ps_funnel *out, const char **probl
   return *problem ? PS_EINVAL : PS_OK;
 }
 
-/* Whether key is covered by step st: equal, a part of it (st:...), or any extension when the
- * step is a plain prefix. */
-static int covers(const ps_funnel_step *st, const char *key) {
-  size_t n = strlen(st->key);
-  if (strncmp(key, st->key, n) != 0) return 0;
-  return st->plain_prefix || key[n] == '\0' || key[n] == ':';
-}
-
 unsigned ps_funnel_match(const ps_funnel *f, const char *category, const char *key) {
   unsigned steps = 0;
   if (!category || !key) return 0;
@@ -136,17 +152,47 @@ unsigned ps_funnel_match(const ps_funnel *f, const char *category, const char *k
 
 /* ---- counting ---- */
 
+/* Where one user is in the funnel. */
+typedef struct user_walk {
+  size_t depth;            /* steps reached */
+  int64_t entered, last_s; /* time of step 1, time of the last step reached */
+  int64_t next_s;          /* by step: the earliest event of the step read that may be taken */
+  int has_next;
+} user_walk;
+
+typedef struct user_entry {
+  ps_keymap_entry link; /* name: the entry's own copy of the user id, after it */
+  user_walk walk;
+} user_entry;
+
 struct ps_funnel_count {
   const ps_funnel *f;
   int64_t from_s, to_s, from_day;
   size_t ndays;
   double *reached; /* [step] users */
   double *by_day;  /* [step * ndays + day of entry] users */
-  char *user;      /* the user being walked (NULL: none yet) */
+  /* by user: the user being walked (NULL: none yet) */
+  char *user;
   size_t user_cap;
-  size_t depth;            /* steps the user reached */
-  int64_t entered, last_s; /* time of step 1, time of the last step reached */
+  user_walk current;
+  /* by step: every user who entered, and how many are at each depth */
+  ps_keymap users;
+  size_t at[PS_FUNNEL_MAX_STEPS + 1];
 };
+
+/* Whether a user where w is may take an event at t for their next step. */
+static int may_take(const ps_funnel *f, const user_walk *w, int64_t t) {
+  return t > w->last_s && (!f->window_s || t - w->entered <= f->window_s);
+}
+
+/* Adds a user's walk to the counts. */
+static void count_user(ps_funnel_count *c, const user_walk *w) {
+  int64_t d = (w->entered >= 0 ? w->entered / 86400 : 0) - c->from_day;
+  for (size_t k = 0; k < w->depth; k++) {
+    c->reached[k] += 1;
+    if (d >= 0 && (size_t)d < c->ndays) c->by_day[k * c->ndays + (size_t)d] += 1;
+  }
+}
 
 ps_funnel_count *ps_funnel_count_create(const ps_funnel *f, int64_t from_s, int64_t to_s,
                                         int64_t from_day, size_t ndays) {
@@ -156,38 +202,32 @@ ps_funnel_count *ps_funnel_count_create(const ps_funnel *f, int64_t from_s, int6
                          .ndays = ndays};
   c->reached = calloc(f->nsteps ? f->nsteps : 1, sizeof *c->reached);
   c->by_day = calloc((f->nsteps ? f->nsteps : 1) * (ndays ? ndays : 1), sizeof *c->by_day);
-  if (!c->reached || !c->by_day) {
+  if (!c->reached || !c->by_day || ps_keymap_init(&c->users, 1024) != PS_OK) {
     ps_funnel_count_destroy(c);
     return NULL;
   }
   return c;
 }
 
+static void release_user(ps_keymap_entry *e) { free(ps_keymap_owner(e, user_entry, link)); }
+
 void ps_funnel_count_destroy(ps_funnel_count *c) {
   if (!c) return;
+  if (c->users.buckets) ps_keymap_destroy(&c->users, release_user);
   free(c->reached);
   free(c->by_day);
   free(c->user);
   free(c);
 }
 
-/* Counts the user walked so far and starts none. */
-static void finish_user(ps_funnel_count *c) {
-  if (c->depth) {
-    int64_t day = c->entered >= 0 ? c->entered / 86400 : 0;
-    int64_t d = day - c->from_day;
-    for (size_t k = 0; k < c->depth; k++) {
-      c->reached[k] += 1;
-      if (d >= 0 && (size_t)d < c->ndays) c->by_day[k * c->ndays + (size_t)d] += 1;
-    }
-  }
-  c->depth = 0;
-}
+/* ---- by user ---- */
 
 int ps_funnel_count_event(ps_funnel_count *c, const char *user_id, int64_t t_s, unsigned steps) {
   if (!user_id) user_id = "";
+  user_walk *w = &c->current;
   if (!c->user || strcmp(c->user, user_id) != 0) {
-    finish_user(c);
+    count_user(c, w);
+    *w = (user_walk){0};
     size_t len = strlen(user_id) + 1;
     if (len > c->user_cap) {
       char *grown = realloc(c->user, len);
@@ -197,19 +237,76 @@ int ps_funnel_count_event(ps_funnel_count *c, const char *user_id, int64_t t_s, 
     }
     memcpy(c->user, user_id, len);
   }
-  if (t_s < c->from_s || t_s >= c->to_s || c->depth == c->f->nsteps) return PS_OK;
-  if (c->depth == 0) {
-    if (steps & 1u) c->depth = 1, c->entered = c->last_s = t_s;
-  } else if ((steps >> c->depth & 1u) && t_s > c->last_s &&
-             (!c->f->window_s || t_s - c->entered <= c->f->window_s)) {
-    c->depth++;
-    c->last_s = t_s;
+  if (t_s < c->from_s || t_s >= c->to_s || w->depth == c->f->nsteps) return PS_OK;
+  if (w->depth == 0) {
+    if (steps & 1u) w->depth = 1, w->entered = w->last_s = t_s;
+  } else if ((steps >> w->depth & 1u) && may_take(c->f, w, t_s)) {
+    w->depth++;
+    w->last_s = t_s;
   }
   return PS_OK;
 }
 
+/* ---- by step ---- */
+
+int ps_funnel_count_step_event(ps_funnel_count *c, size_t step, const char *user_id, int64_t t_s) {
+  if (!user_id || t_s < c->from_s || t_s >= c->to_s || step >= c->f->nsteps) return PS_OK;
+  ps_keymap_entry *found = ps_keymap_find(&c->users, 0, user_id);
+  user_walk *w = found ? &ps_keymap_owner(found, user_entry, link)->walk : NULL;
+  if (step == 0) {
+    if (w) { /* the first event of step 1 is the entry */
+      if (t_s < w->entered) w->entered = w->last_s = t_s;
+      return PS_OK;
+    }
+    size_t len = strlen(user_id) + 1;
+    user_entry *e = malloc(sizeof *e + len);
+    if (!e) return PS_ENOMEM;
+    char *name = (char *)(e + 1);
+    memcpy(name, user_id, len);
+    e->link.scope = 0;
+    e->link.name = name;
+    e->walk = (user_walk){.depth = 1, .entered = t_s, .last_s = t_s};
+    ps_keymap_insert(&c->users, &e->link);
+    c->at[1]++;
+    return PS_OK;
+  }
+  if (w && w->depth == step && may_take(c->f, w, t_s) && (!w->has_next || t_s < w->next_s)) {
+    w->next_s = t_s;
+    w->has_next = 1;
+  }
+  return PS_OK;
+}
+
+static int take_next(ps_keymap_entry *e, void *ctx) {
+  ps_funnel_count *c = ctx;
+  user_walk *w = &ps_keymap_owner(e, user_entry, link)->walk;
+  if (w->has_next) {
+    c->at[w->depth]--;
+    w->depth++;
+    c->at[w->depth]++;
+    w->last_s = w->next_s;
+    w->has_next = 0;
+  }
+  return 0;
+}
+
+void ps_funnel_count_step_end(ps_funnel_count *c, size_t step) {
+  if (step > 0 && c->at[step]) ps_keymap_sweep(&c->users, take_next, c, NULL);
+}
+
+int ps_funnel_count_anyone_at(const ps_funnel_count *c, size_t step) {
+  return step == 0 || (step <= PS_FUNNEL_MAX_STEPS && c->at[step] > 0);
+}
+
+static int count_entry(ps_keymap_entry *e, void *ctx) {
+  count_user(ctx, &ps_keymap_owner(e, user_entry, link)->walk);
+  return 0;
+}
+
 int ps_funnel_count_result(ps_funnel_count *c, ps_metric_result *out) {
-  finish_user(c);
+  count_user(c, &c->current); /* by user: the last one (by step: depth 0, nothing) */
+  c->current = (user_walk){0};
+  ps_keymap_sweep(&c->users, count_entry, c, NULL);
   const ps_funnel *f = c->f;
   int rc = PS_OK;
   memset(out, 0, sizeof *out);

@@ -46,6 +46,14 @@ typedef enum {
   PS_FUNNEL_KINDS
 } ps_funnel_kind;
 
+/* The keys a step covers, as half-open ranges [lo, hi) in byte order (SQLite's BINARY and
+ * ClickHouse's string order): the key itself ([key, key "\x01"): no text holds a NUL) and its
+ * parts ([key ":", key ";")), or with a trailing '*' every extension ([key, key "\xF5"): no
+ * byte of UTF-8 text is 0xF5 or above). A step holds them (ps_funnel_parse makes them). */
+typedef struct ps_funnel_range {
+  char lo[PS_GA_KEY_CAP + 2], hi[PS_GA_KEY_CAP + 2];
+} ps_funnel_range;
+
 typedef struct ps_funnel_step {
   ps_funnel_kind kind;
   /* What an event's key must equal or extend: design, resource, business: the id;
@@ -53,6 +61,8 @@ typedef struct ps_funnel_step {
   char key[PS_GA_KEY_CAP];
   int plain_prefix; /* 1: any key that starts with key (a trailing '*') */
   char text[130];   /* the step as given (the answer's group key) */
+  ps_funnel_range ranges[2]; /* the keys it covers */
+  size_t nranges;
 } ps_funnel_step;
 
 typedef struct ps_funnel {
@@ -73,12 +83,19 @@ int ps_funnel_parse(const ps_metric_query *q, ps_funnel *out, const char **probl
 /* The category of the events of a kind ("design", "progression", "resource", "business"). */
 const char *ps_funnel_category(ps_funnel_kind kind);
 
+
 /* The steps an event matches, as bits (step i: 1u << i): category and key as a backend reads
  * them (design, progression, resource: the digest's agg_key; business: the event_id). */
 unsigned ps_funnel_match(const ps_funnel *f, const char *category, const char *key);
 
-/* Counts users through the funnel from their events, fed in order: every event of one user
- * together, each user's in time order (ties in any order). create/destroy pair. */
+/* Counts users through the funnel from their events, fed in one of two ways (not both):
+ *  - by user: ps_funnel_count_event with every event of one user together, each user's in
+ *    time order (ties in any order), for a backend that sorts (ClickHouse);
+ *  - by step: ps_funnel_count_step_event with the events of step 1 in any order, then
+ *    ps_funnel_count_step_end(0), then those of step 2, ..., for a backend that reads each
+ *    step's events from an index without sorting them (SQLite); it keeps one small entry per
+ *    user who entered the funnel.
+ * create/destroy pair. */
 typedef struct ps_funnel_count ps_funnel_count;
 
 /* A count over [from_s, to_s) (events outside are ignored), days from from_day for the
@@ -89,6 +106,14 @@ void ps_funnel_count_destroy(ps_funnel_count *c);
 /* One event: its user (copied when it starts a user), time (unix s) and matching steps
  * (ps_funnel_match). PS_OK or PS_ENOMEM. */
 int ps_funnel_count_event(ps_funnel_count *c, const char *user_id, int64_t t_s, unsigned steps);
+/* One event of step (0-based; the event must match it: ps_funnel_match), of user at t_s.
+ * PS_OK or PS_ENOMEM. */
+int ps_funnel_count_step_event(ps_funnel_count *c, size_t step, const char *user_id, int64_t t_s);
+/* Ends step's events: the users who did it after their previous step reach it. */
+void ps_funnel_count_step_end(ps_funnel_count *c, size_t step);
+/* Whether a user is at step (has reached it and not the next yet): 0 when nobody is, and the
+ * later steps need not be read. */
+int ps_funnel_count_anyone_at(const ps_funnel_count *c, size_t step);
 /* The answer into out (zeroed here): one group per step in order (key: the step as given;
  * total: users who reached it; points: the same by the day they entered the funnel), the
  * whole: the last step's. PS_OK or PS_ENOMEM (out is then empty). */

@@ -11,9 +11,9 @@
  * the digest's agg_key (has_agg = 1), or for business events the body's event_id (the item,
  * as SQLite's index reads it with json_extract); event time is client_ts when the event has
  * one, else its arrival. Dedup without FINAL (ga_sql.h): copies of an event have equal
- * columns, so DISTINCT keeps one; two events of one user with equal time and key also become
- * one, which the funnel cannot tell apart (an event counts once for a step, later steps need
- * later seconds). Functions used exist in ClickHouse 18.16: startsWith, visitParamExtractString
+ * columns, so DISTINCT keeps one (a copy fed twice would change nothing either: a step needs
+ * a later second than the previous one); two events of one user with equal time and key also
+ * become one, which the funnel cannot tell apart. Functions used exist in ClickHouse 18.16: startsWith, visitParamExtractString
  * (a top-level string member of a flat object, unescaped), intDiv.
  */
 #include "store/clickhouse/ga_funnel.h"
