@@ -218,8 +218,7 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_event_log_schema, ps_sqlite_playtime_schema,
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
-                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema,
-                                 ps_sqlite_funnel_schema};
+                                 ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);
@@ -231,6 +230,7 @@ static int migrate(sqlite3 *db) {
     rc = ps_sqlite_event_log_upgrade_to_8(db);
   }
   if (rc == PS_OK) rc = upgrade_to_9(db);
+  if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_funnel_schema); /* indexes v8's columns */
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);

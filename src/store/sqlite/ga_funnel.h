@@ -9,7 +9,8 @@
 #include "store/metric.h"
 #include "store/sqlite/internal.h"
 
-/* The indexes the funnel reads (schema 10; db.c runs it with every file's schema). */
+/* The indexes the funnel reads (schema 10; db.c runs it after the upgrades, since it indexes
+ * the digest columns that version 8 added). */
 extern const char ps_sqlite_funnel_schema[];
 
 /* Answers the per-user funnel q (its filters all apply; no group_by) in out: one group per
