@@ -35,11 +35,22 @@ static int known_dimension(const char *name) {
 /* The statement of f over sc's days and q's filters. PS_EINVAL for a filter on no column. */
 static int put_funnel(ps_ch_sql *sql, const ps_ch_ga_scope *sc, const ps_metric_query *q,
                       const ps_funnel *f) {
+  int business = 0;
+  for (size_t s = 0; s < f->nsteps; s++) business |= f->steps[s].kind == PS_FUNNEL_BUSINESS;
+  /* the body is read only when a step needs a business item */
   ps_ch_sql_put(sql,
                 "SELECT DISTINCT user_id, if(has_client_ts = 1, client_ts, intDiv(received_ms,"
-                " 1000)) AS t, category, if(category = 'business', visitParamExtractString(body,"
-                " 'event_id'), agg_key) AS k");
+                " 1000)) AS t, category, %s AS k",
+                business ? "if(category = 'business', visitParamExtractString(body, 'event_id'),"
+                           " agg_key)"
+                         : "agg_key");
   ps_ch_ga_from(sql, sc, sc->from_day, sc->to_day, 0);
+  ps_ch_sql_put(sql, " AND category IN (");
+  for (size_t s = 0; s < f->nsteps; s++) {
+    ps_ch_sql_put(sql, s ? ", " : "");
+    ps_ch_sql_literal(sql, ps_funnel_category(f->steps[s].kind));
+  }
+  ps_ch_sql_put(sql, ")");
   /* the dimensions are columns of the same name; absent is '' there, NULL in SQLite */
   for (size_t i = 0; i < q->nfilters; i++) {
     if (!known_dimension(q->filters[i].dimension) || !q->filters[i].value) return PS_EINVAL;
