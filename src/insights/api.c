@@ -8,6 +8,8 @@
  *     "left_out" before "total", converted by insights/money.h; null figures: unconverted
  *     analytics-event metrics take the event dimensions and first_build, new as filters,
  *     several at once where the catalogue says so (a segment: docs/http-api.md)
+ *     funnel with steps=kind:id,... or window= (store/funnel.h): each group (a step) also has
+ *         "conversion" (from step 1), "from_previous" and "drop_off" (users lost since it)
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
  *   GET /api/v1/games -> {"games": [{"id", "name", "project_id"}]}   (never a key)
  *
@@ -33,6 +35,7 @@
 #include "insights/catalog.h"
 #include "insights/module.h"
 #include "insights/money.h"
+#include "store/funnel.h"
 
 #define MAX_POINTS 100000
 
@@ -62,11 +65,24 @@ static int render_points(ps_buf *b, const ps_metric_result *r, const ps_metric_s
   return rc == PS_OK ? ps_buf_append_str(b, "]") : rc;
 }
 
-static int render_group(ps_buf *b, const ps_metric_result *r, const ps_metric_series *g, int first) {
+/* A per-user funnel's step g after prev (NULL for step 1) of the funnel entered by first:
+ * conversion from step 1 and from the previous step, and the users lost since it. */
+static int render_funnel_step(ps_buf *b, const ps_metric_series *first,
+                              const ps_metric_series *prev, const ps_metric_series *g) {
+  double from_prev = prev ? prev->total : first->total;
+  return ps_buf_printf(b, ",\"conversion\":%.15g,\"from_previous\":%.15g,\"drop_off\":%.15g",
+                       first->total ? g->total / first->total : 0,
+                       from_prev ? g->total / from_prev : 0, from_prev - g->total);
+}
+
+static int render_group(ps_buf *b, const ps_metric_result *r, const ps_metric_series *g, int first,
+                        int funnel) {
   int rc = ps_buf_append_str(b, first ? "{\"key\":" : ",{\"key\":");
   if (rc == PS_OK) rc = ps_buf_append_json_string(b, g->key, strlen(g->key));
   if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"total\":");
   if (rc == PS_OK) rc = render_value(b, g->total);
+  if (rc == PS_OK && funnel)
+    rc = render_funnel_step(b, &r->groups[0], first ? NULL : g - 1, g);
   if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"points\":");
   if (rc == PS_OK) rc = render_points(b, r, g);
   return rc == PS_OK ? ps_buf_append_str(b, "}") : rc;
@@ -121,7 +137,7 @@ static int render_answer(ps_buf *b, const ps_metric_query *q, const char *interv
   if (rc == PS_OK) rc = render_points(b, r, &r->whole);
   if (rc == PS_OK && (r->ngroups || q->group_by)) rc = ps_buf_append_str(b, ",\"groups\":[");
   for (size_t g = 0; rc == PS_OK && g < r->ngroups; g++)
-    rc = render_group(b, r, &r->groups[g], g == 0);
+    rc = render_group(b, r, &r->groups[g], g == 0, ps_funnel_wanted(q));
   if (rc == PS_OK && (r->ngroups || q->group_by)) rc = ps_buf_append_str(b, "]");
   return rc == PS_OK ? ps_buf_append_str(b, "}") : rc;
 }
@@ -234,6 +250,11 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
   }
   char filter_problem[256];
   const char *problem = read_filters(req, m, &q, filter_problem, sizeof filter_problem);
+  const char *window = strcmp(m->name, "funnel") == 0 ? ps_request_query(req, "window") : NULL;
+  ps_funnel funnel;
+  if (!problem && window && (parse_seconds(window, 0, &q.window_s) || q.window_s < 1))
+    problem = "window is the funnel's conversion window in seconds (1 to 316224000)";
+  if (!problem && ps_funnel_wanted(&q)) ps_funnel_parse(&q, &funnel, &problem);
   int64_t step = events ? 86400 : interval_ms_of(interval) / 1000;
   if (problem) {
   } else if (parse_seconds(ps_request_query(req, "to"), now_s, &to_s) ||

@@ -29,6 +29,10 @@
  *                        install, v = share of the cohort active that day
  *   progression, funnel, resources, design, errors, ads   families with groups of their own and
  *                        measure / by / prefix / steps (docs/http-api.md)
+ *   funnel               with a window= or a kind:id step (design, progression, resource,
+ *                        business): per-user conversion, one group per step in order (users who
+ *                        reached it; points by the day they entered the funnel), the whole the
+ *                        last step; every filter applies, no group_by (store/funnel.h)
  * Metrics sessions (source playtime; minute, hour or day; filters and group_by platform, portal):
  *   ccu, concurrent_ugc, total_players, sessions, avg_playtime, avg_ugc_per_session,
  *   session_length_histogram (own groups), top_mods (own groups)

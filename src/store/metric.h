@@ -36,6 +36,7 @@ typedef struct ps_metric_query {
   const char *group_by; /* a dimension name, or NULL */
   /* Parameters of grouped families (NULL: their defaults; see insights/catalog.h). */
   const char *measure, *by, *prefix, *steps;
+  int64_t window_s; /* funnel: the conversion window in seconds (0: none; store/funnel.h) */
   int64_t now_ms; /* what "now" is for sessions still running and days still to come */
 } ps_metric_query;
 

@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "store/clickhouse/ga_funnel.h"
 #include "store/clickhouse/ga_sql.h"
+#include "store/funnel.h"
 #include "store/ga_digest.h"
 
 typedef enum { COUNT, SUM, MEAN, MIN, MAX } measure_kind;
@@ -339,6 +341,7 @@ static void order(const family *f, groups *l) {
 
 int ps_ch_ga_family_metric(const ps_ch_ga_scope *sc, const ps_metric_query *q,
                            ps_metric_result *out) {
+  if (ps_funnel_wanted(q)) return ps_ch_ga_funnel(sc, q, out); /* store/funnel.h */
   family f = {.name = q->metric, .q = q};
   for (size_t i = 0; i < sizeof families / sizeof *families; i++)
     if (is(families[i][0], q->metric)) f.category = families[i][1];

@@ -46,6 +46,8 @@
  *      Exchange rates and each game's reporting currency (rates.c: new tables).
  *      Segments: ga_combos and the aggregates by combination of dimension values
  *      (ga_combos.h), filled for the events already rolled up in one grouped INSERT.
+ *      Funnels: events indexed by category and digest key, and business events by item
+ *      (ga_funnel.c).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -55,6 +57,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "store/sqlite/ga_combos.h"
+#include "store/sqlite/ga_funnel.h"
 #include "store/sqlite/internal.h"
 #include "store/sqlite/rates.h"
 
@@ -241,6 +244,7 @@ static int migrate(sqlite3 *db) {
   if (rc == PS_OK) rc = upgrade_to_9(db);
   if (rc == PS_OK && version < 10) rc = ps_sqlite_country_upgrade_to_10(db);
   if (rc == PS_OK && version > 0 && version < 10) rc = ps_sqlite_ga_combos_upgrade_to_10(db);
+  if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_funnel_schema); /* indexes v8's columns */
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);

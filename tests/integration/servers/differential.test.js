@@ -118,6 +118,8 @@ describe('SQLite and ClickHouse event stores answer the same simulated traffic',
     }
     queries.push('progression?interval=day&measure=attempts', 'progression?interval=day&prefix=World1',
       'design?interval=day&prefix=Combat', 'errors?interval=day&by=build');
+    queries.push('funnel?interval=day&steps=progression:World1:Level01,progression:World1:Level02,business:*&window=86400',
+      'funnel?interval=day&steps=design:*,resource:Source:Gold,progression:Start:World1&platform=ios'); // per-user funnels
     for (const name of ['ccu', 'concurrent_ugc', 'total_players', 'sessions', 'avg_playtime', 'avg_ugc_per_session']) {
       for (const interval of ['minute', 'hour', 'day']) queries.push(`${name}?source=playtime&interval=${interval}`);
       queries.push(`${name}?source=playtime&interval=hour&group_by=platform`, `${name}?source=playtime&interval=hour&portal=steam`);
