@@ -15,5 +15,7 @@ extern const ps_module ps_insights_module;
 void ps_insights_metric_handler(ps_request *req, ps_app *app);
 void ps_insights_live_handler(ps_request *req, ps_app *app);
 void ps_insights_games_handler(ps_request *req, ps_app *app);
+/* latest_events.c: GET /api/v1/games/{id}/events/latest */
+void ps_insights_latest_events_handler(ps_request *req, ps_app *app);
 
 #endif
