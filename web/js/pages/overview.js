@@ -53,6 +53,10 @@ function countryPanel(ctx) {
       r.revenue = g.total;
       rows.set(g.key, r);
     }
+    if (!rows.size) {
+      panel.ready(h('p', { class: 'state-note', 'data-testid': 'no-countries' }, 'No country is known for these players: `playstat serve --geoip FILE` looks client addresses up in a country database.'));
+      return;
+    }
     const currency = typeof revenue.currency === 'string' ? revenue.currency : null;
     const list = [...rows.values()].sort((a, b) => b.dau - a.dau || a.key.localeCompare(b.key));
     panel.ready(table({
