@@ -77,6 +77,12 @@ export function timeChart(spec, dispose) {
       // Away from the cursor the legend shows the latest bucket, not placeholders.
       hooks: {
         ready: [(u) => { if (last >= 0) u.setLegend({ idx: last }); }],
+        // the axis as drawn, for tests (uPlot sets its scales once it has laid the chart out)
+        setScale: [(u, key) => {
+          if (key !== 'x' || !Number.isFinite(u.scales.x.min)) return;
+          el.dataset.xMin = String(u.scales.x.min);
+          el.dataset.xMax = String(u.scales.x.max);
+        }],
         setCursor: [(u) => { if (u.cursor.idx == null && last >= 0) u.setLegend({ idx: last }, false); }],
       },
       series: [{ label: 'UTC', value: (u, ts) => (ts == null ? '' : isoTime(ts - (spec.xShift || 0))) },
@@ -92,8 +98,6 @@ export function timeChart(spec, dispose) {
       axes: [{ values: isoTicks, space: 96, ...(spec.dayTicks ? { incrs: DAY_INCRS } : {}) }, { values: (u, vals) => vals.map(fmt), size: 64 }],
     };
     plot = new uPlot(opts, [spec.xs, ...spec.series.map((s) => s.values)], el);
-    el.dataset.xMin = String(plot.scales.x.min);
-    el.dataset.xMax = String(plot.scales.x.max);
     observer = new ResizeObserver(() => {
       const width = Math.max(240, el.clientWidth);
       if (plot && width !== plot.width) plot.setSize({ width, height: opts.height });
