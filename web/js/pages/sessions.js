@@ -26,7 +26,9 @@ function problem(err) {
 function filterForm(ctx) {
   const extra = ctx.st.extra;
   const fields = FILTERS.map(([k, label]) => h('label', { class: 'field' }, h('span', {}, label), h('input', { name: k, value: extra[k] || '', size: 12 })));
-  const when = (k, label) => h('label', { class: 'field' }, h('span', {}, `${label} (UTC)`), h('input', { name: k, type: 'datetime-local', value: (extra[k] || '').replace(/:00Z$/, '') }));
+  // ISO text (YYYY-MM-DDTHH:MM, UTC) rather than the browser's localised date picker
+  const when = (k, label) => h('label', { class: 'field' }, h('span', {}, `${label} (UTC)`), h('input', { name: k, value: (extra[k] || '').replace(/:00Z$/, ''),
+    placeholder: 'YYYY-MM-DDTHH:MM', pattern: '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}', size: 16 }));
   const form = h('form', { class: 'filters inline-form', 'data-testid': 'so-filters' },
     h('label', { class: 'field' }, h('span', {}, 'Environment'), h('input', { name: 'env', value: extra.env || 'production', size: 10, 'data-testid': 'so-env' })),
     fields, when('createdAfter', 'Created after'), when('updatedAfter', 'Updated after'),
@@ -80,8 +82,8 @@ export function render(main, ctx) {
       list.ready(table({
         columns: [
           { key: 'sessionId', label: 'Session', kind: 'text' },
-          { key: 'createdAt', label: 'Created (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }) },
-          { key: 'updatedAt', label: 'Updated (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }) },
+          { key: 'createdAt', label: 'Created (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }).slice(0, 19) },
+          { key: 'updatedAt', label: 'Updated (UTC)', kind: 'text', format: (v, r) => { const t = clock(v, { withDate: true }).slice(0, 19); return t.slice(0, 10) === clock(r.createdAt, { withDate: true }).slice(0, 10) ? t.slice(11) : t; } },
           { key: 'pool', label: 'Pool', kind: 'text' }, { key: 'queue', label: 'Queue', kind: 'text' },
           { key: 'region', label: 'Region', kind: 'text' }, { key: 'allocation', label: 'Allocation', kind: 'text' },
           { key: 'matchmaking', label: 'Matchmaking', kind: 'text' }, { key: 'events', label: 'Events', kind: 'count' },

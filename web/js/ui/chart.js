@@ -67,7 +67,7 @@ export function timeChart(spec, dispose) {
     const opts = {
       width: Math.max(240, el.clientWidth || 600),
       height: spec.height || 220,
-      padding: [12, 28, 0, 0], // room for the last tick's label
+      padding: [12, 40, 0, 0], // room for the last tick's label
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       scales: {
         x: { time: true, ...(xRange ? { range: () => xRange } : {}) },
