@@ -116,6 +116,14 @@ test('every page at 1440x900 and 800 px: screenshots, no panel wider than the pa
     }
   }
   await page.setViewportSize({ width: 1440, height: 900 });
+  // one or two daily buckets (the last hour, the last day): axes still within the range asked
+  for (const range of ['1h', '24h']) {
+    for (const id of ['overview', 'matchmaking']) {
+      await open(id, `range=${range}`);
+      await checkLayout(`${id} (${range})`, 1440);
+      await browser.screenshot(page, SHOTS, `${id}-${range}`);
+    }
+  }
 });
 
 test('matchmaking: the tiles and the table by region, pool and queue equal the API', async () => {
@@ -267,6 +275,20 @@ test('live events: the feed equals the API and shows a new event without a reloa
   await page.click('[data-testid="table-live-events"] tbody tr:first-child');
   const whole = JSON.parse(await page.$eval('[data-testid="event-json"]', (e) => e.textContent));
   assert.equal(whole.event_id, marker, 'the whole event on a click');
+});
+
+test('the platform filter suggests the values that occur (none from a server without the values route)', async () => {
+  await open('overview');
+  const from = await page.$eval('main', (m) => m.dataset.from);
+  const to = await page.$eval('main', (m) => m.dataset.to);
+  const want = [];
+  for (const source of ['', '&source=sessions']) {
+    const res = await api(`/api/v1/games/${game.id}/dimensions/platform/values?from=${from}&to=${to}${source}`);
+    if (res.status === 200) for (const v of res.json.values) if (!want.includes(v.value)) want.push(v.value);
+    else assert.equal(res.status, 404, res.text);
+  }
+  await page.waitForFunction((n) => document.querySelectorAll('#platforms option').length === n, want.length, { timeout: 10000 });
+  assert.deepEqual(await page.$$eval('#platforms option', (os) => os.map((o) => o.value)), want);
 });
 
 test('a filter that matches nothing says so', async () => {
