@@ -42,8 +42,9 @@ function filters(st, groups) {
   const custom = st.range === 'custom';
   const form = h('form', { class: 'filters', 'aria-label': 'Date range and filters' },
     select('range', st.range, [...PRESETS.map((p) => [p.id, p.label]), ['custom', 'Custom days (UTC)']], 'Range'),
-    custom ? input('from', st.from, 'From', { type: 'date', required: true }) : null,
-    custom ? input('to', st.to, 'To', { type: 'date', required: true }) : null,
+    // ISO days as text: the browser's date picker would show them in its locale (11/30/2026)
+    custom ? input('from', st.from, 'From (YYYY-MM-DD)', { required: true, pattern: '\\d{4}-\\d{2}-\\d{2}', placeholder: 'YYYY-MM-DD', size: 10 }) : null,
+    custom ? input('to', st.to, 'To (YYYY-MM-DD)', { required: true, pattern: '\\d{4}-\\d{2}-\\d{2}', placeholder: 'YYYY-MM-DD', size: 10 }) : null,
     select('interval', st.interval, INTERVALS.map((i) => [i, i === 'auto' ? 'Auto' : `By ${i}`]), 'Interval'),
     input('platform', st.platform, 'Platform', { list: 'platforms', placeholder: 'all', size: 9 }),
     select('portal', st.portal, [['', 'All'], ...PORTALS.map((p) => [p, p])], 'Portal'),
