@@ -44,10 +44,12 @@ export function revenueStat(data, previous) {
   const groups = groupRows(data);
   const converted = typeof data.currency === 'string' && data.currency;
   const currency = converted || (groups.length === 1 ? groups[0].key : null);
+  // one currency and no conversion: that currency's own total (the group's)
+  const value = converted ? data.total : groups.length === 1 ? groups[0].total : null;
   const tile = currency
-    ? stat({ value: data.total, kind: 'money', currency, testid: 'revenue', note: converted ? `over the range, converted to ${converted}` : 'over the range' })
+    ? stat({ value, kind: 'money', currency, testid: 'revenue', note: converted ? `over the range, converted to ${converted}` : 'over the range' })
     : stat({ value: null, kind: 'money', testid: 'revenue', note: groups.length ? 'several currencies, not added up:' : 'over the range' });
-  if (currency && previous) tile.append(comparison(data.total, previous.total, 'money', currency));
+  if (converted && previous && previous.currency === converted) tile.append(comparison(data.total, previous.total, 'money', converted));
   if (groups.length > 1 || (converted && groups.length && groups[0].key !== converted)) {
     tile.append(h('ul', { class: 'currencies', 'data-testid': 'revenue-currencies' }, groups.map((g) => h('li', { 'data-key': g.key, 'data-value': String(g.total) }, money(g.total, g.key)))));
   }
