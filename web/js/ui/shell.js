@@ -51,7 +51,7 @@ function filters(st, groups) {
     select('dim', st.dim, [['', '—'], ...EVENT_DIMENSIONS.map((d) => [d, d])], 'Dimension'),
     input('dimValue', st.dimValue, 'equals', { placeholder: 'value', size: 8 }),
     groups.length ? select('group', groups.includes(st.group) ? st.group : '', [['', 'None'], ...groups.map((g) => [g, g])], 'Group by') : null,
-    h('label', { class: 'field inline compare' }, h('input', { type: 'checkbox', name: 'compare', value: '1', checked: st.compare === '1', 'data-testid': 'filter-compare' }), h('span', {}, 'Compare with previous period')),
+    h('label', { class: 'field inline compare' }, h('input', { type: 'checkbox', name: 'compare', value: '1', checked: st.compare === '1', 'data-testid': 'filter-compare' }), h('span', { title: 'Compare with the period just before, of the same length' }, 'vs previous period')),
     h('button', { type: 'submit', class: 'button' }, 'Apply'),
     h('datalist', { id: 'platforms', 'data-testid': 'platform-suggestions' }));
   const apply = () => {
