@@ -306,6 +306,36 @@ test('answers of a server that converts money and knows countries are shown as t
   }
 });
 
+test('errors by build: one question per build the values route lists (stubbed), each equal to the API', async () => {
+  // The values route is built beside this dashboard: its answer (docs/http-api.md) is stubbed
+  // with the builds the simulator sends; the errors per build come from this server.
+  const values = async (route) => route.fulfill({ status: 200, contentType: 'application/json',
+    body: JSON.stringify({ dimension: 'build', values: [{ value: '1.4.0', users: 9 }, { value: '1.4.1', users: 7 }, { value: '9.9.9', users: 1 }] }) });
+  await page.route('**/api/v1/games/*/dimensions/build/values*', values);
+  try {
+    await page.reload(); // a page that met the route's 404 asks it no more
+    await open('errors', 'group=build');
+    const srcs = (await srcOf('panel-errors-by-group')).filter((s) => s.includes('/metrics/errors'));
+    assert.deepEqual(srcs.map((s) => new URL(s, 'http://x').searchParams.get('build')), ['1.4.0', '1.4.1', '9.9.9'], 'one question per value, in the route\'s order');
+    const want = [];
+    for (const src of srcs) {
+      const { json } = await api(src);
+      const row = { key: new URL(src, 'http://x').searchParams.get('build'), total: json.total };
+      for (const g of json.groups || []) row[g.key] = g.total; // (no groups when nothing matches)
+      want.push(row);
+    }
+    assert.ok(want[0].total > 0, 'the simulated 1.4.0 crashes');
+    const severities = [...new Set(want.flatMap((r) => Object.keys(r).filter((k) => k !== 'key' && k !== 'total')))];
+    for (const r of want) for (const l of severities) if (r[l] === undefined) r[l] = 0; // a severity a build has none of
+    const rows = await browser.tableRows(page, 'table-errors-by-group');
+    const asNumbers = (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'key' ? v : Number(v)]));
+    assert.deepEqual(rows.map(asNumbers), [...want].sort((a, b) => b.total - a.total || a.key.localeCompare(b.key)), 'errors and each severity per build');
+    await browser.screenshot(page, SHOTS, 'errors-by-build');
+  } finally {
+    await page.unroute('**/api/v1/games/*/dimensions/build/values*', values);
+  }
+});
+
 test('live events: the feed equals the API and shows a new event without a reload', async () => {
   await open('events');
   const [src] = await srcOf('panel-live-events');

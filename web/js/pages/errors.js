@@ -34,6 +34,7 @@ function byGroupPanel(ctx) {
         return r;
       });
       const seen = LEVELS.filter((l) => rows.some((r) => r[l] !== undefined));
+      for (const r of rows) for (const l of seen) if (r[l] === undefined) r[l] = 0; // none of that severity
       panel.ready(table({
         columns: [{ key: 'key', label: group, kind: 'text' }, { key: 'total', label: 'Errors', kind: 'count' },
           ...seen.map((l) => ({ key: l, label: l, kind: 'count' }))],
