@@ -1,8 +1,8 @@
 #!/bin/sh
 # scripts/first-run.sh PLAYSTAT DATA URL: what `make run` prints for a newcomer about the first
 # game of the data directory DATA (served at URL):
-#   - how to sign in to the dashboard: an API token (insights) and a viewer service account
-#     (the multiplayer sessions browser), kept in DATA/dashboard.txt;
+#   - how to sign in to the dashboard: an API token, the one sign-in of every page (the
+#     multiplayer sessions browser reads with it too), kept in DATA/dashboard.txt;
 #   - a ready-to-paste `playstat simulate` command that fills the game with simulated players
 #     (analytics events, live metrics sessions, matchmaker events) with a writer service
 #     account, kept in DATA/simulate.sh (`sh DATA/simulate.sh` runs it).
@@ -20,12 +20,10 @@ project=$(member project_id "$games")
 dashboard=$data/dashboard.txt
 if [ ! -s "$dashboard" ]; then
   token=$("$bin" api-token create --data "$data" --name dashboard)
-  viewer=$("$bin" service-account create --data "$data" --project "$project" --role viewer --name dashboard)
   cat > "$dashboard" <<TEXT
 # written by make run: the dashboard's sign-in for this data directory
 dashboard:   $url/
 API token:   $token
-multiplayer sessions (service account, viewer): key id $(member key_id "$viewer"), secret $(member secret "$viewer")
 TEXT
 fi
 

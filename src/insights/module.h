@@ -27,5 +27,7 @@ void ps_insights_catalog_handler(ps_request *req, ps_app *app);
  * *out, -1 when text is not a number of seconds. */
 int ps_insights_authorize(ps_request *req, ps_app *app);
 int ps_insights_parse_seconds(const char *text, int64_t fallback, int64_t *out);
+/* latest_events.c: GET /api/v1/games/{id}/events/latest */
+void ps_insights_latest_events_handler(ps_request *req, ps_app *app);
 
 #endif

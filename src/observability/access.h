@@ -1,9 +1,11 @@
 /*
  * access.h: who may use the session observability API, and how it says no.
  *
- * Every request carries HTTP Basic service-account credentials (`playstat service-account`).
- * Writes (the matchmaker's events) need the project's writer role, reads the viewer role
- * ("Multiplayer Session Details Viewer"). Errors are RFC 7807 application/problem+json
+ * Every request carries HTTP Basic service-account credentials (`playstat service-account`)
+ * or a read-API token (Authorization: Bearer, `playstat api-token create`, the dashboard's
+ * sign-in). Writes (the matchmaker's events) need the project's writer service account; reads
+ * the project's viewer service account ("Multiplayer Session Details Viewer") or any API token
+ * (viewer or admin: a token reads every game, so every project). A token never writes (403). Errors are RFC 7807 application/problem+json
  * (ps_request_respond_problem).
  */
 #ifndef PS_OBSERVABILITY_ACCESS_H

@@ -150,6 +150,9 @@ typedef enum {
   PS_RAW_MSESSIONS, /* metrics sessions, by the time they were over (see ps_scan_query) */
 } ps_raw_kind;
 
+/* The most events latest() visits per call. */
+#define PS_LATEST_MAX 50
+
 /* Live figures: what is being played at now_ms. */
 typedef struct ps_live {
   int64_t ccu, concurrent_ugc;
@@ -184,6 +187,12 @@ typedef struct ps_event_store_ops {
 
   /* Visits what q names (see ps_scan_kind for the order). */
   int (*scan)(ps_event_store *store, const ps_scan_query *q, ps_scan_visitor visit, void *ctx);
+  /* Visits the newest analytics events of game_id, newest arrival first, at most limit (1 to
+   * PS_LATEST_MAX) of them, each once (item.event as in a PS_SCAN_EVENTS scan); the live feed
+   * of the read API. Costs about limit rows whatever the store holds. What the backend has not
+   * made readable yet is missing (the backend's docs say how long that lasts). */
+  int (*latest)(ps_event_store *store, int64_t game_id, size_t limit, ps_scan_visitor visit,
+                void *ctx);
 
   /* Removes everything of one player of game_id: every analytics event with that user_id,
    * every rejected event whose body names it as a JSON string, every metrics session with that

@@ -126,7 +126,13 @@ async function checkPanels(pageId) {
   assert.ok(shown.length > 0, `${pageId}: panels shown`);
   for (const p of shown) {
     const what = `${pageId}/${p.testid}`;
-    assert.ok(['ready', 'empty'].includes(p.state), `${what}: state ${p.state}: ${p.text}`);
+    assert.ok(['ready', 'empty', 'unavailable'].includes(p.state), `${what}: state ${p.state}: ${p.text}`);
+    if (p.state === 'unavailable') { // the server does not answer this question: its 400 says why
+      const res = await api(p.src.find((s) => s.startsWith('/api/')));
+      assert.equal(res.status, 400, `${what}: unavailable while ${p.src[0]} answers ${res.status}`);
+      assert.ok(p.text.includes(res.json.message), `${what}: the panel shows the server's words`);
+      continue;
+    }
     if (p.state === 'empty') {
       assert.match(p.text, /Nothing to show yet/, `${what}: an empty state`);
       assert.match(p.text, /\b(Send|Start|End|Post|Enter|Pick|Name)\b/, `${what}: the empty state says what to do: ${p.text}`);
@@ -142,9 +148,12 @@ async function checkPanels(pageId) {
     assert.equal(res.status, 200, `${what}: ${p.src[0]}: ${res.text}`);
     if (p.src[0].endsWith('/live')) continue; // checked on its own (it changes)
     const tiles = await browser.tileValues(page, p.testid);
-    if (tiles.length === 1) assert.equal(Number(tiles[0]), res.json.total, `${what}: the tile shows the total of ${p.src[0]}`);
+    // (revenue in several currencies shows no total unless the server converts: web/js/pages/tiles.js)
+    const severalCurrencies = p.testid === 'panel-revenue' && !res.json.currency && (res.json.groups || []).length > 1;
+    if (tiles.length === 1 && !severalCurrencies) assert.equal(Number(tiles[0]), res.json.total, `${what}: the tile shows the total of ${p.src[0]}`);
     const tables = await page.$$eval(`[data-testid="${p.testid}"] .table-wrap`, (els) => els.map((e) => e.dataset.testid));
-    for (const t of tables.filter((x) => x && x !== 'table-retention')) {
+    // (each currency's resources table holds its own groups: integration/browser_pages checks them)
+    for (const t of tables.filter((x) => x && x !== 'table-retention' && !x.startsWith('table-resources-'))) {
       const rows = await browser.tableRows(page, t);
       const groups = (res.json.groups || []).map((g) => [g.key, g.total]).sort();
       assert.deepEqual(rows.map((r) => [r.key, Number(r.total)]).sort(), groups, `${what}: ${t} lists the groups of ${p.src[0]}`);
@@ -322,10 +331,7 @@ test('a filter narrows every panel to it (platform=windows)', async () => {
 test('multiplayer sessions: the list and a timeline equal the session observability API', async () => {
   await page.click('[data-testid="nav-sessions"]');
   await browser.settled(page, 'sessions');
-  await page.fill('[data-testid="so-key-id"]', viewer.key_id);
-  await page.fill('[data-testid="so-secret"]', viewer.secret);
-  await page.click('[data-testid="so-sign-in"]');
-  await page.waitForSelector('[data-testid="table-so-sessions"]');
+  await page.waitForSelector('[data-testid="table-so-sessions"]'); // the one sign-in: the API token reads sessions
   const basic = { Authorization: `Basic ${Buffer.from(`${viewer.key_id}:${viewer.secret}`).toString('base64')}` };
   const search = (await api(`/session-observability/v1/projects/${game.project_id}/environments/production/sessions?limit=50`, basic)).json;
   const rows = await browser.tableRows(page, 'table-so-sessions');
@@ -343,7 +349,8 @@ test('multiplayer sessions: the list and a timeline equal the session observabil
 });
 
 test('no console errors (but the refused wrong token of the first test)', async () => {
-  const other = seen.errors.filter((e) => !(/status of 401/.test(e.text) && /\/api\/v1\/games$/.test(e.url)));
+  const errors = browser.unexpectedErrors(seen);
+  const other = errors.filter((e) => !(/status of 401/.test(e.text) && /\/api\/v1\/games$/.test(e.url)));
   assert.deepEqual(other, [], 'console errors');
-  assert.ok(seen.errors.length <= 1, `only the wrong token's 401: ${JSON.stringify(seen.errors)}`);
+  assert.ok(errors.length <= 1, `only the wrong token's 401: ${JSON.stringify(errors)}`);
 });

@@ -1,8 +1,7 @@
 // api.js: the dashboard's client of playstat's HTTP APIs (docs/http-api.md): the insights read
-// API with the bearer API token, and the session observability API with a service account
-// (HTTP Basic). Every failure becomes an ApiError carrying the status and the server's
-// message; requests never send cookies (credentials: 'omit'), so a 401 of the Basic API does
-// not open the browser's own password dialog.
+// API and the session observability API, both with the signed-in API token (Bearer). Every
+// failure becomes an ApiError carrying the status and the server's message; requests never
+// send cookies (credentials: 'omit'), so no 401 opens the browser's own password dialog.
 
 import * as credentials from './credentials.js';
 
@@ -61,16 +60,36 @@ export async function games(signal) {
   return (await insights('/games', {}, signal)).games;
 }
 
-/** Standard base64 of the UTF-8 bytes of text (HTTP Basic credentials). */
-function base64(text) {
-  return btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(''));
+/** The newest raw analytics events of a game (at most 50), newest first. */
+export function latestEvents(gameId, limit, signal) {
+  return insights(`/games/${encodeURIComponent(gameId)}/events/latest`, { limit }, signal);
 }
 
-/** GET of the session observability API of one project and environment (path below
- * .../sessions), as the service account kept in credentials. */
-export function observability(projectId, environmentId, path, params, signal) {
-  const account = credentials.serviceAccount();
-  const basic = account ? `Basic ${base64(`${account.keyId}:${account.secret}`)}` : '';
+let valuesMissing = false; // the server has answered 404: no values endpoint (asked no more)
+
+/** The values of a dimension that occur in [from, to), most users first:
+ * [{ value, users }]. A server without the endpoint (404) answers [] (no suggestions), and is
+ * not asked again until the page is reloaded. */
+export async function dimensionValues(gameId, dimension, params, signal) {
+  if (valuesMissing) return [];
+  try {
+    const res = await insights(`/games/${encodeURIComponent(gameId)}/dimensions/${encodeURIComponent(dimension)}/values`, params, signal);
+    return (res && res.values) || [];
+  } catch (err) {
+    if (err.status === 404) valuesMissing = true;
+    if (err.status === 404 || err.status === 400) return [];
+    throw err;
+  }
+}
+
+/** The URL of the session observability API of one project and environment (path below
+ * .../sessions). */
+export function observabilityUrl(projectId, environmentId, path, params) {
   const base = `/session-observability/v1/projects/${encodeURIComponent(projectId)}/environments/${encodeURIComponent(environmentId)}/sessions`;
-  return getJson(`${base}${path}${queryString(params)}`, basic, signal);
+  return `${base}${path}${queryString(params)}`;
+}
+
+/** GET of the session observability API, as the signed-in API token (any role reads). */
+export function observability(projectId, environmentId, path, params, signal) {
+  return getJson(observabilityUrl(projectId, environmentId, path, params), `Bearer ${credentials.apiToken() || ''}`, signal);
 }

@@ -4,13 +4,16 @@
 //
 // Families (docs/http-api.md): 'sessions' = metrics sessions (filters platform, portal; any
 // interval), 'events' = analytics events (one dimension filter: platform, build, os_version,
-// custom_01..03; daily), 'matchmaking' = multiplayer sessions (no filter).
+// custom_01..03; daily), 'matchmaking' = multiplayer sessions (no filter). A metric marked
+// groupable takes group_by=<one of its family's GROUP_BY dimensions> (the view's `group`).
 
 const SEND_SESSIONS = 'Start metrics sessions from your game (POST /v1/metrics/sessions/start, then heartbeats) to see';
 const SEND_USERS = 'Send analytics user events (category "user", one per session start) to see';
 const SEND_BUSINESS = 'Send business events (amount in cents and a currency) to see';
 
-const M = (name, family, kind, label, hint, params = {}) => ({ name, family, kind, label, hint, params });
+const M = (name, family, kind, label, hint, params = {}) => ({ name, family, kind, label, hint, params, groupable: true });
+/** A metric with groups of its own (per currency, per cohort, per id...): no group_by. */
+const OWN = (m) => ({ ...m, groupable: false });
 
 export const METRICS = {
   ccu: M('ccu', 'sessions', 'count', 'Concurrent players', `${SEND_SESSIONS} concurrent players.`),
@@ -19,8 +22,8 @@ export const METRICS = {
   play_sessions: M('sessions', 'sessions', 'count', 'Play sessions', `${SEND_SESSIONS} play sessions.`),
   avg_playtime: M('avg_playtime', 'sessions', 'seconds', 'Average playtime', `End metrics sessions (POST /v1/metrics/sessions/end) to see playtime.`),
   avg_ugc_per_session: M('avg_ugc_per_session', 'sessions', 'count', 'Mods per session', `${SEND_SESSIONS} mods per session.`),
-  session_length_histogram: M('session_length_histogram', 'sessions', 'count', 'Session lengths', 'End metrics sessions to see how long they last.'),
-  top_mods: M('top_mods', 'sessions', 'seconds', 'Top mods by playtime', 'Start metrics sessions with mod ids ("ids": [...]) to see the most played mods.'),
+  session_length_histogram: OWN(M('session_length_histogram', 'sessions', 'count', 'Session lengths', 'End metrics sessions to see how long they last.')),
+  top_mods: OWN(M('top_mods', 'sessions', 'seconds', 'Top mods by playtime', 'Start metrics sessions with mod ids ("ids": [...]) to see the most played mods.')),
 
   dau: M('dau', 'events', 'count', 'Daily active users', `${SEND_USERS} daily active users.`),
   wau: M('wau', 'events', 'count', 'Weekly active users', `${SEND_USERS} weekly active users.`),
@@ -29,18 +32,18 @@ export const METRICS = {
   sessions: M('sessions', 'events', 'count', 'Sessions', `${SEND_USERS} sessions.`, { source: 'events' }),
   avg_session_length: M('avg_session_length', 'events', 'seconds', 'Average session length', 'Send session_end events with their length to see session lengths.'),
   sessions_per_user: M('sessions_per_user', 'events', 'decimal', 'Sessions per user', `${SEND_USERS} sessions per user.`),
-  retention: M('retention', 'events', 'share', 'Retention', 'Send user events on several days: retention counts the players who come back after their first day.'),
-  revenue: M('revenue', 'events', 'money', 'Revenue', `${SEND_BUSINESS} revenue.`),
+  retention: OWN(M('retention', 'events', 'share', 'Retention', 'Send user events on several days: retention counts the players who come back after their first day.')),
+  revenue: OWN(M('revenue', 'events', 'money', 'Revenue', `${SEND_BUSINESS} revenue.`)),
   paying_users: M('paying_users', 'events', 'count', 'Paying users', `${SEND_BUSINESS} paying users.`),
   arpdau: M('arpdau', 'events', 'money', 'ARPDAU', `${SEND_BUSINESS} revenue per daily active user.`),
   arppu: M('arppu', 'events', 'money', 'ARPPU', `${SEND_BUSINESS} revenue per paying user.`),
   conversion: M('conversion', 'events', 'share', 'Conversion', `${SEND_BUSINESS} the share of active users who pay.`),
-  progression: M('progression', 'events', 'count', 'Progression', 'Send progression events (Start, Fail, Complete with progression ids like World1:Level1) to see progression.'),
-  funnel: M('funnel', 'events', 'count', 'Funnel', 'Send progression events to see how many players get through each step.'),
-  resources: M('resources', 'events', 'count', 'Resources', 'Send resource events (Source or Sink, a virtual currency, an item type and id, an amount) to see the economy.'),
-  design: M('design', 'events', 'decimal', 'Design events', 'Send design events (ids like Tutorial:Step1, with an optional value) to see them here.'),
-  errors: M('errors', 'events', 'count', 'Errors', 'Send error events (a severity and a message) to see them here.'),
-  ads: M('ads', 'events', 'count', 'Ads', 'Send ads events (action, network, type, placement) to see ad activity.'),
+  progression: OWN(M('progression', 'events', 'count', 'Progression', 'Send progression events (Start, Fail, Complete with progression ids like World1:Level1) to see progression.')),
+  funnel: OWN(M('funnel', 'events', 'count', 'Funnel', 'Send progression events to see how many players get through each step.')),
+  resources: OWN(M('resources', 'events', 'count', 'Resources', 'Send resource events (Source or Sink, a virtual currency, an item type and id, an amount) to see the economy.')),
+  design: OWN(M('design', 'events', 'decimal', 'Design events', 'Send design events (ids like Tutorial:Step1, with an optional value) to see them here.')),
+  errors: OWN(M('errors', 'events', 'count', 'Errors', 'Send error events (a severity and a message) to see them here.')),
+  ads: OWN(M('ads', 'events', 'count', 'Ads', 'Send ads events (action, network, type, placement) to see ad activity.')),
 
   matches_created: M('matches_created', 'matchmaking', 'count', 'Matches created', 'Post matchmaker events (match.created, ...) to the session observability API to see matches.'),
   allocation_failure_rate: M('allocation_failure_rate', 'matchmaking', 'share', 'Allocation failures', 'Post allocation events to the session observability API to see allocation failures.'),
@@ -50,6 +53,30 @@ export const METRICS = {
 };
 
 export const EVENT_DIMENSIONS = ['build', 'os_version', 'custom_01', 'custom_02', 'custom_03'];
+
+/** The group_by dimensions of each family (docs/http-api.md); country is the API's once the
+ * server looks addresses up (--geoip), a 400 before. */
+export const GROUP_BY = {
+  events: ['platform', 'build', 'os_version', 'custom_01', 'custom_02', 'custom_03', 'country'],
+  sessions: ['platform', 'portal'],
+  matchmaking: ['region', 'pool', 'queue'],
+};
+
+/** The view of the period just before view's, of the same length (the comparison). */
+export function previousView(view) {
+  const span = view.to - view.from;
+  return { ...view, from: view.from - span, to: view.from };
+}
+
+/** Words for the filters of a view that apply to metric id, or '' when none does. */
+export function filterText(id, view) {
+  const f = METRICS[id].family;
+  const parts = [];
+  if ((f === 'sessions' || f === 'events') && view.platform) parts.push(`platform = ${view.platform}`);
+  if (f === 'sessions' && view.portal) parts.push(`portal = ${view.portal}`);
+  if (f === 'events' && view.dim && view.dimValue) parts.push(`${view.dim} = ${view.dimValue}`);
+  return parts.join(', ');
+}
 
 /**
  * The query parameters of metric id for a view ({ from, to, interval, platform, portal, dim,
@@ -66,6 +93,9 @@ export function paramsFor(id, view, extra = {}) {
     if (view.dim && view.dimValue) p[view.dim] = view.dimValue;
   }
   if (m.family === 'matchmaking') p.interval = view.interval;
+  // group_by where the metric takes it (events: not beside a dimension filter)
+  if (view.group && m.groupable && GROUP_BY[m.family].includes(view.group)
+    && !(m.family === 'events' && view.dim && view.dimValue)) p.group_by = view.group;
   return { ...p, ...extra };
 }
 

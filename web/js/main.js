@@ -49,14 +49,16 @@ function render() {
     state.go({ page: page ? page.id : PAGES[0].id, game: String((game || games[0]).id) });
     return;
   }
-  const { el, main } = shell({ st, games, pages: PAGES, onSignOut: () => signOut() });
-  root.replaceChildren(el);
-  document.title = `${page.title} · ${game.name} · playstat`;
   const controller = new AbortController();
   current = { controller, disposers: [] };
   const disposers = current.disposers;
+  const view = { ...resolve(st), platform: st.platform, portal: st.portal, dim: st.dim, dimValue: st.dimValue,
+    compare: st.compare === '1', group: st.group };
+  const { el, main } = shell({ st, games, pages: PAGES, game, view, signal: controller.signal, onSignOut: () => signOut() });
+  root.replaceChildren(el);
+  document.title = `${page.title} · ${game.name} · playstat`;
   const ctx = {
-    game, games, st, view: { ...resolve(st), platform: st.platform, portal: st.portal, dim: st.dim, dimValue: st.dimValue },
+    game, games, st, view,
     signal: controller.signal,
     dispose: (fn) => disposers.push(fn),
     signOut,

@@ -1,10 +1,12 @@
 // state.js: the dashboard's view state, kept in the URL's hash so that a reload, a bookmark or
 // the back button shows the same view: #/<page>?game=1&range=7d&platform=windows&... Keys the
-// shell does not know (a page's drill-down, e.g. prefix) are kept in state.extra.
+// shell does not know (a page's drill-down: the progression prefix, the design tree's open ids,
+// the multiplayer session shown) are kept in state.extra. compare=1 adds the previous period
+// of the same length; group=<dimension> splits the page's metrics by it.
 
 export const DEFAULTS = {
   page: 'overview', game: '', range: '24h', from: '', to: '', interval: 'auto',
-  platform: '', portal: '', dim: '', dimValue: '',
+  platform: '', portal: '', dim: '', dimValue: '', compare: '', group: '',
 };
 
 /** The state of a hash (default: the current one). */
@@ -40,4 +42,13 @@ export function go(patch) {
   next.extra = patch.extra || (patch.page && patch.page !== cur.page ? {} : cur.extra);
   const hash = toHash(next);
   if (hash !== location.hash) location.hash = hash;
+}
+
+/** Writes patch into the URL like go(), without rendering again (no 'hashchange'): for state a
+ * page already shows (a tree opened, a session picked), so that a reload shows it too. */
+export function replace(patch) {
+  const cur = read();
+  const next = { ...cur, ...patch, extra: patch.extra || cur.extra };
+  const hash = toHash(next);
+  if (hash !== location.hash) history.replaceState(null, '', hash);
 }

@@ -205,6 +205,7 @@ const ps_event_store_ops ps_clickhouse_event_ops = {
     .so_session_list = ch_so_list,
     .so_expire = ch_so_expire,
     .scan = ch_scan,
+    .latest = ps_ch_latest_events,
     .forget_player = ch_forget_player,
     .drop_raw_before = ch_drop_raw_before,
     .maintain = ch_maintain,

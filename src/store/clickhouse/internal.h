@@ -78,6 +78,7 @@
  *   spool.c      the node's durable local spool and its shipping to ClickHouse
  *   events.c     the ps_event_store_ops table: open, append, maintain, dispatch
  *   scan.c       scans (export, the CLI): ranged, paged, deduplicated
+ *   latest_events.c  a game's newest events (the live feed)
  *   forget.c     deleting a player, journalled so that maintain() finishes and repeats it
  *   retention.c  dropping raw rows past retention (partitions, then the boundary)
  *   ga_metrics.c       metrics of analytics events (PS_SOURCE_EVENTS) in SQL; ga_families.c
@@ -194,6 +195,9 @@ int ps_ch_so_expire(ch_store *s, int64_t before_ms, int64_t *deleted);
 
 /* ---- the data lifecycle (events.h): scan.c, forget.c, retention.c ---- */
 int ps_ch_scan(ch_store *s, const ps_scan_query *q, ps_scan_visitor visit, void *ctx);
+/* latest_events.c: events.h latest(). */
+int ps_ch_latest_events(ps_event_store *base, int64_t game_id, size_t limit,
+                        ps_scan_visitor visit, void *ctx);
 int ps_ch_forget_player(ch_store *s, int64_t game_id, const char *user_id,
                         ps_forget_report *out);
 /* Redoes every journalled deletion that is due at now_ms (maintain()); see forget.c. */

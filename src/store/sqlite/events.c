@@ -358,6 +358,7 @@ const ps_event_store_ops ps_sqlite_event_ops = {
     .so_session_list = ps_sqlite_so_session_list,
     .so_expire = ps_sqlite_so_expire,
     .scan = sqlite_scan,
+    .latest = ps_sqlite_latest_events,
     .forget_player = sqlite_forget_player,
     .drop_raw_before = sqlite_drop_raw_before,
     .maintain = sqlite_maintain,

@@ -14,7 +14,8 @@
  *   games.c             games and read-API tokens;  accounts.c  service accounts
  *   export_log.c        what the raw exports wrote (the export log)
  *   events.c            the event store: handle, append(), metric(), live(), scan(), maintain()
- *   event_log.c         analytics events and rejected events
+ *   event_log.c         analytics events and rejected events;  latest_events.c  the newest
+ *                       of a game (the live feed)
  *   country.c           the country columns' upgrade (schema 10)
  *   playtime_sessions.c metrics sessions as intervals, and their per-minute rollups' tables
  *   playtime_tables.c   the hourly and daily playtime rollups' tables
@@ -193,6 +194,9 @@ int ps_sqlite_event_log_append(sqlite_store *s, ps_record *r);
 int ps_sqlite_rejected_trim(sqlite_store *s, int64_t game_id);
 int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_visitor visit,
                              void *ctx);
+/* latest_events.c: events.h latest(). */
+int ps_sqlite_latest_events(ps_event_store *base, int64_t game_id, size_t limit,
+                            ps_scan_visitor visit, void *ctx);
 /* The data move of schema version 8 on db, inside the migration's transaction: the digest's
  * columns (ALTER TABLE, those the table lacks) and, for every stored event, its digest made
  * from its body (one parse each). PS_OK, PS_ENOMEM or PS_EIO (logged). */

@@ -1,11 +1,13 @@
 // design.js: design events as a drill-down tree of their ids (Tutorial › Tutorial:Step1 ›
-// ...), with the count, sum, mean, min and max of their values at every level.
+// ...), with the count, sum, mean, min and max of their values at every level. The ids opened
+// are kept in the URL (open=a,b), so a reload or a link opens them again.
 
 import * as api from '../api.js';
 import { Panel, grid } from '../ui/panel.js';
 import { treeTable } from '../ui/tree.js';
 import { loadInto } from '../load.js';
 import { METRICS, paramsFor } from '../catalog.js';
+import * as state from '../state.js';
 
 const MEASURES = ['count', 'sum', 'mean', 'min', 'max'];
 
@@ -33,6 +35,8 @@ export function render(main, ctx) {
     columns: [{ key: 'count', label: 'Events', kind: 'count' }, { key: 'sum', label: 'Sum', kind: 'decimal' },
       { key: 'mean', label: 'Mean', kind: 'decimal' }, { key: 'min', label: 'Min', kind: 'decimal' }, { key: 'max', label: 'Max', kind: 'decimal' }],
     roots: rows(answers), loadChildren: children, csv: 'design', testid: 'tree-design',
+    open: (ctx.st.extra.open || '').split(',').filter(Boolean),
+    onOpen: (keys) => state.replace({ extra: { ...state.read().extra, open: keys.join(',') } }),
   })));
   main.append(grid(panel));
 }

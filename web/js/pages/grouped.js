@@ -10,7 +10,7 @@ import { loadOne } from '../load.js';
 
 /**
  * spec: { id (catalog), by: [[value, text]], measures: [[value, text]] or null, keyLabel(by),
- * kind(measure), testid, extraPanels(ctx) -> [Panel] }
+ * kind(measure), testid, extraPanels(ctx) -> [Panel], keyBadge(key) -> node (before each key) }
  */
 export function renderGrouped(main, ctx, spec) {
   const extra = ctx.st.extra;
@@ -25,7 +25,7 @@ export function renderGrouped(main, ctx, spec) {
   loadOne(ctx, chart, spec.id, params, (data) => chart.ready(metricChart(data, { kind, label: spec.title, groups: true }, ctx.dispose)));
   const tablePanel = new Panel({ title: `${spec.title} by ${by}`, wide: true, testid: `panel-${spec.testid}-table` });
   loadOne(ctx, tablePanel, spec.id, params, (data) => tablePanel.ready(groupTable(data, {
-    keyLabel: spec.keyLabel(by), kind, csv: `${spec.testid}-by-${by}`, testid: `table-${spec.testid}`,
+    keyLabel: spec.keyLabel(by), kind, csv: `${spec.testid}-by-${by}`, testid: `table-${spec.testid}`, keyBadge: spec.keyBadge,
   })));
   main.append(grid(chart, tablePanel, ...(spec.extraPanels ? spec.extraPanels(ctx) : [])));
 }

@@ -1,6 +1,7 @@
 // playtime.js: metrics sessions: players, play sessions, average playtime and mods per
 // session over the range; concurrent players and concurrent UGC over time; how long sessions
-// last (histogram); the most played mods (table with CSV).
+// last (histogram); the most played mods (table with CSV). Charts compare with the previous
+// period when asked, or split by platform or portal (the group-by).
 
 import { Panel, grid } from '../ui/panel.js';
 import { metricChart } from '../ui/chart.js';
@@ -16,7 +17,8 @@ const LENGTHS = ['0-5m', '5-30m', '30-60m', '1-2h', '2h+'];
 
 function chartPanel(ctx, id, title, label, testid) {
   const panel = new Panel({ title, testid });
-  loadOne(ctx, panel, id, {}, (data) => panel.ready(metricChart(data, { kind: 'count', label }, ctx.dispose)));
+  const grouped = Boolean(ctx.view.group);
+  loadOne(ctx, panel, id, {}, (data, previous) => panel.ready(metricChart(data, { kind: 'count', label, groups: grouped, testid: `chart-${id}` }, ctx.dispose, previous)), { compare: !grouped });
   return panel;
 }
 

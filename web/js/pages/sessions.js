@@ -1,11 +1,12 @@
-// sessions.js: the session observability browser: a viewer service account's credentials
-// (kept in this tab), filters of the search API, the list of sessions newest first (paged
-// with "Load more"), and the timeline of the session picked. It reads the game's project
+// sessions.js: the session observability browser, read with the signed-in API token (the one
+// sign-in of the dashboard): filters of the search API, the list of sessions newest first
+// (paged with "Load more"), and the timeline of the session picked, whose id is kept in the
+// URL (session=...) so that a reload or a link shows it again. It reads the game's project
 // (project_id) in the environment chosen.
 
 import { h } from '../dom.js';
 import * as api from '../api.js';
-import * as credentials from '../credentials.js';
+import * as state from '../state.js';
 import { clock } from '../format.js';
 import { Panel, grid } from '../ui/panel.js';
 import { table } from '../ui/table.js';
@@ -17,39 +18,17 @@ const FILTERS = [
 ];
 
 function problem(err) {
-  if (err.status === 401) return 'These service-account credentials were refused (wrong key id or secret).';
-  if (err.status === 403) return 'This service account may not read here: it must be a viewer of this game\'s project.';
+  if (err.status === 401) return 'This server no longer accepts your API token for multiplayer sessions: sign in again.';
+  if (err.status === 404) return 'This session is not known (or has expired).';
   return err.message;
-}
-
-function accountPanel(ctx, onChange) {
-  const panel = new Panel({ title: 'Service account (viewer)', testid: 'panel-account' });
-  const account = credentials.serviceAccount();
-  if (account) {
-    panel.ready(h('p', {}, 'Reading as ', h('code', {}, account.keyId), ' ',
-      h('button', { type: 'button', class: 'button small', onclick: () => { credentials.clearServiceAccount(); onChange(); } }, 'Forget')));
-    return panel;
-  }
-  const keyId = h('input', { name: 'keyId', required: true, autocomplete: 'off', size: 36, 'data-testid': 'so-key-id' });
-  const secret = h('input', { name: 'secret', type: 'password', required: true, autocomplete: 'off', 'data-testid': 'so-secret' });
-  const form = h('form', { class: 'stack' },
-    h('p', {}, 'This page reads the session observability API, which takes a service account. Create a viewer for this game\'s project:'),
-    h('pre', {}, `playstat service-account create --data DIR --project ${ctx.game.project_id} --role viewer`),
-    h('label', {}, 'Key id ', keyId), h('label', {}, 'Secret ', secret),
-    h('button', { type: 'submit', class: 'button primary', 'data-testid': 'so-sign-in' }, 'Use these credentials'));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    credentials.setServiceAccount(keyId.value.trim(), secret.value.trim());
-    onChange();
-  });
-  panel.ready(form);
-  return panel;
 }
 
 function filterForm(ctx) {
   const extra = ctx.st.extra;
   const fields = FILTERS.map(([k, label]) => h('label', { class: 'field' }, h('span', {}, label), h('input', { name: k, value: extra[k] || '', size: 12 })));
-  const when = (k, label) => h('label', { class: 'field' }, h('span', {}, `${label} (UTC)`), h('input', { name: k, type: 'datetime-local', value: (extra[k] || '').replace(/:00Z$/, '') }));
+  // ISO text (YYYY-MM-DDTHH:MM, UTC) rather than the browser's localised date picker
+  const when = (k, label) => h('label', { class: 'field' }, h('span', {}, `${label} (UTC)`), h('input', { name: k, value: (extra[k] || '').replace(/:00Z$/, ''),
+    placeholder: 'YYYY-MM-DDTHH:MM', pattern: '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}', size: 16 }));
   const form = h('form', { class: 'filters inline-form', 'data-testid': 'so-filters' },
     h('label', { class: 'field' }, h('span', {}, 'Environment'), h('input', { name: 'env', value: extra.env || 'production', size: 10, 'data-testid': 'so-env' })),
     fields, when('createdAfter', 'Created after'), when('updatedAfter', 'Updated after'),
@@ -69,19 +48,16 @@ export function render(main, ctx) {
   const env = extra.env || 'production';
   const list = new Panel({ title: 'Multiplayer sessions', wide: true, testid: 'panel-so-list' });
   const detail = new Panel({ title: 'Session timeline', wide: true, testid: 'panel-so-timeline' });
-  main.append(grid(accountPanel(ctx, ctx.refresh), list, detail));
+  main.append(grid(list, detail));
   detail.empty('Pick a session in the list to see its events.');
-  if (!credentials.serviceAccount()) {
-    list.empty('Enter a viewer service account above to browse this game\'s multiplayer sessions.');
-    return;
-  }
   const params = { limit: 50 };
   for (const [k] of FILTERS) params[k] = extra[k];
   params.createdAfter = extra.createdAfter;
   params.updatedAfter = extra.updatedAfter;
   const rows = [];
   const show = async (sessionId) => {
-    detail.source(`/session-observability/v1/projects/${ctx.game.project_id}/environments/${env}/sessions/${sessionId}`);
+    state.replace({ extra: { ...state.read().extra, session: sessionId } });
+    detail.source(api.observabilityUrl(ctx.game.project_id, env, `/${encodeURIComponent(sessionId)}`, {}));
     detail.loading();
     try {
       detail.ready(timeline(await api.observability(ctx.game.project_id, env, `/${encodeURIComponent(sessionId)}`, {}, ctx.signal)));
@@ -106,8 +82,8 @@ export function render(main, ctx) {
       list.ready(table({
         columns: [
           { key: 'sessionId', label: 'Session', kind: 'text' },
-          { key: 'createdAt', label: 'Created (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }) },
-          { key: 'updatedAt', label: 'Updated (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }) },
+          { key: 'createdAt', label: 'Created (UTC)', kind: 'text', format: (v) => clock(v, { withDate: true }).slice(0, 19) },
+          { key: 'updatedAt', label: 'Updated (UTC)', kind: 'text', format: (v, r) => { const t = clock(v, { withDate: true }).slice(0, 19); return t.slice(0, 10) === clock(r.createdAt, { withDate: true }).slice(0, 10) ? t.slice(11) : t; } },
           { key: 'pool', label: 'Pool', kind: 'text' }, { key: 'queue', label: 'Queue', kind: 'text' },
           { key: 'region', label: 'Region', kind: 'text' }, { key: 'allocation', label: 'Allocation', kind: 'text' },
           { key: 'matchmaking', label: 'Matchmaking', kind: 'text' }, { key: 'events', label: 'Events', kind: 'count' },
@@ -119,7 +95,8 @@ export function render(main, ctx) {
       if (err.name !== 'AbortError') list.error(problem(err), () => page(next));
     }
   };
-  list.source(`/session-observability/v1/projects/${ctx.game.project_id}/environments/${env}/sessions${api.queryString(params)}`);
+  list.source(api.observabilityUrl(ctx.game.project_id, env, '', params));
   main.querySelector('[data-testid="panel-so-list"] .panel-head').append(filterForm(ctx));
   page(null);
+  if (extra.session) show(extra.session);
 }

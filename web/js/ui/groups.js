@@ -12,11 +12,12 @@ export function groupRows(data) {
     .map((g) => ({ key: g.key, total: g.total, share: sum ? g.total / sum : 0 }));
 }
 
-/** opts: { keyLabel, totalLabel, kind (of totals), csv, testid, onRow, caption } */
-export function groupTable(data, { keyLabel = 'Key', totalLabel = 'Total', kind = 'count', csv, testid, onRow, caption }) {
+/** opts: { keyLabel, totalLabel, kind (of totals), csv, testid, onRow, caption, keyBadge (key ->
+ * a node shown before the key, e.g. a severity's colour, or null) } */
+export function groupTable(data, { keyLabel = 'Key', totalLabel = 'Total', kind = 'count', csv, testid, onRow, caption, keyBadge }) {
   return table({
     columns: [
-      { key: 'key', label: keyLabel, kind: 'text' },
+      { key: 'key', label: keyLabel, kind: 'text', format: keyBadge ? (v) => [keyBadge(v), v] : undefined },
       { key: 'total', label: totalLabel, kind },
       { key: 'share', label: 'Share', kind: 'share', format: (v) => share(v) },
     ],

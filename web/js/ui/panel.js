@@ -1,6 +1,7 @@
 // panel.js: the card every figure of the dashboard sits in, and its states. A panel is
-// 'loading' (a placeholder), 'ready' (its content), 'empty' (what to send to fill it) or
-// 'error' (the server's message and a retry button); the state is also its data-state
+// 'loading' (a placeholder), 'ready' (its content), 'empty' (what to send to fill it, or that
+// the filters matched nothing), 'unavailable' (the server does not answer this question: its
+// 400 message) or 'error' (the server's message and a retry button); the state is also its data-state
 // attribute, and data-src names the API URL(s) its figures come from (for tests and for
 // people who want the raw numbers).
 
@@ -36,6 +37,20 @@ export class Panel {
       h('p', { class: 'state-title' }, 'Nothing to show yet'),
       h('p', {}, hint),
       note ? h('p', { class: 'state-note' }, note) : null));
+  }
+
+  /** The empty state of a filtered view: data exists, but none matches filters (words). */
+  filtered(filters) {
+    return this.set('empty', h('div', { class: 'state empty', 'data-filtered': 'true' },
+      h('p', { class: 'state-title' }, 'The filter matched nothing'),
+      h('p', {}, `Nothing in this range has ${filters}. Clear or change the filter to see more.`)));
+  }
+
+  /** The server does not answer what this panel asks (a 400): its words, calmly. */
+  unavailable(message) {
+    return this.set('unavailable', h('div', { class: 'state empty' },
+      h('p', { class: 'state-title' }, 'Not available on this server'),
+      h('p', {}, message)));
   }
 
   error(message, retry) {

@@ -8,9 +8,11 @@ import { toCsv, download } from '../csv.js';
 
 /**
  * opts: { columns: [{ key, label, kind }] (after the id column), roots: [rows with .key],
- * loadChildren(key) -> Promise<rows>, csv, testid, idLabel }
+ * loadChildren(key) -> Promise<rows>, csv, testid, idLabel, open (keys to open at once, e.g.
+ * from the URL: parents before children), onOpen(keys) (called with the keys open after each
+ * toggle, to keep them in the URL) }
  */
-export function treeTable({ columns, roots, loadChildren, csv, testid, idLabel = 'Id' }) {
+export function treeTable({ columns, roots, loadChildren, csv, testid, idLabel = 'Id', open = [], onOpen }) {
   const nodes = new Map(); // key -> { row, depth, children, open, loading, error }
   const add = (rows, depth) => rows.map((row) => {
     nodes.set(row.key, { row, depth, children: null, open: false, loading: false, error: null });
@@ -47,6 +49,7 @@ export function treeTable({ columns, roots, loadChildren, csv, testid, idLabel =
       n.loading = false;
     }
     draw();
+    if (onOpen) onOpen([...nodes].filter(([, n]) => n.open).map(([k]) => k));
   };
 
   function draw() {
@@ -67,6 +70,13 @@ export function treeTable({ columns, roots, loadChildren, csv, testid, idLabel =
     }));
   }
   draw();
+  // reopen what the URL names, parents first (each waits for the rows it opens into)
+  (async () => {
+    for (const key of open) {
+      const n = nodes.get(key);
+      if (n && !n.open) await toggle(key);
+    }
+  })();
 
   const exportCsv = () => download(`${csv || 'tree'}.csv`, toCsv([idLabel, ...columns.map((c) => c.label)],
     visible().map((k) => [k, ...columns.map((c) => nodes.get(k).row[c.key])])));
