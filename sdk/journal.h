@@ -115,9 +115,18 @@ void ps_journal_close(ps_journal *j);
  * Sequence numbers must not be reused after any of these: gaps are harmless. */
 int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r);
 
+/* Grows the active file, when needed, so that room bytes fit after what it holds: by the
+ * library's thread, ahead of the game's appends, so that an append does not have to grow the
+ * file itself (allocating and touching megabytes on the game's thread, milliseconds). Safe
+ * while appends run (the mapping grows in place); under the lock that excludes swap, read
+ * and clear (the caller's db_lock), like ps_journal_keep_ahead. A failure (disk full) is left
+ * for the append to meet and report. */
+void ps_journal_grow_ahead(ps_journal *j, size_t room);
+
 /* Dirties (without changing them) the pages of the active file's next window bytes, and the
  * first window bytes of the other file when it is empty, so that the game's next stores do
- * not fault: writeback (every ~30 s) leaves written-back pages of a shared mapping clean and
+ * not fault (and first grows the file to keep 2 * window bytes of room, as
+ * ps_journal_grow_ahead): writeback (every ~30 s) leaves written-back pages of a shared mapping clean and
  * write-protected, and the next store into one takes a fault (ext4's page_mkwrite, which can
  * wait for its journal). Called by the library's thread without the lock the appends take,
  * but under the one that excludes swap, read and clear (the caller's db_lock). */
