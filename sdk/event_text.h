@@ -27,6 +27,10 @@
 #include "common/buf.h"
 #include "schema/validator.h"
 
+/* Appends s[0..len) as a JSON string, as ps_buf_append_json_string does, in one copy when no
+ * byte needs an escape (an event id, a key: the common case). PS_OK or PS_ENOMEM. */
+int ps_sdk_json_append_string(ps_buf *b, const char *s, size_t len);
+
 /* Appends v as compact JSON. PS_OK, PS_ENOMEM, or PS_EINVAL (a non-finite number). */
 int ps_sdk_json_append(ps_buf *b, const json_t *v);
 /* Appends a double as jansson's json_real would hold it. PS_OK, PS_ENOMEM, PS_EINVAL (not

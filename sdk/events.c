@@ -84,7 +84,7 @@ static int text_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
   ps_buf_reset(m);
   size_t id_len = strlen(c->event_id);
   int w = ps_buf_append(m, c->category, c->category_len);
-  if (w == PS_OK) w = ps_buf_append_json_string(m, c->event_id, id_len);
+  if (w == PS_OK) w = ps_sdk_json_append_string(m, c->event_id, id_len);
   if (w == PS_OK && c->number_name) {
     w = ps_buf_append(m, c->number_key, c->number_key_len);
     /* a non-finite number: jansson's json_real refused it, which the jansson way reported as

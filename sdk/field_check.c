@@ -31,19 +31,33 @@ static uint32_t hash_of(const void *rule, const char *s, size_t len) {
   return h;
 }
 
-/* Whether s matches r's pattern, from the memo or by running it (and remembering a match). */
+static int slot_holds(const ps_sdk_memo_slot *slot, const ps_rule *r, uint32_t h, const char *s,
+                      size_t len) {
+  return slot->rule == r && slot->hash == h && slot->len == len && memcmp(slot->text, s, len) == 0;
+}
+
+/* Whether s matches r's pattern, from the memo or by running it (and remembering a match).
+ * A string has two slots (two parts of its hash), so that two strings that share one slot
+ * do not keep evicting each other: with one slot a game's few dozen event ids did, and ran
+ * their pattern on every call (field_check.h). */
 static int pattern_met(ps_sdk_field_checker *c, const ps_rule *r, const char *s, size_t len) {
   int memo = len <= PS_SDK_MEMO_TEXT;
   uint32_t h = memo ? hash_of(r, s, len) : 0;
-  ps_sdk_memo_slot *slot = &c->memo[h % PS_SDK_MEMO_SLOTS];
-  if (memo && slot->rule == r && slot->hash == h && slot->len == len && memcmp(slot->text, s, len) == 0)
-    return 1;
+  ps_sdk_memo_slot *first = &c->memo[h % PS_SDK_MEMO_SLOTS];
+  ps_sdk_memo_slot *second = &c->memo[(h / PS_SDK_MEMO_SLOTS) % PS_SDK_MEMO_SLOTS];
+  if (memo && (slot_holds(first, r, h, s, len) || slot_holds(second, r, h, s, len))) return 1;
   if (ps_matcher_match(&c->matcher, r->pattern, s, len) != 1) return 0;
   if (memo) {
-    slot->rule = r;
-    slot->hash = h;
-    slot->len = (uint8_t)len;
-    memcpy(slot->text, s, len);
+    ps_sdk_memo_slot *to = !first->rule ? first : !second->rule ? second : first;
+    if (to->rule) { /* both taken: the one in the first moves to its own other slot */
+      size_t here = (size_t)(to - c->memo), a = to->hash % PS_SDK_MEMO_SLOTS;
+      size_t other = here == a ? (to->hash / PS_SDK_MEMO_SLOTS) % PS_SDK_MEMO_SLOTS : a;
+      if (other != here) c->memo[other] = *to;
+    }
+    to->rule = r;
+    to->hash = h;
+    to->len = (uint8_t)len;
+    memcpy(to->text, s, len);
   }
   return 1;
 }

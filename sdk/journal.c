@@ -67,6 +67,27 @@ int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen
   return PS_OK;
 }
 
+size_t ps_jrec_b_offset(size_t at, size_t alen) { return at + ITEM_HEADER + alen; }
+
+int ps_jrec_open(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, size_t *at) {
+  if (r->buf.len < PS_JOURNAL_HEADER && ps_jrec_reset(r) != PS_OK) return PS_ENOMEM;
+  *at = r->buf.len;
+  return ps_jrec_add(r, type, number, a, alen, NULL, 0);
+}
+
+void ps_jrec_close(ps_jrec *r, size_t at) {
+  uint32_t la, lb;
+  memcpy(&la, r->buf.data + at + 16, 4);
+  lb = (uint32_t)(r->buf.len - ps_jrec_b_offset(at, la)); /* b < 4 GiB: MAX_PAYLOAD bounds it */
+  memcpy(r->buf.data + at + 20, &lb, 4);
+}
+
+void ps_jrec_cut(ps_jrec *r, size_t at) {
+  r->buf.len = at;
+  r->buf.data[at] = '\0';
+  r->items--;
+}
+
 void ps_jrec_free(ps_jrec *r) {
   ps_buf_free(&r->buf);
   r->items = 0;

@@ -76,6 +76,15 @@ int ps_jrec_reset(ps_jrec *r);
 /* Appends one item; PS_OK or PS_ENOMEM (r unchanged). a/b may be NULL when their length is 0. */
 int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, const char *b,
                 size_t blen);
+/* The same item written in place, for an event whose JSON the caller writes straight into the
+ * record (no copy of it): ps_jrec_open writes the item's header and a, and sets *at; the caller
+ * then appends b to r->buf itself (ps_buf calls) and ps_jrec_close(r, at) sets b's length, or
+ * ps_jrec_cut(r, at) removes the item again. b is r->buf.data + ps_jrec_b_offset(at, alen)
+ * up to r->buf.len. PS_OK or PS_ENOMEM (r unchanged). */
+int ps_jrec_open(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, size_t *at);
+void ps_jrec_close(ps_jrec *r, size_t at);
+void ps_jrec_cut(ps_jrec *r, size_t at);
+size_t ps_jrec_b_offset(size_t at, size_t alen);
 void ps_jrec_free(ps_jrec *r);
 
 /* One item read back; a and b point into the record and are NUL-terminated copies' views
