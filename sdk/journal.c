@@ -419,6 +419,8 @@ void ps_journal_keep_ahead(ps_journal *j, size_t window) {
 
 uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }
 
+uint64_t ps_journal_active_capacity(const ps_journal *j) { return cap_of(j, j->active); }
+
 int ps_journal_swap(ps_journal *j) {
   int other = 1 - j->active;
   if (j->dirty[other]) return other;

@@ -141,8 +141,10 @@ void ps_journal_grow_ahead(ps_journal *j, size_t room);
  * but under the one that excludes swap, read and clear (the caller's db_lock). */
 void ps_journal_keep_ahead(ps_journal *j, size_t window);
 
-/* Bytes appended to the active file so far. */
+/* Bytes appended to the active file so far, and the bytes it can hold before an append must
+ * grow it. */
 uint64_t ps_journal_active_bytes(const ps_journal *j);
+uint64_t ps_journal_active_capacity(const ps_journal *j);
 
 /* Makes the other file active when it is empty and the active one is not; returns the index
  * (0 or 1) of the file to drain, or -1 when there is nothing to drain. A file that was not
