@@ -57,11 +57,11 @@ int ps_sdk_own_schemas_create2(ps_schema_set **out, ps_schema_set **fast, char *
 #define PS_SDK_UUID_POOL 4096
 
 typedef struct ps_sdk_uuid_pool {
-  unsigned char bytes[2][PS_SDK_UUID_POOL]; /* [current]: in use; the other: the spare */
   int current;
   size_t used; /* bytes of [current] used (and zeroed) */
   int filled;  /* [current] holds random bytes (the zeroed pool is empty) */
   int spare_ready;
+  unsigned char bytes[2][PS_SDK_UUID_POOL]; /* [current]: in use; the other: the spare */
 } ps_sdk_uuid_pool;
 
 /* A fresh UUID v4 into out. PS_OK or PS_EIO (no randomness). */
