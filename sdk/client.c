@@ -23,6 +23,7 @@
 #include "common/errors.h"
 #include "common/json_parse.h"
 #include "common/random.h"
+#include "sdk/hot.h"
 
 int ps_sdk_status_of(int code) {
   switch (code) {
@@ -33,7 +34,7 @@ int ps_sdk_status_of(int code) {
   }
 }
 
-int64_t ps_sdk_client_ts(const playstat *ps) {
+PS_SDK_HOT int64_t ps_sdk_client_ts(const playstat *ps) {
   return ps_now_ms() / 1000 + ps->clock_offset_s;
 }
 
@@ -79,14 +80,14 @@ static void note_violations(playstat *ps, ps_sdk_notes *notes, const char *categ
 #define MOVE_RECORDS 1024
 #define MOVE_BYTES (512u * 1024)
 
-static uint64_t sum(const uint64_t v[PS_SDK_PRIORITIES], int upto) {
+PS_SDK_HOT static uint64_t sum(const uint64_t v[PS_SDK_PRIORITIES], int upto) {
   uint64_t t = 0;
   for (int p = 0; p <= upto && p < PS_SDK_PRIORITIES; p++) t += v[p];
   return t;
 }
 
 /* Bytes queued (database, journal, this call) at priorities 0..upto. Under lock. */
-static uint64_t queued_upto(const playstat *ps, int upto) {
+PS_SDK_HOT static uint64_t queued_upto(const playstat *ps, int upto) {
   return sum(ps->db_bytes, upto) + sum(ps->journal_bytes, upto) + sum(ps->call.bytes, upto);
 }
 
@@ -98,7 +99,7 @@ int ps_sdk_journal_item(playstat *ps, int type, int64_t number, const char *a, c
 
 /* Whether an event of len bytes fits the bound (possibly by evicting lower ones as it is
  * moved); *priority gets its priority. PLAYSTAT_OK or PLAYSTAT_E_FULL. Under lock. */
-static int admissible(playstat *ps, const char *category, size_t len, int *priority,
+PS_SDK_HOT static int admissible(playstat *ps, const char *category, size_t len, int *priority,
                       ps_sdk_notes *notes) {
   *priority = ps_sdk_category_priority(category);
   uint64_t max = ps->cfg.c.max_queue_bytes;
@@ -116,7 +117,7 @@ static int admissible(playstat *ps, const char *category, size_t len, int *prior
 }
 
 /* Counts an event the call's record now holds. */
-static void admitted(playstat *ps, const char *category, int priority, size_t len) {
+PS_SDK_HOT static void admitted(playstat *ps, const char *category, int priority, size_t len) {
   ps->call.events++;
   ps->call.bytes[priority] += len;
   if (strcmp(category, "user") == 0 || strcmp(category, "session_end") == 0)
@@ -187,7 +188,7 @@ static int refresh_annotations(playstat *ps, ps_sdk_notes *notes) {
 
 /* What every recorded call starts with: an open session, an enabled game, current
  * annotations, the event's uuid and client_ts. Returns PLAYSTAT_OK or the call's status. */
-static int begin_record(playstat *ps, ps_sdk_notes *notes, char uuid[37], int64_t *ts) {
+PS_SDK_HOT static int begin_record(playstat *ps, ps_sdk_notes *notes, char uuid[37], int64_t *ts) {
   if (!ps->st.session_open) return PLAYSTAT_E_NO_SESSION;
   if (ps->disabled) return PLAYSTAT_E_DISABLED;
   int rc = PLAYSTAT_OK;
@@ -226,7 +227,7 @@ int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
 }
 
 /* Appends {members,"event_uuid":uuid,"client_ts":ts} to t. PS_OK or PS_ENOMEM. */
-static int write_own_members(ps_buf *t, const char *members, size_t len, const char uuid[37],
+PS_SDK_HOT static int write_own_members(ps_buf *t, const char *members, size_t len, const char uuid[37],
                              int64_t ts, size_t annotations_len) {
   int w = ps_buf_reserve(t, len + annotations_len + 96);
   if (w == PS_OK) w = ps_buf_append(t, "{", 1);
@@ -240,7 +241,7 @@ static int write_own_members(ps_buf *t, const char *members, size_t len, const c
 }
 
 /* Adds the annotations to the valid event that ends t (its closing brace). */
-static int annotate_text(playstat *ps, ps_buf *t) {
+PS_SDK_HOT static int annotate_text(playstat *ps, ps_buf *t) {
   t->len--; /* the closing brace: the annotations follow */
   int w = ps_buf_append(t, ",", 1);
   if (w == PS_OK) w = ps_buf_append(t, ps->annotations_text.data, ps->annotations_text.len);
@@ -250,7 +251,7 @@ static int annotate_text(playstat *ps, ps_buf *t) {
 
 /* The event text-built in the call's record (ps_jrec_open at `at`, its JSON from b on),
  * validated: annotated, admitted, and its item closed; or cut again. */
-static int admit_in_record(playstat *ps, const char *category, size_t at, size_t b,
+PS_SDK_HOT static int admit_in_record(playstat *ps, const char *category, size_t at, size_t b,
                            ps_sdk_notes *notes) {
   ps_buf *r = &ps->rec.buf;
   int priority;
@@ -265,7 +266,7 @@ static int admit_in_record(playstat *ps, const char *category, size_t at, size_t
   return PLAYSTAT_OK;
 }
 
-int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
+PS_SDK_HOT int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
                                  const ps_sdk_field *fields, size_t nfields, ps_sdk_notes *notes) {
   char uuid[37];
   int64_t ts = 0;
@@ -329,7 +330,7 @@ static void roll_back(playstat *ps, const ps_sdk_counters *saved) {
   }
 }
 
-int ps_sdk_transaction_locked(playstat *ps, ps_sdk_locked_fn fn, void *ctx, ps_sdk_notes *notes) {
+PS_SDK_HOT int ps_sdk_transaction_locked(playstat *ps, ps_sdk_locked_fn fn, void *ctx, ps_sdk_notes *notes) {
   ps_sdk_counters saved = ps->st;
   memset(&ps->call, 0, sizeof ps->call);
   int rc = ps_jrec_reset(&ps->rec) == PS_OK ? PLAYSTAT_OK : PLAYSTAT_E_NOMEM;
@@ -361,7 +362,7 @@ int ps_sdk_transaction_locked(playstat *ps, ps_sdk_locked_fn fn, void *ctx, ps_s
   return rc;
 }
 
-int ps_sdk_transaction(playstat *ps, ps_sdk_locked_fn fn, void *ctx) {
+PS_SDK_HOT int ps_sdk_transaction(playstat *ps, ps_sdk_locked_fn fn, void *ctx) {
   if (!ps) return PLAYSTAT_E_ARG;
   ps_sdk_notes notes; /* only count is read before a line is written (log.h) */
   notes.count = 0;

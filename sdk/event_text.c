@@ -10,8 +10,9 @@
 #include "common/errors.h"
 #include "common/json_parse.h"
 #include "schema/embedded.h"
+#include "sdk/hot.h"
 
-int ps_sdk_json_append_string(ps_buf *b, const char *s, size_t len) {
+PS_SDK_HOT int ps_sdk_json_append_string(ps_buf *b, const char *s, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c < 0x20 || c == '"' || c == '\\') return ps_buf_append_json_string(b, s, len);
@@ -26,7 +27,7 @@ int ps_sdk_json_append_string(ps_buf *b, const char *s, size_t len) {
   return PS_OK;
 }
 
-int ps_sdk_json_append_real(ps_buf *b, double v) {
+PS_SDK_HOT int ps_sdk_json_append_real(ps_buf *b, double v) {
   if (!isfinite(v)) return PS_EINVAL;
   if (v == (double)(long long)v && fabs(v) < 9007199254740992.0) return ps_buf_append_json_number(b, v);
   char text[40];
@@ -191,7 +192,7 @@ void ps_sdk_uuid_pool_offer(ps_sdk_uuid_pool *pool, const unsigned char *bytes) 
   pool->spare_ready = 1;
 }
 
-int ps_sdk_uuid(ps_sdk_uuid_pool *pool, char out[37]) {
+PS_SDK_HOT int ps_sdk_uuid(ps_sdk_uuid_pool *pool, char out[37]) {
   static const char hex[] = "0123456789abcdef";
   if (!pool->filled || pool->used + 16 > PS_SDK_UUID_POOL) {
     if (pool->spare_ready) { /* the library's thread made it: no RAND_bytes on this thread */

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "common/errors.h"
+#include "sdk/hot.h"
 
 #define MAGIC 0x314a5350u /* "PSJ1" read as a little-endian u32 */
 #define ITEM_HEADER 24
@@ -37,7 +38,7 @@ struct ps_journal {
   pthread_mutex_t map_lock;
 };
 
-int ps_jrec_reset(ps_jrec *r) {
+PS_SDK_HOT int ps_jrec_reset(ps_jrec *r) {
   ps_buf_reset(&r->buf);
   r->items = 0;
   if (ps_buf_reserve(&r->buf, PS_JOURNAL_HEADER + 512) != PS_OK) return PS_ENOMEM;
@@ -46,7 +47,7 @@ int ps_jrec_reset(ps_jrec *r) {
   return PS_OK;
 }
 
-int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, const char *b,
+PS_SDK_HOT int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, const char *b,
                 size_t blen) {
   if (r->buf.len < PS_JOURNAL_HEADER && ps_jrec_reset(r) != PS_OK) return PS_ENOMEM;
   if (alen > UINT32_MAX || blen > UINT32_MAX) return PS_ENOMEM;
@@ -67,15 +68,15 @@ int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen
   return PS_OK;
 }
 
-size_t ps_jrec_b_offset(size_t at, size_t alen) { return at + ITEM_HEADER + alen; }
+PS_SDK_HOT size_t ps_jrec_b_offset(size_t at, size_t alen) { return at + ITEM_HEADER + alen; }
 
-int ps_jrec_open(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, size_t *at) {
+PS_SDK_HOT int ps_jrec_open(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, size_t *at) {
   if (r->buf.len < PS_JOURNAL_HEADER && ps_jrec_reset(r) != PS_OK) return PS_ENOMEM;
   *at = r->buf.len;
   return ps_jrec_add(r, type, number, a, alen, NULL, 0);
 }
 
-void ps_jrec_close(ps_jrec *r, size_t at) {
+PS_SDK_HOT void ps_jrec_close(ps_jrec *r, size_t at) {
   uint32_t la, lb;
   memcpy(&la, r->buf.data + at + 16, 4);
   lb = (uint32_t)(r->buf.len - ps_jrec_b_offset(at, la)); /* b < 4 GiB: MAX_PAYLOAD bounds it */
@@ -139,7 +140,7 @@ static uint32_t crc32c_soft(uint32_t c, const unsigned char *p, size_t n) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
 #define HAVE_CRC32C_HW 1
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint64_t seq, const char *p,
+__attribute__((target("sse4.2"))) PS_SDK_HOT static uint32_t crc32c_hw(uint64_t seq, const char *p,
                                                              size_t n) {
   uint64_t c = _mm_crc32_u64(0xffffffffu, seq);
   for (; n >= 8; n -= 8, p += 8) {
@@ -151,7 +152,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint64_t seq, const 
   for (; n; n--) c32 = _mm_crc32_u8(c32, (unsigned char)*p++);
   return ~c32;
 }
-static int have_hw(void) {
+PS_SDK_HOT static int have_hw(void) {
   static int cached = -1; /* a benign race: every thread computes the same answer */
   if (cached < 0) cached = __builtin_cpu_supports("sse4.2") ? 1 : 0;
   return cached;
@@ -161,7 +162,7 @@ static int have_hw(void) {
 static int have_hw(void) { return 0; }
 #endif
 
-static uint32_t crc32c(uint64_t seq, const char *payload, size_t len) {
+PS_SDK_HOT static uint32_t crc32c(uint64_t seq, const char *payload, size_t len) {
 #if HAVE_CRC32C_HW
   if (have_hw()) return crc32c_hw(seq, payload, len);
 #endif
@@ -170,7 +171,7 @@ static uint32_t crc32c(uint64_t seq, const char *payload, size_t len) {
 }
 
 /* The checksum of kind over seq and the payload (kind is CK_CRC32 or CK_CRC32C). */
-static uint32_t checksum(uint32_t kind, uint64_t seq, const char *payload, size_t len) {
+PS_SDK_HOT static uint32_t checksum(uint32_t kind, uint64_t seq, const char *payload, size_t len) {
   return kind == CK_CRC32C ? crc32c(seq, payload, len) : crc32_zlib(seq, payload, len);
 }
 
@@ -260,7 +261,7 @@ static int open_file(const char *db_path, int i, int *fd, char *err, size_t errl
 #define RESERVE_MAX ((size_t)1 << (sizeof(size_t) > 4 ? 34 : 28)) /* 16 GiB (256 MiB on 32 bits) */
 #define RESERVE_MIN ((size_t)64 * 1024 * 1024)
 
-static size_t cap_of(const ps_journal *j, int i) { return __atomic_load_n(&j->cap[i], __ATOMIC_ACQUIRE); }
+PS_SDK_HOT static size_t cap_of(const ps_journal *j, int i) { return __atomic_load_n(&j->cap[i], __ATOMIC_ACQUIRE); }
 
 /* Dirties the pages of file i's mapping in [from, to) without changing a byte: an atomic
  * "or 0" is a store for the MMU (so a page not yet touched, or one that writeback made clean
@@ -378,7 +379,7 @@ void ps_journal_close(ps_journal *j) {
   free(j);
 }
 
-int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
+PS_SDK_HOT int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
   if (r->buf.len < PS_JOURNAL_HEADER) return PS_EINVAL;
   size_t plen = r->buf.len - PS_JOURNAL_HEADER;
   if (plen > MAX_PAYLOAD) return PS_EIO;
@@ -417,7 +418,7 @@ void ps_journal_keep_ahead(ps_journal *j, size_t window) {
   if (!j->dirty[1 - a] && j->size[1 - a] == 0) touch(j, 1 - a, 0, window); /* the next one */
 }
 
-uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }
+PS_SDK_HOT uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }
 
 uint64_t ps_journal_active_capacity(const ps_journal *j) { return cap_of(j, j->active); }
 
