@@ -23,6 +23,7 @@
 #include "common/errors.h"
 #include "common/json_parse.h"
 #include "common/random.h"
+#include "sdk/hot.h"
 
 int ps_sdk_status_of(int code) {
   switch (code) {
@@ -33,7 +34,7 @@ int ps_sdk_status_of(int code) {
   }
 }
 
-int64_t ps_sdk_client_ts(const playstat *ps) {
+PS_SDK_HOT int64_t ps_sdk_client_ts(const playstat *ps) {
   return ps_now_ms() / 1000 + ps->clock_offset_s;
 }
 
@@ -79,14 +80,14 @@ static void note_violations(playstat *ps, ps_sdk_notes *notes, const char *categ
 #define MOVE_RECORDS 1024
 #define MOVE_BYTES (512u * 1024)
 
-static uint64_t sum(const uint64_t v[PS_SDK_PRIORITIES], int upto) {
+PS_SDK_HOT static uint64_t sum(const uint64_t v[PS_SDK_PRIORITIES], int upto) {
   uint64_t t = 0;
   for (int p = 0; p <= upto && p < PS_SDK_PRIORITIES; p++) t += v[p];
   return t;
 }
 
 /* Bytes queued (database, journal, this call) at priorities 0..upto. Under lock. */
-static uint64_t queued_upto(const playstat *ps, int upto) {
+PS_SDK_HOT static uint64_t queued_upto(const playstat *ps, int upto) {
   return sum(ps->db_bytes, upto) + sum(ps->journal_bytes, upto) + sum(ps->call.bytes, upto);
 }
 
@@ -96,28 +97,43 @@ int ps_sdk_journal_item(playstat *ps, int type, int64_t number, const char *a, c
              : PLAYSTAT_E_NOMEM;
 }
 
-/* Admits the event whose JSON text is in ps->text (bound, journal item). Under lock. */
-static int admit(playstat *ps, const char *category, int64_t client_ts, ps_sdk_notes *notes) {
-  size_t len = ps->text.len;
-  int priority = ps_sdk_category_priority(category);
+/* Whether an event of len bytes fits the bound (possibly by evicting lower ones as it is
+ * moved); *priority gets its priority. PLAYSTAT_OK or PLAYSTAT_E_FULL. Under lock. */
+PS_SDK_HOT static int admissible(playstat *ps, const char *category, size_t len, int *priority,
+                      ps_sdk_notes *notes) {
+  *priority = ps_sdk_category_priority(category);
   uint64_t max = ps->cfg.c.max_queue_bytes;
   uint64_t total = queued_upto(ps, PS_SDK_PRIORITIES - 1);
   /* Evicting every event at or below this one's priority must make room, or it is refused
    * (queue_db.h: an event never pushes out a more valuable one). */
-  if (len > max || (total + len > max && total - queued_upto(ps, priority) + len > max)) {
+  if (len > max || (total + len > max && total - queued_upto(ps, *priority) + len > max)) {
     ps->stats.events_dropped++;
     ps_sdk_note(&ps->cfg.c, notes, PLAYSTAT_LOG_WARN,
                 "queue at its bound of %" PRIu64 " bytes and full of events worth more: "
                 "this %s event was dropped", max, category);
     return PLAYSTAT_E_FULL;
   }
-  if (ps_jrec_add(&ps->rec, PS_JI_EVENT, client_ts, category, strlen(category), ps->text.data,
-                  len) != PS_OK)
-    return PLAYSTAT_E_NOMEM;
+  return PLAYSTAT_OK;
+}
+
+/* Counts an event the call's record now holds. */
+PS_SDK_HOT static void admitted(playstat *ps, const char *category, int priority, size_t len) {
   ps->call.events++;
   ps->call.bytes[priority] += len;
   if (strcmp(category, "user") == 0 || strcmp(category, "session_end") == 0)
     ps->call.flush = 1; /* a session's edges go at once */
+}
+
+/* Admits the event whose JSON text is in ps->text (bound, journal item). Under lock. */
+static int admit(playstat *ps, const char *category, int64_t client_ts, ps_sdk_notes *notes) {
+  size_t len = ps->text.len;
+  int priority;
+  int rc = admissible(ps, category, len, &priority, notes);
+  if (rc != PLAYSTAT_OK) return rc;
+  if (ps_jrec_add(&ps->rec, PS_JI_EVENT, client_ts, category, strlen(category), ps->text.data,
+                  len) != PS_OK)
+    return PLAYSTAT_E_NOMEM;
+  admitted(ps, category, priority, len);
   return PLAYSTAT_OK;
 }
 
@@ -172,7 +188,7 @@ static int refresh_annotations(playstat *ps, ps_sdk_notes *notes) {
 
 /* What every recorded call starts with: an open session, an enabled game, current
  * annotations, the event's uuid and client_ts. Returns PLAYSTAT_OK or the call's status. */
-static int begin_record(playstat *ps, ps_sdk_notes *notes, char uuid[37], int64_t *ts) {
+PS_SDK_HOT static int begin_record(playstat *ps, ps_sdk_notes *notes, char uuid[37], int64_t *ts) {
   if (!ps->st.session_open) return PLAYSTAT_E_NO_SESSION;
   if (ps->disabled) return PLAYSTAT_E_DISABLED;
   int rc = PLAYSTAT_OK;
@@ -210,12 +226,10 @@ int ps_sdk_record_locked(playstat *ps, json_t *event, ps_sdk_notes *notes) {
   return admit(ps, category, ts, notes);
 }
 
-/* Writes {members,"event_uuid":uuid,"client_ts":ts} into ps->text. PS_OK or PS_ENOMEM. */
-static int write_own_members(playstat *ps, const char *members, size_t len, const char uuid[37],
-                             int64_t ts) {
-  ps_buf *t = &ps->text;
-  ps_buf_reset(t);
-  int w = ps_buf_reserve(t, len + ps->annotations_text.len + 96);
+/* Appends {members,"event_uuid":uuid,"client_ts":ts} to t. PS_OK or PS_ENOMEM. */
+PS_SDK_HOT static int write_own_members(ps_buf *t, const char *members, size_t len, const char uuid[37],
+                             int64_t ts, size_t annotations_len) {
+  int w = ps_buf_reserve(t, len + annotations_len + 96);
   if (w == PS_OK) w = ps_buf_append(t, "{", 1);
   if (w == PS_OK) w = ps_buf_append(t, members, len);
   if (w == PS_OK) w = ps_buf_append(t, ",\"event_uuid\":\"", 15);
@@ -226,38 +240,69 @@ static int write_own_members(playstat *ps, const char *members, size_t len, cons
   return w;
 }
 
-/* Adds the annotations to the valid event in ps->text and admits it. */
-static int admit_annotated(playstat *ps, const char *category, int64_t ts, ps_sdk_notes *notes) {
-  ps_buf *t = &ps->text;
+/* Adds the annotations to the valid event that ends t (its closing brace). */
+PS_SDK_HOT static int annotate_text(playstat *ps, ps_buf *t) {
   t->len--; /* the closing brace: the annotations follow */
   int w = ps_buf_append(t, ",", 1);
   if (w == PS_OK) w = ps_buf_append(t, ps->annotations_text.data, ps->annotations_text.len);
   if (w == PS_OK) w = ps_buf_append(t, "}", 1);
-  if (w != PS_OK) return PLAYSTAT_E_NOMEM;
-  return admit(ps, category, ts, notes);
+  return w;
 }
 
-int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
+/* The event text-built in the call's record (ps_jrec_open at `at`, its JSON from b on),
+ * validated: annotated, admitted, and its item closed; or cut again. */
+PS_SDK_HOT static int admit_in_record(playstat *ps, const char *category, size_t at, size_t b,
+                           ps_sdk_notes *notes) {
+  ps_buf *r = &ps->rec.buf;
+  int priority;
+  int rc = annotate_text(ps, r) == PS_OK ? PLAYSTAT_OK : PLAYSTAT_E_NOMEM;
+  if (rc == PLAYSTAT_OK) rc = admissible(ps, category, r->len - b, &priority, notes);
+  if (rc != PLAYSTAT_OK) {
+    ps_jrec_cut(&ps->rec, at);
+    return rc;
+  }
+  admitted(ps, category, priority, r->len - b);
+  ps_jrec_close(&ps->rec, at);
+  return PLAYSTAT_OK;
+}
+
+PS_SDK_HOT int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
                                  const ps_sdk_field *fields, size_t nfields, ps_sdk_notes *notes) {
   char uuid[37];
   int64_t ts = 0;
   int rc = begin_record(ps, notes, uuid, &ts);
   if (rc != PLAYSTAT_OK) return rc;
-  ps_buf *t = &ps->text;
-  if (write_own_members(ps, members, len, uuid, ts) != PS_OK) return PLAYSTAT_E_NOMEM;
+  /* The event's JSON goes straight into the call's record, as the b of its item: the
+   * category's name for a starts the text ("category":"design",...): fields[0] when given,
+   * else read from the members below. */
+  const char *category = fields && nfields ? fields[0].s : NULL;
+  size_t at, clen = category ? strlen(category) : 0;
+  if (ps_jrec_open(&ps->rec, PS_JI_EVENT, ts, category, clen, &at) != PS_OK) return PLAYSTAT_E_NOMEM;
+  size_t b = ps_jrec_b_offset(at, clen);
+  if (write_own_members(&ps->rec.buf, members, len, uuid, ts, ps->annotations_text.len) != PS_OK) {
+    ps_jrec_cut(&ps->rec, at);
+    return PLAYSTAT_E_NOMEM;
+  }
   /* the library's own event_uuid and an already checked client_ts need not be matched again
    * (event_text.h): the verdict is the same */
   int fast = ps->fast_schemas && ts == ps->ts_checked && ts != 0;
-  if (fast && fields && nfields && /* fields[0]: the category (field_check.h: never lenient) */
-      ps_sdk_fields_valid(&ps->checker, ps->fast_schemas, fields[0].s, fields, nfields))
-    return admit_annotated(ps, fields[0].s, ts, notes);
+  if (fast && category && /* fields[0]: the category (field_check.h: never lenient) */
+      ps_sdk_fields_valid(&ps->checker, ps->fast_schemas, category, fields, nfields))
+    return admit_in_record(ps, category, at, b, notes);
+  /* the full way: the text read back from the record, whose copy ps->text then holds (the
+   * record's buffer may move as the annotations are added) */
+  ps_buf *t = &ps->text;
+  ps_buf_reset(t);
+  rc = ps_buf_append(t, ps->rec.buf.data + b, ps->rec.buf.len - b) == PS_OK ? PLAYSTAT_OK : PLAYSTAT_E_NOMEM;
+  ps_jrec_cut(&ps->rec, at);
+  if (rc != PLAYSTAT_OK) return rc;
   if (ps_json_doc_parse(&ps->own_doc, t->data, t->len, NULL, 0) != PS_OK) return PLAYSTAT_E_NOMEM;
   ps_violations violations;
-  const char *category = NULL;
+  const char *valid_category = NULL;
   size_t bad = ps_schema_validate_doc(fast ? ps->fast_schemas : ps->own_schemas, &ps->own_doc, 0,
-                                      &violations, &category);
-  if (!fast && category && !bad) ps->ts_checked = ts;
-  if (!category) { /* no own schema for this category: the jansson way (event_text.h) */
+                                      &violations, &valid_category);
+  if (!fast && valid_category && !bad) ps->ts_checked = ts;
+  if (!valid_category) { /* no own schema for this category: the jansson way (event_text.h) */
     json_t *event = NULL; /* not jansson's reader: it asserts when out of memory (docs/sdk.md) */
     if (ps_json_parse(t->data, t->len, 0, &event, NULL, 0) != PS_OK) return PLAYSTAT_E_NOMEM;
     json_object_del(event, "event_uuid");
@@ -267,10 +312,11 @@ int ps_sdk_record_members_locked(playstat *ps, const char *members, size_t len,
     return rc;
   }
   if (bad) {
-    note_violations(ps, notes, category, &violations);
+    note_violations(ps, notes, valid_category, &violations);
     return PLAYSTAT_E_INVALID;
   }
-  return admit_annotated(ps, category, ts, notes);
+  if (annotate_text(ps, t) != PS_OK) return PLAYSTAT_E_NOMEM;
+  return admit(ps, valid_category, ts, notes);
 }
 
 /* Restores what the failed call changed in memory. */
@@ -284,7 +330,7 @@ static void roll_back(playstat *ps, const ps_sdk_counters *saved) {
   }
 }
 
-int ps_sdk_transaction_locked(playstat *ps, ps_sdk_locked_fn fn, void *ctx, ps_sdk_notes *notes) {
+PS_SDK_HOT int ps_sdk_transaction_locked(playstat *ps, ps_sdk_locked_fn fn, void *ctx, ps_sdk_notes *notes) {
   ps_sdk_counters saved = ps->st;
   memset(&ps->call, 0, sizeof ps->call);
   int rc = ps_jrec_reset(&ps->rec) == PS_OK ? PLAYSTAT_OK : PLAYSTAT_E_NOMEM;
@@ -316,9 +362,10 @@ int ps_sdk_transaction_locked(playstat *ps, ps_sdk_locked_fn fn, void *ctx, ps_s
   return rc;
 }
 
-int ps_sdk_transaction(playstat *ps, ps_sdk_locked_fn fn, void *ctx) {
+PS_SDK_HOT int ps_sdk_transaction(playstat *ps, ps_sdk_locked_fn fn, void *ctx) {
   if (!ps) return PLAYSTAT_E_ARG;
-  ps_sdk_notes notes = {.count = 0};
+  ps_sdk_notes notes; /* only count is read before a line is written (log.h) */
+  notes.count = 0;
   pthread_mutex_lock(&ps->lock);
   int rc = ps_sdk_transaction_locked(ps, fn, ctx, &notes);
   pthread_mutex_unlock(&ps->lock);

@@ -10,8 +10,24 @@
 #include "common/errors.h"
 #include "common/json_parse.h"
 #include "schema/embedded.h"
+#include "sdk/hot.h"
 
-int ps_sdk_json_append_real(ps_buf *b, double v) {
+PS_SDK_HOT int ps_sdk_json_append_string(ps_buf *b, const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == '"' || c == '\\') return ps_buf_append_json_string(b, s, len);
+  }
+  if (ps_buf_reserve(b, len + 2) != PS_OK) return PS_ENOMEM;
+  char *o = b->data + b->len;
+  o[0] = '"';
+  memcpy(o + 1, s, len);
+  o[len + 1] = '"';
+  o[len + 2] = '\0';
+  b->len += len + 2;
+  return PS_OK;
+}
+
+PS_SDK_HOT int ps_sdk_json_append_real(ps_buf *b, double v) {
   if (!isfinite(v)) return PS_EINVAL;
   if (v == (double)(long long)v && fabs(v) < 9007199254740992.0) return ps_buf_append_json_number(b, v);
   char text[40];
@@ -28,7 +44,7 @@ int ps_sdk_json_append_members(ps_buf *b, const json_t *v) {
     if (!first) rc = ps_buf_append(b, ",", 1);
     first = 0;
     if (rc == PS_OK)
-      rc = ps_buf_append_json_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
+      rc = ps_sdk_json_append_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
     if (rc == PS_OK) rc = ps_buf_append(b, ":", 1);
     if (rc == PS_OK) rc = ps_sdk_json_append(b, json_object_iter_value(it));
   }
@@ -49,7 +65,7 @@ int ps_sdk_json_append(ps_buf *b, const json_t *v) {
       if (rc == PS_OK) rc = ps_sdk_json_append(b, json_array_get(v, i));
     }
     return rc == PS_OK ? ps_buf_append(b, "]", 1) : rc;
-  case JSON_STRING: return ps_buf_append_json_string(b, json_string_value(v), json_string_length(v));
+  case JSON_STRING: return ps_sdk_json_append_string(b, json_string_value(v), json_string_length(v));
   case JSON_INTEGER: {
     json_int_t i = json_integer_value(v);
     if (i > -9007199254740992LL && i < 9007199254740992LL)
@@ -176,7 +192,7 @@ void ps_sdk_uuid_pool_offer(ps_sdk_uuid_pool *pool, const unsigned char *bytes) 
   pool->spare_ready = 1;
 }
 
-int ps_sdk_uuid(ps_sdk_uuid_pool *pool, char out[37]) {
+PS_SDK_HOT int ps_sdk_uuid(ps_sdk_uuid_pool *pool, char out[37]) {
   static const char hex[] = "0123456789abcdef";
   if (!pool->filled || pool->used + 16 > PS_SDK_UUID_POOL) {
     if (pool->spare_ready) { /* the library's thread made it: no RAND_bytes on this thread */

@@ -27,6 +27,10 @@
 #include "common/buf.h"
 #include "schema/validator.h"
 
+/* Appends s[0..len) as a JSON string, as ps_buf_append_json_string does, in one copy when no
+ * byte needs an escape (an event id, a key: the common case). PS_OK or PS_ENOMEM. */
+int ps_sdk_json_append_string(ps_buf *b, const char *s, size_t len);
+
 /* Appends v as compact JSON. PS_OK, PS_ENOMEM, or PS_EINVAL (a non-finite number). */
 int ps_sdk_json_append(ps_buf *b, const json_t *v);
 /* Appends a double as jansson's json_real would hold it. PS_OK, PS_ENOMEM, PS_EINVAL (not
@@ -53,11 +57,11 @@ int ps_sdk_own_schemas_create2(ps_schema_set **out, ps_schema_set **fast, char *
 #define PS_SDK_UUID_POOL 4096
 
 typedef struct ps_sdk_uuid_pool {
-  unsigned char bytes[2][PS_SDK_UUID_POOL]; /* [current]: in use; the other: the spare */
   int current;
   size_t used; /* bytes of [current] used (and zeroed) */
   int filled;  /* [current] holds random bytes (the zeroed pool is empty) */
   int spare_ready;
+  unsigned char bytes[2][PS_SDK_UUID_POOL]; /* [current]: in use; the other: the spare */
 } ps_sdk_uuid_pool;
 
 /* A fresh UUID v4 into out. PS_OK or PS_EIO (no randomness). */

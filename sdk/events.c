@@ -15,6 +15,7 @@
 #include "common/errors.h"
 #include "common/json_parse.h"
 #include "sdk/client.h"
+#include "sdk/hot.h"
 
 /* The event's custom_fields from the game's pairs. 0, PLAYSTAT_E_ARG or PLAYSTAT_E_NOMEM. */
 static int add_custom_fields(json_t *event, const playstat_fields *fields) {
@@ -78,13 +79,13 @@ typedef struct text_call {
   double number;
 } text_call;
 
-static int text_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
+PS_SDK_HOT static int text_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
   const text_call *c = ctx;
   ps_buf *m = &ps->members;
   ps_buf_reset(m);
   size_t id_len = strlen(c->event_id);
   int w = ps_buf_append(m, c->category, c->category_len);
-  if (w == PS_OK) w = ps_buf_append_json_string(m, c->event_id, id_len);
+  if (w == PS_OK) w = ps_sdk_json_append_string(m, c->event_id, id_len);
   if (w == PS_OK && c->number_name) {
     w = ps_buf_append(m, c->number_key, c->number_key_len);
     /* a non-finite number: jansson's json_real refused it, which the jansson way reported as
@@ -100,7 +101,7 @@ static int text_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
 
 #define LIT(s) s, sizeof s - 1
 
-int playstat_design(playstat *ps, const char *event_id, int has_value, double value,
+PS_SDK_HOT int playstat_design(playstat *ps, const char *event_id, int has_value, double value,
                     const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
   if (!fields || fields->count == 0) {
@@ -141,7 +142,7 @@ int playstat_business(playstat *ps, const char *event_id, int64_t amount, const 
   return finish(ps, e, bad, business_prepare, NULL);
 }
 
-int playstat_resource(playstat *ps, const char *event_id, double amount,
+PS_SDK_HOT int playstat_resource(playstat *ps, const char *event_id, double amount,
                       const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
   if (!fields || fields->count == 0) {

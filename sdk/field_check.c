@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "schema/rules.h"
+#include "sdk/hot.h"
 
 void ps_sdk_field_checker_init(ps_sdk_field_checker *c) {
   ps_matcher_init(&c->matcher);
@@ -13,7 +14,7 @@ void ps_sdk_field_checker_init(ps_sdk_field_checker *c) {
 
 void ps_sdk_field_checker_release(ps_sdk_field_checker *c) { ps_matcher_release(&c->matcher); }
 
-static const ps_schema *schema_of(const ps_schema_set *set, const char *category) {
+PS_SDK_HOT static const ps_schema *schema_of(const ps_schema_set *set, const char *category) {
   size_t lo = 0, hi = set->ncategories;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -25,38 +26,52 @@ static const ps_schema *schema_of(const ps_schema_set *set, const char *category
   return NULL;
 }
 
-static uint32_t hash_of(const void *rule, const char *s, size_t len) {
+PS_SDK_HOT static uint32_t hash_of(const void *rule, const char *s, size_t len) {
   uint32_t h = 2166136261u ^ (uint32_t)((uintptr_t)rule >> 4);
   for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
   return h;
 }
 
-/* Whether s matches r's pattern, from the memo or by running it (and remembering a match). */
-static int pattern_met(ps_sdk_field_checker *c, const ps_rule *r, const char *s, size_t len) {
+static int slot_holds(const ps_sdk_memo_slot *slot, const ps_rule *r, uint32_t h, const char *s,
+                      size_t len) {
+  return slot->rule == r && slot->hash == h && slot->len == len && memcmp(slot->text, s, len) == 0;
+}
+
+/* Whether s matches r's pattern, from the memo or by running it (and remembering a match).
+ * A string has two slots (two parts of its hash), so that two strings that share one slot
+ * do not keep evicting each other: with one slot a game's few dozen event ids did, and ran
+ * their pattern on every call (field_check.h). */
+PS_SDK_HOT static int pattern_met(ps_sdk_field_checker *c, const ps_rule *r, const char *s, size_t len) {
   int memo = len <= PS_SDK_MEMO_TEXT;
   uint32_t h = memo ? hash_of(r, s, len) : 0;
-  ps_sdk_memo_slot *slot = &c->memo[h % PS_SDK_MEMO_SLOTS];
-  if (memo && slot->rule == r && slot->hash == h && slot->len == len && memcmp(slot->text, s, len) == 0)
-    return 1;
+  ps_sdk_memo_slot *first = &c->memo[h % PS_SDK_MEMO_SLOTS];
+  ps_sdk_memo_slot *second = &c->memo[(h / PS_SDK_MEMO_SLOTS) % PS_SDK_MEMO_SLOTS];
+  if (memo && (slot_holds(first, r, h, s, len) || slot_holds(second, r, h, s, len))) return 1;
   if (ps_matcher_match(&c->matcher, r->pattern, s, len) != 1) return 0;
   if (memo) {
-    slot->rule = r;
-    slot->hash = h;
-    slot->len = (uint8_t)len;
-    memcpy(slot->text, s, len);
+    ps_sdk_memo_slot *to = !first->rule ? first : !second->rule ? second : first;
+    if (to->rule) { /* both taken: the one in the first moves to its own other slot */
+      size_t here = (size_t)(to - c->memo), a = to->hash % PS_SDK_MEMO_SLOTS;
+      size_t other = here == a ? (to->hash / PS_SDK_MEMO_SLOTS) % PS_SDK_MEMO_SLOTS : a;
+      if (other != here) c->memo[other] = *to;
+    }
+    to->rule = r;
+    to->hash = h;
+    to->len = (uint8_t)len;
+    memcpy(to->text, s, len);
   }
   return 1;
 }
 
 /* Code points of s, which a matched pattern (PCRE2_UTF) proved valid UTF-8. */
-static size_t code_points(const char *s, size_t len) {
+PS_SDK_HOT static size_t code_points(const char *s, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
   return n;
 }
 
 /* Whether the validator accepts string s for r, proved here (0: cannot tell). */
-static int string_ok(ps_sdk_field_checker *c, const ps_rule *r, const char *s, size_t len) {
+PS_SDK_HOT static int string_ok(ps_sdk_field_checker *c, const ps_rule *r, const char *s, size_t len) {
   if (r->types && !(r->types & PS_T_STRING)) return 0;
   if (r->enum_values || !r->pattern) return 0; /* no pattern: nothing proves it UTF-8 */
   if (!pattern_met(c, r, s, len)) return 0;
@@ -67,13 +82,13 @@ static int string_ok(ps_sdk_field_checker *c, const ps_rule *r, const char *s, s
 /* Whether the validator accepts the finite number d for r (0: cannot tell). The event text
  * gives an integral d as a JSON integer or an integral real, any other d as a real: either
  * way "integer" accepts it exactly when it is integral (rules.h, ps_type_ok). */
-static int number_ok(const ps_rule *r, double d) {
+PS_SDK_HOT static int number_ok(const ps_rule *r, double d) {
   if (r->enum_values || r->pattern || r->minimum.set || r->maximum.set) return 0;
   return !r->types || (r->types & PS_T_NUMBER) ||
          ((r->types & PS_T_INTEGER) && ps_real_is_integral(d));
 }
 
-int ps_sdk_fields_valid(ps_sdk_field_checker *c, const ps_schema_set *set, const char *category,
+PS_SDK_HOT int ps_sdk_fields_valid(ps_sdk_field_checker *c, const ps_schema_set *set, const char *category,
                         const ps_sdk_field *fields, size_t n) {
   const ps_schema *schema = set ? schema_of(set, category) : NULL;
   if (!schema) return 0;

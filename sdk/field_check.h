@@ -18,7 +18,8 @@
  *    caller validates the event's text the usual way, which decides and says why. So it
  *    never rejects; it only spares the full path when the answer is yes.
  *  - Memo: a string that matched a rule's pattern is remembered (up to MEMO_SLOTS strings of
- *    at most 63 bytes, one slot per hash, the newest kept); a pattern's verdict on a string
+ *    at most 63 bytes, two slots per string, a newcomer moving the older one to its other
+ *    slot); a pattern's verdict on a string
  *    is fixed for the life of the immutable set, so the memo changes no answer. Strings that
  *    did not match are not remembered (the full path runs for them anyway).
  *  - Allocates nothing after init; the matcher's match data lives in the checker (matcher.h).

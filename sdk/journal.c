@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "common/errors.h"
+#include "sdk/hot.h"
 
 #define MAGIC 0x314a5350u /* "PSJ1" read as a little-endian u32 */
 #define ITEM_HEADER 24
@@ -23,18 +24,21 @@
 
 struct ps_journal {
   int fd[2];
-  char *map[2];     /* each file mapped whole (MAP_SHARED) */
-  size_t cap[2];    /* the mappings' (and files') sizes */
+  char *map[2];     /* each file mapped whole (MAP_SHARED) at the start of its reservation */
+  size_t reserve;   /* bytes of address space reserved for each mapping */
+  size_t cap[2];    /* the mappings' (and files') sizes; grown under map_lock, read atomically */
   uint64_t size[2]; /* bytes of records in each file */
   int active;
   int dirty[2]; /* drained but not cleared: must be drained again before reuse */
   int durable;
-  /* Held to change map[]/cap[] after open (an append that grows a file) and by
-   * ps_journal_keep_ahead while it touches a mapping without the caller's lock. */
+  /* Held to grow a file (the game's append that needs room, or the library's thread ahead
+   * of it). A growth maps the new part after the old one in the reservation: what is mapped
+   * never moves, so an append may store below cap while another thread grows the file, and
+   * the pages are touched without the lock. */
   pthread_mutex_t map_lock;
 };
 
-int ps_jrec_reset(ps_jrec *r) {
+PS_SDK_HOT int ps_jrec_reset(ps_jrec *r) {
   ps_buf_reset(&r->buf);
   r->items = 0;
   if (ps_buf_reserve(&r->buf, PS_JOURNAL_HEADER + 512) != PS_OK) return PS_ENOMEM;
@@ -43,7 +47,7 @@ int ps_jrec_reset(ps_jrec *r) {
   return PS_OK;
 }
 
-int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, const char *b,
+PS_SDK_HOT int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, const char *b,
                 size_t blen) {
   if (r->buf.len < PS_JOURNAL_HEADER && ps_jrec_reset(r) != PS_OK) return PS_ENOMEM;
   if (alen > UINT32_MAX || blen > UINT32_MAX) return PS_ENOMEM;
@@ -62,6 +66,27 @@ int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen
   r->buf.data[r->buf.len] = '\0';
   r->items++;
   return PS_OK;
+}
+
+PS_SDK_HOT size_t ps_jrec_b_offset(size_t at, size_t alen) { return at + ITEM_HEADER + alen; }
+
+PS_SDK_HOT int ps_jrec_open(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, size_t *at) {
+  if (r->buf.len < PS_JOURNAL_HEADER && ps_jrec_reset(r) != PS_OK) return PS_ENOMEM;
+  *at = r->buf.len;
+  return ps_jrec_add(r, type, number, a, alen, NULL, 0);
+}
+
+PS_SDK_HOT void ps_jrec_close(ps_jrec *r, size_t at) {
+  uint32_t la, lb;
+  memcpy(&la, r->buf.data + at + 16, 4);
+  lb = (uint32_t)(r->buf.len - ps_jrec_b_offset(at, la)); /* b < 4 GiB: MAX_PAYLOAD bounds it */
+  memcpy(r->buf.data + at + 20, &lb, 4);
+}
+
+void ps_jrec_cut(ps_jrec *r, size_t at) {
+  r->buf.len = at;
+  r->buf.data[at] = '\0';
+  r->items--;
 }
 
 void ps_jrec_free(ps_jrec *r) {
@@ -115,7 +140,7 @@ static uint32_t crc32c_soft(uint32_t c, const unsigned char *p, size_t n) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
 #define HAVE_CRC32C_HW 1
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint64_t seq, const char *p,
+__attribute__((target("sse4.2"))) PS_SDK_HOT static uint32_t crc32c_hw(uint64_t seq, const char *p,
                                                              size_t n) {
   uint64_t c = _mm_crc32_u64(0xffffffffu, seq);
   for (; n >= 8; n -= 8, p += 8) {
@@ -127,7 +152,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint64_t seq, const 
   for (; n; n--) c32 = _mm_crc32_u8(c32, (unsigned char)*p++);
   return ~c32;
 }
-static int have_hw(void) {
+PS_SDK_HOT static int have_hw(void) {
   static int cached = -1; /* a benign race: every thread computes the same answer */
   if (cached < 0) cached = __builtin_cpu_supports("sse4.2") ? 1 : 0;
   return cached;
@@ -137,7 +162,7 @@ static int have_hw(void) {
 static int have_hw(void) { return 0; }
 #endif
 
-static uint32_t crc32c(uint64_t seq, const char *payload, size_t len) {
+PS_SDK_HOT static uint32_t crc32c(uint64_t seq, const char *payload, size_t len) {
 #if HAVE_CRC32C_HW
   if (have_hw()) return crc32c_hw(seq, payload, len);
 #endif
@@ -146,7 +171,7 @@ static uint32_t crc32c(uint64_t seq, const char *payload, size_t len) {
 }
 
 /* The checksum of kind over seq and the payload (kind is CK_CRC32 or CK_CRC32C). */
-static uint32_t checksum(uint32_t kind, uint64_t seq, const char *payload, size_t len) {
+PS_SDK_HOT static uint32_t checksum(uint32_t kind, uint64_t seq, const char *payload, size_t len) {
   return kind == CK_CRC32C ? crc32c(seq, payload, len) : crc32_zlib(seq, payload, len);
 }
 
@@ -232,30 +257,62 @@ static int open_file(const char *db_path, int i, int *fd, char *err, size_t errl
   return rc;
 }
 
-/* Maps file i with at least want bytes: the blocks allocated (fallocate, so that a store into
- * the mapping can never meet a full disk, which would be SIGBUS) and every page touched once
- * (so that the game's stores do not take page faults). Keeps what the file holds. */
-static int map_file(ps_journal *j, int i, size_t want) {
-  size_t cap = j->cap[i] ? j->cap[i] : INITIAL_CAP;
-  while (cap < want) cap *= 2;
-  if (cap == j->cap[i]) return PS_OK;
-  int e = posix_fallocate(j->fd[i], 0, (off_t)cap);
-  if (e != 0) return PS_EIO;
-  pthread_mutex_lock(&j->map_lock); /* the old mapping may move: not while it is touched */
-  void *m = j->map[i] ? mremap(j->map[i], j->cap[i], cap, MREMAP_MAYMOVE)
-                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd[i], 0);
-  if (m == MAP_FAILED) {
-    pthread_mutex_unlock(&j->map_lock);
-    return PS_EIO;
-  }
-  j->map[i] = m;
-  for (size_t off = j->cap[i]; off < cap; off += 4096) { /* dirty each page, keep its bytes */
-    volatile char *p = (volatile char *)m + off;
-    *p = *p;
-  }
-  j->cap[i] = cap;
+/* The address space reserved for each file's mapping (journal.h: growth never moves it). */
+#define RESERVE_MAX ((size_t)1 << (sizeof(size_t) > 4 ? 34 : 28)) /* 16 GiB (256 MiB on 32 bits) */
+#define RESERVE_MIN ((size_t)64 * 1024 * 1024)
+
+PS_SDK_HOT static size_t cap_of(const ps_journal *j, int i) { return __atomic_load_n(&j->cap[i], __ATOMIC_ACQUIRE); }
+
+/* Dirties the pages of file i's mapping in [from, to) without changing a byte: an atomic
+ * "or 0" is a store for the MMU (so a page not yet touched, or one that writeback made clean
+ * and read-only, faults here and not in the game's next store), and it cannot undo a
+ * concurrent store of the game into the same byte (the processor orders the two). Needs no
+ * lock: what is mapped stays mapped until ps_journal_close. */
+static void touch(ps_journal *j, int i, uint64_t from, uint64_t to) {
+  if (to > cap_of(j, i)) to = cap_of(j, i);
+  for (uint64_t off = from & ~(uint64_t)4095; off < to; off += 4096)
+    __atomic_fetch_or((unsigned char *)j->map[i] + off, 0, __ATOMIC_RELAXED);
+}
+
+/* Grows file i to at least want bytes (doubling from its size, or from INITIAL_CAP): the
+ * blocks allocated (fallocate, so that a store into the mapping can never meet a full disk,
+ * which would be SIGBUS) and the new part mapped right after the old one in the reservation,
+ * then published to the appends. Keeps what the file holds and never moves what is mapped:
+ * an append may run meanwhile. The new pages are touched (after map_lock is released, so
+ * that an append that must grow the file waits only for the allocation) when touch_new is
+ * set: the library's thread does, the game's own growth does not (its stores fault page by
+ * page instead, a microsecond each, rather than one call paying for all of them). PS_OK or
+ * PS_EIO (the disk is full, or the reservation is). */
+static int map_file(ps_journal *j, int i, size_t want, int touch_new) {
+  pthread_mutex_lock(&j->map_lock);
+  size_t old = j->cap[i], cap = old ? old : INITIAL_CAP;
+  while (cap < want && cap <= j->reserve / 2) cap *= 2;
+  int rc = PS_OK;
+  if (cap < want || (cap != old && posix_fallocate(j->fd[i], 0, (off_t)cap) != 0)) rc = PS_EIO;
+  if (rc == PS_OK && cap != old &&
+      mmap(j->map[i] + old, cap - old, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, j->fd[i],
+           (off_t)old) == MAP_FAILED)
+    rc = PS_EIO;
+  if (rc == PS_OK) __atomic_store_n(&j->cap[i], cap, __ATOMIC_RELEASE); /* the appends' now */
   pthread_mutex_unlock(&j->map_lock);
-  return PS_OK;
+  if (rc == PS_OK && touch_new && cap != old) touch(j, i, old, cap);
+  return rc;
+}
+
+/* Reserves the address space of file i's mapping (no memory: PROT_NONE, no swap), as much as
+ * the process may have up to RESERVE_MAX. PS_OK or PS_EIO. */
+static int reserve_map(ps_journal *j, int i) {
+  size_t want = j->reserve ? j->reserve : RESERVE_MAX;
+  for (;;) {
+    void *m = mmap(NULL, want, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m != MAP_FAILED) {
+      j->map[i] = m;
+      j->reserve = want;
+      return PS_OK;
+    }
+    if (want / 2 < RESERVE_MIN || j->reserve) return PS_EIO;
+    want /= 2;
+  }
 }
 
 /* Where the data of a mapped file ends: after its last non-zero byte. */
@@ -291,7 +348,8 @@ int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *er
   }
   for (int i = 0; i < 2 && rc == PS_OK; i++) {
     struct stat st;
-    if (fstat(j->fd[i], &st) != 0 || map_file(j, i, (size_t)st.st_size) != PS_OK) {
+    if (reserve_map(j, i) != PS_OK || fstat(j->fd[i], &st) != 0 ||
+        map_file(j, i, (size_t)st.st_size, 1) != PS_OK) {
       snprintf(err, errlen, "journal of %s: %s", db_path, strerror(errno));
       rc = PS_EIO;
     } else {
@@ -314,20 +372,20 @@ int ps_journal_open(const char *db_path, int durable, ps_journal **out, char *er
 void ps_journal_close(ps_journal *j) {
   if (!j) return;
   for (int i = 0; i < 2; i++) {
-    if (j->map[i]) munmap(j->map[i], j->cap[i]);
+    if (j->map[i]) munmap(j->map[i], j->reserve); /* the file's mapping and the rest */
     if (j->fd[i] >= 0) close(j->fd[i]);
   }
   pthread_mutex_destroy(&j->map_lock);
   free(j);
 }
 
-int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
+PS_SDK_HOT int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
   if (r->buf.len < PS_JOURNAL_HEADER) return PS_EINVAL;
   size_t plen = r->buf.len - PS_JOURNAL_HEADER;
   if (plen > MAX_PAYLOAD) return PS_EIO;
   int a = j->active;
-  if (j->size[a] + r->buf.len > j->cap[a] && map_file(j, a, j->size[a] + r->buf.len) != PS_OK)
-    return PS_EIO;
+  if (j->size[a] + r->buf.len > cap_of(j, a) && map_file(j, a, j->size[a] + r->buf.len, 0) != PS_OK)
+    return PS_EIO; /* the library's thread grows it ahead (ps_journal_grow_ahead): rare */
   uint32_t magic = MAGIC, len32 = (uint32_t)plen, kind = have_hw() ? CK_CRC32C : CK_CRC32;
   uint32_t crc = checksum(kind, seq, r->buf.data + PS_JOURNAL_HEADER, plen);
   char *h = r->buf.data;
@@ -346,26 +404,23 @@ int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r) {
   return PS_OK;
 }
 
-/* Dirties the pages of file i's mapping in [from, to) without changing a byte: an atomic
- * "or 0" is a store for the MMU (so a page that writeback made clean and read-only faults
- * here, not in the game's next store), and it cannot undo a concurrent store of the game
- * into the same byte (the processor orders the two). Under map_lock. */
-static void touch(ps_journal *j, int i, uint64_t from, uint64_t to) {
-  if (to > j->cap[i]) to = j->cap[i];
-  for (uint64_t off = from & ~(uint64_t)4095; off < to; off += 4096)
-    __atomic_fetch_or((unsigned char *)j->map[i] + off, 0, __ATOMIC_RELAXED);
+void ps_journal_grow_ahead(ps_journal *j, size_t room) {
+  int a = j->active;
+  uint64_t want = __atomic_load_n(&j->size[a], __ATOMIC_RELAXED) + room;
+  if (want > cap_of(j, a)) map_file(j, a, (size_t)want, 1); /* a failure: the append's */
 }
 
 void ps_journal_keep_ahead(ps_journal *j, size_t window) {
-  pthread_mutex_lock(&j->map_lock);
+  ps_journal_grow_ahead(j, 2 * window);
   int a = j->active;
-  touch(j, a, __atomic_load_n(&j->size[a], __ATOMIC_RELAXED), 
-        __atomic_load_n(&j->size[a], __ATOMIC_RELAXED) + window);
+  uint64_t at = __atomic_load_n(&j->size[a], __ATOMIC_RELAXED);
+  touch(j, a, at, at + window);
   if (!j->dirty[1 - a] && j->size[1 - a] == 0) touch(j, 1 - a, 0, window); /* the next one */
-  pthread_mutex_unlock(&j->map_lock);
 }
 
-uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }
+PS_SDK_HOT uint64_t ps_journal_active_bytes(const ps_journal *j) { return j->size[j->active]; }
+
+uint64_t ps_journal_active_capacity(const ps_journal *j) { return cap_of(j, j->active); }
 
 int ps_journal_swap(ps_journal *j) {
   int other = 1 - j->active;

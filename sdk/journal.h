@@ -76,6 +76,15 @@ int ps_jrec_reset(ps_jrec *r);
 /* Appends one item; PS_OK or PS_ENOMEM (r unchanged). a/b may be NULL when their length is 0. */
 int ps_jrec_add(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, const char *b,
                 size_t blen);
+/* The same item written in place, for an event whose JSON the caller writes straight into the
+ * record (no copy of it): ps_jrec_open writes the item's header and a, and sets *at; the caller
+ * then appends b to r->buf itself (ps_buf calls) and ps_jrec_close(r, at) sets b's length, or
+ * ps_jrec_cut(r, at) removes the item again. b is r->buf.data + ps_jrec_b_offset(at, alen)
+ * up to r->buf.len. PS_OK or PS_ENOMEM (r unchanged). */
+int ps_jrec_open(ps_jrec *r, int type, int64_t number, const char *a, size_t alen, size_t *at);
+void ps_jrec_close(ps_jrec *r, size_t at);
+void ps_jrec_cut(ps_jrec *r, size_t at);
+size_t ps_jrec_b_offset(size_t at, size_t alen);
 void ps_jrec_free(ps_jrec *r);
 
 /* One item read back; a and b point into the record and are NUL-terminated copies' views
@@ -115,16 +124,27 @@ void ps_journal_close(ps_journal *j);
  * Sequence numbers must not be reused after any of these: gaps are harmless. */
 int ps_journal_append(ps_journal *j, uint64_t seq, ps_jrec *r);
 
+/* Grows the active file, when needed, so that room bytes fit after what it holds: by the
+ * library's thread, ahead of the game's appends, so that an append does not have to grow the
+ * file itself (allocating and touching megabytes on the game's thread, milliseconds). Safe
+ * while appends run (the mapping grows in place); under the lock that excludes swap, read
+ * and clear (the caller's db_lock), like ps_journal_keep_ahead. A failure (disk full) is left
+ * for the append to meet and report. */
+void ps_journal_grow_ahead(ps_journal *j, size_t room);
+
 /* Dirties (without changing them) the pages of the active file's next window bytes, and the
  * first window bytes of the other file when it is empty, so that the game's next stores do
- * not fault: writeback (every ~30 s) leaves written-back pages of a shared mapping clean and
+ * not fault (and first grows the file to keep 2 * window bytes of room, as
+ * ps_journal_grow_ahead): writeback (every ~30 s) leaves written-back pages of a shared mapping clean and
  * write-protected, and the next store into one takes a fault (ext4's page_mkwrite, which can
  * wait for its journal). Called by the library's thread without the lock the appends take,
  * but under the one that excludes swap, read and clear (the caller's db_lock). */
 void ps_journal_keep_ahead(ps_journal *j, size_t window);
 
-/* Bytes appended to the active file so far. */
+/* Bytes appended to the active file so far, and the bytes it can hold before an append must
+ * grow it. */
 uint64_t ps_journal_active_bytes(const ps_journal *j);
+uint64_t ps_journal_active_capacity(const ps_journal *j);
 
 /* Makes the other file active when it is empty and the active one is not; returns the index
  * (0 or 1) of the file to drain, or -1 when there is nothing to drain. A file that was not

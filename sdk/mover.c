@@ -93,11 +93,18 @@ static void count_record(const ps_jread *r, tally *t) {
   }
 }
 
-/* Applies the records newer than ps->applied_seq in one transaction. */
-static int apply_records(playstat *ps, const ps_jread *recs, size_t n, tally *t) {
+/* Records applied between two checks of the active file's room (ps_journal_grow_ahead). */
+#define GROW_CHECK_RECORDS 64
+
+/* Applies the records newer than ps->applied_seq in one transaction. room (0: none, at
+ * launch) is what the active file is kept able to take meanwhile: the calls go on appending
+ * while this runs, faster than it when they come back to back, and a call that found the
+ * file full would grow it itself (milliseconds of page faults). */
+static int apply_records(playstat *ps, const ps_jread *recs, size_t n, tally *t, size_t room) {
   t->applied_seq = ps->applied_seq;
   int rc = ps_qdb_begin(ps->db);
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
+    if (room && i % GROW_CHECK_RECORDS == 0) ps_journal_grow_ahead(ps->journal, room);
     if (recs[i].seq <= t->applied_seq) continue; /* moved before a crash cut the zeroing */
     size_t off = 0;
     ps_jitem it;
@@ -154,8 +161,11 @@ int ps_sdk_journal_move(playstat *ps, ps_sdk_notes *notes) {
   size_t n = 0, skipped = 0;
   tally t = {.lowest_evicted = -1};
   int rc = ps_journal_read(ps->journal, idx, &ps->move_buf);
+  /* While this move runs, the calls fill the new active file at least at the pace they
+   * filled the one drained now: room for twice that, kept while the records are applied. */
+  size_t room = 2 * ps->move_buf.len;
   if (rc == PS_OK) rc = ps_journal_parse(ps->move_buf.data, ps->move_buf.len, &recs, &n, &skipped);
-  if (rc == PS_OK) rc = apply_records(ps, recs, n, &t);
+  if (rc == PS_OK) rc = apply_records(ps, recs, n, &t, room);
   if (rc == PS_OK) {
     for (size_t i = 0; i < n; i++) count_record(&recs[i], &t);
     if (ps_journal_clear(ps->journal, idx) != PS_OK) /* harmless: its records are skipped */
@@ -206,7 +216,7 @@ int ps_sdk_journal_recover(playstat *ps, ps_sdk_notes *notes) {
       if (all[i].seq > ps->applied_seq) fresh++;
       if (all[i].seq > last) last = all[i].seq;
     }
-    rc = apply_records(ps, all, n[0] + n[1], &t);
+    rc = apply_records(ps, all, n[0] + n[1], &t, 0);
   }
   for (int i = 0; i < 2 && rc == PS_OK; i++) rc = ps_journal_clear(ps->journal, i);
   if (rc == PS_OK) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "sdk/hot.h"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -43,7 +44,7 @@ struct ps_queue_db {
   uint64_t bytes_at[4]; /* the total size by priority */
 };
 
-int ps_sdk_category_priority(const char *category) {
+PS_SDK_HOT int ps_sdk_category_priority(const char *category) {
   static const struct {
     const char *category;
     int priority;

@@ -39,6 +39,7 @@
 #include "common/json_parse.h"
 #include "common/errors.h"
 #include "common/gzip.h"
+#include "sdk/background.h"
 #include "sdk/client.h"
 #include "sdk/delivery_policy.h"
 
@@ -314,6 +315,7 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 void *ps_sdk_sender_main(void *arg) {
   playstat *ps = arg;
   const playstat_config *c = &ps->cfg.c;
+  ps_sdk_background_thread(); /* never preempts the game's threads (background.h) */
   sender s = {.ps = ps, .batch_limit = PS_SDK_BATCH_MAX_EVENTS,
               .rand_state = (unsigned)ps_now_ms() ^ (unsigned)(uintptr_t)ps};
   s.transport = ps_sdk_transport_create(&ps->abort_at_ms);
