@@ -12,8 +12,11 @@
  * cache at once, so it survives a kill -9 of the process exactly as a write(2) would, without
  * the system call (a write(2) cost ~5 us median on a game's cold path here, the store ~1 us).
  * The files are allocated (posix_fallocate, so that a store can never meet a full disk, which
- * would be SIGBUS) and every page touched when mapped, and grown (doubling, from 4 MiB) by the
- * append that needs it. Unwritten room is zeros. The game's threads append to the active
+ * would be SIGBUS) and every page touched when mapped. Each mapping lives in a reserved,
+ * unbacked 16 GiB address range, so it grows in place (nothing mapped ever moves); the library's
+ * thread grows the active file ahead of the appends (ps_journal_grow_ahead: after each swap and
+ * every 64 records it moves), and an append that still finds the file full only allocates and
+ * maps, without touching the pages. Unwritten room is zeros. The game's threads append to the active
  * file; the library's thread swaps (under the handle's lock, a pointer's worth of work),
  * drains the other one into SQLite and zeroes what it held (the pages stay mapped and dirty
  * for the next stores). So the game never waits for a drain and a drain never reads a file
