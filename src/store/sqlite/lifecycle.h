@@ -28,7 +28,8 @@ int ps_sqlite_forget_resume(sqlite_store *s);
 int ps_sqlite_events_drop_before(sqlite_store *s, int64_t before_ms, int64_t *dropped);
 
 /* The player's metrics sessions and their part of the playtime rollups; idempotent.
- * *removed: sessions removed by this call. */
+ * *removed: sessions removed by this call. Leaves the write-ahead log's older copies of the
+ * pages to the caller's truncation (ps_sqlite_forget_player's step 8). */
 int ps_sqlite_playtime_forget(sqlite_store *s, int64_t game_id, const char *player,
                               int64_t *removed);
 /* events.h drop_raw_before(PS_RAW_MSESSIONS): sessions over before before_ms, once the

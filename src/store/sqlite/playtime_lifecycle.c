@@ -9,8 +9,9 @@
  *   2. each listed day is computed again from the sessions that remain, by the code the
  *      rollup passes run (ps_rollup_minutes_compute, ps_playtime_rollup_compute), and its
  *      minute, hour and day rows replaced in one transaction that also takes it off the list;
- *   3. the write-ahead log is checkpointed and truncated (secure_delete zeroed the freed
- *      cells in the database file), so the id is in no file any more.
+ *   3. the caller (event_lifecycle.c, step 8) checkpoints and truncates the write-ahead log,
+ *      retrying while a writer or the checkpointer thread is busy (secure_delete zeroed the
+ *      freed cells in the database file), so the id is in no file any more.
  * A crash after 1 leaves the list: the rollup upkeep (ps_rollup_advance) finishes it first, as
  * does the next deletion. Against the rollup passes (this process's maintain(), or another
  * process's): a pass reads the epoch before loading its sessions and its write is void
@@ -263,16 +264,6 @@ int ps_sqlite_playtime_forget(sqlite_store *s, int64_t game_id, const char *play
   int rc = delete_sessions(s, game_id, player, removed);
   pthread_mutex_unlock(&s->shared_lock);
   if (rc == PS_OK) rc = ps_sqlite_playtime_recompute_pending(s, game_id);
-  if (rc == PS_OK) {
-    /* The log's frames still hold the pages as they were: fold them in and empty it. */
-    pthread_mutex_lock(&s->shared_lock);
-    if (sqlite3_wal_checkpoint_v2(s->shared, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
-        SQLITE_OK) {
-      ps_warn("sqlite: checkpoint after a player deletion: %s", sqlite3_errmsg(s->shared));
-      rc = PS_EIO;
-    }
-    pthread_mutex_unlock(&s->shared_lock);
-  }
   return rc;
 }
 
