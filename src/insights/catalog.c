@@ -91,6 +91,11 @@ int ps_catalog_takes(const ps_catalog_metric *m, const char *dimension) {
   return 0;
 }
 
+int ps_catalog_filters_with_group_by(const ps_catalog_metric *m) {
+  if (!(m->flags & PS_METRIC_GROUPABLE) || m->source == PS_SOURCE_MATCHMAKING) return 0;
+  return m->source != PS_SOURCE_EVENTS || (m->flags & PS_METRIC_SEGMENTS) != 0;
+}
+
 const ps_catalog_metric *ps_catalog_all(size_t *n) {
   *n = sizeof metrics / sizeof *metrics;
   return metrics;
