@@ -663,6 +663,22 @@ static int counts_users(const char *metric) {
   return 0;
 }
 
+/* The whole of sub's answer as the group key of out (the groups asked one by one). */
+static int put_group(ch_store *s, const ps_metric_query *sub, const char *key,
+                     ps_metric_result *out) {
+  ps_metric_result part;
+  int rc = ps_ch_ga_metric(s, sub, &part);
+  ps_metric_series *g = rc == PS_OK ? ps_metric_result_group(out, key) : NULL;
+  if (rc == PS_OK && !g) rc = PS_ENOMEM;
+  if (rc == PS_OK && part.nbuckets != out->nbuckets) rc = PS_EIO;
+  if (rc == PS_OK) {
+    memcpy(g->values, part.whole.values, out->nbuckets * sizeof *g->values);
+    g->total = part.whole.total;
+  }
+  ps_metric_result_free(&part);
+  return rc;
+}
+
 /* group_by first_build: a group per first build seen, each the query filtered by it; the
  * whole: the query without the group_by. */
 static int group_by_first_build(ch_store *s, const ps_metric_query *q, const ps_ch_ga_scope *sc,
@@ -685,15 +701,7 @@ static int group_by_first_build(ch_store *s, const ps_metric_query *q, const ps_
     char build[PS_CH_GA_VALUE_BYTES + 1];
     snprintf(build, sizeof build, "%s", ps_ch_field(&rows, 0));
     sub.filters[0].value = build;
-    ps_metric_result one;
-    rc = ps_ch_ga_metric(s, &sub, &one);
-    ps_metric_series *g = rc == PS_OK ? ps_metric_result_group(out, build) : NULL;
-    if (rc == PS_OK && !g) rc = PS_ENOMEM;
-    if (rc == PS_OK) {
-      memcpy(g->values, one.whole.values, out->nbuckets * sizeof *g->values);
-      g->total = one.whole.total;
-    }
-    ps_metric_result_free(&one);
+    rc = put_group(s, &sub, build, out);
   }
   ps_ch_sql_free(&sql);
   ps_buf_free(&reply);
@@ -738,16 +746,7 @@ static int grouped_segment(ch_store *s, const ps_metric_query *q, ps_metric_resu
     char value[PS_CH_GA_VALUE_BYTES + 1];
     snprintf(value, sizeof value, "%s", ps_ch_field(&rows, 1));
     one.filters[alone.nfilters] = (ps_metric_filter){q->group_by, value};
-    ps_metric_result part;
-    rc = ps_ch_ga_metric(s, &one, &part);
-    ps_metric_series *g = rc == PS_OK ? ps_metric_result_group(out, value) : NULL;
-    if (rc == PS_OK && !g) rc = PS_ENOMEM;
-    if (rc == PS_OK && part.nbuckets != out->nbuckets) rc = PS_EIO;
-    if (rc == PS_OK) {
-      memcpy(g->values, part.whole.values, out->nbuckets * sizeof *g->values);
-      g->total = part.whole.total;
-    }
-    ps_metric_result_free(&part);
+    rc = put_group(s, &one, value, out);
   }
   ps_ch_sql_free(&sql);
   ps_buf_free(&reply);
