@@ -110,7 +110,7 @@ export function refusal(id, params) {
   if (!m.oneFilter) return '';
   const set = GROUP_BY.events.filter((d) => params[d]);
   return set.length > 1
-    ? `${m.label} takes one filter at a time, not ${set.join(' and ')} together (as GameAnalytics, the server keeps these events per filter): clear one of them.`
+    ? `${m.label}: one filter at a time, not ${set.join(' and ')} together (the server keeps these events per filter). Clear one of them.`
     : '';
 }
 
