@@ -200,10 +200,14 @@ static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_
         strcmp(q->filters[i].value, "returning") != 0)
       return "new must be new or returning";
   }
-  if (m->source == PS_SOURCE_EVENTS && q->nfilters > 1 && !(m->flags & PS_METRIC_SEGMENTS)) {
-    snprintf(problem, cap, "metric %s takes one filter at a time, not %s and %s together "
+  /* the per-user funnel reads the events that carry every value (store/funnel.h) */
+  if (m->source == PS_SOURCE_EVENTS && q->nfilters > 1 && !(m->flags & PS_METRIC_SEGMENTS) &&
+      !((m->flags & PS_METRIC_SEGMENTS_PER_USER) && ps_funnel_wanted(q))) {
+    snprintf(problem, cap, "metric %s takes one filter at a time, not %s and %s together%s "
              "(GET /api/v1/metrics lists what each metric takes)", m->name,
-             q->filters[0].dimension, q->filters[1].dimension);
+             q->filters[0].dimension, q->filters[1].dimension,
+             (m->flags & PS_METRIC_SEGMENTS_PER_USER) ? " (but with window= or kind:id steps)"
+                                                       : "");
     return problem;
   }
   return NULL;
@@ -259,11 +263,12 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
     q.steps = ps_request_query(req, "steps");
   }
   char filter_problem[256];
-  const char *problem = read_filters(req, m, &q, filter_problem, sizeof filter_problem);
+  const char *problem = NULL;
   const char *window = strcmp(m->name, "funnel") == 0 ? ps_request_query(req, "window") : NULL;
   ps_funnel funnel;
-  if (!problem && window && (parse_seconds(window, 0, &q.window_s) || q.window_s < 1))
+  if (window && (parse_seconds(window, 0, &q.window_s) || q.window_s < 1))
     problem = "window is the funnel's conversion window in seconds (1 to 316224000)";
+  if (!problem) problem = read_filters(req, m, &q, filter_problem, sizeof filter_problem);
   if (!problem && ps_funnel_wanted(&q)) ps_funnel_parse(&q, &funnel, &problem);
   int64_t step = events ? 86400 : interval_ms_of(interval) / 1000;
   if (problem) {

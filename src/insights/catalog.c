@@ -29,7 +29,7 @@ static const ps_catalog_metric metrics[] = {
     {"conversion", PS_SOURCE_EVENTS, G | USERS},
     {"retention", PS_SOURCE_EVENTS, O | S | PS_METRIC_FIRST_BUILD},
     {"progression", PS_SOURCE_EVENTS, F},
-    {"funnel", PS_SOURCE_EVENTS, F},
+    {"funnel", PS_SOURCE_EVENTS, F | PS_METRIC_SEGMENTS_PER_USER},
     {"resources", PS_SOURCE_EVENTS, F},
     {"design", PS_SOURCE_EVENTS, F},
     {"errors", PS_SOURCE_EVENTS, F},

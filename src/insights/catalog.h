@@ -32,7 +32,7 @@
  *   funnel               with a window= or a kind:id step (design, progression, resource,
  *                        business): per-user conversion, one group per step in order (users who
  *                        reached it; points by the day they entered the funnel), the whole the
- *                        last step; every filter applies, no group_by (store/funnel.h)
+ *                        last step; every event dimension at once, no group_by (store/funnel.h)
  * Metrics sessions (source playtime; minute, hour or day; filters and group_by platform, portal):
  *   ccu, concurrent_ugc, total_players, sessions, avg_playtime, avg_ugc_per_session,
  *   session_length_histogram (own groups), top_mods (own groups)
@@ -55,6 +55,9 @@ enum {
   PS_METRIC_FIRST_BUILD = 16, /* first_build: the build of the user's first `user` event */
   PS_METRIC_NEW = 32,         /* new=new|returning: whether the day is the user's first day */
   PS_METRIC_MONEY = 64,       /* converted into one currency (insights/money.h) */
+  /* the per-user funnel (window= or kind:id steps: store/funnel.h) takes several event
+   * dimensions at once: the events that carry every value; its older form one */
+  PS_METRIC_SEGMENTS_PER_USER = 128,
 };
 
 typedef struct ps_catalog_metric {

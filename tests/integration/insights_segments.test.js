@@ -296,6 +296,7 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
       const want = takes(metric);
       for (const f of FILTERS) assert.equal(m.filters.includes(f), want.filters.includes(f), `${metric} takes ${f}: ${JSON.stringify(m)}`);
       assert.equal(m.combine, want.combine, `${metric} combine`);
+      assert.equal(m.combine_per_user, metric === 'funnel', `${metric} combine_per_user (the per-user funnel)`);
       const grouped = [...USER_METRICS, ...EVENT_METRICS].includes(metric);
       assert.equal(m.filters_with_group_by, grouped, `${metric} filters_with_group_by: ${JSON.stringify(m)}`);
       if (grouped) for (const d of DIMENSIONS) assert.ok(m.group_by.includes(d), `${metric} groups by ${d}`);

@@ -64,6 +64,7 @@
 #include "common/errors.h"
 #include "common/rfc3339.h"
 #include "store/clickhouse/ga_sql.h"
+#include "store/funnel.h"
 
 #define BEFORE 29 /* days before the range a group_by's groups come from (mau's window) */
 #define AFTER 31  /* days after it (retention's) */
@@ -764,8 +765,9 @@ int ps_ch_ga_metric(ch_store *s, const ps_metric_query *q, ps_metric_result *out
   int attributes = sc.first_build || sc.new_day != PS_CH_GA_ANY_DAY;
   if (sc.group_first_build)
     return counts_users(q->metric) ? group_by_first_build(s, q, &sc, out) : PS_EINVAL;
+  /* families take one dimension; the per-user funnel every one at once (ga_funnel.c) */
   if (ps_ch_ga_is_family(q->metric))
-    return sc.mode == PS_CH_GA_GROUPED || sc.mode == PS_CH_GA_SEGMENT
+    return sc.mode == PS_CH_GA_GROUPED || (sc.mode == PS_CH_GA_SEGMENT && !ps_funnel_wanted(q))
                ? PS_EINVAL
                : ps_ch_ga_family_metric(&sc, q, out);
   if (!strcmp(q->metric, "retention"))
