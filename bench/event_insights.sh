@@ -65,6 +65,9 @@ for m in dau wau mau new_users sessions avg_session_length sessions_per_user rev
 done
 QUERIES+=("mau, 90 days, platform=ios|$RUNS|metrics/mau?$RANGE&platform=ios"
           "dau, 90 days, group_by=build|$RUNS|metrics/dau?$RANGE&group_by=build"
+          "mau, 90 days, platform=ios, group_by=build|$RUNS|metrics/mau?$RANGE&platform=ios&group_by=build"
+          "sessions, 90 days, platform=ios&custom_01=a, group_by=build|$RUNS|metrics/sessions?$RANGE&platform=ios&custom_01=a&group_by=build"
+          "revenue, 90 days, platform=android, group_by=os_version|$RUNS|metrics/revenue?$RANGE&platform=android&group_by=os_version"
           "funnel of 2 steps, 90 days|$RUNS|metrics/funnel?$RANGE&steps=World1:Level1,World1:Level2"
           "design drilldown prefix=Combat, mean|$RUNS|metrics/design?$RANGE&prefix=Combat&measure=mean")
 # Issue 15's metrics and filters: segments (several filters, first build, new/returning),

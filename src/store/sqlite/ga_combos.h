@@ -11,7 +11,9 @@
  *                                  order of the dimension list (ga_rollup.h); unique per game
  *   ga_aggs rows with dim = PS_GA_COMBO_DIM and value = the combo's id (decimal)
  *
- * A segment's figure is then the sum over the combos whose values match every filter. Cost:
+ * A segment's figure is then the sum over the combos whose values match every filter, and
+ * a segment's group (group_by beside the filters) the sum over those of them that carry the
+ * group's value: each combo holds every dimension. Cost:
  * one more aggregate row per (day, combo, kind, key) a pass touches; a read scans the combo
  * rows of the range's days (one per combo seen that day and kind) and the game's combos.
  * Guarantees: the combo rows add up exactly what the dimension rows add (the same fold,
@@ -43,12 +45,24 @@ int ps_ga_combo_id(sqlite_store *s, int64_t game_id, ps_ga_combo_cache *cache,
                    const char values[PS_GA_DIMS][65], const int present[PS_GA_DIMS],
                    char id_text[24]);
 
-/* The combos of game_id whose values equal value[i] on dimension dims[i] (1..PS_GA_DIMS-1)
- * for every i < n: a bitset by id into *bits (caller frees; NULL when none matches) of
- * *nbits bits. PS_OK, PS_ENOMEM or PS_EIO. */
+/* The combos of a segment, by id: group[id] is -1 for a combo that does not match, else the
+ * index in values of its value of the group dimension (group_dim 0: every match is in group 0,
+ * values[0] ""). A match without a value of the group dimension is in no group. */
+typedef struct ps_ga_combo_match {
+  int32_t *group;
+  int64_t nids;
+  char (*values)[65];
+  size_t nvalues, values_cap;
+} ps_ga_combo_match;
+
+/* The combos of game_id whose values equal values[i] on dimension dims[i] (1..PS_GA_DIMS-1)
+ * for every i < n, grouped by their value of group_dim (0: none; else 1..PS_GA_DIMS-1), into
+ * *out (free with ps_ga_combo_match_free; zeroed when none matches). PS_OK, PS_ENOMEM or
+ * PS_EIO. */
 int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
-                          const char *const *values, size_t n, unsigned char **bits,
-                          int64_t *nbits);
+                          const char *const *values, size_t n, int group_dim,
+                          ps_ga_combo_match *out);
+void ps_ga_combo_match_free(ps_ga_combo_match *m);
 
 /* Schema 10 upgrade: the combos and their aggregates of every event the rollups already
  * folded (those up to each game's mark; later ones the next passes fold). Days whose raw
