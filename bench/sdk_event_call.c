@@ -10,7 +10,9 @@
  * "durable" sets durable_sync (an fsync per call). PER_S paces the calls (that many a second,
  * as a game spreads its events over frames; default 0: back to back, the worst case for the
  * database, whose write-ahead log then never rests). Paced runs also count the calls that
- * took a page fault (getrusage around each call, outside the timing). Run by
+ * took a page fault and the calls during which the thread was preempted (an involuntary
+ * context switch), with getrusage around each call outside the timing, and give the largest
+ * call that had neither ("max_quiet_us": what the library itself cost at worst). Run by
  * bench/sdk_event_call.sh.
  */
 #define _GNU_SOURCE
@@ -29,11 +31,12 @@ static double now_us(void) {
   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-/* Page faults of the calling thread so far (minor + major). */
-static long faults(void) {
+/* Page faults (minor + major) and involuntary context switches of the calling thread so far. */
+static void thread_events(long *faults, long *switches) {
   struct rusage ru;
   getrusage(RUSAGE_THREAD, &ru);
-  return ru.ru_minflt + ru.ru_majflt;
+  *faults = ru.ru_minflt + ru.ru_majflt;
+  *switches = ru.ru_nivcsw;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -71,6 +74,8 @@ int main(int argc, char **argv) {
   }
   long faulting = 0, fault_total = 0; /* calls that took a page fault (paced runs only) */
   double fault_us = 0;
+  long switched = 0; /* calls preempted (paced runs only) */
+  double switched_us = 0, quiet_us = 0;
   double start = now_us();
   for (long i = 0; i < calls; i++) {
     snprintf(id, sizeof id, "Gameplay:Kill:Orc%ld", i % 50);
@@ -78,17 +83,26 @@ int main(int argc, char **argv) {
       double wait = start + (double)i * 1e6 / per_s - now_us();
       if (wait > 0) usleep((useconds_t)wait);
     }
-    long f0 = per_s > 0 ? faults() : 0;
+    long f0 = 0, s0 = 0;
+    if (per_s > 0) thread_events(&f0, &s0);
     double t0 = now_us();
     int rc = playstat_design(ps, id, 1, (double)i, NULL);
     us[i] = now_us() - t0;
     if (per_s > 0) {
-      long f = faults() - f0;
+      long f, sw;
+      thread_events(&f, &sw);
+      f -= f0;
+      sw -= s0;
       if (f > 0) {
         faulting++;
         fault_total += f;
         if (us[i] > fault_us) fault_us = us[i];
       }
+      if (sw > 0) {
+        switched++;
+        if (us[i] > switched_us) switched_us = us[i];
+      }
+      if (f == 0 && sw == 0 && us[i] > quiet_us) quiet_us = us[i];
     }
     if (rc != PLAYSTAT_OK) {
       fprintf(stderr, "call %ld: %s\n", i, playstat_strerror(rc));
@@ -99,9 +113,10 @@ int main(int argc, char **argv) {
 #define AT(q) us[(size_t)((double)(calls - 1) * (q))]
   printf("{\"calls\":%ld,\"durable_sync\":%d,\"per_s\":%g,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
          "\"p999_us\":%.1f,\"max_us\":%.1f,\"calls_faulting\":%ld,\"faults\":%ld,"
-         "\"max_faulting_us\":%.1f}\n",
+         "\"max_faulting_us\":%.1f,\"calls_preempted\":%ld,\"max_preempted_us\":%.1f,"
+         "\"max_quiet_us\":%.1f}\n",
          calls, durable, per_s, AT(0.5), AT(0.9), AT(0.99), AT(0.999), us[calls - 1], faulting,
-         fault_total, fault_us);
+         fault_total, fault_us, switched, switched_us, quiet_us);
   int left = playstat_shutdown(ps);
   fprintf(stderr, "shutdown: %s\n", playstat_strerror(left));
   free(us);

@@ -37,6 +37,14 @@ PS_SDK_HOT int ps_sdk_json_append_real(ps_buf *b, double v) {
   return ps_buf_append(b, text, (size_t)n);
 }
 
+PS_SDK_HOT int ps_sdk_json_append_integer(ps_buf *b, int64_t v) {
+  if (v > -9007199254740992LL && v < 9007199254740992LL)
+    return ps_buf_append_json_number(b, (double)v); /* exact, without printf */
+  char text[24];
+  int n = snprintf(text, sizeof text, "%lld", (long long)v);
+  return ps_buf_append(b, text, (size_t)n);
+}
+
 int ps_sdk_json_append_members(ps_buf *b, const json_t *v) {
   int rc = PS_OK, first = 1;
   for (void *it = json_object_iter((json_t *)v); it && rc == PS_OK;
@@ -66,14 +74,7 @@ int ps_sdk_json_append(ps_buf *b, const json_t *v) {
     }
     return rc == PS_OK ? ps_buf_append(b, "]", 1) : rc;
   case JSON_STRING: return ps_sdk_json_append_string(b, json_string_value(v), json_string_length(v));
-  case JSON_INTEGER: {
-    json_int_t i = json_integer_value(v);
-    if (i > -9007199254740992LL && i < 9007199254740992LL)
-      return ps_buf_append_json_number(b, (double)i); /* exact, without printf */
-    char text[24];
-    int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, i);
-    return ps_buf_append(b, text, (size_t)n);
-  }
+  case JSON_INTEGER: return ps_sdk_json_append_integer(b, json_integer_value(v));
   case JSON_REAL: return ps_sdk_json_append_real(b, json_real_value(v));
   case JSON_TRUE: return ps_buf_append(b, "true", 4);
   case JSON_FALSE: return ps_buf_append(b, "false", 5);

@@ -23,6 +23,7 @@
 #define PS_SDK_EVENT_TEXT_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "common/buf.h"
 #include "schema/validator.h"
@@ -33,6 +34,8 @@ int ps_sdk_json_append_string(ps_buf *b, const char *s, size_t len);
 
 /* Appends v as compact JSON. PS_OK, PS_ENOMEM, or PS_EINVAL (a non-finite number). */
 int ps_sdk_json_append(ps_buf *b, const json_t *v);
+/* Appends an integer as jansson's json_integer would hold it (exact). PS_OK or PS_ENOMEM. */
+int ps_sdk_json_append_integer(ps_buf *b, int64_t v);
 /* Appends a double as jansson's json_real would hold it. PS_OK, PS_ENOMEM, PS_EINVAL (not
  * finite: jansson refuses such a real). */
 int ps_sdk_json_append_real(ps_buf *b, double v);

@@ -1,7 +1,10 @@
 /*
- * events.c: the public event calls. Each builds the category's own fields as JSON and hands
- * them to ps_sdk_submit (client.c), which adds the annotations, validates with the collector's
- * schemas and journals the event before returning. The per-category state the seed asks a
+ * events.c: the public event calls. A design, resource, business or progression call without
+ * custom fields (a game's common case) gives its members as fields (field_check.h), written
+ * as JSON text and checked as given (ps_sdk_record_members_locked, client.c); every other call
+ * builds the category's own fields as a jansson value and hands it to ps_sdk_submit. Both
+ * ways add the annotations, validate with the collector's schemas (the same verdicts) and
+ * journal the event before returning, with the same members in the same order. The per-category state the seed asks a
  * client to keep is held in memory and journalled in the same record as the event:
  * transaction_num (business), attempt_num per progression and the ongoing attempt
  * (progression), so an event and its counter are stored together or not at all, and a
@@ -65,54 +68,76 @@ static int put(json_t *e, const char *key, json_t *v) {
   return v ? json_object_set_new(e, key, v) : -1;
 }
 
-/* The fast path of a design or resource event without custom fields: its members written as
- * text under the lock and checked as the caller gave them (ps_sdk_record_members_locked), no
- * jansson value. */
-typedef struct text_call {
-  const char *name;     /* the category, "design" */
-  const char *category; /* the members' opening, "category":"design","event_id": */
-  size_t category_len;
-  const char *event_id;
-  const char *number_name; /* "value" or "amount", NULL for none */
-  const char *number_key;  /* its key in the text, ,"value": */
-  size_t number_key_len;
-  double number;
-} text_call;
-
-PS_SDK_HOT static int text_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
-  const text_call *c = ctx;
+/* The fast path of an event without custom fields: its members given as fields (fields[0]
+ * the category), written as text into ps->members under the lock and checked as the caller
+ * gave them (ps_sdk_record_members_locked), no jansson value. A number that is not finite
+ * fails with PLAYSTAT_E_NOMEM: jansson's json_real refused it, which the jansson way reported
+ * as out of memory; kept so. */
+PS_SDK_HOT static int record_fields_locked(playstat *ps, const ps_sdk_field *fields, size_t n,
+                                           ps_sdk_notes *notes) {
   ps_buf *m = &ps->members;
   ps_buf_reset(m);
-  size_t id_len = strlen(c->event_id);
-  int w = ps_buf_append(m, c->category, c->category_len);
-  if (w == PS_OK) w = ps_sdk_json_append_string(m, c->event_id, id_len);
-  if (w == PS_OK && c->number_name) {
-    w = ps_buf_append(m, c->number_key, c->number_key_len);
-    /* a non-finite number: jansson's json_real refused it, which the jansson way reported as
-     * out of memory; kept so */
-    if (w == PS_OK) w = ps_sdk_json_append_real(m, c->number);
+  int w = PS_OK;
+  for (size_t i = 0; i < n && w == PS_OK; i++) {
+    const ps_sdk_field *f = &fields[i];
+    size_t name_len = strlen(f->name); /* the library's own names: nothing to escape */
+    w = ps_buf_reserve(m, name_len + 4);
+    if (w == PS_OK) {
+      char *o = m->data + m->len;
+      size_t k = 0;
+      if (i) o[k++] = ',';
+      o[k++] = '"';
+      memcpy(o + k, f->name, name_len);
+      k += name_len;
+      o[k++] = '"';
+      o[k++] = ':';
+      m->len += k;
+      m->data[m->len] = '\0';
+    }
+    if (w == PS_OK)
+      w = f->s ? ps_sdk_json_append_string(m, f->s, f->len)
+          : f->integer ? ps_sdk_json_append_integer(m, f->i)
+                       : ps_sdk_json_append_real(m, f->d);
   }
   if (w != PS_OK) return PLAYSTAT_E_NOMEM;
-  ps_sdk_field fields[3] = {{.name = "category", .s = c->name, .len = strlen(c->name)},
-                            {.name = "event_id", .s = c->event_id, .len = id_len},
-                            {.name = c->number_name, .d = c->number}};
-  return ps_sdk_record_members_locked(ps, m->data, m->len, fields, c->number_name ? 3 : 2, notes);
+  return ps_sdk_record_members_locked(ps, m->data, m->len, fields, n, notes);
 }
 
-#define LIT(s) s, sizeof s - 1
+PS_SDK_HOT static ps_sdk_field text_field(const char *name, const char *s) {
+  return (ps_sdk_field){.name = name, .s = s, .len = strlen(s)};
+}
+
+PS_SDK_HOT static ps_sdk_field real_field(const char *name, double d) {
+  return (ps_sdk_field){.name = name, .d = d};
+}
+
+PS_SDK_HOT static ps_sdk_field integer_field(const char *name, int64_t i) {
+  return (ps_sdk_field){.name = name, .d = (double)i, .integer = 1, .i = i};
+}
+
+/* A design or resource event without custom fields: the category, the event id and, when
+ * number_name is set, one number. */
+typedef struct simple_call {
+  const char *category;
+  const char *event_id;
+  const char *number_name; /* "value" or "amount", NULL for none */
+  double number;
+} simple_call;
+
+PS_SDK_HOT static int simple_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
+  const simple_call *c = ctx;
+  ps_sdk_field fields[3] = {text_field("category", c->category),
+                            text_field("event_id", c->event_id),
+                            real_field(c->number_name, c->number)};
+  return record_fields_locked(ps, fields, c->number_name ? 3 : 2, notes);
+}
 
 PS_SDK_HOT int playstat_design(playstat *ps, const char *event_id, int has_value, double value,
                     const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
   if (!fields || fields->count == 0) {
-    text_call c = {"design", LIT("\"category\":\"design\",\"event_id\":"), event_id, NULL, NULL, 0,
-                   value};
-    if (has_value) {
-      c.number_name = "value";
-      c.number_key = ",\"value\":";
-      c.number_key_len = 9;
-    }
-    return ps_sdk_transaction(ps, text_locked, &c);
+    simple_call c = {"design", event_id, has_value ? "value" : NULL, value};
+    return ps_sdk_transaction(ps, simple_locked, &c);
   }
   json_t *e;
   int rc = new_event("design", event_id, fields, &e);
@@ -120,20 +145,51 @@ PS_SDK_HOT int playstat_design(playstat *ps, const char *event_id, int has_value
   return finish(ps, e, has_value ? put(e, "value", json_real(value)) : 0, NULL, NULL);
 }
 
+/* The call's transaction_num: the next one, journalled in the call's record (restored by the
+ * transaction if the call fails). */
+PS_SDK_HOT static int next_transaction_num(playstat *ps, int64_t *n) {
+  ps_buf *text = &ps->members; /* free until the event's members are written */
+  *n = ++ps->st.transaction_num;
+  ps_buf_reset(text);
+  if (ps_sdk_json_append_integer(text, *n) != PS_OK) return PLAYSTAT_E_NOMEM; /* no printf */
+  return ps_sdk_journal_item(ps, PS_JI_STATE, 0, "transaction_num", text->data);
+}
+
 static int business_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
   (void)ctx;
   (void)notes;
-  char text[24];
-  int64_t n = ++ps->st.transaction_num; /* restored by the caller if the call fails */
-  snprintf(text, sizeof text, "%lld", (long long)n);
-  int rc = ps_sdk_journal_item(ps, PS_JI_STATE, 0, "transaction_num", text);
+  int64_t n;
+  int rc = next_transaction_num(ps, &n);
   if (rc == PLAYSTAT_OK && put(e, "transaction_num", json_integer(n))) rc = PLAYSTAT_E_NOMEM;
   return rc;
 }
 
-int playstat_business(playstat *ps, const char *event_id, int64_t amount, const char *currency,
+typedef struct business_call {
+  const char *event_id, *currency, *cart_type; /* cart_type may be NULL */
+  int64_t amount;
+} business_call;
+
+/* A business event without custom fields, its members in the jansson way's order. */
+PS_SDK_HOT static int business_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
+  const business_call *c = ctx;
+  int64_t n;
+  int rc = next_transaction_num(ps, &n);
+  if (rc != PLAYSTAT_OK) return rc;
+  ps_sdk_field fields[6] = {text_field("category", "business"), text_field("event_id", c->event_id),
+                            integer_field("amount", c->amount), text_field("currency", c->currency)};
+  size_t count = 4;
+  if (c->cart_type) fields[count++] = text_field("cart_type", c->cart_type);
+  fields[count++] = integer_field("transaction_num", n);
+  return record_fields_locked(ps, fields, count, notes);
+}
+
+PS_SDK_HOT int playstat_business(playstat *ps, const char *event_id, int64_t amount, const char *currency,
                       const char *cart_type, const playstat_fields *fields) {
   if (!ps || !event_id || !currency) return PLAYSTAT_E_ARG;
+  if (!fields || fields->count == 0) {
+    business_call c = {event_id, currency, cart_type, amount};
+    return ps_sdk_transaction(ps, business_locked, &c);
+  }
   json_t *e;
   int rc = new_event("business", event_id, fields, &e);
   if (rc != PLAYSTAT_OK) return rc;
@@ -146,9 +202,8 @@ PS_SDK_HOT int playstat_resource(playstat *ps, const char *event_id, double amou
                       const playstat_fields *fields) {
   if (!ps || !event_id) return PLAYSTAT_E_ARG;
   if (!fields || fields->count == 0) {
-    text_call c = {"resource", LIT("\"category\":\"resource\",\"event_id\":"), event_id,
-                   "amount", LIT(",\"amount\":"), amount};
-    return ps_sdk_transaction(ps, text_locked, &c);
+    simple_call c = {"resource", event_id, "amount", amount};
+    return ps_sdk_transaction(ps, simple_locked, &c);
   }
   json_t *e;
   int rc = new_event("resource", event_id, fields, &e);
@@ -159,13 +214,16 @@ PS_SDK_HOT int playstat_resource(playstat *ps, const char *event_id, double amou
 typedef struct progression_call {
   playstat_progression_status status;
   const char *progression;
+  const char *event_id; /* "Start:<progression>" and so on */
+  int has_score;        /* a score to send (never on Start) */
+  int64_t score;
 } progression_call;
 
 #define ONGOING_KEY "progression_ongoing"
 
 /* The index of id in the attempts table, adding it (with 0 attempts) when add is set; -1 when
  * missing (or out of memory while adding). */
-static long attempt_index(playstat *ps, const char *id, int add) {
+PS_SDK_HOT static long attempt_index(playstat *ps, const char *id, int add) {
   for (size_t i = 0; i < ps->nattempts; i++)
     if (strcmp(ps->attempts[i].id, id) == 0) return (long)i;
   if (!add) return -1;
@@ -183,7 +241,7 @@ static long attempt_index(playstat *ps, const char *id, int add) {
 }
 
 /* Sets the attempts of entry i, journals it and keeps the old value to undo. */
-static int attempt_set(playstat *ps, size_t i, int64_t attempts) {
+PS_SDK_HOT static int attempt_set(playstat *ps, size_t i, int64_t attempts) {
   if (ps->call.undo_count >= sizeof ps->call.undo / sizeof ps->call.undo[0]) return PLAYSTAT_E_NOMEM;
   int rc = ps_sdk_journal_item(ps, PS_JI_ATTEMPTS, attempts, ps->attempts[i].id, NULL);
   if (rc != PLAYSTAT_OK) return rc;
@@ -194,7 +252,7 @@ static int attempt_set(playstat *ps, size_t i, int64_t attempts) {
   return PLAYSTAT_OK;
 }
 
-int ps_sdk_attempt_fail(playstat *ps, const char *id, int64_t *attempt) {
+PS_SDK_HOT int ps_sdk_attempt_fail(playstat *ps, const char *id, int64_t *attempt) {
   long i = attempt_index(ps, id, 1);
   if (i < 0) return PLAYSTAT_E_NOMEM;
   int64_t n = ps->attempts[i].attempts + 1;
@@ -203,7 +261,7 @@ int ps_sdk_attempt_fail(playstat *ps, const char *id, int64_t *attempt) {
   return rc;
 }
 
-int ps_sdk_attempt_complete(playstat *ps, const char *id, int64_t *attempt) {
+PS_SDK_HOT int ps_sdk_attempt_complete(playstat *ps, const char *id, int64_t *attempt) {
   long i = attempt_index(ps, id, 0);
   int64_t n = i < 0 ? 0 : ps->attempts[i].attempts;
   int rc = i < 0 || n == 0 ? PLAYSTAT_OK : attempt_set(ps, (size_t)i, 0);
@@ -237,55 +295,80 @@ static int fail_ongoing(playstat *ps, const char *progression, ps_sdk_notes *not
   if (rc != PLAYSTAT_OK) return rc;
   char id[300];
   snprintf(id, sizeof id, "Fail:%s", progression);
-  json_t *fail;
-  if ((rc = new_event("progression", id, NULL, &fail)) != PLAYSTAT_OK) return rc;
-  rc = put(fail, "attempt_num", json_integer(attempt)) ? PLAYSTAT_E_NOMEM
-                                                       : ps_sdk_record_locked(ps, fail, notes);
-  json_decref(fail);
-  return rc;
+  ps_sdk_field fields[3] = {text_field("category", "progression"), text_field("event_id", id),
+                            integer_field("attempt_num", attempt)};
+  return record_fields_locked(ps, fields, 3, notes);
 }
 
 /* Sets the ongoing attempt (restored with the counters if the call fails) and journals it. */
-static int set_ongoing(playstat *ps, const char *progression) {
+PS_SDK_HOT static int set_ongoing(playstat *ps, const char *progression) {
   snprintf(ps->st.ongoing, sizeof ps->st.ongoing, "%s", progression);
   return ps_sdk_journal_item(ps, PS_JI_STATE, 0, ONGOING_KEY, progression);
 }
 
-static int progression_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
-  const progression_call *call = ctx;
+/* The state a progression call moves, journalled in its record: the ongoing attempt (a Start
+ * while another is ongoing records that one's Fail first) and the attempt numbers. *attempt
+ * gets the event's attempt_num, or -1 when it has none (a Start). */
+PS_SDK_HOT static int progression_advance(playstat *ps, const progression_call *call,
+                                          ps_sdk_notes *notes, int64_t *attempt) {
   char ongoing[PS_SDK_PROGRESSION_MAX];
   memcpy(ongoing, ps->st.ongoing, sizeof ongoing);
-  int64_t attempt = 0;
   int rc = PLAYSTAT_OK;
+  *attempt = -1;
   switch (call->status) {
   case PLAYSTAT_PROGRESSION_START:
     if (ongoing[0] && (rc = fail_ongoing(ps, ongoing, notes)) != PLAYSTAT_OK) return rc;
     return set_ongoing(ps, call->progression);
   case PLAYSTAT_PROGRESSION_FAIL:
-    rc = ps_sdk_attempt_fail(ps, call->progression, &attempt);
+    rc = ps_sdk_attempt_fail(ps, call->progression, attempt);
     break;
   case PLAYSTAT_PROGRESSION_COMPLETE:
-    rc = ps_sdk_attempt_complete(ps, call->progression, &attempt);
+    rc = ps_sdk_attempt_complete(ps, call->progression, attempt);
     break;
   }
   if (rc == PLAYSTAT_OK && strcmp(ongoing, call->progression) == 0) rc = set_ongoing(ps, "");
-  if (rc != PLAYSTAT_OK) return rc;
+  return rc;
+}
+
+static int progression_prepare(playstat *ps, json_t *e, void *ctx, ps_sdk_notes *notes) {
+  int64_t attempt;
+  int rc = progression_advance(ps, ctx, notes, &attempt);
+  if (rc != PLAYSTAT_OK || attempt < 0) return rc;
   return put(e, "attempt_num", json_integer(attempt)) ? PLAYSTAT_E_NOMEM : PLAYSTAT_OK;
 }
 
-int playstat_progression(playstat *ps, playstat_progression_status status,
+/* A progression event without custom fields, its members in the jansson way's order. */
+PS_SDK_HOT static int progression_locked(playstat *ps, void *ctx, ps_sdk_notes *notes) {
+  const progression_call *call = ctx;
+  int64_t attempt;
+  int rc = progression_advance(ps, call, notes, &attempt);
+  if (rc != PLAYSTAT_OK) return rc;
+  ps_sdk_field fields[4] = {text_field("category", "progression"),
+                            text_field("event_id", call->event_id)};
+  size_t count = 2;
+  if (call->has_score) fields[count++] = integer_field("score", call->score);
+  if (attempt >= 0) fields[count++] = integer_field("attempt_num", attempt);
+  return record_fields_locked(ps, fields, count, notes);
+}
+
+PS_SDK_HOT int playstat_progression(playstat *ps, playstat_progression_status status,
                          const char *progression, int has_score, int64_t score,
                          const playstat_fields *fields) {
-  static const char *const names[] = {"Start", "Fail", "Complete"};
+  static const char names[][10] = {"Start:", "Fail:", "Complete:"};
   if (!ps || !progression || (unsigned)status > PLAYSTAT_PROGRESSION_COMPLETE) return PLAYSTAT_E_ARG;
-  if (strlen(progression) > 200) return PLAYSTAT_E_INVALID;
-  char id[256];
-  snprintf(id, sizeof id, "%s:%s", names[status], progression);
+  size_t len = strlen(progression), prefix = strlen(names[status]);
+  if (len > 200) return PLAYSTAT_E_INVALID;
+  char id[256]; /* "<status>:<progression>", without printf */
+  memcpy(id, names[status], prefix);
+  memcpy(id + prefix, progression, len + 1);
+  progression_call call = {.status = status, .progression = progression, .event_id = id,
+                           .has_score = has_score && status != PLAYSTAT_PROGRESSION_START,
+                           .score = score};
+  if (!fields || fields->count == 0) return ps_sdk_transaction(ps, progression_locked, &call);
   json_t *e;
   int rc = new_event("progression", id, fields, &e);
   if (rc != PLAYSTAT_OK) return rc;
-  int bad = has_score && status != PLAYSTAT_PROGRESSION_START ? put(e, "score", json_integer(score)) : 0;
-  progression_call call = {.status = status, .progression = progression};
+  int bad = call.has_score ? put(e, "score", json_integer(score)) : 0;
   return finish(ps, e, bad, progression_prepare, &call);
 }
 

@@ -2,8 +2,10 @@
  * without changing them; what each rule accepts is decided as validator.c decides it. */
 #include "sdk/field_check.h"
 
+#include <math.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "schema/rules.h"
 #include "sdk/hot.h"
 
@@ -63,27 +65,56 @@ PS_SDK_HOT static int pattern_met(ps_sdk_field_checker *c, const ps_rule *r, con
   return 1;
 }
 
-/* Code points of s, which a matched pattern (PCRE2_UTF) proved valid UTF-8. */
+/* Code points of s, which a matched pattern (PCRE2_UTF) or valid_utf8 proved valid UTF-8. */
 PS_SDK_HOT static size_t code_points(const char *s, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
   return n;
 }
 
+/* Whether s is valid UTF-8 as the JSON readers take it (shortest form, no surrogates). */
+PS_SDK_HOT static int valid_utf8(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  while (p < end) {
+    size_t n = ps_utf8_sequence(p, end);
+    if (!n) return 0;
+    p += n;
+  }
+  return 1;
+}
+
 /* Whether the validator accepts string s for r, proved here (0: cannot tell). */
 PS_SDK_HOT static int string_ok(ps_sdk_field_checker *c, const ps_rule *r, const char *s, size_t len) {
   if (r->types && !(r->types & PS_T_STRING)) return 0;
-  if (r->enum_values || !r->pattern) return 0; /* no pattern: nothing proves it UTF-8 */
-  if (!pattern_met(c, r, s, len)) return 0;
+  if (r->enum_values) return 0;
+  if (r->pattern ? !pattern_met(c, r, s, len) : !valid_utf8(s, len)) return 0;
   return r->max_length < 0 || len <= (size_t)r->max_length ||
          code_points(s, len) <= (size_t)r->max_length;
 }
 
+/* Whether d (finite, of size under 2^53, as the text gives it) is below bound b, as the
+ * validator compares: an integral d is a JSON integer in the text, compared exactly with an
+ * integral bound; anything else by value. above: the same for "maximum". */
+PS_SDK_HOT static int below(const ps_bound *b, double d) {
+  return b->integral && ps_real_is_integral(d) ? (json_int_t)d < b->i : d < b->d;
+}
+
+PS_SDK_HOT static int above(const ps_bound *b, double d) {
+  return b->integral && ps_real_is_integral(d) ? (json_int_t)d > b->i : d > b->d;
+}
+
 /* Whether the validator accepts the finite number d for r (0: cannot tell). The event text
- * gives an integral d as a JSON integer or an integral real, any other d as a real: either
- * way "integer" accepts it exactly when it is integral (rules.h, ps_type_ok). */
+ * gives an integral d of size under 2^53 as a JSON integer, any other d as a real (or an
+ * integer field beyond 2^53 as its exact digits): either way "integer" accepts it exactly when
+ * it is integral (rules.h, ps_type_ok). Bounds are decided only under 2^53, where d is the
+ * text's value exactly. */
 PS_SDK_HOT static int number_ok(const ps_rule *r, double d) {
-  if (r->enum_values || r->pattern || r->minimum.set || r->maximum.set) return 0;
+  if (r->enum_values || r->pattern) return 0;
+  if (r->minimum.set || r->maximum.set) {
+    if (!(fabs(d) < 9007199254740992.0)) return 0;
+    if ((r->minimum.set && below(&r->minimum, d)) || (r->maximum.set && above(&r->maximum, d)))
+      return 0;
+  }
   return !r->types || (r->types & PS_T_NUMBER) ||
          ((r->types & PS_T_INTEGER) && ps_real_is_integral(d));
 }
@@ -96,7 +127,7 @@ PS_SDK_HOT int ps_sdk_fields_valid(ps_sdk_field_checker *c, const ps_schema_set 
     const ps_rule *r = schema->flat[i];
     const ps_sdk_field *f = NULL;
     for (size_t k = 0; k < n && !f; k++)
-      if (strcmp(fields[k].name, r->name) == 0) f = &fields[k];
+      if (fields[k].name[0] == r->name[0] && strcmp(fields[k].name, r->name) == 0) f = &fields[k];
     if (!f) {
       if (r->required) return 0;
       continue;

@@ -13,8 +13,8 @@
  *    rules are the set's own compiled ones (rules.h: the same pcre2 code, type mask, bounds),
  *    and a field is accepted only when the validator would accept the JSON value the event
  *    text gives it. Whatever this check cannot decide alone (a rule it does not read: enum,
- *    a pattern or bound on a number, a nested object; a string with no pattern to prove it
- *    valid UTF-8; a required member the call did not give) answers "cannot tell", and the
+ *    a pattern on a number, a nested object; a bound on a number of 2^53 or more in size; a
+ *    required member the call did not give) answers "cannot tell", and the
  *    caller validates the event's text the usual way, which decides and says why. So it
  *    never rejects; it only spares the full path when the answer is yes.
  *  - Memo: a string that matched a rule's pattern is remembered (up to MEMO_SLOTS strings of
@@ -34,12 +34,17 @@
 #include "schema/matcher.h"
 #include "schema/validator.h"
 
-/* One member of the event as the call writes it: a string (s, len) or a finite number. */
+/* One member of the event as the call writes it: a string (s, len) or a finite number d,
+ * written as a JSON integer when integer is set (i exactly, with d = (double)i). A string is
+ * valid UTF-8 when a rule's pattern matched it (PCRE2_UTF) or, for a rule without a pattern,
+ * when every sequence is (common/utf8.h, the JSON readers' own definition). */
 typedef struct ps_sdk_field {
   const char *name;
   const char *s; /* NULL: the member is the number d */
   size_t len;
   double d;
+  int integer;
+  int64_t i;
 } ps_sdk_field;
 
 #define PS_SDK_MEMO_SLOTS 256

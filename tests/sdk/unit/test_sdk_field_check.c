@@ -7,6 +7,8 @@
  *  - it accepts every one the validator accepts (so the call's fast path is the one taken);
  *  - its memo changes no answer (every id is checked twice, the second time from the memo
  *    when it matched).
+ * Business and progression events likewise (bounded counters, a text without a pattern, exact
+ * integers beyond 2^53): never more lenient, and the same verdict under 2^53.
  * The validator sees the event as the call writes it: the members as JSON text, with the
  * library's event_uuid and client_ts, against the "own" schemas (event_text.h). */
 #include <math.h>
@@ -45,21 +47,25 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* The validator's verdict on {"category":category,"event_id":id[,number_name:number],
- * "event_uuid":...,"client_ts":...} written as the call writes it: 1 valid, 0 not, -1 the text
- * does not parse (the call then fails with E_NOMEM). */
-static int validator_says(const char *category, const char *id, const char *number_name,
-                          double number) {
+/* The validator's verdict on the event of fields {"name":value,...,"event_uuid":...,
+ * "client_ts":...} written as the call writes it (strings escaped, an integer field's exact
+ * digits, a real as ps_sdk_json_append_real gives it): 1 valid, 0 not, -1 the text does not
+ * parse (the call then fails with E_NOMEM). */
+static int validator_says_fields(const ps_sdk_field *f, size_t n) {
   ps_buf b = {0};
-  assert_int_equal(ps_buf_append(&b, "{\"category\":", 12), PS_OK);
-  assert_int_equal(ps_buf_append_json_string(&b, category, strlen(category)), PS_OK);
-  assert_int_equal(ps_buf_append(&b, ",\"event_id\":", 12), PS_OK);
-  assert_int_equal(ps_buf_append_json_string(&b, id, strlen(id)), PS_OK);
-  if (number_name) {
-    assert_int_equal(ps_buf_append(&b, ",\"", 2), PS_OK);
-    assert_int_equal(ps_buf_append(&b, number_name, strlen(number_name)), PS_OK);
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(ps_buf_append(&b, i ? ",\"" : "{\"", 2), PS_OK);
+    assert_int_equal(ps_buf_append(&b, f[i].name, strlen(f[i].name)), PS_OK);
     assert_int_equal(ps_buf_append(&b, "\":", 2), PS_OK);
-    assert_int_equal(ps_sdk_json_append_real(&b, number), PS_OK);
+    if (f[i].s) {
+      assert_int_equal(ps_buf_append_json_string(&b, f[i].s, f[i].len), PS_OK);
+    } else if (f[i].integer) {
+      char digits[24];
+      int len = snprintf(digits, sizeof digits, "%lld", (long long)f[i].i);
+      assert_int_equal(ps_buf_append(&b, digits, (size_t)len), PS_OK);
+    } else {
+      assert_int_equal(ps_sdk_json_append_real(&b, f[i].d), PS_OK);
+    }
   }
   static const char tail[] =
       ",\"event_uuid\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"client_ts\":1764650000}";
@@ -81,12 +87,26 @@ static int validator_says(const char *category, const char *id, const char *numb
   return verdict;
 }
 
+/* A design or resource event: the category, the id and a number (when number_name). */
+static size_t simple_fields(ps_sdk_field f[3], const char *category, const char *id,
+                            const char *number_name, double number) {
+  f[0] = (ps_sdk_field){.name = "category", .s = category, .len = strlen(category)};
+  f[1] = (ps_sdk_field){.name = "event_id", .s = id, .len = strlen(id)};
+  f[2] = (ps_sdk_field){.name = number_name, .d = number};
+  return number_name ? 3 : 2;
+}
+
+static int validator_says(const char *category, const char *id, const char *number_name,
+                          double number) {
+  ps_sdk_field f[3];
+  return validator_says_fields(f, simple_fields(f, category, id, number_name, number));
+}
+
 static int direct_says(const char *category, const char *id, const char *number_name,
                        double number) {
-  ps_sdk_field f[3] = {{.name = "category", .s = category, .len = strlen(category)},
-                       {.name = "event_id", .s = id, .len = strlen(id)},
-                       {.name = number_name, .d = number}};
-  return ps_sdk_fields_valid(&checker, fast, category, f, number_name ? 3 : 2);
+  ps_sdk_field f[3];
+  return ps_sdk_fields_valid(&checker, fast, category, f,
+                             simple_fields(f, category, id, number_name, number));
 }
 
 /* Compares the two on one event; counts the valid ones. */
@@ -173,6 +193,102 @@ static void direct_check_agrees_with_the_validator(void **state) {
   assert_true(valid > total / 20 && valid < total); /* both verdicts were exercised */
 }
 
+/* A random text for cart_type: mostly plain, with what UTF-8 validity (valid multi-byte
+ * characters, invalid, cut, overlong, surrogate and out-of-range sequences), escapes and the
+ * 32-character bound turn on. */
+static void random_text(char *out, size_t cap) {
+  static const char *const pieces[] = {
+      "a", "Z", "0", " ", "\n", "\t", "\"", "\\", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+      "\xf0\x9f\x8e\xae", "\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+      "\xe0\x80\xaf"};
+  size_t len = 0;
+  out[0] = '\0';
+  unsigned target = next_random() % 40;
+  for (unsigned i = 0; i < target && len + 8 < cap; i++) {
+    const char *p = next_random() % 4 ? pieces[next_random() % 4]
+                                      : pieces[next_random() % (sizeof pieces / sizeof *pieces)];
+    len += (size_t)snprintf(out + len, cap - len, "%s", p);
+  }
+}
+
+/* Compares the direct check with the validator on one event given as fields (fields[0]: the
+ * category): never more lenient; and when exact (every bounded number under 2^53 in size),
+ * the same verdict. Counts the valid ones and the ones the direct check accepted. */
+static void compare_fields(const ps_sdk_field *f, size_t n, int exact, size_t *valid,
+                           size_t *accepted) {
+  int truth = validator_says_fields(f, n);
+  for (int pass = 0; pass < 2; pass++) {
+    int direct = ps_sdk_fields_valid(&checker, fast, f[0].s, f, n);
+    if ((direct && truth != 1) || (exact && truth == 1 && !direct))
+      fail_msg("%s event_id \"%s\" (%zu fields, pass %d): validator %d, direct check %d", f[0].s,
+               f[1].s, n, pass, truth, direct);
+    if (pass == 0 && direct) (*accepted)++;
+  }
+  if (truth == 1) (*valid)++;
+}
+
+static ps_sdk_field text_field(const char *name, const char *s) {
+  return (ps_sdk_field){.name = name, .s = s, .len = strlen(s)};
+}
+
+static ps_sdk_field integer_field(const char *name, int64_t i) {
+  return (ps_sdk_field){.name = name, .d = (double)i, .integer = 1, .i = i};
+}
+
+#define BIG ((int64_t)1 << 53)
+
+/* Business (transaction_num has a minimum, cart_type a length and no pattern, amount any
+ * integer) and progression (attempt_num has a minimum, score any integer) events as the
+ * calls give them, against the validator. */
+static void counters_and_texts_agree_with_the_validator(void **state) {
+  (void)state;
+  static const int64_t amounts[] = {0, 99, -5, BIG + 1, INT64_MAX, INT64_MIN};
+  static const int64_t counters[] = {0, 1, 41, -1, BIG - 1, BIG, BIG + 1, INT64_MAX, INT64_MIN};
+  static const char *const currencies[] = {"USD", "EUR", "usd", "US", "USDX", "\xc3\xa9UR"};
+  static const char *const statuses[] = {"Start:", "Fail:", "Complete:", "Begin:"};
+  size_t valid = 0, accepted = 0, total = 0;
+  char id[1024], cart[512], progression_id[1100];
+  for (int i = 0; i < 12000; i++) {
+    ps_sdk_field f[6];
+    size_t n = 0;
+    int exact = 1;
+    static const char *const plain[] = {"Gems:Pack1", "World1", "World1:L2:S3", "W 1.(a)!?"};
+    if (next_random() % 2) random_id(id, sizeof id, NULL);
+    else snprintf(id, sizeof id, "%s", plain[next_random() % (sizeof plain / sizeof *plain)]);
+    if (i % 2 == 0) {
+      int64_t transaction = counters[next_random() % (sizeof counters / sizeof *counters)];
+      f[n++] = text_field("category", "business");
+      f[n++] = text_field("event_id", id);
+      f[n++] = integer_field("amount", amounts[next_random() % (sizeof amounts / sizeof *amounts)]);
+      f[n++] = text_field("currency", currencies[next_random() % (sizeof currencies / sizeof *currencies)]);
+      if (next_random() % 3) {
+        random_text(cart, sizeof cart);
+        f[n++] = text_field("cart_type", cart);
+      }
+      f[n++] = integer_field("transaction_num", transaction);
+      exact = transaction > -BIG && transaction < BIG;
+    } else {
+      snprintf(progression_id, sizeof progression_id, "%s%s",
+               statuses[next_random() % (sizeof statuses / sizeof *statuses)], id);
+      f[n++] = text_field("category", "progression");
+      f[n++] = text_field("event_id", progression_id);
+      if (next_random() % 2)
+        f[n++] = integer_field("score", amounts[next_random() % (sizeof amounts / sizeof *amounts)]);
+      if (next_random() % 3) {
+        int64_t attempt = counters[next_random() % (sizeof counters / sizeof *counters)];
+        f[n++] = integer_field("attempt_num", attempt);
+        exact = attempt > -BIG && attempt < BIG;
+      }
+    }
+    compare_fields(f, n, exact, &valid, &accepted);
+    total++;
+  }
+  print_message("%zu business and progression events, %zu valid, %zu accepted directly\n", total,
+                valid, accepted);
+  assert_true(valid > total / 20 && valid < total); /* both verdicts were exercised */
+  assert_true(accepted > valid / 2);
+}
+
 /* What the check does not decide is left to the validator: never accepted here. */
 static void undecided_is_not_accepted(void **state) {
   (void)state;
@@ -181,21 +297,28 @@ static void undecided_is_not_accepted(void **state) {
   assert_int_equal(ps_sdk_fields_valid(&checker, fast, "nosuch", &cat, 1), 0);
   ps_sdk_field only_category = {.name = "category", .s = "design", .len = 6};
   assert_int_equal(ps_sdk_fields_valid(&checker, fast, "design", &only_category, 1), 0);
-  /* business: transaction_num has a minimum, amount must be an integer */
+  /* business: transaction_num within its minimum is decided, one of 2^53 or more is not
+   * (a double no longer holds every integer there); amount must be an integer */
   ps_sdk_field business[] = {{.name = "category", .s = "business", .len = 8},
                              {.name = "event_id", .s = "Gems:Pack", .len = 9},
                              {.name = "amount", .d = 99},
                              {.name = "currency", .s = "USD", .len = 3},
-                             {.name = "transaction_num", .d = 1}};
+                             integer_field("transaction_num", 1)};
+  assert_int_equal(ps_sdk_fields_valid(&checker, fast, "business", business, 5), 1);
+  business[4] = integer_field("transaction_num", BIG);
   assert_int_equal(ps_sdk_fields_valid(&checker, fast, "business", business, 5), 0);
+  business[4] = integer_field("transaction_num", 1);
   business[2].d = 99.5;
-  business[4].name = "unused";
+  assert_int_equal(ps_sdk_fields_valid(&checker, fast, "business", business, 5), 0);
+  business[2].d = 99;
+  business[4].name = "unused"; /* the required transaction_num left out */
   assert_int_equal(ps_sdk_fields_valid(&checker, fast, "business", business, 5), 0);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(direct_check_agrees_with_the_validator),
+      cmocka_unit_test(counters_and_texts_agree_with_the_validator),
       cmocka_unit_test(undecided_is_not_accepted),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
