@@ -50,6 +50,17 @@ int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
                           const char *const *values, size_t n, unsigned char **bits,
                           int64_t *nbits);
 
+/* The same on db (a read transaction of the caller's, so that the combos are those of its
+ * snapshot or later). */
+int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
+                             const char *const *values, size_t n, unsigned char **bits,
+                             int64_t *nbits);
+
+/* Appends to sql (cap bytes, *n used) the SQL expression of the combination text of an events
+ * row (its dimension columns, unqualified, each cut as the rollups cut them). PS_OK or
+ * PS_ENOMEM (no room). */
+int ps_ga_combo_text_sql(char *sql, size_t cap, size_t *n);
+
 /* Schema 10 upgrade: the combos and their aggregates of every event the rollups already
  * folded (those up to each game's mark; later ones the next passes fold). Days whose raw
  * rows retention dropped keep only what their remaining events add. Inside migrate's
