@@ -151,9 +151,8 @@ typedef struct tail {
 
 static void free_tail_user(ps_keymap_entry *e) { free(ps_keymap_owner(e, tail_user, link)); }
 
-/* The number of user_id as the rollup numbers it (ga_users.idx + 1, "" 0), or a new one. */
+/* The number of user_id as the rollup numbers it (ga_users.idx), or a new one. */
 static int tail_number(tail *t, const char *user_id, uint32_t *number) {
-  if (!*user_id) return *number = 0, PS_OK;
   ps_keymap_entry *found = ps_keymap_find(&t->users, 0, user_id);
   if (found) return *number = ps_keymap_owner(found, tail_user, link)->number, PS_OK;
   size_t len = strlen(user_id) + 1;
@@ -165,7 +164,7 @@ static int tail_number(tail *t, const char *user_id, uint32_t *number) {
   sqlite3_bind_int64(t->idx_of, 1, t->game_id);
   sqlite3_bind_text(t->idx_of, 2, user_id, -1, SQLITE_STATIC);
   int step = sqlite3_step(t->idx_of);
-  if (step == SQLITE_ROW) u->number = (uint32_t)(sqlite3_column_int64(t->idx_of, 0) + 1);
+  if (step == SQLITE_ROW) u->number = (uint32_t)sqlite3_column_int64(t->idx_of, 0);
   else u->number = t->next_number++;
   sqlite3_reset(t->idx_of);
   if (step != SQLITE_ROW && step != SQLITE_DONE) {
@@ -181,10 +180,10 @@ static int tail_number(tail *t, const char *user_id, uint32_t *number) {
 static int read_tail(sqlite3 *db, const ps_funnel *f, const ps_metric_query *q, int64_t mark,
                      int64_t from_day, int64_t to_day, tail *t) {
   ps_buf sql = {0};
-  int64_t next = 1;
-  int rc = ps_sqlite_query_int64(db, "SELECT max(idx) + 2 FROM ga_users WHERE game_id = ?1",
+  int64_t next = 0;
+  int rc = ps_sqlite_query_int64(db, "SELECT max(idx) + 1 FROM ga_users WHERE game_id = ?1",
                                  q->game_id, &next);
-  if (rc == PS_ENOTFOUND) rc = PS_OK, next = 1;
+  if (rc == PS_ENOTFOUND) rc = PS_OK, next = 0;
   t->next_number = (uint32_t)next;
   t->game_id = q->game_id;
   if (rc == PS_OK && ps_keymap_init(&t->users, 256)) rc = PS_ENOMEM;

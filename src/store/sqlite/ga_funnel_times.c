@@ -386,7 +386,7 @@ static int upgrade_game_entries(sqlite3 *db, int64_t game_id, int64_t mark) {
   size_t n = 0;
   if (ps_ga_combo_text_sql(text_expr, sizeof text_expr, &n) != PS_OK) return PS_ENOMEM;
   const char *where = " WHERE e.id <= ?2 AND +e.game_id = ?1 AND e.day IS NOT NULL"
-                      " AND e.user_id IS NOT NULL"
+                      " AND e.user_id IS NOT NULL AND e.user_id != ''"
                       " AND e.category IN ('design', 'progression', 'resource', 'business')";
   snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO ga_combos(game_id, dims) SELECT DISTINCT ?1, %s"
            " FROM events e%s", text_expr, where);
@@ -401,7 +401,7 @@ static int upgrade_game_entries(sqlite3 *db, int64_t game_id, int64_t mark) {
   st = NULL;
   snprintf(sql, sizeof sql,
            "SELECT e.category, CASE WHEN e.category = 'business' THEN " PS_SQLITE_BUSINESS_ID
-           " ELSE e.agg_key END, e.day, " PS_SQLITE_EVENT_TIME ", e.user_id = '', u.idx, c.id"
+           " ELSE e.agg_key END, e.day, " PS_SQLITE_EVENT_TIME ", u.idx, c.id"
            " FROM events e LEFT JOIN ga_users u ON u.game_id = e.game_id AND u.user_id = e.user_id"
            " LEFT JOIN ga_combos c ON c.game_id = e.game_id AND c.dims = %s%s",
            text_expr, where);
@@ -415,15 +415,13 @@ static int upgrade_game_entries(sqlite3 *db, int64_t game_id, int64_t mark) {
     sqlite3_bind_int64(st, 2, mark);
     int s;
     while (rc == PS_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-      int empty_user = sqlite3_column_int(st, 4);
-      if (sqlite3_column_type(st, 1) != SQLITE_TEXT || sqlite3_column_type(st, 6) == SQLITE_NULL ||
-          (!empty_user && sqlite3_column_type(st, 5) == SQLITE_NULL))
+      if (sqlite3_column_type(st, 1) != SQLITE_TEXT || sqlite3_column_type(st, 4) == SQLITE_NULL ||
+          sqlite3_column_type(st, 5) == SQLITE_NULL)
         continue; /* no key, or (never) a user or combo the rollups did not number */
-      uint32_t user = empty_user ? 0 : (uint32_t)(sqlite3_column_int64(st, 5) + 1);
       rc = ps_funnel_times_add(&times, (const char *)sqlite3_column_text(st, 0),
                                (const char *)sqlite3_column_text(st, 1),
-                               sqlite3_column_int64(st, 2), user, sqlite3_column_int64(st, 3),
-                               sqlite3_column_int64(st, 6));
+                               sqlite3_column_int64(st, 2), (uint32_t)sqlite3_column_int64(st, 4),
+                               sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 5));
     }
     if (rc == PS_OK && s != SQLITE_DONE) rc = PS_EIO;
   }

@@ -6,8 +6,7 @@
  * of every matching raw event and its row.
  *
  *   ga_funnel_times(game_id, category, key, day, seg, n, entries)
- *       entries: n events, each three varints: the user's number (ga_users.idx + 1; 0 for
- *       the empty user id, which the other rollups do not count but a funnel does), the
+ *       entries: n events, each three varints: the user's number (ga_users.idx), the
  *       event's time (store/funnel.h: client_ts, else arrival) minus day * 86400, zigzag,
  *       and the combo of its dimension values (ga_combos.h). A (category, key, day) has
  *       segments seg 0, 1, ... of at most PS_FUNNEL_TIMES_SEGMENT events; a pass appends to

@@ -276,12 +276,13 @@ static category_kind kind_of(const char *category, const char **aggregate) {
   return CAT_OTHER;
 }
 
-/* The category (a static string) and key of an event a funnel step can name (ga_funnel_times.h):
- * design, progression and resource by their digest key, business by its item; else NULL. */
+/* The category (a static string) and key of an event the rollups fold that a funnel step can
+ * name (ga_funnel_times.h): design, progression and resource by their digest key, business by
+ * its item; else NULL. (An event without a user id has no digest: no funnel counts it.) */
 static const char *funnel_kind(const ps_ga_stored_event *e, const char **key) {
   static const char *const keyed[] = {"design", "progression", "resource"};
   *key = NULL;
-  if (!e->folds || !e->category || !e->user_id) return NULL;
+  if (!e->folds || !e->category || !e->user_id || !*e->user_id) return NULL;
   if (!strcmp(e->category, "business")) return (*key = e->item) ? "business" : NULL;
   for (size_t i = 0; i < sizeof keyed / sizeof *keyed; i++)
     if (!strcmp(e->category, keyed[i])) return (*key = e->agg_key) ? keyed[i] : NULL;
@@ -295,7 +296,7 @@ static int collect_event(const ps_ga_stored_event *e, void *ctx) {
   *s = (stored_event){.id = e->id, .folds = e->folds && e->category && e->user_id && *e->user_id};
   const char *funnel_key;
   s->funnel_category = funnel_kind(e, &funnel_key);
-  if (s->folds || s->funnel_category) {
+  if (s->folds) {
     s->day = e->day;
     s->time_s = e->time_s;
     s->kind = kind_of(e->category, &s->family);
@@ -347,21 +348,17 @@ static int fold_aggregates(pass *p, const stored_event *e, const char *text,
   return rc;
 }
 
-/* What the event adds to the funnels' rollup: its user's number (ga_users.idx + 1, 0 for the
- * empty id), time and combo under its key and day. */
+/* What the event adds to the funnels' rollup: its user's number (ga_users.idx), time and combo
+ * under its key and day. */
 static int fold_funnel(pass *p, const stored_event *e, const char *text,
                        char values[PS_GA_DIMS][65], const int present[PS_GA_DIMS]) {
-  uint32_t number = 0;
-  if (text[e->user]) {
-    user_entry *u = user_of(p, text + e->user);
-    if (!u) return p->rc ? p->rc : PS_ENOMEM;
-    number = (uint32_t)(u->user.idx + 1);
-  }
+  user_entry *u = user_of(p, text + e->user);
+  if (!u) return p->rc ? p->rc : PS_ENOMEM;
   char combo[24];
   int rc = ps_ga_combo_id(p->store, p->game_id, &p->combos, values, present, combo);
   if (rc == PS_OK)
     rc = ps_funnel_times_add(&p->funnel_times, e->funnel_category, text + e->funnel_key, e->day,
-                             number, e->time_s, strtoll(combo, NULL, 10));
+                             (uint32_t)u->user.idx, e->time_s, strtoll(combo, NULL, 10));
   return rc;
 }
 
@@ -396,7 +393,7 @@ static int fold_events(pass *p, const event_list *l) {
     const stored_event *e = &l->v[i];
     char values[PS_GA_DIMS][65];
     int present[PS_GA_DIMS];
-    if (e->folds || e->funnel_category) event_dims(e, l->text, values, present);
+    if (e->folds) event_dims(e, l->text, values, present);
     int rc = e->folds ? fold_event(p, e, l->text, values, present) : PS_OK;
     if (rc == PS_OK && e->funnel_category) rc = fold_funnel(p, e, l->text, values, present);
     if (rc != PS_OK) return rc;

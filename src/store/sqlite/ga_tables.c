@@ -465,8 +465,6 @@ int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_
   ps_ga_user user;
   *found = 0;
   int rc = ps_sqlite_ga_user_get(s, game_id, user_id, &user);
-  /* The empty id has no row (only the funnels count it: number 0, ga_funnel_times.h). */
-  if (rc == PS_ENOTFOUND && !*user_id) return ps_sqlite_funnel_times_forget(s, game_id, 0);
   if (rc == PS_ENOTFOUND) return PS_OK;
   if (rc != PS_OK) return rc;
   *found = 1;
@@ -481,7 +479,7 @@ int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_
     pthread_mutex_unlock(&s->shared_lock);
   }
   free(rows);
-  if (rc == PS_OK) rc = ps_sqlite_funnel_times_forget(s, game_id, (uint32_t)(user.idx + 1));
+  if (rc == PS_OK) rc = ps_sqlite_funnel_times_forget(s, game_id, (uint32_t)user.idx);
   if (rc == PS_OK) {
     pthread_mutex_lock(&s->shared_lock);
     rc = tombstone_user(s, game_id, user_id);

@@ -402,7 +402,7 @@ typedef struct ps_ga_stored_event {
   const char *dims[PS_GA_DIMS]; /* [1..7]; NULL when absent; [0] unused */
   const char *agg_key;          /* NULL: no aggregate but its category's counts */
   double agg_value;
-  /* for the funnels (set with day, even when user_id is "", which the other rollups skip) */
+  /* for the funnels (set with day) */
   int64_t time_s;   /* the event's time as store/funnel.h reads it */
   const char *item; /* business: the event_id of the body (text only), else NULL */
 } ps_ga_stored_event;
