@@ -11,6 +11,9 @@
  *                                  order of the dimension list (ga_rollup.h); unique per game
  *   ga_aggs rows with dim = PS_GA_COMBO_DIM and value = the combo's id (decimal)
  *
+ * Events of the kinds a funnel step names (design, progression, resource, business) get a
+ * combo too: the funnels' rollup keeps it per event (ga_funnel_times.h), so a combo may have no
+ * aggregate row.
  * A segment's figure is then the sum over the combos whose values match every filter. Cost:
  * one more aggregate row per (day, combo, kind, key) a pass touches; a read scans the combo
  * rows of the range's days (one per combo seen that day and kind) and the game's combos.

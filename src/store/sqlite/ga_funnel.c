@@ -1,21 +1,33 @@
 /*
- * ga_funnel.c: see ga_funnel.h. One statement reads, for each step, the game's events of the
- * step's category whose key lies in the step's range and whose day is in the query's, with
- * every filter; the union comes ordered by user and time, and store/funnel.c decides which
- * step each event matches and how far each user gets.
+ * ga_funnel.c: see ga_funnel.h. A funnel is counted step after step (store/funnel.c decides how
+ * far each user gets), in one read transaction, from one of two sources:
  *
- * What it reads: only the events that may match a step, through two indexes of this file's
- * schema (version 10), never the table:
+ * The funnels' rollup (ga_funnel_times.h, since schema 11), for the events up to the rollups'
+ * mark: per step, the segments of the step's key ranges and the query's days, decoded into
+ * the count by user number; a filter keeps the events whose combo matches (ga_combos.h). The
+ * events after the mark (what the next pass has not folded yet, usually under a second's) are
+ * read raw by row id, once, numbered as the rollup numbers their users (ga_users.idx; a user
+ * it has not met yet gets a number after the last), and fed to each step they match.
+ * The answer is the raw events' answer: every event time is in the rollup, the mark splits the
+ * events exactly, and a number is one user.
+ *
+ * The raw events, as before the rollup (its indexes, below), when the rollup cannot answer
+ * exactly or soon: a filter value that is empty or of 64 bytes or more (combos keep 64 bytes
+ * and read "" as absent), or more than TAIL_MAX events after the mark (a store far behind its
+ * rollups). For each step one statement reads the game's events of the step's category whose
+ * key lies in the step's range and whose day is in the query's, with every filter.
+ *
+ * What the raw read reads: only the events that may match a step, through two indexes of this
+ * file's schema (version 10), never the table:
  *   events_by_agg_key      (game_id, category, agg_key, day) of the events with a digest key:
  *                          a step's events are one range of it (design and resource: the
  *                          event id; progression: "Status|id"), day checked in the index;
  *   events_by_business_id  (game_id, the event_id in the body, day) of business events: their
  *                          digest key is the currency, so the item (itemType:itemId) is
  *                          indexed by expression, parsed from the body once, at insert.
- * Then one table lookup per event read (user, time, filter dimensions) and a sort of those
- * rows. A step's range is [key, key + "\xF5"): every UTF-8 string that starts with key (no
- * UTF-8 byte is 0xF5 or above), a superset of what the step covers; funnel.c filters exactly.
- * What the indexes cost ingest is in docs/PERFORMANCE.md.
+ * Then one table lookup per event read (user, time, filter dimensions). A step's ranges are
+ * exactly the keys it covers (funnel.h). What the indexes and the rollup cost ingest, and what
+ * each read costs, is in docs/PERFORMANCE.md.
  */
 #include "store/sqlite/ga_funnel.h"
 
