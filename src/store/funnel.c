@@ -154,12 +154,14 @@ unsigned ps_funnel_match(const ps_funnel *f, const char *category, const char *k
 
 /* ---- counting ---- */
 
-/* Where one user is in the funnel. */
+/* Where one user is in the funnel. Times are seconds after the count's from_s (events outside
+ * its range are never taken), so that a walk is 16 bytes: the walks of numbered users are read
+ * in no order, and the fewer cache lines they take the fewer reads miss. */
 typedef struct user_walk {
-  size_t depth;            /* steps reached */
-  int64_t entered, last_s; /* time of step 1, time of the last step reached */
-  int64_t next_s;          /* by step: the earliest event of the step read that may be taken */
-  int has_next;
+  uint32_t entered, last_s; /* time of step 1, time of the last step reached */
+  uint32_t next_s;          /* by step: the earliest event of the step read that may be taken */
+  uint8_t depth;            /* steps reached */
+  uint8_t has_next;
 } user_walk;
 
 typedef struct user_entry {
@@ -186,13 +188,14 @@ struct ps_funnel_count {
 };
 
 /* Whether a user where w is may take an event at t for their next step. */
-static int may_take(const ps_funnel *f, const user_walk *w, int64_t t) {
-  return t > w->last_s && (!f->window_s || t - w->entered <= f->window_s);
+static int may_take(const ps_funnel *f, const user_walk *w, uint32_t t) {
+  return t > w->last_s && (!f->window_s || (int64_t)t - w->entered <= f->window_s);
 }
 
 /* Adds a user's walk to the counts. */
 static void count_user(ps_funnel_count *c, const user_walk *w) {
-  int64_t d = (w->entered >= 0 ? w->entered / 86400 : 0) - c->from_day;
+  int64_t entered = c->from_s + w->entered;
+  int64_t d = (entered >= 0 ? entered / 86400 : 0) - c->from_day;
   for (size_t k = 0; k < w->depth; k++) {
     c->reached[k] += 1;
     if (d >= 0 && (size_t)d < c->ndays) c->by_day[k * c->ndays + (size_t)d] += 1;
@@ -203,6 +206,7 @@ ps_funnel_count *ps_funnel_count_create(const ps_funnel *f, int64_t from_s, int6
                                         int64_t from_day, size_t ndays) {
   ps_funnel_count *c = calloc(1, sizeof *c);
   if (!c) return NULL;
+  if (to_s - from_s > (int64_t)UINT32_MAX) to_s = from_s + UINT32_MAX; /* see funnel.h */
   *c = (ps_funnel_count){.f = f, .from_s = from_s, .to_s = to_s, .from_day = from_day,
                          .ndays = ndays};
   c->reached = calloc(f->nsteps ? f->nsteps : 1, sizeof *c->reached);
@@ -244,30 +248,31 @@ int ps_funnel_count_event(ps_funnel_count *c, const char *user_id, int64_t t_s, 
     memcpy(c->user, user_id, len);
   }
   if (t_s < c->from_s || t_s >= c->to_s || w->depth == c->f->nsteps) return PS_OK;
+  uint32_t t = (uint32_t)(t_s - c->from_s);
   if (w->depth == 0) {
-    if (steps & 1u) w->depth = 1, w->entered = w->last_s = t_s;
-  } else if ((steps >> w->depth & 1u) && may_take(c->f, w, t_s)) {
+    if (steps & 1u) w->depth = 1, w->entered = w->last_s = t;
+  } else if ((steps >> w->depth & 1u) && may_take(c->f, w, t)) {
     w->depth++;
-    w->last_s = t_s;
+    w->last_s = t;
   }
   return PS_OK;
 }
 
 /* ---- by step ---- */
 
-/* An event of step at t_s of the user whose walk is w (depth 0: not entered yet). */
-static void step_event(ps_funnel_count *c, size_t step, user_walk *w, int64_t t_s) {
+/* An event of step at t (after from_s) of the user whose walk is w (depth 0: not entered). */
+static void step_event(ps_funnel_count *c, size_t step, user_walk *w, uint32_t t) {
   if (step == 0) {
     if (!w->depth) {
-      *w = (user_walk){.depth = 1, .entered = t_s, .last_s = t_s};
+      *w = (user_walk){.depth = 1, .entered = t, .last_s = t};
       c->at[1]++;
-    } else if (t_s < w->entered) { /* the first event of step 1 is the entry */
-      w->entered = w->last_s = t_s;
+    } else if (t < w->entered) { /* the first event of step 1 is the entry */
+      w->entered = w->last_s = t;
     }
     return;
   }
-  if (w->depth == step && may_take(c->f, w, t_s) && (!w->has_next || t_s < w->next_s)) {
-    w->next_s = t_s;
+  if (w->depth == step && may_take(c->f, w, t) && (!w->has_next || t < w->next_s)) {
+    w->next_s = t;
     w->has_next = 1;
   }
 }
@@ -288,7 +293,7 @@ int ps_funnel_count_step_event(ps_funnel_count *c, size_t step, const char *user
     ps_keymap_insert(&c->users, &e->link);
     w = &e->walk;
   }
-  if (w) step_event(c, step, w, t_s);
+  if (w) step_event(c, step, w, (uint32_t)(t_s - c->from_s));
   return PS_OK;
 }
 
@@ -304,7 +309,7 @@ int ps_funnel_count_numbered_event(ps_funnel_count *c, size_t step, uint32_t use
     c->numbered = grown;
     c->nnumbered = cap;
   }
-  step_event(c, step, &c->numbered[user], t_s);
+  step_event(c, step, &c->numbered[user], (uint32_t)(t_s - c->from_s));
   return PS_OK;
 }
 

@@ -98,7 +98,8 @@ unsigned ps_funnel_match(const ps_funnel *f, const char *category, const char *k
  * create/destroy pair. */
 typedef struct ps_funnel_count ps_funnel_count;
 
-/* A count over [from_s, to_s) (events outside are ignored), days from from_day for the
+/* A count over [from_s, to_s) (events outside are ignored; a range is at most 2^32 - 1 s, some
+ * 136 years, beyond which to_s is cut: the read API takes ten), days from from_day for the
  * per-day points (ndays of them). NULL when out of memory. f must outlive the count. */
 ps_funnel_count *ps_funnel_count_create(const ps_funnel *f, int64_t from_s, int64_t to_s,
                                         int64_t from_day, size_t ndays);
