@@ -2,7 +2,7 @@
  * ga_funnel_times.c: see ga_funnel_times.h. Entries are varints, so a segment of 1,024 events
  * is about 7 KB (a user number under 2^21, a second of the day, a combo under 2^14: 3 + 3 + 1
  * or 2 bytes). A pass groups its events by (category, key, day) in a keymap, each group one
- * growing byte buffer, and writes a group by reading its last segment, filling it up to
+ * growing byte buffer (a group: category, key, chunk of users and day), and writes a group by reading its last segment, filling it up to
  * PS_FUNNEL_TIMES_SEGMENT events and adding new segments for the rest: a pass rewrites at
  * most one partial segment per group. A read decodes each segment of a step's keys and days
  * straight into the funnel count.
@@ -21,8 +21,8 @@
 const char ps_sqlite_funnel_times_schema[] =
     "CREATE TABLE IF NOT EXISTS ga_funnel_times("
     "  game_id INTEGER NOT NULL, category TEXT NOT NULL, key TEXT NOT NULL,"
-    "  day INTEGER NOT NULL, seg INTEGER NOT NULL, n INTEGER NOT NULL, entries BLOB NOT NULL,"
-    "  PRIMARY KEY(game_id, category, key, day, seg)) WITHOUT ROWID;";
+    "  chunk INTEGER NOT NULL, day INTEGER NOT NULL, seg INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  entries BLOB NOT NULL, PRIMARY KEY(game_id, category, key, chunk, day, seg)) WITHOUT ROWID;";
 
 /* ---- entries ---- */
 
@@ -90,7 +90,7 @@ typedef struct funnel_times_group {
   ps_keymap_entry link;
   char name[16 + PS_GA_KEY_CAP + 32];
   char category[16], key[PS_GA_KEY_CAP + 1];
-  int64_t day;
+  int64_t chunk, day;
   unsigned char *bytes;
   size_t len, cap, n;
 } funnel_times_group;
@@ -114,7 +114,9 @@ int ps_funnel_times_add(ps_funnel_times *t, const char *category, const char *ke
     t->ready = 1;
   }
   char name[sizeof ((funnel_times_group *)0)->name];
-  snprintf(name, sizeof name, "%s\x1f%s\x1f%lld", category, key, (long long)day);
+  int64_t chunk = user / PS_FUNNEL_TIMES_CHUNK_USERS;
+  snprintf(name, sizeof name, "%s\x1f%s\x1f%lld\x1f%lld", category, key, (long long)chunk,
+           (long long)day);
   ps_keymap_entry *found = ps_keymap_find(&t->groups, 0, name);
   funnel_times_group *g = found ? ps_keymap_owner(found, funnel_times_group, link) : NULL;
   if (!g) {
@@ -129,6 +131,7 @@ int ps_funnel_times_add(ps_funnel_times *t, const char *category, const char *ke
     memcpy(g->name, name, sizeof name);
     snprintf(g->category, sizeof g->category, "%s", category);
     snprintf(g->key, sizeof g->key, "%s", key);
+    g->chunk = chunk;
     g->day = day;
     g->link.name = g->name;
     ps_keymap_insert(&t->groups, &g->link);
@@ -154,7 +157,8 @@ static int write_group(sqlite3_stmt *last, sqlite3_stmt *put, int64_t game_id,
     sqlite3_bind_int64(both[k], 1, game_id);
     sqlite3_bind_text(both[k], 2, g->category, -1, SQLITE_STATIC);
     sqlite3_bind_text(both[k], 3, g->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(both[k], 4, g->day);
+    sqlite3_bind_int64(both[k], 4, g->chunk);
+    sqlite3_bind_int64(both[k], 5, g->day);
   }
   int64_t seg = 0, n = 0;
   unsigned char *blob = NULL;
@@ -182,9 +186,9 @@ static int write_group(sqlite3_stmt *last, sqlite3_stmt *put, int64_t game_id,
     if (take > g->n - done) take = g->n - done;
     size_t bytes = entries_bytes(g->bytes + at, g->len - at, take);
     memcpy(blob + blob_len, g->bytes + at, bytes);
-    sqlite3_bind_int64(put, 5, seg);
-    sqlite3_bind_int64(put, 6, n + (int64_t)take);
-    sqlite3_bind_blob(put, 7, blob, (int)(blob_len + bytes), SQLITE_STATIC);
+    sqlite3_bind_int64(put, 6, seg);
+    sqlite3_bind_int64(put, 7, n + (int64_t)take);
+    sqlite3_bind_blob(put, 8, blob, (int)(blob_len + bytes), SQLITE_STATIC);
     rc = ps_sqlite_step_and_reset(put);
     done += take, at += bytes;
     seg++, n = 0, blob_len = 0;
@@ -198,10 +202,10 @@ int ps_funnel_times_write(sqlite3 *db, int64_t game_id, const ps_funnel_times *t
   sqlite3_stmt *last = NULL, *put = NULL;
   int rc = PS_EIO;
   if (sqlite3_prepare_v2(db, "SELECT seg, n, entries FROM ga_funnel_times WHERE game_id = ?1"
-                             " AND category = ?2 AND key = ?3 AND day = ?4 ORDER BY seg DESC"
-                             " LIMIT 1", -1, &last, NULL) == SQLITE_OK &&
+                             " AND category = ?2 AND key = ?3 AND chunk = ?4 AND day = ?5"
+                             " ORDER BY seg DESC LIMIT 1", -1, &last, NULL) == SQLITE_OK &&
       sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ga_funnel_times(game_id, category, key,"
-                             " day, seg, n, entries) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             " chunk, day, seg, n, entries) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                          -1, &put, NULL) == SQLITE_OK)
     rc = PS_OK;
   else
@@ -262,22 +266,25 @@ int ps_funnel_times_read_step(sqlite3 *db, int64_t game_id, const ps_funnel *f, 
 
 typedef struct segment_key {
   char category[16], key[PS_GA_KEY_CAP + 1];
-  int64_t day, seg;
+  int64_t day, seg; /* of the user's chunk */
 } segment_key;
 
 /* One transaction: removes user from the segments after *last (updated) in key order, at most
  * FORGET_ROWS of them (category "" is before every row). *more: a full batch was read. */
 static int forget_batch(sqlite3 *db, int64_t game_id, uint32_t user, segment_key *last, int *more) {
+  int64_t chunk = user / PS_FUNNEL_TIMES_CHUNK_USERS;
   sqlite3_stmt *get = NULL, *put = NULL, *drop = NULL;
   int rc = PS_EIO;
   if (sqlite3_prepare_v2(db, "SELECT category, key, day, seg, entries FROM ga_funnel_times"
-                             " WHERE game_id = ?1 AND (category, key, day, seg) > (?2, ?3, ?4, ?5)"
+                             " WHERE game_id = ?1 AND chunk = ?7"
+                             " AND (category, key, day, seg) > (?2, ?3, ?4, ?5)"
                              " ORDER BY category, key, day, seg LIMIT ?6", -1, &get, NULL) == SQLITE_OK &&
       sqlite3_prepare_v2(db, "UPDATE ga_funnel_times SET n = ?6, entries = ?7 WHERE game_id = ?1"
-                             " AND category = ?2 AND key = ?3 AND day = ?4 AND seg = ?5",
-                         -1, &put, NULL) == SQLITE_OK &&
+                             " AND category = ?2 AND key = ?3 AND day = ?4 AND seg = ?5"
+                             " AND chunk = ?8", -1, &put, NULL) == SQLITE_OK &&
       sqlite3_prepare_v2(db, "DELETE FROM ga_funnel_times WHERE game_id = ?1 AND category = ?2"
-                             " AND key = ?3 AND day = ?4 AND seg = ?5", -1, &drop, NULL) == SQLITE_OK)
+                             " AND key = ?3 AND day = ?4 AND seg = ?5 AND chunk = ?8", -1, &drop,
+                         NULL) == SQLITE_OK)
     rc = ps_sqlite_exec(db, "BEGIN IMMEDIATE");
   size_t rows = 0;
   unsigned char *kept = NULL;
@@ -288,10 +295,10 @@ static int forget_batch(sqlite3 *db, int64_t game_id, uint32_t user, segment_key
     sqlite3_bind_int64(get, 4, last->day);
     sqlite3_bind_int64(get, 5, last->seg);
     sqlite3_bind_int(get, 6, FORGET_ROWS);
+    sqlite3_bind_int64(get, 7, chunk);
   }
-  /* Rows are rewritten while the read goes on: an UPDATE of the row just read leaves a
-   * WITHOUT ROWID scan valid in SQLite only when done after it; so the keys and new blobs of
-   * the batch are kept, then written. */
+  /* No row is written while the read of the batch runs (a write under a running scan of its
+   * table is not safe): the keys and new blobs of the batch are kept, then written. */
   typedef struct change {
     segment_key key;
     unsigned char *blob;
@@ -345,6 +352,7 @@ static int forget_batch(sqlite3 *db, int64_t game_id, uint32_t user, segment_key
     sqlite3_bind_text(w, 3, c->key.key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(w, 4, c->key.day);
     sqlite3_bind_int64(w, 5, c->key.seg);
+    sqlite3_bind_int64(w, 8, chunk);
     if (c->n) {
       sqlite3_bind_int64(w, 6, (int64_t)c->n);
       sqlite3_bind_blob(w, 7, c->blob, (int)c->len, SQLITE_STATIC);

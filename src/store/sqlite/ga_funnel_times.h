@@ -5,12 +5,15 @@
  * that a per-user funnel (store/funnel.h) reads a few thousand compact rows per step instead
  * of every matching raw event and its row.
  *
- *   ga_funnel_times(game_id, category, key, day, seg, n, entries)
+ *   ga_funnel_times(game_id, category, key, chunk, day, seg, n, entries)
  *       entries: n events, each three varints: the user's number (ga_users.idx), the
  *       event's time (store/funnel.h: client_ts, else arrival) minus day * 86400, zigzag,
- *       and the combo of its dimension values (ga_combos.h). A (category, key, day) has
- *       segments seg 0, 1, ... of at most PS_FUNNEL_TIMES_SEGMENT events; a pass appends to
- *       the last one.
+ *       and the combo of its dimension values (ga_combos.h). chunk: the users' numbers
+ *       divided by PS_FUNNEL_TIMES_CHUNK_USERS, before the day in the key, so that a step is
+ *       read chunk after chunk and its count touches the walks of one chunk of users at a
+ *       time (they stay in the CPU's cache; read in number order they would not). A
+ *       (category, key, chunk, day) has segments seg 0, 1, ... of at most
+ *       PS_FUNNEL_TIMES_SEGMENT events; a pass appends to the last one.
  *
  * Exactness: every event time is kept (no first/last per day: the earliest step-k event after
  * a step-(k-1) second can be any of a day's), so the walk of store/funnel.h over these rows
@@ -33,11 +36,12 @@
 #include "store/funnel.h"
 #include "store/sqlite/internal.h"
 
-#define PS_FUNNEL_TIMES_SEGMENT 1024 /* events per segment row */
+#define PS_FUNNEL_TIMES_SEGMENT 1024    /* events per segment row */
+#define PS_FUNNEL_TIMES_CHUNK_USERS 4096 /* users per chunk: 64 KiB of funnel walks */
 
 extern const char ps_sqlite_funnel_times_schema[];
 
-/* A pass's additions, grouped by (category, key, day). init/destroy pair. */
+/* A pass's additions, grouped by (category, key, chunk, day). Zeroed to start; destroy. */
 typedef struct ps_funnel_times {
   ps_keymap groups;
   struct funnel_times_group **list;
@@ -61,7 +65,7 @@ int ps_funnel_times_read_step(sqlite3 *db, int64_t game_id, const ps_funnel *f, 
                               int64_t ncombos, ps_funnel_count *count);
 
 /* Removes user number's events from every segment of game_id (a few hundred rows per
- * transaction on the shared connection). Idempotent. */
+ * transaction on the shared connection; only the rows of its chunk). Idempotent. */
 int ps_sqlite_funnel_times_forget(sqlite_store *s, int64_t game_id, uint32_t user);
 
 /* Schema 11 upgrade: the entries of every event the rollups already folded (up to each game's
