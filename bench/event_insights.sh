@@ -57,6 +57,8 @@ done
 QUERIES+=("mau, 90 days, platform=ios|$RUNS|metrics/mau?$RANGE&platform=ios"
           "dau, 90 days, group_by=build|$RUNS|metrics/dau?$RANGE&group_by=build"
           "funnel of 2 steps, 90 days|$RUNS|metrics/funnel?$RANGE&steps=World1:Level1,World1:Level2"
+          "per-user funnel of 3 steps, window 3600, 90 days|$RUNS|metrics/funnel?$RANGE&steps=progression:World1:Level1,design:UI:Open:Shop,business:Gems:gems_100&window=3600"
+          "the same, platform=ios|$RUNS|metrics/funnel?$RANGE&steps=progression:World1:Level1,design:UI:Open:Shop,business:Gems:gems_100&window=3600&platform=ios"
           "design drilldown prefix=Combat, mean|$RUNS|metrics/design?$RANGE&prefix=Combat&measure=mean")
 time_queries "query over HTTP ($EVENTS events, 90 days)" "$BASE" "$TOKEN" "${QUERIES[@]}"
 
