@@ -388,18 +388,28 @@ typedef struct upgrade_game {
   int64_t game_id, mark;
 } upgrade_game;
 
-/* The entries of game_id's events up to mark, on db (migrate's transaction). */
+/* The entries of game_id's events up to mark, on db (migrate's transaction), in place of any
+ * the game had (a store set back to an older version by hand: no entry twice, none naming a
+ * combo that is gone). */
 static int upgrade_game_entries(sqlite3 *db, int64_t game_id, int64_t mark) {
   char text_expr[1024], sql[4096];
   size_t n = 0;
   if (ps_ga_combo_text_sql(text_expr, sizeof text_expr, &n) != PS_OK) return PS_ENOMEM;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, "DELETE FROM ga_funnel_times WHERE game_id = ?1", -1, &st,
+                              NULL) == SQLITE_OK ? PS_OK : PS_EIO;
+  if (rc == PS_OK) {
+    sqlite3_bind_int64(st, 1, game_id);
+    rc = ps_sqlite_step_and_reset(st);
+  }
+  sqlite3_finalize(st);
+  st = NULL;
   const char *where = " WHERE e.id <= ?2 AND +e.game_id = ?1 AND e.day IS NOT NULL"
                       " AND e.user_id IS NOT NULL AND e.user_id != ''"
                       " AND e.category IN ('design', 'progression', 'resource', 'business')";
   snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO ga_combos(game_id, dims) SELECT DISTINCT ?1, %s"
            " FROM events e%s", text_expr, where);
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK ? PS_OK : PS_EIO;
+  if (rc == PS_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) rc = PS_EIO;
   if (rc == PS_OK) {
     sqlite3_bind_int64(st, 1, game_id);
     sqlite3_bind_int64(st, 2, mark);
