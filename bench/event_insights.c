@@ -3,9 +3,9 @@
  * (bench/event_insights.sh). Writes --events analytics events (default ten million) of one game
  * straight into a fresh store, spread over the last --days days (default 90): users installing
  * all along with decaying activity, 1 to 3 sessions per active day, a mix of every category
- * the rollups read, platforms, builds and a custom dimension. Then it times the rollups'
- * catch-up (what a server does behind ingest) and every event metric over the whole range,
- * --runs times each (median and max), printing one JSON object per line.
+ * the rollups read, platforms, builds, countries, three currencies and a custom dimension.
+ * Then it times the rollups' catch-up (what a server does behind ingest) and every event
+ * metric over the whole range, --runs times each (median and max), one JSON object per line.
  *
  * With --rollup 0 it only writes the events (a burst for a running server's rollup thread to
  * catch up with, while queries are timed: bench/event_insights.sh's second part).
@@ -46,6 +46,13 @@ static const char *const levels[] = {"World1:Level1", "World1:Level2", "World2:L
 static const char *const resources[] = {"Source:Gold:Reward:Quest", "Sink:Gold:Shop:Sword",
                                         "Sink:Gems:Boost:MegaBoost"};
 static const char *const designs[] = {"Combat:Kill:Sword", "Combat:Death", "UI:Open:Shop"};
+/* A user's country (as the collector looks it up from the client address) and purchase
+ * currency: a few big countries and a tail, three currencies. */
+static const char *const countries[] = {"US", "US", "US", "DE", "DE", "BR", "GB", "FR", "JP",
+                                        "SE", "PL", "CA", "AU", "KR", "MX", "IN"};
+static const char *const currencies[] = {"USD", "USD", "EUR", "BRL"};
+#define COUNTRY_OF(user) countries[(user) % (long)(sizeof countries / sizeof *countries)]
+#define CURRENCY_OF(user) currencies[(user) / 7 % (long)(sizeof currencies / sizeof *currencies)]
 
 /* One event's JSON into out; returns its category. */
 static const char *make_event(char *out, size_t cap, long user, int64_t ts, int session_num) {
@@ -80,9 +87,9 @@ static const char *make_event(char *out, size_t cap, long user, int64_t ts, int 
     n += snprintf(out + n, cap - (size_t)n, ",\"severity\":\"error\",\"message\":\"Timeout\"");
   else
     n += snprintf(out + n, cap - (size_t)n,
-                  ",\"event_id\":\"Gems:gems_100\",\"amount\":%d,\"currency\":\"USD\","
+                  ",\"event_id\":\"Gems:gems_100\",\"amount\":%d,\"currency\":\"%s\","
                   "\"transaction_num\":1,\"cart_type\":\"shop\"",
-                  uniform() < 0.5 ? 99 : 499);
+                  uniform() < 0.5 ? 99 : 499, CURRENCY_OF(user));
   snprintf(out + n, cap - (size_t)n, "}");
   return category;
 }
@@ -142,7 +149,8 @@ static int fill(ps_stores *stores, int64_t game_id, long total, int days, int64_
       snprintf(users_of[span.count], sizeof users_of[span.count], "u%ld", user);
       *r = (ps_record){.kind = PS_RECORD_EVENT, .game_id = game_id, .received_ms = now_s * 1000,
                        .category = category, .client_ts = ts + k, .has_client_ts = 1,
-                       .user_id = users_of[span.count], .body = body, .body_len = strlen(body)};
+                       .user_id = users_of[span.count], .country = COUNTRY_OF(user),
+                       .body = body, .body_len = strlen(body)};
       if (++span.count == BATCH) {
         rc = write_span(stores, &span);
         span.count = 0;

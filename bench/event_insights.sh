@@ -45,6 +45,15 @@ echo "bench: writing $EVENTS events over 90 days into a fresh store (game $GAME)
 grep -q '"metric":"ads"' "$OUT/fixture.jsonl" || die "the fixture failed"
 
 TOKEN=$("$PLAYSTAT" api-token create --data "$DATA" --name bench)
+# Exchange rates for every day of the range (the fixture buys in USD, EUR and BRL): revenue,
+# ARPDAU and ARPPU are converted into EUR with each day's rate.
+{
+  echo "Date,USD,BRL"
+  for ((d = 0; d <= 92; d++)); do
+    echo "$(date -u -d "@$(( $(date +%s) - d * 86400 ))" +%F),1.0$((d % 10))52,5.$((d % 7))1"
+  done
+} > "$TMP/rates.csv"
+"$PLAYSTAT" rates load "$TMP/rates.csv" --data "$DATA" > /dev/null
 start_playstat
 NOW=$(date +%s)
 RANGE="from=$((NOW - 90 * 86400))&to=$NOW&source=events"
@@ -56,10 +65,28 @@ for m in dau wau mau new_users sessions avg_session_length sessions_per_user rev
 done
 QUERIES+=("mau, 90 days, platform=ios|$RUNS|metrics/mau?$RANGE&platform=ios"
           "dau, 90 days, group_by=build|$RUNS|metrics/dau?$RANGE&group_by=build"
+          "mau, 90 days, platform=ios, group_by=build|$RUNS|metrics/mau?$RANGE&platform=ios&group_by=build"
+          "sessions, 90 days, platform=ios&custom_01=a, group_by=build|$RUNS|metrics/sessions?$RANGE&platform=ios&custom_01=a&group_by=build"
+          "revenue, 90 days, platform=android, group_by=os_version|$RUNS|metrics/revenue?$RANGE&platform=android&group_by=os_version"
           "funnel of 2 steps, 90 days|$RUNS|metrics/funnel?$RANGE&steps=World1:Level1,World1:Level2"
           "per-user funnel of 3 steps, window 3600, 90 days|$RUNS|metrics/funnel?$RANGE&steps=progression:World1:Level1,design:UI:Open:Shop,business:Gems:gems_100&window=3600"
           "the same, platform=ios|$RUNS|metrics/funnel?$RANGE&steps=progression:World1:Level1,design:UI:Open:Shop,business:Gems:gems_100&window=3600&platform=ios"
           "design drilldown prefix=Combat, mean|$RUNS|metrics/design?$RANGE&prefix=Combat&measure=mean")
+# Issue 15's metrics and filters: segments (several filters, first build, new/returning),
+# country, money in one currency, funnels over mixed kinds in a window, the filters' values
+# and the live feed.
+QUERIES+=("dau, segment platform=ios & country=US|$RUNS|metrics/dau?$RANGE&platform=ios&country=US"
+          "revenue, segment country=DE & custom_01=a|$RUNS|metrics/revenue?$RANGE&country=DE&custom_01=a"
+          "new_users, first_build=1.0 & new=new|$RUNS|metrics/new_users?$RANGE&first_build=1.0&new=new"
+          "dau, new=returning & platform=windows|$RUNS|metrics/dau?$RANGE&new=returning&platform=windows"
+          "dau, group_by=country|$RUNS|metrics/dau?$RANGE&group_by=country"
+          "revenue in EUR (3 currencies converted)|$RUNS|metrics/revenue?$RANGE&currency=EUR"
+          "arppu in USD|$RUNS|metrics/arppu?$RANGE&currency=USD"
+          "funnel design>progression>business, window 1 day|$RUNS|metrics/funnel?$RANGE&steps=design:UI:Open:Shop,progression:Complete:World1,business:Gems&window=86400"
+          "funnel of 3 steps, platform=android|$RUNS|metrics/funnel?$RANGE&steps=progression:World1:Level1,progression:World1:Level2,progression:World2&platform=android"
+          "values of country|$RUNS|dimensions/country/values?$RANGE"
+          "values of build|$RUNS|dimensions/build/values?$RANGE"
+          "latest 50 raw events|$RUNS|events/latest?limit=50")
 time_queries "query over HTTP ($EVENTS events, 90 days)" "$BASE" "$TOKEN" "${QUERIES[@]}"
 
 # 3. A burst of BURST more events (default a tenth) lands while the server runs; its rollup

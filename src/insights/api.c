@@ -7,7 +7,8 @@
  *     money metrics (revenue, arpdau, arppu; &currency=) also answer "currency" and
  *     "left_out" before "total", converted by insights/money.h; null figures: unconverted
  *     analytics-event metrics take the event dimensions and first_build, new as filters,
- *     several at once where the catalogue says so (a segment: docs/http-api.md)
+ *     several at once where the catalogue says so (a segment: docs/http-api.md), and a
+ *     group_by beside them (each group: the segment and the group's value)
  *     funnel with steps=kind:id,... or window= (store/funnel.h): each group (a step) also has
  *         "conversion" (from step 1), "from_previous" and "drop_off" (users lost since it)
  *   GET /api/v1/games/{id}/live -> {"at", "ccu", "concurrent_ugc"}
@@ -199,17 +200,22 @@ static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_
         strcmp(q->filters[i].value, "returning") != 0)
       return "new must be new or returning";
   }
-  if (m->source == PS_SOURCE_EVENTS && q->nfilters > 1 && !(m->flags & PS_METRIC_SEGMENTS)) {
-    snprintf(problem, cap, "metric %s takes one filter at a time, not %s and %s together "
+  /* the per-user funnel reads the events that carry every value (store/funnel.h) */
+  if (m->source == PS_SOURCE_EVENTS && q->nfilters > 1 && !(m->flags & PS_METRIC_SEGMENTS) &&
+      !((m->flags & PS_METRIC_SEGMENTS_PER_USER) && ps_funnel_wanted(q))) {
+    snprintf(problem, cap, "metric %s takes one filter at a time, not %s and %s together%s "
              "(GET /api/v1/metrics lists what each metric takes)", m->name,
-             q->filters[0].dimension, q->filters[1].dimension);
+             q->filters[0].dimension, q->filters[1].dimension,
+             (m->flags & PS_METRIC_SEGMENTS_PER_USER) ? " (but with window= or kind:id steps)"
+                                                       : "");
     return problem;
   }
   return NULL;
 }
 
-/* What is wrong with the group_by of m, or NULL. */
-static const char *check_group_by(const ps_catalog_metric *m, const ps_metric_query *q) {
+/* What is wrong with the group_by of m (possibly written into problem, cap bytes), or NULL. */
+static const char *check_group_by(const ps_catalog_metric *m, const ps_metric_query *q,
+                                  char *problem, size_t cap) {
   if (!q->group_by) return NULL;
   if (!ps_catalog_dimension(m->source, q->group_by))
     return m->source == PS_SOURCE_EVENTS
@@ -217,9 +223,17 @@ static const char *check_group_by(const ps_catalog_metric *m, const ps_metric_qu
                  " country"
            : m->source == PS_SOURCE_PLAYTIME ? "group_by must be platform or portal"
                                              : "group_by must be region, pool or queue";
-  if (!(m->flags & PS_METRIC_GROUPABLE))
-    return "this metric already answers with groups; group_by does not apply";
-  if (m->source == PS_SOURCE_EVENTS && q->nfilters) return "filter or group_by, not both";
+  if (!(m->flags & PS_METRIC_GROUPABLE)) {
+    snprintf(problem, cap, "metric %s answers with groups of its own; group_by does not apply "
+             "(GET /api/v1/metrics lists the group_by each metric takes)", m->name);
+    return problem;
+  }
+  /* A segment's metric groups it (catalog.h); the others take a filter or group_by. */
+  if (!ps_catalog_filters_with_group_by(m) && q->nfilters) {
+    snprintf(problem, cap, "metric %s takes a filter or group_by, not both (GET /api/v1/metrics"
+             " lists what each metric takes)", m->name);
+    return problem;
+  }
   return NULL;
 }
 
@@ -249,11 +263,12 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
     q.steps = ps_request_query(req, "steps");
   }
   char filter_problem[256];
-  const char *problem = read_filters(req, m, &q, filter_problem, sizeof filter_problem);
+  const char *problem = NULL;
   const char *window = strcmp(m->name, "funnel") == 0 ? ps_request_query(req, "window") : NULL;
   ps_funnel funnel;
-  if (!problem && window && (parse_seconds(window, 0, &q.window_s) || q.window_s < 1))
+  if (window && (parse_seconds(window, 0, &q.window_s) || q.window_s < 1))
     problem = "window is the funnel's conversion window in seconds (1 to 316224000)";
+  if (!problem) problem = read_filters(req, m, &q, filter_problem, sizeof filter_problem);
   if (!problem && ps_funnel_wanted(&q)) ps_funnel_parse(&q, &funnel, &problem);
   int64_t step = events ? 86400 : interval_ms_of(interval) / 1000;
   if (problem) {
@@ -271,7 +286,7 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
   } else if (!events && (to_s - from_s) / step > MAX_POINTS) {
     problem = "too many points: widen the interval or narrow the range (at most 100000)";
   } else {
-    problem = check_group_by(m, &q);
+    problem = check_group_by(m, &q, filter_problem, sizeof filter_problem);
   }
   if (problem) {
     ps_request_respond_error(req, 400, "bad_request", problem);

@@ -29,7 +29,7 @@ static const ps_catalog_metric metrics[] = {
     {"conversion", PS_SOURCE_EVENTS, G | USERS},
     {"retention", PS_SOURCE_EVENTS, O | S | PS_METRIC_FIRST_BUILD},
     {"progression", PS_SOURCE_EVENTS, F},
-    {"funnel", PS_SOURCE_EVENTS, F},
+    {"funnel", PS_SOURCE_EVENTS, F | PS_METRIC_SEGMENTS_PER_USER},
     {"resources", PS_SOURCE_EVENTS, F},
     {"design", PS_SOURCE_EVENTS, F},
     {"errors", PS_SOURCE_EVENTS, F},
@@ -89,6 +89,11 @@ int ps_catalog_takes(const ps_catalog_metric *m, const char *dimension) {
   if (strcmp(dimension, "first_build") == 0) return (m->flags & PS_METRIC_FIRST_BUILD) != 0;
   if (strcmp(dimension, "new") == 0) return (m->flags & PS_METRIC_NEW) != 0;
   return 0;
+}
+
+int ps_catalog_filters_with_group_by(const ps_catalog_metric *m) {
+  if (!(m->flags & PS_METRIC_GROUPABLE) || m->source == PS_SOURCE_MATCHMAKING) return 0;
+  return m->source != PS_SOURCE_EVENTS || (m->flags & PS_METRIC_SEGMENTS) != 0;
 }
 
 const ps_catalog_metric *ps_catalog_all(size_t *n) {

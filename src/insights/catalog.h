@@ -6,10 +6,10 @@
  * Analytics events (source events; daily buckets; filters over the event dimensions (platform,
  * build, os_version, custom_01..03, country of the client address (`serve --geoip`):
  * ps_catalog_dimensions) and the user attributes
- * first_build and new (ps_catalog_user_attributes); group_by over one event dimension; which
- * metric takes which filter, and whether several at once, is ps_catalog_takes /
- * PS_METRIC_SEGMENTS below; what a segment means for each metric is docs/http-api.md
- * "Segments"):
+ * first_build and new (ps_catalog_user_attributes); group_by over one event dimension, beside
+ * the filters where ps_catalog_filters_with_group_by says; which metric takes which filter,
+ * and whether several at once, is ps_catalog_takes / PS_METRIC_SEGMENTS below; what a
+ * segment means for each metric is docs/http-api.md "Segments"):
  *   dau, wau, mau        distinct active users on the day / the 7 / the 30 days ending with it;
  *                        total: distinct active users over the range
  *   new_users            users whose first `user` event is on the day; total: sum
@@ -32,7 +32,7 @@
  *   funnel               with a window= or a kind:id step (design, progression, resource,
  *                        business): per-user conversion, one group per step in order (users who
  *                        reached it; points by the day they entered the funnel), the whole the
- *                        last step; every filter applies, no group_by (store/funnel.h)
+ *                        last step; every event dimension at once, no group_by (store/funnel.h)
  * Metrics sessions (source playtime; minute, hour or day; filters and group_by platform, portal):
  *   ccu, concurrent_ugc, total_players, sessions, avg_playtime, avg_ugc_per_session,
  *   session_length_histogram (own groups), top_mods (own groups)
@@ -55,6 +55,9 @@ enum {
   PS_METRIC_FIRST_BUILD = 16, /* first_build: the build of the user's first `user` event */
   PS_METRIC_NEW = 32,         /* new=new|returning: whether the day is the user's first day */
   PS_METRIC_MONEY = 64,       /* converted into one currency (insights/money.h) */
+  /* the per-user funnel (window= or kind:id steps: store/funnel.h) takes several event
+   * dimensions at once: the events that carry every value; its older form one */
+  PS_METRIC_SEGMENTS_PER_USER = 128,
 };
 
 typedef struct ps_catalog_metric {
@@ -75,6 +78,9 @@ const char *const *ps_catalog_dimensions(ps_metric_source source);
 const char *const *ps_catalog_user_attributes(void);
 /* Whether m takes a filter on dimension (a dimension of its source or a user attribute). */
 int ps_catalog_takes(const ps_catalog_metric *m, const char *dimension);
+/* Whether m takes group_by beside its filters (each group: the filters and the group's
+ * value): a metric with a group_by and filters, on analytics events a segment's. */
+int ps_catalog_filters_with_group_by(const ps_catalog_metric *m);
 /* The whole catalogue (n entries), in its order, for GET /api/v1/metrics. */
 const ps_catalog_metric *ps_catalog_all(size_t *n);
 

@@ -4,12 +4,17 @@
  *
  *   GET /api/v1/metrics
  *     -> {"metrics": [{"name", "source": "events" | "sessions" | "matchmaking",
- *                      "filters": [...], "combine": true | false, "group_by": [...]}]}
+ *                      "filters": [...], "combine": true | false, "group_by": [...],
+ *                      "filters_with_group_by": true | false, "combine_per_user": true | false}]}
  *
  * filters: the dimensions and user attributes the metric takes as filters (ps_catalog_takes);
  * combine: whether it takes several of them at once (an analytics-event segment; metrics
  * sessions' platform and portal always combine); group_by: the dimensions it groups by ([]
- * for metrics that answer with groups of their own). Any API token reads it.
+ * for metrics that answer with groups of their own); filters_with_group_by: whether it takes
+ * its filters (all of them at once when combine) and a group_by in one request, each group
+ * then the filters and the group's value (ps_catalog_filters_with_group_by);
+ * combine_per_user: whether its per-user form (funnel with window= or kind:id steps) takes
+ * several event dimensions at once where combine says one. Any API token reads it.
  */
 #include <string.h>
 
@@ -59,7 +64,10 @@ void ps_insights_catalog_handler(ps_request *req, ps_app *app) {
       rc = ps_buf_printf(&b, ",\"combine\":%s,\"group_by\":",
                          combine && m->source != PS_SOURCE_MATCHMAKING ? "true" : "false");
     if (rc == PS_OK) rc = put_names(&b, m, &dims, 1, 0);
-    if (rc == PS_OK) rc = ps_buf_append_str(&b, "}");
+    if (rc == PS_OK)
+      rc = ps_buf_printf(&b, ",\"filters_with_group_by\":%s,\"combine_per_user\":%s}",
+                         ps_catalog_filters_with_group_by(m) ? "true" : "false",
+                         m->flags & PS_METRIC_SEGMENTS_PER_USER ? "true" : "false");
   }
   if (rc == PS_OK) rc = ps_buf_append_str(&b, "]}");
   if (rc == PS_OK) {

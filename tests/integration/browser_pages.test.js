@@ -2,8 +2,8 @@
 // Every page of the dashboard in a real browser (Debian's chromium through playwright-core)
 // against the real server, filled by `playstat simulate` (analytics events, metrics sessions,
 // matchmaker sessions): each page at 1440x900 and at 800 px wide, with a screenshot of each
-// under <test output>/browser_pages/. On every page: no console error (but the browser's notes
-// of the features being added beside, lib/browser.js unexpectedErrors), no panel wider than the
+// under <test output>/browser_pages/. On every page: no console error (any one fails,
+// lib/browser.js unexpectedErrors), no panel wider than the
 // page, and no chart whose time axis runs outside the range its API answer covers. Then each new
 // panel against the API URL it names (data-src): the matchmaking page (tiles and the table by
 // region, pool and queue), the comparison with the previous period (a second request over the
@@ -191,21 +191,20 @@ test('group_by splits the charts into the API\'s groups', async () => {
     const label = await page.$eval(`[data-testid="${panel}"] .chart`, (e) => e.getAttribute('aria-label'));
     assert.deepEqual(label.split(', '), top, `${id}: one series per group, largest first`);
   }
-  // errors by build: one question per build the values endpoint lists, or the reason there is none
+  // errors by build: one question per build the values endpoint lists
   await open('errors', 'group=build');
-  const [values] = await srcOf('panel-errors-by-group');
-  const listed = await api(values);
   const state = await page.$eval('[data-testid="panel-errors-by-group"]', (e) => e.dataset.state);
-  if (listed.status === 404) {
-    assert.equal(state, 'unavailable', 'without the values endpoint the panel says why');
-  } else {
-    assert.equal(state, 'ready', listed.text);
-    const srcs = (await srcOf('panel-errors-by-group')).filter((s) => s.includes('/metrics/errors'));
-    const want = [];
-    for (const src of srcs) want.push([new URL(src, 'http://x').searchParams.get('build'), (await api(src)).json.total]);
-    const rows = await browser.tableRows(page, 'table-errors-by-group');
-    assert.deepEqual(rows.map((r) => [r.key, Number(r.total)]).sort(), want.sort());
-  }
+  const srcs = (await srcOf('panel-errors-by-group')).filter((s) => s.includes('/metrics/errors'));
+  assert.equal(state, 'ready', srcs.join(' '));
+  const range = new URL(srcs[0], 'http://x').searchParams;
+  const listed = await api(`/api/v1/games/${game.id}/dimensions/build/values?from=${range.get('from')}&to=${range.get('to')}`);
+  assert.equal(listed.status, 200, `the values endpoint: ${listed.text}`);
+  assert.deepEqual(srcs.map((s) => new URL(s, 'http://x').searchParams.get('build')),
+    listed.json.values.slice(0, 10).map((v) => v.value), 'one question per listed build');
+  const want = [];
+  for (const src of srcs) want.push([new URL(src, 'http://x').searchParams.get('build'), (await api(src)).json.total]);
+  const rows = await browser.tableRows(page, 'table-errors-by-group');
+  assert.deepEqual(rows.map((r) => [r.key, Number(r.total)]).sort(), want.sort());
 });
 
 test('resources: each currency on its own, shares of its sources and of its sinks', async () => {
@@ -307,13 +306,13 @@ test('answers of a server that converts money and knows countries are shown as t
 });
 
 test('errors by build: one question per build the values route lists (stubbed), each equal to the API', async () => {
-  // The values route is built beside this dashboard: its answer (docs/http-api.md) is stubbed
-  // with the builds the simulator sends; the errors per build come from this server.
+  // The values route's answer (docs/http-api.md) is stubbed with the builds the simulator
+  // sends and one it never sends; the errors per build come from this server.
   const values = async (route) => route.fulfill({ status: 200, contentType: 'application/json',
     body: JSON.stringify({ dimension: 'build', values: [{ value: '1.4.0', users: 9 }, { value: '1.4.1', users: 7 }, { value: '9.9.9', users: 1 }] }) });
   await page.route('**/api/v1/games/*/dimensions/build/values*', values);
   try {
-    await page.reload(); // a page that met the route's 404 asks it no more
+    await page.reload();
     await open('errors', 'group=build');
     const srcs = (await srcOf('panel-errors-by-group')).filter((s) => s.includes('/metrics/errors'));
     assert.deepEqual(srcs.map((s) => new URL(s, 'http://x').searchParams.get('build')), ['1.4.0', '1.4.1', '9.9.9'], 'one question per value, in the route\'s order');
@@ -362,21 +361,36 @@ test('live events: the feed equals the API and shows a new event without a reloa
   assert.equal(whole.event_id, marker, 'the whole event on a click');
 });
 
-test('the platform filter suggests the values that occur (none from a server without the values route)', async () => {
+test('the platform filter suggests the values that occur (events, then metrics sessions)', async () => {
   await open('overview');
   const from = await page.$eval('main', (m) => m.dataset.from);
   const to = await page.$eval('main', (m) => m.dataset.to);
   const want = [];
   for (const source of ['', '&source=sessions']) {
     const res = await api(`/api/v1/games/${game.id}/dimensions/platform/values?from=${from}&to=${to}${source}`);
-    if (res.status === 200) {
-      for (const v of res.json.values) if (!want.includes(v.value)) want.push(v.value);
-    } else {
-      assert.equal(res.status, 404, res.text);
-    }
+    assert.equal(res.status, 200, res.text);
+    for (const v of res.json.values) if (!want.includes(v.value)) want.push(v.value);
   }
+  assert.ok(want.length > 1, `several platforms: ${want}`);
   await page.waitForFunction((n) => document.querySelectorAll('#platforms option').length === n, want.length, { timeout: 10000 });
   assert.deepEqual(await page.$$eval('#platforms option', (os) => os.map((o) => o.value)), want);
+});
+
+test('the event families take one filter at a time: with two, their panels say so and ask nothing', async () => {
+  const { json } = await api('/api/v1/metrics');
+  const asked = [];
+  const watch = (req) => { if (/\/metrics\/errors\?/.test(req.url())) asked.push(req.url()); };
+  page.on('request', watch);
+  try {
+    await open('errors', 'platform=ios&dim=build&dimValue=1.4.0');
+  } finally {
+    page.off('request', watch);
+  }
+  assert.equal(json.metrics.find((m) => m.name === 'errors' && m.source === 'events').combine, false, 'the catalogue says errors take one filter');
+  const panel = await page.$eval('[data-testid="panel-errors-chart"]', (e) => ({ state: e.dataset.state, text: e.innerText }));
+  assert.equal(panel.state, 'unavailable', panel.text);
+  assert.match(panel.text, /one filter at a time, not platform and build together/);
+  assert.deepEqual(asked, [], 'no question the server would refuse');
 });
 
 test('a filter that matches nothing says so', async () => {

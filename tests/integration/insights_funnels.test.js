@@ -4,10 +4,11 @@
 // in random orders, with random gaps (seconds to hours, some in the same second), on two
 // platforms, over ten days; part of the traffic is sent twice. Every funnel below (with and
 // without a window, kind:id steps, progression statuses, a level covering its parts, '*'
-// prefixes, a repeated step, a filter, a narrower range) is compared, step by step and day by
-// day, with a model computed here from the events the test SENT, following the definition of
-// docs/http-api.md (src/store/funnel.h): entry at the first step-1 event of the range; step k
-// with the earliest matching event strictly later than step k-1's, within the window of the entry.
+// prefixes, a repeated step, a filter, two filters at once, a narrower range) is compared,
+// step by step and day by day, with a model computed here from the events the test SENT,
+// following the definition of docs/http-api.md (src/store/funnel.h): entry at the first
+// step-1 event of the range; step k with the earliest matching event strictly later than
+// step k-1's, within the window of the entry.
 //
 // On SQLite, a store of schema 10 (no funnels' rollup) upgraded to 11 answers the same funnels.
 // Without PLAYSTAT_TEST_CH_HTTP the server stores into SQLite; ctest also runs this file inside
@@ -39,13 +40,15 @@ const ACTIONS = [
 ];
 const PLATFORMS = [['ios', 'ios 17.1'], ['android', 'android 13']];
 
-/** The players' events: { user, t, category, id, platform, body }, in no particular order. */
+/** The players' events: { user, t, category, id, platform, custom_01, body }, in no particular
+ * order. custom_01: every other player is a whale (independent of the platform). */
 function simulate(players, firstDay, days) {
   const rnd = mulberry32(SEED);
   const events = [];
   for (let p = 0; p < players; p++) {
     const user = `funnel-${SEED}-${p}-u`;
     const [platform, osVersion] = PLATFORMS[Math.floor(rnd() * PLATFORMS.length)];
+    const custom01 = p % 2 ? 'whale' : 'minnow';
     const session = { user_id: user, session_id: crypto.randomUUID(), session_num: 1 };
     // Favour a few actions per player so that funnels convert now and then.
     const likes = ACTIONS.filter(() => rnd() < 0.45);
@@ -57,12 +60,12 @@ function simulate(players, firstDay, days) {
       if (t >= (firstDay + days) * DAY) break;
       const pool = likes.length && rnd() < 0.8 ? likes : ACTIONS;
       const [category, id] = pool[Math.floor(rnd() * pool.length)];
-      const fields = { event_id: id, client_ts: t, platform, os_version: osVersion };
+      const fields = { event_id: id, client_ts: t, platform, os_version: osVersion, custom_01: custom01 };
       if (category === 'business') Object.assign(fields, { amount: 99, currency: 'USD' });
       if (category === 'resource') fields.amount = 5;
       const body = ev.makeEvent(category, session, fields);
       if (category === 'progression' && !id.startsWith('Complete:')) { delete body.attempt_num; delete body.score; }
-      events.push({ user, t, category, id, platform, body });
+      events.push({ user, t, category, id, platform, custom_01: custom01, body });
     }
   }
   // Edges: a step exactly at the end of an hour's window (in), a second later (out), a step in
@@ -114,7 +117,7 @@ function stepCovers(step, e) {
 }
 
 /** Users reaching each step (and by day of entry) over [fromS, toS). */
-function modelFunnel(events, { steps, window = 0, platform = null, measure = null }, fromS, toS) {
+function modelFunnel(events, { steps, window = 0, platform = null, custom_01: custom01 = null, measure = null }, fromS, toS) {
   const defaultStatus = { starts: 'Start', fails: 'Fail' }[measure] || 'Complete';
   const parsed = steps.split(',').map((s) => parseStep(s, defaultStatus));
   const fromDay = Math.floor(fromS / DAY);
@@ -123,7 +126,7 @@ function modelFunnel(events, { steps, window = 0, platform = null, measure = nul
   const byDay = parsed.map(() => new Array(ndays).fill(0));
   const byUser = new Map();
   for (const e of events) {
-    if (e.t < fromS || e.t >= toS || (platform && e.platform !== platform)) continue;
+    if (e.t < fromS || e.t >= toS || (platform && e.platform !== platform) || (custom01 && e.custom_01 !== custom01)) continue;
     if (!byUser.has(e.user)) byUser.set(e.user, []);
     byUser.get(e.user).push(e);
   }
@@ -260,6 +263,17 @@ describe(`per-user funnels over any events (${CH ? 'ClickHouse' : 'SQLite'} even
     // Events before the range do not enter anyone, events after it do not convert anyone.
     await assertFunnel({ steps }, (firstDay + 3) * DAY, (firstDay + 7) * DAY);
     await assertFunnel({ steps: 'design:Shop,resource:Sink', window: 4 * 3600 }, (firstDay + 2) * DAY, (firstDay + 5) * DAY);
+    // Two filters at once (the per-user form): the events carrying both values.
+    for (const [platform, custom01] of [['ios', 'whale'], ['android', 'minnow']]) {
+      const both = await assertFunnel({ steps, platform, custom_01: custom01 }, from(), to());
+      const one = modelFunnel(events, { steps, platform }, from(), to());
+      assert.ok(both.reached[0] > 0 && both.reached[0] < one.reached[0], `${platform} ${custom01}: fewer than ${platform} alone: ${both.reached} ${one.reached}`);
+      await assertFunnel({ steps, platform, custom_01: custom01, window: 3600 }, from(), to());
+    }
+    // The older form (progression ids, no window) takes one filter at a time: 400 says so.
+    const older = await get(funnelPath({ steps: 'World1:Level1,World1:Level10', platform: 'ios', custom_01: 'whale' }, from(), to()));
+    assert.equal(older.status, 400, older.text);
+    assert.match(older.json.message, /funnel takes one filter at a time.*window= or kind:id steps/);
     // A platform nobody has: every step reaches nobody.
     const none = await get(funnelPath({ steps, platform: 'windows' }, from(), to()));
     assert.equal(none.status, 200, none.text);

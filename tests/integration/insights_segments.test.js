@@ -11,7 +11,8 @@
 //     build (the build of its first `user` event) is first_build, and the day is (new) or is
 //     not (returning) the day of its first `user` event; paying: the same over its business
 //     events; new users: those whose first `user` event carries every value;
-//   - sessions, session length and revenue count the events that carry every filtered value.
+//   - sessions, session length and revenue count the events that carry every filtered value;
+//   - with a group_by beside the filters, each group is the filters and the group's value.
 // PLAYSTAT_TEST_STORE=clickhouse runs it on the ClickHouse event store with the same model
 // (ctest integration/insights_segments_clickhouse, inside tests/servers/run-with.sh).
 
@@ -95,10 +96,11 @@ function usersOf(events) {
 
 /**
  * metric over days [fromDay, toDay) for the filters (an object dimension -> value), from the
- * record. first: usersOf(events).
+ * record. first: usersOf(events). A group of a group_by is the filters and its value (also).
  */
-function model(metric, events, first, filters, fromDay, toDay, todayDay) {
-  const dims = Object.entries(filters).filter(([k]) => DIMENSIONS.includes(k));
+function model(metric, events, first, filters, fromDay, toDay, todayDay, also = null) {
+  // also: one more [dimension, value] (a group of a group_by), beside a filter of the same one
+  const dims = [...Object.entries(filters).filter(([k]) => DIMENSIONS.includes(k)), ...(also ? [also] : [])];
   const fb = filters.first_build;
   const nd = filters.new;
   const carriesAll = (e) => dims.every(([k, v]) => e[k] === v);
@@ -294,6 +296,11 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
       const want = takes(metric);
       for (const f of FILTERS) assert.equal(m.filters.includes(f), want.filters.includes(f), `${metric} takes ${f}: ${JSON.stringify(m)}`);
       assert.equal(m.combine, want.combine, `${metric} combine`);
+      assert.equal(m.combine_per_user, metric === 'funnel', `${metric} combine_per_user (the per-user funnel)`);
+      const grouped = [...USER_METRICS, ...EVENT_METRICS].includes(metric);
+      assert.equal(m.filters_with_group_by, grouped, `${metric} filters_with_group_by: ${JSON.stringify(m)}`);
+      if (grouped) for (const d of DIMENSIONS) assert.ok(m.group_by.includes(d), `${metric} groups by ${d}`);
+      else assert.deepEqual(m.group_by, [], `${metric}: no group_by`);
     }
     const ccu = res.json.metrics.find((m) => m.name === 'ccu');
     assert.deepEqual(ccu.filters, ['platform', 'portal']);
@@ -333,6 +340,54 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
     return compared;
   }
 
+  /**
+   * Filters (every combination of k of them, k in sizes) with a group_by beside them, on every
+   * segment metric: the groups are those of the group_by alone (every value of the dimension
+   * seen: all the test sent is within 29 days before and 31 after the range), each equal to
+   * the model of the filters and the group's value; the whole equals the filters' model.
+   */
+  async function compareGrouped(sizes) {
+    let compared = 0;
+    const draw = mulberry32(SEED + 11);
+    for (const k of sizes) {
+      for (const combo of combinations(FILTERS, k)) {
+        const filters = Object.fromEntries(combo.map((f) => [f, valueOf(f)]));
+        // a dimension drawn, and (one filter) the filtered dimension itself
+        const groupBys = new Set([DIMENSIONS[Math.floor(draw() * DIMENSIONS.length)]]);
+        if (k === 1 && DIMENSIONS.includes(combo[0])) groupBys.add(combo[0]);
+        for (const by of groupBys) {
+          const keys = [...new Set(events.map((e) => e[by]))].sort();
+          for (const metric of [...USER_METRICS, ...EVENT_METRICS]) {
+            if (combo.some((f) => !takes(metric).filters.includes(f))) continue; // refused above
+            const q = new URLSearchParams({ from: String(fromDay * DAY), to: String(toDay * DAY - 1), source: 'events', ...filters, group_by: by });
+            if (['revenue', 'arpdau', 'arppu'].includes(metric)) q.set('currency', 'USD');
+            const res = await get(`/api/v1/games/${game.id}/metrics/${metric}?${q}`);
+            const what = `${metric} ${q} (seed ${SEED})`;
+            assert.equal(res.status, 200, `${what}: ${res.text}`);
+            assertSeries(res.json, model(metric, events, first, filters, fromDay, toDay, todayDay), `${what} whole`);
+            assert.deepEqual(res.json.groups.map((g) => g.key), keys, `${what}: groups`);
+            for (const g of res.json.groups) {
+              assertSeries(g, model(metric, events, first, filters, fromDay, toDay, todayDay, [by, g.key]), `${what} group ${g.key}`);
+            }
+            compared += 1;
+          }
+        }
+      }
+    }
+    return compared;
+  }
+
+  it('filters with a group_by: each group equals the model of the filters and its value', async () => {
+    const compared = await compareGrouped([1, 2]);
+    assert.ok(compared > 300, `compared ${compared}`);
+    // Where a metric cannot group a segment, 400 names it.
+    for (const [metric, extra] of [['retention', {}], ['errors', {}], ['progression', {}], ['funnel', { steps: 'World1:Level1' }]]) {
+      const res = await get(`/api/v1/games/${game.id}/metrics/${metric}?${new URLSearchParams({ ...extra, platform: 'ios', group_by: 'build' })}`);
+      const err = assertApiError(res, 400, `${metric} with a filter and group_by`);
+      assert.ok(err.message.includes(metric) && err.message.includes('group_by'), err.message);
+    }
+  });
+
   it('every combination of 1, 2 and 3 filters equals the model on every metric that takes it', async () => {
     // 7 filters: 7 + 21 + 35 sets; each user metric takes all of them, the others fewer.
     const compared = await compareSegments([1, 2, 3]);
@@ -354,7 +409,8 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
       }
     }
     assertApiError(await get(`/api/v1/games/${game.id}/metrics/dau?new=maybe`), 400, 'new=maybe');
-    assertApiError(await get(`/api/v1/games/${game.id}/metrics/dau?platform=ios&group_by=build`), 400, 'filter and group_by');
+    const grouped = assertApiError(await get(`/api/v1/games/${game.id}/metrics/errors?platform=ios&group_by=build`), 400, 'a family with group_by');
+    assert.ok(grouped.message.includes('errors') && grouped.message.includes('group_by'), grouped.message);
   });
 
   it('distinct values of every event dimension and first_build equal the model, most users first', async () => {
@@ -440,6 +496,7 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
     first = usersOf(events);
     const compared = await compareSegments([2]);
     assert.ok(compared > 150, `compared ${compared}`);
+    assert.ok(await compareGrouped([1]) > 50, 'grouped segments without the player');
   });
 
   if (process.env.PLAYSTAT_TEST_STORE !== 'clickhouse') {

@@ -92,11 +92,11 @@ static void count(sqlite3 *db, int64_t combo, double out[2]) {
   ps_funnel_count *c = ps_funnel_count_create(&f, (DAY0 - 2) * 86400LL, (DAY0 + 12) * 86400LL,
                                               DAY0 - 2, 14);
   assert_non_null(c);
-  unsigned char bits[16] = {0};
-  if (combo >= 0) bits[combo / 8] |= (unsigned char)(1u << (combo % 8));
+  int32_t groups[8] = {-1, -1, -1, -1, -1, -1, -1, -1}; /* as ps_ga_combo_match's group */
+  if (combo >= 0) groups[combo] = 0;
   for (size_t k = 0; k < 2; k++) {
     assert_int_equal(ps_funnel_times_read_step(db, GAME, &f, k, DAY0 - 2, DAY0 + 12,
-                                               combo >= 0 ? bits : NULL, 128, c),
+                                               combo >= 0 ? groups : NULL, 8, c),
                      PS_OK);
     ps_funnel_count_step_end(c, k);
   }

@@ -65,19 +65,14 @@ export function latestEvents(gameId, limit, signal) {
   return insights(`/games/${encodeURIComponent(gameId)}/events/latest`, { limit }, signal);
 }
 
-let valuesMissing = false; // the server has answered 404: no values endpoint (asked no more)
-
 /** The values of a dimension that occur in [from, to), most users first:
- * [{ value, users }]. A server without the endpoint (404) answers [] (no suggestions), and is
- * not asked again until the page is reloaded. */
+ * [{ value, users }]. A dimension the server does not list (400) answers [] (no suggestions). */
 export async function dimensionValues(gameId, dimension, params, signal) {
-  if (valuesMissing) return [];
   try {
     const res = await insights(`/games/${encodeURIComponent(gameId)}/dimensions/${encodeURIComponent(dimension)}/values`, params, signal);
     return (res && res.values) || [];
   } catch (err) {
-    if (err.status === 404) valuesMissing = true;
-    if (err.status === 404 || err.status === 400) return [];
+    if (err.status === 400) return [];
     throw err;
   }
 }

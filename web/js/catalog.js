@@ -3,8 +3,9 @@
 // a game must send before it has any (the empty state's words).
 //
 // Families (docs/http-api.md): 'sessions' = metrics sessions (filters platform, portal; any
-// interval), 'events' = analytics events (one dimension filter: platform, build, os_version,
-// custom_01..03; daily), 'matchmaking' = multiplayer sessions (no filter). A metric marked
+// interval), 'events' = analytics events (the platform and one dimension filter: build,
+// os_version, custom_01..03; daily; the event families progression ... ads one at a time),
+// 'matchmaking' = multiplayer sessions (no filter). A metric marked
 // groupable takes group_by=<one of its family's GROUP_BY dimensions> (the view's `group`).
 
 const SEND_SESSIONS = 'Start metrics sessions from your game (POST /v1/metrics/sessions/start, then heartbeats) to see';
@@ -14,6 +15,9 @@ const SEND_BUSINESS = 'Send business events (amount in cents and a currency) to 
 const M = (name, family, kind, label, hint, params = {}) => ({ name, family, kind, label, hint, params, groupable: true });
 /** A metric with groups of its own (per currency, per cohort, per id...): no group_by. */
 const OWN = (m) => ({ ...m, groupable: false });
+/** A family that takes one event filter at a time (GET /api/v1/metrics: "combine": false):
+ * the dashboard asks it nothing with two, and the panel says why (refusal). */
+const ONE = (m) => ({ ...m, oneFilter: true });
 
 export const METRICS = {
   ccu: M('ccu', 'sessions', 'count', 'Concurrent players', `${SEND_SESSIONS} concurrent players.`),
@@ -38,12 +42,12 @@ export const METRICS = {
   arpdau: M('arpdau', 'events', 'money', 'ARPDAU', `${SEND_BUSINESS} revenue per daily active user.`),
   arppu: M('arppu', 'events', 'money', 'ARPPU', `${SEND_BUSINESS} revenue per paying user.`),
   conversion: M('conversion', 'events', 'share', 'Conversion', `${SEND_BUSINESS} the share of active users who pay.`),
-  progression: OWN(M('progression', 'events', 'count', 'Progression', 'Send progression events (Start, Fail, Complete with progression ids like World1:Level1) to see progression.')),
-  funnel: OWN(M('funnel', 'events', 'count', 'Funnel', 'Send progression events to see how many players get through each step.')),
-  resources: OWN(M('resources', 'events', 'count', 'Resources', 'Send resource events (Source or Sink, a virtual currency, an item type and id, an amount) to see the economy.')),
-  design: OWN(M('design', 'events', 'decimal', 'Design events', 'Send design events (ids like Tutorial:Step1, with an optional value) to see them here.')),
-  errors: OWN(M('errors', 'events', 'count', 'Errors', 'Send error events (a severity and a message) to see them here.')),
-  ads: OWN(M('ads', 'events', 'count', 'Ads', 'Send ads events (action, network, type, placement) to see ad activity.')),
+  progression: ONE(OWN(M('progression', 'events', 'count', 'Progression', 'Send progression events (Start, Fail, Complete with progression ids like World1:Level1) to see progression.'))),
+  funnel: ONE(OWN(M('funnel', 'events', 'count', 'Funnel', 'Send progression events to see how many players get through each step.'))),
+  resources: ONE(OWN(M('resources', 'events', 'count', 'Resources', 'Send resource events (Source or Sink, a virtual currency, an item type and id, an amount) to see the economy.'))),
+  design: ONE(OWN(M('design', 'events', 'decimal', 'Design events', 'Send design events (ids like Tutorial:Step1, with an optional value) to see them here.'))),
+  errors: ONE(OWN(M('errors', 'events', 'count', 'Errors', 'Send error events (a severity and a message) to see them here.'))),
+  ads: ONE(OWN(M('ads', 'events', 'count', 'Ads', 'Send ads events (action, network, type, placement) to see ad activity.'))),
 
   matches_created: M('matches_created', 'matchmaking', 'count', 'Matches created', 'Post matchmaker events (match.created, ...) to the session observability API to see matches.'),
   allocation_failure_rate: M('allocation_failure_rate', 'matchmaking', 'share', 'Allocation failures', 'Post allocation events to the session observability API to see allocation failures.'),
@@ -93,10 +97,21 @@ export function paramsFor(id, view, extra = {}) {
     if (view.dim && view.dimValue) p[view.dim] = view.dimValue;
   }
   if (m.family === 'matchmaking') p.interval = view.interval;
-  // group_by where the metric takes it (events: not beside a dimension filter)
-  if (view.group && m.groupable && GROUP_BY[m.family].includes(view.group)
-    && !(m.family === 'events' && view.dim && view.dimValue)) p.group_by = view.group;
+  // group_by where the metric takes it, beside the filters (each group: the filters and its
+  // value; GET /api/v1/metrics filters_with_group_by)
+  if (view.group && m.groupable && GROUP_BY[m.family].includes(view.group)) p.group_by = view.group;
   return { ...p, ...extra };
+}
+
+/** Why metric id is not asked with params ('' when it is): a family takes one event filter
+ * at a time, so with the platform and a dimension both set its panel says so. */
+export function refusal(id, params) {
+  const m = METRICS[id];
+  if (!m.oneFilter) return '';
+  const set = GROUP_BY.events.filter((d) => params[d]);
+  return set.length > 1
+    ? `${m.label}: one filter at a time, not ${set.join(' and ')} together (the server keeps these events per filter). Clear one of them.`
+    : '';
 }
 
 /** Whether an answer holds nothing to show: every value zero and no group. */

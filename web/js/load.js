@@ -6,7 +6,7 @@
 // the previous period of the same length; data-src names both URLs.
 
 import * as api from './api.js';
-import { METRICS, paramsFor, isEmpty, previousView, filterText } from './catalog.js';
+import { METRICS, paramsFor, isEmpty, previousView, filterText, refusal } from './catalog.js';
 
 /** What a failed answer says in a panel: a 400 is the server explaining what it does not
  * answer (e.g. a dimension it does not know yet), shown as a note rather than an alarm. */
@@ -30,11 +30,16 @@ export function loadInto(ctx, panel, specs, render, opts = {}) {
   const ask = (view) => specs.map(([id, extra]) => {
     const m = METRICS[id];
     const params = paramsFor(id, view, extra);
-    return { m, params, url: api.metricUrl(ctx.game.id, m.name, params) };
+    return { m, params, url: api.metricUrl(ctx.game.id, m.name, params), refused: refusal(id, params) };
   });
   const queries = ask(ctx.view);
   const before = compare && ctx.view.compare ? ask(previousView(ctx.view)) : [];
   panel.source([...queries, ...before].map((q) => q.url));
+  const refused = queries.find((q) => q.refused);
+  if (refused) { // what the server would refuse is not asked (GET /api/v1/metrics says so)
+    panel.unavailable(refused.refused);
+    return Promise.resolve();
+  }
   const run = async () => {
     panel.loading();
     const results = await Promise.all([...queries, ...before].map((q) => api.metric(ctx.game.id, q.m.name, q.params, ctx.signal).then(

@@ -19,6 +19,7 @@
  * - a filter or group_by reads the first 64 bytes of the dimension, never an absent one; the
  *   groups of a group_by are the values seen from 29 days before the range to 31 after it
  *   (the days the SQLite backend loads), in key order, and the whole is the query without it;
+ *   beside filters, each group is the filters and its value (grouped_segment);
  * - totals and ratios are formed from the per-day figures in C exactly as SQLite forms them.
  * The aggregation runs in ClickHouse: each metric is one statement (a UNION ALL of its parts)
  * answering one row per slice and day, never a row per event.
@@ -46,8 +47,9 @@
  *   `t.1` tuple access, implicit supertypes in arrayConcat / UNION ALL   spelled out instead
  *        (tupleElement, toInt64 / toFloat64 on every column), which both versions accept;
  *   PREWHERE with FINAL                        unreliable in 18.16: plain WHERE.
- * Known limits: new_users and retention read every user_firsts row of the game before the
- * range's end (a first day needs all of them: a row per user, day and dimension values with a
+ * Known limits: a group_by beside filters asks one statement per group (grouped_segment), so
+ * it costs the filtered query times the groups; new_users and retention read every
+ * user_firsts row of the game before the range's end (a first day needs all of them: a row per user, day and dimension values with a
  * `user` event, kept when retention drops raw events), so their date bound is open below; the first
  * of a user's `user` events on its first day is the one with the largest keep (the first
  * received; within one millisecond the first appended by one node: two nodes receiving in
@@ -62,6 +64,7 @@
 #include "common/errors.h"
 #include "common/rfc3339.h"
 #include "store/clickhouse/ga_sql.h"
+#include "store/funnel.h"
 
 #define BEFORE 29 /* days before the range a group_by's groups come from (mau's window) */
 #define AFTER 31  /* days after it (retention's) */
@@ -661,6 +664,22 @@ static int counts_users(const char *metric) {
   return 0;
 }
 
+/* The whole of sub's answer as the group key of out (the groups asked one by one). */
+static int put_group(ch_store *s, const ps_metric_query *sub, const char *key,
+                     ps_metric_result *out) {
+  ps_metric_result part;
+  int rc = ps_ch_ga_metric(s, sub, &part);
+  ps_metric_series *g = rc == PS_OK ? ps_metric_result_group(out, key) : NULL;
+  if (rc == PS_OK && !g) rc = PS_ENOMEM;
+  if (rc == PS_OK && part.nbuckets != out->nbuckets) rc = PS_EIO;
+  if (rc == PS_OK) {
+    memcpy(g->values, part.whole.values, out->nbuckets * sizeof *g->values);
+    g->total = part.whole.total;
+  }
+  ps_metric_result_free(&part);
+  return rc;
+}
+
 /* group_by first_build: a group per first build seen, each the query filtered by it; the
  * whole: the query without the group_by. */
 static int group_by_first_build(ch_store *s, const ps_metric_query *q, const ps_ch_ga_scope *sc,
@@ -683,15 +702,52 @@ static int group_by_first_build(ch_store *s, const ps_metric_query *q, const ps_
     char build[PS_CH_GA_VALUE_BYTES + 1];
     snprintf(build, sizeof build, "%s", ps_ch_field(&rows, 0));
     sub.filters[0].value = build;
-    ps_metric_result one;
-    rc = ps_ch_ga_metric(s, &sub, &one);
-    ps_metric_series *g = rc == PS_OK ? ps_metric_result_group(out, build) : NULL;
-    if (rc == PS_OK && !g) rc = PS_ENOMEM;
-    if (rc == PS_OK) {
-      memcpy(g->values, one.whole.values, out->nbuckets * sizeof *g->values);
-      g->total = one.whole.total;
-    }
-    ps_metric_result_free(&one);
+    rc = put_group(s, &sub, build, out);
+  }
+  ps_ch_sql_free(&sql);
+  ps_buf_free(&reply);
+  if (rc != PS_OK) ps_metric_result_free(out);
+  return rc;
+}
+
+/* A group_by beside filters (a segment's groups, as sqlite/ga_query.c answers them): the
+ * groups of the group_by alone (the values seen from 29 days before the range to 31 after
+ * it, in key order), each the query with the group's value as one more filter; the whole:
+ * the query without the group_by. A statement per group, each a segment the statements
+ * above answer exactly. */
+static int grouped_segment(ch_store *s, const ps_metric_query *q, ps_metric_result *out) {
+  if (q->nfilters >= PS_METRIC_MAX_FILTERS || ps_ch_ga_is_family(q->metric) ||
+      !strcmp(q->metric, "retention"))
+    return PS_EINVAL;
+  ps_metric_query alone = *q, values_q = *q;
+  alone.group_by = NULL;
+  values_q.nfilters = 0;
+  ps_ch_ga_scope values;
+  int rc = ps_ch_ga_scope_of(s, &values_q, &values);
+  if (rc == PS_OK && values.mode != PS_CH_GA_GROUPED) rc = PS_EINVAL;
+  ps_metric_result whole = {0};
+  if (rc == PS_OK) rc = ps_ch_ga_metric(s, &alone, &whole);
+  if (rc == PS_OK) rc = ps_ch_ga_result_days(&values, out);
+  if (rc == PS_OK && whole.nbuckets != out->nbuckets) rc = PS_EIO;
+  if (rc == PS_OK) {
+    memcpy(out->whole.values, whole.whole.values, out->nbuckets * sizeof *out->whole.values);
+    out->whole.total = whole.whole.total; /* without revenue's currencies: groups are values */
+  }
+  ps_metric_result_free(&whole);
+  ps_ch_sql sql = {0};
+  ps_buf reply = {0};
+  put_group_part(&sql, &values);
+  ps_ch_sql_put(&sql, " ORDER BY k");
+  if (rc == PS_OK) rc = ps_ch_ga_run(&values, &sql, &reply);
+  ps_ch_rows rows;
+  if (rc == PS_OK) ps_ch_rows_init(&rows, &reply);
+  ps_metric_query one = alone;
+  one.nfilters++;
+  while (rc == PS_OK && ps_ch_rows_next(&rows)) {
+    char value[PS_CH_GA_VALUE_BYTES + 1];
+    snprintf(value, sizeof value, "%s", ps_ch_field(&rows, 1));
+    one.filters[alone.nfilters] = (ps_metric_filter){q->group_by, value};
+    rc = put_group(s, &one, value, out);
   }
   ps_ch_sql_free(&sql);
   ps_buf_free(&reply);
@@ -701,14 +757,17 @@ static int group_by_first_build(ch_store *s, const ps_metric_query *q, const ps_
 
 int ps_ch_ga_metric(ch_store *s, const ps_metric_query *q, ps_metric_result *out) {
   memset(out, 0, sizeof *out);
+  if (q->nfilters && q->group_by && strcmp(q->group_by, "first_build") != 0)
+    return grouped_segment(s, q, out);
   ps_ch_ga_scope sc;
   int rc = ps_ch_ga_scope_of(s, q, &sc);
   if (rc != PS_OK) return rc;
   int attributes = sc.first_build || sc.new_day != PS_CH_GA_ANY_DAY;
   if (sc.group_first_build)
     return counts_users(q->metric) ? group_by_first_build(s, q, &sc, out) : PS_EINVAL;
+  /* families take one dimension; the per-user funnel every one at once (ga_funnel.c) */
   if (ps_ch_ga_is_family(q->metric))
-    return sc.mode == PS_CH_GA_GROUPED || sc.mode == PS_CH_GA_SEGMENT
+    return sc.mode == PS_CH_GA_GROUPED || (sc.mode == PS_CH_GA_SEGMENT && !ps_funnel_wanted(q))
                ? PS_EINVAL
                : ps_ch_ga_family_metric(&sc, q, out);
   if (!strcmp(q->metric, "retention"))

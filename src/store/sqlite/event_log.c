@@ -260,6 +260,12 @@ static int event_row(sqlite3_stmt *st, void *arg) {
   return q->visit(&item, q->ctx);
 }
 
+int ps_sqlite_visit_event_rows(sqlite3_stmt *st, int64_t game_id, ps_scan_visitor visit,
+                               void *ctx) {
+  event_rows rows = {game_id, visit, ctx};
+  return ps_sqlite_each_row(st, event_row, &rows);
+}
+
 int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_visitor visit,
                              void *ctx) {
   sqlite3_stmt *st = NULL;
@@ -281,8 +287,7 @@ int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_vi
     ps_sqlite_bind_optional_text(st, 2, q->category);
     sqlite3_bind_int64(st, 3, ranged ? q->from_ms : INT64_MIN);
     sqlite3_bind_int64(st, 4, ranged ? q->to_ms : INT64_MAX);
-    event_rows rows = {q->game_id, visit, ctx};
-    rc = ps_sqlite_each_row(st, event_row, &rows);
+    rc = ps_sqlite_visit_event_rows(st, q->game_id, visit, ctx);
   }
   sqlite3_finalize(st);
   ps_sqlite_reader_release(s, db);

@@ -128,7 +128,7 @@ static int events_metric(sqlite_store *s, const ps_metric_query *q, ps_metric_re
   ps_ga_query g = {.metric = q->metric, .from_day = q->from_ms / DAY_MS,
                    .to_day = (q->to_ms + DAY_MS - 1) / DAY_MS, .today = q->now_ms / DAY_MS,
                    .measure = q->measure, .by = q->by, .prefix = q->prefix, .steps = q->steps};
-  /* One dimension reads its own rollup rows; anything more is a segment (ga_query.h). */
+  /* The filters as a segment (ga_query.h; one dimension alone reads its own rows there). */
   for (size_t i = 0; i < q->nfilters; i++) {
     const char *name = q->filters[i].dimension, *value = q->filters[i].value;
     int dim = ps_ga_dim_index(name);
@@ -142,11 +142,6 @@ static int events_metric(sqlite_store *s, const ps_metric_query *q, ps_metric_re
     } else {
       return PS_EINVAL;
     }
-  }
-  if (q->nfilters == 1 && g.nseg == 1) {
-    g.dim = g.seg_dims[0];
-    g.value = g.seg_values[0];
-    g.nseg = 0;
   }
   if (q->group_by && !strcmp(q->group_by, "first_build")) g.group_dim = PS_GA_GROUP_FIRST_BUILD;
   else if (q->group_by && (g.group_dim = ps_ga_dim_index(q->group_by)) < 0) return PS_EINVAL;

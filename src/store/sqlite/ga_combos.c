@@ -113,34 +113,76 @@ int ps_ga_combo_id(sqlite_store *s, int64_t game_id, ps_ga_combo_cache *cache,
   return PS_OK;
 }
 
-/* Whether the combination text has value at dimension d (1..). */
-static int has_value(const char *text, int d, const char *value) {
+/* The value of the combination text at dimension d (1..): its start, *len its bytes. */
+static const char *value_at(const char *text, int d, size_t *len) {
   for (int k = 1; k < d; k++) {
     text = strchr(text, '\x1f');
-    if (!text) return 0;
+    if (!text) {
+      *len = 0;
+      return "";
+    }
     text++;
   }
-  size_t len = strcspn(text, "\x1f");
-  return *value && strlen(value) == len && memcmp(text, value, len) == 0;
+  *len = strcspn(text, "\x1f");
+  return text;
+}
+
+/* Whether the combination text has value at dimension d (1..). */
+static int has_value(const char *text, int d, const char *value) {
+  size_t len;
+  const char *at = value_at(text, d, &len);
+  return *value && strlen(value) == len && memcmp(at, value, len) == 0;
+}
+
+/* The index in m->values of the group value (len bytes at value), added when new; -1: none
+ * (no memory: *rc). */
+static int32_t group_index(ps_ga_combo_match *m, const char *value, size_t len, int *rc) {
+  for (size_t i = 0; i < m->nvalues; i++)
+    if (strlen(m->values[i]) == len && memcmp(m->values[i], value, len) == 0) return (int32_t)i;
+  if (m->nvalues >= INT32_MAX || PS_ARRAY_RESERVE(m->values, m->nvalues, m->values_cap)) {
+    *rc = PS_ENOMEM;
+    return -1;
+  }
+  memcpy(m->values[m->nvalues], value, len < 64 ? len : 64);
+  m->values[m->nvalues][len < 64 ? len : 64] = '\0';
+  return (int32_t)m->nvalues++;
+}
+
+/* Puts combo id into group g of m (ids not put are -1). */
+static int put_group(ps_ga_combo_match *m, int64_t id, int32_t g) {
+  if (id >= m->nids) {
+    int64_t grown_n = (id + 1) * 2;
+    int32_t *grown = realloc(m->group, (size_t)grown_n * sizeof *grown);
+    if (!grown) return PS_ENOMEM;
+    for (int64_t i = m->nids; i < grown_n; i++) grown[i] = -1;
+    m->group = grown;
+    m->nids = grown_n;
+  }
+  m->group[id] = g;
+  return PS_OK;
+}
+
+void ps_ga_combo_match_free(ps_ga_combo_match *m) {
+  free(m->group);
+  free(m->values);
+  memset(m, 0, sizeof *m);
 }
 
 int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
-                          const char *const *values, size_t n, unsigned char **bits,
-                          int64_t *nbits) {
+                          const char *const *values, size_t n, int group_dim,
+                          ps_ga_combo_match *out) {
   sqlite3 *db = ps_sqlite_reader_acquire(s);
-  int rc = ps_ga_combos_matching_on(db, game_id, dims, values, n, bits, nbits);
+  int rc = ps_ga_combos_matching_on(db, game_id, dims, values, n, group_dim, out);
   ps_sqlite_reader_release(s, db);
   return rc;
 }
 
 int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
-                             const char *const *values, size_t n, unsigned char **bits,
-                             int64_t *nbits) {
-  *bits = NULL;
-  *nbits = 0;
+                             const char *const *values, size_t n, int group_dim,
+                             ps_ga_combo_match *out) {
+  memset(out, 0, sizeof *out);
   int rc = PS_EIO;
   sqlite3_stmt *st = NULL;
-  size_t cap = 0;
   if (sqlite3_prepare_v2(db, "SELECT id, dims FROM ga_combos WHERE game_id = ?", -1, &st,
                          NULL) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, game_id);
@@ -152,29 +194,16 @@ int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
       int all = text != NULL && id >= 0;
       for (size_t i = 0; all && i < n; i++) all = has_value(text, dims[i], values[i]);
       if (!all) continue;
-      size_t need = (size_t)(id / 8) + 1;
-      if (need > cap) {
-        size_t grown_cap = need * 2;
-        unsigned char *grown = realloc(*bits, grown_cap);
-        if (!grown) {
-          rc = PS_ENOMEM;
-          break;
-        }
-        memset(grown + cap, 0, grown_cap - cap);
-        *bits = grown;
-        cap = grown_cap;
-      }
-      (*bits)[id / 8] |= (unsigned char)(1u << (id % 8));
-      if (id + 1 > *nbits) *nbits = id + 1;
+      size_t len = 0;
+      const char *value = group_dim ? value_at(text, group_dim, &len) : "";
+      if (group_dim && len == 0) continue; /* no value of the group dimension */
+      int32_t g = group_index(out, value, len, &rc);
+      if (rc == PS_OK) rc = put_group(out, id, g);
     }
     if (rc == PS_OK && step != SQLITE_DONE) rc = PS_EIO;
   }
   sqlite3_finalize(st);
-  if (rc != PS_OK) {
-    free(*bits);
-    *bits = NULL;
-    *nbits = 0;
-  }
+  if (rc != PS_OK) ps_ga_combo_match_free(out);
   return rc;
 }
 

@@ -14,7 +14,9 @@
  * Events of the kinds a funnel step names (design, progression, resource, business) get a
  * combo too: the funnels' rollup keeps it per event (ga_funnel_times.h), so a combo may have no
  * aggregate row.
- * A segment's figure is then the sum over the combos whose values match every filter. Cost:
+ * A segment's figure is then the sum over the combos whose values match every filter, and
+ * a segment's group (group_by beside the filters) the sum over those of them that carry the
+ * group's value: each combo holds every dimension. Cost:
  * one more aggregate row per (day, combo, kind, key) a pass touches; a read scans the combo
  * rows of the range's days (one per combo seen that day and kind) and the game's combos.
  * Guarantees: the combo rows add up exactly what the dimension rows add (the same fold,
@@ -46,18 +48,30 @@ int ps_ga_combo_id(sqlite_store *s, int64_t game_id, ps_ga_combo_cache *cache,
                    const char values[PS_GA_DIMS][65], const int present[PS_GA_DIMS],
                    char id_text[24]);
 
-/* The combos of game_id whose values equal value[i] on dimension dims[i] (1..PS_GA_DIMS-1)
- * for every i < n: a bitset by id into *bits (caller frees; NULL when none matches) of
- * *nbits bits. PS_OK, PS_ENOMEM or PS_EIO. */
+/* The combos of a segment, by id: group[id] is -1 for a combo that does not match, else the
+ * index in values of its value of the group dimension (group_dim 0: every match is in group 0,
+ * values[0] ""). A match without a value of the group dimension is in no group. */
+typedef struct ps_ga_combo_match {
+  int32_t *group;
+  int64_t nids;
+  char (*values)[65];
+  size_t nvalues, values_cap;
+} ps_ga_combo_match;
+
+/* The combos of game_id whose values equal values[i] on dimension dims[i] (1..PS_GA_DIMS-1)
+ * for every i < n, grouped by their value of group_dim (0: none; else 1..PS_GA_DIMS-1), into
+ * *out (free with ps_ga_combo_match_free; zeroed when none matches). PS_OK, PS_ENOMEM or
+ * PS_EIO. */
 int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
-                          const char *const *values, size_t n, unsigned char **bits,
-                          int64_t *nbits);
+                          const char *const *values, size_t n, int group_dim,
+                          ps_ga_combo_match *out);
+void ps_ga_combo_match_free(ps_ga_combo_match *m);
 
 /* The same on db (a read transaction of the caller's, so that the combos are those of its
  * snapshot or later). */
 int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
-                             const char *const *values, size_t n, unsigned char **bits,
-                             int64_t *nbits);
+                             const char *const *values, size_t n, int group_dim,
+                             ps_ga_combo_match *out);
 
 /* Appends to sql (cap bytes, *n used) the SQL expression of the combination text of an events
  * row (its dimension columns, unqualified, each cut as the rollups cut them). PS_OK or

@@ -271,8 +271,7 @@ static int count_from_rollup(sqlite3 *db, const ps_funnel *f, const ps_metric_qu
   if (rc == PS_OK) rc = ps_sqlite_query_int64(db, "SELECT max(id) FROM events", 0, &last_id);
   if (rc == PS_ENOTFOUND) rc = PS_OK, last_id = 0;
   if (rc == PS_OK && last_id - mark > TAIL_MAX) return *fell_back = 1, PS_OK;
-  unsigned char *combos = NULL;
-  int64_t ncombos = 0;
+  ps_ga_combo_match combos = {0};
   int dims[PS_METRIC_MAX_FILTERS];
   const char *values[PS_METRIC_MAX_FILTERS];
   for (size_t i = 0; i < q->nfilters; i++) {
@@ -281,21 +280,22 @@ static int count_from_rollup(sqlite3 *db, const ps_funnel *f, const ps_metric_qu
   }
   /* After the mark's read: the combos of this snapshot (those the rollup's rows name) or later. */
   if (rc == PS_OK && q->nfilters)
-    rc = ps_ga_combos_matching_on(db, q->game_id, dims, values, q->nfilters, &combos, &ncombos);
+    rc = ps_ga_combos_matching_on(db, q->game_id, dims, values, q->nfilters, 0, &combos);
   tail t = {0};
   if (rc == PS_OK) rc = read_tail(db, f, q, mark, from_day, to_day, &t);
-  /* A filter nobody matches: no combo (combos NULL), so no event of the rollup. */
-  const unsigned char *none = (const unsigned char *)"";
+  /* A filter nobody matches: no combo (group NULL, nids 0), so no event of the rollup. */
+  static const int32_t none[1] = {-1};
   for (size_t k = 0; rc == PS_OK && k < f->nsteps && ps_funnel_count_anyone_at(count, k); k++) {
     rc = ps_funnel_times_read_step(db, q->game_id, f, k, from_day, to_day,
-                                   q->nfilters ? (combos ? combos : none) : NULL, ncombos, count);
+                                   q->nfilters ? (combos.group ? combos.group : none) : NULL,
+                                   combos.nids, count);
     for (size_t i = 0; rc == PS_OK && i < t.n; i++)
       if (t.v[i].steps >> k & 1u)
         rc = ps_funnel_count_numbered_event(count, k, t.v[i].user, t.v[i].t_s);
     ps_funnel_count_step_end(count, k);
   }
   tail_free(&t);
-  free(combos);
+  ps_ga_combo_match_free(&combos);
   return rc;
 }
 

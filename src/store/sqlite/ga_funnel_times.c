@@ -219,7 +219,7 @@ int ps_funnel_times_write(sqlite3 *db, int64_t game_id, const ps_funnel_times *t
 /* ---- reads ---- */
 
 int ps_funnel_times_read_step(sqlite3 *db, int64_t game_id, const ps_funnel *f, size_t k,
-                              int64_t from_day, int64_t to_day, const unsigned char *combos,
+                              int64_t from_day, int64_t to_day, const int32_t *combos,
                               int64_t ncombos, ps_funnel_count *count) {
   const ps_funnel_step *step = &f->steps[k];
   sqlite3_stmt *st = NULL;
@@ -248,7 +248,7 @@ int ps_funnel_times_read_step(sqlite3 *db, int64_t game_id, const ps_funnel *f, 
           ps_error_log("sqlite: funnel times: game %lld: a damaged segment of day %lld",
                        (long long)game_id, (long long)day);
           rc = PS_EIO;
-        } else if (!combos || ((int64_t)e.combo < ncombos && combos[e.combo / 8] >> (e.combo % 8) & 1)) {
+        } else if (!combos || (e.combo < (uint64_t)ncombos && combos[e.combo] >= 0)) {
           rc = ps_funnel_count_numbered_event(count, k, (uint32_t)e.user, e.t_s);
         }
       }

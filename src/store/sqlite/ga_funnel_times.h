@@ -58,10 +58,11 @@ int ps_funnel_times_add(ps_funnel_times *t, const char *category, const char *ke
 int ps_funnel_times_write(sqlite3 *db, int64_t game_id, const ps_funnel_times *t);
 
 /* Feeds count (by numbered users) with the events of step k of f on days [from_day, to_day),
- * those whose combo is in combos (bit per id, ncombos bits; NULL: every event), reading on db
+ * those whose combo matches (combos[id] >= 0 for id < ncombos, as ps_ga_combo_match's group
+ * says; NULL: every event), reading on db
  * (the caller's read transaction). PS_OK, PS_ENOMEM or PS_EIO. */
 int ps_funnel_times_read_step(sqlite3 *db, int64_t game_id, const ps_funnel *f, size_t k,
-                              int64_t from_day, int64_t to_day, const unsigned char *combos,
+                              int64_t from_day, int64_t to_day, const int32_t *combos,
                               int64_t ncombos, ps_funnel_count *count);
 
 /* Removes user number's events from every segment of game_id (a few hundred rows per

@@ -144,20 +144,16 @@ static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsig
   return put_chunk(&s->bits[c->kind], (size_t)(day - c->l->wide_from), chunk, bits, len);
 }
 
-static int load_agg(const char *value, int64_t day, const char *key, int64_t n, double sum,
-                    double min, double max, void *ctx) {
-  (void)min;
-  (void)max;
-  chunk_load *c = ctx; /* kind: 0 sessions, 1 length, 2 revenue */
-  slice *s = slice_of(c->l, value);
-  if (!s) return PS_ENOMEM;
-  size_t d = (size_t)(day - c->l->from);
-  if (c->kind == 0) s->sessions[d] += (double)n;
-  if (c->kind == 1) {
+/* Adds an aggregate row of kind (0 sessions, 1 length, 2 revenue) to slice s of l. */
+static int add_agg(const slices *l, slice *s, int kind, int64_t day, const char *key, int64_t n,
+                   double sum) {
+  size_t d = (size_t)(day - l->from);
+  if (kind == 0) s->sessions[d] += (double)n;
+  if (kind == 1) {
     s->length_n[d] += (double)n;
     s->length_sum[d] += sum;
   }
-  if (c->kind == 2) {
+  if (kind == 2) {
     s->revenue[d] += sum;
     currency *cur = NULL;
     for (size_t i = 0; i < s->ncurrencies && !cur; i++)
@@ -167,12 +163,36 @@ static int load_agg(const char *value, int64_t day, const char *key, int64_t n, 
       cur = &s->currencies[s->ncurrencies];
       memset(cur, 0, sizeof *cur);
       snprintf(cur->key, sizeof cur->key, "%s", key);
-      if (!(cur->sum = calloc((size_t)c->l->ndays, sizeof(double)))) return PS_ENOMEM;
+      if (!(cur->sum = calloc((size_t)l->ndays, sizeof(double)))) return PS_ENOMEM;
       s->ncurrencies++;
     }
     cur->sum[d] += sum;
   }
   return 0;
+}
+
+static int load_agg(const char *value, int64_t day, const char *key, int64_t n, double sum,
+                    double min, double max, void *ctx) {
+  (void)min;
+  (void)max;
+  chunk_load *c = ctx; /* kind: 0 sessions, 1 length, 2 revenue */
+  slice *s = slice_of(c->l, value);
+  return s ? add_agg(c->l, s, c->kind, day, key, n, sum) : PS_ENOMEM;
+}
+
+static const char *const agg_kinds[] = {"sessions", "length", "revenue"};
+
+/* The aggregates of the range read from the rollup rows of dim (0: the whole, value "";
+ * value NULL: every value, each into its slice). */
+static int load_dimension_aggs(sqlite_store *store, int64_t game_id, slices *l, int dim,
+                               const char *value) {
+  int rc = PS_OK;
+  for (int k = 0; rc == PS_OK && k < 3; k++) {
+    chunk_load c = {l, k};
+    rc = ps_sqlite_ga_aggs(store, game_id, agg_kinds[k], dim, value, l->from, l->from + l->ndays,
+                           load_agg, &c);
+  }
+  return rc;
 }
 
 /* ---- what a query reads ---- */
@@ -298,25 +318,54 @@ static int load_first_build(sqlite_store *store, int64_t game_id, const char *bu
 }
 
 typedef struct combo_aggs {
-  chunk_load load;
-  const unsigned char *ids;
-  int64_t nids;
+  slices *l;
+  int kind;
+  const ps_ga_combo_match *match;
+  const size_t *slice_index; /* per group of match: its slice in l */
 } combo_aggs;
 
-/* An aggregate of a combo: added to the segment's slice when the combo matches. */
+/* An aggregate of a combo: added to its group's slice when the combo matches. */
 static int load_combo_agg(const char *value, int64_t day, const char *key, int64_t n, double sum,
                           double min, double max, void *ctx) {
+  (void)min;
+  (void)max;
   combo_aggs *c = ctx;
   long long id = strtoll(value, NULL, 10);
-  if (id < 0 || id >= c->nids || !(c->ids[id / 8] & (1u << (id % 8)))) return 0;
-  return load_agg("", day, key, n, sum, min, max, &c->load);
+  if (id < 0 || id >= c->match->nids || c->match->group[id] < 0) return 0;
+  return add_agg(c->l, &c->l->v[c->slice_index[c->match->group[id]]], c->kind, day, key, n, sum);
 }
 
-/* Loads the segment of q into l's one slice: bitmaps ANDed (ga_query.h), aggregates summed over
- * the matching combos. */
-static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
-  slice *s = slice_of(l, "");
-  if (!s) return PS_ENOMEM;
+/* The aggregates of the segment of q (q->nseg dimensions), summed over the matching combos:
+ * into l's slice "" (group_dim 0), else into the slice of each combo's value of group_dim. */
+static int load_combo_aggs(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l,
+                           int group_dim) {
+  ps_ga_combo_match match;
+  int rc = ps_ga_combos_matching(store, game_id, q->seg_dims, q->seg_values, q->nseg, group_dim,
+                                 &match);
+  size_t *slice_index = NULL;
+  if (rc == PS_OK && match.nvalues &&
+      !(slice_index = calloc(match.nvalues, sizeof *slice_index)))
+    rc = PS_ENOMEM;
+  /* every slice first: slice_of may move them, indexes stay */
+  for (size_t g = 0; rc == PS_OK && g < match.nvalues; g++) {
+    slice *s = slice_of(l, match.values[g]);
+    if (s) slice_index[g] = (size_t)(s - l->v);
+    else rc = PS_ENOMEM;
+  }
+  combo_aggs c = {l, 0, &match, slice_index};
+  for (int k = 0; rc == PS_OK && match.nvalues && k < 3; k++) {
+    c.kind = k;
+    rc = ps_sqlite_ga_aggs(store, game_id, agg_kinds[k], PS_GA_COMBO_DIM, NULL, l->from,
+                           l->from + l->ndays, load_combo_agg, &c);
+  }
+  free(slice_index);
+  ps_ga_combo_match_free(&match);
+  return rc;
+}
+
+/* The user bitmaps of the segment of q into slice s of l: ANDed (ga_query.h). */
+static int load_segment_bits(sqlite_store *store, int64_t game_id, const ps_ga_query *q,
+                             slices *l, slice *s) {
   size_t days = (size_t)l->wide_days;
   days_bits fresh = {0}, mask = {0}, other = {0};
   reads r = reads_of(q, l);
@@ -345,26 +394,49 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
   days_bits_free(&fresh, days);
   days_bits_free(&mask, 1);
   days_bits_free(&other, days);
-  static const char *const aggs[] = {"sessions", "length", "revenue"};
-  combo_aggs c = {{l, 0}, NULL, 0};
-  if (rc == PS_OK && q->nseg && r.aggs)
-    rc = ps_ga_combos_matching(store, game_id, q->seg_dims, q->seg_values, q->nseg,
-                               (unsigned char **)&c.ids, &c.nids);
-  for (int k = 0; rc == PS_OK && q->nseg && c.ids && k < 3; k++) {
-    c.load.kind = k;
-    rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], PS_GA_COMBO_DIM, NULL, l->from,
-                           l->from + l->ndays, load_combo_agg, &c);
+  return rc;
+}
+
+/* Loads the segment of q into l's one slice: bitmaps ANDed (ga_query.h), aggregates summed over
+ * the matching combos. */
+static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
+  slice *s = slice_of(l, "");
+  if (!s) return PS_ENOMEM;
+  int rc = load_segment_bits(store, game_id, q, l, s);
+  if (rc != PS_OK || !reads_of(q, l).aggs) return rc;
+  return q->nseg ? load_combo_aggs(store, game_id, q, l, 0)
+                 : load_dimension_aggs(store, game_id, l, 0, "");
+}
+
+/* Loads the groups of q's group_by over its segment (ga_query.h): each group value's bitmaps
+ * (every value seen over the widened range, as without the segment) ANDed with the segment's,
+ * and the aggregates of the matching combos that carry the value. */
+static int load_grouped_segment(sqlite_store *store, int64_t game_id, const ps_ga_query *q,
+                                slices *l) {
+  ps_ga_query alone = *q;
+  alone.group_dim = 0; /* what the segment's groups read: the metric's days */
+  slices seg = {.from = l->from, .ndays = l->ndays, .wide_from = l->wide_from,
+                .wide_days = l->wide_days};
+  slice *segment = slice_of(&seg, "");
+  int rc = segment ? load_segment_bits(store, game_id, &alone, &seg, segment) : PS_ENOMEM;
+  reads r = reads_of(q, l);
+  for (int k = 0; rc == PS_OK && k < 3; k++) {
+    chunk_load c = {l, k};
+    if (r.lo[k] < r.hi[k])
+      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], q->group_dim, NULL, r.lo[k], r.hi[k],
+                               load_chunk, &c);
   }
-  free((void *)c.ids);
-  for (int k = 0; rc == PS_OK && !q->nseg && r.aggs && k < 3; k++) {
-    chunk_load whole = {l, k};
-    rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], 0, "", l->from, l->from + l->ndays, load_agg,
-                           &whole);
-  }
+  for (size_t i = 0; rc == PS_OK && i < l->n; i++)
+    for (int k = 0; k < 3; k++) days_and(&l->v[i].bits[k], &segment->bits[k], (size_t)l->wide_days, 0);
+  /* sums take no user attribute (segment_fits): with none, nothing is summed */
+  if (rc == PS_OK && q->nseg && reads_of(&alone, l).aggs)
+    rc = load_combo_aggs(store, game_id, q, l, q->group_dim);
+  slices_free(&seg);
   return rc;
 }
 
 static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l) {
+  if (segmented(q) && q->group_dim) return load_grouped_segment(store, game_id, q, l);
   if (segmented(q)) return load_segment(store, game_id, q, l);
   int dim = q->group_dim ? q->group_dim : q->dim;
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
@@ -377,12 +449,7 @@ static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slic
       rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, r.lo[k], r.hi[k],
                                load_chunk, &c);
   }
-  static const char *const aggs[] = {"sessions", "length", "revenue"};
-  for (int k = 0; rc == PS_OK && r.aggs && k < 3; k++) {
-    chunk_load c = {l, k};
-    rc = ps_sqlite_ga_aggs(store, game_id, aggs[k], dim, value, l->from, l->from + l->ndays,
-                             load_agg, &c);
-  }
+  if (rc == PS_OK && r.aggs) rc = load_dimension_aggs(store, game_id, l, dim, value);
   return rc;
 }
 
@@ -535,7 +602,7 @@ static int segment_fits(const ps_ga_query *q) {
   if (q->group_dim == PS_GA_GROUP_FIRST_BUILD)
     return !segmented(q) && !q->dim && counts_users(q->metric);
   if (!segmented(q)) return 1;
-  if (q->dim || q->group_dim || family_of(q->metric) >= 0) return 0;
+  if (q->dim || family_of(q->metric) >= 0) return 0; /* a group_by takes a segment */
   if (counts_users(q->metric)) return 1;
   if (!strcmp(q->metric, "retention")) return q->new_day == PS_GA_ANY_DAY;
   return !q->first_build && q->new_day == PS_GA_ANY_DAY; /* summed over events */
@@ -589,8 +656,18 @@ static int group_by_first_build(sqlite_store *store, int64_t game_id, const ps_g
   return rc;
 }
 
-int ps_ga_query_run(sqlite_store *store, int64_t game_id, const ps_ga_query *q, ps_metric_result *out) {
+int ps_ga_query_run(sqlite_store *store, int64_t game_id, const ps_ga_query *asked,
+                    ps_metric_result *out) {
   memset(out, 0, sizeof *out);
+  /* One dimension alone reads its own rollup rows; anything more is a segment. */
+  ps_ga_query one = *asked;
+  if (one.nseg == 1 && !one.first_build && one.new_day == PS_GA_ANY_DAY && !one.group_dim &&
+      !one.dim) {
+    one.dim = one.seg_dims[0];
+    one.value = one.seg_values[0];
+    one.nseg = 0;
+  }
+  const ps_ga_query *q = &one;
   if (!ps_ga_metric_known(q->metric) || q->to_day <= q->from_day ||
       (q->dim && q->group_dim) || (q->group_dim && !strcmp(q->metric, "retention")) ||
       !segment_fits(q))

@@ -35,8 +35,8 @@
  *                 (by=type) or ad_placement (by=placement); measure count
  *
  * A query may filter one dimension (platform, build, os_version, custom_01..03) to a value,
- * or group by one (groups: one per value seen in the range, in key order), not both; families
- * take a filter but not a dimension group_by.
+ * and group by one (groups: one per value seen in the range, in key order); families take a
+ * filter but not a dimension group_by.
  *
  * Or it may take a segment: several dimensions at once, and the user attributes first_build
  * and new (insights/catalog.h says which metric takes which; docs/http-api.md "Segments"):
@@ -52,7 +52,11 @@
  *     the combination rollup (ga_combos.h); they take no user attribute;
  *   retention: cohorts and returns both in the segment (dimensions, first_build);
  *   families: one dimension at a time (no segment).
- * group_by first_build (the values endpoint's): one group per first build seen.
+ * A group_by beside a segment (or one filter): the groups are those of the group_by alone
+ * (every value seen over the widened range), each the segment with the group's value as one
+ * more dimension filter: users, the group's bitmaps ANDed with the segment's; sums, the
+ * matching combos that carry the value. The whole is the segment.
+ * group_by first_build (the values endpoint's): one group per first build seen, no filter.
  */
 #ifndef PS_STORE_SQLITE_GA_QUERY_H
 #define PS_STORE_SQLITE_GA_QUERY_H

@@ -194,6 +194,10 @@ int ps_sqlite_event_log_append(sqlite_store *s, ps_record *r);
 int ps_sqlite_rejected_trim(sqlite_store *s, int64_t game_id);
 int ps_sqlite_event_log_scan(sqlite_store *s, const ps_scan_query *q, ps_scan_visitor visit,
                              void *ctx);
+/* Steps st to its end, visiting each row as a stored event of game_id; st's columns are
+ * received_ms, category, body, event_index, errors, country (NULL where a table has none). */
+int ps_sqlite_visit_event_rows(sqlite3_stmt *st, int64_t game_id, ps_scan_visitor visit,
+                               void *ctx);
 /* latest_events.c: events.h latest(). */
 int ps_sqlite_latest_events(ps_event_store *base, int64_t game_id, size_t limit,
                             ps_scan_visitor visit, void *ctx);

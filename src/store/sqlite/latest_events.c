@@ -16,25 +16,6 @@
 #include "common/errors.h"
 #include "store/sqlite/internal.h"
 
-typedef struct latest_rows {
-  int64_t game_id;
-  ps_scan_visitor visit;
-  void *ctx;
-} latest_rows;
-
-static int latest_row(sqlite3_stmt *st, void *arg) {
-  const latest_rows *q = arg;
-  ps_stored_event e = {
-      .game_id = q->game_id,
-      .received_ms = sqlite3_column_int64(st, 0),
-      .category = (const char *)sqlite3_column_text(st, 1),
-      .body = (const char *)sqlite3_column_text(st, 2),
-      .body_len = (size_t)sqlite3_column_bytes(st, 2),
-  };
-  ps_scan_item item = {.event = &e};
-  return q->visit(&item, q->ctx);
-}
-
 int ps_sqlite_latest_events(ps_event_store *base, int64_t game_id, size_t limit,
                             ps_scan_visitor visit, void *ctx) {
   if (limit < 1 || limit > PS_LATEST_MAX) return PS_EINVAL;
@@ -43,14 +24,13 @@ int ps_sqlite_latest_events(ps_event_store *base, int64_t game_id, size_t limit,
   int rc = PS_EIO;
   sqlite3 *db = ps_sqlite_reader_acquire(s);
   if (sqlite3_prepare_v2(db,
-                         "SELECT received_ms, category, body FROM events INDEXED BY"
+                         "SELECT received_ms, category, body, 0, NULL, country FROM events INDEXED BY"
                          " events_by_arrival WHERE game_id = ?1"
                          " ORDER BY received_ms DESC, id DESC LIMIT ?2",
                          -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, game_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    latest_rows rows = {game_id, visit, ctx};
-    rc = ps_sqlite_each_row(st, latest_row, &rows);
+    rc = ps_sqlite_visit_event_rows(st, game_id, visit, ctx);
   }
   sqlite3_finalize(st);
   ps_sqlite_reader_release(s, db);

@@ -35,18 +35,9 @@ function watchConsole(page) {
   return seen;
 }
 
-/**
- * Console errors that are not the browser's notes of answers the dashboard expects from a
- * server without a feature that is being added beside it (issue 15): the dimension values
- * endpoint (404: the filters suggest nothing) and the country dimension (400 to group_by=country:
- * the countries panel says so). Everything else, and any uncaught exception, stays.
- */
-const PENDING = [
-  { status: 404, url: /\/api\/v1\/games\/\d+\/dimensions\/[^/]+\/values/ },
-  { status: 400, url: /\/api\/v1\/games\/\d+\/metrics\/[a-z_]+\?.*group_by=country/ },
-];
+/** The page's console errors and uncaught exceptions: every one fails a test. */
 function unexpectedErrors(seen) {
-  return seen.errors.filter((e) => !PENDING.some((p) => e.text.includes(`status of ${p.status}`) && p.url.test(e.url)));
+  return seen.errors;
 }
 
 /** Waits until the page with this id is shown and none of its panels is still loading. */

@@ -9,6 +9,7 @@ import { Panel } from '../ui/panel.js';
 import { table } from '../ui/table.js';
 import { SEVERITY } from '../ui/chart.js';
 import { loadInto, showFailure } from '../load.js';
+import { filterText } from '../catalog.js';
 import { renderGrouped } from './grouped.js';
 
 const MOST_VALUES = 10;
@@ -25,7 +26,9 @@ function byGroupPanel(ctx) {
       panel.unavailable(`No ${group} values to split by: this server does not list them (GET ${values}), or none occur in this range.`);
       return;
     }
-    // each value as the one filter of its question (the view's own filters are left out)
+    // each value as the one filter of its question (the view's own filters are left out, and
+    // the caption says so)
+    const dropped = filterText('errors', ctx.view);
     const clear = { platform: undefined, ...(ctx.view.dim ? { [ctx.view.dim]: undefined } : {}) };
     loadInto(ctx, panel, top.map((value) => ['errors', { ...clear, by: 'severity', [group]: value }]), (answers) => {
       const rows = answers.map((data, i) => {
@@ -39,7 +42,7 @@ function byGroupPanel(ctx) {
         columns: [{ key: 'key', label: group, kind: 'text' }, { key: 'total', label: 'Errors', kind: 'count' },
           ...seen.map((l) => ({ key: l, label: l, kind: 'count' }))],
         rows: rows.sort((a, b) => b.total - a.total || a.key.localeCompare(b.key)), csv: `errors-by-${group}`, testid: 'table-errors-by-group',
-        caption: `The ${top.length} ${group} values with the most users in the range.`,
+        caption: `The ${top.length} ${group} values with the most users in the range.${dropped ? ` Errors take one filter at a time: ${dropped} does not apply here.` : ''}`,
       }));
     });
   }, (err) => showFailure(ctx, panel, err));

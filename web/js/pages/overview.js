@@ -41,8 +41,8 @@ function livePanel(ctx) {
   return panel;
 }
 
-/** Active users and revenue per country (group_by=country): a server without the country
- * dimension answers 400, which the panel shows as its words. */
+/** Active users and revenue per country (group_by=country, beside the view's filters): a
+ * server that knows no country (no --geoip) answers no group, which the panel says. */
 function countryPanel(ctx) {
   const panel = new Panel({ title: 'Countries', wide: true, testid: 'panel-countries' });
   loadInto(ctx, panel, [['dau', { group_by: 'country' }], ['revenue', { group_by: 'country' }]], ([dau, revenue]) => {

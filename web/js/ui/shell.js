@@ -3,7 +3,7 @@
 // page menu (on the left) and the page's own area. Every control writes the URL's hash
 // (state.js); main.js renders the page again from it. The platform field suggests the values
 // that really occur in the range (GET .../dimensions/platform/values, events and metrics
-// sessions); a server without that endpoint gives no suggestions.
+// sessions); a dimension the server does not list gives none.
 
 import { h } from '../dom.js';
 import * as state from '../state.js';
