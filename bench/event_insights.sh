@@ -69,6 +69,8 @@ QUERIES+=("mau, 90 days, platform=ios|$RUNS|metrics/mau?$RANGE&platform=ios"
           "sessions, 90 days, platform=ios&custom_01=a, group_by=build|$RUNS|metrics/sessions?$RANGE&platform=ios&custom_01=a&group_by=build"
           "revenue, 90 days, platform=android, group_by=os_version|$RUNS|metrics/revenue?$RANGE&platform=android&group_by=os_version"
           "funnel of 2 steps, 90 days|$RUNS|metrics/funnel?$RANGE&steps=World1:Level1,World1:Level2"
+          "per-user funnel of 3 steps, window 3600, 90 days|$RUNS|metrics/funnel?$RANGE&steps=progression:World1:Level1,design:UI:Open:Shop,business:Gems:gems_100&window=3600"
+          "the same, platform=ios|$RUNS|metrics/funnel?$RANGE&steps=progression:World1:Level1,design:UI:Open:Shop,business:Gems:gems_100&window=3600&platform=ios"
           "design drilldown prefix=Combat, mean|$RUNS|metrics/design?$RANGE&prefix=Combat&measure=mean")
 # Issue 15's metrics and filters: segments (several filters, first build, new/returning),
 # country, money in one currency, funnels over mixed kinds in a window, the filters' values

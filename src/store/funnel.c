@@ -3,8 +3,10 @@
  * an event is matched against every step (at most PS_FUNNEL_MAX_STEPS pairs of comparisons).
  * Counting by user keeps one walk (steps reached, entry time, time of the last step reached)
  * and the current user's id; counting by step keeps such a walk per user who entered, in a
- * hash map, plus the earliest event of the step being read that the user may take. Both cost
- * O(events fed) time, and O(steps x days) memory besides the users.
+ * hash map, plus the earliest event of the step being read that the user may take; counting
+ * by step with numbered users keeps the same walk in an array indexed by the number. Each
+ * costs O(events fed) time (numbered: plus O(numbers) per step), and O(steps x days) memory
+ * besides the users.
  *
  * Guarantees: both ways give the walk of funnel.h, independent of the order of events that
  * share a second (a step needs a strictly later second than the previous one, so two events
@@ -152,12 +154,14 @@ unsigned ps_funnel_match(const ps_funnel *f, const char *category, const char *k
 
 /* ---- counting ---- */
 
-/* Where one user is in the funnel. */
+/* Where one user is in the funnel. Times are seconds after the count's from_s (events outside
+ * its range are never taken), so that a walk is 16 bytes: the walks of numbered users are read
+ * in no order, and the fewer cache lines they take the fewer reads miss. */
 typedef struct user_walk {
-  size_t depth;            /* steps reached */
-  int64_t entered, last_s; /* time of step 1, time of the last step reached */
-  int64_t next_s;          /* by step: the earliest event of the step read that may be taken */
-  int has_next;
+  uint32_t entered, last_s; /* time of step 1, time of the last step reached */
+  uint32_t next_s;          /* by step: the earliest event of the step read that may be taken */
+  uint8_t depth;            /* steps reached */
+  uint8_t has_next;
 } user_walk;
 
 typedef struct user_entry {
@@ -178,16 +182,20 @@ struct ps_funnel_count {
   /* by step: every user who entered, and how many are at each depth */
   ps_keymap users;
   size_t at[PS_FUNNEL_MAX_STEPS + 1];
+  /* by step with numbered users: the walk of each number (depth 0: not entered) */
+  user_walk *numbered;
+  size_t nnumbered;
 };
 
 /* Whether a user where w is may take an event at t for their next step. */
-static int may_take(const ps_funnel *f, const user_walk *w, int64_t t) {
-  return t > w->last_s && (!f->window_s || t - w->entered <= f->window_s);
+static int may_take(const ps_funnel *f, const user_walk *w, uint32_t t) {
+  return t > w->last_s && (!f->window_s || (int64_t)t - w->entered <= f->window_s);
 }
 
 /* Adds a user's walk to the counts. */
 static void count_user(ps_funnel_count *c, const user_walk *w) {
-  int64_t d = (w->entered >= 0 ? w->entered / 86400 : 0) - c->from_day;
+  int64_t entered = c->from_s + w->entered;
+  int64_t d = (entered >= 0 ? entered / 86400 : 0) - c->from_day;
   for (size_t k = 0; k < w->depth; k++) {
     c->reached[k] += 1;
     if (d >= 0 && (size_t)d < c->ndays) c->by_day[k * c->ndays + (size_t)d] += 1;
@@ -198,6 +206,7 @@ ps_funnel_count *ps_funnel_count_create(const ps_funnel *f, int64_t from_s, int6
                                         int64_t from_day, size_t ndays) {
   ps_funnel_count *c = calloc(1, sizeof *c);
   if (!c) return NULL;
+  if (to_s - from_s > (int64_t)UINT32_MAX) to_s = from_s + UINT32_MAX; /* see funnel.h */
   *c = (ps_funnel_count){.f = f, .from_s = from_s, .to_s = to_s, .from_day = from_day,
                          .ndays = ndays};
   c->reached = calloc(f->nsteps ? f->nsteps : 1, sizeof *c->reached);
@@ -217,6 +226,7 @@ void ps_funnel_count_destroy(ps_funnel_count *c) {
   free(c->reached);
   free(c->by_day);
   free(c->user);
+  free(c->numbered);
   free(c);
 }
 
@@ -238,26 +248,40 @@ int ps_funnel_count_event(ps_funnel_count *c, const char *user_id, int64_t t_s, 
     memcpy(c->user, user_id, len);
   }
   if (t_s < c->from_s || t_s >= c->to_s || w->depth == c->f->nsteps) return PS_OK;
+  uint32_t t = (uint32_t)(t_s - c->from_s);
   if (w->depth == 0) {
-    if (steps & 1u) w->depth = 1, w->entered = w->last_s = t_s;
-  } else if ((steps >> w->depth & 1u) && may_take(c->f, w, t_s)) {
+    if (steps & 1u) w->depth = 1, w->entered = w->last_s = t;
+  } else if ((steps >> w->depth & 1u) && may_take(c->f, w, t)) {
     w->depth++;
-    w->last_s = t_s;
+    w->last_s = t;
   }
   return PS_OK;
 }
 
 /* ---- by step ---- */
 
+/* An event of step at t (after from_s) of the user whose walk is w (depth 0: not entered). */
+static void step_event(ps_funnel_count *c, size_t step, user_walk *w, uint32_t t) {
+  if (step == 0) {
+    if (!w->depth) {
+      *w = (user_walk){.depth = 1, .entered = t, .last_s = t};
+      c->at[1]++;
+    } else if (t < w->entered) { /* the first event of step 1 is the entry */
+      w->entered = w->last_s = t;
+    }
+    return;
+  }
+  if (w->depth == step && may_take(c->f, w, t) && (!w->has_next || t < w->next_s)) {
+    w->next_s = t;
+    w->has_next = 1;
+  }
+}
+
 int ps_funnel_count_step_event(ps_funnel_count *c, size_t step, const char *user_id, int64_t t_s) {
   if (!user_id || t_s < c->from_s || t_s >= c->to_s || step >= c->f->nsteps) return PS_OK;
   ps_keymap_entry *found = ps_keymap_find(&c->users, 0, user_id);
   user_walk *w = found ? &ps_keymap_owner(found, user_entry, link)->walk : NULL;
-  if (step == 0) {
-    if (w) { /* the first event of step 1 is the entry */
-      if (t_s < w->entered) w->entered = w->last_s = t_s;
-      return PS_OK;
-    }
+  if (step == 0 && !w) {
     size_t len = strlen(user_id) + 1;
     user_entry *e = malloc(sizeof *e + len);
     if (!e) return PS_ENOMEM;
@@ -265,21 +289,32 @@ int ps_funnel_count_step_event(ps_funnel_count *c, size_t step, const char *user
     memcpy(name, user_id, len);
     e->link.scope = 0;
     e->link.name = name;
-    e->walk = (user_walk){.depth = 1, .entered = t_s, .last_s = t_s};
+    e->walk = (user_walk){0};
     ps_keymap_insert(&c->users, &e->link);
-    c->at[1]++;
-    return PS_OK;
+    w = &e->walk;
   }
-  if (w && w->depth == step && may_take(c->f, w, t_s) && (!w->has_next || t_s < w->next_s)) {
-    w->next_s = t_s;
-    w->has_next = 1;
-  }
+  if (w) step_event(c, step, w, (uint32_t)(t_s - c->from_s));
   return PS_OK;
 }
 
-static int take_next(ps_keymap_entry *e, void *ctx) {
-  ps_funnel_count *c = ctx;
-  user_walk *w = &ps_keymap_owner(e, user_entry, link)->walk;
+int ps_funnel_count_numbered_event(ps_funnel_count *c, size_t step, uint32_t user, int64_t t_s) {
+  if (t_s < c->from_s || t_s >= c->to_s || step >= c->f->nsteps) return PS_OK;
+  if (user >= c->nnumbered) {
+    if (step > 0) return PS_OK; /* never entered */
+    size_t cap = c->nnumbered ? c->nnumbered : 1024;
+    while (cap <= user) cap *= 2;
+    user_walk *grown = realloc(c->numbered, cap * sizeof *grown);
+    if (!grown) return PS_ENOMEM;
+    memset(grown + c->nnumbered, 0, (cap - c->nnumbered) * sizeof *grown);
+    c->numbered = grown;
+    c->nnumbered = cap;
+  }
+  step_event(c, step, &c->numbered[user], (uint32_t)(t_s - c->from_s));
+  return PS_OK;
+}
+
+/* A user at depth with an event for the next step takes it. */
+static void take_next_of(ps_funnel_count *c, user_walk *w) {
   if (w->has_next) {
     c->at[w->depth]--;
     w->depth++;
@@ -287,11 +322,17 @@ static int take_next(ps_keymap_entry *e, void *ctx) {
     w->last_s = w->next_s;
     w->has_next = 0;
   }
+}
+
+static int take_next(ps_keymap_entry *e, void *ctx) {
+  take_next_of(ctx, &ps_keymap_owner(e, user_entry, link)->walk);
   return 0;
 }
 
 void ps_funnel_count_step_end(ps_funnel_count *c, size_t step) {
-  if (step > 0 && c->at[step]) ps_keymap_sweep(&c->users, take_next, c, NULL);
+  if (step == 0 || !c->at[step]) return;
+  ps_keymap_sweep(&c->users, take_next, c, NULL);
+  for (size_t i = 0; i < c->nnumbered; i++) take_next_of(c, &c->numbered[i]);
 }
 
 int ps_funnel_count_anyone_at(const ps_funnel_count *c, size_t step) {
@@ -307,6 +348,7 @@ int ps_funnel_count_result(ps_funnel_count *c, ps_metric_result *out) {
   count_user(c, &c->current); /* by user: the last one (by step: depth 0, nothing) */
   c->current = (user_walk){0};
   ps_keymap_sweep(&c->users, count_entry, c, NULL);
+  for (size_t i = 0; i < c->nnumbered; i++) count_user(c, &c->numbered[i]);
   const ps_funnel *f = c->f;
   int rc = PS_OK;
   memset(out, 0, sizeof *out);

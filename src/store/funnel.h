@@ -98,7 +98,8 @@ unsigned ps_funnel_match(const ps_funnel *f, const char *category, const char *k
  * create/destroy pair. */
 typedef struct ps_funnel_count ps_funnel_count;
 
-/* A count over [from_s, to_s) (events outside are ignored), days from from_day for the
+/* A count over [from_s, to_s) (events outside are ignored; a range is at most 2^32 - 1 s, some
+ * 136 years, beyond which to_s is cut: the read API takes ten), days from from_day for the
  * per-day points (ndays of them). NULL when out of memory. f must outlive the count. */
 ps_funnel_count *ps_funnel_count_create(const ps_funnel *f, int64_t from_s, int64_t to_s,
                                         int64_t from_day, size_t ndays);
@@ -109,6 +110,11 @@ int ps_funnel_count_event(ps_funnel_count *c, const char *user_id, int64_t t_s, 
 /* One event of step (0-based; the event must match it: ps_funnel_match), of user at t_s.
  * PS_OK or PS_ENOMEM. */
 int ps_funnel_count_step_event(ps_funnel_count *c, size_t step, const char *user_id, int64_t t_s);
+/* The same by a dense number per user instead of its id (a backend that numbers its users,
+ * e.g. the SQLite rollups' ga_users.idx): one walk per number in an array, no hash of ids.
+ * Numbers and ids are two separate ways: a count is fed one or the other. PS_OK or PS_ENOMEM
+ * (the array grows to the largest number fed). */
+int ps_funnel_count_numbered_event(ps_funnel_count *c, size_t step, uint32_t user, int64_t t_s);
 /* Ends step's events: the users who did it after their previous step reach it. */
 void ps_funnel_count_step_end(ps_funnel_count *c, size_t step);
 /* Whether a user is at step (has reached it and not the next yet): 0 when nobody is, and the

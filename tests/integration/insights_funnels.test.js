@@ -10,6 +10,7 @@
 // step-1 event of the range; step k with the earliest matching event strictly later than
 // step k-1's, within the window of the entry.
 //
+// On SQLite, a store of schema 10 (no funnels' rollup) upgraded to 11 answers the same funnels.
 // Without PLAYSTAT_TEST_CH_HTTP the server stores into SQLite; ctest also runs this file inside
 // tests/servers/run-with.sh --clickhouse 1 (integration/insights_funnels_clickhouse), where the
 // server stores into ClickHouse: both backends must equal the same model.
@@ -298,4 +299,20 @@ describe(`per-user funnels over any events (${CH ? 'ClickHouse' : 'SQLite'} even
       assertApiError(res, 400, `funnel ${JSON.stringify(params)}`);
     }
   });
+
+  if (!CH) {
+    it('a store of schema 10 upgraded to 11 answers every funnel from the events it holds', async () => {
+      // What schema 10 had: no funnels' rollup (funnels read the raw events then).
+      await srv.stop({ keepData: true });
+      require('node:child_process').execFileSync('sqlite3', [path.join(stateDir, 'playstat.db'),
+        'DROP TABLE ga_funnel_times; PRAGMA user_version = 10;']);
+      srv = await ps.startServer({ name: 'funnels-upgraded', dataDir: stateDir });
+      assert.match(srv.log(), /upgraded the database from schema 10 to 11/);
+      const steps = 'progression:World1:Level1,design:Shop:Open,business:gems_pack';
+      await assertFunnel({ steps, window: 3600 }, from(), to());
+      await assertFunnel({ steps, platform: 'ios' }, from(), to());
+      await assertFunnel({ steps: 'design:Shop*,design:Combat:Kill,resource:Sink', window: DAY }, (firstDay + 2) * DAY, (firstDay + 5) * DAY);
+      await assertFunnel({ steps: 'progression:Start:World1:Level10,progression:Fail:World1:Level10,progression:Complete:World1:Level10', window: DAY }, from(), to());
+    });
+  }
 });

@@ -508,7 +508,7 @@ describe(`segments (${process.env.PLAYSTAT_TEST_STORE || 'sqlite'})`, () => {
       require('node:child_process').execFileSync('sqlite3', [db, sql]);
       srv = await ps.startServer({ name: 'insights-segments-upgraded', dataDir: srv.dataDir });
       tempDirs.push(srv.dataDir); // given to startServer: not removed by stop()
-      assert.match(srv.log(), /upgraded the database from schema 9 to 10/);
+      assert.match(srv.log(), /upgraded the database from schema 9 to 1\d/); // 10 or later
       const compared = await compareSegments([2]);
       assert.ok(compared > 150, `compared ${compared}`);
     });

@@ -1,7 +1,8 @@
 /* test_funnel.c: the funnel of store/funnel.h, in process. Steps parse as documented (kinds,
  * progression statuses, parts, '*' prefixes, refusals); and on seeded random users (a few
  * events each, small time steps so that seconds are often shared), both ways of counting (by
- * user in time order, by step in a shuffled order) equal a brute force that tries every choice
+ * user in time order, by step in a shuffled order, by step with users numbered sparsely) equal
+ * a brute force that tries every choice
  * of events for each user: the deepest chain e1..ek with e1 the user's first step-1 event,
  * strictly increasing seconds, each e_i of step i, and e_k within the window of e1. */
 #include <setjmp.h>
@@ -116,6 +117,8 @@ static void test_random_users(void **state) {
       assert_int_equal(ps_funnel_parse(&q, &f, &problem), PS_OK);
       ps_funnel_count *by_user = ps_funnel_count_create(&f, from_s, to_s, from_s / 86400, DAYS);
       ps_funnel_count *by_step = ps_funnel_count_create(&f, from_s, to_s, from_s / 86400, DAYS);
+      ps_funnel_count *numbered = ps_funnel_count_create(&f, from_s, to_s, from_s / 86400, DAYS);
+      assert_non_null(numbered);
       assert_non_null(by_user);
       assert_non_null(by_step);
       double want[PS_FUNNEL_MAX_STEPS] = {0};
@@ -163,22 +166,39 @@ static void test_random_users(void **state) {
         }
         ps_funnel_count_step_end(by_step, k);
       }
-      ps_metric_result a, b;
+      /* numbered: user u is 7u + 3 (numbers with gaps, the largest fed first sometimes) */
+      for (size_t k = 0; k < f.nsteps && ps_funnel_count_anyone_at(numbered, k); k++) {
+        for (size_t i = 0; i < nall; i++)
+          if (all[i].steps >> k & 1u)
+            assert_int_equal(ps_funnel_count_numbered_event(numbered, k,
+                                                            (uint32_t)(7 * all[i].user + 3),
+                                                            all[i].t), PS_OK);
+        ps_funnel_count_step_end(numbered, k);
+      }
+      ps_metric_result a, b, c;
       assert_int_equal(ps_funnel_count_result(by_user, &a), PS_OK);
       assert_int_equal(ps_funnel_count_result(by_step, &b), PS_OK);
+      assert_int_equal(ps_funnel_count_result(numbered, &c), PS_OK);
+      assert_int_equal(c.ngroups, f.nsteps);
       assert_int_equal(a.ngroups, f.nsteps);
       assert_int_equal(b.ngroups, f.nsteps);
       for (size_t k = 0; k < f.nsteps; k++) {
         if (a.groups[k].total != want[k] || b.groups[k].total != want[k])
           fail_msg("%s window %lld step %zu: by user %g, by step %g, brute force %g", funnels[fi],
                    (long long)window, k, a.groups[k].total, b.groups[k].total, want[k]);
+        if (c.groups[k].total != want[k])
+          fail_msg("%s window %lld step %zu: numbered %g, brute force %g", funnels[fi],
+                   (long long)window, k, c.groups[k].total, want[k]);
         assert_memory_equal(a.groups[k].values, b.groups[k].values, DAYS * sizeof(double));
+        assert_memory_equal(a.groups[k].values, c.groups[k].values, DAYS * sizeof(double));
         assert_string_equal(a.groups[k].key, b.groups[k].key);
       }
       assert_true(want[0] > 0);
       assert_true(a.whole.total == want[f.nsteps - 1]);
       ps_metric_result_free(&a);
       ps_metric_result_free(&b);
+      ps_metric_result_free(&c);
+      ps_funnel_count_destroy(numbered);
       ps_funnel_count_destroy(by_user);
       ps_funnel_count_destroy(by_step);
     }

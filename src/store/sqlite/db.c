@@ -48,6 +48,9 @@
  *      (ga_combos.h), filled for the events already rolled up in one grouped INSERT.
  *      Funnels: events indexed by category and digest key, and business events by item
  *      (ga_funnel.c).
+ *  11: the funnels' rollup (ga_funnel_times.h: per step key and day, each event's user number,
+ *      second and combo), filled for the events already rolled up (one walk over them, in the
+ *      upgrade's transaction; about a minute per ten million events).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -58,10 +61,11 @@
 #include "common/log.h"
 #include "store/sqlite/ga_combos.h"
 #include "store/sqlite/ga_funnel.h"
+#include "store/sqlite/ga_funnel_times.h"
 #include "store/sqlite/internal.h"
 #include "store/sqlite/rates.h"
 
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -230,7 +234,7 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
                                  ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema,
-                                 ps_sqlite_rates_schema};
+                                 ps_sqlite_rates_schema, ps_sqlite_funnel_times_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);
@@ -245,6 +249,7 @@ static int migrate(sqlite3 *db) {
   if (rc == PS_OK && version < 10) rc = ps_sqlite_country_upgrade_to_10(db);
   if (rc == PS_OK && version > 0 && version < 10) rc = ps_sqlite_ga_combos_upgrade_to_10(db);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_funnel_schema); /* indexes v8's columns */
+  if (rc == PS_OK && version > 0 && version < 11) rc = ps_sqlite_funnel_times_upgrade_to_11(db);
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);

@@ -17,7 +17,8 @@
  *      those, so none can fold a deleted event back in (passes of another process included);
  *   4. the rejected events whose body names the user id as a JSON string, walked the same way;
  *   5. the user in the rollups: its bit cleared in every bitmap of every day (active, paying,
- *      new), its row renamed to a tombstone (ga_tables.c);
+ *      new), its events taken out of the funnels' rollup (every day, ga_funnel_times.h), its
+ *      row renamed to a tombstone (ga_tables.c);
  *   6. the aggregates of the noted days rebuilt from their remaining events (one walk over
  *      the game's events, ps_ga_rollup_rebuild_days, with the fold a pass uses); a day whose
  *      raw rows retention dropped cannot be rebuilt and keeps the player's share of its
@@ -59,7 +60,9 @@
  * metric of this backend reads raw events: ga_query.c and ga_family.c answer every one (dau,
  * wau, mau, new_users, sessions, avg_session_length, sessions_per_user, revenue, paying_users,
  * arpdau, arppu, conversion, retention, progression, funnel, resources, design, errors, ads)
- * from ga_bits and ga_aggs, so each answers as before for the dropped days. What needs the raw
+ * from ga_bits and ga_aggs (per-user funnels from ga_funnel_times; one with a filter value the
+ * combos cannot tell, empty or of 64 bytes or more, reads raw events and no longer counts the
+ * dropped ones), so each answers as before for the dropped days. What needs the raw
  * rows: ranged scans (export), which no longer visit them, and a later deletion's exact rebuild
  * of those days (step 6).
  */

@@ -171,9 +171,17 @@ void ps_ga_combo_match_free(ps_ga_combo_match *m) {
 int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
                           const char *const *values, size_t n, int group_dim,
                           ps_ga_combo_match *out) {
+  sqlite3 *db = ps_sqlite_reader_acquire(s);
+  int rc = ps_ga_combos_matching_on(db, game_id, dims, values, n, group_dim, out);
+  ps_sqlite_reader_release(s, db);
+  return rc;
+}
+
+int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
+                             const char *const *values, size_t n, int group_dim,
+                             ps_ga_combo_match *out) {
   memset(out, 0, sizeof *out);
   int rc = PS_EIO;
-  sqlite3 *db = ps_sqlite_reader_acquire(s);
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT id, dims FROM ga_combos WHERE game_id = ?", -1, &st,
                          NULL) == SQLITE_OK) {
@@ -195,7 +203,6 @@ int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
     if (rc == PS_OK && step != SQLITE_DONE) rc = PS_EIO;
   }
   sqlite3_finalize(st);
-  ps_sqlite_reader_release(s, db);
   if (rc != PS_OK) ps_ga_combo_match_free(out);
   return rc;
 }
@@ -205,7 +212,7 @@ int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
 /* Appends the combination text of the events row (its dimension columns, named as the
  * dimensions are, each cut to 64 bytes; substr of an empty blob is NULL, hence coalesce) as
  * an SQL expression. */
-static int put_text_expr(char *sql, size_t cap, size_t *n) {
+int ps_ga_combo_text_sql(char *sql, size_t cap, size_t *n) {
   for (int d = 1; d < PS_GA_DIMS; d++) {
     int w = snprintf(sql + *n, cap - *n,
                      "%scoalesce(CAST(substr(CAST(%s AS BLOB), 1, 64) AS TEXT), '')",
@@ -227,7 +234,7 @@ int ps_sqlite_ga_combos_upgrade_to_10(sqlite3 *db) {
       " AND e.agg_key IS NOT NULL))";
   char text[1024], sql[4096];
   size_t n = 0;
-  int rc = put_text_expr(text, sizeof text, &n);
+  int rc = ps_ga_combo_text_sql(text, sizeof text, &n);
   if (rc == PS_OK &&
       snprintf(sql, sizeof sql,
                "INSERT OR IGNORE INTO ga_combos(game_id, dims) SELECT DISTINCT e.game_id, %s%s%s;"

@@ -11,6 +11,9 @@
  *                                  order of the dimension list (ga_rollup.h); unique per game
  *   ga_aggs rows with dim = PS_GA_COMBO_DIM and value = the combo's id (decimal)
  *
+ * Events of the kinds a funnel step names (design, progression, resource, business) get a
+ * combo too: the funnels' rollup keeps it per event (ga_funnel_times.h), so a combo may have no
+ * aggregate row.
  * A segment's figure is then the sum over the combos whose values match every filter, and
  * a segment's group (group_by beside the filters) the sum over those of them that carry the
  * group's value: each combo holds every dimension. Cost:
@@ -63,6 +66,17 @@ int ps_ga_combos_matching(sqlite_store *s, int64_t game_id, const int *dims,
                           const char *const *values, size_t n, int group_dim,
                           ps_ga_combo_match *out);
 void ps_ga_combo_match_free(ps_ga_combo_match *m);
+
+/* The same on db (a read transaction of the caller's, so that the combos are those of its
+ * snapshot or later). */
+int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
+                             const char *const *values, size_t n, int group_dim,
+                             ps_ga_combo_match *out);
+
+/* Appends to sql (cap bytes, *n used) the SQL expression of the combination text of an events
+ * row (its dimension columns, unqualified, each cut as the rollups cut them). PS_OK or
+ * PS_ENOMEM (no room). */
+int ps_ga_combo_text_sql(char *sql, size_t cap, size_t *n);
 
 /* Schema 10 upgrade: the combos and their aggregates of every event the rollups already
  * folded (those up to each game's mark; later ones the next passes fold). Days whose raw

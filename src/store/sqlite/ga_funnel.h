@@ -9,6 +9,15 @@
 #include "store/metric.h"
 #include "store/sqlite/internal.h"
 
+/* What a funnel reads of an events row, as SQL: the item of a business event (the
+ * events_by_business_id index and the funnels' rollup, ga_funnel_times.h, write it alike; the
+ * planner uses an expression index only for the same expression; json_valid: a body that is
+ * not JSON, none from the collector, reads as NULL), and an event's time (store/funnel.h:
+ * client_ts when it has one, else its arrival). */
+#define PS_SQLITE_BUSINESS_ID \
+  "(CASE WHEN json_valid(body) THEN json_extract(body, '$.event_id') END)"
+#define PS_SQLITE_EVENT_TIME "ifnull(client_ts, received_ms / 1000)"
+
 /* The indexes the funnel reads (schema 10; db.c runs it after the upgrades, since it indexes
  * the digest columns that version 8 added). */
 extern const char ps_sqlite_funnel_schema[];

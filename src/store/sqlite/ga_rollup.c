@@ -29,6 +29,7 @@
 #include "common/keymap.h"
 #include "common/log.h"
 #include "store/sqlite/ga_combos.h"
+#include "store/sqlite/ga_funnel_times.h"
 
 static const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
                                             "custom_01", "custom_02", "custom_03", "country"};
@@ -70,6 +71,7 @@ typedef struct pass {
   int rc;
   ps_keymap users, chunks, aggs;
   ps_ga_combo_cache combos;
+  ps_funnel_times funnel_times;
   user_entry **user_list;
   size_t nuser_list, user_cap;
   chunk_entry **chunk_list;
@@ -226,6 +228,10 @@ typedef enum { CAT_OTHER, CAT_USER, CAT_BUSINESS, CAT_SESSION_END, CAT_FAMILY } 
 typedef struct stored_event {
   int64_t id, day;
   int folds;
+  /* funnels: the event's category of a funnel kind (NULL: none), its key, its time */
+  const char *funnel_category;
+  size_t funnel_key;
+  int64_t time_s;
   category_kind kind;
   const char *family;          /* the aggregate kind of agg_key (CAT_FAMILY: the family) */
   size_t user, dims[PS_GA_DIMS], key; /* offsets into the list's text, or NONE */
@@ -270,19 +276,36 @@ static category_kind kind_of(const char *category, const char **aggregate) {
   return CAT_OTHER;
 }
 
+/* The category (a static string) and key of an event the rollups fold that a funnel step can
+ * name (ga_funnel_times.h): design, progression and resource by their digest key, business by
+ * its item; else NULL. (An event without a user id has no digest: no funnel counts it.) */
+static const char *funnel_kind(const ps_ga_stored_event *e, const char **key) {
+  static const char *const keyed[] = {"design", "progression", "resource"};
+  *key = NULL;
+  if (!e->folds || !e->category || !e->user_id || !*e->user_id) return NULL;
+  if (!strcmp(e->category, "business")) return (*key = e->item) ? "business" : NULL;
+  for (size_t i = 0; i < sizeof keyed / sizeof *keyed; i++)
+    if (!strcmp(e->category, keyed[i])) return (*key = e->agg_key) ? keyed[i] : NULL;
+  return NULL;
+}
+
 static int collect_event(const ps_ga_stored_event *e, void *ctx) {
   event_list *l = ctx;
   if (PS_ARRAY_RESERVE(l->v, l->n, l->cap)) return PS_ENOMEM;
   stored_event *s = &l->v[l->n];
   *s = (stored_event){.id = e->id, .folds = e->folds && e->category && e->user_id && *e->user_id};
+  const char *funnel_key;
+  s->funnel_category = funnel_kind(e, &funnel_key);
   if (s->folds) {
     s->day = e->day;
+    s->time_s = e->time_s;
     s->kind = kind_of(e->category, &s->family);
     s->value = e->agg_value;
     s->dims[0] = NONE;
     int rc = keep_text(l, e->user_id, &s->user);
     for (int d = 1; rc == PS_OK && d < PS_GA_DIMS; d++) rc = keep_text(l, e->dims[d], &s->dims[d]);
     if (rc == PS_OK) rc = keep_text(l, e->agg_key, &s->key);
+    if (rc == PS_OK) rc = keep_text(l, funnel_key, &s->funnel_key);
     if (rc != PS_OK) return rc;
   }
   l->n++;
@@ -325,13 +348,25 @@ static int fold_aggregates(pass *p, const stored_event *e, const char *text,
   return rc;
 }
 
-static int fold_event(pass *p, const stored_event *e, const char *text) {
+/* What the event adds to the funnels' rollup: its user's number (ga_users.idx), time and combo
+ * under its key and day. */
+static int fold_funnel(pass *p, const stored_event *e, const char *text,
+                       char values[PS_GA_DIMS][65], const int present[PS_GA_DIMS]) {
+  user_entry *u = user_of(p, text + e->user);
+  if (!u) return p->rc ? p->rc : PS_ENOMEM;
+  char combo[24];
+  int rc = ps_ga_combo_id(p->store, p->game_id, &p->combos, values, present, combo);
+  if (rc == PS_OK)
+    rc = ps_funnel_times_add(&p->funnel_times, e->funnel_category, text + e->funnel_key, e->day,
+                             (uint32_t)u->user.idx, e->time_s, strtoll(combo, NULL, 10));
+  return rc;
+}
+
+static int fold_event(pass *p, const stored_event *e, const char *text,
+                      char values[PS_GA_DIMS][65], const int present[PS_GA_DIMS]) {
   user_entry *u = user_of(p, text + e->user);
   if (!u) return p->rc ? p->rc : PS_ENOMEM;
   int64_t day = e->day;
-  char values[PS_GA_DIMS][65];
-  int present[PS_GA_DIMS];
-  event_dims(e, text, values, present);
   int rc = PS_OK;
   for (int d = 0; rc == PS_OK && d < PS_GA_DIMS; d++) {
     if (!present[d]) continue;
@@ -355,7 +390,12 @@ static int fold_event(pass *p, const stored_event *e, const char *text) {
 
 static int fold_events(pass *p, const event_list *l) {
   for (size_t i = 0; i < l->n; i++) {
-    int rc = l->v[i].folds ? fold_event(p, &l->v[i], l->text) : PS_OK;
+    const stored_event *e = &l->v[i];
+    char values[PS_GA_DIMS][65];
+    int present[PS_GA_DIMS];
+    if (e->folds) event_dims(e, l->text, values, present);
+    int rc = e->folds ? fold_event(p, e, l->text, values, present) : PS_OK;
+    if (rc == PS_OK && e->funnel_category) rc = fold_funnel(p, e, l->text, values, present);
     if (rc != PS_OK) return rc;
     p->last_id = l->v[i].id;
     p->events++;
@@ -372,6 +412,7 @@ static void pass_free(pass *p) {
   ps_keymap_destroy(&p->chunks, free_entry);
   ps_keymap_destroy(&p->aggs, free_entry);
   ps_ga_combo_cache_destroy(&p->combos);
+  ps_funnel_times_destroy(&p->funnel_times);
   free(p->user_list);
   free(p->chunk_list);
   free(p->agg_list);
@@ -407,8 +448,8 @@ static int pass_locked(sqlite_store *store, int64_t game_id, size_t max_events, 
       if (p.user_list[i]->dirty) users[nusers++] = p.user_list[i]->user;
     for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = &p.chunk_list[i]->edit;
     for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
-    ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list, p.last_id,
-                         first_id};
+    ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list,
+                         &p.funnel_times, p.last_id, first_id};
     rc = ps_sqlite_ga_rollup_apply(store, game_id, &delta);
     if (rc == PS_OK) *done = p.events;
     if (rc == PS_EEXPIRED) rc = PS_OK; /* another process moved the mark: nothing applied */

@@ -11,6 +11,9 @@
  *   aggregates  per day: sessions (`user` events), session length (count and sum of
  *               session_end length), revenue per currency (count and sum of business amount)
  *
+ *   funnels    per step key (design, progression, resource: agg_key; business: the item) and
+ *              day, each event's user number, second and combo (ga_funnel_times.h)
+ *
  * Each is kept for all events (dimension 0) and per value of platform, build, os_version,
  * custom_01, custom_02, custom_03 and country (dimensions 1..7), so a filter or a group_by on one of
  * them reads rows, not events. The aggregates are kept per combination of values too

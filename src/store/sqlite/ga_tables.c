@@ -10,6 +10,7 @@
  *   ga_mark(game_id, last_event_id)                           rolled up to this event
  *   ga_combos(id, game_id, dims)      a dense id per combination of dimension values seen
  *                                     (v10, ga_combos.h); ga_aggs rows with dim -1 by combo
+ *   ga_funnel_times(...)              the funnels' rollup (v11, ga_funnel_times.h)
  *   ga_raw_dropped(game_id, day)      days some of whose events retention dropped (v9): their
  *                                     aggregates can no longer be rebuilt from events
  *
@@ -19,7 +20,8 @@
  * have applied in between). A replacement of days (ga_days_replace) is one such transaction
  * too.
  * A user's forgetting (ga_user_forget) clears the user's bit in every bitmap, a few hundred
- * rows per transaction so that ingest never waits long, then renames the user's row to a
+ * rows per transaction so that ingest never waits long, removes the user's events from the
+ * funnels' rollup (ga_funnel_times.h, likewise in batches), then renames the user's row to a
  * tombstone that keeps its dense number taken (a bit left set by a pass that ran meanwhile
  * never passes to someone else).
  * The insights API's reads (ps_sqlite_ga_chunks, ps_sqlite_ga_aggs) take a reader instead, so
@@ -31,6 +33,8 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "store/sqlite/ga_funnel.h"
+#include "store/sqlite/ga_funnel_times.h"
 #include "store/sqlite/internal.h"
 
 const char ps_sqlite_ga_schema[] =
@@ -86,6 +90,8 @@ static int event_row(sqlite3_stmt *st, void *arg) {
     e.agg_key = optional_text(st, 10);
     e.agg_value = sqlite3_column_double(st, 11);
     e.dims[PS_GA_DIM_COUNTRY] = optional_text(st, 12);
+    e.time_s = sqlite3_column_int64(st, 13);
+    if (sqlite3_column_type(st, 14) == SQLITE_TEXT) e.item = optional_text(st, 14);
   }
   return q->visit(&e, q->ctx);
 }
@@ -99,7 +105,8 @@ int ps_sqlite_ga_events_after(sqlite_store *s, int64_t game_id, int64_t after_id
    * otherwise pick for game_id and then sort the whole game by id. */
   sqlite3_stmt *st = prepare_shared(
       s, "SELECT id, category, user_id, day, platform, build, os_version, custom_01, custom_02,"
-         " custom_03, agg_key, agg_value, country"
+         " custom_03, agg_key, agg_value, country, " PS_SQLITE_EVENT_TIME ","
+         " CASE WHEN category = 'business' THEN " PS_SQLITE_BUSINESS_ID " END"
          " FROM events WHERE id > ? AND +game_id = ? ORDER BY id LIMIT ?");
   if (st) {
     sqlite3_bind_int64(st, 1, after_id);
@@ -279,6 +286,7 @@ int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delt
   if (rc == PS_OK) rc = apply_users(s, game_id, d);
   if (rc == PS_OK) rc = apply_chunks(s, game_id, d);
   if (rc == PS_OK) rc = apply_aggs(s, game_id, d);
+  if (rc == PS_OK && d->funnel_times) rc = ps_funnel_times_write(s->shared, game_id, d->funnel_times);
   if (rc == PS_OK) {
     sqlite3_stmt *st = prepare_shared(
         s, "INSERT OR REPLACE INTO ga_mark(game_id, last_event_id) VALUES(?,?)");
@@ -471,6 +479,7 @@ int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_
     pthread_mutex_unlock(&s->shared_lock);
   }
   free(rows);
+  if (rc == PS_OK) rc = ps_sqlite_funnel_times_forget(s, game_id, (uint32_t)user.idx);
   if (rc == PS_OK) {
     pthread_mutex_lock(&s->shared_lock);
     rc = tombstone_user(s, game_id, user_id);

@@ -391,6 +391,7 @@ typedef struct ps_ga_delta {
   size_t nchunks;
   const ps_ga_agg_add *const *aggs;
   size_t naggs;
+  const struct ps_funnel_times *funnel_times; /* the funnels' rollup (ga_funnel_times.h) */
   int64_t last_event_id; /* the events up to this id are rolled up */
   int64_t first_event_id; /* the mark the pass started from: applied only while it still is */
 } ps_ga_delta;
@@ -405,6 +406,9 @@ typedef struct ps_ga_stored_event {
   const char *dims[PS_GA_DIMS]; /* [1..7]; NULL when absent; [0] unused */
   const char *agg_key;          /* NULL: no aggregate but its category's counts */
   double agg_value;
+  /* for the funnels (set with day) */
+  int64_t time_s;   /* the event's time as store/funnel.h reads it */
+  const char *item; /* business: the event_id of the body (text only), else NULL */
 } ps_ga_stored_event;
 
 typedef int (*ps_ga_event_visitor)(const ps_ga_stored_event *event, void *ctx);
