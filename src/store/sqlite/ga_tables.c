@@ -5,7 +5,7 @@
  * Layout:
  *   ga_users(game_id, user_id, idx, first_day, dim1..dim6, dim7)  unique (game_id, idx)
  *                                     (dim7, the country, since v10: country.c)
- *   ga_bits(game_id, kind, dim, value, day, chunk, bits)      4096-byte user bitmaps
+ *   ga_bits(game_id, kind, dim, value, day, chunk, bits)      user bitmaps (ga_chunk_codec.h)
  *   ga_aggs(game_id, kind, dim, value, day, key, n, sum, mn, mx)  counts, sums, extremes
  *   ga_mark(game_id, last_event_id)                           rolled up to this event
  *   ga_combos(id, game_id, dims)      a dense id per combination of dimension values seen
@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "store/sqlite/ga_chunk_codec.h"
 #include "store/sqlite/ga_funnel.h"
 #include "store/sqlite/ga_funnel_times.h"
 #include "store/sqlite/internal.h"
@@ -213,7 +214,7 @@ static int apply_chunks(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) 
       s, "INSERT OR REPLACE INTO ga_bits(game_id, kind, dim, value, day, chunk, bits)"
          " VALUES(?,?,?,?,?,?,?)");
   int rc = get && put ? PS_OK : PS_EIO;
-  unsigned char bits[PS_GA_CHUNK_BYTES];
+  unsigned char bits[PS_GA_CHUNK_BYTES], row[PS_GA_CHUNK_BYTES];
   for (size_t i = 0; rc == PS_OK && i < d->nchunks; i++) {
     const ps_ga_chunk_edit *c = d->chunks[i];
     char kind[2] = {c->kind, 0};
@@ -228,13 +229,13 @@ static int apply_chunks(sqlite_store *s, int64_t game_id, const ps_ga_delta *d) 
     }
     memset(bits, 0, sizeof bits);
     int step = sqlite3_step(get);
-    if (step == SQLITE_ROW && sqlite3_column_bytes(get, 0) == PS_GA_CHUNK_BYTES)
-      memcpy(bits, sqlite3_column_blob(get, 0), sizeof bits);
-    else if (step != SQLITE_DONE && step != SQLITE_ROW)
+    if (step == SQLITE_ROW)
+      ps_ga_chunk_decode(sqlite3_column_blob(get, 0), (size_t)sqlite3_column_bytes(get, 0), bits);
+    else if (step != SQLITE_DONE)
       rc = PS_EIO;
     sqlite3_reset(get);
     for (size_t b = 0; b < sizeof bits; b++) bits[b] = (unsigned char)((bits[b] & ~c->clear[b]) | c->set[b]);
-    sqlite3_bind_blob(put, 7, bits, sizeof bits, SQLITE_STATIC);
+    sqlite3_bind_blob(put, 7, row, (int)ps_ga_chunk_encode(bits, row), SQLITE_STATIC);
     if (rc == PS_OK) rc = ps_sqlite_step_and_reset(put);
   }
   sqlite3_finalize(get);
@@ -415,18 +416,18 @@ static int clear_bits_batch(sqlite_store *s, int64_t game_id, int64_t chunk, int
       r->dim = sqlite3_column_int(get, 1);
       ps_sqlite_copy_text(r->value, sizeof r->value, get, 2);
       r->day = sqlite3_column_int64(get, 3);
-      const unsigned char *bits = sqlite3_column_blob(get, 4);
-      r->set = sqlite3_column_bytes(get, 4) == PS_GA_CHUNK_BYTES && (bits[byte] & mask);
-      if (r->set) {
-        memcpy(r->bits, bits, PS_GA_CHUNK_BYTES);
-        r->bits[byte] &= (unsigned char)~mask;
-      }
+      ps_ga_chunk_decode(sqlite3_column_blob(get, 4), (size_t)sqlite3_column_bytes(get, 4),
+                         r->bits);
+      r->set = (r->bits[byte] & mask) != 0;
+      if (r->set) r->bits[byte] &= (unsigned char)~mask;
     }
     if (step != SQLITE_DONE) rc = PS_EIO;
   }
+  unsigned char encoded[PS_GA_CHUNK_BYTES];
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
     if (!rows[i].set) continue;
-    sqlite3_bind_blob(put, 1, rows[i].bits, PS_GA_CHUNK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(put, 1, encoded, (int)ps_ga_chunk_encode(rows[i].bits, encoded),
+                      SQLITE_STATIC);
     sqlite3_bind_int64(put, 2, game_id);
     sqlite3_bind_text(put, 3, rows[i].kind, -1, SQLITE_STATIC);
     sqlite3_bind_int(put, 4, rows[i].dim);

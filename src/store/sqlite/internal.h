@@ -412,8 +412,9 @@ typedef struct ps_ga_stored_event {
 } ps_ga_stored_event;
 
 typedef int (*ps_ga_event_visitor)(const ps_ga_stored_event *event, void *ctx);
+/* A ga_bits row: blob (len bytes) is the chunk in its row form (ga_chunk_codec.h). */
 typedef int (*ps_ga_chunk_visitor)(const char *value, int64_t day, int64_t chunk,
-                                   const unsigned char *bits, size_t len, void *ctx);
+                                   const unsigned char *blob, size_t len, void *ctx);
 typedef int (*ps_ga_agg_visitor)(const char *value, int64_t day, const char *key, int64_t n,
                                  double sum, double min, double max, void *ctx);
 
