@@ -119,7 +119,8 @@ fuzz: deps
 
 # The hardening targets (issue 12): what they find new goes to build-fuzz/corpus/<name>, so the
 # checked-in seeds of fuzz/corpus/<name> stay small.
-FUZZ_HARDENING = metrics_request so_event jwt static http_framing clickhouse_spool parquet forwarded ecb_rates
+FUZZ_HARDENING = metrics_request so_event jwt static http_framing clickhouse_spool parquet forwarded ecb_rates \
+                 ga_chunk_codec
 fuzz-hardening:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPLAYSTAT_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_HARDENING:%=fuzz_%)
