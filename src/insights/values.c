@@ -35,7 +35,7 @@ static int by_users(const void *a, const void *b) {
 }
 
 static int render(ps_buf *b, const char *dimension, ps_metric_result *r, size_t limit) {
-  qsort(r->groups, r->ngroups, sizeof *r->groups, by_users);
+  if (r->ngroups) qsort(r->groups, r->ngroups, sizeof *r->groups, by_users);
   int rc = ps_buf_append_str(b, "{\"dimension\":");
   if (rc == PS_OK) rc = ps_buf_append_json_string(b, dimension, strlen(dimension));
   if (rc == PS_OK) rc = ps_buf_append_str(b, ",\"values\":[");

@@ -307,7 +307,7 @@ describe(`per-user funnels over any events (${CH ? 'ClickHouse' : 'SQLite'} even
       require('node:child_process').execFileSync('sqlite3', [path.join(stateDir, 'playstat.db'),
         'DROP TABLE ga_funnel_times; PRAGMA user_version = 10;']);
       srv = await ps.startServer({ name: 'funnels-upgraded', dataDir: stateDir });
-      assert.match(srv.log(), /upgraded the database from schema 10 to 11/);
+      assert.match(srv.log(), /upgraded the database from schema 10 to 1\d/); // 11 or later
       const steps = 'progression:World1:Level1,design:Shop:Open,business:gems_pack';
       await assertFunnel({ steps, window: 3600 }, from(), to());
       await assertFunnel({ steps, platform: 'ios' }, from(), to());
