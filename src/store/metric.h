@@ -37,6 +37,7 @@ typedef struct ps_metric_query {
   /* Parameters of grouped families (NULL: their defaults; see insights/catalog.h). */
   const char *measure, *by, *prefix, *steps;
   int64_t window_s; /* funnel: the conversion window in seconds (0: none; store/funnel.h) */
+  int days;         /* ltv: the last day since install it answers (store/ltv.h) */
   int64_t now_ms; /* what "now" is for sessions still running and days still to come */
 } ps_metric_query;
 

@@ -711,6 +711,7 @@ int ps_ch_ga_metric(ch_store *s, const ps_metric_query *q, ps_metric_result *out
     return sc.mode == PS_CH_GA_GROUPED || sc.mode == PS_CH_GA_SEGMENT
                ? PS_EINVAL
                : ps_ch_ga_family_metric(&sc, q, out);
+  if (!strcmp(q->metric, "ltv")) return ps_ch_ga_ltv(&sc, q->days, out);
   if (!strcmp(q->metric, "retention"))
     return sc.mode == PS_CH_GA_GROUPED || sc.new_day != PS_CH_GA_ANY_DAY ? PS_EINVAL
                                                                          : retention(&sc, out);
