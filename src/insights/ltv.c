@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "common/rfc3339.h"
 #include "store/ltv.h"
 
 #define DAY_MS 86400000LL
@@ -39,15 +38,11 @@ static int accumulate(const ps_metric_result *sizes, const ps_metric_result *raw
   for (size_t c = 0; rc == PS_OK && c < sizes->nbuckets; c++) {
     double size = sizes->whole.values[c];
     if (size <= 0) continue;
-    char key[PS_RFC3339_LEN + 1];
-    ps_rfc3339_format((from_day + (int64_t)c) * DAY_MS, key);
-    key[10] = '\0'; /* YYYY-MM-DD */
-    ps_metric_series *g = ps_metric_result_group(out, key);
+    ps_metric_series *g = ps_metric_result_cohort(out, from_day + (int64_t)c, size);
     if (!g) {
       rc = PS_ENOMEM;
       break;
     }
-    g->total = size;
     out->whole.total += size;
     double run = 0;
     for (size_t k = 0; rc == PS_OK && k < width; k++) {
