@@ -58,6 +58,7 @@
 #include "common/log.h"
 #include "store/sqlite/ga_combos.h"
 #include "store/sqlite/ga_funnel.h"
+#include "store/sqlite/ga_ltv.h"
 #include "store/sqlite/internal.h"
 #include "store/sqlite/rates.h"
 
@@ -245,6 +246,7 @@ static int migrate(sqlite3 *db) {
   if (rc == PS_OK && version < 10) rc = ps_sqlite_country_upgrade_to_10(db);
   if (rc == PS_OK && version > 0 && version < 10) rc = ps_sqlite_ga_combos_upgrade_to_10(db);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_funnel_schema); /* indexes v8's columns */
+  if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_ltv_schema);    /* so does ltv's */
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);
