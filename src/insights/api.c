@@ -4,7 +4,7 @@
  *   GET /api/v1/games/{id}/metrics/{name}?from=&to=&interval=&platform=&portal=&group_by=
  *     -> {"metric", "from", "to", "interval", "total", "points": [{"t", "v"}],
  *         "groups": [{"key", "total", "points"}]}      (groups: grouped metrics or group_by)
- *     money metrics (revenue, arpdau, arppu; &currency=) also answer "currency" and
+ *     money metrics (revenue, arpdau, arppu, ltv; &currency=; ltv: &days=) also answer "currency" and
  *     "left_out" before "total", converted by insights/money.h; null figures: unconverted
  *     analytics-event metrics take the event dimensions and first_build, new as filters,
  *     several at once where the catalogue says so (a segment: docs/http-api.md), and a
@@ -34,6 +34,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "insights/catalog.h"
+#include "insights/ltv.h"
 #include "insights/module.h"
 #include "insights/money.h"
 #include "store/funnel.h"
@@ -270,6 +271,8 @@ void ps_insights_metric_handler(ps_request *req, ps_app *app) {
     problem = "window is the funnel's conversion window in seconds (1 to 316224000)";
   if (!problem) problem = read_filters(req, m, &q, filter_problem, sizeof filter_problem);
   if (!problem && ps_funnel_wanted(&q)) ps_funnel_parse(&q, &funnel, &problem);
+  if (!problem && strcmp(m->name, "ltv") == 0)
+    problem = ps_ltv_days(ps_request_query(req, "days"), &q.days); /* insights/ltv.h */
   int64_t step = events ? 86400 : interval_ms_of(interval) / 1000;
   if (problem) {
   } else if (parse_seconds(ps_request_query(req, "to"), now_s, &to_s) ||

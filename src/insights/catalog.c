@@ -28,6 +28,7 @@ static const ps_catalog_metric metrics[] = {
     {"arppu", PS_SOURCE_EVENTS, G | S | M},
     {"conversion", PS_SOURCE_EVENTS, G | USERS},
     {"retention", PS_SOURCE_EVENTS, O | S | PS_METRIC_FIRST_BUILD},
+    {"ltv", PS_SOURCE_EVENTS, O | S | PS_METRIC_FIRST_BUILD | M}, /* cohort filters: ltv.h */
     {"progression", PS_SOURCE_EVENTS, F},
     {"funnel", PS_SOURCE_EVENTS, F | PS_METRIC_SEGMENTS_PER_USER},
     {"resources", PS_SOURCE_EVENTS, F},

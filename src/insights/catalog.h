@@ -27,6 +27,9 @@
  *   conversion           paying users / dau; total: distinct paying / distinct active
  *   retention            groups: one per cohort (key "YYYY-MM-DD"), points t = 1..30 days since
  *                        install, v = share of the cohort active that day
+ *   ltv                  groups: one per cohort (as retention's), points t = N = 0..days (days=,
+ *                        default 30): the cohort's converted revenue of days 0..N since install
+ *                        per user (money, insights/ltv.h); filters choose the cohort
  *   progression, funnel, resources, design, errors, ads   families with groups of their own and
  *                        measure / by / prefix / steps (docs/http-api.md)
  *   funnel               with a window= or a kind:id step (design, progression, resource,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/errors.h"
+#include "insights/ltv.h"
 #include "store/currency.h"
 
 #define DAY_MS 86400000LL
@@ -25,17 +26,8 @@ const char *ps_money_currency(ps_state_store *state, int64_t game_id, const char
   return NULL;
 }
 
-/* The rates of some currencies over the days of a range and the lookback before it. */
-typedef struct rate_table {
-  int64_t first_day; /* the range's first day - PS_MONEY_LOOKBACK_DAYS */
-  size_t ndays;
-  size_t n;
-  const char **codes; /* codes[0]: the target; then each currency group's key */
-  double *per_eur;    /* n rows of ndays; 0: no rate that day */
-} rate_table;
-
 static int keep_rate(const ps_rate *rate, void *ctx) {
-  rate_table *t = ctx;
+  ps_money_rates *t = ctx;
   if (rate->day < t->first_day || rate->day >= t->first_day + (int64_t)t->ndays) return 0;
   for (size_t i = 0; i < t->n; i++)
     if (!strcmp(t->codes[i], rate->currency)) {
@@ -47,7 +39,7 @@ static int keep_rate(const ps_rate *rate, void *ctx) {
 
 /* Fills row i of t with the rate of each day: its own, else the latest of the lookback days
  * before it, else 0; EUR is 1. */
-static void carry_forward(rate_table *t, size_t i) {
+static void carry_forward(ps_money_rates *t, size_t i) {
   double *row = t->per_eur + i * t->ndays;
   if (!strcmp(t->codes[i], "EUR")) {
     for (size_t d = 0; d < t->ndays; d++) row[d] = 1;
@@ -62,26 +54,38 @@ static void carry_forward(rate_table *t, size_t i) {
   }
 }
 
-/* Reads the rates of target and of every currency group of r over r's days (and the lookback
- * before them) into t, in one read of the store. */
-static int load_rates(ps_state_store *state, const ps_metric_result *r, const char *target,
-                      rate_table *t) {
-  t->first_day = r->from_ms / DAY_MS - PS_MONEY_LOOKBACK_DAYS;
-  t->ndays = r->nbuckets + PS_MONEY_LOOKBACK_DAYS;
-  t->n = r->ngroups + 1;
+int ps_money_rates_load(ps_state_store *state, int64_t from_day, size_t ndays, const char *target,
+                        const ps_metric_result *currencies, ps_money_rates *t) {
+  memset(t, 0, sizeof *t);
+  t->first_day = from_day - PS_MONEY_LOOKBACK_DAYS;
+  t->ndays = ndays + PS_MONEY_LOOKBACK_DAYS;
+  t->n = currencies->ngroups + 1;
   t->codes = malloc(t->n * sizeof *t->codes);
   t->per_eur = calloc(t->n * t->ndays, sizeof *t->per_eur);
   if (!t->codes || !t->per_eur) return PS_ENOMEM;
   t->codes[0] = target;
-  for (size_t g = 0; g < r->ngroups; g++) t->codes[g + 1] = r->groups[g].key;
+  for (size_t g = 0; g < currencies->ngroups; g++) t->codes[g + 1] = currencies->groups[g].key;
   int rc = state->ops->rates_read(state, t->first_day, t->first_day + (int64_t)t->ndays,
                                   keep_rate, t);
   for (size_t i = 0; rc == PS_OK && i < t->n; i++) carry_forward(t, i);
   return rc;
 }
 
-/* Adds key to the currencies left out, once. */
-static int note_left_out(ps_money_note *note, const char *key) {
+double ps_money_rates_factor(const ps_money_rates *t, size_t g, int64_t day) {
+  if (!strcmp(t->codes[g + 1], t->codes[0])) return 1;
+  int64_t d = day - t->first_day;
+  if (d < 0 || d >= (int64_t)t->ndays) return 0;
+  double to = t->per_eur[(size_t)d], from = t->per_eur[(g + 1) * t->ndays + (size_t)d];
+  return to > 0 && from > 0 ? to / from : 0;
+}
+
+void ps_money_rates_free(ps_money_rates *t) {
+  free(t->codes);
+  free(t->per_eur);
+  memset(t, 0, sizeof *t);
+}
+
+int ps_money_note_left_out(ps_money_note *note, const char *key) {
   for (size_t i = 0; i < note->nleft_out; i++)
     if (!strcmp(note->left_out[i], key)) return PS_OK;
   char(*grown)[130] = realloc(note->left_out, (note->nleft_out + 1) * sizeof *grown);
@@ -101,17 +105,16 @@ static int cmp_key(const void *a, const void *b) {
  * what was left out; *some: whether any amount was converted, *any: whether there was any. */
 static int convert(ps_state_store *state, const ps_metric_result *revenue, const char *target,
                    double *converted, ps_money_note *note, int *some, int *any) {
-  rate_table t = {0};
-  int rc = load_rates(state, revenue, target, &t);
-  const double *to = rc == PS_OK ? t.per_eur + PS_MONEY_LOOKBACK_DAYS : NULL;
+  ps_money_rates t;
+  int64_t from_day = revenue->from_ms / DAY_MS;
+  int rc = ps_money_rates_load(state, from_day, revenue->nbuckets, target, revenue, &t);
   for (size_t g = 0; rc == PS_OK && g < revenue->ngroups; g++) {
     const ps_metric_series *s = &revenue->groups[g];
-    const double *from = t.per_eur + (g + 1) * t.ndays + PS_MONEY_LOOKBACK_DAYS;
-    int same = !strcmp(s->key, target), left = 0;
+    int left = 0;
     for (size_t d = 0; d < revenue->nbuckets; d++) {
       if (s->values[d] == 0) continue;
       *any = 1;
-      double factor = same ? 1 : to[d] > 0 && from[d] > 0 ? to[d] / from[d] : 0;
+      double factor = ps_money_rates_factor(&t, g, from_day + (int64_t)d);
       if (factor > 0) {
         converted[d] += s->values[d] * factor;
         *some = 1;
@@ -119,10 +122,9 @@ static int convert(ps_state_store *state, const ps_metric_result *revenue, const
         left = 1;
       }
     }
-    if (left) rc = note_left_out(note, s->key);
+    if (left) rc = ps_money_note_left_out(note, s->key);
   }
-  free(t.codes);
-  free(t.per_eur);
+  ps_money_rates_free(&t);
   return rc;
 }
 
@@ -191,6 +193,7 @@ static void drop_groups(ps_metric_result *r) {
 int ps_money_metric(ps_event_store *events, ps_state_store *state, const ps_metric_query *q,
                     const char *currency, ps_metric_result *out, ps_money_note *note) {
   memset(note, 0, sizeof *note);
+  if (!strcmp(q->metric, "ltv")) return ps_ltv_metric(events, state, q, currency, out, note);
   const char *target = currency ? currency : "";
   ps_metric_query whole = *q;
   whole.group_by = NULL;
@@ -223,19 +226,23 @@ int ps_money_metric(ps_event_store *events, ps_state_store *state, const ps_metr
     ps_metric_result_free(&keys);
   }
   if (rc == PS_OK) {
-    if (some || (!any && *target)) memcpy(note->currency, target, 4);
-    if (!note->currency[0]) {
+    if (!ps_money_note_close(note, target, some, any)) {
       set_null(&out->whole, out->nbuckets);
       for (size_t g = 0; q->group_by && g < out->ngroups; g++)
         set_null(&out->groups[g], out->nbuckets);
     }
-    if (note->nleft_out > 1)
-      qsort(note->left_out, note->nleft_out, sizeof *note->left_out, cmp_code);
   } else {
     ps_metric_result_free(out);
     ps_money_note_free(note);
   }
   return rc;
+}
+
+int ps_money_note_close(ps_money_note *note, const char *target, int some, int any) {
+  if (some || (!any && *target)) memcpy(note->currency, target, 4);
+  if (note->nleft_out > 1)
+    qsort(note->left_out, note->nleft_out, sizeof *note->left_out, cmp_code);
+  return note->currency[0] != 0;
 }
 
 void ps_money_note_free(ps_money_note *note) {

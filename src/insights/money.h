@@ -30,6 +30,8 @@
  * - currency is T, or "" (JSON null) when there was revenue and none of it could be
  *   converted: then every converted series (the whole, a group_by's groups) is NaN
  *   throughout (rendered null), and left_out names every currency with revenue in the range.
+ * ltv is converted the same way, each purchase with the rates of its own day (insights/ltv.h);
+ * the rate table and the note's helpers below are what it shares with revenue.
  */
 #ifndef PS_INSIGHTS_MONEY_H
 #define PS_INSIGHTS_MONEY_H
@@ -47,6 +49,32 @@ typedef struct ps_money_note {
   char (*left_out)[130]; /* currencies left out, in key order (malloc'd) */
   size_t nleft_out;
 } ps_money_note;
+
+/* The rates of the target (codes[0]) and of some currencies (codes[1..]) over days
+ * [first_day + PS_MONEY_LOOKBACK_DAYS, first_day + ndays), carried forward as above. */
+typedef struct ps_money_rates {
+  int64_t first_day; /* the first day asked - PS_MONEY_LOOKBACK_DAYS */
+  size_t ndays;      /* the days asked + PS_MONEY_LOOKBACK_DAYS */
+  size_t n;
+  const char **codes; /* borrowed from the caller's target and groups' keys */
+  double *per_eur;    /* n rows of ndays; 0: no usable rate that day */
+} ps_money_rates;
+
+/* Reads, in one read of the state store, the rates of target and of each group key of
+ * currencies (which must outlive t) over the ndays days from from_day into t (free with
+ * ps_money_rates_free, whatever it returns). PS_OK, PS_ENOMEM or the store's error. */
+int ps_money_rates_load(ps_state_store *state, int64_t from_day, size_t ndays, const char *target,
+                        const ps_metric_result *currencies, ps_money_rates *t);
+/* What an amount of currency group g on day converts into the target by: 1 for the target
+ * itself, 0 when either has no usable rate that day (or the day is outside t). */
+double ps_money_rates_factor(const ps_money_rates *t, size_t g, int64_t day);
+void ps_money_rates_free(ps_money_rates *t);
+/* Names key in note's left_out, once. PS_OK or PS_ENOMEM. */
+int ps_money_note_left_out(ps_money_note *note, const char *key);
+/* Ends a conversion into target: sets note's currency to target when some amount converted or
+ * there was none (any: whether there was), sorts left_out. 1 when the currency is set, 0 when
+ * nothing could be converted (the caller's figures are then NaN). */
+int ps_money_note_close(ps_money_note *note, const char *target, int some, int any);
 
 /* The currency a money metric of game_id answers in: asked (the query's currency=, NULL when
  * absent), else the game's reporting currency, else PS_MONEY_DEFAULT_CURRENCY, into out.

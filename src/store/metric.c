@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rfc3339.h"
+
 void ps_metric_result_free(ps_metric_result *r) {
   free(r->whole.values);
   for (size_t i = 0; i < r->ngroups; i++) free(r->groups[i].values);
@@ -26,6 +28,15 @@ ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key) {
   memset(g, 0, sizeof *g);
   snprintf(g->key, sizeof g->key, "%s", key);
   g->values = values;
+  return g;
+}
+
+ps_metric_series *ps_metric_result_cohort(ps_metric_result *r, int64_t day, double size) {
+  char key[PS_RFC3339_LEN + 1];
+  ps_rfc3339_format(day * 86400000LL, key);
+  key[10] = '\0'; /* YYYY-MM-DD */
+  ps_metric_series *g = ps_metric_result_group(r, key);
+  if (g) g->total = size;
   return g;
 }
 

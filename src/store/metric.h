@@ -37,6 +37,7 @@ typedef struct ps_metric_query {
   /* Parameters of grouped families (NULL: their defaults; see insights/catalog.h). */
   const char *measure, *by, *prefix, *steps;
   int64_t window_s; /* funnel: the conversion window in seconds (0: none; store/funnel.h) */
+  int days;         /* ltv: the last day since install it answers (store/ltv.h) */
   int64_t now_ms; /* what "now" is for sessions still running and days still to come */
 } ps_metric_query;
 
@@ -62,6 +63,9 @@ void ps_metric_result_free(ps_metric_result *r);
 /* The group of r with key: found, or added with zeroed values (r->nbuckets of them). NULL when
  * out of memory (r unchanged). */
 ps_metric_series *ps_metric_result_group(ps_metric_result *r, const char *key);
+/* The group of the cohort of UTC day (key "YYYY-MM-DD": retention's and ltv's groups), found
+ * or added as ps_metric_result_group, its total set to size. NULL when out of memory. */
+ps_metric_series *ps_metric_result_cohort(ps_metric_result *r, int64_t day, double size);
 /* A peak folded in: raises the bucket of r holding t_ms (none when t_ms is before r) and the
  * total of s to value when it is larger (a bucket's peak is the largest of its parts'). */
 void ps_metric_series_raise(const ps_metric_result *r, ps_metric_series *s, int64_t t_ms,

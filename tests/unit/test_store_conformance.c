@@ -1410,6 +1410,7 @@ static void sqlite_a_version_7_database_gains_event_digests(void **state) {
       sqlite3_exec(db,
                    /* a version 7 store has none of version 10's funnel indexes either */
                    "DROP INDEX events_by_agg_key; DROP INDEX events_by_business_id;"
+                   "DROP INDEX events_business_by_day;" /* nor ltv's */
                    "ALTER TABLE events DROP COLUMN day; ALTER TABLE events DROP COLUMN platform;"
                    "ALTER TABLE events DROP COLUMN build; ALTER TABLE events DROP COLUMN os_version;"
                    "ALTER TABLE events DROP COLUMN custom_01; ALTER TABLE events DROP COLUMN custom_02;"

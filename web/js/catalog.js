@@ -38,6 +38,7 @@ export const METRICS = {
   sessions_per_user: M('sessions_per_user', 'events', 'decimal', 'Sessions per user', `${SEND_USERS} sessions per user.`),
   retention: OWN(M('retention', 'events', 'share', 'Retention', 'Send user events on several days: retention counts the players who come back after their first day.')),
   revenue: OWN(M('revenue', 'events', 'money', 'Revenue', `${SEND_BUSINESS} revenue.`)),
+  ltv: OWN(M('ltv', 'events', 'money', 'LTV', `${SEND_BUSINESS} LTV, with user events (a cohort is the users new on a day).`)),
   paying_users: M('paying_users', 'events', 'count', 'Paying users', `${SEND_BUSINESS} paying users.`),
   arpdau: M('arpdau', 'events', 'money', 'ARPDAU', `${SEND_BUSINESS} revenue per daily active user.`),
   arppu: M('arppu', 'events', 'money', 'ARPPU', `${SEND_BUSINESS} revenue per paying user.`),

@@ -62,7 +62,6 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "common/rfc3339.h"
 #include "store/clickhouse/ga_sql.h"
 #include "store/funnel.h"
 
@@ -628,15 +627,11 @@ static int retention(const ps_ch_ga_scope *sc, ps_metric_result *out) {
     double size = v[0];
     if (size == 0) continue;
     cohorts += size;
-    char key[PS_RFC3339_LEN + 1];
-    ps_rfc3339_format((sc->from_day + (int64_t)c) * PS_CH_GA_DAY_MS, key);
-    key[10] = '\0'; /* YYYY-MM-DD */
-    ps_metric_series *g = ps_metric_result_group(out, key);
+    ps_metric_series *g = ps_metric_result_cohort(out, sc->from_day + (int64_t)c, size);
     if (!g) {
       rc = PS_ENOMEM;
       break;
     }
-    g->total = size;
     for (size_t t = 1; t <= RETENTION_DAYS; t++) {
       if (sc->from_day + (int64_t)(c + t) > sc->today) continue;
       g->values[t - 1] = v[t] / size;
@@ -770,6 +765,7 @@ int ps_ch_ga_metric(ch_store *s, const ps_metric_query *q, ps_metric_result *out
     return sc.mode == PS_CH_GA_GROUPED || (sc.mode == PS_CH_GA_SEGMENT && !ps_funnel_wanted(q))
                ? PS_EINVAL
                : ps_ch_ga_family_metric(&sc, q, out);
+  if (!strcmp(q->metric, "ltv")) return ps_ch_ga_ltv(&sc, q->days, out);
   if (!strcmp(q->metric, "retention"))
     return sc.mode == PS_CH_GA_GROUPED || sc.new_day != PS_CH_GA_ANY_DAY ? PS_EINVAL
                                                                          : retention(&sc, out);

@@ -128,4 +128,7 @@ int ps_ch_ga_is_family(const char *metric);
 int ps_ch_ga_family_metric(const ps_ch_ga_scope *sc, const ps_metric_query *q,
                            ps_metric_result *out);
 
+/* The raw figures of ltv (store/ltv.h): ga_ltv.c. PS_EINVAL with a group_by or new=. */
+int ps_ch_ga_ltv(const ps_ch_ga_scope *sc, int days, ps_metric_result *out);
+
 #endif

@@ -65,6 +65,7 @@
 #include "store/sqlite/ga_combos.h"
 #include "store/sqlite/ga_funnel.h"
 #include "store/sqlite/ga_funnel_times.h"
+#include "store/sqlite/ga_ltv.h"
 #include "store/sqlite/internal.h"
 #include "store/sqlite/rates.h"
 
@@ -252,6 +253,7 @@ static int migrate(sqlite3 *db) {
   if (rc == PS_OK && version < 10) rc = ps_sqlite_country_upgrade_to_10(db);
   if (rc == PS_OK && version > 0 && version < 10) rc = ps_sqlite_ga_combos_upgrade_to_10(db);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_funnel_schema); /* indexes v8's columns */
+  if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_ltv_schema);    /* so does ltv's */
   if (rc == PS_OK && version > 0 && version < 11) rc = ps_sqlite_funnel_times_upgrade_to_11(db);
   if (rc == PS_OK && version > 0 && version < 12) rc = ps_sqlite_ga_chunks_upgrade_to_12(db);
   char set_version[64];

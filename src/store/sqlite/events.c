@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "store/funnel.h"
 #include "store/sqlite/ga_funnel.h"
+#include "store/sqlite/ga_ltv.h"
 #include "store/sqlite/ga_query.h"
 #include "store/sqlite/ga_rollup.h"
 #include "store/sqlite/internal.h"
@@ -125,6 +126,7 @@ int ps_sqlite_commit_pending(ps_stores *stores, ps_record_span *spans, size_t ns
 
 static int events_metric(sqlite_store *s, const ps_metric_query *q, ps_metric_result *out) {
   if (ps_funnel_wanted(q)) return ps_sqlite_ga_funnel(s, q, out); /* store/funnel.h */
+  if (!strcmp(q->metric, "ltv")) return ps_sqlite_ga_ltv(s, q, out); /* store/ltv.h */
   ps_ga_query g = {.metric = q->metric, .from_day = q->from_ms / DAY_MS,
                    .to_day = (q->to_ms + DAY_MS - 1) / DAY_MS, .today = q->now_ms / DAY_MS,
                    .measure = q->measure, .by = q->by, .prefix = q->prefix, .steps = q->steps};

@@ -12,7 +12,6 @@
 
 #include "common/array.h"
 #include "common/errors.h"
-#include "common/rfc3339.h"
 #include "store/sqlite/ga_chunk_codec.h"
 #include "store/sqlite/ga_combos.h"
 #include "store/sqlite/ga_family.h"
@@ -574,12 +573,8 @@ static int retention(const slices *l, const slice *s, int64_t today, ps_metric_r
     double size = popcount(fresh->bits[dc], fresh->len[dc]);
     if (size == 0) continue;
     cohorts += size;
-    char key[PS_RFC3339_LEN + 1];
-    ps_rfc3339_format((l->from + (int64_t)c) * 86400000LL, key);
-    key[10] = 0; /* YYYY-MM-DD */
-    ps_metric_series *g = ps_metric_result_group(out, key);
+    ps_metric_series *g = ps_metric_result_cohort(out, l->from + (int64_t)c, size);
     if (!g) return PS_ENOMEM;
-    g->total = size;
     for (size_t k = 1; k <= RETENTION_DAYS; k++) {
       if (l->from + (int64_t)(c + k) > today || dc + k >= (size_t)l->wide_days) continue;
       double back = both(fresh, dc, active, dc + k);
