@@ -22,12 +22,13 @@ const ps = require('./lib/playstat');
 const ev = require('./lib/events');
 const { assertApiError } = require('./lib/insights');
 const { mulberry32, simulationSeed } = require('./lib/random');
+const { ecbCsv, rateOn, close } = require('./lib/rates');
 
 const SEED = simulationSeed(1515);
 const DAY = 86400;
-const LOOKBACK = 7; // docs/http-api.md: a day without a rate takes the latest of the 7 before
 const CURRENCIES = ['USD', 'EUR', 'JPY', 'GBP', 'BRL'];
 const PLATFORMS = ['ios', 'android'];
+const RATE_CODES = ['USD', 'JPY', 'GBP', 'CHF']; // the CSV's columns (CHF: never a rate)
 const todayDay = Math.floor(Date.now() / 1000 / DAY);
 const FROM = todayDay - 12; // the range asked: ten days
 const TO = FROM + 10;
@@ -78,30 +79,9 @@ function makeRates() {
   return rates;
 }
 
-/** An ECB CSV of the rates on days [from, to) (newest first, every line ending in a comma). */
-function csvOf(rates, from, to) {
-  const codes = ['USD', 'JPY', 'GBP', 'CHF'];
-  const lines = [`Date,${codes.join(',')},`];
-  for (let day = to - 1; day >= from; day--) {
-    if (!codes.some((c) => rates[c] && rates[c].has(day))) continue;
-    const date = new Date(day * DAY * 1000).toISOString().slice(0, 10);
-    lines.push(`${date},${codes.map((c) => (rates[c] && rates[c].has(day) ? String(rates[c].get(day)) : 'N/A')).join(',')},`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 // ---- the model ----
 
 const ratio = (a, b) => (b ? a / b : 0);
-
-function rateOn(rates, code, day) {
-  if (code === 'EUR') return 1;
-  for (let back = 0; back <= LOOKBACK; back++) {
-    const r = rates[code] && rates[code].get(day - back);
-    if (r !== undefined) return r;
-  }
-  return null;
-}
 
 /** revenue, arpdau or arppu of the events passing filter, in target (null: none). */
 function model(metric, all, rates, target, filter) {
@@ -144,8 +124,6 @@ function model(metric, all, rates, target, filter) {
   return { currency, left_out: [...leftOut].sort(), points, total, groups };
 }
 
-const close = (a, b) => (a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)));
-
 function assertSeries(got, want, what) {
   assert.ok(close(got.total, want.total), `${what}: total ${got.total}, want ${want.total}`);
   assert.equal(got.points.length, want.points.length, `${what}: points`);
@@ -187,11 +165,11 @@ function runMoneyTests(label, storeArgs) {
       }
       // The older half of the rates from a file with the CLI, the newer half over HTTP.
       const file = path.join(work, 'eurofxref-hist.csv');
-      fs.writeFileSync(file, csvOf(rates, FROM - 3, FROM + 5));
+      fs.writeFileSync(file, ecbCsv(rates, RATE_CODES, FROM - 3, FROM + 5));
       const loaded = JSON.parse((await ps.runCli(['rates', 'load', file, ...storeArgs(work)])).stdout);
       assert.equal(loaded.from, new Date((FROM - 3) * DAY * 1000).toISOString().slice(0, 10));
       assert.deepEqual(loaded.currencies, ['USD', 'JPY', 'GBP', 'CHF']);
-      const body = csvOf(rates, FROM + 5, TO);
+      const body = ecbCsv(rates, RATE_CODES, FROM + 5, TO);
       const put = (token, text) => ps.request(srv.port, { method: 'PUT', path: '/api/v1/rates', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/csv' }, body: text });
       const res = await put(admin, body);
       assert.equal(res.status, 200, res.text);
