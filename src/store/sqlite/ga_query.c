@@ -3,6 +3,12 @@
  * dimension value (one slice for no group_by): day-indexed user bitmaps (active, paying, new)
  * over the range widened by 29 days before (mau) and 31 after (retention), and per-day
  * aggregates over the range. Each metric is then a few loops over a slice.
+ *
+ * What keeps a query cheap: it reads only the bitmap kinds and days its metric computes from
+ * (reads_of); a straight read (no segment ANDed in after) ORs each row of the range into the
+ * slice's union of the range as it comes, so that a total of distinct users is one count, not
+ * a second pass over every day; and a caller that reads only totals (totals_only) gets the
+ * union alone, no bitmap per day, for the metrics whose total is a union's count.
  */
 #include "store/sqlite/ga_query.h"
 
@@ -47,6 +53,7 @@ int ps_ga_metric_known(const char *name) {
 typedef struct days_bits {
   unsigned char **bits; /* per day of the widened range; NULL: nobody */
   size_t *len;
+  size_t widest; /* the longest len so far: a new day's bitmap starts that long (put_chunk) */
 } days_bits;
 
 typedef struct currency {
@@ -57,6 +64,9 @@ typedef struct currency {
 typedef struct slice {
   char value[65];
   days_bits bits[3]; /* active, paying, new */
+  /* The union of bits[k] over the range (day 0 of a one-day days_bits), gathered as the rows
+   * are read (load_chunk); len NULL: not gathered (then compute ORs the days of bits[k]). */
+  days_bits range[3];
   double *sessions, *length_n, *length_sum, *revenue; /* per day of the range */
   currency *currencies;
   size_t ncurrencies, currencies_cap;
@@ -72,11 +82,17 @@ typedef struct slices {
 
 static const char kinds[3] = {'a', 'p', 'n'};
 
+static void days_bits_free(days_bits *b, size_t days) {
+  for (size_t d = 0; b->bits && d < days; d++) free(b->bits[d]);
+  free(b->bits);
+  free(b->len);
+  memset(b, 0, sizeof *b);
+}
+
 static void slice_free(slice *s, size_t wide_days) {
   for (int k = 0; k < 3; k++) {
-    for (size_t d = 0; s->bits[k].bits && d < wide_days; d++) free(s->bits[k].bits[d]);
-    free(s->bits[k].bits);
-    free(s->bits[k].len);
+    days_bits_free(&s->bits[k], wide_days);
+    days_bits_free(&s->range[k], 1);
   }
   free(s->sessions);
   free(s->length_n);
@@ -114,33 +130,59 @@ static slice *slice_of(slices *l, const char *value) {
   return ok ? s : NULL;
 }
 
-typedef struct chunk_load {
-  slices *l;
-  int kind;
-} chunk_load;
+static int days_bits_alloc(days_bits *b, size_t days) {
+  b->bits = calloc(days ? days : 1, sizeof *b->bits);
+  b->len = calloc(days ? days : 1, sizeof *b->len);
+  b->widest = 0;
+  return b->bits && b->len ? PS_OK : PS_ENOMEM;
+}
 
 /* ORs a chunk's users (its row form, blob of len bytes) into day d of b (a day's chunks are
- * distinct rows: OR is their copy, and the union when one buffer gathers several days). */
+ * distinct rows: OR is their copy, and the union when one buffer gathers several days). A
+ * day's bitmap is allocated once as long as the longest of b so far (a day's rows come in
+ * chunk order: growing it chunk by chunk moved it as many times), longer only when needed. */
 static int put_chunk(days_bits *b, size_t d, int64_t chunk, const unsigned char *blob,
                      size_t len) {
   size_t need = (size_t)(chunk + 1) * PS_GA_CHUNK_BYTES;
   if (b->len[d] < need) {
+    if (!b->len[d] && b->widest > need) need = b->widest;
     unsigned char *grown = realloc(b->bits[d], need);
     if (!grown) return PS_ENOMEM;
     memset(grown + b->len[d], 0, need - b->len[d]);
     b->bits[d] = grown;
     b->len[d] = need;
+    if (need > b->widest) b->widest = need;
   }
   ps_ga_chunk_or(b->bits[d] + (size_t)chunk * PS_GA_CHUNK_BYTES, blob, len);
   return PS_OK;
 }
 
+/* How the rows of one bitmap kind are loaded into the slices of their values. */
+typedef struct chunk_load {
+  slices *l;
+  int kind;
+  int64_t lo, hi; /* the days whose users are kept; a row of another day only names its slice */
+  int per_day;    /* keep each day's bitmap (slice.bits) */
+  int gather;     /* OR the range's days into slice.range (nothing is ANDed in after) */
+  size_t last;    /* the slice of the previous row (rows come a value's chunks together) */
+} chunk_load;
+
 static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsigned char *bits,
                       size_t len, void *ctx) {
   chunk_load *c = ctx;
-  slice *s = slice_of(c->l, value);
+  slice *s = c->last < c->l->n && !strcmp(c->l->v[c->last].value, value) ? &c->l->v[c->last]
+                                                                           : slice_of(c->l, value);
   if (!s) return PS_ENOMEM;
-  return put_chunk(&s->bits[c->kind], (size_t)(day - c->l->wide_from), chunk, bits, len);
+  c->last = (size_t)(s - c->l->v);
+  if (day < c->lo || day >= c->hi) return PS_OK;
+  int rc = PS_OK;
+  if (c->per_day) rc = put_chunk(&s->bits[c->kind], (size_t)(day - c->l->wide_from), chunk, bits, len);
+  if (rc == PS_OK && c->gather && day >= c->l->from && day < c->l->from + c->l->ndays) {
+    days_bits *range = &s->range[c->kind];
+    if (!range->len) rc = days_bits_alloc(range, 1);
+    if (rc == PS_OK) rc = put_chunk(range, 0, chunk, bits, len);
+  }
+  return rc;
 }
 
 /* Adds an aggregate row of kind (0 sessions, 1 length, 2 revenue) to slice s of l. */
@@ -187,7 +229,7 @@ static int load_dimension_aggs(sqlite_store *store, int64_t game_id, slices *l, 
                                const char *value) {
   int rc = PS_OK;
   for (int k = 0; rc == PS_OK && k < 3; k++) {
-    chunk_load c = {l, k};
+    chunk_load c = {.l = l, .kind = k};
     rc = ps_sqlite_ga_aggs(store, game_id, agg_kinds[k], dim, value, l->from, l->from + l->ndays,
                            load_agg, &c);
   }
@@ -196,14 +238,22 @@ static int load_dimension_aggs(sqlite_store *store, int64_t game_id, slices *l, 
 
 /* ---- what a query reads ---- */
 
-/* The days [lo, hi) of each bitmap kind (active, paying, new) a query reads (lo == hi: none)
- * and whether it reads the aggregates. A metric reads only what it computes from: dau the
- * active bitmaps of the range, mau those of 29 days before too, retention the new bitmaps of
- * the range and the active ones of the 31 days after, ... A group_by reads everything over the
- * widened range: its groups are the values seen there (ClickHouse lists the same). */
+static int segmented(const ps_ga_query *q) {
+  return q->nseg || q->first_build || q->new_day != PS_GA_ANY_DAY;
+}
+
+/* The days [lo, hi) of each bitmap kind (active, paying, new) a query reads (lo == hi: none),
+ * whether it reads the aggregates, and whether it keeps the days' bitmaps or only their union
+ * over the range. A metric reads only what it computes from: dau the active bitmaps of the
+ * range, mau those of 29 days before too, retention the new bitmaps of the range and the active
+ * ones of the 31 days after, ... (a group_by too: load lists its groups apart). Asked for
+ * totals only, a metric whose total is a count of distinct users over the range (dau, wau,
+ * mau, paying_users, and the ratios of those to sums) reads the range alone and keeps the
+ * union (without a segment: a segment ANDs day by day). */
 typedef struct reads {
   int64_t lo[3], hi[3];
   int aggs;
+  int unions_only; /* keep slice.range, not slice.bits */
 } reads;
 
 static reads reads_of(const ps_ga_query *q, const slices *l) {
@@ -211,27 +261,28 @@ static reads reads_of(const ps_ga_query *q, const slices *l) {
     const char *metric;
     const char *kinds; /* of "apn" */
     int before, after, aggs;
+    int union_total; /* its total counts the union of its bitmaps over the range */
   } table[] = {
-      {"dau", "a", 0, 0, 0},        {"wau", "a", 6, 0, 0},
-      {"mau", "a", BEFORE, 0, 0},   {"new_users", "n", 0, 0, 0},
-      {"sessions", "", 0, 0, 1},    {"avg_session_length", "", 0, 0, 1},
-      {"revenue", "", 0, 0, 1},     {"sessions_per_user", "a", 0, 0, 1},
-      {"paying_users", "p", 0, 0, 0}, {"arpdau", "a", 0, 0, 1},
-      {"arppu", "p", 0, 0, 1},      {"conversion", "ap", 0, 0, 0},
-      {"retention", "an", 0, AFTER, 0},
+      {"dau", "a", 0, 0, 0, 1},          {"wau", "a", 6, 0, 0, 1},
+      {"mau", "a", BEFORE, 0, 0, 1},     {"new_users", "n", 0, 0, 0, 0},
+      {"sessions", "", 0, 0, 1, 0},      {"avg_session_length", "", 0, 0, 1, 0},
+      {"revenue", "", 0, 0, 1, 0},       {"sessions_per_user", "a", 0, 0, 1, 1},
+      {"paying_users", "p", 0, 0, 0, 1}, {"arpdau", "a", 0, 0, 1, 0},
+      {"arppu", "p", 0, 0, 1, 1},        {"conversion", "ap", 0, 0, 0, 1},
+      {"retention", "an", 0, AFTER, 0, 0},
   };
   reads r = {.aggs = 1};
   for (int k = 0; k < 3; k++) {
     r.lo[k] = l->wide_from;
     r.hi[k] = l->wide_from + l->wide_days;
   }
-  if (q->group_dim) return r;
   for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
     if (strcmp(table[i].metric, q->metric)) continue;
     r.aggs = table[i].aggs;
+    r.unions_only = q->totals_only && table[i].union_total && !segmented(q);
     for (int k = 0; k < 3; k++) {
       int used = strchr(table[i].kinds, kinds[k]) != NULL;
-      r.lo[k] = l->from - (k == 0 ? table[i].before : 0);
+      r.lo[k] = l->from - (k == 0 && !r.unions_only ? table[i].before : 0);
       r.hi[k] = used ? l->from + l->ndays + (k == 0 ? table[i].after : 0) : r.lo[k];
     }
   }
@@ -239,23 +290,6 @@ static reads reads_of(const ps_ga_query *q, const slices *l) {
 }
 
 /* ---- segments (ga_query.h) ---- */
-
-static int segmented(const ps_ga_query *q) {
-  return q->nseg || q->first_build || q->new_day != PS_GA_ANY_DAY;
-}
-
-static int days_bits_alloc(days_bits *b, size_t days) {
-  b->bits = calloc(days ? days : 1, sizeof *b->bits);
-  b->len = calloc(days ? days : 1, sizeof *b->len);
-  return b->bits && b->len ? PS_OK : PS_ENOMEM;
-}
-
-static void days_bits_free(days_bits *b, size_t days) {
-  for (size_t d = 0; b->bits && d < days; d++) free(b->bits[d]);
-  free(b->bits);
-  free(b->len);
-  memset(b, 0, sizeof *b);
-}
 
 /* Where a read's chunks go: day - from of b, or all into day 0 (single: a union of days). */
 typedef struct bits_load {
@@ -407,6 +441,34 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
                  : load_dimension_aggs(store, game_id, l, 0, "");
 }
 
+/* The bitmaps of q's dimension (group_by: every value, each into its slice; else q's filter
+ * or the whole) into l: the days reads_of says, each day's bitmap kept and, when straight
+ * (nothing is ANDed into them after), the range's union of the active and paying users
+ * gathered. A group_by's groups are the
+ * values seen over the widened range (ClickHouse lists the same): the active rows of the days
+ * its metric does not read only name them. They are enough: a value's paying and new rows and
+ * its aggregates come with an active row of the same day (ga_rollup.c sets the active bit of
+ * every event's values), and no row is ever deleted (a forgotten user's leave empty blobs). */
+static int load_group_bits(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l,
+                           int straight) {
+  int dim = q->group_dim ? q->group_dim : q->dim;
+  const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
+  reads r = reads_of(q, l);
+  int rc = PS_OK;
+  for (int k = 0; rc == PS_OK && k < 3; k++) {
+    chunk_load c = {.l = l, .kind = k, .lo = r.lo[k], .hi = r.hi[k],
+                    .per_day = !(straight && r.unions_only), .gather = straight && k < 2, .last = SIZE_MAX};
+    int64_t from = r.lo[k], to = r.hi[k];
+    if (q->group_dim && k == 0) {
+      from = l->wide_from;
+      to = l->wide_from + l->wide_days;
+    }
+    if (from < to)
+      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, from, to, load_chunk, &c);
+  }
+  return rc;
+}
+
 /* Loads the groups of q's group_by over its segment (ga_query.h): each group value's bitmaps
  * (every value seen over the widened range, as without the segment) ANDed with the segment's,
  * and the aggregates of the matching combos that carry the value. */
@@ -418,13 +480,7 @@ static int load_grouped_segment(sqlite_store *store, int64_t game_id, const ps_g
                 .wide_days = l->wide_days};
   slice *segment = slice_of(&seg, "");
   int rc = segment ? load_segment_bits(store, game_id, &alone, &seg, segment) : PS_ENOMEM;
-  reads r = reads_of(q, l);
-  for (int k = 0; rc == PS_OK && k < 3; k++) {
-    chunk_load c = {l, k};
-    if (r.lo[k] < r.hi[k])
-      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], q->group_dim, NULL, r.lo[k], r.hi[k],
-                               load_chunk, &c);
-  }
+  if (rc == PS_OK) rc = load_group_bits(store, game_id, q, l, 0);
   for (size_t i = 0; rc == PS_OK && i < l->n; i++)
     for (int k = 0; k < 3; k++) days_and(&l->v[i].bits[k], &segment->bits[k], (size_t)l->wide_days, 0);
   /* sums take no user attribute (segment_fits): with none, nothing is summed */
@@ -439,16 +495,9 @@ static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slic
   if (segmented(q)) return load_segment(store, game_id, q, l);
   int dim = q->group_dim ? q->group_dim : q->dim;
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
-  int rc = PS_OK;
   if (!q->group_dim && !slice_of(l, value)) return PS_ENOMEM; /* the slice exists, even empty */
-  reads r = reads_of(q, l);
-  for (int k = 0; rc == PS_OK && k < 3; k++) {
-    chunk_load c = {l, k};
-    if (r.lo[k] < r.hi[k])
-      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, r.lo[k], r.hi[k],
-                               load_chunk, &c);
-  }
-  if (rc == PS_OK && r.aggs) rc = load_dimension_aggs(store, game_id, l, dim, value);
+  int rc = load_group_bits(store, game_id, q, l, 1);
+  if (rc == PS_OK && reads_of(q, l).aggs) rc = load_dimension_aggs(store, game_id, l, dim, value);
   return rc;
 }
 
@@ -526,8 +575,10 @@ static int compute(const char *metric, const slices *l, const slice *s, ps_metri
                    unsigned char **scratch, size_t *scratch_len) {
   size_t n = (size_t)l->ndays, off = BEFORE;
   const days_bits *active = &s->bits[0], *paying = &s->bits[1], *fresh = &s->bits[2];
-  double users = distinct(active, off, off + n, scratch, scratch_len);
-  double payers = distinct(paying, off, off + n, scratch, scratch_len);
+  double users = s->range[0].len ? popcount(s->range[0].bits[0], s->range[0].len[0])
+                                 : distinct(active, off, off + n, scratch, scratch_len);
+  double payers = s->range[1].len ? popcount(s->range[1].bits[0], s->range[1].len[0])
+                                  : distinct(paying, off, off + n, scratch, scratch_len);
   if (users < 0 || payers < 0) return PS_ENOMEM;
   double revenue = sum_of(s->revenue, n), sessions = sum_of(s->sessions, n), dau_sum = 0;
   for (size_t d = 0; d < n; d++) {
