@@ -85,7 +85,7 @@ void ps_insights_values_handler(ps_request *req, ps_app *app) {
                        .metric = sessions ? "total_players" : "dau", .game_id = game.id,
                        .project_id = game.project_id, .from_ms = from_s * 1000,
                        .to_ms = to_s * 1000, .interval_ms = DAY_S * 1000LL,
-                       .group_by = dimension, .now_ms = now_s * 1000, .totals_only = 1};
+                       .group_by = dimension, .now_ms = now_s * 1000};
   ps_metric_result r;
   ps_buf b = {0};
   int rc = app->events->ops->metric(app->events, &q, &r);

@@ -39,10 +39,6 @@ typedef struct ps_metric_query {
   int64_t window_s; /* funnel: the conversion window in seconds (0: none; store/funnel.h) */
   int days;         /* ltv: the last day since install it answers (store/ltv.h) */
   int64_t now_ms; /* what "now" is for sessions still running and days still to come */
-  /* A hint: the caller reads only the totals (of the whole and of each group), never the
-   * buckets' values. A store may then leave those values 0 (or right); the totals and the
-   * groups listed are those of the same query without the hint. A store may ignore it. */
-  int totals_only;
 } ps_metric_query;
 
 typedef struct ps_metric_series {

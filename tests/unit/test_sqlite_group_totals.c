@@ -1,18 +1,18 @@
 /* test_sqlite_group_totals.c: the SQLite event store's user metrics with a group_by (what
- * GET .../dimensions/{d}/values asks), with and without the totals_only hint
- * (store/metric.h), against a model computed here from the events sent.
+ * GET .../dimensions/{d}/values asks: dau by the dimension), against a model computed here
+ * from the events sent. The store reads a group_by's days as counts and one union per group
+ * (store/sqlite/ga_query.c), and lists its groups from the active rows alone.
  *
  * Seeded random players send `user`, design and business events over ten days on two
  * platforms and several builds; a player may move to a newer build from one day to the next.
  * One build is sent only before the range asked and one only after it: a group_by lists the
  * values seen from 29 days before the range to 31 after it (ga_query.h; ClickHouse lists the
  * same), so both are groups, with no users. For dau, wau, mau, paying_users, conversion,
- * new_users, sessions, sessions_per_user and arppu, grouped by build and by platform:
- *  - without the hint, every group's total and every day's value equal the model, and the
- *    groups are exactly the values the model saw over the widened range, in key order;
- *  - with it, the same groups and totals, and each day's value is the model's or 0;
+ * new_users, sessions, sessions_per_user, arpdau and arppu, grouped by build and by platform:
+ *  - every group's total and every day's value equal the model, and the groups are exactly
+ *    the values the model saw over the widened range, in key order;
  *  - the whole (the query without group_by) likewise;
- *  - a group_by beside a filter (a segment: the hint changes nothing there) the same.
+ *  - a group_by beside a filter (a segment: each group's days ANDed with it) the same.
  * The model: a user is active on a day with a value when it sent an event carrying it that
  * day; paying likewise with a business event; new on its first `user` event's day, with that
  * event's values; sessions are `user` events; revenue the business amounts.
@@ -209,14 +209,17 @@ static void model(const char *metric, const char *dimension, const char *value,
     else if (!strcmp(metric, "sessions")) v = sessions;
     else if (!strcmp(metric, "sessions_per_user")) v = ratio(sessions, dau);
     else if (!strcmp(metric, "arppu")) v = ratio(revenue, pay);
+    else if (!strcmp(metric, "arpdau")) v = ratio(revenue, dau);
     values[i] = v;
   }
-  (void)per_day_users;
+  double dau_sum = 0;
+  for (size_t i = 0; i < TO_DAY - FROM_DAY; i++) dau_sum += per_day_users[i];
   if (!strcmp(metric, "dau") || !strcmp(metric, "wau") || !strcmp(metric, "mau")) *total = users;
   else if (!strcmp(metric, "paying_users")) *total = payers;
   else if (!strcmp(metric, "conversion")) *total = ratio(payers, users);
   else if (!strcmp(metric, "sessions_per_user")) *total = ratio(sessions_all, users);
   else if (!strcmp(metric, "arppu")) *total = ratio(revenue_all, payers);
+  else if (!strcmp(metric, "arpdau")) *total = ratio(revenue_all, dau_sum);
   else {
     *total = 0;
     for (size_t i = 0; i < TO_DAY - FROM_DAY; i++) *total += values[i];
@@ -255,30 +258,28 @@ typedef struct fixture {
 static ps_record records[MAX_EVENTS];
 
 static void near(double got, double want, const char *what, const char *metric,
-                 const char *group, int hint, long day) {
+                 const char *group, const char *platform, long day) {
   if (got > want + 1e-9 || got < want - 1e-9)
-    fail_msg("%s %s group \"%s\" hint %d day %ld: %.12g, the model %.12g", metric, what, group,
-             hint, day, got, want);
+    fail_msg("%s %s group \"%s\" platform %s day %ld: %.12g, the model %.12g", metric, what,
+             group, platform ? platform : "-", day, got, want);
 }
 
-/* One series against the model: total exactly, each day's value the model's (or, with the
- * hint, 0). */
+/* One series against the model: the total and each day's value. */
 static void check_series(const ps_metric_series *s, const char *metric, const char *dimension,
-                         const char *value, const char *platform, int hint) {
+                         const char *value, const char *platform) {
   double want[TO_DAY - FROM_DAY], total;
   model(metric, dimension, value, platform, want, &total);
-  near(s->total, total, "total", metric, value, hint, -1);
+  near(s->total, total, "total", metric, value, platform, -1);
   for (size_t d = 0; d < TO_DAY - FROM_DAY; d++)
-    if (!hint || s->values[d] != 0) near(s->values[d], want[d], "value", metric, value, hint, (long)d);
+    near(s->values[d], want[d], "value", metric, value, platform, (long)d);
 }
 
 static void check_grouped(fixture *f, const char *metric, const char *group_by,
-                          const char *platform, int hint) {
+                          const char *platform) {
   ps_metric_query q = {.source = PS_SOURCE_EVENTS, .metric = metric, .game_id = f->game.id,
                        .from_ms = FROM_DAY * (int64_t)DAY_S * 1000,
                        .to_ms = TO_DAY * (int64_t)DAY_S * 1000, .interval_ms = DAY_S * 1000LL,
-                       .group_by = group_by, .now_ms = (TO_DAY + 40) * (int64_t)DAY_S * 1000,
-                       .totals_only = hint};
+                       .group_by = group_by, .now_ms = (TO_DAY + 40) * (int64_t)DAY_S * 1000};
   if (platform) q.filters[q.nfilters++] = (ps_metric_filter){"platform", platform};
   ps_metric_result r;
   assert_int_equal(f->s.events->ops->metric(f->s.events, &q, &r), PS_OK);
@@ -286,13 +287,13 @@ static void check_grouped(fixture *f, const char *metric, const char *group_by,
   const char *seen[8];
   size_t n = values_seen(group_by, seen);
   if (r.ngroups != n)
-    fail_msg("%s group_by %s hint %d: %zu groups, the model %zu", metric, group_by, hint,
-             r.ngroups, n);
+    fail_msg("%s group_by %s platform %s: %zu groups, the model %zu", metric, group_by,
+             platform ? platform : "-", r.ngroups, n);
   for (size_t g = 0; g < n; g++) {
     assert_string_equal(r.groups[g].key, seen[g]);
-    check_series(&r.groups[g], metric, group_by, seen[g], platform, hint);
+    check_series(&r.groups[g], metric, group_by, seen[g], platform);
   }
-  check_series(&r.whole, metric, NULL, "", platform, hint);
+  check_series(&r.whole, metric, NULL, "", platform);
   ps_metric_result_free(&r);
 }
 
@@ -327,18 +328,17 @@ static void test_group_totals(void **state) {
   assert_int_equal(ps_ga_rollup_catch_up((sqlite_store *)f.s.events, f.game.id), PS_OK);
 
   static const char *const metrics[] = {"dau", "wau", "mau", "paying_users", "conversion",
-                                        "new_users", "sessions", "sessions_per_user", "arppu"};
-  for (size_t m = 0; m < sizeof metrics / sizeof *metrics; m++)
-    for (int hint = 0; hint <= 1; hint++) {
-      check_grouped(&f, metrics[m], "build", NULL, hint);
-      check_grouped(&f, metrics[m], "platform", NULL, hint);
-    }
-  /* A group_by beside a filter: a segment, each group ANDed with it. */
-  for (int hint = 0; hint <= 1; hint++) {
-    check_grouped(&f, "dau", "build", "ios", hint);
-    check_grouped(&f, "paying_users", "build", "android", hint);
-    check_grouped(&f, "mau", "platform", "ios", hint);
+                                        "new_users", "sessions", "sessions_per_user", "arpdau",
+                                        "arppu"};
+  for (size_t m = 0; m < sizeof metrics / sizeof *metrics; m++) {
+    check_grouped(&f, metrics[m], "build", NULL);
+    check_grouped(&f, metrics[m], "platform", NULL);
   }
+  /* A group_by beside a filter: a segment, each group ANDed with it. */
+  check_grouped(&f, "dau", "build", "ios");
+  check_grouped(&f, "paying_users", "build", "android");
+  check_grouped(&f, "mau", "platform", "ios");
+  check_grouped(&f, "conversion", "build", "ios");
 
   ps_stores_close(&f.s);
   char cmd[128];

@@ -129,8 +129,7 @@ static int events_metric(sqlite_store *s, const ps_metric_query *q, ps_metric_re
   if (!strcmp(q->metric, "ltv")) return ps_sqlite_ga_ltv(s, q, out); /* store/ltv.h */
   ps_ga_query g = {.metric = q->metric, .from_day = q->from_ms / DAY_MS,
                    .to_day = (q->to_ms + DAY_MS - 1) / DAY_MS, .today = q->now_ms / DAY_MS,
-                   .measure = q->measure, .by = q->by, .prefix = q->prefix, .steps = q->steps,
-                   .totals_only = q->totals_only};
+                   .measure = q->measure, .by = q->by, .prefix = q->prefix, .steps = q->steps};
   /* The filters as a segment (ga_query.h; one dimension alone reads its own rows there). */
   for (size_t i = 0; i < q->nfilters; i++) {
     const char *name = q->filters[i].dimension, *value = q->filters[i].value;

@@ -5,10 +5,12 @@
  * aggregates over the range. Each metric is then a few loops over a slice.
  *
  * What keeps a query cheap: it reads only the bitmap kinds and days its metric computes from
- * (reads_of); a straight read (no segment ANDed in after) ORs each row of the range into the
- * slice's union of the range as it comes, so that a total of distinct users is one count, not
- * a second pass over every day; and a caller that reads only totals (totals_only) gets the
- * union alone, no bitmap per day, for the metrics whose total is a union's count.
+ * (reads_of). A straight read (no segment ANDed in after) counts each day's users from the
+ * rows as they come and ORs the range's rows into one union per slice, so that a day's value
+ * is a sum and a total of distinct users one count; it keeps a bitmap per day only for the
+ * metrics that need a day's users themselves (wau and mau OR windows of days, retention ANDs
+ * a cohort with a later day). A group_by of dau over 16 countries and 90 days thus builds 16
+ * unions, not 1,440 day bitmaps walked twice.
  */
 #include "store/sqlite/ga_query.h"
 
@@ -67,6 +69,7 @@ typedef struct slice {
   /* The union of bits[k] over the range (day 0 of a one-day days_bits), gathered as the rows
    * are read (load_chunk); len NULL: not gathered (then compute ORs the days of bits[k]). */
   days_bits range[3];
+  double *count[3]; /* each day's users of bits[k] (widened range), when slices.counted[k] */
   double *sessions, *length_n, *length_sum, *revenue; /* per day of the range */
   currency *currencies;
   size_t ncurrencies, currencies_cap;
@@ -77,6 +80,7 @@ typedef struct slices {
   size_t n, cap;
   int64_t from, ndays;         /* the range */
   int64_t wide_from, wide_days; /* the widened range of the bitmaps */
+  int counted[3]; /* slice.count[k] holds each day's users (and slice.bits[k] may be empty) */
   int failed;
 } slices;
 
@@ -93,6 +97,7 @@ static void slice_free(slice *s, size_t wide_days) {
   for (int k = 0; k < 3; k++) {
     days_bits_free(&s->bits[k], wide_days);
     days_bits_free(&s->range[k], 1);
+    free(s->count[k]);
   }
   free(s->sessions);
   free(s->length_n);
@@ -119,6 +124,7 @@ static slice *slice_of(slices *l, const char *value) {
   for (int k = 0; k < 3; k++) {
     s->bits[k].bits = calloc(w, sizeof *s->bits[k].bits);
     s->bits[k].len = calloc(w, sizeof *s->bits[k].len);
+    s->count[k] = calloc(w, sizeof *s->count[k]);
   }
   s->sessions = calloc(d, sizeof(double));
   s->length_n = calloc(d, sizeof(double));
@@ -126,7 +132,7 @@ static slice *slice_of(slices *l, const char *value) {
   s->revenue = calloc(d, sizeof(double));
   l->n++;
   int ok = s->sessions && s->length_n && s->length_sum && s->revenue;
-  for (int k = 0; k < 3; k++) ok = ok && s->bits[k].bits && s->bits[k].len;
+  for (int k = 0; k < 3; k++) ok = ok && s->bits[k].bits && s->bits[k].len && s->count[k];
   return ok ? s : NULL;
 }
 
@@ -163,7 +169,8 @@ typedef struct chunk_load {
   int kind;
   int64_t lo, hi; /* the days whose users are kept; a row of another day only names its slice */
   int per_day;    /* keep each day's bitmap (slice.bits) */
-  int gather;     /* OR the range's days into slice.range (nothing is ANDed in after) */
+  int count;      /* count each day's users (slice.count) */
+  int gather;     /* OR the range's days into slice.range */
   size_t last;    /* the slice of the previous row (rows come a value's chunks together) */
 } chunk_load;
 
@@ -176,7 +183,9 @@ static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsig
   c->last = (size_t)(s - c->l->v);
   if (day < c->lo || day >= c->hi) return PS_OK;
   int rc = PS_OK;
-  if (c->per_day) rc = put_chunk(&s->bits[c->kind], (size_t)(day - c->l->wide_from), chunk, bits, len);
+  size_t d = (size_t)(day - c->l->wide_from);
+  if (c->per_day) rc = put_chunk(&s->bits[c->kind], d, chunk, bits, len);
+  if (c->count) s->count[c->kind][d] += (double)ps_ga_chunk_count(bits, len); /* a day's chunks are distinct rows */
   if (rc == PS_OK && c->gather && day >= c->l->from && day < c->l->from + c->l->ndays) {
     days_bits *range = &s->range[c->kind];
     if (!range->len) rc = days_bits_alloc(range, 1);
@@ -243,35 +252,32 @@ static int segmented(const ps_ga_query *q) {
 }
 
 /* The days [lo, hi) of each bitmap kind (active, paying, new) a query reads (lo == hi: none),
- * whether it reads the aggregates, and whether it keeps the days' bitmaps or only their union
- * over the range. A metric reads only what it computes from: dau the active bitmaps of the
+ * whether it reads the aggregates, and whether it needs each day's users themselves or only
+ * their count. A metric reads only what it computes from: dau the active bitmaps of the
  * range, mau those of 29 days before too, retention the new bitmaps of the range and the active
- * ones of the 31 days after, ... (a group_by too: load lists its groups apart). Asked for
- * totals only, a metric whose total is a count of distinct users over the range (dau, wau,
- * mau, paying_users, and the ratios of those to sums) reads the range alone and keeps the
- * union (without a segment: a segment ANDs day by day). */
+ * ones of the 31 days after, ... (a group_by too: load_group_bits lists its groups apart). */
 typedef struct reads {
   int64_t lo[3], hi[3];
   int aggs;
-  int unions_only; /* keep slice.range, not slice.bits */
+  int day_bits;    /* the metric ORs or ANDs days' bitmaps (wau, mau, retention) */
+  int users_total; /* its total counts distinct users over the range (the union of its days) */
 } reads;
 
 static reads reads_of(const ps_ga_query *q, const slices *l) {
   static const struct {
     const char *metric;
     const char *kinds; /* of "apn" */
-    int before, after, aggs;
-    int union_total; /* its total counts the union of its bitmaps over the range */
+    int before, after, aggs, day_bits, users_total;
   } table[] = {
-      {"dau", "a", 0, 0, 0, 1},          {"wau", "a", 6, 0, 0, 1},
-      {"mau", "a", BEFORE, 0, 0, 1},     {"new_users", "n", 0, 0, 0, 0},
-      {"sessions", "", 0, 0, 1, 0},      {"avg_session_length", "", 0, 0, 1, 0},
-      {"revenue", "", 0, 0, 1, 0},       {"sessions_per_user", "a", 0, 0, 1, 1},
-      {"paying_users", "p", 0, 0, 0, 1}, {"arpdau", "a", 0, 0, 1, 0},
-      {"arppu", "p", 0, 0, 1, 1},        {"conversion", "ap", 0, 0, 0, 1},
-      {"retention", "an", 0, AFTER, 0, 0},
+      {"dau", "a", 0, 0, 0, 0, 1},          {"wau", "a", 6, 0, 0, 1, 1},
+      {"mau", "a", BEFORE, 0, 0, 1, 1},     {"new_users", "n", 0, 0, 0, 0, 0},
+      {"sessions", "", 0, 0, 1, 0, 0},      {"avg_session_length", "", 0, 0, 1, 0, 0},
+      {"revenue", "", 0, 0, 1, 0, 0},       {"sessions_per_user", "a", 0, 0, 1, 0, 1},
+      {"paying_users", "p", 0, 0, 0, 0, 1}, {"arpdau", "a", 0, 0, 1, 0, 0},
+      {"arppu", "p", 0, 0, 1, 0, 1},        {"conversion", "ap", 0, 0, 0, 0, 1},
+      {"retention", "an", 0, AFTER, 0, 1, 0},
   };
-  reads r = {.aggs = 1};
+  reads r = {.aggs = 1, .day_bits = 1};
   for (int k = 0; k < 3; k++) {
     r.lo[k] = l->wide_from;
     r.hi[k] = l->wide_from + l->wide_days;
@@ -279,10 +285,11 @@ static reads reads_of(const ps_ga_query *q, const slices *l) {
   for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
     if (strcmp(table[i].metric, q->metric)) continue;
     r.aggs = table[i].aggs;
-    r.unions_only = q->totals_only && table[i].union_total && !segmented(q);
+    r.day_bits = table[i].day_bits;
+    r.users_total = table[i].users_total;
     for (int k = 0; k < 3; k++) {
       int used = strchr(table[i].kinds, kinds[k]) != NULL;
-      r.lo[k] = l->from - (k == 0 && !r.unions_only ? table[i].before : 0);
+      r.lo[k] = l->from - (k == 0 ? table[i].before : 0);
       r.hi[k] = used ? l->from + l->ndays + (k == 0 ? table[i].after : 0) : r.lo[k];
     }
   }
@@ -316,13 +323,21 @@ static int load_days(sqlite_store *store, int64_t game_id, char kind, int dim, c
   return rc;
 }
 
-/* x = x AND y (invert: x AND NOT y), day by day (days: both x's and y's count). */
+/* x = x AND y (invert: x AND NOT y), day by day (days: both x's and y's count), a word at a
+ * time (lengths are whole chunks). */
 static void days_and(days_bits *x, const days_bits *y, size_t days, int invert) {
+  uint64_t keep = invert ? ~(uint64_t)0 : 0; /* y's word XOR keep: y, or NOT y */
   for (size_t d = 0; d < days; d++) {
     size_t n = x->len[d] < y->len[d] ? x->len[d] : y->len[d];
-    for (size_t i = 0; i < n; i++)
-      x->bits[d][i] = (unsigned char)(invert ? x->bits[d][i] & ~y->bits[d][i]
-                                             : x->bits[d][i] & y->bits[d][i]);
+    unsigned char *to = x->bits[d];
+    const unsigned char *by = y->bits[d];
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      uint64_t a, b;
+      memcpy(&a, to + i, 8);
+      memcpy(&b, by + i, 8);
+      a &= b ^ keep;
+      memcpy(to + i, &a, 8);
+    }
     if (!invert) x->len[d] = n; /* beyond y: nobody */
   }
 }
@@ -442,9 +457,10 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
 }
 
 /* The bitmaps of q's dimension (group_by: every value, each into its slice; else q's filter
- * or the whole) into l: the days reads_of says, each day's bitmap kept and, when straight
- * (nothing is ANDed into them after), the range's union of the active and paying users
- * gathered. A group_by's groups are the
+ * or the whole) into l: the days reads_of says. Unless straight (something is ANDed into them
+ * after), each day's bitmap is kept. Straight, a metric that needs no day's bitmap gets each
+ * day's count instead, and one whose total counts distinct users the union of the range's
+ * active and paying users. A group_by's groups are the
  * values seen over the widened range (ClickHouse lists the same): the active rows of the days
  * its metric does not read only name them. They are enough: a value's paying and new rows and
  * its aggregates come with an active row of the same day (ga_rollup.c sets the active bit of
@@ -457,7 +473,9 @@ static int load_group_bits(sqlite_store *store, int64_t game_id, const ps_ga_que
   int rc = PS_OK;
   for (int k = 0; rc == PS_OK && k < 3; k++) {
     chunk_load c = {.l = l, .kind = k, .lo = r.lo[k], .hi = r.hi[k],
-                    .per_day = !(straight && r.unions_only), .gather = straight && k < 2, .last = SIZE_MAX};
+                    .per_day = !straight || r.day_bits, .count = straight && !r.day_bits,
+                    .gather = straight && r.users_total && k < 2, .last = SIZE_MAX};
+    l->counted[k] = c.count;
     int64_t from = r.lo[k], to = r.hi[k];
     if (q->group_dim && k == 0) {
       from = l->wide_from;
@@ -503,23 +521,9 @@ static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slic
 
 /* ---- bitmap arithmetic ---- */
 
-/* Bits set in b (len bytes, a multiple of 8: chunks are 4 KiB), a word at a time. */
-/* Counting bits is most of a user count: on x86-64 the POPCNT instruction where the CPU has
- * it (picked once at load), else the portable code (the baseline ISA has no such
- * instruction, and __builtin_popcountll becomes a library call). */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define WITH_POPCNT __attribute__((target_clones("popcnt", "default")))
-#else
-#define WITH_POPCNT
-#endif
-
-WITH_POPCNT static double popcount(const unsigned char *b, size_t len) {
-  uint64_t n = 0, w;
-  for (size_t i = 0; i + 8 <= len; i += 8) {
-    memcpy(&w, b + i, 8);
-    n += (uint64_t)__builtin_popcountll(w);
-  }
-  return (double)n;
+/* Users set in b (len bytes, a multiple of 8: chunks are 4 KiB). */
+static double popcount(const unsigned char *b, size_t len) {
+  return (double)ps_ga_bits_count(b, len);
 }
 
 /* Distinct users set in any of the days [d0, d1) (widened-range indexes) of b. */
@@ -549,7 +553,7 @@ static double distinct(const days_bits *b, size_t d0, size_t d1, unsigned char *
 }
 
 /* Users set in both day dx of x and day dy of y. */
-WITH_POPCNT static double both(const days_bits *x, size_t dx, const days_bits *y, size_t dy) {
+PS_GA_WITH_POPCNT static double both(const days_bits *x, size_t dx, const days_bits *y, size_t dy) {
   size_t len = x->len[dx] < y->len[dy] ? x->len[dx] : y->len[dy];
   uint64_t n = 0, a, b;
   for (size_t i = 0; i + 8 <= len; i += 8) {
@@ -570,11 +574,17 @@ static double sum_of(const double *v, size_t n) {
   return s;
 }
 
+/* The users of kind k (0 active, 1 paying, 2 new) of slice s on day d (a widened-range index):
+ * counted as they were loaded, else its bitmap's. */
+static double day_users(const slices *l, const slice *s, int k, size_t d) {
+  return l->counted[k] ? s->count[k][d] : popcount(s->bits[k].bits[d], s->bits[k].len[d]);
+}
+
 /* Fills series out (ndays points) with metric over slice s. */
 static int compute(const char *metric, const slices *l, const slice *s, ps_metric_series *out,
                    unsigned char **scratch, size_t *scratch_len) {
   size_t n = (size_t)l->ndays, off = BEFORE;
-  const days_bits *active = &s->bits[0], *paying = &s->bits[1], *fresh = &s->bits[2];
+  const days_bits *active = &s->bits[0], *paying = &s->bits[1];
   double users = s->range[0].len ? popcount(s->range[0].bits[0], s->range[0].len[0])
                                  : distinct(active, off, off + n, scratch, scratch_len);
   double payers = s->range[1].len ? popcount(s->range[1].bits[0], s->range[1].len[0])
@@ -582,14 +592,13 @@ static int compute(const char *metric, const slices *l, const slice *s, ps_metri
   if (users < 0 || payers < 0) return PS_ENOMEM;
   double revenue = sum_of(s->revenue, n), sessions = sum_of(s->sessions, n), dau_sum = 0;
   for (size_t d = 0; d < n; d++) {
-    double dau = popcount(active->bits[off + d], active->len[off + d]);
-    double pay = popcount(paying->bits[off + d], paying->len[off + d]);
+    double dau = day_users(l, s, 0, off + d), pay = day_users(l, s, 1, off + d);
     double v = 0;
     dau_sum += dau;
     if (!strcmp(metric, "dau")) v = dau;
     else if (!strcmp(metric, "wau")) v = distinct(active, off + d - 6, off + d + 1, scratch, scratch_len);
     else if (!strcmp(metric, "mau")) v = distinct(active, off + d - 29, off + d + 1, scratch, scratch_len);
-    else if (!strcmp(metric, "new_users")) v = popcount(fresh->bits[off + d], fresh->len[off + d]);
+    else if (!strcmp(metric, "new_users")) v = day_users(l, s, 2, off + d);
     else if (!strcmp(metric, "sessions")) v = s->sessions[d];
     else if (!strcmp(metric, "avg_session_length")) v = ratio(s->length_sum[d], s->length_n[d]);
     else if (!strcmp(metric, "sessions_per_user")) v = ratio(s->sessions[d], dau);

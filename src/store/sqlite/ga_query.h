@@ -82,7 +82,6 @@ typedef struct ps_ga_query {
   const char *first_build; /* NULL: any */
   int new_day;             /* PS_GA_ANY_DAY, PS_GA_NEW_DAY, PS_GA_RETURNING_DAY */
   int64_t today;            /* retention: days after it have not happened (0: to_day) */
-  int totals_only;          /* ps_metric_query.totals_only: the days' values may be left 0 */
   const char *measure, *by, *prefix, *steps; /* families; NULL: their defaults */
 } ps_ga_query;
 
