@@ -9,8 +9,8 @@
  * rows as they come and ORs the range's rows into one union per slice, so that a day's value
  * is a sum and a total of distinct users one count; it keeps a bitmap per day only for the
  * metrics that need a day's users themselves (wau and mau OR windows of days, retention ANDs
- * a cohort with a later day). A group_by of dau over 16 countries and 90 days thus builds 16
- * unions, not 1,440 day bitmaps walked twice.
+ * a cohort with a later day). A group_by of dau by country over 90 days thus builds one union
+ * per country, not a bitmap per country and day walked twice.
  */
 #include "store/sqlite/ga_query.h"
 
@@ -67,7 +67,8 @@ typedef struct slice {
   char value[65];
   days_bits bits[3]; /* active, paying, new */
   /* The union of bits[k] over the range (day 0 of a one-day days_bits), gathered as the rows
-   * are read (load_chunk); len NULL: not gathered (then compute ORs the days of bits[k]). */
+   * are read (load_chunk); len NULL: not gathered, or no row in the range (compute then ORs
+   * the days of bits[k], which is right in both cases). */
   days_bits range[3];
   double *count[3]; /* each day's users of bits[k] (widened range), when slices.counted[k] */
   double *sessions, *length_n, *length_sum, *revenue; /* per day of the range */
@@ -185,7 +186,8 @@ static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsig
   int rc = PS_OK;
   size_t d = (size_t)(day - c->l->wide_from);
   if (c->per_day) rc = put_chunk(&s->bits[c->kind], d, chunk, bits, len);
-  if (c->count) s->count[c->kind][d] += (double)ps_ga_chunk_count(bits, len); /* a day's chunks are distinct rows */
+  if (c->count) /* a day's chunks are distinct rows: its users are their sum */
+    s->count[c->kind][d] += (double)ps_ga_chunk_count(bits, len);
   if (rc == PS_OK && c->gather && day >= c->l->from && day < c->l->from + c->l->ndays) {
     days_bits *range = &s->range[c->kind];
     if (!range->len) rc = days_bits_alloc(range, 1);
@@ -255,7 +257,7 @@ static int segmented(const ps_ga_query *q) {
  * whether it reads the aggregates, and whether it needs each day's users themselves or only
  * their count. A metric reads only what it computes from: dau the active bitmaps of the
  * range, mau those of 29 days before too, retention the new bitmaps of the range and the active
- * ones of the 31 days after, ... (a group_by too: load_group_bits lists its groups apart). */
+ * ones of the 31 days after, ... (a group_by too: load_dimension_bits lists its groups apart). */
 typedef struct reads {
   int64_t lo[3], hi[3];
   int aggs;
@@ -457,16 +459,17 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
 }
 
 /* The bitmaps of q's dimension (group_by: every value, each into its slice; else q's filter
- * or the whole) into l: the days reads_of says. Unless straight (something is ANDed into them
+ * or the whole) into l, the days reads_of says. Unless straight (something is ANDed into them
  * after), each day's bitmap is kept. Straight, a metric that needs no day's bitmap gets each
  * day's count instead, and one whose total counts distinct users the union of the range's
- * active and paying users. A group_by's groups are the
- * values seen over the widened range (ClickHouse lists the same): the active rows of the days
- * its metric does not read only name them. They are enough: a value's paying and new rows and
- * its aggregates come with an active row of the same day (ga_rollup.c sets the active bit of
- * every event's values), and no row is ever deleted (a forgotten user's leave empty blobs). */
-static int load_group_bits(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slices *l,
-                           int straight) {
+ * active and paying users.
+ * A group_by's groups are the values seen over the widened range (ClickHouse lists the same):
+ * the active rows of the days its metric does not read only name them. They are enough: a
+ * value's paying and new rows and its aggregates come with an active row of the same day
+ * (ga_rollup.c sets the active bit of every event's values), and no row is ever deleted (a
+ * forgotten user's bits are cleared in place). */
+static int load_dimension_bits(sqlite_store *store, int64_t game_id, const ps_ga_query *q,
+                               slices *l, int straight) {
   int dim = q->group_dim ? q->group_dim : q->dim;
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
   reads r = reads_of(q, l);
@@ -498,7 +501,7 @@ static int load_grouped_segment(sqlite_store *store, int64_t game_id, const ps_g
                 .wide_days = l->wide_days};
   slice *segment = slice_of(&seg, "");
   int rc = segment ? load_segment_bits(store, game_id, &alone, &seg, segment) : PS_ENOMEM;
-  if (rc == PS_OK) rc = load_group_bits(store, game_id, q, l, 0);
+  if (rc == PS_OK) rc = load_dimension_bits(store, game_id, q, l, 0);
   for (size_t i = 0; rc == PS_OK && i < l->n; i++)
     for (int k = 0; k < 3; k++) days_and(&l->v[i].bits[k], &segment->bits[k], (size_t)l->wide_days, 0);
   /* sums take no user attribute (segment_fits): with none, nothing is summed */
@@ -514,7 +517,7 @@ static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slic
   int dim = q->group_dim ? q->group_dim : q->dim;
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
   if (!q->group_dim && !slice_of(l, value)) return PS_ENOMEM; /* the slice exists, even empty */
-  int rc = load_group_bits(store, game_id, q, l, 1);
+  int rc = load_dimension_bits(store, game_id, q, l, 1);
   if (rc == PS_OK && reads_of(q, l).aggs) rc = load_dimension_aggs(store, game_id, l, dim, value);
   return rc;
 }
