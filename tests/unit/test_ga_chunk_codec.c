@@ -1,6 +1,7 @@
 /* test_ga_chunk_codec.c: a bitmap chunk's row form (store/sqlite/ga_chunk_codec.h) decodes to
  * the bitmap it was made from, at every density around the switch between its two forms, is
- * never longer than the bitmap, and a malformed blob never reads or writes out of bounds. */
+ * never longer than the bitmap, counts (ps_ga_chunk_count) the users it was made from, and a
+ * malformed blob never reads or writes out of bounds and counts as it decodes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,8 @@ static void round_trip(const unsigned char bits[PS_GA_CHUNK_BYTES]) {
   size_t used = ps_ga_chunk_decode(row, len, back);
   assert_memory_equal(back, bits, PS_GA_CHUNK_BYTES);
   for (size_t i = used; i < PS_GA_CHUNK_BYTES; i++) assert_int_equal(back[i], 0);
+  assert_int_equal(ps_ga_chunk_count(row, len), n);
+  assert_int_equal(ps_ga_bits_count(bits, PS_GA_CHUNK_BYTES), n);
 }
 
 static void every_density_round_trips(void **state) {
@@ -80,6 +83,11 @@ static void a_malformed_blob_stays_in_bounds(void **state) {
   assert_int_equal(used, 1);
   assert_int_equal(back[0], (1u << 3) | (1u << 5));
   assert_int_equal(set_bits(back), 2);
+  assert_int_equal(ps_ga_chunk_count(blob, sizeof blob), 2);
+  /* a repeated user counts once, as decode sets it once */
+  unsigned char repeated[6] = {7, 0, 7, 0, 9, 1};
+  assert_int_equal(ps_ga_chunk_count(repeated, sizeof repeated), 2);
+  assert_int_equal(ps_ga_chunk_count(repeated, 0), 0);
 }
 
 int main(void) {

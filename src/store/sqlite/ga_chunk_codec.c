@@ -62,6 +62,33 @@ void ps_ga_chunk_or(unsigned char bits[PS_GA_CHUNK_BYTES], const unsigned char *
   }
 }
 
+size_t ps_ga_chunk_count(const unsigned char *blob, size_t len) {
+  if (len == PS_GA_CHUNK_BYTES) return ps_ga_bits_count(blob, len);
+  size_t n = 0;
+  unsigned last = 0;
+  for (size_t i = 0; i + 1 < len; i += 2) {
+    unsigned position = (unsigned)blob[i] | (unsigned)blob[i + 1] << 8;
+    if (position >= PS_GA_CHUNK_BITS) continue;
+    if (n && position <= last) { /* not as encode writes it: count what decode reads */
+      unsigned char bits[PS_GA_CHUNK_BYTES];
+      ps_ga_chunk_decode(blob, len, bits);
+      return ps_ga_bits_count(bits, sizeof bits);
+    }
+    last = position;
+    n++;
+  }
+  return n;
+}
+
+PS_GA_WITH_POPCNT size_t ps_ga_bits_count(const unsigned char *bits, size_t len) {
+  uint64_t n = 0, w;
+  for (size_t i = 0; i + 8 <= len; i += 8) {
+    memcpy(&w, bits + i, 8);
+    n += (uint64_t)__builtin_popcountll(w);
+  }
+  return (size_t)n;
+}
+
 int ps_sqlite_ga_chunks_upgrade_to_12(sqlite3 *db) {
   sqlite3_stmt *rows = NULL, *update = NULL;
   int rc = PS_EIO;

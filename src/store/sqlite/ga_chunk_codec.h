@@ -39,6 +39,23 @@ size_t ps_ga_chunk_decode(const unsigned char *blob, size_t len,
 void ps_ga_chunk_or(unsigned char bits[PS_GA_CHUNK_BYTES], const unsigned char *blob,
                     size_t len);
 
+/* The users of a row's blob (len bytes, either form): the bits ps_ga_chunk_decode would set,
+ * counted without decoding a list (a list out of order is decoded first). */
+size_t ps_ga_chunk_count(const unsigned char *blob, size_t len);
+
+/* Counting bits is most of a user count: on x86-64 the POPCNT instruction where the CPU has
+ * it (picked once at load), else the portable code (the baseline ISA has no such
+ * instruction, and __builtin_popcountll becomes a library call). For a function counting. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PS_GA_WITH_POPCNT __attribute__((target_clones("popcnt", "default")))
+#else
+#define PS_GA_WITH_POPCNT
+#endif
+
+/* Bits set in bits (len bytes; a trailing part shorter than 8 bytes is not counted: bitmaps
+ * here are whole chunks). */
+size_t ps_ga_bits_count(const unsigned char *bits, size_t len);
+
 /* Schema 12, inside the migration's transaction: every ga_bits row kept as a bitmap that
  * encodes shorter is rewritten as positions (one pass over the table). PS_OK or PS_EIO. */
 int ps_sqlite_ga_chunks_upgrade_to_12(sqlite3 *db);

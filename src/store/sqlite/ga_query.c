@@ -3,6 +3,14 @@
  * dimension value (one slice for no group_by): day-indexed user bitmaps (active, paying, new)
  * over the range widened by 29 days before (mau) and 31 after (retention), and per-day
  * aggregates over the range. Each metric is then a few loops over a slice.
+ *
+ * What keeps a query cheap: it reads only the bitmap kinds and days its metric computes from
+ * (reads_of). A straight read (no segment ANDed in after) counts each day's users from the
+ * rows as they come and ORs the range's rows into one union per slice, so that a day's value
+ * is a sum and a total of distinct users one count; it keeps a bitmap per day only for the
+ * metrics that need a day's users themselves (wau and mau OR windows of days, retention ANDs
+ * a cohort with a later day). A group_by of dau by country over 90 days thus builds one union
+ * per country, not a bitmap per country and day walked twice.
  */
 #include "store/sqlite/ga_query.h"
 
@@ -47,6 +55,7 @@ int ps_ga_metric_known(const char *name) {
 typedef struct days_bits {
   unsigned char **bits; /* per day of the widened range; NULL: nobody */
   size_t *len;
+  size_t widest; /* the longest len so far: a new day's bitmap starts that long (put_chunk) */
 } days_bits;
 
 typedef struct currency {
@@ -57,6 +66,11 @@ typedef struct currency {
 typedef struct slice {
   char value[65];
   days_bits bits[3]; /* active, paying, new */
+  /* The union of bits[k] over the range (day 0 of a one-day days_bits), gathered as the rows
+   * are read (load_chunk); len NULL: not gathered, or no row in the range (compute then ORs
+   * the days of bits[k], which is right in both cases). */
+  days_bits range[3];
+  double *count[3]; /* each day's users of bits[k] (widened range), when slices.counted[k] */
   double *sessions, *length_n, *length_sum, *revenue; /* per day of the range */
   currency *currencies;
   size_t ncurrencies, currencies_cap;
@@ -67,16 +81,24 @@ typedef struct slices {
   size_t n, cap;
   int64_t from, ndays;         /* the range */
   int64_t wide_from, wide_days; /* the widened range of the bitmaps */
+  int counted[3]; /* slice.count[k] holds each day's users (and slice.bits[k] may be empty) */
   int failed;
 } slices;
 
 static const char kinds[3] = {'a', 'p', 'n'};
 
+static void days_bits_free(days_bits *b, size_t days) {
+  for (size_t d = 0; b->bits && d < days; d++) free(b->bits[d]);
+  free(b->bits);
+  free(b->len);
+  memset(b, 0, sizeof *b);
+}
+
 static void slice_free(slice *s, size_t wide_days) {
   for (int k = 0; k < 3; k++) {
-    for (size_t d = 0; s->bits[k].bits && d < wide_days; d++) free(s->bits[k].bits[d]);
-    free(s->bits[k].bits);
-    free(s->bits[k].len);
+    days_bits_free(&s->bits[k], wide_days);
+    days_bits_free(&s->range[k], 1);
+    free(s->count[k]);
   }
   free(s->sessions);
   free(s->length_n);
@@ -103,6 +125,7 @@ static slice *slice_of(slices *l, const char *value) {
   for (int k = 0; k < 3; k++) {
     s->bits[k].bits = calloc(w, sizeof *s->bits[k].bits);
     s->bits[k].len = calloc(w, sizeof *s->bits[k].len);
+    s->count[k] = calloc(w, sizeof *s->count[k]);
   }
   s->sessions = calloc(d, sizeof(double));
   s->length_n = calloc(d, sizeof(double));
@@ -110,37 +133,67 @@ static slice *slice_of(slices *l, const char *value) {
   s->revenue = calloc(d, sizeof(double));
   l->n++;
   int ok = s->sessions && s->length_n && s->length_sum && s->revenue;
-  for (int k = 0; k < 3; k++) ok = ok && s->bits[k].bits && s->bits[k].len;
+  for (int k = 0; k < 3; k++) ok = ok && s->bits[k].bits && s->bits[k].len && s->count[k];
   return ok ? s : NULL;
 }
 
-typedef struct chunk_load {
-  slices *l;
-  int kind;
-} chunk_load;
+static int days_bits_alloc(days_bits *b, size_t days) {
+  b->bits = calloc(days ? days : 1, sizeof *b->bits);
+  b->len = calloc(days ? days : 1, sizeof *b->len);
+  b->widest = 0;
+  return b->bits && b->len ? PS_OK : PS_ENOMEM;
+}
 
 /* ORs a chunk's users (its row form, blob of len bytes) into day d of b (a day's chunks are
- * distinct rows: OR is their copy, and the union when one buffer gathers several days). */
+ * distinct rows: OR is their copy, and the union when one buffer gathers several days). A
+ * day's bitmap is allocated once as long as the longest of b so far (a day's rows come in
+ * chunk order: growing it chunk by chunk moved it as many times), longer only when needed. */
 static int put_chunk(days_bits *b, size_t d, int64_t chunk, const unsigned char *blob,
                      size_t len) {
   size_t need = (size_t)(chunk + 1) * PS_GA_CHUNK_BYTES;
   if (b->len[d] < need) {
+    if (!b->len[d] && b->widest > need) need = b->widest;
     unsigned char *grown = realloc(b->bits[d], need);
     if (!grown) return PS_ENOMEM;
     memset(grown + b->len[d], 0, need - b->len[d]);
     b->bits[d] = grown;
     b->len[d] = need;
+    if (need > b->widest) b->widest = need;
   }
   ps_ga_chunk_or(b->bits[d] + (size_t)chunk * PS_GA_CHUNK_BYTES, blob, len);
   return PS_OK;
 }
 
+/* How the rows of one bitmap kind are loaded into the slices of their values. */
+typedef struct chunk_load {
+  slices *l;
+  int kind;
+  int64_t lo, hi; /* the days whose users are kept; a row of another day only names its slice */
+  int per_day;    /* keep each day's bitmap (slice.bits) */
+  int count;      /* count each day's users (slice.count) */
+  int gather;     /* OR the range's days into slice.range */
+  size_t last;    /* the slice of the previous row (rows come a value's chunks together) */
+} chunk_load;
+
 static int load_chunk(const char *value, int64_t day, int64_t chunk, const unsigned char *bits,
                       size_t len, void *ctx) {
   chunk_load *c = ctx;
-  slice *s = slice_of(c->l, value);
+  slice *s = c->last < c->l->n && !strcmp(c->l->v[c->last].value, value) ? &c->l->v[c->last]
+                                                                           : slice_of(c->l, value);
   if (!s) return PS_ENOMEM;
-  return put_chunk(&s->bits[c->kind], (size_t)(day - c->l->wide_from), chunk, bits, len);
+  c->last = (size_t)(s - c->l->v);
+  if (day < c->lo || day >= c->hi) return PS_OK;
+  int rc = PS_OK;
+  size_t d = (size_t)(day - c->l->wide_from);
+  if (c->per_day) rc = put_chunk(&s->bits[c->kind], d, chunk, bits, len);
+  if (c->count) /* a day's chunks are distinct rows: its users are their sum */
+    s->count[c->kind][d] += (double)ps_ga_chunk_count(bits, len);
+  if (rc == PS_OK && c->gather && day >= c->l->from && day < c->l->from + c->l->ndays) {
+    days_bits *range = &s->range[c->kind];
+    if (!range->len) rc = days_bits_alloc(range, 1);
+    if (rc == PS_OK) rc = put_chunk(range, 0, chunk, bits, len);
+  }
+  return rc;
 }
 
 /* Adds an aggregate row of kind (0 sessions, 1 length, 2 revenue) to slice s of l. */
@@ -187,7 +240,7 @@ static int load_dimension_aggs(sqlite_store *store, int64_t game_id, slices *l, 
                                const char *value) {
   int rc = PS_OK;
   for (int k = 0; rc == PS_OK && k < 3; k++) {
-    chunk_load c = {l, k};
+    chunk_load c = {.l = l, .kind = k};
     rc = ps_sqlite_ga_aggs(store, game_id, agg_kinds[k], dim, value, l->from, l->from + l->ndays,
                            load_agg, &c);
   }
@@ -196,39 +249,46 @@ static int load_dimension_aggs(sqlite_store *store, int64_t game_id, slices *l, 
 
 /* ---- what a query reads ---- */
 
-/* The days [lo, hi) of each bitmap kind (active, paying, new) a query reads (lo == hi: none)
- * and whether it reads the aggregates. A metric reads only what it computes from: dau the
- * active bitmaps of the range, mau those of 29 days before too, retention the new bitmaps of
- * the range and the active ones of the 31 days after, ... A group_by reads everything over the
- * widened range: its groups are the values seen there (ClickHouse lists the same). */
+static int segmented(const ps_ga_query *q) {
+  return q->nseg || q->first_build || q->new_day != PS_GA_ANY_DAY;
+}
+
+/* The days [lo, hi) of each bitmap kind (active, paying, new) a query reads (lo == hi: none),
+ * whether it reads the aggregates, and whether it needs each day's users themselves or only
+ * their count. A metric reads only what it computes from: dau the active bitmaps of the
+ * range, mau those of 29 days before too, retention the new bitmaps of the range and the active
+ * ones of the 31 days after, ... (a group_by too: load_dimension_bits lists its groups apart). */
 typedef struct reads {
   int64_t lo[3], hi[3];
   int aggs;
+  int day_bits;    /* the metric ORs or ANDs days' bitmaps (wau, mau, retention) */
+  int users_total; /* its total counts distinct users over the range (the union of its days) */
 } reads;
 
 static reads reads_of(const ps_ga_query *q, const slices *l) {
   static const struct {
     const char *metric;
     const char *kinds; /* of "apn" */
-    int before, after, aggs;
+    int before, after, aggs, day_bits, users_total;
   } table[] = {
-      {"dau", "a", 0, 0, 0},        {"wau", "a", 6, 0, 0},
-      {"mau", "a", BEFORE, 0, 0},   {"new_users", "n", 0, 0, 0},
-      {"sessions", "", 0, 0, 1},    {"avg_session_length", "", 0, 0, 1},
-      {"revenue", "", 0, 0, 1},     {"sessions_per_user", "a", 0, 0, 1},
-      {"paying_users", "p", 0, 0, 0}, {"arpdau", "a", 0, 0, 1},
-      {"arppu", "p", 0, 0, 1},      {"conversion", "ap", 0, 0, 0},
-      {"retention", "an", 0, AFTER, 0},
+      {"dau", "a", 0, 0, 0, 0, 1},          {"wau", "a", 6, 0, 0, 1, 1},
+      {"mau", "a", BEFORE, 0, 0, 1, 1},     {"new_users", "n", 0, 0, 0, 0, 0},
+      {"sessions", "", 0, 0, 1, 0, 0},      {"avg_session_length", "", 0, 0, 1, 0, 0},
+      {"revenue", "", 0, 0, 1, 0, 0},       {"sessions_per_user", "a", 0, 0, 1, 0, 1},
+      {"paying_users", "p", 0, 0, 0, 0, 1}, {"arpdau", "a", 0, 0, 1, 0, 0},
+      {"arppu", "p", 0, 0, 1, 0, 1},        {"conversion", "ap", 0, 0, 0, 0, 1},
+      {"retention", "an", 0, AFTER, 0, 1, 0},
   };
-  reads r = {.aggs = 1};
+  reads r = {.aggs = 1, .day_bits = 1};
   for (int k = 0; k < 3; k++) {
     r.lo[k] = l->wide_from;
     r.hi[k] = l->wide_from + l->wide_days;
   }
-  if (q->group_dim) return r;
   for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
     if (strcmp(table[i].metric, q->metric)) continue;
     r.aggs = table[i].aggs;
+    r.day_bits = table[i].day_bits;
+    r.users_total = table[i].users_total;
     for (int k = 0; k < 3; k++) {
       int used = strchr(table[i].kinds, kinds[k]) != NULL;
       r.lo[k] = l->from - (k == 0 ? table[i].before : 0);
@@ -239,23 +299,6 @@ static reads reads_of(const ps_ga_query *q, const slices *l) {
 }
 
 /* ---- segments (ga_query.h) ---- */
-
-static int segmented(const ps_ga_query *q) {
-  return q->nseg || q->first_build || q->new_day != PS_GA_ANY_DAY;
-}
-
-static int days_bits_alloc(days_bits *b, size_t days) {
-  b->bits = calloc(days ? days : 1, sizeof *b->bits);
-  b->len = calloc(days ? days : 1, sizeof *b->len);
-  return b->bits && b->len ? PS_OK : PS_ENOMEM;
-}
-
-static void days_bits_free(days_bits *b, size_t days) {
-  for (size_t d = 0; b->bits && d < days; d++) free(b->bits[d]);
-  free(b->bits);
-  free(b->len);
-  memset(b, 0, sizeof *b);
-}
 
 /* Where a read's chunks go: day - from of b, or all into day 0 (single: a union of days). */
 typedef struct bits_load {
@@ -282,13 +325,21 @@ static int load_days(sqlite_store *store, int64_t game_id, char kind, int dim, c
   return rc;
 }
 
-/* x = x AND y (invert: x AND NOT y), day by day (days: both x's and y's count). */
+/* x = x AND y (invert: x AND NOT y), day by day (days: both x's and y's count), a word at a
+ * time (lengths are whole chunks). */
 static void days_and(days_bits *x, const days_bits *y, size_t days, int invert) {
+  uint64_t keep = invert ? ~(uint64_t)0 : 0; /* y's word XOR keep: y, or NOT y */
   for (size_t d = 0; d < days; d++) {
     size_t n = x->len[d] < y->len[d] ? x->len[d] : y->len[d];
-    for (size_t i = 0; i < n; i++)
-      x->bits[d][i] = (unsigned char)(invert ? x->bits[d][i] & ~y->bits[d][i]
-                                             : x->bits[d][i] & y->bits[d][i]);
+    unsigned char *to = x->bits[d];
+    const unsigned char *by = y->bits[d];
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      uint64_t a, b;
+      memcpy(&a, to + i, 8);
+      memcpy(&b, by + i, 8);
+      a &= b ^ keep;
+      memcpy(to + i, &a, 8);
+    }
     if (!invert) x->len[d] = n; /* beyond y: nobody */
   }
 }
@@ -407,6 +458,38 @@ static int load_segment(sqlite_store *store, int64_t game_id, const ps_ga_query 
                  : load_dimension_aggs(store, game_id, l, 0, "");
 }
 
+/* The bitmaps of q's dimension (group_by: every value, each into its slice; else q's filter
+ * or the whole) into l, the days reads_of says. Unless straight (something is ANDed into them
+ * after), each day's bitmap is kept. Straight, a metric that needs no day's bitmap gets each
+ * day's count instead, and one whose total counts distinct users the union of the range's
+ * active and paying users.
+ * A group_by's groups are the values seen over the widened range (ClickHouse lists the same):
+ * the active rows of the days its metric does not read only name them. They are enough: a
+ * value's paying and new rows and its aggregates come with an active row of the same day
+ * (ga_rollup.c sets the active bit of every event's values), and no row is ever deleted (a
+ * forgotten user's bits are cleared in place). */
+static int load_dimension_bits(sqlite_store *store, int64_t game_id, const ps_ga_query *q,
+                               slices *l, int straight) {
+  int dim = q->group_dim ? q->group_dim : q->dim;
+  const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
+  reads r = reads_of(q, l);
+  int rc = PS_OK;
+  for (int k = 0; rc == PS_OK && k < 3; k++) {
+    chunk_load c = {.l = l, .kind = k, .lo = r.lo[k], .hi = r.hi[k],
+                    .per_day = !straight || r.day_bits, .count = straight && !r.day_bits,
+                    .gather = straight && r.users_total && k < 2, .last = SIZE_MAX};
+    l->counted[k] = c.count;
+    int64_t from = r.lo[k], to = r.hi[k];
+    if (q->group_dim && k == 0) {
+      from = l->wide_from;
+      to = l->wide_from + l->wide_days;
+    }
+    if (from < to)
+      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, from, to, load_chunk, &c);
+  }
+  return rc;
+}
+
 /* Loads the groups of q's group_by over its segment (ga_query.h): each group value's bitmaps
  * (every value seen over the widened range, as without the segment) ANDed with the segment's,
  * and the aggregates of the matching combos that carry the value. */
@@ -418,13 +501,7 @@ static int load_grouped_segment(sqlite_store *store, int64_t game_id, const ps_g
                 .wide_days = l->wide_days};
   slice *segment = slice_of(&seg, "");
   int rc = segment ? load_segment_bits(store, game_id, &alone, &seg, segment) : PS_ENOMEM;
-  reads r = reads_of(q, l);
-  for (int k = 0; rc == PS_OK && k < 3; k++) {
-    chunk_load c = {l, k};
-    if (r.lo[k] < r.hi[k])
-      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], q->group_dim, NULL, r.lo[k], r.hi[k],
-                               load_chunk, &c);
-  }
+  if (rc == PS_OK) rc = load_dimension_bits(store, game_id, q, l, 0);
   for (size_t i = 0; rc == PS_OK && i < l->n; i++)
     for (int k = 0; k < 3; k++) days_and(&l->v[i].bits[k], &segment->bits[k], (size_t)l->wide_days, 0);
   /* sums take no user attribute (segment_fits): with none, nothing is summed */
@@ -439,38 +516,17 @@ static int load(sqlite_store *store, int64_t game_id, const ps_ga_query *q, slic
   if (segmented(q)) return load_segment(store, game_id, q, l);
   int dim = q->group_dim ? q->group_dim : q->dim;
   const char *value = q->group_dim ? NULL : q->dim ? q->value : "";
-  int rc = PS_OK;
   if (!q->group_dim && !slice_of(l, value)) return PS_ENOMEM; /* the slice exists, even empty */
-  reads r = reads_of(q, l);
-  for (int k = 0; rc == PS_OK && k < 3; k++) {
-    chunk_load c = {l, k};
-    if (r.lo[k] < r.hi[k])
-      rc = ps_sqlite_ga_chunks(store, game_id, kinds[k], dim, value, r.lo[k], r.hi[k],
-                               load_chunk, &c);
-  }
-  if (rc == PS_OK && r.aggs) rc = load_dimension_aggs(store, game_id, l, dim, value);
+  int rc = load_dimension_bits(store, game_id, q, l, 1);
+  if (rc == PS_OK && reads_of(q, l).aggs) rc = load_dimension_aggs(store, game_id, l, dim, value);
   return rc;
 }
 
 /* ---- bitmap arithmetic ---- */
 
-/* Bits set in b (len bytes, a multiple of 8: chunks are 4 KiB), a word at a time. */
-/* Counting bits is most of a user count: on x86-64 the POPCNT instruction where the CPU has
- * it (picked once at load), else the portable code (the baseline ISA has no such
- * instruction, and __builtin_popcountll becomes a library call). */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define WITH_POPCNT __attribute__((target_clones("popcnt", "default")))
-#else
-#define WITH_POPCNT
-#endif
-
-WITH_POPCNT static double popcount(const unsigned char *b, size_t len) {
-  uint64_t n = 0, w;
-  for (size_t i = 0; i + 8 <= len; i += 8) {
-    memcpy(&w, b + i, 8);
-    n += (uint64_t)__builtin_popcountll(w);
-  }
-  return (double)n;
+/* Users set in b (len bytes, a multiple of 8: chunks are 4 KiB). */
+static double popcount(const unsigned char *b, size_t len) {
+  return (double)ps_ga_bits_count(b, len);
 }
 
 /* Distinct users set in any of the days [d0, d1) (widened-range indexes) of b. */
@@ -500,7 +556,7 @@ static double distinct(const days_bits *b, size_t d0, size_t d1, unsigned char *
 }
 
 /* Users set in both day dx of x and day dy of y. */
-WITH_POPCNT static double both(const days_bits *x, size_t dx, const days_bits *y, size_t dy) {
+PS_GA_WITH_POPCNT static double both(const days_bits *x, size_t dx, const days_bits *y, size_t dy) {
   size_t len = x->len[dx] < y->len[dy] ? x->len[dx] : y->len[dy];
   uint64_t n = 0, a, b;
   for (size_t i = 0; i + 8 <= len; i += 8) {
@@ -521,24 +577,31 @@ static double sum_of(const double *v, size_t n) {
   return s;
 }
 
+/* The users of kind k (0 active, 1 paying, 2 new) of slice s on day d (a widened-range index):
+ * counted as they were loaded, else its bitmap's. */
+static double day_users(const slices *l, const slice *s, int k, size_t d) {
+  return l->counted[k] ? s->count[k][d] : popcount(s->bits[k].bits[d], s->bits[k].len[d]);
+}
+
 /* Fills series out (ndays points) with metric over slice s. */
 static int compute(const char *metric, const slices *l, const slice *s, ps_metric_series *out,
                    unsigned char **scratch, size_t *scratch_len) {
   size_t n = (size_t)l->ndays, off = BEFORE;
-  const days_bits *active = &s->bits[0], *paying = &s->bits[1], *fresh = &s->bits[2];
-  double users = distinct(active, off, off + n, scratch, scratch_len);
-  double payers = distinct(paying, off, off + n, scratch, scratch_len);
+  const days_bits *active = &s->bits[0], *paying = &s->bits[1];
+  double users = s->range[0].len ? popcount(s->range[0].bits[0], s->range[0].len[0])
+                                 : distinct(active, off, off + n, scratch, scratch_len);
+  double payers = s->range[1].len ? popcount(s->range[1].bits[0], s->range[1].len[0])
+                                  : distinct(paying, off, off + n, scratch, scratch_len);
   if (users < 0 || payers < 0) return PS_ENOMEM;
   double revenue = sum_of(s->revenue, n), sessions = sum_of(s->sessions, n), dau_sum = 0;
   for (size_t d = 0; d < n; d++) {
-    double dau = popcount(active->bits[off + d], active->len[off + d]);
-    double pay = popcount(paying->bits[off + d], paying->len[off + d]);
+    double dau = day_users(l, s, 0, off + d), pay = day_users(l, s, 1, off + d);
     double v = 0;
     dau_sum += dau;
     if (!strcmp(metric, "dau")) v = dau;
     else if (!strcmp(metric, "wau")) v = distinct(active, off + d - 6, off + d + 1, scratch, scratch_len);
     else if (!strcmp(metric, "mau")) v = distinct(active, off + d - 29, off + d + 1, scratch, scratch_len);
-    else if (!strcmp(metric, "new_users")) v = popcount(fresh->bits[off + d], fresh->len[off + d]);
+    else if (!strcmp(metric, "new_users")) v = day_users(l, s, 2, off + d);
     else if (!strcmp(metric, "sessions")) v = s->sessions[d];
     else if (!strcmp(metric, "avg_session_length")) v = ratio(s->length_sum[d], s->length_n[d]);
     else if (!strcmp(metric, "sessions_per_user")) v = ratio(s->sessions[d], dau);
