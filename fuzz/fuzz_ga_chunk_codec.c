@@ -3,6 +3,7 @@
  * (store/sqlite/ga_chunk_codec.h) on untrusted bytes (a damaged or foreign ga_bits row):
  *   - decoding any blob stays in the chunk, and bytes past the length it returns are zero;
  *   - OR-ing the blob into an empty chunk gives the decoded bitmap;
+ *   - counting the blob's users gives the bits set in the decoded bitmap (a bit at a time);
  *   - encoding the decoded bitmap is at most a bitmap long, and decodes back to it.
  * Run: CC=clang cmake -S . -B build-fuzz -DPLAYSTAT_FUZZ=ON && cmake --build build-fuzz
  *      --target fuzz_ga_chunk_codec && build-fuzz/fuzz/fuzz_ga_chunk_codec corpus-dir
@@ -23,6 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(ored, 0, sizeof ored);
   ps_ga_chunk_or(ored, data, size);
   CHECK(memcmp(ored, bits, sizeof bits) == 0);
+  size_t set = 0;
+  for (size_t i = 0; i < PS_GA_CHUNK_BYTES; i++)
+    for (int b = 0; b < 8; b++) set += (bits[i] >> b) & 1;
+  CHECK(ps_ga_chunk_count(data, size) == set);
+  CHECK(ps_ga_bits_count(bits, PS_GA_CHUNK_BYTES) == set);
   size_t len = ps_ga_chunk_encode(bits, row);
   CHECK(len <= PS_GA_CHUNK_BYTES);
   ps_ga_chunk_decode(row, len, back);

@@ -62,6 +62,20 @@ void ps_ga_chunk_or(unsigned char bits[PS_GA_CHUNK_BYTES], const unsigned char *
   }
 }
 
+/* The popcount loop, multiversioned in this file alone (a clone's resolver is local to its
+ * file: the header's declaration stays plain, and clang takes the attribute only on a
+ * function not used before it). */
+PS_GA_WITH_POPCNT static size_t count_words(const unsigned char *bits, size_t len) {
+  uint64_t n = 0, w;
+  for (size_t i = 0; i + 8 <= len; i += 8) {
+    memcpy(&w, bits + i, 8);
+    n += (uint64_t)__builtin_popcountll(w);
+  }
+  return (size_t)n;
+}
+
+size_t ps_ga_bits_count(const unsigned char *bits, size_t len) { return count_words(bits, len); }
+
 size_t ps_ga_chunk_count(const unsigned char *blob, size_t len) {
   if (len == PS_GA_CHUNK_BYTES) return ps_ga_bits_count(blob, len);
   size_t n = 0;
@@ -78,15 +92,6 @@ size_t ps_ga_chunk_count(const unsigned char *blob, size_t len) {
     n++;
   }
   return n;
-}
-
-PS_GA_WITH_POPCNT size_t ps_ga_bits_count(const unsigned char *bits, size_t len) {
-  uint64_t n = 0, w;
-  for (size_t i = 0; i + 8 <= len; i += 8) {
-    memcpy(&w, bits + i, 8);
-    n += (uint64_t)__builtin_popcountll(w);
-  }
-  return (size_t)n;
 }
 
 int ps_sqlite_ga_chunks_upgrade_to_12(sqlite3 *db) {
