@@ -392,6 +392,7 @@ typedef struct ps_ga_delta {
   const ps_ga_agg_add *const *aggs;
   size_t naggs;
   const struct ps_funnel_times *funnel_times; /* the funnels' rollup (ga_funnel_times.h) */
+  const struct ps_ltv_delta *ltv;             /* the LTV rollup (ga_ltv_rollup.h) */
   int64_t last_event_id; /* the events up to this id are rolled up */
   int64_t first_event_id; /* the mark the pass started from: applied only while it still is */
 } ps_ga_delta;
