@@ -33,7 +33,10 @@
  * event): purchases whose raw rows were dropped still count, and still move with their user.
  * Cost: one ga_ltv_spend upsert per (user, day, currency) a pass sees purchases of, and
  * 9 cohort rows per (cohort day, k, currency, value) touched; a moved user reads its own
- * ga_ltv_spend rows.
+ * ga_ltv_spend rows. On bench/event_insights' events (7% purchases, first days often moving)
+ * a pass runs 17% more instructions (callgrind, 200 k events): 3% the spend, 4% the moves,
+ * 9% the per-dimension rows (which keep a one-filter read to one seek: through the combos
+ * it would read every combination that carries the value).
  */
 #ifndef PS_STORE_SQLITE_GA_LTV_ROLLUP_H
 #define PS_STORE_SQLITE_GA_LTV_ROLLUP_H
