@@ -87,6 +87,13 @@ QUERIES+=("dau, segment platform=ios & country=US|$RUNS|metrics/dau?$RANGE&platf
           "values of country|$RUNS|dimensions/country/values?$RANGE"
           "values of build|$RUNS|dimensions/build/values?$RANGE"
           "latest 50 raw events|$RUNS|events/latest?limit=50")
+# LTV of the 90 install cohorts (the LTV rollup, schema 13), converted into the game's
+# currency with each purchase day's rate.
+QUERIES+=("ltv, 90 cohorts, days=30|$RUNS|metrics/ltv?$RANGE"
+          "ltv, 90 cohorts, days=0|$RUNS|metrics/ltv?$RANGE&days=0"
+          "ltv, 90 cohorts, days=365, in EUR|$RUNS|metrics/ltv?$RANGE&days=365&currency=EUR"
+          "ltv, platform=ios|$RUNS|metrics/ltv?$RANGE&platform=ios"
+          "ltv, segment platform=ios & custom_01=a|$RUNS|metrics/ltv?$RANGE&platform=ios&custom_01=a")
 time_queries "query over HTTP ($EVENTS events, 90 days)" "$BASE" "$TOKEN" "${QUERIES[@]}"
 
 # 3. A burst of BURST more events (default a tenth) lands while the server runs; its rollup

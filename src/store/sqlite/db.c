@@ -53,6 +53,9 @@
  *      upgrade's transaction; about a minute per ten million events).
  *  12: ga_bits chunks with few users kept as their positions (ga_chunk_codec.h); older rows
  *      rewritten so in the upgrade's transaction.
+ *  13: the LTV rollup (ga_ltv_rollup.h: amounts per user, day and currency, and per install
+ *      cohort, day since install and currency), filled for the business events already rolled
+ *      up (grouped INSERTs in the upgrade's transaction).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -66,10 +69,11 @@
 #include "store/sqlite/ga_funnel.h"
 #include "store/sqlite/ga_funnel_times.h"
 #include "store/sqlite/ga_ltv.h"
+#include "store/sqlite/ga_ltv_rollup.h"
 #include "store/sqlite/internal.h"
 #include "store/sqlite/rates.h"
 
-#define SCHEMA_VERSION 12
+#define SCHEMA_VERSION 13
 #define WAL_SIZE_LIMIT_BYTES (16 * 1024 * 1024)
 
 int ps_sqlite_exec(sqlite3 *db, const char *sql) {
@@ -238,7 +242,8 @@ static int migrate(sqlite3 *db) {
                                  ps_sqlite_playtime_rollup_schema,
                                  ps_sqlite_sessions_schema, ps_sqlite_ga_schema,
                                  ps_sqlite_export_log_schema, ps_sqlite_lifecycle_schema,
-                                 ps_sqlite_rates_schema, ps_sqlite_funnel_times_schema};
+                                 ps_sqlite_rates_schema, ps_sqlite_funnel_times_schema,
+                                 ps_sqlite_ltv_rollup_schema};
   int rc = PS_OK;
   for (size_t i = 0; rc == PS_OK && i < sizeof schemas / sizeof *schemas; i++)
     rc = ps_sqlite_exec(db, schemas[i]);
@@ -256,6 +261,7 @@ static int migrate(sqlite3 *db) {
   if (rc == PS_OK) rc = ps_sqlite_exec(db, ps_sqlite_ltv_schema);    /* so does ltv's */
   if (rc == PS_OK && version > 0 && version < 11) rc = ps_sqlite_funnel_times_upgrade_to_11(db);
   if (rc == PS_OK && version > 0 && version < 12) rc = ps_sqlite_ga_chunks_upgrade_to_12(db);
+  if (rc == PS_OK && version > 0 && version < 13) rc = ps_sqlite_ltv_upgrade_to_13(db);
   char set_version[64];
   snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", SCHEMA_VERSION);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, set_version);

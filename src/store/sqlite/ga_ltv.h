@@ -1,6 +1,6 @@
 /*
- * ga_ltv.h: the raw figures of the metric "ltv" (store/ltv.h) in the SQLite event store.
- * Called by events.c for the ltv metric.
+ * ga_ltv.h: the raw figures of the metric "ltv" (store/ltv.h) in the SQLite event store, read
+ * from the LTV rollup (ga_ltv_rollup.h). Called by events.c for the ltv metric.
  */
 #ifndef PS_STORE_SQLITE_GA_LTV_H
 #define PS_STORE_SQLITE_GA_LTV_H
@@ -8,8 +8,9 @@
 #include "store/metric.h"
 #include "store/sqlite/internal.h"
 
-/* The index the ltv read takes (db.c runs it after the upgrades, beside the funnel's: it
- * indexes the digest columns of version 8). */
+/* The partial index of business events the ltv read took before the LTV rollup
+ * (ga_ltv_rollup.h); the upgrade to schema 13 reads it (db.c runs it after the upgrades,
+ * beside the funnel's: it indexes the digest columns of version 8). */
 extern const char ps_sqlite_ltv_schema[];
 
 /* Answers the ltv query q (store/ltv.h: per cohort day, day since install and currency) in

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "store/sqlite/ga_combos.h"
 #include "store/sqlite/ga_funnel_times.h"
+#include "store/sqlite/ga_ltv_rollup.h"
 
 static const char *const ps_ga_dims[PS_GA_DIMS] = {"",          "platform",  "build",    "os_version",
                                             "custom_01", "custom_02", "custom_03", "country"};
@@ -47,7 +48,8 @@ int ps_ga_dim_index(const char *name) {
 typedef struct user_entry {
   ps_keymap_entry key;
   ps_ga_user user;
-  int dirty;
+  ps_ga_user stored; /* as the store holds it (known), before the pass */
+  int dirty, known;
 } user_entry;
 
 typedef struct chunk_entry {
@@ -72,6 +74,7 @@ typedef struct pass {
   ps_keymap users, chunks, aggs;
   ps_ga_combo_cache combos;
   ps_funnel_times funnel_times;
+  ps_ltv_delta ltv;
   user_entry **user_list;
   size_t nuser_list, user_cap;
   chunk_entry **chunk_list;
@@ -130,7 +133,10 @@ static user_entry *user_of(pass *p, const char *user_id) {
     u->user.first_day = -1;
     u->dirty = 1;
     rc = PS_OK;
+  } else if (rc == PS_OK) {
+    u->known = 1;
   }
+  u->stored = u->user;
   if (rc != PS_OK) {
     free(u);
     p->rc = rc;
@@ -374,6 +380,8 @@ static int fold_event(pass *p, const stored_event *e, const char *text,
     if (rc == PS_OK && e->kind == CAT_BUSINESS) rc = edit_bit(p, 'p', d, values[d], day, u->user.idx, 1);
   }
   if (rc == PS_OK) rc = fold_aggregates(p, e, text, values, present);
+  if (rc == PS_OK && e->kind == CAT_BUSINESS && e->key != NONE) /* LTV: ga_ltv_rollup.h */
+    rc = ps_ltv_delta_spend(&p->ltv, &u->user, day, text + e->key, e->value);
   if (rc == PS_OK && e->kind == CAT_USER && (u->user.first_day < 0 || day < u->user.first_day)) {
     /* A new first day: the user moves between the "new" bitmaps. */
     for (int d = 0; rc == PS_OK && u->user.first_day >= 0 && d < PS_GA_DIMS; d++)
@@ -413,9 +421,30 @@ static void pass_free(pass *p) {
   ps_keymap_destroy(&p->aggs, free_entry);
   ps_ga_combo_cache_destroy(&p->combos);
   ps_funnel_times_destroy(&p->funnel_times);
+  ps_ltv_delta_destroy(&p->ltv);
   free(p->user_list);
   free(p->chunk_list);
   free(p->agg_list);
+}
+
+/* Whether the pass changed the user's first day or first dimensions. */
+static int first_moved(const user_entry *u) {
+  if (u->user.first_day != u->stored.first_day) return 1;
+  for (int d = 1; d < PS_GA_DIMS; d++)
+    if (strcmp(u->user.first_dims[d], u->stored.first_dims[d])) return 1;
+  return 0;
+}
+
+/* The LTV rollup's part of the pass (ga_ltv_rollup.h): the stored amounts of the users whose
+ * cohort changed move, then the pass's amounts join their users' cohorts. */
+static int settle_ltv(pass *p) {
+  int rc = PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < p->nuser_list; i++) {
+    const user_entry *u = p->user_list[i];
+    if (u->known && first_moved(u))
+      rc = ps_ltv_delta_move(&p->ltv, p->store, p->game_id, &p->combos, &u->stored, &u->user);
+  }
+  return rc == PS_OK ? ps_ltv_delta_settle(&p->ltv, p->store, p->game_id, &p->combos) : rc;
 }
 
 /* The pass itself, under the store's rollup_lock. */
@@ -431,6 +460,7 @@ static int pass_locked(sqlite_store *store, int64_t game_id, size_t max_events, 
   event_list events = {0};
   if (rc == PS_OK) rc = ps_sqlite_ga_events_after(store, game_id, p.last_id, max_events, collect_event, &events);
   if (rc == PS_OK) rc = fold_events(&p, &events);
+  if (rc == PS_OK && p.events) rc = settle_ltv(&p);
   free(events.v);
   free(events.text);
   ps_ga_user *users = NULL;
@@ -449,7 +479,7 @@ static int pass_locked(sqlite_store *store, int64_t game_id, size_t max_events, 
     for (size_t i = 0; i < p.nchunk_list; i++) chunks[i] = &p.chunk_list[i]->edit;
     for (size_t i = 0; i < p.nagg_list; i++) aggs[i] = &p.agg_list[i]->add;
     ps_ga_delta delta = {users, nusers, chunks, p.nchunk_list, aggs, p.nagg_list,
-                         &p.funnel_times, p.last_id, first_id};
+                         &p.funnel_times, &p.ltv, p.last_id, first_id};
     rc = ps_sqlite_ga_rollup_apply(store, game_id, &delta);
     if (rc == PS_OK) *done = p.events;
     if (rc == PS_EEXPIRED) rc = PS_OK; /* another process moved the mark: nothing applied */

@@ -13,6 +13,8 @@
  *
  *   funnels    per step key (design, progression, resource: agg_key; business: the item) and
  *              day, each event's user number, second and combo (ga_funnel_times.h)
+ *   ltv        business amounts per user, day and currency, and per install cohort (first
+ *              day and first values), day since install and currency (ga_ltv_rollup.h)
  *
  * Each is kept for all events (dimension 0) and per value of platform, build, os_version,
  * custom_01, custom_02, custom_03 and country (dimensions 1..7), so a filter or a group_by on one of

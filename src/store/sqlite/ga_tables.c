@@ -11,6 +11,7 @@
  *   ga_combos(id, game_id, dims)      a dense id per combination of dimension values seen
  *                                     (v10, ga_combos.h); ga_aggs rows with dim -1 by combo
  *   ga_funnel_times(...)              the funnels' rollup (v11, ga_funnel_times.h)
+ *   ga_ltv_spend, ga_ltv_cohorts      the LTV rollup (v13, ga_ltv_rollup.h)
  *   ga_raw_dropped(game_id, day)      days some of whose events retention dropped (v9): their
  *                                     aggregates can no longer be rebuilt from events
  *
@@ -21,9 +22,10 @@
  * too.
  * A user's forgetting (ga_user_forget) clears the user's bit in every bitmap, a few hundred
  * rows per transaction so that ingest never waits long, removes the user's events from the
- * funnels' rollup (ga_funnel_times.h, likewise in batches), then renames the user's row to a
- * tombstone that keeps its dense number taken (a bit left set by a pass that ran meanwhile
- * never passes to someone else).
+ * funnels' rollup (ga_funnel_times.h, likewise in batches), then, in one transaction under the
+ * store's rollup_lock (no pass of the process between), takes its amounts out of the LTV
+ * rollup (ga_ltv_rollup.h) and renames the user's row to a tombstone that keeps its dense
+ * number taken (a bit left set by a pass that ran meanwhile never passes to someone else).
  * The insights API's reads (ps_sqlite_ga_chunks, ps_sqlite_ga_aggs) take a reader instead, so
  * they never wait for a pass.
  */
@@ -36,6 +38,7 @@
 #include "store/sqlite/ga_chunk_codec.h"
 #include "store/sqlite/ga_funnel.h"
 #include "store/sqlite/ga_funnel_times.h"
+#include "store/sqlite/ga_ltv_rollup.h"
 #include "store/sqlite/internal.h"
 
 const char ps_sqlite_ga_schema[] =
@@ -288,6 +291,7 @@ int ps_sqlite_ga_rollup_apply(sqlite_store *s, int64_t game_id, const ps_ga_delt
   if (rc == PS_OK) rc = apply_chunks(s, game_id, d);
   if (rc == PS_OK) rc = apply_aggs(s, game_id, d);
   if (rc == PS_OK && d->funnel_times) rc = ps_funnel_times_write(s->shared, game_id, d->funnel_times);
+  if (rc == PS_OK && d->ltv) rc = ps_ltv_delta_write(s->shared, game_id, d->ltv);
   if (rc == PS_OK) {
     sqlite3_stmt *st = prepare_shared(
         s, "INSERT OR REPLACE INTO ga_mark(game_id, last_event_id) VALUES(?,?)");
@@ -462,6 +466,39 @@ static int tombstone_user(sqlite_store *s, int64_t game_id, const char *user_id)
   return rc;
 }
 
+#define FORGET_TRIES 5 /* passes of another process moved the mark meanwhile */
+
+/* The user's amounts out of the LTV rollup and its tombstone, in one transaction, while the
+ * mark is still the one the amounts were read at (else read again). */
+static int forget_ltv_and_tombstone(sqlite_store *s, int64_t game_id, const char *user_id) {
+  int rc = PS_EEXPIRED;
+  pthread_mutex_lock(&s->rollup_lock);
+  for (int attempt = 0; rc == PS_EEXPIRED && attempt < FORGET_TRIES; attempt++) {
+    ps_ga_user user;
+    ps_ltv_delta ltv = {0};
+    ps_ga_combo_cache combos = {0};
+    int64_t mark = 0;
+    rc = ps_sqlite_ga_rollup_mark(s, game_id, &mark);
+    if (rc == PS_OK) rc = ps_sqlite_ga_user_get(s, game_id, user_id, &user);
+    if (rc == PS_OK) rc = ps_ltv_delta_move(&ltv, s, game_id, &combos, &user, NULL);
+    if (rc == PS_OK) {
+      pthread_mutex_lock(&s->shared_lock);
+      rc = ps_sqlite_exec(s->shared, "BEGIN IMMEDIATE");
+      if (rc == PS_OK) rc = mark_is(s, game_id, mark);
+      if (rc == PS_OK) rc = ps_ltv_delta_write(s->shared, game_id, &ltv);
+      if (rc == PS_OK) rc = tombstone_user(s, game_id, user_id);
+      if (rc == PS_OK) rc = ps_sqlite_exec(s->shared, "COMMIT");
+      else ps_sqlite_exec(s->shared, "ROLLBACK");
+      pthread_mutex_unlock(&s->shared_lock);
+    }
+    if (rc == PS_ENOTFOUND) rc = PS_OK; /* tombstoned meanwhile */
+    ps_ltv_delta_destroy(&ltv);
+    ps_ga_combo_cache_destroy(&combos);
+  }
+  pthread_mutex_unlock(&s->rollup_lock);
+  return rc == PS_EEXPIRED ? PS_EIO : rc;
+}
+
 int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_id, int *found) {
   ps_ga_user user;
   *found = 0;
@@ -481,11 +518,7 @@ int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_
   }
   free(rows);
   if (rc == PS_OK) rc = ps_sqlite_funnel_times_forget(s, game_id, (uint32_t)user.idx);
-  if (rc == PS_OK) {
-    pthread_mutex_lock(&s->shared_lock);
-    rc = tombstone_user(s, game_id, user_id);
-    pthread_mutex_unlock(&s->shared_lock);
-  }
+  if (rc == PS_OK) rc = forget_ltv_and_tombstone(s, game_id, user_id);
   return rc;
 }
 

@@ -392,6 +392,7 @@ typedef struct ps_ga_delta {
   const ps_ga_agg_add *const *aggs;
   size_t naggs;
   const struct ps_funnel_times *funnel_times; /* the funnels' rollup (ga_funnel_times.h) */
+  const struct ps_ltv_delta *ltv;             /* the LTV rollup (ga_ltv_rollup.h) */
   int64_t last_event_id; /* the events up to this id are rolled up */
   int64_t first_event_id; /* the mark the pass started from: applied only while it still is */
 } ps_ga_delta;
@@ -439,8 +440,9 @@ int ps_sqlite_ga_days_replace(sqlite_store *s, int64_t game_id, const int64_t *d
                               size_t ndays, const ps_ga_agg_add *const *aggs, size_t naggs,
                               int64_t mark, int *outcome, size_t *replaced);
 /* ga_user_forget: clears the user's bit in every bitmap of the game (a few hundred rows per
- * transaction), then renames its row to a tombstone that keeps the number taken. *found: the
- * user was known. Idempotent. */
+ * transaction), takes its events out of the funnels' rollup, then takes its amounts out of the
+ * LTV rollup and renames its row to a tombstone that keeps the number taken (one transaction,
+ * under the store's rollup_lock). *found: the user was known. Idempotent. */
 int ps_sqlite_ga_user_forget(sqlite_store *s, int64_t game_id, const char *user_id, int *found);
 int ps_sqlite_ga_chunks(sqlite_store *s, int64_t game_id, char kind, int dim, const char *value,
                         int64_t from_day, int64_t to_day, ps_ga_chunk_visitor visit, void *ctx);
