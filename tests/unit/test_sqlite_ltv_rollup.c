@@ -17,7 +17,8 @@
  * 2 and 30, a range cut inside the cohorts) equals the model:
  *  - before any pass, after a partial pass, caught up; with the second part arriving and
  *    folded in two passes; with the late events; after the store is reopened;
- *  - after the victim is deleted (the model without the victim);
+ *  - after the victim, whose event is the newest, is deleted (the model without the victim),
+ *    and the events after the deletion folded (the deleted ids are not given again);
  *  - after an upgrade from schema 12 (the rollup made again from the events);
  *  - after retention dropped every folded raw event (the rollup keeps the purchases), and then
  *    with one more late `user` event folded, which moves a cohort whose raw purchases are gone.
@@ -154,11 +155,9 @@ static void make_events(void) {
   for (size_t i = 0; i < nsecond; i++) order[norder++] = second[i];
   shuffle(part_end[0]);
   part_end[1] = norder;
-  /* The victim's first: a deletion of the events with the highest ids would let SQLite give
-   * the next event an id the mark has passed (events has no AUTOINCREMENT). */
-  size_t victim = late[nlate - 1];
-  late[nlate - 1] = late[0];
-  late[0] = victim;
+  /* The victim's event last: its deletion takes the newest row, and the events after it must
+   * still get ids past the mark (event_lifecycle.c, delete_events: SQLite would give them the
+   * deleted ids, and the passes would never fold them). */
   for (size_t i = 0; i < nlate; i++) order[norder++] = late[i];
   part_end[2] = norder;
   /* The last part: a plain player's earlier `user` event, after retention dropped the rest. */
@@ -374,17 +373,16 @@ static void test_ltv_from_the_rollup(void **state) {
   open_stores(&f);
   check_all(&f, "upgraded from schema 12");
 
-  /* player-0's earlier `user` event, stored before retention runs and folded after: its
-   * cohort moves when its raw purchases are gone. (Stored before: retention keeps events the
-   * rollups have not folded, so the table is not emptied, which would let SQLite give the new
-   * event an id the mark has passed, as a deletion of the last events would.) */
-  append_to(&f, part_end[3]);
+  /* Retention drops every folded raw event (the table keeps none of the game's events), then
+   * player-0's earlier `user` event arrives: it must get an id past the mark (the deleted ids
+   * are not given again) and, folded, move its cohort although its raw purchases are gone. */
   int64_t dropped = 0;
   assert_int_equal(f.s.events->ops->drop_raw_before(f.s.events, PS_RAW_EVENTS,
                                                     (FIRST_DAY + DAYS + 20) * (int64_t)DAY_S * 1000,
                                                     &dropped),
                    PS_OK);
   assert_int_equal(dropped, (int64_t)f.nfolded - report.events);
+  append_to(&f, part_end[3]);
   check_all(&f, "every folded raw event dropped by retention");
   catch_up(&f);
   check_all(&f, "a cohort moved after retention");

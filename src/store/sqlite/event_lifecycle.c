@@ -147,6 +147,28 @@ static int end(sqlite_store *s, int rc) {
   return rc;
 }
 
+/* Event ids never go back. SQLite gives a new row the largest id + 1 (events has no
+ * AUTOINCREMENT, and adding it would rewrite the table), so a deletion that took the newest
+ * rows (a player's latest events, or retention of a game that went quiet) would hand their
+ * ids to the next events; those ids are at or below the rollups' mark (deletions take only
+ * folded events), and the passes would never read them. So a deletion runs through this:
+ * when it took the newest row, a placeholder row of game 0 (no game: every read, pass,
+ * export and deletion names its game) keeps that id taken, and earlier placeholders go. */
+static int delete_events(sqlite_store *s, const char *sql, int64_t game_id, const char *user_id,
+                         int64_t a, int64_t b, int64_t *removed) {
+  int64_t newest = 0;
+  int rc = one(s, "SELECT max(id) FROM events", 0, NULL, 0, &newest);
+  if (rc == PS_OK) rc = run(s, sql, game_id, user_id, a, b, removed);
+  if (rc == PS_OK && newest > 0)
+    rc = run(s, "INSERT INTO events(id, game_id, category, received_ms, body)"
+                " SELECT ?3, 0, '', 0, '' WHERE ?3 > ifnull((SELECT max(id) FROM events), 0)",
+             0, NULL, newest, 0, NULL);
+  if (rc == PS_OK)
+    rc = run(s, "DELETE FROM events WHERE game_id = 0 AND id < (SELECT max(id) FROM events)", 0,
+             NULL, 0, 0, NULL);
+  return rc;
+}
+
 /* ---- a deletion's steps ---- */
 
 static const char mark_sql[] = "SELECT last_event_id FROM ga_mark WHERE game_id = ?1";
@@ -159,6 +181,7 @@ typedef struct walk {
   const char *erase_sql;    /* overwrites the rows' personal columns in place */
   const char *delete_sql;   /* deletes the erased rows: its changes are what the walk removed */
   const char *progress_sql; /* keeps the window's end (?3) in the journal */
+  int deletes_events;       /* the table is events: delete_sql runs through delete_events */
 } walk;
 
 /* The text of as many NUL bytes as col has (NULL stays NULL): a row whose columns become this
@@ -177,7 +200,7 @@ static const walk event_walk = {
     "UPDATE events SET user_id = " ERASED("user_id") ", session_id = " ERASED("session_id")
     ", body = " ERASED("body") " WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = ?2",
     "DELETE FROM events WHERE id > ?3 AND id <= ?4 AND +game_id = ?1 AND user_id = " ERASED("?2"),
-    "UPDATE forget_journal SET next_event_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
+    "UPDATE forget_journal SET next_event_id = ?3 WHERE game_id = ?1 AND user_id = ?2", 1};
 
 /* Step 4: the rejected events naming the player, up to the newest (rejected_by_game). */
 static const walk rejected_walk = {
@@ -187,7 +210,7 @@ static const walk rejected_walk = {
     " AND id > ?3 AND id <= ?4 AND instr(body, json_quote(?2)) > 0",
     "DELETE FROM rejected_events INDEXED BY rejected_by_game WHERE game_id = ?1 AND id > ?3"
     " AND id <= ?4 AND body = " ERASED("body"),
-    "UPDATE forget_journal SET next_rejected_id = ?3 WHERE game_id = ?1 AND user_id = ?2"};
+    "UPDATE forget_journal SET next_rejected_id = ?3 WHERE game_id = ?1 AND user_id = ?2", 0};
 
 /* One window of w: ids in (*next, *next + WINDOW_IDS] below the walk's end; *next moves to the
  * window's end, *removed counts the rows deleted, *done: the walk reached its end. */
@@ -202,7 +225,9 @@ static int walk_window(sqlite_store *s, const walk *w, int64_t game_id, const ch
   if (rc == PS_OK && hi > lo) {
     if (w->note_sql) rc = run(s, w->note_sql, game_id, user_id, lo, hi, NULL);
     if (rc == PS_OK) rc = run(s, w->erase_sql, game_id, user_id, lo, hi, NULL);
-    if (rc == PS_OK) rc = run(s, w->delete_sql, game_id, user_id, lo, hi, removed);
+    if (rc == PS_OK)
+      rc = w->deletes_events ? delete_events(s, w->delete_sql, game_id, user_id, lo, hi, removed)
+                             : run(s, w->delete_sql, game_id, user_id, lo, hi, removed);
     if (rc == PS_OK) rc = run(s, w->progress_sql, game_id, user_id, hi, 0, NULL);
   }
   rc = end(s, rc);
@@ -430,8 +455,8 @@ static int drop_game(sqlite_store *s, int64_t game_id, int64_t before_ms, int64_
                   " FROM events WHERE id IN (" OLD_EVENTS ") AND day IS NOT NULL",
                game_id, NULL, before_ms, mark, NULL);
     if (rc == PS_OK)
-      rc = run(s, "DELETE FROM events WHERE id IN (" OLD_EVENTS ")", game_id, NULL, before_ms,
-               mark, &n);
+      rc = delete_events(s, "DELETE FROM events WHERE id IN (" OLD_EVENTS ")", game_id, NULL,
+                         before_ms, mark, &n);
     rc = end(s, rc);
     pthread_mutex_unlock(&s->shared_lock);
     if (rc == PS_OK) *dropped += n;
