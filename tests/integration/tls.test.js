@@ -99,10 +99,21 @@ describe('HTTPS with --tls-cert / --tls-key', () => {
     GA.addDesignEvent('Tls:Works');
     GA.addProgressionEvent(ga.EGAProgressionStatus.Start, 'World1');
     GA.endSession();
-    await ps.waitFor(() => shim.traffic.some((t) => /\/events$/.test(t.path) && t.status === 200
-        && JSON.parse(t.body).some((e) => e.category === 'session_end'))
-      && ga.store.GAStore.instance.eventsStore.length === 0 && shim.pending() === 0,
-    { timeoutMs: 60000, what: 'the SDK to send its events and session_end over TLS' });
+    // What the SDK sent and got, for the failure message: which request failed or is missing.
+    const trafficSummary = () => shim.traffic.map((t) => `#${t.id} ${t.method} ${t.path} -> ${t.status}`
+      + `${t.error ? ` (${t.error})` : ''}${t.callbackError ? ' (callback threw)' : ''}`
+      + ` ${t.answeredAt ? t.answeredAt - t.sentAt : '-'} ms`
+      + `${/session_end/.test(t.body) ? ' [session_end]' : ''}`).join('; ');
+    try {
+      await ps.waitFor(() => shim.traffic.some((t) => /\/events$/.test(t.path) && t.status === 200
+          && JSON.parse(t.body).some((e) => e.category === 'session_end'))
+        && ga.store.GAStore.instance.eventsStore.length === 0 && shim.pending() === 0,
+      { timeoutMs: 60000, what: 'the SDK to send its events and session_end over TLS' });
+    } catch (e) {
+      e.message += `; SDK store holds ${ga.store.GAStore.instance.eventsStore.length} events,`
+        + ` ${shim.pending()} requests pending; traffic: ${trafficSummary()}`;
+      throw e;
+    }
     for (const t of shim.traffic) {
       assert.ok(t.url.startsWith('https://'), `${t.url} went over TLS`);
       assert.ok(!t.error, `#${t.id} ${t.path}: ${t.error}`);
