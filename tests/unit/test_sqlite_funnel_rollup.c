@@ -32,6 +32,7 @@
 #include "store/sqlite/ga_rollup.h"
 #include "store/sqlite/internal.h"
 #include "store/store.h"
+#include "sqlite_case.h"
 
 #define DAY_S 86400
 #define FIRST_DAY 20400
@@ -193,19 +194,10 @@ static void model_funnel(const funnel_case *c, const char *without, model *m) {
 /* ---- the store ---- */
 
 typedef struct fixture {
-  char dir[64];
+  char dir[SQLITE_CASE_DIR];
   ps_stores s;
   ps_game game;
 } fixture;
-
-static void open_stores(fixture *f) {
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:%s", f->dir);
-  ps_store_options o = {0};
-  const char *why = NULL;
-  int rc = ps_stores_open(url, NULL, &o, &f->s, &why);
-  if (rc != PS_OK) fail_msg("ps_stores_open: %s (%s)", ps_strerror(rc), why ? why : "");
-}
 
 static ps_record records[MAX_EVENTS]; /* a span's records are contiguous */
 
@@ -286,16 +278,7 @@ static long long rollup_events(fixture *f) {
 static void test_funnels_from_the_rollup(void **state) {
   (void)state;
   fixture f = {0};
-  snprintf(f.dir, sizeof f.dir, "/tmp/playstat-funnel-rollup-XXXXXX");
-  assert_non_null(mkdtemp(f.dir));
-  open_stores(&f);
-  snprintf(f.game.name, sizeof f.game.name, "funnels");
-  snprintf(f.game.project_id, sizeof f.game.project_id, "0c0e5a3e-0000-4000-8000-000000000001");
-  snprintf(f.game.game_key, sizeof f.game.game_key, "%032d", 1);
-  snprintf(f.game.secret_key, sizeof f.game.secret_key, "%040d", 1);
-  snprintf(f.game.metrics_key, sizeof f.game.metrics_key, "0c0e5a3e-0000-4000-8000-000000000002");
-  snprintf(f.game.token_secret, sizeof f.game.token_secret, "%064d", 1);
-  assert_int_equal(f.s.state->ops->game_create(f.s.state, &f.game), PS_OK);
+  sqlite_case_begin(f.dir, &f.s, &f.game, "funnel-rollup", "funnels", 1);
   make_events();
   size_t half = nevents / 2;
   sqlite_store *store = (sqlite_store *)f.s.events;
@@ -316,7 +299,7 @@ static void test_funnels_from_the_rollup(void **state) {
   assert_int_equal(rollup_events(&f), with_user);
   check_all(&f, NULL, "caught up");
   ps_stores_close(&f.s);
-  open_stores(&f);
+  sqlite_case_open(f.dir, &f.s);
   check_all(&f, NULL, "reopened");
 
   ps_forget_report report;
@@ -332,10 +315,7 @@ static void test_funnels_from_the_rollup(void **state) {
   assert_int_equal(dropped, (int64_t)nevents - report.events);
   check_all(&f, VICTIM, "every raw event dropped by retention");
 
-  ps_stores_close(&f.s);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f.dir);
-  assert_int_equal(system(cmd), 0);
+  sqlite_case_end(f.dir, &f.s);
 }
 
 int main(void) {

@@ -32,6 +32,7 @@
 #include "store/sqlite/ga_rollup.h"
 #include "store/sqlite/internal.h"
 #include "store/store.h"
+#include "sqlite_case.h"
 
 #define DAY_S 86400
 #define FIRST_DAY 20400
@@ -250,7 +251,7 @@ static size_t values_seen(const char *dimension, const char *out[8]) {
 /* ---- the store ---- */
 
 typedef struct fixture {
-  char dir[64];
+  char dir[SQLITE_CASE_DIR];
   ps_stores s;
   ps_game game;
 } fixture;
@@ -300,21 +301,7 @@ static void check_grouped(fixture *f, const char *metric, const char *group_by,
 static void test_group_totals(void **state) {
   (void)state;
   fixture f = {0};
-  snprintf(f.dir, sizeof f.dir, "/tmp/playstat-group-totals-XXXXXX");
-  assert_non_null(mkdtemp(f.dir));
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:%s", f.dir);
-  ps_store_options o = {0};
-  const char *why = NULL;
-  int rc = ps_stores_open(url, NULL, &o, &f.s, &why);
-  if (rc != PS_OK) fail_msg("ps_stores_open: %s (%s)", ps_strerror(rc), why ? why : "");
-  snprintf(f.game.name, sizeof f.game.name, "group totals");
-  snprintf(f.game.project_id, sizeof f.game.project_id, "0c0e5a3e-0000-4000-8000-000000000011");
-  snprintf(f.game.game_key, sizeof f.game.game_key, "%032d", 11);
-  snprintf(f.game.secret_key, sizeof f.game.secret_key, "%040d", 11);
-  snprintf(f.game.metrics_key, sizeof f.game.metrics_key, "0c0e5a3e-0000-4000-8000-000000000012");
-  snprintf(f.game.token_secret, sizeof f.game.token_secret, "%064d", 11);
-  assert_int_equal(f.s.state->ops->game_create(f.s.state, &f.game), PS_OK);
+  sqlite_case_begin(f.dir, &f.s, &f.game, "group-totals", "group totals", 21);
 
   make_events();
   for (size_t i = 0; i < nevents; i++) {
@@ -340,10 +327,7 @@ static void test_group_totals(void **state) {
   check_grouped(&f, "mau", "platform", "ios");
   check_grouped(&f, "conversion", "build", "ios");
 
-  ps_stores_close(&f.s);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f.dir);
-  assert_int_equal(system(cmd), 0);
+  sqlite_case_end(f.dir, &f.s);
 }
 
 int main(void) {

@@ -39,6 +39,7 @@
 #include "store/sqlite/ga_rollup.h"
 #include "store/sqlite/internal.h"
 #include "store/store.h"
+#include "sqlite_case.h"
 
 #define DAY_S 86400
 #define FIRST_DAY 20500
@@ -216,21 +217,12 @@ static void model_ltv(const ltv_case *c, size_t folded, const char *without,
 /* ---- the store ---- */
 
 typedef struct fixture {
-  char dir[64];
+  char dir[SQLITE_CASE_DIR];
   ps_stores s;
   ps_game game;
   size_t nstored, nfolded; /* of order[] */
   const char *without;
 } fixture;
-
-static void open_stores(fixture *f) {
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:%s", f->dir);
-  ps_store_options o = {0};
-  const char *why = NULL;
-  int rc = ps_stores_open(url, NULL, &o, &f->s, &why);
-  if (rc != PS_OK) fail_msg("ps_stores_open: %s (%s)", ps_strerror(rc), why ? why : "");
-}
 
 static ps_record records[MAX_EVENTS];
 
@@ -329,16 +321,7 @@ static void downgrade_to_12(fixture *f) {
 static void test_ltv_from_the_rollup(void **state) {
   (void)state;
   fixture f = {0};
-  snprintf(f.dir, sizeof f.dir, "/tmp/playstat-ltv-rollup-XXXXXX");
-  assert_non_null(mkdtemp(f.dir));
-  open_stores(&f);
-  snprintf(f.game.name, sizeof f.game.name, "ltv");
-  snprintf(f.game.project_id, sizeof f.game.project_id, "0c0e5a3e-0000-4000-8000-000000000011");
-  snprintf(f.game.game_key, sizeof f.game.game_key, "%032d", 11);
-  snprintf(f.game.secret_key, sizeof f.game.secret_key, "%040d", 11);
-  snprintf(f.game.metrics_key, sizeof f.game.metrics_key, "0c0e5a3e-0000-4000-8000-000000000012");
-  snprintf(f.game.token_secret, sizeof f.game.token_secret, "%064d", 11);
-  assert_int_equal(f.s.state->ops->game_create(f.s.state, &f.game), PS_OK);
+  sqlite_case_begin(f.dir, &f.s, &f.game, "ltv-rollup", "ltv", 11);
   make_events();
 
   append_to(&f, part_end[0]);
@@ -359,7 +342,7 @@ static void test_ltv_from_the_rollup(void **state) {
   double moved = check_all(&f, "the late user events");
   assert_true(moved > bought_first); /* the day before the old first day counts now */
   ps_stores_close(&f.s);
-  open_stores(&f);
+  sqlite_case_open(f.dir, &f.s);
   check_all(&f, "reopened");
 
   ps_forget_report report;
@@ -370,7 +353,7 @@ static void test_ltv_from_the_rollup(void **state) {
 
   ps_stores_close(&f.s);
   downgrade_to_12(&f);
-  open_stores(&f);
+  sqlite_case_open(f.dir, &f.s);
   check_all(&f, "upgraded from schema 12");
 
   /* Retention drops every folded raw event (the table keeps none of the game's events), then
@@ -387,10 +370,7 @@ static void test_ltv_from_the_rollup(void **state) {
   catch_up(&f);
   check_all(&f, "a cohort moved after retention");
 
-  ps_stores_close(&f.s);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f.dir);
-  assert_int_equal(system(cmd), 0);
+  sqlite_case_end(f.dir, &f.s);
 }
 
 int main(void) {
