@@ -192,6 +192,11 @@ static const char *read_filters(ps_request *req, const ps_catalog_metric *m, ps_
     if (m->source == PS_SOURCE_MATCHMAKING)
       return "platform and portal filter metrics sessions; matchmaking metrics group by region, "
              "pool or queue";
+    if (!q->filters[i].value[0]) { /* "users without a value" or "every value"? neither */
+      snprintf(problem, cap, "the filter %s has no value (leave it out for every value)",
+               q->filters[i].dimension);
+      return problem;
+    }
     if (!ps_catalog_takes(m, q->filters[i].dimension)) {
       snprintf(problem, cap, "metric %s does not take the filter %s (GET /api/v1/metrics lists "
                "the filters each metric takes)", m->name, q->filters[i].dimension);

@@ -100,6 +100,7 @@ describe('insights read API: tokens, errors, live, half-open buckets, refused he
       { interval: 'week' }, { interval: '' }, { interval: 'Hour' }, { interval: 'second' },
       { interval: 'minute', from: now - 70 * 86400, to: now }, // more than 100,000 points
       { group_by: 'mods' }, { group_by: '' }, { group_by: 'Platform' },
+      { platform: '' }, { portal: '' }, // a filter without a value: leave it out instead
     ];
     for (const q of bad) {
       for (const name of ['ccu', 'sessions']) {
