@@ -209,18 +209,29 @@ int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
 
 /* ---- schema 10 ---- */
 
-/* Appends the combination text of the events row (its dimension columns, named as the
- * dimensions are, each cut to 64 bytes; substr of an empty blob is NULL, hence coalesce) as
- * an SQL expression. */
-int ps_ga_combo_text_sql(char *sql, size_t cap, size_t *n) {
+/* Appends the combination text of a row as an SQL expression: dimension d is the column
+ * alias.dim<d> of ga_users, or (alias NULL) the events column named as the dimension; each
+ * cut to 64 bytes (substr of an empty blob is NULL, hence coalesce). */
+static int combo_text_sql(char *sql, size_t cap, size_t *n, const char *alias) {
   for (int d = 1; d < PS_GA_DIMS; d++) {
+    char column[64];
+    if (alias) snprintf(column, sizeof column, "%s.dim%d", alias, d);
+    else snprintf(column, sizeof column, "%s", ps_ga_dim_name(d));
     int w = snprintf(sql + *n, cap - *n,
                      "%scoalesce(CAST(substr(CAST(%s AS BLOB), 1, 64) AS TEXT), '')",
-                     d > 1 ? " || char(31) || " : "", ps_ga_dim_name(d));
+                     d > 1 ? " || char(31) || " : "", column);
     if (w < 0 || (size_t)w >= cap - *n) return PS_ENOMEM;
     *n += (size_t)w;
   }
   return PS_OK;
+}
+
+int ps_ga_combo_text_sql(char *sql, size_t cap, size_t *n) {
+  return combo_text_sql(sql, cap, n, NULL);
+}
+
+int ps_ga_user_combo_text_sql(char *sql, size_t cap, size_t *n, const char *alias) {
+  return combo_text_sql(sql, cap, n, alias);
 }
 
 int ps_sqlite_ga_combos_upgrade_to_10(sqlite3 *db) {

@@ -77,6 +77,9 @@ int ps_ga_combos_matching_on(sqlite3 *db, int64_t game_id, const int *dims,
  * row (its dimension columns, unqualified, each cut as the rollups cut them). PS_OK or
  * PS_ENOMEM (no room). */
 int ps_ga_combo_text_sql(char *sql, size_t cap, size_t *n);
+/* The same for a ga_users row named alias: the combination of its first event's values
+ * (alias.dim1..dim7), the text ps_ga_combo_id gives its first_dims. */
+int ps_ga_user_combo_text_sql(char *sql, size_t cap, size_t *n, const char *alias);
 
 /* Schema 10 upgrade: the combos and their aggregates of every event the rollups already
  * folded (those up to each game's mark; later ones the next passes fold). Days whose raw

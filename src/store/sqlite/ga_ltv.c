@@ -79,16 +79,10 @@ static int read_values(sqlite3 *db, const ps_metric_query *q, int dim, const cha
   return rc;
 }
 
-/* The combination rows of the combos that match every filter. */
-static int read_combos(sqlite3 *db, const ps_metric_query *q, int64_t from_day, int64_t to_day,
+/* The combination rows of the combos that match every filter (dims[i], values[i]: q's). */
+static int read_combos(sqlite3 *db, const ps_metric_query *q, const int *dims,
+                       const char *const *values, int64_t from_day, int64_t to_day,
                        ltv_read *r) {
-  int dims[PS_METRIC_MAX_FILTERS];
-  const char *values[PS_METRIC_MAX_FILTERS];
-  for (size_t i = 0; i < q->nfilters; i++) {
-    const char *name = q->filters[i].dimension;
-    dims[i] = ps_ga_dim_index(strcmp(name, "first_build") ? name : "build");
-    values[i] = q->filters[i].value;
-  }
   ps_ga_combo_match combos = {0};
   /* In the read transaction: the combos of its snapshot (those its rows name) or later. */
   int rc = ps_ga_combos_matching_on(db, q->game_id, dims, values, q->nfilters, 0, &combos);
@@ -117,11 +111,14 @@ int ps_sqlite_ga_ltv(sqlite_store *s, const ps_metric_query *q, ps_metric_result
   int64_t from_day = q->from_ms / DAY_MS, to_day = (q->to_ms + DAY_MS - 1) / DAY_MS;
   memset(out, 0, sizeof *out);
   int rc = q->group_by ? PS_EINVAL : ps_ltv_result_init(out, from_day, to_day, q->days);
-  int dim = 0;
+  /* each filter's dimension of the cohort's first event (first_build: its build) */
+  int dims[PS_METRIC_MAX_FILTERS];
+  const char *values[PS_METRIC_MAX_FILTERS];
   for (size_t i = 0; rc == PS_OK && i < q->nfilters; i++) {
     const char *name = q->filters[i].dimension;
-    dim = ps_ga_dim_index(strcmp(name, "first_build") ? name : "build");
-    if (dim < 0 || !q->filters[i].value) rc = PS_EINVAL; /* new: every cohort user is new */
+    dims[i] = ps_ga_dim_index(strcmp(name, "first_build") ? name : "build");
+    values[i] = q->filters[i].value;
+    if (dims[i] < 0 || !values[i]) rc = PS_EINVAL; /* new: every cohort user is new */
   }
   if (rc != PS_OK) {
     ps_metric_result_free(out);
@@ -132,10 +129,10 @@ int ps_sqlite_ga_ltv(sqlite_store *s, const ps_metric_query *q, ps_metric_result
   rc = ps_sqlite_exec(db, "BEGIN");
   if (rc == PS_OK && q->nfilters == 0)
     rc = read_values(db, q, 0, (const char *[]){""}, 1, from_day, to_day, &read);
-  else if (rc == PS_OK && q->nfilters == 1 && q->filters[0].value[0])
-    rc = read_values(db, q, dim, &q->filters[0].value, 1, from_day, to_day, &read);
+  else if (rc == PS_OK && q->nfilters == 1 && values[0][0])
+    rc = read_values(db, q, dims[0], values, 1, from_day, to_day, &read);
   else if (rc == PS_OK)
-    rc = read_combos(db, q, from_day, to_day, &read);
+    rc = read_combos(db, q, dims, values, from_day, to_day, &read);
   if (!sqlite3_get_autocommit(db)) ps_sqlite_exec(db, "COMMIT");
   ps_sqlite_reader_release(s, db);
   if (rc == PS_OK) ps_ltv_result_finish(out);

@@ -311,12 +311,6 @@ int ps_ltv_delta_write(sqlite3 *db, int64_t game_id, const ps_ltv_delta *d) {
 
 /* ---- schema 13 ---- */
 
-/* The combination text (ga_combos.c) of a ga_users row u's first dimensions. */
-#define USER_COMBO_TEXT                                                                        \
-  "ifnull(u.dim1, '') || char(31) || ifnull(u.dim2, '') || char(31) || ifnull(u.dim3, '')"   \
-  " || char(31) || ifnull(u.dim4, '') || char(31) || ifnull(u.dim5, '') || char(31) ||"      \
-  " ifnull(u.dim6, '') || char(31) || ifnull(u.dim7, '')"
-
 /* The spend of users with a first day, on days 0..PS_LTV_MAX_DAYS after it (%d), joined with
  * join. */
 #define COHORT_SPEND(join)                                                                     \
@@ -324,19 +318,22 @@ int ps_ltv_delta_write(sqlite3 *db, int64_t game_id, const ps_ltv_delta *d) {
   " WHERE u.first_day >= 0 AND s.day >= u.first_day AND s.day - u.first_day <= %d"
 
 int ps_sqlite_ltv_upgrade_to_13(sqlite3 *db) {
-  int rc = ps_sqlite_exec(
-      db,
-      /* whatever a store that was already at 13 once holds: made again from the events */
-      "DELETE FROM ga_ltv_spend; DELETE FROM ga_ltv_cohorts;"
-      "INSERT INTO ga_ltv_spend(game_id, idx, day, currency, n, amount)"
-      " SELECT e.game_id, u.idx, e.day, e.agg_key, count(*), total(e.agg_value)"
-      " FROM ga_mark m JOIN events e ON e.game_id = m.game_id AND e.category = 'business'"
-      "  AND e.agg_key IS NOT NULL AND e.id <= m.last_event_id"
-      " JOIN ga_users u ON u.game_id = e.game_id AND u.user_id = e.user_id"
-      " WHERE e.day IS NOT NULL GROUP BY 1, 2, 3, 4;"
-      "INSERT OR IGNORE INTO ga_combos(game_id, dims)"
-      " SELECT DISTINCT u.game_id, " USER_COMBO_TEXT " FROM ga_users u WHERE u.first_day >= 0;");
-  char sql[1024];
+  char user_combo[1024], sql[4096];
+  size_t n = 0;
+  if (ps_ga_user_combo_text_sql(user_combo, sizeof user_combo, &n, "u") != PS_OK) return PS_ENOMEM;
+  /* whatever a store that was already at 13 once holds: made again from the events */
+  snprintf(sql, sizeof sql,
+           "DELETE FROM ga_ltv_spend; DELETE FROM ga_ltv_cohorts;"
+           "INSERT INTO ga_ltv_spend(game_id, idx, day, currency, n, amount)"
+           " SELECT e.game_id, u.idx, e.day, e.agg_key, count(*), total(e.agg_value)"
+           " FROM ga_mark m JOIN events e ON e.game_id = m.game_id AND e.category = 'business'"
+           "  AND e.agg_key IS NOT NULL AND e.id <= m.last_event_id"
+           " JOIN ga_users u ON u.game_id = e.game_id AND u.user_id = e.user_id"
+           " WHERE e.day IS NOT NULL GROUP BY 1, 2, 3, 4;"
+           "INSERT OR IGNORE INTO ga_combos(game_id, dims)"
+           " SELECT DISTINCT u.game_id, %s FROM ga_users u WHERE u.first_day >= 0;",
+           user_combo);
+  int rc = ps_sqlite_exec(db, sql);
   snprintf(sql, sizeof sql,
            "INSERT INTO ga_ltv_cohorts(game_id, dim, first_day, value, k, currency, n, amount)"
            " SELECT s.game_id, 0, u.first_day, '', s.day - u.first_day, s.currency, sum(s.n),"
@@ -356,9 +353,9 @@ int ps_sqlite_ltv_upgrade_to_13(sqlite3 *db) {
            "INSERT INTO ga_ltv_cohorts(game_id, dim, first_day, value, k, currency, n, amount)"
            " SELECT s.game_id, %d, u.first_day, CAST(c.id AS TEXT), s.day - u.first_day,"
            " s.currency, sum(s.n), total(s.amount)"
-           COHORT_SPEND(" JOIN ga_combos c ON c.game_id = u.game_id AND c.dims = " USER_COMBO_TEXT)
+           COHORT_SPEND(" JOIN ga_combos c ON c.game_id = u.game_id AND c.dims = %s")
            " GROUP BY 1, 3, 4, 5, 6",
-           PS_GA_COMBO_DIM, PS_LTV_MAX_DAYS);
+           PS_GA_COMBO_DIM, user_combo, PS_LTV_MAX_DAYS);
   if (rc == PS_OK) rc = ps_sqlite_exec(db, sql);
   return rc;
 }
