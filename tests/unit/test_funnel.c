@@ -17,6 +17,7 @@
 
 #include "common/errors.h"
 #include "store/funnel.h"
+#include "xorshift.h"
 
 static ps_metric_query query(const char *steps, int64_t window_s, const char *measure) {
   return (ps_metric_query){.source = PS_SOURCE_EVENTS, .metric = "funnel", .steps = steps,
@@ -79,10 +80,7 @@ typedef struct event {
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 static uint32_t next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (uint32_t)(rng >> 32);
+  return (uint32_t)(xorshift64(&rng) >> 32);
 }
 
 /* The deepest chain from event i (at step depth, reached at depth steps) among ev[0..n). */

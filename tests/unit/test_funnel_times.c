@@ -22,6 +22,7 @@
 #include "common/errors.h"
 #include "store/funnel.h"
 #include "store/sqlite/ga_funnel_times.h"
+#include "xorshift.h"
 
 #define GAME 7
 #define DAY0 20000
@@ -40,10 +41,7 @@ static const uint32_t users[] = {0, 1, 4095, 4096, 4097, 9000, 100000, 100001, 3
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(uint64_t n) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng % n;
+  return xorshift64(&rng) % n;
 }
 
 static void exec(sqlite3 *db, const char *sql) {

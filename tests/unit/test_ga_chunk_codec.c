@@ -11,13 +11,11 @@
 #include <cmocka.h>
 
 #include "store/sqlite/ga_chunk_codec.h"
+#include "xorshift.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 static uint64_t rnd(uint64_t n) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng % n;
+  return xorshift64(&rng) % n;
 }
 
 static size_t set_bits(const unsigned char *bits) {

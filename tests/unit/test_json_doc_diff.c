@@ -24,6 +24,7 @@
 #include "ingest/ga/batch.h"
 #include "json_doc_same.h"
 #include "read_file.h"
+#include "xorshift.h"
 
 static size_t compared, accepted;
 
@@ -115,10 +116,7 @@ static void edge_cases(void **state) {
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t next_random(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (uint32_t)rng;
+  return (uint32_t)xorshift64(&rng);
 }
 
 /* Mutations of one element: a byte replaced by one of the JSON's special bytes, a byte cut. */

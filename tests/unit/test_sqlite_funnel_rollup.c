@@ -33,6 +33,7 @@
 #include "store/sqlite/internal.h"
 #include "store/store.h"
 #include "sqlite_case.h"
+#include "xorshift.h"
 
 #define DAY_S 86400
 #define FIRST_DAY 20400
@@ -74,10 +75,7 @@ static size_t nevents, nstored; /* made, and stored so far (the first nstored) *
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint64_t rnd(uint64_t n) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng % n;
+  return xorshift64(&rng) % n;
 }
 
 static void make_events(void) {

@@ -33,6 +33,7 @@
 #include "store/sqlite/internal.h"
 #include "store/store.h"
 #include "sqlite_case.h"
+#include "xorshift.h"
 
 #define DAY_S 86400
 #define FIRST_DAY 20400
@@ -63,10 +64,7 @@ static size_t nevents;
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 static uint64_t rnd(uint64_t n) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng % n;
+  return xorshift64(&rng) % n;
 }
 
 static void add_event(int player, const char *category, int64_t day, const char *platform,

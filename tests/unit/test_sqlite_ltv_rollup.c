@@ -40,6 +40,7 @@
 #include "store/sqlite/internal.h"
 #include "store/store.h"
 #include "sqlite_case.h"
+#include "xorshift.h"
 
 #define DAY_S 86400
 #define FIRST_DAY 20500
@@ -71,10 +72,7 @@ static size_t part_end[4]; /* norder at the end of each part: plain, second, lat
 
 static uint64_t rng = 0xD1B54A32D192ED03ULL;
 static uint64_t rnd(uint64_t n) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng % n;
+  return xorshift64(&rng) % n;
 }
 
 static size_t add_event(const char *user, int is_user, int64_t day, const char *platform,

@@ -35,6 +35,7 @@
 #include "common/errors.h"
 #include "store/clickhouse/client.h"
 #include "store/store.h"
+#include "../xorshift.h"
 
 #define SEC 1000LL
 #define MIN (60 * SEC)
@@ -362,10 +363,7 @@ static const char *const cats[] = {"user", "session_end", "business", "progressi
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static unsigned rnd(unsigned n) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (unsigned)(rng % n);
+  return (unsigned)(xorshift64(&rng) % n);
 }
 
 /* The records of the data set for game (GAME_B: without the target's). */
